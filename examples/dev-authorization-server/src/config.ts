@@ -1,0 +1,115 @@
+/**
+ * The dev authorization server's whole world, in one readable place: scopes, resource servers
+ * (RFC 8707 resource indicators) and clients. DEVELOPMENT ONLY: the secrets below are public.
+ */
+import type { ClientMetadata, ResourceServer } from 'oidc-provider';
+
+/** Every scope the dev AS knows. Both resource servers accept all of them. */
+export const SCOPES = ['orders:read', 'orders:write', 'profile:read', 'admin'] as const;
+
+/** One of {@link SCOPES}. */
+export type Scope = (typeof SCOPES)[number];
+
+/** The two resource indicators (RFC 8707). A token's `aud` is exactly one of these. */
+export const RESOURCES = {
+  /** Gets JWT access tokens (RFC 9068, `typ: at+jwt`, ES256). */
+  jwt: 'urn:resource-guard:jwt-api',
+  /** Gets opaque access tokens, to be checked with introspection (RFC 7662). */
+  opaque: 'urn:resource-guard:opaque-api',
+} as const;
+
+/** Default access-token lifetime, seconds. */
+export const ACCESS_TOKEN_TTL = 600;
+
+/** Lifetime of `short-lived-client`'s tokens, seconds: for the "expired token" flow. */
+export const SHORT_LIVED_TTL = 2;
+
+/** JWS algorithm of JWT access tokens and of JWT introspection responses. */
+export const SIGNING_ALG = 'ES256';
+
+/**
+ * Resource-server settings per resource indicator, as oidc-provider's `getResourceServerInfo`
+ * returns them. `scope` is what a token for that resource may carry: requested scopes outside it
+ * are dropped from the token.
+ */
+export const RESOURCE_SERVERS: Readonly<Record<string, ResourceServer>> = {
+  [RESOURCES.jwt]: {
+    scope: SCOPES.join(' '),
+    accessTokenFormat: 'jwt',
+    accessTokenTTL: ACCESS_TOKEN_TTL,
+    jwt: { sign: { alg: SIGNING_ALG } },
+  },
+  [RESOURCES.opaque]: {
+    scope: SCOPES.join(' '),
+    accessTokenFormat: 'opaque',
+    accessTokenTTL: ACCESS_TOKEN_TTL,
+  },
+};
+
+/** Used when a token request has no `resource` parameter (so a bare request still gets a JWT). */
+export const DEFAULT_RESOURCE = RESOURCES.jwt;
+
+/**
+ * Name of the request header the AS reads the client certificate from when the connection is
+ * not TLS itself: DEV ONLY, it stands in for a TLS-terminating proxy (nginx's
+ * `$ssl_client_escaped_cert`). Anyone who can reach the AS can claim any certificate with it.
+ */
+export const CLIENT_CERT_HEADER = 'x-ssl-client-cert';
+
+/** A dev client: id, secret and what it is for. */
+export interface DevClient {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly description: string;
+}
+
+const client = (clientId: string, description: string): DevClient => ({
+  clientId,
+  clientSecret: `${clientId}-secret`,
+  description,
+});
+
+/** The dev clients, by role. Secrets are `<client_id>-secret`. */
+export const CLIENTS = {
+  /** All scopes, both resources. */
+  demo: client('demo-client', 'all scopes, both resources'),
+  /** Only `profile:read`: asking for more is `invalid_scope`. */
+  limited: client('limited-client', 'only profile:read'),
+  /** Tokens live {@link SHORT_LIVED_TTL} seconds: the "expired token" flow. */
+  shortLived: client('short-lived-client', `all scopes, tokens live ${SHORT_LIVED_TTL}s`),
+  /** Tokens bound to its TLS client certificate (RFC 8705 `cnf.x5t#S256`). */
+  mtls: client('mtls-client', `all scopes, certificate-bound tokens (cert via TLS or ${CLIENT_CERT_HEADER})`),
+  /** No grants: the APIs' identity for introspection (JSON, or RFC 9701 JWT on request). */
+  resourceServer: client('resource-server', 'no grants; introspects any token'),
+} as const satisfies Record<string, DevClient>;
+
+/** Clients allowed to introspect tokens issued to other clients. */
+export const INTROSPECTORS: ReadonlySet<string> = new Set([CLIENTS.resourceServer.clientId]);
+
+const clientCredentials = (c: DevClient, scope: string): ClientMetadata => ({
+  client_id: c.clientId,
+  client_secret: c.clientSecret,
+  token_endpoint_auth_method: 'client_secret_basic',
+  grant_types: ['client_credentials'],
+  response_types: [],
+  redirect_uris: [],
+  scope,
+});
+
+/** The clients as oidc-provider client metadata (RFC 7591 names). */
+export const CLIENT_METADATA: readonly ClientMetadata[] = [
+  clientCredentials(CLIENTS.demo, SCOPES.join(' ')),
+  clientCredentials(CLIENTS.limited, 'profile:read'),
+  clientCredentials(CLIENTS.shortLived, SCOPES.join(' ')),
+  {
+    ...clientCredentials(CLIENTS.mtls, SCOPES.join(' ')),
+    tls_client_certificate_bound_access_tokens: true,
+  },
+  {
+    ...clientCredentials(CLIENTS.resourceServer, ''),
+    grant_types: [],
+    scope: undefined,
+    // RFC 9701: answer with a signed JWT when asked with Accept: application/token-introspection+jwt.
+    introspection_signed_response_alg: SIGNING_ALG,
+  },
+];

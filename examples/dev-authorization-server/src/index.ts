@@ -1,0 +1,97 @@
+/**
+ * DEVELOPMENT ONLY OAuth 2.0 authorization server (oidc-provider) for local use, the demo and
+ * end-to-end tests. Start it in-process with {@link startAuthorizationServer}.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import type { default as Provider, errors } from 'oidc-provider';
+
+import { CLIENTS, RESOURCES } from './config.js';
+import { createProvider } from './provider.js';
+
+export {
+  ACCESS_TOKEN_TTL,
+  CLIENT_CERT_HEADER,
+  CLIENTS,
+  RESOURCES,
+  SCOPES,
+  SHORT_LIVED_TTL,
+  SIGNING_ALG,
+  type DevClient,
+  type Scope,
+} from './config.js';
+export { loadDevClientCertificate, parseCertificateHeader, type DevClientCertificate } from './mtls.js';
+
+/** Options of {@link startAuthorizationServer}. */
+export interface StartOptions {
+  /** TCP port; `0` (the default) picks a free one. */
+  port?: number;
+  /** Interface to listen on; default `127.0.0.1` (loopback only). */
+  host?: string;
+  /** Log one line per request and every rejected grant/introspection to stdout; default false. */
+  log?: boolean;
+}
+
+/** A running dev authorization server. */
+export interface DevAuthorizationServer {
+  /** Issuer identifier, e.g. `http://127.0.0.1:9000` (no trailing slash). */
+  readonly issuer: string;
+  /** The port it listens on (useful with port 0). */
+  readonly port: number;
+  /** The dev clients, with their (public) secrets. */
+  readonly clients: typeof CLIENTS;
+  /** The resource indicators: `jwt` gets JWT access tokens, `opaque` opaque ones. */
+  readonly resources: typeof RESOURCES;
+  /** The oidc-provider instance, for anything the above does not cover. */
+  readonly provider: Provider;
+  /** Stops listening and closes open connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the dev authorization server on `http://<host>:<port>`; resolves once it listens.
+ * The issuer uses the actual port, so `port: 0` gives a fresh, collision-free server per test.
+ */
+export async function startAuthorizationServer(options: StartOptions = {}): Promise<DevAuthorizationServer> {
+  const { port = 0, host = '127.0.0.1', log = false } = options;
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+
+  const actualPort = (server.address() as AddressInfo).port;
+  const issuer = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+  const provider = createProvider(issuer);
+
+  provider.on('server_error', (_ctx, err) => console.error('[dev-as] server error:', err));
+  if (log) {
+    provider.use(async (ctx, next) => {
+      await next();
+      console.log(`[dev-as] ${ctx.method} ${ctx.path} ${ctx.status}`);
+    });
+    const rejected = (event: string) => (_ctx: unknown, err: errors.OIDCProviderError) =>
+      console.log(`[dev-as] ${event}: ${err.error}${err.error_description ? ` (${err.error_description})` : ''}`);
+    provider.on('grant.error', rejected('grant.error'));
+    provider.on('introspection.error', rejected('introspection.error'));
+    provider.on('revocation.error', rejected('revocation.error'));
+  }
+  server.on('request', provider.callback());
+
+  return {
+    issuer,
+    port: actualPort,
+    clients: CLIENTS,
+    resources: RESOURCES,
+    provider,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+
+import Provider, { errors, type Configuration } from 'oidc-provider';
+
+import {
+  CLIENT_METADATA,
+  DEFAULT_RESOURCE,
+  INTROSPECTORS,
+  RESOURCE_SERVERS,
+  SCOPES,
+  SHORT_LIVED_TTL,
+  CLIENTS,
+  ACCESS_TOKEN_TTL,
+} from './config.js';
+import { generateSigningKeys } from './keys.js';
+import { getClientCertificate } from './mtls.js';
+
+/**
+ * The oidc-provider configuration of the dev AS: client credentials only, RFC 8707 resource
+ * indicators, introspection (+ RFC 9701 JWT responses), revocation, DPoP and RFC 8705
+ * certificate-bound tokens. Every user-facing flow (interactions, userinfo, ...) is off.
+ */
+export function providerConfiguration(): Configuration {
+  return {
+    clients: [...CLIENT_METADATA],
+    jwks: { keys: generateSigningKeys() } as Configuration['jwks'],
+    scopes: [...SCOPES],
+    claims: {},
+    // The first key whose alg matches signs; ES256 is listed first and is the default everywhere.
+    clientDefaults: { id_token_signed_response_alg: 'ES256' },
+    cookies: { keys: [randomBytes(32).toString('base64url')] },
+    ttl: {
+      ClientCredentials: (_ctx, token, client) =>
+        client.clientId === CLIENTS.shortLived.clientId
+          ? SHORT_LIVED_TTL
+          : (token.resourceServer?.accessTokenTTL ?? ACCESS_TOKEN_TTL),
+    },
+    features: {
+      devInteractions: { enabled: false },
+      userinfo: { enabled: false },
+      clientCredentials: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        // No `resource` parameter: the JWT API. Several candidates: refuse (invalid_target).
+        defaultResource: (_ctx, _client, oneOf) => oneOf ?? DEFAULT_RESOURCE,
+        getResourceServerInfo: (_ctx, resource) => {
+          const info = RESOURCE_SERVERS[resource];
+          if (!info) throw new errors.InvalidTarget(`unknown resource indicator: ${resource}`);
+          return info;
+        },
+        useGrantedResource: () => true,
+      },
+      introspection: {
+        enabled: true,
+        // A client may introspect its own tokens; the designated resource server(s) any token.
+        allowedPolicy: (_ctx, caller, token) =>
+          caller.clientId === token.clientId || INTROSPECTORS.has(caller.clientId),
+      },
+      jwtIntrospection: { enabled: true },
+      revocation: {
+        enabled: true,
+        // Only a token's own client may revoke it; anything else is a silent no-op (RFC 7009 200).
+        allowedPolicy: (_ctx, caller, token) => caller.clientId === token.clientId,
+      },
+      dPoP: { enabled: true },
+      mTLS: {
+        enabled: true,
+        certificateBoundAccessTokens: true,
+        getCertificate: (ctx) => getClientCertificate(ctx.req),
+      },
+    },
+  };
+}
+
+/** Creates the oidc-provider instance for `issuer` (e.g. `http://127.0.0.1:9000`). */
+export function createProvider(issuer: string): Provider {
+  return new Provider(issuer, providerConfiguration());
+}

@@ -1,0 +1,57 @@
+import { readAudience, readScopes, type Claims } from './claims.js';
+
+/**
+ * Who called, with what, as established by `guard.verify()`. Set as `req.auth` (Express) and
+ * `ctx.state.auth` (Koa). **Contract.**
+ */
+export interface AuthContext {
+  /**
+   * The access token as received. Non-enumerable: `JSON.stringify(auth)` and `console.log(auth)`
+   * leave it out, so echoing the context never echoes the credential.
+   */
+  readonly token: string;
+  /** The scheme the token came with. */
+  readonly scheme: 'Bearer' | 'DPoP';
+  /** `jwt` for locally validated JWTs, `opaque` for introspected tokens. */
+  readonly format: 'jwt' | 'opaque';
+  /** `iss` (for opaque tokens: the introspection response's `iss`, or the configured issuer). */
+  readonly issuer: string | undefined;
+  /** `sub`: the resource owner, or the client itself for client-credentials tokens. */
+  readonly subject: string | undefined;
+  /** `client_id`: the OAuth client the token was issued to. */
+  readonly clientId: string | undefined;
+  /** `aud` as a list (empty when the introspection response had none). */
+  readonly audience: string[];
+  /** Granted scopes from `scope` or `scp`. */
+  readonly scopes: string[];
+  /** `exp`, seconds since the epoch (`undefined` only for opaque tokens without `exp`). */
+  readonly expiresAt: number | undefined;
+  /** Every claim or introspection member, unknown ones included. */
+  readonly claims: Readonly<Claims>;
+  /** `cnf` (RFC 7800): `jkt` for DPoP-bound, `x5t#S256` for certificate-bound tokens. */
+  readonly confirmation: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** Builds the {@link AuthContext} from validated claims. */
+export function createAuthContext(
+  token: string,
+  scheme: 'Bearer' | 'DPoP',
+  format: 'jwt' | 'opaque',
+  claims: Claims,
+  fallbackIssuer?: string,
+): AuthContext {
+  const auth = {
+    scheme,
+    format,
+    issuer: typeof claims.iss === 'string' ? claims.iss : fallbackIssuer,
+    subject: typeof claims.sub === 'string' ? claims.sub : undefined,
+    clientId: typeof claims.client_id === 'string' ? claims.client_id : undefined,
+    audience: readAudience(claims) ?? [],
+    scopes: readScopes(claims),
+    expiresAt: typeof claims.exp === 'number' ? claims.exp : undefined,
+    claims,
+    confirmation: typeof claims.cnf === 'object' && claims.cnf !== null ? claims.cnf as Record<string, unknown> : undefined,
+  };
+  Object.defineProperty(auth, 'token', { value: token, enumerable: false, writable: false });
+  return auth as AuthContext;
+}

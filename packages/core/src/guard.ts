@@ -1,0 +1,124 @@
+import { attachChallenge, type ChallengeSettings } from './challenge.js';
+import type { Claims } from './claims.js';
+import { createAuthContext, type AuthContext } from './context.js';
+import type {
+  GuardError} from './errors.js';
+import { InvalidTokenError, MissingCredentialsError, isGuardError,
+} from './errors.js';
+import { extractCredentials, type Credentials } from './extract.js';
+import { TrustedIssuer } from './issuers.js';
+import { decodeProtectedHeader } from './jws.js';
+import { verifyJwtAccessToken } from './jwt.js';
+import { resolveOptions, type GuardOptions, type ResolvedOptions } from './options.js';
+import type { GuardRequest } from './request.js';
+import type { Requirement } from './scopes.js';
+import { createSenderConstraint, type SenderConstraint } from './binding.js';
+import { createIntrospector, type Introspector } from './introspection.js';
+
+/** What {@link Guard.authenticate} returns. */
+export interface AuthenticateResult {
+  /** The verified context; `undefined` only for `optional` requests without credentials. */
+  auth: AuthContext | undefined;
+  /**
+   * Headers for the eventual *successful* response: `Cache-Control: private` for query tokens
+   * (RFC 6750 §2.3), `DPoP-Nonce` when a nonce rotates. Adapters set them.
+   */
+  headers: Record<string, string>;
+}
+
+/** Options of {@link Guard.authenticate}. */
+export interface AuthenticateOptions {
+  /** Let requests without any credentials through with `auth: undefined`. Bad credentials still fail. */
+  optional?: boolean;
+}
+
+/** The verification pipeline created by {@link createGuard}. */
+export interface Guard {
+  /**
+   * Verifies the request's access token and returns who it belongs to. **Contract.**
+   * Throws a {@link GuardError} with `status`, `code` and rendered `headers` on every rejection.
+   */
+  verify(request: GuardRequest): Promise<AuthContext>;
+  /** Like `verify`, plus headers for the successful response and the `optional` mode; used by adapters. */
+  authenticate(request: GuardRequest, options?: AuthenticateOptions): Promise<AuthenticateResult>;
+  /**
+   * Checks a per-route requirement (scopes, claims, step-up) against a verified context, and
+   * throws the rendered rejection. `auth` undefined (an optional route without credentials) → 401.
+   */
+  authorize(auth: AuthContext | undefined, requirement: Requirement): void;
+  /** Renders a challenge onto any `GuardError` thrown outside the pipeline (e.g. by a custom check). */
+  reject(error: GuardError, scheme?: 'Bearer' | 'DPoP'): GuardError;
+}
+
+/**
+ * Creates the verification pipeline. Options are validated here, once: a bad option throws a
+ * `TypeError` naming it. Discovery and JWKS are fetched lazily on the first token that needs them.
+ *
+ * Pipeline (cheap checks before any network I/O): extract (RFC 6750 §2) → classify (JWT or
+ * opaque) → JWT validation (RFC 9068) or introspection (RFC 7662) → sender constraint
+ * (RFC 9449 / RFC 8705) → {@link AuthContext}. Route requirements run later, per route.
+ */
+export function createGuard(options: GuardOptions): Guard {
+  const resolved = resolveOptions(options);
+  const issuers = new Map(resolved.issuers.map((issuer) => [issuer, new TrustedIssuer(issuer, resolved)] as const));
+  const introspector = createIntrospector(resolved, issuers);
+  const constraint = createSenderConstraint(resolved);
+  const settings: ChallengeSettings = {
+    realm: resolved.realm,
+    bearer: constraint.bearerAccepted,
+    dpopAlgorithms: constraint.dpopAlgorithms,
+  };
+
+  async function validate(token: string): Promise<{ claims: Claims; format: 'jwt' | 'opaque' }> {
+    if (token.length > resolved.maxTokenLength) throw new InvalidTokenError('Token is too long', 'ERR_TOKEN_TOO_LONG');
+    const header = decodeProtectedHeader(token);
+    if (header !== undefined && !(introspector?.introspectsJwts ?? false)) {
+      return { claims: await verifyJwtAccessToken(token, header, issuers, resolved), format: 'jwt' };
+    }
+    if (introspector === undefined) {
+      throw new InvalidTokenError('Token is not a JWT and introspection is not configured', 'ERR_TOKEN_FORMAT_UNSUPPORTED');
+    }
+    return { claims: await introspector.introspect(token), format: 'opaque' };
+  }
+
+  async function run(request: GuardRequest, credentials: Credentials): Promise<AuthenticateResult> {
+    const { claims, format } = await validate(credentials.token);
+    const headers = await constraint.check(request, credentials, claims);
+    if (credentials.location === 'query') headers['Cache-Control'] = 'private';
+    const auth = createAuthContext(credentials.token, credentials.scheme, format, claims, resolved.issuers[0]);
+    return { auth, headers };
+  }
+
+  function reject(error: GuardError, scheme?: 'Bearer' | 'DPoP'): GuardError {
+    return attachChallenge(error, settings, scheme);
+  }
+
+  const guard: Guard = {
+    async authenticate(request, authenticateOptions) {
+      let credentials: Credentials | undefined;
+      try {
+        credentials = extractCredentials(request, resolved.tokenLocations, settings.dpopAlgorithms !== undefined);
+        if (credentials === undefined) {
+          if (authenticateOptions?.optional === true) return { auth: undefined, headers: {} };
+          throw new MissingCredentialsError();
+        }
+        return await run(request, credentials);
+      } catch (error) {
+        if (isGuardError(error)) throw reject(error, credentials?.scheme);
+        throw error;
+      }
+    },
+    async verify(request) {
+      return (await guard.authenticate(request)).auth!;
+    },
+    authorize(auth, requirement) {
+      if (auth === undefined) throw reject(new MissingCredentialsError());
+      const error = requirement.check(auth);
+      if (error !== undefined) throw reject(error, auth.scheme);
+    },
+    reject,
+  };
+  return guard;
+}
+
+export type { ResolvedOptions, Introspector, SenderConstraint };

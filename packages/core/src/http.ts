@@ -1,0 +1,91 @@
+import { UpstreamUnavailableError } from './errors.js';
+
+/** Largest authorization-server response body read, in bytes (metadata, JWKS, introspection). */
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+/** What {@link fetchUpstream} returns: status, content type and the body text. */
+export interface UpstreamResponse {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+/** A request to the authorization server. */
+export interface UpstreamRequest {
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+  /** Milliseconds before the request is abandoned (503). */
+  timeout: number;
+  /** Stable error code for failures, e.g. `ERR_JWKS_UNAVAILABLE`. */
+  code: string;
+  /** Human name of the upstream for messages, e.g. `JWKS`. */
+  what: string;
+}
+
+/**
+ * Performs one request to the authorization server. Network errors, timeouts, redirects and
+ * oversized bodies become a 503 {@link UpstreamUnavailableError}; the caller judges the status.
+ * Redirects are not followed: metadata and keys must come from the configured locations.
+ */
+export async function fetchUpstream(fetchImpl: typeof fetch, url: URL, request: UpstreamRequest): Promise<UpstreamResponse> {
+  let response: Response;
+  try {
+    response = await fetchImpl(url, {
+      method: request.method ?? 'GET',
+      headers: request.headers,
+      body: request.body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(request.timeout),
+    });
+  } catch (cause) {
+    throw new UpstreamUnavailableError(`${request.what} request failed`, request.code, { cause: sanitizeCause(cause) });
+  }
+  let body: string;
+  try {
+    body = await readLimited(response);
+  } catch (cause) {
+    throw new UpstreamUnavailableError(`${request.what} response could not be read`, request.code, { cause: sanitizeCause(cause) });
+  }
+  return { status: response.status, contentType: response.headers.get('content-type') ?? '', body };
+}
+
+/** Parses a JSON object body, or throws a 503 naming the upstream. */
+export function parseJsonObject(response: UpstreamResponse, request: Pick<UpstreamRequest, 'code' | 'what'>): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(response.body);
+  } catch {
+    throw new UpstreamUnavailableError(`${request.what} response is not JSON`, request.code);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new UpstreamUnavailableError(`${request.what} response is not a JSON object`, request.code);
+  }
+  return value as Record<string, unknown>;
+}
+
+async function readLimited(response: Response): Promise<string> {
+  const declared = Number(response.headers.get('content-length'));
+  if (declared > MAX_RESPONSE_BYTES) throw new Error('response too large');
+  if (response.body === null) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > MAX_RESPONSE_BYTES) throw new Error('response too large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+// A fetch error never carries the token (it is sent in POST bodies only), but keep causes small.
+function sanitizeCause(cause: unknown): unknown {
+  if (cause instanceof Error) {
+    const inner = (cause as { cause?: unknown }).cause;
+    const error = new Error(cause.name === 'TimeoutError' ? 'timed out' : cause.message);
+    error.name = cause.name;
+    if (inner instanceof Error) (error as { code?: unknown }).code = (inner as { code?: unknown }).code;
+    return error;
+  }
+  return cause;
+}

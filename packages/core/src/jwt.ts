@@ -1,0 +1,66 @@
+import { InvalidTokenError } from './errors.js';
+import {
+  checkAudience, checkClaimTypes, checkRequiredClaims, checkTimeClaims, readAudience, type Claims,
+} from './claims.js';
+import type { TrustedIssuer } from './issuers.js';
+import { parseJws, verifySignature, type VerificationKey } from './jws.js';
+import type { ResolvedOptions } from './options.js';
+
+/** Media types accepted in `typ` (RFC 9068 §2.1; the `application/` prefix is optional, RFC 7515 §4.1.9). */
+const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt']);
+const GENERIC_TYPES = new Set(['jwt', 'application/jwt']);
+
+/**
+ * Validates a JWT access token (RFC 9068 §4 with RFC 8725 hardening) and returns its claims.
+ *
+ * Order: header checks (alg allow-list, `typ`, `crit`), trusted `iss` (before any I/O), key of
+ * *that* issuer by `kid` (never from `jku`, `x5u`, `jwk` or `x5c`), signature, then `exp`/`nbf`/`iat`,
+ * `aud` and required claims. Deliberately not checked here: sender binding (`cnf`), scopes.
+ */
+export async function verifyJwtAccessToken(
+  token: string,
+  header: Record<string, unknown>,
+  issuers: ReadonlyMap<string, TrustedIssuer>,
+  options: ResolvedOptions,
+): Promise<Claims> {
+  const { alg } = header;
+  if (typeof alg !== 'string' || !options.algorithms.has(alg)) {
+    throw new InvalidTokenError('Token signing algorithm is not allowed', 'ERR_JWT_ALG_NOT_ALLOWED');
+  }
+  checkType(header.typ, options.allowGenericJwtTyp);
+  // RFC 7515 §4.1.11: we understand no extension header, so any `crit` makes the token unusable.
+  if (header.crit !== undefined) throw new InvalidTokenError('Token uses unsupported critical headers', 'ERR_JWT_CRIT_UNSUPPORTED');
+  const { kid } = header;
+  if (kid !== undefined && typeof kid !== 'string') throw new InvalidTokenError('Token kid is malformed', 'ERR_JWT_MALFORMED');
+
+  const jws = parseJws(token, header);
+  if (jws === undefined) throw new InvalidTokenError('Token is malformed', 'ERR_JWT_MALFORMED');
+  const claims = jws.payload;
+  const trusted = typeof claims.iss === 'string' ? issuers.get(claims.iss) : undefined;
+  if (trusted === undefined) throw new InvalidTokenError('Token issuer is not trusted', 'ERR_JWT_ISSUER_UNTRUSTED');
+
+  const candidates: readonly VerificationKey[] = alg.startsWith('HS')
+    ? [{ key: options.secret!, kid: undefined, alg, keyType: 'oct', curve: undefined }]
+    : await trusted.keys.select(alg, kid);
+  if (candidates.length === 0) throw new InvalidTokenError('No key of the issuer matches the token', 'ERR_JWKS_NO_MATCHING_KEY');
+  if (!candidates.some((key) => verifySignature(jws, key))) {
+    throw new InvalidTokenError('Token signature is invalid', 'ERR_JWS_SIGNATURE_INVALID');
+  }
+
+  checkClaimTypes(claims);
+  checkTimeClaims(claims, options.clock() / 1000, options.clockTolerance, true);
+  const audience = readAudience(claims);
+  if (audience === undefined) throw new InvalidTokenError('Token has no audience', 'ERR_JWT_CLAIM_MISSING');
+  checkAudience(audience, options.audiences);
+  checkRequiredClaims(claims, options.requiredClaims);
+  return claims;
+}
+
+function checkType(typ: unknown, allowGeneric: boolean): void {
+  if (typ === undefined && allowGeneric) return;
+  if (typeof typ === 'string') {
+    const type = typ.toLowerCase();
+    if (ACCESS_TOKEN_TYPES.has(type) || (allowGeneric && GENERIC_TYPES.has(type))) return;
+  }
+  throw new InvalidTokenError('Token is not a JWT access token (typ)', 'ERR_JWT_TYP_INVALID');
+}

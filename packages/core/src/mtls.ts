@@ -1,0 +1,115 @@
+import { createHash, X509Certificate } from 'node:crypto';
+import { InvalidTokenError } from './errors.js';
+import type { MtlsOptions } from './options.js';
+import { readHeaderValues, type GuardRequest } from './request.js';
+import { assertKnownKeys, readBoolean } from './validate.js';
+
+/**
+ * RFC 8705 certificate-bound access tokens. The token's `cnf["x5t#S256"]` must equal the SHA-256
+ * thumbprint of this request's client certificate. Chain validation is deliberately not done
+ * (RFC 8705 §6.2): see {@link MtlsOptions}.
+ */
+
+const KNOWN_MTLS_OPTIONS = ['required', 'trustedProxyHeader', 'certificate'] as const;
+
+/** RFC 9110 §5.1 field-name (`token`). */
+const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----([^-]*)-----END CERTIFICATE-----/;
+
+/**
+ * RFC 8705 §3.1 certificate thumbprint: base64url (no padding) of SHA-256 over the DER bytes.
+ */
+export function certificateThumbprint(der: Uint8Array): string {
+  return createHash('sha256').update(der).digest('base64url');
+}
+
+/**
+ * Parses a forwarded certificate: URL-encoded PEM (nginx `$ssl_client_escaped_cert`), PEM (also
+ * folded onto one line with spaces, as some proxies do; the first certificate of a chain is the
+ * client's), or base64/base64url DER. Returns the DER bytes of a certificate that X.509-parses, or
+ * `undefined`. Does not validate the chain, dates or issuer (RFC 8705 §6.2).
+ */
+export function parseForwardedCertificate(value: string): Uint8Array | undefined {
+  try {
+    let text = value.trim();
+    if (text.includes('%')) text = decodeURIComponent(text);
+    if (text.includes('-----BEGIN')) {
+      const block = PEM_BLOCK.exec(text);
+      if (block === null) return undefined;
+      text = block[1]!;
+    }
+    text = text.replace(/\s+/g, '');
+    if (!BASE64.test(text)) return undefined;
+    return new X509Certificate(Buffer.from(text, 'base64')).raw;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The certificate-binding check of one guard. */
+export interface CertificateBinding {
+  /** `mtls.required`: only certificate-bound tokens are accepted. */
+  readonly required: boolean;
+  /**
+   * Checks a certificate-bound token (`thumbprint` = its `cnf["x5t#S256"]`) against this request's
+   * client certificate; rejects with `invalid_token` when there is none, it is malformed, or it is
+   * another one.
+   */
+  check(request: GuardRequest, thumbprint: unknown): Promise<void>;
+}
+
+/**
+ * Validates the `mtls` options (start-up; `TypeError` naming `mtls.<option>`; unknown options
+ * rejected) and creates the binding check. Where the certificate comes from:
+ * - `certificate` set: whatever it returns (DER bytes, or text parsed as by {@link parseForwardedCertificate});
+ * - `trustedProxyHeader` set: that header only (the socket's certificate is then the proxy's, if any);
+ *   two fields of it are rejected;
+ * - otherwise: `request.clientCertificate`, the TLS socket's peer certificate as set by the adapter.
+ */
+export function createCertificateBinding(options: MtlsOptions): CertificateBinding {
+  assertKnownKeys(options, KNOWN_MTLS_OPTIONS, 'mtls');
+  const required = readBoolean(options.required, 'mtls.required', false);
+  const { trustedProxyHeader, certificate } = options as { trustedProxyHeader?: unknown; certificate?: unknown };
+  if (trustedProxyHeader !== undefined && (typeof trustedProxyHeader !== 'string' || !FIELD_NAME.test(trustedProxyHeader))) {
+    throw new TypeError('resource-guard: "mtls.trustedProxyHeader" must be a header field name');
+  }
+  if (certificate !== undefined && typeof certificate !== 'function') {
+    throw new TypeError('resource-guard: "mtls.certificate" must be a function');
+  }
+  if (certificate !== undefined && trustedProxyHeader !== undefined) {
+    throw new TypeError('resource-guard: "mtls.certificate" and "mtls.trustedProxyHeader" cannot be used together');
+  }
+  const headerName = trustedProxyHeader?.toLowerCase();
+  const source = options.certificate;
+
+  async function readCertificate(request: GuardRequest): Promise<Uint8Array | undefined> {
+    if (source !== undefined) {
+      const value = await source(request);
+      if (value === undefined || value instanceof Uint8Array) return value === undefined || value.length === 0 ? undefined : value;
+      if (typeof value !== 'string') return malformed();
+      return value === '' ? undefined : (parseForwardedCertificate(value) ?? malformed());
+    }
+    if (headerName === undefined) return request.clientCertificate;
+    const values = readHeaderValues(request, headerName);
+    if (values.length > 1) return malformed();
+    if (values.length === 0 || values[0]!.trim() === '') return undefined;
+    return parseForwardedCertificate(values[0]!) ?? malformed();
+  }
+
+  return {
+    required,
+    async check(request, thumbprint) {
+      if (typeof thumbprint !== 'string') throw new InvalidTokenError('Token certificate binding is malformed', 'ERR_MTLS_BINDING_INVALID');
+      const der = await readCertificate(request);
+      if (der === undefined) throw new InvalidTokenError('Token is bound to a client certificate, none was presented', 'ERR_MTLS_CERTIFICATE_MISSING');
+      if (certificateThumbprint(der) !== thumbprint) {
+        throw new InvalidTokenError('Token is bound to another client certificate', 'ERR_MTLS_BINDING_MISMATCH');
+      }
+    },
+  };
+}
+
+function malformed(): never {
+  throw new InvalidTokenError('The forwarded client certificate is malformed', 'ERR_MTLS_CERTIFICATE_MALFORMED');
+}

@@ -1,0 +1,72 @@
+import { LRUCache } from 'lru-cache';
+
+/**
+ * The seam for state: introspection results, verified-token cache entries, DPoP `jti` replay
+ * markers. Values are JSON-serialisable so that a shared store (Redis) can hold them.
+ *
+ * Keys are always hashes or fixed prefixes chosen by the library: never a token.
+ */
+export interface Store {
+  /** The value stored under `key`, or `undefined` when absent or expired. */
+  get(key: string): Promise<unknown> | unknown;
+  /** Stores `value` under `key` for `ttl` seconds (> 0), replacing any previous value. */
+  set(key: string, value: unknown, ttl: number): Promise<void> | void;
+  /**
+   * Atomically stores `value` under `key` for `ttl` seconds **only if the key is absent**, and
+   * says whether it did. Two concurrent calls with the same key must never both return `true`:
+   * DPoP replay protection relies on it (RFC 9449 §11.1).
+   */
+  add(key: string, value: unknown, ttl: number): Promise<boolean> | boolean;
+  /** Removes `key`; optional. */
+  delete?(key: string): Promise<void> | void;
+}
+
+/** Options of {@link createMemoryStore}. */
+export interface MemoryStoreOptions {
+  /** Most entries kept; the least recently used go first. Default 10,000. */
+  max?: number;
+  /** Clock in epoch milliseconds, for tests. Default `Date.now`. */
+  clock?: () => number;
+}
+
+/**
+ * The default store: one process, bounded in entries (LRU eviction), each entry with its own TTL.
+ *
+ * Built on `lru-cache`: entries expire lazily on read and are evicted by recency when full, so a
+ * flood of distinct keys costs at most `max` entries while hot keys stay. `add` is atomic because
+ * the check and the write run in one synchronous step of the event loop.
+ *
+ * Does not share state across processes: use a Redis-backed store for that.
+ */
+export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
+  const max = options.max ?? 10_000;
+  if (!Number.isInteger(max) || max < 1) throw new TypeError('createMemoryStore(): "max" must be a positive integer');
+  const clock = options.clock ?? Date.now;
+  // lru-cache's own ttl timer uses performance.now(); we keep our own expiry so an injected clock works.
+  const cache = new LRUCache<string, { value: unknown; expiresAt: number }>({ max });
+  const read = (key: string) => {
+    const entry = cache.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= clock()) {
+      cache.delete(key);
+      return undefined;
+    }
+    return entry;
+  };
+  const write = (key: string, value: unknown, ttl: number) => {
+    if (!(ttl > 0)) return;
+    cache.set(key, { value, expiresAt: clock() + ttl * 1000 });
+  };
+  return {
+    get: (key) => read(key)?.value,
+    set: write,
+    add(key, value, ttl) {
+      if (read(key) !== undefined) return false;
+      write(key, value, ttl);
+      return true;
+    },
+    delete(key) {
+      cache.delete(key);
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import Koa from 'koa';
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import { createGuard, type Guard, type GuardOptions } from '@resource-guard/core';
+import * as expressAdapter from '@resource-guard/express';
+import * as koaAdapter from '@resource-guard/koa';
+
+/** The adapters every HTTP case runs against. */
+export type Framework = 'express' | 'koa';
+export const FRAMEWORKS: readonly Framework[] = ['express', 'koa'];
+
+/** A running test API. */
+export interface TestApp {
+  framework: Framework;
+  url: string;
+  guard: Guard;
+  /** Times a route handler ran (must stay 0 for every rejected request). */
+  handlerCalls: number;
+  /** Errors that reached the framework's error handling, in order. */
+  errors: unknown[];
+  close(): Promise<void>;
+}
+
+/** Options of {@link startApp}. */
+export interface StartAppOptions {
+  /** Serve over TLS with these options (e.g. `requestCert` for mTLS). */
+  https?: https.ServerOptions;
+}
+
+/**
+ * Starts an API with the same routes on either framework, through the adapter's public functions:
+ * - `GET|POST /protected` — `protect()`; answers `{ auth }`
+ * - `GET /optional` — `protect(guard, { optional: true })`; answers `{ auth }` (`auth` may be null)
+ * - `GET /scopes/all` — requireScopes('orders:read', 'orders:write')
+ * - `GET /scopes/any` — requireAnyScope('orders:write', 'admin')
+ * - `GET /claims` — requireClaims({ tenant: 'acme', email_verified: (v) => v === true })
+ * - `POST /form` — urlencoded body parser, then `protect()`
+ * - `GET /misordered` — requireScopes() without protect() before it (a misuse → 500)
+ * The framework's own error rendering answers every rejection (Express final handler, Koa ctx.onerror).
+ */
+export async function startApp(framework: Framework, options: GuardOptions | Guard, settings: StartAppOptions = {}): Promise<TestApp> {
+  const guard = 'authenticate' in options ? options : createGuard(options);
+  const state = { handlerCalls: 0, errors: [] as unknown[] };
+  const handler = framework === 'express' ? expressApp(guard, state) : koaApp(guard, state);
+  const server = settings.https === undefined ? http.createServer(handler) : https.createServer(settings.https, handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    framework,
+    url: `${settings.https === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
+    guard,
+    get handlerCalls() {
+      return state.handlerCalls;
+    },
+    get errors() {
+      return state.errors;
+    },
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+type State = { handlerCalls: number; errors: unknown[] };
+
+function expressApp(guard: Guard, state: State): http.RequestListener {
+  const { protect, requireScopes, requireAnyScope, requireClaims } = expressAdapter;
+  const app = express();
+  const reply = (req: express.Request, res: express.Response) => {
+    state.handlerCalls += 1;
+    res.json({ auth: req.auth ?? null });
+  };
+  app.all('/protected', protect(guard), reply);
+  app.get('/optional', protect(guard, { optional: true }), reply);
+  app.get('/scopes/all', protect(guard), requireScopes('orders:read', 'orders:write'), reply);
+  app.get('/scopes/any', protect(guard), requireAnyScope('orders:write', 'admin'), reply);
+  app.get('/claims', protect(guard), requireClaims({ tenant: 'acme', email_verified: (value) => value === true }), reply);
+  app.post('/form', express.urlencoded({ extended: false }), protect(guard), reply);
+  app.get('/misordered', requireScopes('orders:read'), reply);
+  app.use((error: unknown, _req: express.Request, _res: express.Response, next: express.NextFunction) => {
+    state.errors.push(error);
+    next(error); // Express's own final handler renders status and headers
+  });
+  return app;
+}
+
+function koaApp(guard: Guard, state: State): http.RequestListener {
+  const { protect, requireScopes, requireAnyScope, requireClaims } = koaAdapter;
+  const app = new Koa();
+  app.silent = true;
+  app.on('error', (error: unknown) => state.errors.push(error));
+  const router = new Router();
+  const reply = (ctx: Koa.Context) => {
+    state.handlerCalls += 1;
+    ctx.body = { auth: ctx.state.auth ?? null };
+  };
+  router.all('/protected', protect(guard), reply);
+  router.get('/optional', protect(guard, { optional: true }), reply);
+  router.get('/scopes/all', protect(guard), requireScopes('orders:read', 'orders:write'), reply);
+  router.get('/scopes/any', protect(guard), requireAnyScope('orders:write', 'admin'), reply);
+  router.get('/claims', protect(guard), requireClaims({ tenant: 'acme', email_verified: (value) => value === true }), reply);
+  router.post('/form', bodyParser({ enableTypes: ['form'] }), protect(guard), reply);
+  router.get('/misordered', requireScopes('orders:read'), reply);
+  app.use(router.routes());
+  return app.callback();
+}

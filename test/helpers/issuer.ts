@@ -1,0 +1,155 @@
+import { createHmac, generateKeyPairSync, randomUUID, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CompactSign, exportJWK, type JWK } from 'jose';
+
+/** The audience every test API accepts. */
+export const AUDIENCE = 'https://api.example.test';
+
+/** A signing key of the mock issuer. */
+export interface IssuerKey {
+  kid: string;
+  alg: string;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  publicJwk: JWK;
+}
+
+/** How the mock issuer's endpoints behave. */
+export type IssuerMode = 'ok' | 'error500' | 'garbage' | 'html' | 'slow' | 'refuse' | 'not-found';
+
+/** A loopback issuer with discovery and JWKS, counting every request it receives. */
+export interface MockIssuer {
+  issuer: string;
+  jwksUri: string;
+  /** Requests received, per endpoint. */
+  hits: { discovery: number; jwks: number; other: number };
+  /** Behaviour of discovery and JWKS; `slow` waits `slowMs` before answering. */
+  mode: IssuerMode;
+  slowMs: number;
+  /** Keys published in the JWKS. */
+  published: IssuerKey[];
+  /** Extra metadata members (e.g. `introspection_endpoint`). */
+  metadata: Record<string, unknown>;
+  createKey(alg: string, kid?: string): IssuerKey;
+  /** Default RFC 9068 claims for this issuer, with `overrides` applied (`undefined` deletes). */
+  claims(overrides?: Record<string, unknown>): Record<string, unknown>;
+  /** Signs an access token with `key` (default: the first published key) via jose. */
+  sign(overrides?: Record<string, unknown>, options?: { key?: IssuerKey; header?: Record<string, unknown> }): Promise<string>;
+  close(): Promise<void>;
+}
+
+function keyPairFor(alg: string): { privateKey: KeyObject; publicKey: KeyObject } {
+  if (alg.startsWith('ES')) {
+    const namedCurve = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' }[alg]!;
+    return generateKeyPairSync('ec', { namedCurve });
+  }
+  if (alg === 'EdDSA' || alg === 'Ed25519') return generateKeyPairSync('ed25519');
+  return generateKeyPairSync('rsa', { modulusLength: 2048 });
+}
+
+/** Starts a mock issuer on a random loopback port with one published key of `alg`. */
+export async function startMockIssuer(alg = 'ES256'): Promise<MockIssuer> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const base = `http://127.0.0.1:${port}`;
+  const issuerObject: MockIssuer = {
+    issuer: base,
+    jwksUri: `${base}/jwks`,
+    hits: { discovery: 0, jwks: 0, other: 0 },
+    mode: 'ok',
+    slowMs: 2000,
+    published: [],
+    metadata: {},
+    createKey(keyAlg, kid = randomUUID()) {
+      const { privateKey, publicKey } = keyPairFor(keyAlg);
+      const publicJwk = publicKey.export({ format: 'jwk' }) as JWK;
+      return { kid, alg: keyAlg, privateKey, publicKey, publicJwk: { ...publicJwk, kid, alg: keyAlg, use: 'sig' } };
+    },
+    claims(overrides = {}) {
+      const now = Math.floor(Date.now() / 1000);
+      const claims: Record<string, unknown> = {
+        iss: base, sub: 'user-123', client_id: 'client-abc', aud: AUDIENCE, iat: now, exp: now + 300,
+        jti: randomUUID(), scope: 'orders:read profile',
+        ...overrides,
+      };
+      for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name];
+      return claims;
+    },
+    async sign(overrides, options = {}) {
+      const key = options.key ?? issuerObject.published[0]!;
+      const header = { alg: key.alg, typ: 'at+jwt', kid: key.kid, ...options.header };
+      for (const [name, value] of Object.entries(header)) if (value === undefined) delete (header as Record<string, unknown>)[name];
+      return new CompactSign(new TextEncoder().encode(JSON.stringify(issuerObject.claims(overrides))))
+        .setProtectedHeader(header as { alg: string })
+        .sign(key.privateKey);
+    },
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+  issuerObject.published.push(issuerObject.createKey(alg));
+
+  server.on('request', (req, res) => {
+    const path = req.url ?? '/';
+    const isDiscovery = path === '/.well-known/openid-configuration';
+    const isJwks = path === '/jwks';
+    if (isDiscovery) issuerObject.hits.discovery += 1;
+    else if (isJwks) issuerObject.hits.jwks += 1;
+    else issuerObject.hits.other += 1;
+    const answer = () => {
+      if (!isDiscovery && !isJwks) return res.writeHead(404).end();
+      switch (issuerObject.mode) {
+        case 'refuse': return req.socket.destroy();
+        case 'error500': return res.writeHead(500, { 'content-type': 'application/json' }).end('{}');
+        case 'not-found': return res.writeHead(404).end();
+        case 'garbage': return res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys": [tru');
+        case 'html': return res.writeHead(200, { 'content-type': 'text/html' }).end('<html>maintenance</html>');
+        default: break;
+      }
+      const body = isDiscovery
+        ? { issuer: base, jwks_uri: `${base}/jwks`, ...issuerObject.metadata }
+        : { keys: issuerObject.published.map((key) => key.publicJwk) };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    if (issuerObject.mode === 'slow') setTimeout(answer, issuerObject.slowMs).unref();
+    else answer();
+  });
+  return issuerObject;
+}
+
+/** base64url of a JSON value. */
+export function encodeSegment(value: unknown): string {
+  return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+}
+
+/**
+ * Builds a JWS by hand for hostile cases jose refuses to make (alg none, HS256 keyed with a
+ * public key, odd headers). `signer` gets the signing input; `none` → empty signature.
+ */
+export function rawJws(
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+  signer: ((input: Buffer) => Buffer) | 'none',
+): string {
+  const input = `${encodeSegment(header)}.${encodeSegment(payload)}`;
+  const signature = signer === 'none' ? '' : signer(Buffer.from(input)).toString('base64url');
+  return `${input}.${signature}`;
+}
+
+/** HMAC-SHA256 signer with arbitrary key bytes (e.g. an RSA public key's PEM: the classic confusion attack). */
+export function hmacSigner(key: string | Buffer): (input: Buffer) => Buffer {
+  return (input) => createHmac('sha256', key).update(input).digest();
+}
+
+/** Signer with an ES256 or RS256 issuer key via node:crypto, for hand-built tokens. */
+export function keySigner(key: IssuerKey): (input: Buffer) => Buffer {
+  if (key.alg === 'ES256') return (input) => cryptoSign('sha256', input, { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
+  if (key.alg === 'RS256') return (input) => cryptoSign('sha256', input, key.privateKey);
+  throw new Error(`keySigner: ${key.alg} not supported`);
+}
+
+/** jose JWK export, re-exported for tests. */
+export { exportJWK };
