@@ -1,0 +1,46 @@
+/**
+ * Sample Express API protected by resource-guard: one route per feature.
+ * Every rejection is rendered by Express's own final handler from the error's status and headers.
+ */
+import express, { type Express } from 'express';
+import {
+  createGuard, protect, requireAnyScope, requireClaims, requireScopes, type GuardOptions,
+} from '@resource-guard/express';
+
+/**
+ * Builds the app. `options` are the guard options (see the root README); the routes:
+ * - `GET /health` — public
+ * - `GET /me` — any valid token (JWT, opaque, DPoP- or certificate-bound): the user context
+ * - `GET /orders` — scope `orders:read`; `POST /orders` — scope `orders:write`
+ * - `GET /admin` — scope `admin` (any-of)
+ * - `GET /partners` — claim `client_id` must be `demo-client`
+ * - `GET /greeting` — optional authentication
+ */
+export function createApp(options: GuardOptions): Express {
+  const guard = createGuard(options);
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.get('/health', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.get('/me', protect(guard), (req, res) => {
+    res.json({ auth: req.auth });
+  });
+  app.get('/orders', protect(guard), requireScopes('orders:read'), (req, res) => {
+    res.json({ orders: [{ id: 1, owner: req.auth?.subject }] });
+  });
+  app.post('/orders', protect(guard), requireScopes('orders:write'), (_req, res) => {
+    res.status(201).json({ created: true });
+  });
+  app.get('/admin', protect(guard), requireAnyScope('admin'), (_req, res) => {
+    res.json({ admin: true });
+  });
+  app.get('/partners', protect(guard), requireClaims({ client_id: 'demo-client' }), (_req, res) => {
+    res.json({ partners: ['acme'] });
+  });
+  app.get('/greeting', protect(guard, { optional: true }), (req, res) => {
+    res.json({ greeting: `Hello, ${req.auth?.subject ?? 'anonymous'}` });
+  });
+  return app;
+}

@@ -1,0 +1,9 @@
+/** Runs the sample Express API: `npm start -w examples/express-api` (configuration: see README.md). */
+import { readApiConfig } from '@resource-guard-examples/shared';
+import { createApp } from './app.js';
+
+const config = readApiConfig(process.env, 3001);
+const server = createApp(config.guard).listen(config.port, config.host, () => {
+  console.log(`express-api listening on http://${config.host}:${config.port} (issuer ${String(config.guard.issuer)})`);
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => server.close());

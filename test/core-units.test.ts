@@ -1,0 +1,98 @@
+/** Unit tests of the core's building blocks: challenges, store, requirements, context. */
+import test from 'ava';
+import {
+  InsufficientScopeError, InvalidTokenError, createMemoryStore, quoteParam, requireAnyScope,
+  requireAuthentication, requireClaims, requireScopes, type AuthContext,
+} from '@resource-guard/core';
+import { parseChallenges } from './helpers/challenge.js';
+
+function auth(claims: Record<string, unknown>, scopes: string[] = []): AuthContext {
+  return { claims, scopes, scheme: 'Bearer' } as unknown as AuthContext;
+}
+
+test('quoteParam escapes quotes and backslashes and drops control characters', (t) => {
+  t.is(quoteParam('a"b\\c'), '"a\\"b\\\\c"');
+  t.is(quoteParam('line\r\nInjected: 1'), '"lineInjected: 1"');
+  t.is(quoteParam('ключ'), '""');
+  const parsed = parseChallenges(`Bearer realm=${quoteParam('x"y\\z')}, error="invalid_token"`);
+  t.is(parsed[0]?.params.realm, 'x"y\\z');
+});
+
+test('the challenge parser rejects malformed headers (so case-table checks can fail)', (t) => {
+  t.throws(() => parseChallenges('Bearer realm="unterminated'));
+  t.throws(() => parseChallenges('Bearer realm="a" error="b"'));
+  t.throws(() => parseChallenges('Bearer realm="a",'));
+  t.deepEqual(parseChallenges('Bearer realm="a", DPoP algs="ES256 PS256"'), [
+    { scheme: 'Bearer', params: { realm: 'a' } },
+    { scheme: 'DPoP', params: { algs: 'ES256 PS256' } },
+  ]);
+});
+
+test('memory store: TTL, atomic add, LRU bound', (t) => {
+  let now = 1_000_000;
+  const store = createMemoryStore({ max: 3, clock: () => now });
+  store.set('a', 1, 10);
+  t.is(store.get('a'), 1);
+  now += 10_000;
+  t.is(store.get('a'), undefined, 'expired after its TTL');
+  t.true(store.add('k', 1, 5));
+  t.false(store.add('k', 2, 5), 'add never overwrites a live key');
+  t.is(store.get('k'), 1);
+  now += 5_000;
+  t.true(store.add('k', 3, 5), 'add succeeds once the previous entry expired');
+  for (let i = 0; i < 100; i += 1) store.set(`flood-${i}`, i, 60);
+  t.is(store.get('flood-0'), undefined, 'old entries evicted');
+  t.is(store.get('flood-99'), 99);
+  store.set('zero', 1, 0);
+  t.is(store.get('zero'), undefined, 'a TTL of 0 stores nothing');
+  t.throws(() => createMemoryStore({ max: 0 }), { instanceOf: TypeError });
+});
+
+test('requireScopes: all of, exact and case-sensitive, space-separated strings split', (t) => {
+  const requirement = requireScopes('a b', ['c']);
+  t.is(requirement.check(auth({}, ['c', 'b', 'a'])), undefined);
+  const error = requirement.check(auth({}, ['a', 'b', 'C']));
+  t.true(error instanceof InsufficientScopeError);
+  t.deepEqual(error?.challengeParams, { scope: 'a b c' });
+  t.not(requirement.check(auth({}, ['a', 'b', 'c:all'])), undefined);
+});
+
+test('requireAnyScope: one of them', (t) => {
+  const requirement = requireAnyScope('a', 'b');
+  t.is(requirement.check(auth({}, ['x', 'b'])), undefined);
+  t.not(requirement.check(auth({}, ['x', 'ab'])), undefined);
+  t.not(requirement.check(auth({}, [])), undefined);
+});
+
+test('requireClaims: value, array claim, list of values, predicate', (t) => {
+  const requirement = requireClaims({ tenant: 'acme', groups: 'admins', level: [2, 3], verified: (v) => v === true });
+  t.is(requirement.check(auth({ tenant: 'acme', groups: ['users', 'admins'], level: 3, verified: true })), undefined);
+  t.not(requirement.check(auth({ tenant: 'acme', groups: ['users'], level: 3, verified: true })), undefined);
+  t.not(requirement.check(auth({ tenant: 'acme', groups: 'admins', level: '3', verified: true })), undefined);
+  t.not(requirement.check(auth({ tenant: 'ACME', groups: 'admins', level: 2, verified: true })), undefined);
+  t.not(requirement.check(auth({ tenant: 'acme', groups: 'admins', level: 2, verified: 1 })), undefined);
+  t.is(requirement.check(auth({ tenant: 'acme', groups: 'admins', level: 2, verified: false }))?.code, 'ERR_CLAIMS_INSUFFICIENT');
+});
+
+test('requireAuthentication: acr and max_age (RFC 9470) with challenge parameters', (t) => {
+  const now = 2_000_000_000;
+  const requirement = requireAuthentication({ acrValues: ['urn:mfa'], maxAge: 300, clock: () => now * 1000 });
+  t.is(requirement.check(auth({ acr: 'urn:mfa', auth_time: now - 10 })), undefined);
+  const weak = requirement.check(auth({ acr: 'urn:pwd', auth_time: now - 10 }));
+  t.is(weak?.error, 'insufficient_user_authentication');
+  t.is(weak?.status, 401);
+  t.deepEqual(weak?.challengeParams, { acr_values: 'urn:mfa', max_age: '300' });
+  t.not(requirement.check(auth({ acr: 'urn:mfa', auth_time: now - 301 })), undefined);
+  t.not(requirement.check(auth({ acr: 'urn:mfa' })), undefined);
+  t.throws(() => requireAuthentication({}), { instanceOf: TypeError });
+});
+
+test('GuardError shape: status, code, expose, headers, error value', (t) => {
+  const error = new InvalidTokenError('Token expired', 'ERR_JWT_EXPIRED');
+  t.is(error.status, 401);
+  t.is(error.code, 'ERR_JWT_EXPIRED');
+  t.is(error.error, 'invalid_token');
+  t.true(error.expose);
+  t.deepEqual(error.headers, {});
+  t.is(error.name, 'InvalidTokenError');
+});
