@@ -1,6 +1,7 @@
 /** The pipeline through `guard.verify()` directly: context contract, key-set policy, challenges. */
 import test from 'ava';
 import { createGuard, isGuardError, type GuardError, type GuardOptions } from '@resource-guard/core';
+import { VerifiedTokenCache } from '../packages/core/src/verified-cache.js';
 import { parseChallenges } from './helpers/challenge.js';
 import { AUDIENCE, hmacSigner, rawJws, startMockIssuer, type MockIssuer } from './helpers/issuer.js';
 
@@ -161,3 +162,40 @@ test('JWKS entries that must not verify are skipped: private, enc, wrong key_ops
   }
   t.truthy(guard);
 }));
+
+test('verifiedTokenCache: a hit skips the key set, never outlives exp, never serves another token', (t) => withIssuer(async (issuer) => {
+  let now = Date.now();
+  const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, verifiedTokenCache: { max: 2 }, clock: () => now, logger: quiet });
+  const nowSeconds = Math.floor(now / 1000);
+  const token = await issuer.sign({ exp: nowSeconds + 30 });
+  t.is((await guard.verify(request(token))).subject, 'user-123');
+  issuer.mode = 'refuse';
+  t.is((await guard.verify(request(token))).subject, 'user-123', 'served from the cache while the JWKS is down');
+  // Prefix/suffix variants are different tokens: not served from the entry of `token`.
+  for (const variant of [`${token}A`, token.slice(0, -1)]) {
+    const error = await rejection(guard.verify(request(variant)));
+    t.not(error.status, 200);
+  }
+  now += 36_000;
+  t.is((await rejection(guard.verify(request(token)))).code, 'ERR_JWT_EXPIRED', 'never past exp (+ tolerance)');
+}));
+
+test('verifiedTokenCache: nbf is re-checked on every hit', (t) => withIssuer(async (issuer) => {
+  let now = Date.now();
+  const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, verifiedTokenCache: true, clock: () => now, logger: quiet });
+  const token = await issuer.sign({ nbf: Math.floor(now / 1000) + 3 });
+  t.is((await guard.verify(request(token))).subject, 'user-123', 'inside the tolerance');
+  now -= 10_000;
+  t.is((await rejection(guard.verify(request(token)))).code, 'ERR_JWT_NOT_YET_VALID');
+}));
+
+test('verifiedTokenCache: bounded by max entries (LRU)', (t) => {
+  const cache = new VerifiedTokenCache(3, Date.now, 5);
+  const exp = Math.floor(Date.now() / 1000) + 60;
+  for (let i = 0; i < 1000; i += 1) cache.set(VerifiedTokenCache.keyOf(`token-${i}`), { exp });
+  t.is(cache.size, 3);
+  t.truthy(cache.get(VerifiedTokenCache.keyOf('token-999')));
+  t.is(cache.get(VerifiedTokenCache.keyOf('token-0')), undefined);
+  cache.set(VerifiedTokenCache.keyOf('expired'), { exp: exp - 3600 });
+  t.is(cache.get(VerifiedTokenCache.keyOf('expired')), undefined, 'an already-expired token is not stored');
+});

@@ -14,6 +14,7 @@ import type { GuardRequest } from './request.js';
 import type { Requirement } from './scopes.js';
 import { createSenderConstraint, type SenderConstraint } from './binding.js';
 import { createIntrospector, type Introspector } from './introspection.js';
+import { VerifiedTokenCache } from './verified-cache.js';
 
 /** What {@link Guard.authenticate} returns. */
 export interface AuthenticateResult {
@@ -63,6 +64,9 @@ export function createGuard(options: GuardOptions): Guard {
   const issuers = new Map(resolved.issuers.map((issuer) => [issuer, new TrustedIssuer(issuer, resolved)] as const));
   const introspector = createIntrospector(resolved, issuers);
   const constraint = createSenderConstraint(resolved);
+  const verifiedCache = resolved.verifiedTokenCache === undefined
+    ? undefined
+    : new VerifiedTokenCache(resolved.verifiedTokenCache.max, resolved.clock, resolved.clockTolerance);
   const settings: ChallengeSettings = {
     realm: resolved.realm,
     bearer: constraint.bearerAccepted,
@@ -71,9 +75,15 @@ export function createGuard(options: GuardOptions): Guard {
 
   async function validate(token: string): Promise<{ claims: Claims; format: 'jwt' | 'opaque' }> {
     if (token.length > resolved.maxTokenLength) throw new InvalidTokenError('Token is too long', 'ERR_TOKEN_TOO_LONG');
+    // A cache hit skips even the header parse: only verified JWTs ever enter the cache.
+    const cacheKey = verifiedCache === undefined ? undefined : VerifiedTokenCache.keyOf(token);
+    const cached = cacheKey === undefined ? undefined : verifiedCache!.get(cacheKey);
+    if (cached !== undefined) return { claims: cached, format: 'jwt' };
     const header = decodeProtectedHeader(token);
     if (header !== undefined && !(introspector?.introspectsJwts ?? false)) {
-      return { claims: await verifyJwtAccessToken(token, header, issuers, resolved), format: 'jwt' };
+      const claims = await verifyJwtAccessToken(token, header, issuers, resolved);
+      if (cacheKey !== undefined) verifiedCache!.set(cacheKey, claims);
+      return { claims, format: 'jwt' };
     }
     if (introspector === undefined) {
       throw new InvalidTokenError('Token is not a JWT and introspection is not configured', 'ERR_TOKEN_FORMAT_UNSUPPORTED');
