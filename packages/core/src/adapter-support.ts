@@ -1,6 +1,10 @@
 import type { Guard } from './guard.js';
 import { createGuard } from './guard.js';
 import type { GuardOptions } from './options.js';
+import {
+  requireAnyScope, requireAuthentication, requireClaims, requireScopes,
+  type ClaimCondition, type RequireAuthenticationOptions, type Requirement,
+} from './scopes.js';
 
 /**
  * Shared by the framework adapters, so that they only translate requests and responses.
@@ -54,3 +58,32 @@ export const GUARD_KEY: unique symbol = Symbol.for('resource-guard.guard');
 
 /** The message for a requirement middleware that runs without `protect()` before it. */
 export const MISSING_PROTECT_MESSAGE = 'Route requirement used without protect() before it';
+
+/** The route-requirement middleware factories every adapter exports, for its middleware type `M`. */
+export interface RequirementMiddlewares<M> {
+  /** Route middleware: the token must carry **all** these scopes (403 `insufficient_scope`, RFC 6750 §3.1). */
+  requireScopes(...scopes: Array<string | readonly string[]>): M;
+  /** Route middleware: the token must carry **at least one** of these scopes. */
+  requireAnyScope(...scopes: Array<string | readonly string[]>): M;
+  /** Route middleware: claim values or predicates (403 `insufficient_scope`, code `ERR_CLAIMS_INSUFFICIENT`). */
+  requireClaims(conditions: Readonly<Record<string, ClaimCondition>>): M;
+  /** Route middleware: RFC 9470 step-up (`acr`, `auth_time`); 401 `insufficient_user_authentication`. */
+  requireAuthentication(options: RequireAuthenticationOptions): M;
+  /** Route middleware for any {@link Requirement}, e.g. a custom one. */
+  requireThat(requirement: Requirement): M;
+}
+
+/**
+ * Builds an adapter's requirement factories from one function that turns a core
+ * {@link Requirement} into the framework's middleware. Arguments are validated when the
+ * factory is called (at start-up), not per request.
+ */
+export function createRequirementMiddlewares<M>(toMiddleware: (requirement: Requirement) => M): RequirementMiddlewares<M> {
+  return {
+    requireScopes: (...scopes) => toMiddleware(requireScopes(...scopes)),
+    requireAnyScope: (...scopes) => toMiddleware(requireAnyScope(...scopes)),
+    requireClaims: (conditions) => toMiddleware(requireClaims(conditions)),
+    requireAuthentication: (options) => toMiddleware(requireAuthentication(options)),
+    requireThat: (requirement) => toMiddleware(requirement),
+  };
+}

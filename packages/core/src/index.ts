@@ -27,6 +27,6 @@ export type { Store, MemoryStoreOptions } from './store.js';
 export { certificateThumbprint } from './mtls.js';
 export { quoteParam } from './challenge.js';
 export {
-  resolveProtectArguments, readPeerCertificate, GUARD_KEY, MISSING_PROTECT_MESSAGE,
+  resolveProtectArguments, readPeerCertificate, createRequirementMiddlewares, GUARD_KEY, MISSING_PROTECT_MESSAGE,
 } from './adapter-support.js';
-export type { ProtectOptions, ProtectSettings } from './adapter-support.js';
+export type { ProtectOptions, ProtectSettings, RequirementMiddlewares } from './adapter-support.js';

@@ -6,10 +6,9 @@
 import type { Context, Middleware, Next } from 'koa';
 import {
   GUARD_KEY, MISSING_PROTECT_MESSAGE, MisconfigurationError, readPeerCertificate, resolveProtectArguments,
-  requireAnyScope as anyScopeRequirement, requireAuthentication as authenticationRequirement,
-  requireClaims as claimsRequirement, requireScopes as scopesRequirement,
-  type AuthContext, type ClaimCondition, type Guard, type GuardRequest, type ProtectOptions,
-  type ProtectSettings, type RequireAuthenticationOptions, type Requirement,
+  createRequirementMiddlewares,
+  type AuthContext, type Guard, type GuardRequest, type ProtectOptions,
+  type ProtectSettings, type Requirement, type RequirementMiddlewares,
 } from '@resource-guard/core';
 
 declare module 'koa' {
@@ -58,30 +57,14 @@ function requirementMiddleware(requirement: Requirement): Middleware {
   };
 }
 
-/** Route middleware: the token must carry **all** these scopes (403 `insufficient_scope` otherwise). */
-export function requireScopes(...scopes: Array<string | readonly string[]>): Middleware {
-  return requirementMiddleware(scopesRequirement(...scopes));
-}
-
-/** Route middleware: the token must carry **at least one** of these scopes. */
-export function requireAnyScope(...scopes: Array<string | readonly string[]>): Middleware {
-  return requirementMiddleware(anyScopeRequirement(...scopes));
-}
-
-/** Route middleware: claim values or predicates (403 `insufficient_scope`, code `ERR_CLAIMS_INSUFFICIENT`). */
-export function requireClaims(conditions: Readonly<Record<string, ClaimCondition>>): Middleware {
-  return requirementMiddleware(claimsRequirement(conditions));
-}
-
-/** Route middleware: RFC 9470 step-up (`acr`, `auth_time`); 401 `insufficient_user_authentication`. */
-export function requireAuthentication(options: RequireAuthenticationOptions): Middleware {
-  return requirementMiddleware(authenticationRequirement(options));
-}
-
-/** Route middleware for any core {@link Requirement}, e.g. a custom one. */
-export function requireThat(requirement: Requirement): Middleware {
-  return requirementMiddleware(requirement);
-}
+/**
+ * Route requirement factories: `requireScopes` (all of), `requireAnyScope`, `requireClaims`,
+ * `requireAuthentication` (RFC 9470 step-up) and `requireThat` (any core requirement). Each must
+ * run after `protect()`; used without it, the request fails with a 500 naming the misuse.
+ */
+export const {
+  requireScopes, requireAnyScope, requireClaims, requireAuthentication, requireThat,
+}: RequirementMiddlewares<Middleware> = createRequirementMiddlewares(requirementMiddleware);
 
 export { createGuard } from '@resource-guard/core';
 export type { AuthContext, Guard, GuardOptions, ProtectOptions, ProtectSettings, Requirement } from '@resource-guard/core';
