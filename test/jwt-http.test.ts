@@ -375,6 +375,20 @@ const types: HttpCase[] = [
 ];
 
 const now = () => Math.floor(Date.now() / 1000);
+
+/** A case whose guard clock is frozen at t0 (seconds), so tolerance edges do not depend on machine load. */
+function frozen(title: string, claims: (t0: number) => Record<string, unknown>, expect: HttpCase['expect'] = ok): HttpCase {
+  let t0 = 0;
+  return {
+    title,
+    options: () => {
+      t0 = now();
+      return { clock: () => t0 * 1000 };
+    },
+    run: withToken(() => ({ exp: t0 + 300, ...claims(t0) })),
+    expect,
+  };
+}
 const claims: HttpCase[] = [
   { title: 'aud as an array containing ours → 200', run: withToken({ aud: ['https://other.example', AUDIENCE] }), expect: ok },
   { title: 'aud as another string → 401', run: withToken({ aud: 'https://other.example' }), expect: invalidToken('ERR_JWT_AUDIENCE_INVALID') },
@@ -387,11 +401,14 @@ const claims: HttpCase[] = [
     run: withToken({ aud: 'urn:second' }),
     expect: ok,
   },
-  { title: 'exp 3 s ago, inside the 5 s tolerance → 200', run: withToken(() => ({ exp: now() - 3 })), expect: ok },
+  frozen('exp 3 s ago, inside the default 5 s tolerance → 200', (t0) => ({ exp: t0 - 3, iat: t0 - 60 }), ok),
+  frozen('exp 6 s ago, outside the default 5 s tolerance → 401', (t0) => ({ exp: t0 - 6, iat: t0 - 60 }), invalidToken('ERR_JWT_EXPIRED')),
   { title: 'exp 10 s ago → 401', run: withToken(() => ({ exp: now() - 10 })), expect: invalidToken('ERR_JWT_EXPIRED') },
   { title: 'exp 10 s ago with clockTolerance 30 → 200', options: () => ({ clockTolerance: 30 }), run: withToken(() => ({ exp: now() - 10 })), expect: ok },
   { title: 'exp as a string → 401', run: withToken(() => ({ exp: String(now() + 100) })), expect: invalidToken('ERR_JWT_CLAIM_INVALID') },
-  { title: 'nbf 3 s ahead, inside the tolerance → 200', run: withToken(() => ({ nbf: now() + 3 })), expect: ok },
+  frozen('nbf 3 s ahead, inside the tolerance → 200', (t0) => ({ nbf: t0 + 3, iat: t0 })),
+  frozen('nbf 6 s ahead, outside the tolerance → 401', (t0) => ({ nbf: t0 + 6, iat: t0 }), invalidToken('ERR_JWT_NOT_YET_VALID')),
+  frozen('iat 6 s ahead, outside the tolerance → 401', (t0) => ({ iat: t0 + 6 }), invalidToken('ERR_JWT_IAT_IN_FUTURE')),
   { title: 'nbf 60 s ahead → 401', run: withToken(() => ({ nbf: now() + 60 })), expect: invalidToken('ERR_JWT_NOT_YET_VALID') },
   { title: 'iat 60 s ahead → 401', run: withToken(() => ({ iat: now() + 60 })), expect: invalidToken('ERR_JWT_IAT_IN_FUTURE') },
   ...['exp', 'aud', 'sub', 'client_id', 'iat', 'jti'].map((name): HttpCase => ({
