@@ -33,6 +33,8 @@ export class RemoteKeySet {
   #fetchedAt = 0;
   #lastKidRefetch = Number.NEGATIVE_INFINITY;
   #pending: Promise<VerificationKey[]> | undefined;
+  /** Matches per `alg kid`, valid until the next load; only non-empty lists are kept. */
+  readonly #matches = new Map<string, readonly VerificationKey[]>();
 
   constructor(uri: () => Promise<URL>, options: RemoteKeySetOptions) {
     this.#uri = uri;
@@ -65,6 +67,23 @@ export class RemoteKeySet {
     return matches;
   }
 
+  /**
+   * The synchronous fast path of {@link select}: the matching keys when the set is loaded, fresh
+   * and has a match; `undefined` when the caller must go through `select` (which may fetch).
+   */
+  cached(alg: string, kid: string | undefined): readonly VerificationKey[] | undefined {
+    if (this.#keys === undefined || this.#options.clock() - this.#fetchedAt >= this.#options.maxAge * 1000) return undefined;
+    const memoKey = `${alg} ${kid ?? ''}`;
+    let matches = this.#matches.get(memoKey);
+    if (matches === undefined) {
+      matches = match(this.#keys, alg, kid);
+      if (matches.length === 0) return undefined;
+      if (this.#matches.size >= 256) this.#matches.clear();
+      this.#matches.set(memoKey, matches);
+    }
+    return matches;
+  }
+
   #refresh(): Promise<VerificationKey[]> {
     this.#pending ??= this.#load().finally(() => {
       this.#pending = undefined;
@@ -82,6 +101,7 @@ export class RemoteKeySet {
     if (!Array.isArray(body.keys)) throw new UpstreamUnavailableError('JWKS has no "keys" array', REQUEST.code);
     const keys = body.keys.map(importPublicJwk).filter((key): key is VerificationKey => key !== undefined);
     this.#keys = keys;
+    this.#matches.clear();
     this.#fetchedAt = this.#options.clock();
     return keys;
   }

@@ -10,7 +10,7 @@ import {
 
 /** A compact JWS split and decoded; the signature is not verified yet. */
 export interface ParsedJws {
-  header: Record<string, unknown>;
+  header: Readonly<Record<string, unknown>>;
   payload: Record<string, unknown>;
   /** `BASE64URL(header) || '.' || BASE64URL(payload)`, the bytes that were signed. */
   signingInput: string;
@@ -43,8 +43,32 @@ export function decodeProtectedHeader(token: string): Record<string, unknown> | 
   return header !== undefined && typeof header.alg === 'string' ? header : undefined;
 }
 
+/**
+ * A {@link decodeProtectedHeader} that remembers the last few distinct header segments: an API
+ * sees the same handful of access-token headers (one per issuer key) millions of times. Returned
+ * headers are frozen because they are shared. Bounded: the memory is cleared when full.
+ */
+export function createHeaderDecoder(max = 64): (token: string) => Readonly<Record<string, unknown>> | undefined {
+  const known = new Map<string, Readonly<Record<string, unknown>>>();
+  return (token) => {
+    const dot = token.indexOf('.');
+    const segment = dot > 0 ? token.slice(0, dot) : '';
+    const hit = known.get(segment);
+    if (hit !== undefined) {
+      const second = token.indexOf('.', dot + 1);
+      return second > 0 && token.indexOf('.', second + 1) < 0 ? hit : undefined;
+    }
+    const header = decodeProtectedHeader(token);
+    if (header !== undefined) {
+      if (known.size >= max) known.clear();
+      known.set(segment, Object.freeze(header));
+    }
+    return header;
+  };
+}
+
 /** Splits a compact JWS whose header was decoded; `undefined` when the payload or signature is malformed. */
-export function parseJws(token: string, header: Record<string, unknown>): ParsedJws | undefined {
+export function parseJws(token: string, header: Readonly<Record<string, unknown>>): ParsedJws | undefined {
   const dot = token.indexOf('.');
   const second = token.indexOf('.', dot + 1);
   const payload = decodeJson(token.slice(dot + 1, second));

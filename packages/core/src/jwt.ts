@@ -3,7 +3,9 @@ import {
   checkAudience, checkClaimTypes, checkRequiredClaims, checkTimeClaims, readAudience, type Claims,
 } from './claims.js';
 import type { TrustedIssuer } from './issuers.js';
-import { parseJws, verifySignature, type VerificationKey } from './jws.js';
+import {
+  parseJws, verifySignature, type ParsedJws, type VerificationKey,
+} from './jws.js';
 import type { ResolvedOptions } from './options.js';
 
 /** Media types accepted in `typ` (RFC 9068 §2.1; the `application/` prefix is optional, RFC 7515 §4.1.9). */
@@ -17,12 +19,12 @@ const GENERIC_TYPES = new Set(['jwt', 'application/jwt']);
  * *that* issuer by `kid` (never from `jku`, `x5u`, `jwk` or `x5c`), signature, then `exp`/`nbf`/`iat`,
  * `aud` and required claims. Deliberately not checked here: sender binding (`cnf`), scopes.
  */
-export async function verifyJwtAccessToken(
+export function verifyJwtAccessToken(
   token: string,
-  header: Record<string, unknown>,
+  header: Readonly<Record<string, unknown>>,
   issuers: ReadonlyMap<string, TrustedIssuer>,
   options: ResolvedOptions,
-): Promise<Claims> {
+): Claims | Promise<Claims> {
   const { alg } = header;
   if (typeof alg !== 'string' || !options.algorithms.has(alg)) {
     throw new InvalidTokenError('Token signing algorithm is not allowed', 'ERR_JWT_ALG_NOT_ALLOWED');
@@ -39,14 +41,20 @@ export async function verifyJwtAccessToken(
   const trusted = typeof claims.iss === 'string' ? issuers.get(claims.iss) : undefined;
   if (trusted === undefined) throw new InvalidTokenError('Token issuer is not trusted', 'ERR_JWT_ISSUER_UNTRUSTED');
 
-  const candidates: readonly VerificationKey[] = alg.startsWith('HS')
-    ? [{ key: options.secret!, kid: undefined, alg, keyType: 'oct', curve: undefined }]
-    : await trusted.keys.select(alg, kid);
+  if (alg.startsWith('HS')) return finish(jws, [{ key: options.secret!, kid: undefined, alg, keyType: 'oct', curve: undefined }], options);
+  // Synchronous when the issuer's keys are loaded: no promise, no microtask on the hot path.
+  const cached = trusted.keys.cached(alg, kid);
+  if (cached !== undefined) return finish(jws, cached, options);
+  return trusted.keys.select(alg, kid).then((keys) => finish(jws, keys, options));
+}
+
+/** Signature, then time, audience and required claims. */
+function finish(jws: ParsedJws, candidates: readonly VerificationKey[], options: ResolvedOptions): Claims {
   if (candidates.length === 0) throw new InvalidTokenError('No key of the issuer matches the token', 'ERR_JWKS_NO_MATCHING_KEY');
   if (!candidates.some((key) => verifySignature(jws, key))) {
     throw new InvalidTokenError('Token signature is invalid', 'ERR_JWS_SIGNATURE_INVALID');
   }
-
+  const claims = jws.payload;
   checkClaimTypes(claims);
   checkTimeClaims(claims, options.clock() / 1000, options.clockTolerance, true);
   const audience = readAudience(claims);
