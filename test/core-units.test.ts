@@ -48,6 +48,21 @@ test('memory store: TTL, atomic add, LRU bound', (t) => {
   t.throws(() => createMemoryStore({ max: 0 }), { instanceOf: TypeError });
 });
 
+test('memory store: markers (add) are never evicted by cache writes and fail closed when full', (t) => {
+  let now = 1_000_000;
+  const store = createMemoryStore({ max: 10, maxMarkers: 3, clock: () => now });
+  t.true(store.add('jti-1', 'a', 60));
+  for (let i = 0; i < 10_000; i += 1) store.set(`flood-${i}`, i, 60);
+  t.false(store.add('jti-1', 'b', 60), 'a flood of cache entries does not evict a live marker');
+  t.is(store.get('jti-1'), 'a');
+  t.true(store.add('jti-2', 1, 60));
+  t.true(store.add('jti-3', 1, 60));
+  t.throws(() => store.add('jti-4', 1, 60), { message: /too many live markers/ }, 'full: refuse rather than forget one');
+  now += 61_000;
+  t.true(store.add('jti-4', 1, 60), 'expired markers make room');
+  t.true(store.add('jti-1', 1, 60), 'an expired marker can be set again');
+});
+
 test('requireScopes: all of, exact and case-sensitive, space-separated strings split', (t) => {
   const requirement = requireScopes('a b', ['c']);
   t.is(requirement.check(auth({}, ['c', 'b', 'a'])), undefined);

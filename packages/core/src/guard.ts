@@ -68,6 +68,8 @@ export function createGuard(options: GuardOptions): Guard {
     ? undefined
     : new VerifiedTokenCache(resolved.verifiedTokenCache.max, resolved.clock, resolved.clockTolerance);
   const decodeHeader = createHeaderDecoder();
+  // An introspection answer without `iss` can only be attributed when one issuer is trusted.
+  const soleIssuer = resolved.issuers.length === 1 ? resolved.issuers[0] : undefined;
   const settings: ChallengeSettings = {
     realm: resolved.realm,
     bearer: constraint.bearerAccepted,
@@ -106,7 +108,7 @@ export function createGuard(options: GuardOptions): Guard {
     const checked: Record<string, string> | Promise<Record<string, string>> = constraint.check(request, credentials, claims);
     const headers = checked instanceof Promise ? await checked : checked;
     if (credentials.location === 'query') headers['Cache-Control'] = 'private';
-    const auth = createAuthContext(credentials.token, credentials.scheme, format, claims, resolved.issuers[0]);
+    const auth = createAuthContext(credentials.token, credentials.scheme, format, claims, soleIssuer);
     return { auth, headers };
   }
 

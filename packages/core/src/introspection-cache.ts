@@ -123,7 +123,9 @@ export class IntrospectionCache {
  */
 function copyError(error: unknown): unknown {
   if (!(error instanceof GuardError)) return error;
-  const copy = Object.create(Object.getPrototypeOf(error) as object) as GuardError;
+  // A real Error (native brand, so `util.types.isNativeError` and loggers still see an error) with
+  // the original's class and own properties.
+  const copy = Object.setPrototypeOf(new Error(error.message), Object.getPrototypeOf(error) as object) as GuardError;
   Object.defineProperties(copy, Object.getOwnPropertyDescriptors(error));
   copy.headers = { ...error.headers };
   return copy;

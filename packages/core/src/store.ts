@@ -23,25 +23,45 @@ export interface Store {
 
 /** Options of {@link createMemoryStore}. */
 export interface MemoryStoreOptions {
-  /** Most entries kept; the least recently used go first. Default 10,000. */
+  /** Most cache entries (`set`) kept; the least recently used go first. Default 10,000. */
   max?: number;
+  /**
+   * Most live markers (`add`, e.g. DPoP `jti`s) kept. Markers are never evicted early — that would
+   * let a replay through — so when this many are live, `add` throws (the guard answers 503).
+   * Default 100,000.
+   */
+  maxMarkers?: number;
   /** Clock in epoch milliseconds, for tests. Default `Date.now`. */
   clock?: () => number;
 }
 
 /**
- * The default store: one process, bounded in entries (LRU eviction), each entry with its own TTL.
+ * The default store: one process, bounded, each entry with its own TTL. Two partitions:
  *
- * Built on `lru-cache`: entries expire lazily on read and are evicted by recency when full, so a
- * flood of distinct keys costs at most `max` entries while hot keys stay. `add` is atomic because
- * the check and the write run in one synchronous step of the event loop.
+ * - cache entries (`get`/`set`) in an LRU built on `lru-cache`: a flood of distinct keys costs at
+ *   most `max` entries while hot keys stay;
+ * - markers (`add`) in their own bounded map that cache writes can never evict: a flood of tokens
+ *   must not push a DPoP `jti` out before its replay window ends. Markers expire by TTL; when
+ *   `maxMarkers` are live, `add` fails closed (throws) instead of forgetting one.
+ *
+ * `add` is atomic because the check and the write run in one synchronous step of the event loop.
  *
  * Does not share state across processes: use a Redis-backed store for that.
  */
 export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const max = options.max ?? 10_000;
   if (!Number.isInteger(max) || max < 1) throw new TypeError('createMemoryStore(): "max" must be a positive integer');
+  const maxMarkers = options.maxMarkers ?? 100_000;
+  if (!Number.isInteger(maxMarkers) || maxMarkers < 1) throw new TypeError('createMemoryStore(): "maxMarkers" must be a positive integer');
   const clock = options.clock ?? Date.now;
+  // Insertion order ≈ expiry order (one replay window for all markers), so sweeping from the front is cheap.
+  const markers = new Map<string, { value: unknown; expiresAt: number }>();
+  const sweepMarkers = (now: number) => {
+    for (const [key, { expiresAt }] of markers) {
+      if (expiresAt > now) break;
+      markers.delete(key);
+    }
+  };
   // lru-cache's own ttl timer uses performance.now(); we keep our own expiry so an injected clock works.
   const cache = new LRUCache<string, { value: unknown; expiresAt: number }>({ max });
   const read = (key: string) => {
@@ -57,16 +77,25 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     if (!(ttl > 0)) return;
     cache.set(key, { value, expiresAt: clock() + ttl * 1000 });
   };
+  const liveMarker = (key: string): unknown => {
+    const marker = markers.get(key);
+    return marker !== undefined && marker.expiresAt > clock() ? marker.value : undefined;
+  };
   return {
-    get: (key) => read(key)?.value,
+    get: (key) => read(key)?.value ?? liveMarker(key),
     set: write,
     add(key, value, ttl) {
-      if (read(key) !== undefined) return false;
-      write(key, value, ttl);
+      const now = clock();
+      if ((markers.get(key)?.expiresAt ?? 0) > now || read(key) !== undefined) return false;
+      if (markers.size >= maxMarkers) sweepMarkers(now);
+      if (markers.size >= maxMarkers) throw new Error('memory store: too many live markers');
+      markers.delete(key);
+      markers.set(key, { value, expiresAt: now + ttl * 1000 });
       return true;
     },
     delete(key) {
       cache.delete(key);
+      markers.delete(key);
     },
   };
 }
