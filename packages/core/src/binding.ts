@@ -12,8 +12,12 @@ export interface SenderConstraint {
   readonly bearerAccepted: boolean;
   /** DPoP proof algorithms accepted, for `DPoP algs="…"`; `undefined` when DPoP is off. */
   readonly dpopAlgorithms: readonly string[] | undefined;
-  /** Throws unless the token's binding (or lack of one) fits the request; returns success headers. */
-  check(request: GuardRequest, credentials: Credentials, claims: Claims): Promise<Record<string, string>>;
+  /**
+   * Throws (or rejects) unless the token's binding, or lack of one, fits the request; returns the
+   * success headers. Synchronous for unbound tokens and socket certificates (the hot path), a
+   * promise when a DPoP proof (replay store) or a custom certificate source is involved.
+   */
+  check(request: GuardRequest, credentials: Credentials, claims: Claims): Record<string, string> | Promise<Record<string, string>>;
 }
 
 function readConfirmation(claims: Claims): Record<string, unknown> {
@@ -39,25 +43,26 @@ export function createSenderConstraint(options: ResolvedOptions): SenderConstrai
   return {
     bearerAccepted: dpop?.required !== true,
     dpopAlgorithms: dpop?.algorithms,
-    async check(request, credentials, claims) {
+    check(request, credentials, claims) {
+      // Every rule that needs no I/O first, so that nothing is left pending when one of them throws.
       const cnf = readConfirmation(claims);
       const x5t = cnf['x5t#S256'];
-      if (x5t !== undefined) {
-        if (mtls === undefined) throw new InvalidTokenError('Certificate-bound tokens are not accepted here', 'ERR_MTLS_DISABLED');
-        await mtls.check(request, x5t);
-      } else if (mtls?.required === true) {
-        throw new InvalidTokenError('Token is not bound to a client certificate', 'ERR_MTLS_REQUIRED');
-      }
+      if (x5t !== undefined && mtls === undefined) throw new InvalidTokenError('Certificate-bound tokens are not accepted here', 'ERR_MTLS_DISABLED');
+      if (x5t === undefined && mtls?.required === true) throw new InvalidTokenError('Token is not bound to a client certificate', 'ERR_MTLS_REQUIRED');
       const jkt = cnf.jkt;
       const dpopBound = jkt !== undefined || (typeof claims.token_type === 'string' && claims.token_type.toLowerCase() === 'dpop');
       if (credentials.scheme === 'DPoP') {
         if (!dpopBound) throw new InvalidTokenError('Token is not DPoP-bound', 'ERR_DPOP_TOKEN_UNBOUND');
         if (typeof jkt !== 'string') throw new InvalidTokenError('Invalid DPoP key binding', 'ERR_DPOP_BINDING_INVALID');
-        return dpop!.verify(request, credentials.token, jkt);
+      } else {
+        if (dpopBound) throw new InvalidTokenError('DPoP-bound token sent as a bearer token', 'ERR_DPOP_BEARER_DOWNGRADE');
+        if (dpop?.required === true) throw new InvalidTokenError('Only DPoP-bound tokens are accepted', 'ERR_DPOP_REQUIRED');
       }
-      if (dpopBound) throw new InvalidTokenError('DPoP-bound token sent as a bearer token', 'ERR_DPOP_BEARER_DOWNGRADE');
-      if (dpop?.required === true) throw new InvalidTokenError('Only DPoP-bound tokens are accepted', 'ERR_DPOP_REQUIRED');
-      return {};
+
+      const certificate = x5t === undefined ? undefined : mtls!.check(request, x5t);
+      if (credentials.scheme !== 'DPoP') return certificate instanceof Promise ? certificate.then(() => ({})) : {};
+      const proof = () => dpop!.verify(request, credentials.token, jkt as string);
+      return certificate instanceof Promise ? certificate.then(proof) : proof();
     },
   };
 }

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { InvalidDpopProofError } from './errors.js';
 import {
   decodeProtectedHeader, importPublicJwk, isAsymmetricAlgorithm, keyMatchesAlgorithm, parseJws, verifySignature,
+  type VerificationKey,
 } from './jws.js';
 
 /**
@@ -105,29 +107,35 @@ function fail(message: string, code: string): never {
   throw new InvalidDpopProofError(message, code);
 }
 
-/**
- * Verifies one DPoP proof JWT (RFC 9449 §4.3 checks 2-9, 11, and the resource-server `ath` check
- * of §7.1), in this order: size; a single compact JWS with JSON header and payload; `typ`
- * `dpop+jwt` (media-type comparison: case-insensitive, optional `application/`); `alg` allowed
- * and asymmetric; no `crit`; `jwk` public only; `jwk` a valid key whose type/curve fits `alg`;
- * signature with that `jwk`; `htm`; `htu`; `iat` within [now − maxAge − tolerance, now + tolerance];
- * `jti` a non-empty string of at most {@link MAX_JTI_LENGTH} characters; `ath`.
- *
- * Deliberately not done here: the one-`DPoP`-header rule, `jti` replay, nonces and the `cnf.jkt`
- * binding (see `createDpopVerifier`), and any check of `exp`/`kid`/`x5c` in the proof (RFC 9449
- * defines none; the key is the embedded `jwk`, never one fetched from elsewhere).
- */
-export function verifyDpopProof(proof: string, expected: DpopProofExpectations): DpopProof {
-  if (proof.length > MAX_PROOF_LENGTH) fail('DPoP proof is too long', 'ERR_DPOP_PROOF_TOO_LONG');
-  const header = decodeProtectedHeader(proof);
-  const jws = header === undefined ? undefined : parseJws(proof, header);
-  if (header === undefined || jws === undefined) fail('DPoP proof is not a well-formed JWT', 'ERR_DPOP_PROOF_MALFORMED');
+/** A proof header that passed every header check, with its imported key and thumbprint. */
+interface CheckedHeader {
+  header: Readonly<Record<string, unknown>>;
+  key: VerificationKey;
+  jkt: string;
+}
 
-  const { typ } = header;
+/**
+ * Remembers checked proof headers by their exact base64url segment: a client signs every proof
+ * with the same key, so its header repeats, and importing a JWK costs more than the signature
+ * check itself. Bounded (least recently used evicted). Only headers that passed every check for
+ * the verifier's algorithm set are stored, so a hit is exactly as good as re-checking.
+ */
+export type ProofHeaderCache = LRUCache<string, CheckedHeader>;
+
+/** Creates a {@link ProofHeaderCache} of at most `max` headers (default 1024). */
+export function createProofHeaderCache(max = 1024): ProofHeaderCache {
+  return new LRUCache<string, CheckedHeader>({ max });
+}
+
+/** RFC 9449 §4.3 checks 2 (header part), 4-7: `typ`, `alg`, no `crit`, a public `jwk` fitting `alg`. */
+function checkHeader(proof: string, algorithms: ReadonlySet<string>): CheckedHeader {
+  const header = decodeProtectedHeader(proof);
+  if (header === undefined) fail('DPoP proof is not a well-formed JWT', 'ERR_DPOP_PROOF_MALFORMED');
+  const { typ, alg } = header;
   if (typeof typ !== 'string' || typ.toLowerCase().replace(/^application\//, '') !== 'dpop+jwt') {
     fail('DPoP proof has the wrong type (typ)', 'ERR_DPOP_TYP_INVALID');
   }
-  if (!expected.algorithms.has(jws.alg) || !isAsymmetricAlgorithm(jws.alg)) {
+  if (typeof alg !== 'string' || !algorithms.has(alg) || !isAsymmetricAlgorithm(alg)) {
     fail('DPoP proof algorithm is not allowed', 'ERR_DPOP_ALG_NOT_ALLOWED');
   }
   if (header.crit !== undefined) fail('DPoP proof uses unsupported critical headers', 'ERR_DPOP_CRIT_UNSUPPORTED');
@@ -141,7 +149,36 @@ export function verifyDpopProof(proof: string, expected: DpopProofExpectations):
   const key = importPublicJwk(members);
   const jkt = jwkThumbprint(members);
   if (key === undefined || jkt === undefined) fail('DPoP proof key is invalid', 'ERR_DPOP_JWK_INVALID');
-  if (!keyMatchesAlgorithm(key, jws.alg)) fail('DPoP proof key does not match its algorithm', 'ERR_DPOP_JWK_ALG_MISMATCH');
+  if (!keyMatchesAlgorithm(key, alg)) fail('DPoP proof key does not match its algorithm', 'ERR_DPOP_JWK_ALG_MISMATCH');
+  return { header: Object.freeze(header), key, jkt };
+}
+
+/**
+ * Verifies one DPoP proof JWT (RFC 9449 §4.3 checks 2-9, 11, and the resource-server `ath` check
+ * of §7.1), in this order: size; a single compact JWS with JSON header and payload; `typ`
+ * `dpop+jwt` (media-type comparison: case-insensitive, optional `application/`); `alg` allowed
+ * and asymmetric; no `crit`; `jwk` public only; `jwk` a valid key whose type/curve fits `alg`;
+ * signature with that `jwk`; `htm`; `htu`; `iat` within [now − maxAge − tolerance, now + tolerance];
+ * `jti` a non-empty string of at most {@link MAX_JTI_LENGTH} characters; `ath`.
+ * `headers` (optional, per algorithm set) skips the header checks for a header seen before.
+ *
+ * Deliberately not done here: the one-`DPoP`-header rule, `jti` replay, nonces and the `cnf.jkt`
+ * binding (see `createDpopVerifier`), and any check of `exp`/`kid`/`x5c` in the proof (RFC 9449
+ * defines none; the key is the embedded `jwk`, never one fetched from elsewhere).
+ */
+export function verifyDpopProof(proof: string, expected: DpopProofExpectations, headers?: ProofHeaderCache): DpopProof {
+  if (proof.length > MAX_PROOF_LENGTH) fail('DPoP proof is too long', 'ERR_DPOP_PROOF_TOO_LONG');
+  // Any string works as the cache key: only a header that decodes and passes is ever stored, and
+  // parseJws below rejects a proof with other than three segments.
+  const segment = proof.slice(0, Math.max(proof.indexOf('.'), 0));
+  let checked = headers?.get(segment);
+  if (checked === undefined) {
+    checked = checkHeader(proof, expected.algorithms);
+    headers?.set(segment, checked);
+  }
+  const { header, key, jkt } = checked;
+  const jws = parseJws(proof, header);
+  if (jws === undefined) fail('DPoP proof is not a well-formed JWT', 'ERR_DPOP_PROOF_MALFORMED');
   if (!verifySignature(jws, key)) fail('DPoP proof signature is invalid', 'ERR_DPOP_SIGNATURE_INVALID');
 
   const claims = jws.payload;

@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
 import { InvalidDpopProofError, InvalidTokenError, UpstreamUnavailableError, UseDpopNonceError } from './errors.js';
 import { createDpopNonces, readNonceOption, type DpopNonces } from './dpop-nonce.js';
-import { verifyDpopProof } from './dpop-proof.js';
+import { createProofHeaderCache, verifyDpopProof } from './dpop-proof.js';
 import type { DpopOptions, ResolvedOptions } from './options.js';
 import { readHeaderValues, type GuardRequest } from './request.js';
 import { assertKnownKeys, readBoolean, readNumber, toStringList } from './validate.js';
 
-export { accessTokenHash, jwkThumbprint, normalizeHttpUri, verifyDpopProof } from './dpop-proof.js';
-export type { DpopProof, DpopProofExpectations } from './dpop-proof.js';
+export {
+  accessTokenHash, createProofHeaderCache, jwkThumbprint, normalizeHttpUri, verifyDpopProof,
+} from './dpop-proof.js';
+export type { DpopProof, DpopProofExpectations, ProofHeaderCache } from './dpop-proof.js';
 
 /**
  * DPoP proof algorithms accepted by default, and the only ones `dpop.algorithms` may list:
@@ -37,8 +39,9 @@ export interface DpopVerifier {
    * (`DPoP-Nonce` + `Cache-Control: no-store` when the nonce rotated); rejects with
    * `InvalidDpopProofError`, `UseDpopNonceError` (its `headers` carry a fresh `DPoP-Nonce`),
    * `InvalidTokenError` (`ERR_DPOP_BINDING_MISMATCH`) or, when the store fails, a 503.
+   * Synchronous (returns or throws) when the store's `add()` is; a promise otherwise.
    */
-  verify(request: GuardRequest, token: string, jkt: string): Promise<Record<string, string>>;
+  verify(request: GuardRequest, token: string, jkt: string): Record<string, string> | Promise<Record<string, string>>;
 }
 
 interface DpopSettings {
@@ -72,12 +75,13 @@ export function createDpopVerifier(options: DpopOptions, guard: ResolvedOptions)
   const nonceSettings = readNonceOption(options.nonce);
   const nonces: DpopNonces | undefined = nonceSettings === undefined ? undefined : createDpopNonces(nonceSettings, guard.clock);
   const algorithms = new Set(settings.algorithms);
+  const headers = createProofHeaderCache();
   const replayTtl = settings.proofMaxAge + 2 * guard.clockTolerance;
 
   return {
     required: settings.required,
     algorithms: settings.algorithms,
-    async verify(request, token, jkt) {
+    verify(request, token, jkt) {
       const proof = verifyDpopProof(readProofHeader(request), {
         method: request.method,
         url: effectiveUrl(request.url, settings.baseUrl),
@@ -86,10 +90,10 @@ export function createDpopVerifier(options: DpopOptions, guard: ResolvedOptions)
         now: guard.clock() / 1000,
         maxAge: settings.proofMaxAge,
         clockTolerance: guard.clockTolerance,
-      });
+      }, headers);
       if (proof.jkt !== jkt) throw new InvalidTokenError('Invalid DPoP key binding', 'ERR_DPOP_BINDING_MISMATCH');
 
-      const headers: Record<string, string> = {};
+      const success: Record<string, string> = {};
       if (nonces !== undefined) {
         const state = nonces.check(proof.nonce);
         if (state === 'invalid') {
@@ -97,18 +101,25 @@ export function createDpopVerifier(options: DpopOptions, guard: ResolvedOptions)
           error.headers = { 'DPoP-Nonce': nonces.current(), 'Cache-Control': 'no-store' };
           throw error;
         }
-        if (state === 'previous') Object.assign(headers, { 'DPoP-Nonce': nonces.current(), 'Cache-Control': 'no-store' });
+        if (state === 'previous') Object.assign(success, { 'DPoP-Nonce': nonces.current(), 'Cache-Control': 'no-store' });
       }
 
       const key = JTI_KEY_PREFIX + createHash('sha256').update(`${proof.jkt}:${proof.jti}`).digest('base64url');
-      let fresh: boolean;
+      const unavailable = (cause: unknown) => new UpstreamUnavailableError(
+        'DPoP replay store is unavailable', 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE', { cause },
+      );
+      const settle = (fresh: unknown): Record<string, string> => {
+        if (fresh !== true) throw new InvalidDpopProofError('DPoP proof was already used (jti)', 'ERR_DPOP_JTI_REPLAYED');
+        return success;
+      };
+      let added: boolean | Promise<boolean>;
       try {
-        fresh = await guard.store.add(key, 1, replayTtl);
+        added = guard.store.add(key, 1, replayTtl);
       } catch (cause) {
-        throw new UpstreamUnavailableError('DPoP replay store is unavailable', 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE', { cause });
+        throw unavailable(cause);
       }
-      if (fresh !== true) throw new InvalidDpopProofError('DPoP proof was already used (jti)', 'ERR_DPOP_JTI_REPLAYED');
-      return headers;
+      // The in-memory store answers synchronously: no microtask turn on the hot path.
+      return added instanceof Promise ? added.then(settle, (cause: unknown) => { throw unavailable(cause); }) : settle(added);
     },
   };
 }

@@ -53,10 +53,10 @@ export interface CertificateBinding {
   readonly required: boolean;
   /**
    * Checks a certificate-bound token (`thumbprint` = its `cnf["x5t#S256"]`) against this request's
-   * client certificate; rejects with `invalid_token` when there is none, it is malformed, or it is
-   * another one.
+   * client certificate; throws `invalid_token` when there is none, it is malformed, or it is
+   * another one. Synchronous unless `mtls.certificate` returns a promise.
    */
-  check(request: GuardRequest, thumbprint: unknown): Promise<void>;
+  check(request: GuardRequest, thumbprint: unknown): void | Promise<void>;
 }
 
 /**
@@ -83,29 +83,40 @@ export function createCertificateBinding(options: MtlsOptions): CertificateBindi
   const headerName = trustedProxyHeader?.toLowerCase();
   const source = options.certificate;
 
-  async function readCertificate(request: GuardRequest): Promise<Uint8Array | undefined> {
+  const fromText = (value: string): Uint8Array | undefined => (
+    value.trim() === '' ? undefined : (parseForwardedCertificate(value) ?? malformed())
+  );
+  const fromSource = (value: unknown): Uint8Array | undefined => {
+    if (value === undefined || value instanceof Uint8Array) return value;
+    return typeof value === 'string' ? fromText(value) : malformed();
+  };
+  /** The DER bytes of this request's client certificate, per the configured source. */
+  const readCertificate = (request: GuardRequest): Uint8Array | undefined | Promise<Uint8Array | undefined> => {
     if (source !== undefined) {
-      const value = await source(request);
-      if (value === undefined || value instanceof Uint8Array) return value === undefined || value.length === 0 ? undefined : value;
-      if (typeof value !== 'string') return malformed();
-      return value === '' ? undefined : (parseForwardedCertificate(value) ?? malformed());
+      const value: unknown = source(request);
+      const thenable = typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+      return thenable ? Promise.resolve(value).then(fromSource) : fromSource(value);
     }
     if (headerName === undefined) return request.clientCertificate;
     const values = readHeaderValues(request, headerName);
     if (values.length > 1) return malformed();
-    if (values.length === 0 || values[0]!.trim() === '') return undefined;
-    return parseForwardedCertificate(values[0]!) ?? malformed();
-  }
+    return values.length === 0 ? undefined : fromText(values[0]!);
+  };
+  const compare = (der: Uint8Array | undefined, thumbprint: string): void => {
+    if (der === undefined || der.length === 0) {
+      throw new InvalidTokenError('Token is bound to a client certificate, none was presented', 'ERR_MTLS_CERTIFICATE_MISSING');
+    }
+    if (certificateThumbprint(der) !== thumbprint) {
+      throw new InvalidTokenError('Token is bound to another client certificate', 'ERR_MTLS_BINDING_MISMATCH');
+    }
+  };
 
   return {
     required,
-    async check(request, thumbprint) {
+    check(request, thumbprint) {
       if (typeof thumbprint !== 'string') throw new InvalidTokenError('Token certificate binding is malformed', 'ERR_MTLS_BINDING_INVALID');
-      const der = await readCertificate(request);
-      if (der === undefined) throw new InvalidTokenError('Token is bound to a client certificate, none was presented', 'ERR_MTLS_CERTIFICATE_MISSING');
-      if (certificateThumbprint(der) !== thumbprint) {
-        throw new InvalidTokenError('Token is bound to another client certificate', 'ERR_MTLS_BINDING_MISMATCH');
-      }
+      const der = readCertificate(request);
+      return der instanceof Promise ? der.then((bytes) => compare(bytes, thumbprint)) : compare(der, thumbprint);
     },
   };
 }

@@ -1,4 +1,5 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
+import type { GuardRequest } from './request.js';
 import { createMemoryStore, type Store } from './store.js';
 import {
   assertKnownKeys, assertObject, parseServerUrl, readBoolean, readNumber, toStringList,
@@ -170,7 +171,7 @@ export interface MtlsOptions {
    * formats such as Envoy's `x-forwarded-client-cert`. Replaces both the socket and
    * `trustedProxyHeader` (which cannot be set together with it). Default: unset.
    */
-  certificate?: (request: import('./request.js').GuardRequest) =>
+  certificate?: (request: GuardRequest) =>
     Uint8Array | string | undefined | Promise<Uint8Array | string | undefined>;
 }
 

@@ -18,11 +18,15 @@ declare module 'koa' {
   }
 }
 
-/** Builds the framework-neutral request. `ctx.origin` honours Koa's `app.proxy`. */
+/**
+ * Builds the framework-neutral request. `ctx.protocol` and `ctx.host` honour Koa's `app.proxy`.
+ * Not `ctx.origin`: in Koa 3 it reflects the client's `Origin` header, which would let a client
+ * choose the URL a DPoP proof's `htu` is compared with.
+ */
 function toGuardRequest(ctx: Context): GuardRequest {
   return {
     method: ctx.method,
-    url: `${ctx.origin}${ctx.originalUrl}`,
+    url: `${ctx.protocol}://${ctx.host}${ctx.originalUrl}`,
     headers: ctx.headers,
     rawHeaders: ctx.req.rawHeaders,
     body: (ctx.request as { body?: unknown }).body,
