@@ -59,7 +59,7 @@ test('rejections carry status, code and a rendered challenge; the default advert
   t.regex(challenges[1]?.params.algs ?? '', /ES256/);
 
   const expired = await rejection(guard.verify(request(await issuer.sign({ exp: Math.floor(Date.now() / 1000) - 60 }))));
-  t.is(expired.code, 'ERR_JWT_EXPIRED');
+  t.is(expired.code, 'ERR_TOKEN_EXPIRED');
   const parsed = parseChallenges(expired.headers['WWW-Authenticate']);
   t.is(parsed[0]?.params.error, 'invalid_token');
   t.is(parsed[1]?.params.error, undefined, 'error details only in the challenge of the scheme used');
@@ -177,7 +177,7 @@ test('verifiedTokenCache: a hit skips the key set, never outlives exp, never ser
     t.not(error.status, 200);
   }
   now += 36_000;
-  t.is((await rejection(guard.verify(request(token)))).code, 'ERR_JWT_EXPIRED', 'never past exp (+ tolerance)');
+  t.is((await rejection(guard.verify(request(token)))).code, 'ERR_TOKEN_EXPIRED', 'never past exp (+ tolerance)');
 }));
 
 test('verifiedTokenCache: nbf is re-checked on every hit', (t) => withIssuer(async (issuer) => {
@@ -186,7 +186,7 @@ test('verifiedTokenCache: nbf is re-checked on every hit', (t) => withIssuer(asy
   const token = await issuer.sign({ nbf: Math.floor(now / 1000) + 3 });
   t.is((await guard.verify(request(token))).subject, 'user-123', 'inside the tolerance');
   now -= 10_000;
-  t.is((await rejection(guard.verify(request(token)))).code, 'ERR_JWT_NOT_YET_VALID');
+  t.is((await rejection(guard.verify(request(token)))).code, 'ERR_TOKEN_NOT_YET_VALID');
 }));
 
 test('verifiedTokenCache: bounded by max entries (LRU)', (t) => {

@@ -103,9 +103,9 @@ test('requireAuthentication: acr and max_age (RFC 9470) with challenge parameter
 });
 
 test('GuardError shape: status, code, expose, headers, error value', (t) => {
-  const error = new InvalidTokenError('Token expired', 'ERR_JWT_EXPIRED');
+  const error = new InvalidTokenError('Token expired', 'ERR_TOKEN_EXPIRED');
   t.is(error.status, 401);
-  t.is(error.code, 'ERR_JWT_EXPIRED');
+  t.is(error.code, 'ERR_TOKEN_EXPIRED');
   t.is(error.error, 'invalid_token');
   t.true(error.expose);
   t.deepEqual(error.headers, {});

@@ -223,7 +223,7 @@ test('a shared store: answers are re-checked per guard and kept per introspectio
   await first.verify(requestWith('shared'));
   // Same client, another audience: the cached answer is judged against *its* audience, no new call.
   const otherAudience = guardFor(endpoint, {}, { store, audience: 'https://other-api.example.test' });
-  await assertRejected(t, otherAudience.verify(requestWith('shared')), { status: 401, code: 'ERR_JWT_AUDIENCE_INVALID' });
+  await assertRejected(t, otherAudience.verify(requestWith('shared')), { status: 401, code: 'ERR_TOKEN_AUDIENCE_INVALID' });
   t.is(endpoint.calls.length, 1);
   // Another client: its own answer, not the cached one.
   const otherClient = guardFor(endpoint, { clientId: 'other-client' }, { store });

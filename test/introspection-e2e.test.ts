@@ -96,7 +96,7 @@ test('a wrong client secret → 500 misconfiguration, logged without the token',
 
 test('a token for another resource (the JWT API) is not accepted by the opaque API', async (t) => {
   const jwt = (await getToken(dev, CLIENTS.demo, { scope: 'orders:read', resource: RESOURCES.jwt })).access_token;
-  await assertRejected(t, guardFor().verify(requestWith(jwt)), { status: 401, code: 'ERR_JWT_AUDIENCE_INVALID' }, jwt);
+  await assertRejected(t, guardFor().verify(requestWith(jwt)), { status: 401, code: 'ERR_TOKEN_AUDIENCE_INVALID' }, jwt);
   // Sent to introspection instead, oidc-provider refuses to introspect its own JWTs.
   await assertRejected(t, guardFor({ introspectJwts: true }).verify(requestWith(jwt)), {
     status: 401, code: 'ERR_INTROSPECTION_TOKEN_UNSUPPORTED',

@@ -63,13 +63,13 @@ const table: HttpCase[] = [
     title: 'introspection: active for another audience → 401 invalid_token',
     options: introspection(),
     run: (c) => sendOpaque(c, { body: activeBody({ aud: 'https://other.example.test' }) }),
-    expect: { status: 401, error: 'invalid_token', code: 'ERR_JWT_AUDIENCE_INVALID' },
+    expect: { status: 401, error: 'invalid_token', code: 'ERR_TOKEN_AUDIENCE_INVALID' },
   },
   {
     title: 'introspection: active but expired → 401 invalid_token',
     options: introspection(),
     run: (c) => sendOpaque(c, { body: activeBody({ exp: Math.floor(Date.now() / 1000) - 60 }) }),
-    expect: { status: 401, error: 'invalid_token', code: 'ERR_JWT_EXPIRED' },
+    expect: { status: 401, error: 'invalid_token', code: 'ERR_TOKEN_EXPIRED' },
   },
   {
     title: 'introspection: missing scope → 403 insufficient_scope with the route\'s scope',

@@ -78,7 +78,7 @@ test('an inactive token_introspection → 401 inactive', async (t) => {
 
 test('local checks apply to token_introspection (audience)', async (t) => {
   const { guard } = await setup(t, signed({ token_introspection: activeBody({ aud: 'https://other.example.test' }) }));
-  await assertRejected(t, guard.verify(requestWith('jwt-aud')), { status: 401, code: 'ERR_JWT_AUDIENCE_INVALID' });
+  await assertRejected(t, guard.verify(requestWith('jwt-aud')), { status: 401, code: 'ERR_TOKEN_AUDIENCE_INVALID' });
 });
 
 const now = () => Math.floor(Date.now() / 1000);

@@ -391,10 +391,10 @@ function frozen(title: string, claims: (t0: number) => Record<string, unknown>, 
 }
 const claims: HttpCase[] = [
   { title: 'aud as an array containing ours → 200', run: withToken({ aud: ['https://other.example', AUDIENCE] }), expect: ok },
-  { title: 'aud as another string → 401', run: withToken({ aud: 'https://other.example' }), expect: invalidToken('ERR_JWT_AUDIENCE_INVALID') },
-  { title: 'aud as an array without ours → 401', run: withToken({ aud: ['https://a.example', 'https://b.example'] }), expect: invalidToken('ERR_JWT_AUDIENCE_INVALID') },
-  { title: 'aud differing only in case → 401', run: withToken({ aud: AUDIENCE.toUpperCase() }), expect: invalidToken('ERR_JWT_AUDIENCE_INVALID') },
-  { title: 'aud malformed (number) → 401', run: withToken({ aud: 42 }), expect: invalidToken('ERR_JWT_CLAIM_INVALID') },
+  { title: 'aud as another string → 401', run: withToken({ aud: 'https://other.example' }), expect: invalidToken('ERR_TOKEN_AUDIENCE_INVALID') },
+  { title: 'aud as an array without ours → 401', run: withToken({ aud: ['https://a.example', 'https://b.example'] }), expect: invalidToken('ERR_TOKEN_AUDIENCE_INVALID') },
+  { title: 'aud differing only in case → 401', run: withToken({ aud: AUDIENCE.toUpperCase() }), expect: invalidToken('ERR_TOKEN_AUDIENCE_INVALID') },
+  { title: 'aud malformed (number) → 401', run: withToken({ aud: 42 }), expect: invalidToken('ERR_TOKEN_CLAIM_INVALID') },
   {
     title: 'second configured audience accepted → 200',
     options: () => ({ audience: [AUDIENCE, 'urn:second'], realm: AUDIENCE }),
@@ -402,17 +402,17 @@ const claims: HttpCase[] = [
     expect: ok,
   },
   frozen('exp 3 s ago, inside the default 5 s tolerance → 200', (t0) => ({ exp: t0 - 3, iat: t0 - 60 }), ok),
-  frozen('exp 6 s ago, outside the default 5 s tolerance → 401', (t0) => ({ exp: t0 - 6, iat: t0 - 60 }), invalidToken('ERR_JWT_EXPIRED')),
-  { title: 'exp 10 s ago → 401', run: withToken(() => ({ exp: now() - 10 })), expect: invalidToken('ERR_JWT_EXPIRED') },
+  frozen('exp 6 s ago, outside the default 5 s tolerance → 401', (t0) => ({ exp: t0 - 6, iat: t0 - 60 }), invalidToken('ERR_TOKEN_EXPIRED')),
+  { title: 'exp 10 s ago → 401', run: withToken(() => ({ exp: now() - 10 })), expect: invalidToken('ERR_TOKEN_EXPIRED') },
   { title: 'exp 10 s ago with clockTolerance 30 → 200', options: () => ({ clockTolerance: 30 }), run: withToken(() => ({ exp: now() - 10 })), expect: ok },
-  { title: 'exp as a string → 401', run: withToken(() => ({ exp: String(now() + 100) })), expect: invalidToken('ERR_JWT_CLAIM_INVALID') },
+  { title: 'exp as a string → 401', run: withToken(() => ({ exp: String(now() + 100) })), expect: invalidToken('ERR_TOKEN_CLAIM_INVALID') },
   frozen('nbf 3 s ahead, inside the tolerance → 200', (t0) => ({ nbf: t0 + 3, iat: t0 })),
-  frozen('nbf 6 s ahead, outside the tolerance → 401', (t0) => ({ nbf: t0 + 6, iat: t0 }), invalidToken('ERR_JWT_NOT_YET_VALID')),
-  frozen('iat 6 s ahead, outside the tolerance → 401', (t0) => ({ iat: t0 + 6 }), invalidToken('ERR_JWT_IAT_IN_FUTURE')),
-  { title: 'nbf 60 s ahead → 401', run: withToken(() => ({ nbf: now() + 60 })), expect: invalidToken('ERR_JWT_NOT_YET_VALID') },
-  { title: 'iat 60 s ahead → 401', run: withToken(() => ({ iat: now() + 60 })), expect: invalidToken('ERR_JWT_IAT_IN_FUTURE') },
+  frozen('nbf 6 s ahead, outside the tolerance → 401', (t0) => ({ nbf: t0 + 6, iat: t0 }), invalidToken('ERR_TOKEN_NOT_YET_VALID')),
+  frozen('iat 6 s ahead, outside the tolerance → 401', (t0) => ({ iat: t0 + 6 }), invalidToken('ERR_TOKEN_IAT_IN_FUTURE')),
+  { title: 'nbf 60 s ahead → 401', run: withToken(() => ({ nbf: now() + 60 })), expect: invalidToken('ERR_TOKEN_NOT_YET_VALID') },
+  { title: 'iat 60 s ahead → 401', run: withToken(() => ({ iat: now() + 60 })), expect: invalidToken('ERR_TOKEN_IAT_IN_FUTURE') },
   ...['exp', 'aud', 'sub', 'client_id', 'iat', 'jti'].map((name): HttpCase => ({
-    title: `missing ${name} → 401`, run: withToken({ [name]: undefined }), expect: invalidToken('ERR_JWT_CLAIM_MISSING'),
+    title: `missing ${name} → 401`, run: withToken({ [name]: undefined }), expect: invalidToken('ERR_TOKEN_CLAIM_MISSING'),
   })),
   {
     title: 'requiredClaims: [] lets a token without jti through → 200',
@@ -424,9 +424,9 @@ const claims: HttpCase[] = [
     title: 'custom requiredClaims: missing tenant → 401',
     options: () => ({ requiredClaims: ['sub', 'tenant'] }),
     run: withToken(),
-    expect: invalidToken('ERR_JWT_CLAIM_MISSING'),
+    expect: invalidToken('ERR_TOKEN_CLAIM_MISSING'),
   },
-  { title: 'sub as a number → 401', run: withToken({ sub: 42 }), expect: invalidToken('ERR_JWT_CLAIM_INVALID') },
+  { title: 'sub as a number → 401', run: withToken({ sub: 42 }), expect: invalidToken('ERR_TOKEN_CLAIM_INVALID') },
 ];
 
 const scopes: HttpCase[] = [
@@ -479,7 +479,7 @@ const scopes: HttpCase[] = [
   {
     title: 'optional route with a bad token → 401',
     run: withToken(() => ({ exp: now() - 60 }), {}, '/optional'),
-    expect: invalidToken('ERR_JWT_EXPIRED'),
+    expect: invalidToken('ERR_TOKEN_EXPIRED'),
   },
   {
     title: 'requirement without protect() before it → 500, handler not run',

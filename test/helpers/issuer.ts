@@ -1,4 +1,7 @@
-import { createHmac, generateKeyPairSync, randomUUID, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import {
+  createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign as cryptoSign,
+  type JsonWebKey, type KeyObject,
+} from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CompactSign, exportJWK, type JWK } from 'jose';
@@ -39,13 +42,26 @@ export interface MockIssuer {
   close(): Promise<void>;
 }
 
-function keyPairFor(alg: string): { privateKey: KeyObject; publicKey: KeyObject } {
+// Generated straight into JWK form, then imported: exporting a freshly generated KeyObject was
+// seen to deadlock Node 20 once (GC finalising the key-generation job during the export).
+const JWK_ENCODING = { publicKeyEncoding: { format: 'jwk' }, privateKeyEncoding: { format: 'jwk' } } as const;
+
+function keyPairFor(alg: string): { privateKey: KeyObject; publicKey: KeyObject; publicJwk: JWK } {
+  let pair: { publicKey: unknown; privateKey: unknown };
   if (alg.startsWith('ES')) {
     const namedCurve = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' }[alg]!;
-    return generateKeyPairSync('ec', { namedCurve });
+    pair = generateKeyPairSync('ec', { namedCurve, ...JWK_ENCODING });
+  } else if (alg === 'EdDSA' || alg === 'Ed25519') {
+    pair = generateKeyPairSync('ed25519', JWK_ENCODING);
+  } else {
+    pair = generateKeyPairSync('rsa', { modulusLength: 2048, ...JWK_ENCODING });
   }
-  if (alg === 'EdDSA' || alg === 'Ed25519') return generateKeyPairSync('ed25519');
-  return generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const publicJwk = pair.publicKey as JWK;
+  return {
+    privateKey: createPrivateKey({ key: pair.privateKey as JsonWebKey, format: 'jwk' }),
+    publicKey: createPublicKey({ key: publicJwk as JsonWebKey, format: 'jwk' }),
+    publicJwk,
+  };
 }
 
 /** Starts a mock issuer on a random loopback port with one published key of `alg`. */
@@ -63,8 +79,7 @@ export async function startMockIssuer(alg = 'ES256'): Promise<MockIssuer> {
     published: [],
     metadata: {},
     createKey(keyAlg, kid = randomUUID()) {
-      const { privateKey, publicKey } = keyPairFor(keyAlg);
-      const publicJwk = publicKey.export({ format: 'jwk' }) as JWK;
+      const { privateKey, publicKey, publicJwk } = keyPairFor(keyAlg);
       return { kid, alg: keyAlg, privateKey, publicKey, publicJwk: { ...publicJwk, kid, alg: keyAlg, use: 'sig' } };
     },
     claims(overrides = {}) {

@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 
 /** A private signing key as a JWK, with the `kid`, `alg` and `use` oidc-provider needs. */
 export interface SigningJwk {
@@ -16,10 +16,12 @@ function thumbprint(publicJwk: Record<string, unknown>): string {
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
-function toJwk(privateKey: KeyObject, publicKey: KeyObject, alg: SigningJwk['alg']): SigningJwk {
-  const kid = thumbprint(publicKey.export({ format: 'jwk' }) as Record<string, unknown>);
-  const jwk = privateKey.export({ format: 'jwk' }) as Record<string, unknown> & { kty: string };
-  return { ...jwk, kid, alg, use: 'sig' };
+// Keys are generated straight into JWK form: exporting a freshly generated KeyObject was seen to
+// deadlock Node 20 once (GC finalising the key-generation job during the export).
+const JWK_ENCODING = { publicKeyEncoding: { format: 'jwk' }, privateKeyEncoding: { format: 'jwk' } } as const;
+
+function toJwk(pair: { publicKey: Record<string, unknown>; privateKey: Record<string, unknown> }, alg: SigningJwk['alg']): SigningJwk {
+  return { ...(pair.privateKey as { kty: string }), kid: thumbprint(pair.publicKey), alg, use: 'sig' };
 }
 
 /**
@@ -27,7 +29,7 @@ function toJwk(privateKey: KeyObject, publicKey: KeyObject, alg: SigningJwk['alg
  * first so it is the default, and one RS256 (2048-bit) key. `kid` is the RFC 7638 thumbprint.
  */
 export function generateSigningKeys(): SigningJwk[] {
-  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return [toJwk(ec.privateKey, ec.publicKey, 'ES256'), toJwk(rsa.privateKey, rsa.publicKey, 'RS256')];
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256', ...JWK_ENCODING });
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048, ...JWK_ENCODING });
+  return [toJwk(ec as never, 'ES256'), toJwk(rsa as never, 'RS256')];
 }

@@ -18,6 +18,7 @@ export interface ApiConfig {
  * - `INTROSPECTION_CLIENT_ID` / `INTROSPECTION_CLIENT_SECRET` — enables opaque tokens
  *   (default the dev AS's `resource-server` client); `INTROSPECTION=off` disables it
  * - `INTROSPECTION_CACHE_TTL` — seconds (default 5, so a revocation shows within seconds)
+ * - `CLOCK_TOLERANCE` — seconds of leeway on `exp`/`nbf`/`iat` (default: the guard's, 5)
  * - `DPOP_NONCE=on` — require DPoP server nonces
  * - `MTLS_CERT_HEADER` — header a TLS-terminating proxy puts the client certificate in (dev: `x-ssl-client-cert`)
  * - `PORT` (default `defaultPort`), `HOST` (default `127.0.0.1`)
@@ -33,6 +34,7 @@ export function readApiConfig(env: NodeJS.ProcessEnv, defaultPort: number): ApiC
       cacheTtl: Number(env.INTROSPECTION_CACHE_TTL ?? 5),
     };
   }
+  if (env.CLOCK_TOLERANCE !== undefined && env.CLOCK_TOLERANCE !== '') guard.clockTolerance = Number(env.CLOCK_TOLERANCE);
   if (env.DPOP_NONCE === 'on') guard.dpop = { nonce: true };
   if (env.MTLS_CERT_HEADER !== undefined && env.MTLS_CERT_HEADER !== '') guard.mtls = { trustedProxyHeader: env.MTLS_CERT_HEADER };
   const port = Number(env.PORT ?? defaultPort);

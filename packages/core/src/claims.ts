@@ -16,19 +16,19 @@ export type Claims = Record<string, unknown>;
 export function checkTimeClaims(claims: Claims, now: number, tolerance: number, requireExp: boolean): void {
   const { exp, nbf, iat } = claims;
   if (exp === undefined) {
-    if (requireExp) throw new InvalidTokenError('Token has no expiry', 'ERR_JWT_CLAIM_MISSING');
+    if (requireExp) throw new InvalidTokenError('Token has no expiry', 'ERR_TOKEN_CLAIM_MISSING');
   } else if (typeof exp !== 'number' || !Number.isFinite(exp)) {
-    throw new InvalidTokenError('Token expiry is malformed', 'ERR_JWT_CLAIM_INVALID');
+    throw new InvalidTokenError('Token expiry is malformed', 'ERR_TOKEN_CLAIM_INVALID');
   } else if (exp <= now - tolerance) {
-    throw new InvalidTokenError('Token expired', 'ERR_JWT_EXPIRED');
+    throw new InvalidTokenError('Token expired', 'ERR_TOKEN_EXPIRED');
   }
   if (nbf !== undefined) {
-    if (typeof nbf !== 'number' || !Number.isFinite(nbf)) throw new InvalidTokenError('Token nbf is malformed', 'ERR_JWT_CLAIM_INVALID');
-    if (nbf > now + tolerance) throw new InvalidTokenError('Token is not valid yet', 'ERR_JWT_NOT_YET_VALID');
+    if (typeof nbf !== 'number' || !Number.isFinite(nbf)) throw new InvalidTokenError('Token nbf is malformed', 'ERR_TOKEN_CLAIM_INVALID');
+    if (nbf > now + tolerance) throw new InvalidTokenError('Token is not valid yet', 'ERR_TOKEN_NOT_YET_VALID');
   }
   if (iat !== undefined) {
-    if (typeof iat !== 'number' || !Number.isFinite(iat)) throw new InvalidTokenError('Token iat is malformed', 'ERR_JWT_CLAIM_INVALID');
-    if (iat > now + tolerance) throw new InvalidTokenError('Token was issued in the future', 'ERR_JWT_IAT_IN_FUTURE');
+    if (typeof iat !== 'number' || !Number.isFinite(iat)) throw new InvalidTokenError('Token iat is malformed', 'ERR_TOKEN_CLAIM_INVALID');
+    if (iat > now + tolerance) throw new InvalidTokenError('Token was issued in the future', 'ERR_TOKEN_IAT_IN_FUTURE');
   }
 }
 
@@ -38,13 +38,13 @@ export function readAudience(claims: Claims): string[] | undefined {
   if (aud === undefined) return undefined;
   if (typeof aud === 'string') return [aud];
   if (Array.isArray(aud) && aud.every((item) => typeof item === 'string')) return aud as string[];
-  throw new InvalidTokenError('Token audience is malformed', 'ERR_JWT_CLAIM_INVALID');
+  throw new InvalidTokenError('Token audience is malformed', 'ERR_TOKEN_CLAIM_INVALID');
 }
 
 /** Throws unless the token's audience list names one of `accepted` (exact, case-sensitive). */
 export function checkAudience(audience: readonly string[], accepted: ReadonlySet<string>): void {
   if (!audience.some((item) => accepted.has(item))) {
-    throw new InvalidTokenError('Token is not meant for this resource', 'ERR_JWT_AUDIENCE_INVALID');
+    throw new InvalidTokenError('Token is not meant for this resource', 'ERR_TOKEN_AUDIENCE_INVALID');
   }
 }
 
@@ -52,7 +52,7 @@ export function checkAudience(audience: readonly string[], accepted: ReadonlySet
 export function checkRequiredClaims(claims: Claims, required: readonly string[]): void {
   for (const name of required) {
     if (claims[name] === undefined || claims[name] === null) {
-      throw new InvalidTokenError('Token lacks a required claim', 'ERR_JWT_CLAIM_MISSING');
+      throw new InvalidTokenError('Token lacks a required claim', 'ERR_TOKEN_CLAIM_MISSING');
     }
   }
 }
@@ -63,15 +63,15 @@ const STRING_CLAIMS = ['iss', 'sub', 'client_id', 'jti', 'scope'] as const;
 export function checkClaimTypes(claims: Claims): void {
   for (const name of STRING_CLAIMS) {
     if (claims[name] !== undefined && typeof claims[name] !== 'string') {
-      throw new InvalidTokenError('Token has a malformed claim', 'ERR_JWT_CLAIM_INVALID');
+      throw new InvalidTokenError('Token has a malformed claim', 'ERR_TOKEN_CLAIM_INVALID');
     }
   }
   const { scp, cnf } = claims;
   if (scp !== undefined && typeof scp !== 'string' && !(Array.isArray(scp) && scp.every((item) => typeof item === 'string'))) {
-    throw new InvalidTokenError('Token has a malformed claim', 'ERR_JWT_CLAIM_INVALID');
+    throw new InvalidTokenError('Token has a malformed claim', 'ERR_TOKEN_CLAIM_INVALID');
   }
   if (cnf !== undefined && (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf))) {
-    throw new InvalidTokenError('Token has a malformed claim', 'ERR_JWT_CLAIM_INVALID');
+    throw new InvalidTokenError('Token has a malformed claim', 'ERR_TOKEN_CLAIM_INVALID');
   }
 }
 

@@ -31,7 +31,7 @@ export interface GuardErrorOptions {
  * final handler and Koa's `ctx.onerror` render it as is: `status`, `expose` and `headers`.
  */
 export class GuardError extends Error {
-  /** Stable machine-readable code, e.g. `ERR_JWT_EXPIRED`. */
+  /** Stable machine-readable code, e.g. `ERR_TOKEN_EXPIRED`. */
   readonly code: string;
   /** HTTP status for the response. */
   readonly status: number;

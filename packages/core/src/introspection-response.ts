@@ -31,7 +31,7 @@ export function evaluateResponse(response: Record<string, unknown>, options: Res
   checkClaimTypes(response);
   for (const name of STRING_MEMBERS) {
     if (response[name] !== undefined && typeof response[name] !== 'string') {
-      throw new InvalidTokenError('Token has a malformed claim', 'ERR_JWT_CLAIM_INVALID');
+      throw new InvalidTokenError('Token has a malformed claim', 'ERR_TOKEN_CLAIM_INVALID');
     }
   }
   checkTimeClaims(response, options.clock() / 1000, options.clockTolerance, false);

@@ -58,7 +58,7 @@ function finish(jws: ParsedJws, candidates: readonly VerificationKey[], options:
   checkClaimTypes(claims);
   checkTimeClaims(claims, options.clock() / 1000, options.clockTolerance, true);
   const audience = readAudience(claims);
-  if (audience === undefined) throw new InvalidTokenError('Token has no audience', 'ERR_JWT_CLAIM_MISSING');
+  if (audience === undefined) throw new InvalidTokenError('Token has no audience', 'ERR_TOKEN_CLAIM_MISSING');
   checkAudience(audience, options.audiences);
   checkRequiredClaims(claims, options.requiredClaims);
   return claims;

@@ -1,0 +1,96 @@
+/**
+ * `npm run demo`: starts the dev authorization server (in this process) and the Express and Koa
+ * sample APIs (child processes), walks every flow against both with oauth4webapi, prints the
+ * table, stops everything and exits non-zero if any flow misbehaved.
+ * `npm run demo -- --serve` keeps everything running and prints curl commands; Ctrl-C stops all.
+ * `--verbose` shows the APIs' own output (Express logs every rejection with its stack trace).
+ */
+import { startAuthorizationServer, type DevAuthorizationServer } from '@resource-guard-examples/dev-authorization-server';
+import { createFlowContext, FLOWS, type ApiTarget } from './flows.js';
+import { mainOf, startApi, stopAll } from './processes.js';
+import { runFlows } from './run.js';
+import { printCurlCommands } from './serve.js';
+import { apiEnvironment, DEMO_SETTINGS } from './settings.js';
+import { bold, dim, green, red, renderTable } from './table.js';
+
+const args = process.argv.slice(2);
+const serve = args.includes('--serve');
+const verbose = args.includes('--verbose');
+let as: DevAuthorizationServer | undefined;
+let exitCode = 0;
+let stopping: Promise<void> | undefined;
+
+/** Stops the API processes and the AS, once, however we got here. */
+function cleanup(): Promise<void> {
+  stopping ??= (async () => {
+    await stopAll();
+    await as?.close();
+  })();
+  return stopping;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping !== undefined) return;
+    console.log(dim(`\n${signal}: stopping everything…`));
+    // Ctrl-C is how --serve is meant to end; otherwise it is an interruption.
+    const code = serve && as !== undefined ? exitCode : 130;
+    void cleanup().finally(() => process.exit(code));
+  });
+}
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  console.log(bold('resource-guard demo') + dim(' — a real authorization server, two real APIs, a real OAuth client\n'));
+
+  as = await startAuthorizationServer();
+  const issuer = as.issuer;
+  console.log(dim(`[dev-as] ${issuer} (oidc-provider, in this process) — DEVELOPMENT ONLY`));
+  const env = (port: number) => apiEnvironment(issuer, port);
+  const processes = await Promise.all([
+    startApi('express-api', mainOf('@resource-guard-examples/express-api'), env, { echo: verbose }),
+    startApi('koa-api', mainOf('@resource-guard-examples/koa-api'), env, { echo: verbose }),
+  ]);
+  for (const p of processes) console.log(dim(`[${p.name}] ${p.url} (child process ${p.child.pid ?? '?'})`));
+  const [express, koa] = processes;
+  const apis: ApiTarget[] = [{ framework: 'express', url: express.url }, { framework: 'koa', url: koa.url }];
+
+  const context = await createFlowContext(issuer);
+  console.log(dim(`\nwalking ${FLOWS.length} flows against both APIs with oauth4webapi (ready in ${Date.now() - started} ms)…\n`));
+  const results = await runFlows(context, apis);
+  console.log(renderTable(results));
+
+  const failed = results.filter((r) => !r.verdict.pass);
+  console.log(dim(`
+Tokens from the AS token endpoint (client credentials); introspection and revocation at the AS;
+DPoP proofs from oauth4webapi. APIs: clock tolerance ${DEMO_SETTINGS.clockTolerance} s, introspection cache ${DEMO_SETTINGS.introspectionCacheTtl} s.
+mTLS: no TLS here — the APIs (MTLS_CERT_HEADER) and the AS read the client certificate from the
+${DEMO_SETTINGS.certHeader} header, standing in for a TLS-terminating proxy that verified it.`));
+  const elapsed = `${((Date.now() - started) / 1000).toFixed(1)} s`;
+  console.log(failed.length === 0
+    ? green(`\n✔ all ${results.length} checks passed (${FLOWS.length} flows × ${apis.length} frameworks) in ${elapsed}`)
+    : red(`\n✘ ${failed.length} of ${results.length} checks failed (${elapsed})`));
+  exitCode = failed.length === 0 ? 0 : 1;
+  if (failed.length > 0 && !verbose) console.log(dim('(the APIs\' own logs: npm run demo -- --verbose)'));
+
+  if (serve) {
+    await printCurlCommands(context, issuer, apis);
+    for (const p of processes) p.echo(true);
+    await new Promise<never>(() => {
+      // Runs until Ctrl-C (the signal handler cleans up and exits).
+    });
+  }
+  return exitCode;
+}
+
+main().then(
+  async (code) => {
+    await cleanup();
+    process.exit(code);
+  },
+  async (error: unknown) => {
+    console.error(red('demo failed:'), error);
+    await cleanup().catch(() => undefined);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,34 @@
+/** `--serve`: copy-paste `curl` commands, with fresh tokens, for trying the running APIs by hand. */
+import { CLIENTS, RESOURCES } from '@resource-guard-examples/dev-authorization-server';
+import { requestToken } from './client.js';
+import type { ApiTarget, FlowContext } from './flows.js';
+import { bold, dim } from './table.js';
+
+/** Fetches a JWT and an opaque token for `demo-client` (scope `orders:read`) and prints the commands. */
+export async function printCurlCommands(context: FlowContext, issuer: string, apis: readonly ApiTarget[]): Promise<void> {
+  const scope = 'orders:read';
+  const jwt = await requestToken(context.as, CLIENTS.demo, { scope, resource: RESOURCES.jwt });
+  const opaque = await requestToken(context.as, CLIENTS.demo, { scope, resource: RESOURCES.opaque });
+  const [first, second] = [apis[0]!, apis[1] ?? apis[0]!];
+  const { clientId, clientSecret } = CLIENTS.demo;
+  const minutes = Math.round((jwt.expires_in ?? 600) / 60);
+  const lines = [
+    bold(`Everything keeps running. Try it by hand (tokens for ${clientId}, scope ${scope}, valid ${minutes} min); Ctrl-C stops all.`),
+    '',
+    `JWT='${jwt.access_token}'`,
+    `OPAQUE='${opaque.access_token}'`,
+    '',
+    dim(`# ${first.framework} API at ${first.url}, ${second.framework} API at ${second.url}`),
+    `curl -i ${first.url}/me                                   ${dim('# 401, no token')}`,
+    `curl -i -H "Authorization: Bearer $JWT" ${first.url}/me      ${dim('# 200, the user context')}`,
+    `curl -i -H "Authorization: Bearer $JWT" ${second.url}/orders  ${dim('# 200, orders:read')}`,
+    `curl -i -H "Authorization: Bearer $JWT" ${second.url}/admin   ${dim('# 403 insufficient_scope')}`,
+    `curl -i -H "Authorization: Bearer $OPAQUE" ${first.url}/me   ${dim('# 200 via introspection at the AS')}`,
+    '',
+    dim('# revoke the opaque token (then the APIs refuse it within their introspection cache TTL)'),
+    `curl -i -u ${clientId}:${clientSecret} -d "token=$OPAQUE" ${context.as.revocation_endpoint ?? `${issuer}/token/revocation`}`,
+    dim('# a fresh JWT (resource=' + RESOURCES.opaque + ' for an opaque one)'),
+    `curl -s -u ${clientId}:${clientSecret} -d grant_type=client_credentials -d scope=${scope} -d resource=${RESOURCES.jwt} ${context.as.token_endpoint ?? `${issuer}/token`}`,
+  ];
+  console.log(`\n${lines.join('\n')}\n`);
+}
