@@ -1,0 +1,123 @@
+/**
+ * The API servers under test: one small JSON route (`{"sub": ...}`) behind each middleware. Every
+ * app of a framework is built the same way (same route, same error rendering), so the only
+ * difference between two apps of one framework is the authentication middleware.
+ */
+import type http from 'node:http';
+import express, { type ErrorRequestHandler, type Request } from 'express';
+import Koa, { type Context } from 'koa';
+import { protect as protectExpress } from '@resource-guard/express';
+import { protect as protectKoa } from '@resource-guard/koa';
+import type { GuardOptions } from '@resource-guard/core';
+import { SUBJECT, type AppConfig } from './config.js';
+import { jwksRsaOptions, loadExpressJwt, loadExpressOauth2JwtBearer, loadJwksRsa, loadKoaJwt } from './peers.js';
+
+/** Thrown when a scenario cannot be set up because the feature it needs is not available yet. */
+export class SkipScenario extends Error {}
+
+/** resource-guard options for a scenario; a `TypeError` from the core (unknown option) means "not ready". */
+export function guardOptions(config: AppConfig): GuardOptions {
+  const options: GuardOptions = {
+    issuer: config.issuer,
+    audience: config.audience,
+    jwksUri: config.jwksUri,
+    algorithms: [config.alg],
+  };
+  if (config.kind === 'resource-guard-cache') options.verifiedTokenCache = true;
+  if (config.kind === 'resource-guard-opaque') options.introspection = config.introspection;
+  if (config.kind === 'resource-guard-dpop') options.dpop = { algorithms: ['ES256'] };
+  return options;
+}
+
+function guarded<T>(create: () => T, config: AppConfig): T {
+  try {
+    return create();
+  } catch (error) {
+    throw new SkipScenario(`${config.kind}: createGuard() rejected the options: ${(error as Error).message}`);
+  }
+}
+
+type Claims = Record<string, unknown>;
+
+function subjectOf(req: Request, config: AppConfig): unknown {
+  const auth = (req as { auth?: unknown }).auth as { subject?: string; payload?: Claims; sub?: unknown } | undefined;
+  switch (config.kind) {
+    case 'bare': return SUBJECT;
+    case 'express-oauth2-jwt-bearer': return auth?.payload?.sub;
+    case 'express-jwt': return auth?.sub;
+    default: return auth?.subject;
+  }
+}
+
+/** Renders any error the same way for every Express app: its status, its headers, no body. */
+const renderError: ErrorRequestHandler = (err, _req, res, _next) => {
+  const error = err as { status?: number; statusCode?: number; headers?: Record<string, string> };
+  const status = error.status ?? error.statusCode ?? 500;
+  if (error.headers !== undefined) for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+  res.status(status).end();
+};
+
+export async function buildExpressApp(config: AppConfig): Promise<http.RequestListener> {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  switch (config.kind) {
+    case 'bare':
+      break;
+    case 'express-oauth2-jwt-bearer': {
+      const { auth } = await loadExpressOauth2JwtBearer();
+      app.use(auth({ issuer: config.issuer, audience: config.audience, jwksUri: config.jwksUri, tokenSigningAlg: config.alg }));
+      break;
+    }
+    case 'express-jwt': {
+      const [{ expressjwt }, jwksRsa] = await Promise.all([loadExpressJwt(), loadJwksRsa()]);
+      app.use(expressjwt({
+        secret: jwksRsa.expressJwtSecret(jwksRsaOptions(config.jwksUri)),
+        audience: config.audience,
+        issuer: config.issuer,
+        algorithms: [config.alg],
+      }));
+      break;
+    }
+    case 'koa-jwt':
+      throw new Error('koa-jwt is a Koa middleware');
+    default:
+      app.use(guarded(() => protectExpress(guardOptions(config)), config));
+  }
+  app.get('/', (req, res) => {
+    res.json({ sub: subjectOf(req, config) });
+  });
+  app.use(renderError);
+  return app;
+}
+
+export async function buildKoaApp(config: AppConfig): Promise<http.RequestListener> {
+  const app = new Koa();
+  app.silent = true;
+  let subject: (ctx: Context) => unknown = () => SUBJECT;
+  switch (config.kind) {
+    case 'bare':
+      break;
+    case 'koa-jwt': {
+      const [koaJwt, jwksRsa] = await Promise.all([loadKoaJwt(), loadJwksRsa()]);
+      app.use(koaJwt({
+        secret: jwksRsa.koaJwtSecret(jwksRsaOptions(config.jwksUri)),
+        audience: config.audience,
+        issuer: config.issuer,
+        algorithms: [config.alg],
+      }));
+      subject = (ctx) => (ctx.state.user as Claims | undefined)?.sub;
+      break;
+    }
+    case 'express-oauth2-jwt-bearer':
+    case 'express-jwt':
+      throw new Error(`${config.kind} is an Express middleware`);
+    default:
+      app.use(guarded(() => protectKoa(guardOptions(config)), config));
+      subject = (ctx) => ctx.state.auth?.subject;
+  }
+  app.use((ctx) => {
+    ctx.body = { sub: subject(ctx) };
+  });
+  return app.callback();
+}

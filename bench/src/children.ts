@@ -1,0 +1,109 @@
+/** Starting and talking to child processes (API servers, the micro benchmark, the flood). */
+import { fork, type ChildProcess } from 'node:child_process';
+import type { AppConfig, ChildMessage } from './config.js';
+
+/** `name` next to this module: `.ts` when run from source (tsx), `.js` when built. */
+export function sibling(name: string): string {
+  const url = new URL(`./${name}${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+  return url.pathname;
+}
+
+export type ServerHandle =
+  | {
+    status: 'ready';
+    port: number;
+    url: string;
+    child: ChildProcess;
+    memory(): Promise<{ rss: number; heapUsed: number }>;
+    /** CPU time the server process has used so far (user + system), in µs. */
+    cpu(): Promise<number>;
+    stop(): Promise<void>;
+  }
+  | { status: 'skipped'; reason: string };
+
+const STARTUP_TIMEOUT = 20_000;
+
+/** Forks `server` with `config`; resolves once it listens (or says it must be skipped). */
+export function startServer(config: AppConfig, execArgv: readonly string[] = []): Promise<ServerHandle> {
+  const child = fork(sibling('server'), [JSON.stringify(config)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, NODE_ENV: 'production' },
+    execArgv: [...process.execArgv, ...execArgv],
+  });
+  return new Promise<ServerHandle>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`${config.framework}/${config.kind}: server did not start within ${STARTUP_TIMEOUT} ms`));
+    }, STARTUP_TIMEOUT);
+    const onExit = (code: number | null) => {
+      clearTimeout(timer);
+      reject(new Error(`${config.framework}/${config.kind}: server exited with code ${code} before listening`));
+    };
+    child.once('exit', onExit);
+    child.once('message', (message: ChildMessage) => {
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      if (message.type === 'skip') {
+        resolve({ status: 'skipped', reason: message.reason });
+        return;
+      }
+      if (message.type !== 'ready') {
+        reject(new Error(`unexpected message ${message.type}`));
+        return;
+      }
+      resolve({
+        status: 'ready',
+        port: message.port,
+        url: `http://127.0.0.1:${message.port}/`,
+        child,
+        memory: () => ask(child, 'memory').then((reply) => (reply.type === 'memory' ? { rss: reply.rss, heapUsed: reply.heapUsed } : { rss: 0, heapUsed: 0 })),
+        cpu: () => ask(child, 'cpu').then((reply) => (reply.type === 'cpu' ? reply.micros : Number.NaN)),
+        stop: () => stopChild(child),
+      });
+    });
+  });
+}
+
+/** Sends a query to a server child and resolves with its next message (queries are sequential). */
+function ask(child: ChildProcess, query: 'memory' | 'cpu'): Promise<ChildMessage> {
+  return new Promise((resolve) => {
+    child.once('message', resolve);
+    child.send(query);
+  });
+}
+
+/** Disconnects (the child exits on it), then kills it if it lingers. */
+export function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    if (child.connected) child.disconnect();
+    else child.kill();
+  });
+}
+
+/**
+ * Runs a one-shot child (`name` next to this module) and resolves with the one result it sends
+ * over IPC. `execArgv` adds Node flags (e.g. `--cpu-prof`, `--expose-gc`).
+ */
+export function runChild<T>(name: string, args: string[], execArgv: string[] = []): Promise<T> {
+  const child = fork(sibling(name), args, {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: [...process.execArgv, ...execArgv],
+  });
+  return new Promise<T>((resolve, reject) => {
+    let result: { value: T } | undefined;
+    child.on('message', (message: T) => {
+      result = { value: message };
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (result !== undefined) resolve(result.value);
+      else reject(new Error(`${name} exited with code ${code} without a result`));
+    });
+  });
+}

@@ -1,0 +1,71 @@
+/**
+ * What the parent tells a server child to build, and the scenario list. Shared by both sides.
+ */
+
+/** One API server variant; each runs in its own child process. */
+export type AppKind =
+  | 'bare'
+  | 'resource-guard'
+  | 'resource-guard-cache'
+  | 'resource-guard-opaque'
+  | 'resource-guard-dpop'
+  | 'express-oauth2-jwt-bearer'
+  | 'express-jwt'
+  | 'koa-jwt';
+
+export type Framework = 'express' | 'koa';
+export type Alg = 'ES256' | 'RS256';
+/** Which credential the load generator sends. */
+export type TokenKind = 'ES256' | 'RS256' | 'opaque' | 'dpop';
+
+/** Everything a server child needs; passed as JSON in argv. */
+export interface AppConfig {
+  framework: Framework;
+  kind: AppKind;
+  issuer: string;
+  jwksUri: string;
+  audience: string;
+  /** Signing algorithm the app is configured for (peers take exactly one). */
+  alg: Alg;
+  introspection?: { endpoint: string; clientId: string; clientSecret: string };
+}
+
+/** A measured scenario. */
+export interface Scenario {
+  id: string;
+  label: string;
+  framework: Framework;
+  kind: AppKind;
+  alg: Alg;
+  token: TokenKind;
+}
+
+/** The subject every token carries and every app echoes back, so all bodies have the same size. */
+export const SUBJECT = 'user-123';
+export const AUDIENCE = 'https://api.bench.test';
+export const CLIENT_ID = 'bench-client';
+export const INTROSPECTION_CLIENT = { clientId: 'resource-server', clientSecret: 'bench-introspection-secret-0123456789' };
+
+/** The scenarios of the load benchmark, in their forward order (odd repetitions run it reversed). */
+export const SCENARIOS: readonly Scenario[] = [
+  { id: 'express-bare', label: 'Express (bare)', framework: 'express', kind: 'bare', alg: 'ES256', token: 'ES256' },
+  { id: 'express-rg-es256', label: 'resource-guard Express ES256', framework: 'express', kind: 'resource-guard', alg: 'ES256', token: 'ES256' },
+  { id: 'express-rg-rs256', label: 'resource-guard Express RS256', framework: 'express', kind: 'resource-guard', alg: 'RS256', token: 'RS256' },
+  { id: 'express-rg-cache', label: 'resource-guard Express ES256 + verifiedTokenCache', framework: 'express', kind: 'resource-guard-cache', alg: 'ES256', token: 'ES256' },
+  { id: 'express-rg-opaque', label: 'resource-guard Express opaque (introspection cache hit)', framework: 'express', kind: 'resource-guard-opaque', alg: 'ES256', token: 'opaque' },
+  { id: 'express-rg-dpop', label: 'resource-guard Express ES256 + DPoP proof', framework: 'express', kind: 'resource-guard-dpop', alg: 'ES256', token: 'dpop' },
+  { id: 'express-auth0', label: 'express-oauth2-jwt-bearer ES256', framework: 'express', kind: 'express-oauth2-jwt-bearer', alg: 'ES256', token: 'ES256' },
+  { id: 'express-jwt', label: 'express-jwt + jwks-rsa ES256', framework: 'express', kind: 'express-jwt', alg: 'ES256', token: 'ES256' },
+  { id: 'koa-bare', label: 'Koa (bare)', framework: 'koa', kind: 'bare', alg: 'ES256', token: 'ES256' },
+  { id: 'koa-rg-es256', label: 'resource-guard Koa ES256', framework: 'koa', kind: 'resource-guard', alg: 'ES256', token: 'ES256' },
+  { id: 'koa-rg-rs256', label: 'resource-guard Koa RS256', framework: 'koa', kind: 'resource-guard', alg: 'RS256', token: 'RS256' },
+  { id: 'koa-jwt', label: 'koa-jwt + jwks-rsa ES256', framework: 'koa', kind: 'koa-jwt', alg: 'ES256', token: 'ES256' },
+];
+
+/** Messages from a server child to the parent. */
+export type ChildMessage =
+  | { type: 'ready'; port: number }
+  | { type: 'skip'; reason: string }
+  | { type: 'memory'; rss: number; heapUsed: number }
+  /** `process.cpuUsage()` user + system, in µs. */
+  | { type: 'cpu'; micros: number };

@@ -1,0 +1,99 @@
+/**
+ * What the load generator sends to each scenario: the valid request headers (fixed, or a fresh
+ * DPoP proof per request from a precomputed pool) and the invalid variants each app must reject.
+ */
+import type { TokenKind } from './config.js';
+import { createDpopProofs, opaqueToken, tamper, type DpopKey } from './fixtures.js';
+
+export interface Credential {
+  /** Headers of one valid request. For DPoP, each call takes the next unused proof. */
+  valid(): Record<string, string>;
+  /** True when `valid()` differs per request, so autocannon must build each request. */
+  rotating: boolean;
+  /**
+   * The correctness checks, in order, beyond "the valid request gets a 200": mostly requests that
+   * must get a 401. Built lazily: a DPoP proof is single-use.
+   */
+  checks(): Check[];
+  /** Makes sure at least `requests` unused proofs are ready (no-op for fixed tokens). */
+  prepare(requests: number): void;
+  /** Proofs requested beyond the pool (each of those requests is sent with a replayed proof). */
+  exhausted(): number;
+}
+
+export interface Check {
+  name: string;
+  headers: Record<string, string>;
+  status: number;
+}
+
+export interface Tokens {
+  ES256: string;
+  RS256: string;
+  opaque: string;
+  /** An ES256 token bound to `dpopKey` (`cnf.jkt`). */
+  dpop: string;
+  dpopKey: DpopKey;
+}
+
+function fixed(token: string, invalidToken: string): Credential {
+  const headers = { authorization: `Bearer ${token}` };
+  return {
+    valid: () => headers,
+    rotating: false,
+    checks: (): Check[] => [
+      { name: 'tampered', headers: { authorization: `Bearer ${invalidToken}` }, status: 401 },
+      { name: 'no token', headers: {}, status: 401 },
+    ],
+    prepare: () => undefined,
+    exhausted: () => 0,
+  };
+}
+
+function dpop(tokens: Tokens, url: string): Credential {
+  let pool: string[] = [];
+  let next = 0;
+  let exhausted = 0;
+  const proofs = (token: string, count: number) => createDpopProofs(tokens.dpopKey, url, token, count);
+  const credential: Credential = {
+    valid() {
+      if (next >= pool.length) {
+        exhausted++;
+        return { authorization: `DPoP ${tokens.dpop}`, dpop: pool[pool.length - 1] ?? '' };
+      }
+      return { authorization: `DPoP ${tokens.dpop}`, dpop: pool[next++]! };
+    },
+    rotating: true,
+    checks(): Check[] {
+      const tampered = tamper(tokens.dpop);
+      const replayed = proofs(tokens.dpop, 1)[0]!;
+      const bound = { authorization: `DPoP ${tokens.dpop}` };
+      return [
+        { name: 'tampered', headers: { authorization: `DPoP ${tampered}`, dpop: proofs(tampered, 1)[0]! }, status: 401 },
+        { name: 'no token', headers: {}, status: 401 },
+        { name: 'bound token as Bearer', headers: { authorization: `Bearer ${tokens.dpop}`, dpop: proofs(tokens.dpop, 1)[0]! }, status: 401 },
+        { name: 'no proof', headers: bound, status: 401 },
+        { name: 'proof for another token', headers: { ...bound, dpop: proofs(tokens.ES256, 1)[0]! }, status: 401 },
+        { name: 'fresh proof', headers: { ...bound, dpop: replayed }, status: 200 },
+        { name: 'replayed proof', headers: { ...bound, dpop: replayed }, status: 401 },
+      ];
+    },
+    prepare(requests) {
+      // Fresh proofs each time (their iat is checked against proofMaxAge); unused old ones are dropped.
+      pool = proofs(tokens.dpop, requests);
+      next = 0;
+    },
+    exhausted: () => exhausted,
+  };
+  return credential;
+}
+
+/** The credential for a scenario's token kind; `url` is the server's URL (the proofs' `htu`). */
+export function credentialFor(kind: TokenKind, tokens: Tokens, url: string): Credential {
+  switch (kind) {
+    case 'ES256': return fixed(tokens.ES256, tamper(tokens.ES256));
+    case 'RS256': return fixed(tokens.RS256, tamper(tokens.RS256));
+    case 'opaque': return fixed(tokens.opaque, opaqueToken('unknown'));
+    case 'dpop': return dpop(tokens, url);
+  }
+}

@@ -1,0 +1,294 @@
+/**
+ * The in-process micro benchmark (a child of `run.ts`, or alone: `node dist/micro.js`).
+ *
+ * The floor is `node:crypto.verify` with a prepared `KeyObject` and prepared input and signature
+ * buffers: the signature check and nothing else. Against it: `guard.verify()` on the same token
+ * (everything the pipeline does: extraction, header and claim checks, key selection, signature,
+ * context), and for reference `jose.jwtVerify` (WebCrypto) and the guard with `verifiedTokenCache`.
+ * Each variant runs `batches` batches of `iterations` sequential calls, batches interleaved across
+ * variants; the result is the median batch's µs per operation, by this process's CPU time (and by
+ * the wall clock, for reference), and ratios are medians of per-batch ratios to the floor.
+ */
+import { createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { createLocalJWKSet, jwtVerify, type JWK } from 'jose';
+import { createGuard, type Guard, type GuardOptions, type GuardRequest } from '@resource-guard/core';
+import { AUDIENCE, INTROSPECTION_CLIENT, SUBJECT, type Alg } from './config.js';
+import {
+  createDpopKey, createDpopProofs, createSigningKey, mintAccessToken, opaqueToken, startAuthServer, type AuthServer, type SigningKey,
+} from './fixtures.js';
+import { median } from './stats.js';
+
+export interface MicroRow {
+  id: string;
+  label: string;
+  /** Median CPU µs per operation; `undefined` when skipped. */
+  micros?: number;
+  /** Median wall-clock µs per operation. */
+  wallMicros?: number;
+  /** The floor this row is compared with (µs/op) and the ratio. */
+  floor?: number;
+  ratio?: number;
+  target?: number;
+  note?: string;
+}
+
+export interface MicroResult {
+  rows: MicroRow[];
+  iterations: number;
+  batches: number;
+  /** Whether a cache hit skipped the signature check (crypto.verify calls counted), or why unknown. */
+  verifiedTokenCache: { active: boolean; note: string };
+}
+
+interface Settings {
+  quick: boolean;
+  iterations: number;
+  batches: number;
+  /** Only the guard variants (for profiling). */
+  only?: 'guard';
+  /** Only these algorithms (default both). */
+  algs: Alg[];
+  /** Only the DPoP variant (for profiling). */
+  dpopOnly: boolean;
+}
+
+function readSettings(argv: readonly string[]): Settings {
+  const value = (name: string, fallback: number) => {
+    const index = argv.indexOf(`--${name}`);
+    return index >= 0 ? Number(argv[index + 1]) : fallback;
+  };
+  const quick = argv.includes('--quick');
+  return {
+    quick,
+    iterations: value('iterations', quick ? 20 : 1000),
+    batches: value('batches', quick ? 1 : 15),
+    ...(argv.includes('--only-guard') ? { only: 'guard' as const } : {}),
+    dpopOnly: argv.includes('--dpop'),
+    algs: argv.includes('--alg') ? [argv[argv.indexOf('--alg') + 1] as Alg] : ['ES256', 'RS256'],
+  };
+}
+
+/** One batch: µs per operation by the wall clock and by this process's CPU time (user + system). */
+interface Sample { wall: number; cpu: number }
+type Variant = { id: string; run: (n: number) => Promise<Sample> | Sample };
+
+function clock(): { wall: bigint; cpu: NodeJS.CpuUsage } {
+  return { wall: process.hrtime.bigint(), cpu: process.cpuUsage() };
+}
+
+function since(start: { wall: bigint; cpu: NodeJS.CpuUsage }, n: number): Sample {
+  const wall = Number(process.hrtime.bigint() - start.wall) / 1000 / n;
+  const { user, system } = process.cpuUsage(start.cpu);
+  return { wall, cpu: (user + system) / n };
+}
+
+function timeSync(n: number, fn: () => boolean): Sample {
+  let ok = true;
+  const start = clock();
+  for (let i = 0; i < n; i++) ok = fn() && ok;
+  const sample = since(start, n);
+  if (!ok) throw new Error('a floor verification failed');
+  return sample;
+}
+
+async function timeAsync(n: number, fn: (i: number) => Promise<unknown>): Promise<Sample> {
+  const start = clock();
+  for (let i = 0; i < n; i++) await fn(i);
+  return since(start, n);
+}
+
+/** Batches of each variant; `cpu`/`wall` are medians in µs/op, `ratio` the median of per-batch CPU ratios. */
+interface Measured {
+  cpu(id: string): number | undefined;
+  wall(id: string): number | undefined;
+  /** Median over batches of cpu(id) / cpu(base) in the same batch (adjacent runs, so drift cancels). */
+  ratio(id: string, base: string): number | undefined;
+}
+
+/**
+ * Runs every variant `batches` times, interleaved (order alternating per batch). CPU time is the
+ * primary figure: on a shared machine the wall clock also counts time the process waited for a core.
+ */
+async function measure(variants: readonly Variant[], settings: Settings): Promise<Measured> {
+  const samples = new Map<string, Sample[]>(variants.map((variant) => [variant.id, []]));
+  for (const variant of variants) await variant.run(Math.max(10, settings.iterations >> 3)); // warm-up
+  for (let batch = 0; batch < settings.batches; batch++) {
+    const order = batch % 2 === 0 ? variants : [...variants].reverse();
+    for (const variant of order) samples.get(variant.id)!.push(await variant.run(settings.iterations));
+  }
+  const pick = (id: string, key: keyof Sample) => (samples.has(id) ? median(samples.get(id)!.map((sample) => sample[key])) : undefined);
+  return {
+    cpu: (id) => pick(id, 'cpu'),
+    wall: (id) => pick(id, 'wall'),
+    ratio(id, base) {
+      const a = samples.get(id);
+      const b = samples.get(base);
+      return a === undefined || b === undefined ? undefined : median(a.map((sample, batch) => sample.cpu / b[batch]!.cpu));
+    },
+  };
+}
+
+function request(authorization: string, extra: Record<string, string> = {}): GuardRequest {
+  return { method: 'GET', url: 'http://127.0.0.1/', headers: { authorization, ...extra } };
+}
+
+async function expectSubject(guard: Guard, req: GuardRequest): Promise<void> {
+  const auth = await guard.verify(req);
+  if (auth.subject !== SUBJECT) throw new Error('guard.verify() returned the wrong subject');
+}
+
+/** The floor: one `crypto.verify` of the token's signature with a prepared KeyObject. */
+function floorFor(key: SigningKey, token: string): () => boolean {
+  const keyObject: KeyObject = createPublicKey({ key: key.publicJwk as JsonWebKey, format: 'jwk' });
+  const second = token.lastIndexOf('.');
+  const data = Buffer.from(token.slice(0, second), 'latin1');
+  const signature = Buffer.from(token.slice(second + 1), 'base64url');
+  if (key.alg === 'ES256') return () => verify('sha256', data, { key: keyObject, dsaEncoding: 'ieee-p1363' }, signature);
+  return () => verify('sha256', data, keyObject, signature);
+}
+
+/** Counts `crypto.verify` calls made by the core while `fn` runs (live ESM bindings of node:crypto). */
+async function countCryptoVerify(fn: () => Promise<void>): Promise<number> {
+  const crypto = createRequire(import.meta.url)('node:crypto') as { verify: typeof verify };
+  const original = crypto.verify;
+  let calls = 0;
+  crypto.verify = ((...args: Parameters<typeof verify>) => {
+    calls++;
+    return original(...args);
+  }) as typeof verify;
+  syncBuiltinESMExports();
+  try {
+    await fn();
+  } finally {
+    crypto.verify = original;
+    syncBuiltinESMExports();
+  }
+  return calls;
+}
+
+async function probeVerifiedTokenCache(options: GuardOptions, token: string): Promise<{ active: boolean; note: string }> {
+  let guard: Guard;
+  try {
+    guard = createGuard({ ...options, verifiedTokenCache: true });
+  } catch (error) {
+    return { active: false, note: `createGuard() rejected verifiedTokenCache: ${(error as Error).message}` };
+  }
+  await expectSubject(guard, request(`Bearer ${token}`));
+  const calls = await countCryptoVerify(() => expectSubject(guard, request(`Bearer ${token}`)));
+  return calls === 0
+    ? { active: true, note: 'a repeated token skipped the signature check' }
+    : { active: false, note: `option accepted, but a repeated token still ran ${calls} signature check(s): the core does not use the cache yet` };
+}
+
+export async function runMicro(settings: Settings): Promise<MicroResult> {
+  const keys = { ES256: await createSigningKey('ES256'), RS256: await createSigningKey('RS256') };
+  const server: AuthServer = await startAuthServer([keys.ES256, keys.RS256]);
+  try {
+    const base: GuardOptions = { issuer: server.issuer, audience: AUDIENCE, jwksUri: server.jwksUri };
+    const rows: MicroRow[] = [];
+    const targets: Record<Alg, number> = { ES256: 1.3, RS256: 1.6 };
+    const floors: Partial<Record<Alg, number>> = {};
+    let cacheProbe: MicroResult['verifiedTokenCache'] = { active: false, note: 'not probed' };
+
+    for (const alg of settings.dpopOnly ? [] : settings.algs) {
+      const token = await mintAccessToken(keys[alg], server.issuer);
+      const options: GuardOptions = { ...base, algorithms: [alg] };
+      const guard = createGuard(options);
+      const req = request(`Bearer ${token}`);
+      await expectSubject(guard, req); // also fetches the JWKS once
+      const variants: Variant[] = [{ id: 'guard', run: (n) => timeAsync(n, () => guard.verify(req)) }];
+      if (settings.only === undefined) {
+        const floor = floorFor(keys[alg], token);
+        const jwks = createLocalJWKSet({ keys: [keys[alg].publicJwk as JWK] });
+        const joseOptions = { issuer: server.issuer, audience: AUDIENCE, algorithms: [alg], typ: 'at+jwt' };
+        await jwtVerify(token, jwks, joseOptions);
+        variants.push(
+          { id: 'floor', run: (n) => timeSync(n, floor) },
+          { id: 'jose', run: (n) => timeAsync(n, () => jwtVerify(token, jwks, joseOptions)) },
+        );
+        if (alg === 'ES256') cacheProbe = await probeVerifiedTokenCache(options, token);
+        let cached: Guard | undefined;
+        try {
+          cached = createGuard({ ...options, verifiedTokenCache: true });
+          await expectSubject(cached, req);
+        } catch {
+          cached = undefined;
+        }
+        if (cached !== undefined) variants.push({ id: 'cache', run: (n) => timeAsync(n, () => cached.verify(req)) });
+      }
+      const result = await measure(variants, settings);
+      const floor = result.cpu('floor');
+      if (floor !== undefined) floors[alg] = floor;
+      const row = (id: string, label: string, extra: Partial<MicroRow> = {}): MicroRow => ({
+        id: `${alg}-${id}`, label, micros: result.cpu(id), wallMicros: result.wall(id), floor, ratio: result.ratio(id, 'floor'), ...extra,
+      });
+      if (floor !== undefined) rows.push(row('floor', `${alg} node:crypto.verify, prepared KeyObject (floor)`));
+      rows.push(row('guard', `${alg} guard.verify()`, { target: targets[alg] }));
+      if (result.cpu('jose') !== undefined) rows.push(row('jose', `${alg} jose.jwtVerify (WebCrypto), reference`));
+      if (result.cpu('cache') !== undefined) {
+        rows.push(row('cache', `${alg} guard.verify() + verifiedTokenCache (hit)`, alg === 'ES256' && !cacheProbe.active ? { note: 'cache not active in the core' } : {}));
+      }
+    }
+
+    if (settings.only === undefined) rows.push(...await opaqueRows(base, server, settings));
+    if (settings.only === undefined || settings.dpopOnly) rows.push(...await dpopRows(base, keys.ES256, server, settings, floors.ES256));
+    return { rows, iterations: settings.iterations, batches: settings.batches, verifiedTokenCache: cacheProbe };
+  } finally {
+    await server.close();
+  }
+}
+
+async function opaqueRows(base: GuardOptions, server: AuthServer, settings: Settings): Promise<MicroRow[]> {
+  const label = 'opaque guard.verify() (introspection cache hit)';
+  let guard: Guard;
+  try {
+    guard = createGuard({ ...base, introspection: { endpoint: server.introspectionEndpoint, ...INTROSPECTION_CLIENT } });
+  } catch (error) {
+    return [{ id: 'opaque', label, note: `skipped: ${(error as Error).message}` }];
+  }
+  const token = opaqueToken();
+  const now = Math.floor(Date.now() / 1000);
+  server.activeTokens.set(token, { sub: SUBJECT, aud: AUDIENCE, iss: server.issuer, client_id: 'bench-client', exp: now + 3600, iat: now, scope: 'orders:read' });
+  const req = request(`Bearer ${token}`);
+  try {
+    await expectSubject(guard, req);
+  } catch (error) {
+    return [{ id: 'opaque', label, note: `skipped: ${(error as Error).message}` }];
+  }
+  const result = await measure([{ id: 'opaque', run: (n) => timeAsync(n, () => guard.verify(req)) }], settings);
+  return [{ id: 'opaque', label, micros: result.cpu('opaque'), wallMicros: result.wall('opaque'), note: `${server.stats.introspection} introspection call(s) in total` }];
+}
+
+async function dpopRows(base: GuardOptions, key: SigningKey, server: AuthServer, settings: Settings, floor: number | undefined): Promise<MicroRow[]> {
+  const label = 'ES256 + DPoP proof (ES256) guard.verify()';
+  const dpopKey = createDpopKey();
+  const token = await mintAccessToken(key, server.issuer, { cnf: { jkt: dpopKey.jkt } });
+  const url = 'http://127.0.0.1/';
+  let guard: Guard;
+  try {
+    guard = createGuard({ ...base, algorithms: ['ES256'], dpop: { algorithms: ['ES256'] } });
+    await expectSubject(guard, request(`DPoP ${token}`, { dpop: createDpopProofs(dpopKey, url, token, 1)[0]! }));
+  } catch (error) {
+    return [{ id: 'dpop', label, note: `skipped: ${(error as Error).message}` }];
+  }
+  // Every call needs an unused proof (jti replay guard): enough for warm-up and all batches.
+  const proofs = createDpopProofs(dpopKey, url, token, settings.iterations * (settings.batches + 1) + 20);
+  let next = 0;
+  const result = await measure([{
+    id: 'dpop', run: (n) => timeAsync(n, () => guard.verify(request(`DPoP ${token}`, { dpop: proofs[next++]! }))),
+  }], settings);
+  const micros = result.cpu('dpop');
+  const twoFloors = floor === undefined ? undefined : 2 * floor;
+  return [{
+    id: 'dpop', label, micros, wallMicros: result.wall('dpop'), ...(twoFloors !== undefined && micros !== undefined ? { floor: twoFloors, ratio: micros / twoFloors } : {}),
+    note: 'floor = 2 × ES256 crypto.verify (token + proof); the proof is parsed, its key imported and its jti stored per call',
+  }];
+}
+
+// As a child (or alone): run and report over IPC, or print JSON.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const result = await runMicro(readSettings(process.argv.slice(2)));
+  if (process.send !== undefined) process.send(result);
+  else console.log(JSON.stringify(result, null, 2));
+}

@@ -1,0 +1,197 @@
+/** Renders the run as markdown: the load table, targets, micro table, introspection, prechecks. */
+import os from 'node:os';
+import type { Scenario } from './config.js';
+import type { FloodResult } from './flood.js';
+import type { IntrospectionLoadResult } from './introspection-load.js';
+import type { MicroResult } from './micro.js';
+import type { LoadResult } from './load.js';
+import type { PrecheckResult } from './precheck.js';
+import { formatMicros, formatNumber, formatRatio, median, megabytes } from './stats.js';
+
+export interface ScenarioOutcome {
+  scenario: Scenario;
+  /** `skipped` (feature not available: reason), `failed` (precheck failed), `measured`. */
+  status: 'skipped' | 'failed' | 'measured' | 'checked';
+  reason?: string;
+  precheck?: PrecheckResult;
+  runs: LoadResult[];
+  /** Server CPU time (user + system) per completed request in each repetition, µs. */
+  cpuPerRequest: number[];
+  /** Per repetition, against the bare app of the same framework in the same repetition. */
+  ratios: number[];
+  addedMicros: number[];
+  /** Per repetition: server CPU µs per request minus the bare app's in the same repetition. */
+  addedCpuMicros: number[];
+  rss?: number;
+  notes: string[];
+}
+
+export interface RunSettings {
+  connections: number;
+  duration: number;
+  warmup: number;
+  reps: number;
+}
+
+export interface Report {
+  settings: RunSettings;
+  outcomes: ScenarioOutcome[];
+  micro?: MicroResult | { skipped: string };
+  introspectionLoad?: IntrospectionLoadResult;
+  flood?: FloodResult;
+  loadavg: { start: number[]; end: number[] };
+  seconds: number;
+}
+
+const rpsMedian = (outcome: ScenarioOutcome) => median(outcome.runs.map((run) => run.rps));
+
+type Added = 'addedMicros' | 'addedCpuMicros';
+
+/** Median over repetitions of `added(rg) / added(peer)`, each from the same repetition. */
+function addedRatio(outcomes: ScenarioOutcome[], ours: string, theirs: string, which: Added): number {
+  const a = outcomes.find((outcome) => outcome.scenario.id === ours);
+  const b = outcomes.find((outcome) => outcome.scenario.id === theirs);
+  if (a?.status !== 'measured' || b?.status !== 'measured') return Number.NaN;
+  // A peer that added nothing (or "less than nothing": noise) in a repetition gives no usable ratio.
+  const values = a[which].map((added, rep) => (b[which][rep]! > 0 ? added / b[which][rep]! : Number.NaN)).filter(Number.isFinite);
+  return median(values);
+}
+
+function verdict(value: number, limit: number, atMost: boolean): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  return (atMost ? value <= limit : value >= limit) ? 'met' : '**missed**';
+}
+
+export function renderReport(report: Report): string {
+  const { settings, outcomes } = report;
+  const lines: string[] = [];
+  const cpu = os.cpus();
+  lines.push('# resource-guard benchmark');
+  lines.push('');
+  lines.push(`${new Date().toISOString()} · Node ${process.version} · ${cpu.length} × ${cpu[0]?.model ?? 'cpu'} · load average ${report.loadavg.start.map((v) => v.toFixed(2)).join(' ')} at start, ${report.loadavg.end.map((v) => v.toFixed(2)).join(' ')} at end · ${report.seconds.toFixed(0)} s`);
+  lines.push('');
+  lines.push(`Load: autocannon (programmatic, in the parent process) → each API server in its own child process over loopback; `
+    + `${settings.connections} connections, ${settings.warmup} s warm-up per scenario, then ${settings.reps} repetitions of ${settings.duration} s in alternating order (forward, reversed, ...). `
+    + 'req/s is the median over repetitions of completed responses / duration. "× bare" and "added µs" are computed per repetition against the bare app of the same '
+    + 'framework in that repetition, then the median is taken: added µs = 1e6/rps(scenario) − 1e6/rps(bare), i.e. from **throughput** (server time per request; '
+    + `with ${settings.connections} connections in a closed loop the latency difference is about ${settings.connections}× that). The client shares the 2 cores with the server. `
+    + '"server CPU" is the server process\'s own CPU time (user + system, `process.cpuUsage()` read before and after each run) per completed request, and "added CPU" '
+    + 'its difference to the bare app in the same repetition: far less sensitive than throughput to other load on the machine.');
+  lines.push('');
+  lines.push('| scenario | req/s | × bare | added µs/req | server CPU µs/req | added CPU µs/req | mean latency | p99 latency | server RSS | status |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const outcome of outcomes) {
+    const { scenario } = outcome;
+    if (outcome.status !== 'measured') {
+      const why = outcome.status === 'skipped' ? `skipped: ${outcome.reason}` : outcome.status === 'failed' ? `**precheck failed** (${outcome.precheck?.details.join('; ')})` : 'checked only';
+      lines.push(`| ${scenario.label} | – | – | – | – | – | – | – | – | ${why} |`);
+      continue;
+    }
+    const bare = scenario.kind === 'bare';
+    lines.push(`| ${scenario.label} | ${formatNumber(rpsMedian(outcome))} | ${bare ? '1.00×' : formatRatio(median(outcome.ratios))} | ${bare ? '–' : formatMicros(median(outcome.addedMicros))} `
+      + `| ${median(outcome.cpuPerRequest).toFixed(0)} | ${bare ? '–' : formatMicros(median(outcome.addedCpuMicros))} `
+      + `| ${median(outcome.runs.map((run) => run.latencyMean)).toFixed(2)} ms | ${median(outcome.runs.map((run) => run.latencyP99)).toFixed(0)} ms `
+      + `| ${outcome.rss === undefined ? '–' : megabytes(outcome.rss)} | ${outcome.notes.length === 0 ? 'ok' : outcome.notes.join('; ')} |`);
+  }
+  lines.push('');
+  lines.push('Per-repetition req/s (server CPU µs/req): ' + outcomes.filter((outcome) => outcome.status === 'measured')
+    .map((outcome) => `${outcome.scenario.id} ${outcome.runs.map((run, rep) => `${formatNumber(run.rps)} (${outcome.cpuPerRequest[rep]!.toFixed(0)})`).join(' / ')}`).join(' · '));
+  lines.push('');
+
+  lines.push(...renderTargets(report));
+  lines.push(...renderMicro(report.micro));
+  lines.push(...renderIntrospection(report));
+  lines.push('## Pre-checks (before any measurement)');
+  lines.push('');
+  lines.push('| scenario | result | checks (expected → got) |');
+  lines.push('|---|---|---|');
+  for (const outcome of outcomes) {
+    const result = outcome.status === 'skipped' ? `skipped: ${outcome.reason}` : outcome.precheck?.ok === true ? 'ok' : '**FAILED**';
+    lines.push(`| ${outcome.scenario.label} | ${result} | ${outcome.precheck?.details.join('; ') ?? '–'} |`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
+function renderTargets(report: Report): string[] {
+  const { outcomes } = report;
+  const lines = ['## Targets (issue 6)', '', '| target | measured | limit | verdict |', '|---|---:|---:|---|'];
+  const micro = report.micro !== undefined && 'rows' in report.micro ? report.micro : undefined;
+  for (const alg of ['ES256', 'RS256'] as const) {
+    const row = micro?.rows.find((candidate) => candidate.id === `${alg}-guard`);
+    const limit = alg === 'ES256' ? 1.3 : 1.6;
+    const ratio = row?.ratio ?? Number.NaN;
+    lines.push(`| ${alg} guard.verify() / node:crypto.verify (micro) | ${formatRatio(ratio)} | ≤ ${limit}× | ${verdict(ratio, limit, true)} |`);
+  }
+  const peers = [
+    ['Express', 'express-rg-es256', 'express-auth0', 'express-oauth2-jwt-bearer', 0.75],
+    ['Koa', 'koa-rg-es256', 'koa-jwt', 'koa-jwt + jwks-rsa', 0.3],
+  ] as const;
+  for (const [framework, ours, theirs, name, limit] of peers) {
+    const byThroughput = addedRatio(outcomes, ours, theirs, 'addedMicros');
+    lines.push(`| ${framework}: added µs/req of resource-guard ES256 / ${name}'s, from throughput | ${formatRatio(byThroughput)} | ≤ ${limit}× | ${verdict(byThroughput, limit, true)} |`);
+    const byCpu = addedRatio(outcomes, ours, theirs, 'addedCpuMicros');
+    lines.push(`| ${framework}: same, from server CPU time per request | ${formatRatio(byCpu)} | ≤ ${limit}× | ${verdict(byCpu, limit, true)} |`);
+  }
+  const cache = outcomes.find((outcome) => outcome.scenario.id === 'express-rg-cache');
+  const bareExpress = outcomes.find((outcome) => outcome.scenario.id === 'express-bare');
+  const cacheRatio = cache?.status === 'measured' ? median(cache.ratios) : Number.NaN;
+  const cacheNote = micro !== undefined && !micro.verifiedTokenCache.active ? ` (${micro.verifiedTokenCache.note})` : '';
+  lines.push(`| Express + verifiedTokenCache: throughput / bare Express${cacheNote} | ${formatRatio(cacheRatio)} | ≥ 0.9× | ${verdict(cacheRatio, 0.9, false)} |`);
+  if (cache?.status === 'measured' && bareExpress?.status === 'measured') {
+    // The throughput the CPU cost allows: bare CPU per request / cached CPU per request, per repetition.
+    const cpuRatio = median(cache.cpuPerRequest.map((micros, rep) => bareExpress.cpuPerRequest[rep]! / micros));
+    lines.push(`| same, from server CPU time per request (bare CPU µs / cached CPU µs) | ${formatRatio(cpuRatio)} | ≥ 0.9× | ${verdict(cpuRatio, 0.9, false)} |`);
+  }
+  lines.push('');
+  return lines;
+}
+
+function renderMicro(micro: Report['micro']): string[] {
+  const lines = ['## Micro benchmark (in-process, sequential, no HTTP)', ''];
+  if (micro === undefined) return [...lines, 'not run', ''];
+  if ('skipped' in micro) return [...lines, `skipped: ${micro.skipped}`, ''];
+  lines.push(`Median of ${micro.batches} batches × ${micro.iterations} sequential calls, batches of all variants interleaved; µs/op by the process's CPU time `
+    + '(user + system; the wall clock, also shown, counts time spent waiting for a core on a shared machine); × floor is the median of per-batch ratios. '
+    + 'Floor: `crypto.verify()` with a `KeyObject` imported once from the JWK and the signing input / signature buffers prepared once. '
+    + `verifiedTokenCache probe: ${micro.verifiedTokenCache.note}.`);
+  lines.push('');
+  lines.push('| operation | µs/op (CPU) | µs/op (wall) | × floor | target | note |');
+  lines.push('|---|---:|---:|---:|---:|---|');
+  for (const row of micro.rows) {
+    lines.push(`| ${row.label} | ${row.micros === undefined ? '–' : row.micros.toFixed(1)} | ${row.wallMicros === undefined ? '–' : row.wallMicros.toFixed(1)} | ${row.ratio === undefined ? '–' : formatRatio(row.ratio)} `
+      + `| ${row.target === undefined ? '' : `≤ ${row.target}×`} | ${row.note ?? ''} |`);
+  }
+  lines.push('');
+  return lines;
+}
+
+function renderIntrospection(report: Report): string[] {
+  const lines = ['## Introspection under load', ''];
+  const load = report.introspectionLoad;
+  if (load === undefined) lines.push('Load scenario: not run.');
+  else if (load.skipped !== undefined) lines.push(`Load scenario: skipped: ${load.skipped}`);
+  else {
+    lines.push(`Load scenario: ${load.connections} connections, ${load.tokens} distinct active opaque tokens round-robin, ${formatNumber(load.requests)} requests on a fresh server `
+      + `→ **${load.introspectionCalls} introspection calls** (expected exactly ${load.tokens}; tokens introspected twice: ${load.duplicated}), `
+      + `${formatNumber(load.completed ?? 0)} responses, ${load.non2xx} non-2xx, ${load.errors} errors, ${formatNumber(load.rps ?? 0)} req/s → **${load.ok ? 'ok' : 'FAILED'}**.`);
+  }
+  lines.push('');
+  const flood = report.flood;
+  if (flood === undefined) lines.push('Flood: not run.');
+  else if (flood.skipped !== undefined) lines.push(`Flood: skipped: ${flood.skipped}`);
+  else {
+    const entries = flood.storeEntries === undefined ? 'unknown (store key format changed)' : formatNumber(flood.storeEntries);
+    lines.push(`Flood: ${formatNumber(flood.sent)} of ${formatNumber(flood.requested)} distinct unknown opaque tokens through \`guard.verify()\` in ${flood.seconds.toFixed(1)} s`
+      + `${flood.timedOut ? ' (stopped by the time limit)' : ''}, ${flood.concurrency} at a time, fake endpoint in-process (the guard's \`fetch\`) answering \`active: false\`, `
+      + `inactive answers cached 600 s (nothing expires during the flood), store bound ${formatNumber(flood.storeMax)} entries.`);
+    lines.push('');
+    lines.push('| introspection calls | 401s | other outcomes | store writes | live store entries | RSS start | RSS when store full | RSS peak | RSS end | heap after GC: start / full / end |');
+    lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    lines.push(`| ${formatNumber(flood.introspectionCalls)} | ${formatNumber(flood.rejected401)} | ${flood.otherOutcomes} | ${formatNumber(flood.storeSets)} | ${entries} `
+      + `| ${megabytes(flood.rss.start)} | ${flood.rss.storeFull === undefined ? '–' : megabytes(flood.rss.storeFull)} | ${megabytes(flood.rss.peak)} | ${megabytes(flood.rss.end)} `
+      + `| ${megabytes(flood.heapAfterGc.start)} / ${flood.heapAfterGc.storeFull === undefined ? '–' : megabytes(flood.heapAfterGc.storeFull)} / ${megabytes(flood.heapAfterGc.end)} |`);
+  }
+  lines.push('');
+  return lines;
+}

@@ -1,0 +1,196 @@
+/**
+ * `npm run bench`: the side-by-side benchmark. `--quick` (`npm run bench:quick`): only the
+ * pre-checks (each app accepts the valid token and rejects the bad ones), in a few seconds.
+ *
+ * Options: --duration S (4) --warmup S (2) --reps N (3) --connections N (50) --only id,id
+ * --flood N (1000000) --flood-time-limit S (60) --no-flood --no-micro --no-introspection-load
+ * --out FILE (bench/results/latest.md)
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SCENARIOS, type Scenario } from './config.js';
+import { runChild } from './children.js';
+import type { FloodResult } from './flood.js';
+import { runIntrospectionLoad } from './introspection-load.js';
+import { runLoad, type LoadResult } from './load.js';
+import type { MicroResult } from './micro.js';
+import { renderReport, type Report, type RunSettings } from './report.js';
+import { createWorld, startAndCheck, stopAll, type Running } from './setup.js';
+import { formatNumber } from './stats.js';
+
+interface Options extends RunSettings {
+  quick: boolean;
+  only: string[] | undefined;
+  flood: number;
+  floodTimeLimit: number;
+  noFlood: boolean;
+  noMicro: boolean;
+  noIntrospectionLoad: boolean;
+  out: string;
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  const value = (name: string): string | undefined => {
+    const index = argv.indexOf(`--${name}`);
+    return index >= 0 ? argv[index + 1] : undefined;
+  };
+  const number = (name: string, fallback: number) => {
+    const raw = value(name);
+    const parsed = raw === undefined ? fallback : Number(raw);
+    if (!Number.isFinite(parsed) || parsed <= 0) throw new TypeError(`--${name} must be a positive number`);
+    return parsed;
+  };
+  const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  return {
+    quick: argv.includes('--quick'),
+    duration: number('duration', 4),
+    warmup: number('warmup', 2),
+    reps: number('reps', 3),
+    connections: number('connections', 50),
+    only: value('only')?.split(','),
+    flood: number('flood', 1_000_000),
+    floodTimeLimit: number('flood-time-limit', 60),
+    noFlood: argv.includes('--no-flood'),
+    noMicro: argv.includes('--no-micro'),
+    noIntrospectionLoad: argv.includes('--no-introspection-load'),
+    out: value('out') ?? path.join(benchDir, 'results', 'latest.md'),
+  };
+}
+
+const log = (message: string) => console.error(`[bench] ${message}`);
+
+/**
+ * One load run of a scenario, and the server's CPU time per request during it. DPoP gets a fresh
+ * pool of proofs sized from what the scenario has done so far.
+ */
+async function loadOnce(entry: Running, seconds: number, connections: number): Promise<{ result: LoadResult; cpuPerRequest: number }> {
+  if (entry.handle.status !== 'ready' || entry.credential === undefined) throw new Error('not running');
+  const { credential, handle } = entry;
+  const before = credential.exhausted();
+  if (credential.rotating) {
+    const best = Math.max(3000, ...entry.outcome.runs.map((run) => run.rps));
+    credential.prepare(Math.ceil(best * seconds * 1.5) + 2 * connections);
+  }
+  const cpuBefore = await handle.cpu();
+  const result = await runLoad({
+    url: handle.url,
+    connections,
+    duration: seconds,
+    ...(credential.rotating ? { next: () => credential.valid() } : { headers: credential.valid() }),
+  });
+  const cpuPerRequest = (await handle.cpu() - cpuBefore) / result.total;
+  const exhausted = credential.exhausted() - before;
+  if (exhausted > 0) entry.outcome.notes.push(`${exhausted} requests ran out of fresh DPoP proofs`);
+  return { result, cpuPerRequest };
+}
+
+/** Runs prechecks only; resolves with the outcomes. Used by `--quick` and by the CI test. */
+export async function runQuick(scenarios: readonly Scenario[] = SCENARIOS): Promise<Running['outcome'][]> {
+  const world = await createWorld();
+  let running: Running[] = [];
+  try {
+    running = await startAndCheck(world, scenarios);
+    return running.map((entry) => entry.outcome);
+  } finally {
+    await stopAll(running);
+    await world.close();
+  }
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const options = parseOptions(argv);
+  const started = Date.now();
+  const loadavgStart = os.loadavg();
+  const scenarios = options.only === undefined ? SCENARIOS : SCENARIOS.filter((scenario) => options.only!.includes(scenario.id));
+  if (options.quick) {
+    const outcomes = await runQuick(scenarios);
+    let failed = 0;
+    for (const outcome of outcomes) {
+      const status = outcome.status === 'skipped' ? `SKIPPED (${outcome.reason})` : outcome.precheck?.ok === true ? 'ok' : 'FAILED';
+      if (outcome.status === 'failed') failed++;
+      console.log(`${status.padEnd(7)} ${outcome.scenario.label}${outcome.precheck === undefined ? '' : `: ${outcome.precheck.details.join('; ')}`}`);
+    }
+    const checked = outcomes.filter((outcome) => outcome.status !== 'skipped').length;
+    console.log(`bench pre-checks: ${checked - failed} passed, ${failed} failed, ${outcomes.length - checked} skipped`);
+    return failed === 0 ? 0 : 1;
+  }
+
+  const world = await createWorld();
+  let running: Running[] = [];
+  const report: Report = { settings: options, outcomes: [], loadavg: { start: loadavgStart, end: [] }, seconds: 0 };
+  try {
+    log(`starting ${scenarios.length} servers and running the pre-checks`);
+    running = await startAndCheck(world, scenarios);
+    report.outcomes = running.map((entry) => entry.outcome);
+    for (const { outcome } of running) {
+      log(`${outcome.scenario.id}: ${outcome.status === 'skipped' ? `skipped (${outcome.reason})` : outcome.precheck?.ok === true ? 'pre-check ok' : `PRE-CHECK FAILED ${outcome.precheck?.details.join('; ') ?? outcome.reason}`}`);
+    }
+    const measurable = running.filter((entry) => entry.outcome.status === 'checked');
+
+    for (const entry of measurable) {
+      log(`warm-up ${entry.outcome.scenario.id}`);
+      await loadOnce(entry, options.warmup, options.connections);
+    }
+    for (let rep = 0; rep < options.reps; rep++) {
+      const order = rep % 2 === 0 ? measurable : [...measurable].reverse();
+      for (const entry of order) {
+        const { result, cpuPerRequest } = await loadOnce(entry, options.duration, options.connections);
+        entry.outcome.runs.push(result);
+        entry.outcome.cpuPerRequest.push(cpuPerRequest);
+        if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
+          entry.outcome.notes.push(`rep ${rep + 1}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
+        }
+        log(`rep ${rep + 1}/${options.reps} ${entry.outcome.scenario.id}: ${formatNumber(result.rps)} req/s, server CPU ${cpuPerRequest.toFixed(0)} µs/req`);
+      }
+    }
+    for (const entry of measurable) {
+      const { outcome } = entry;
+      outcome.status = 'measured';
+      const bare = measurable.find((candidate) => candidate.outcome.scenario.framework === outcome.scenario.framework && candidate.outcome.scenario.kind === 'bare');
+      outcome.runs.forEach((run, rep) => {
+        const bareRps = bare?.outcome.runs[rep]?.rps ?? Number.NaN;
+        outcome.ratios.push(run.rps / bareRps);
+        outcome.addedMicros.push(1e6 / run.rps - 1e6 / bareRps);
+        outcome.addedCpuMicros.push(outcome.cpuPerRequest[rep]! - (bare?.outcome.cpuPerRequest[rep] ?? Number.NaN));
+      });
+      if (entry.handle.status === 'ready') outcome.rss = (await entry.handle.memory()).rss;
+    }
+    await stopAll(running);
+    running = [];
+
+    if (!options.noMicro) {
+      log('micro benchmark');
+      try {
+        report.micro = await runChild<MicroResult>('micro', []);
+      } catch (error) {
+        report.micro = { skipped: (error as Error).message };
+      }
+    }
+    if (!options.noIntrospectionLoad) {
+      log('introspection load: 200 connections, 100 tokens, 20,000 requests');
+      report.introspectionLoad = await runIntrospectionLoad(world.server, { connections: 200, tokens: 100, requests: 20_000 });
+    }
+    if (!options.noFlood) {
+      log(`introspection flood: ${formatNumber(options.flood)} distinct tokens (time limit ${options.floodTimeLimit} s)`);
+      report.flood = await runChild<FloodResult>('flood', ['--count', String(options.flood), '--time-limit', String(options.floodTimeLimit)], ['--expose-gc']);
+    }
+  } finally {
+    await stopAll(running);
+    await world.close();
+  }
+  report.loadavg.end = os.loadavg();
+  report.seconds = (Date.now() - started) / 1000;
+  const markdown = renderReport(report);
+  console.log(markdown);
+  mkdirSync(path.dirname(options.out), { recursive: true });
+  writeFileSync(options.out, markdown);
+  log(`written to ${options.out}`);
+  const broken = report.outcomes.some((outcome) => outcome.status === 'failed') || (report.introspectionLoad?.ok === false && report.introspectionLoad.skipped === undefined);
+  return broken ? 1 : 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,41 @@
+/**
+ * A server child: builds one app from the JSON config in argv[2], listens on a random loopback
+ * port and reports it over IPC. Answers `memory` requests; exits when the parent goes away.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildExpressApp, buildKoaApp, SkipScenario } from './apps.js';
+import type { AppConfig, ChildMessage } from './config.js';
+
+function send(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+const config = JSON.parse(process.argv[2] ?? '{}') as AppConfig;
+let listener: http.RequestListener;
+try {
+  listener = config.framework === 'express' ? await buildExpressApp(config) : await buildKoaApp(config);
+} catch (error) {
+  if (!(error instanceof SkipScenario)) throw error;
+  send({ type: 'skip', reason: error.message });
+  process.disconnect?.();
+  process.exit(0);
+}
+
+const server = http.createServer({ keepAliveTimeout: 30_000 }, listener);
+server.listen(0, '127.0.0.1', () => {
+  send({ type: 'ready', port: (server.address() as AddressInfo).port });
+});
+process.on('message', (message) => {
+  if (message === 'memory') {
+    const { rss, heapUsed } = process.memoryUsage();
+    send({ type: 'memory', rss, heapUsed });
+  } else if (message === 'cpu') {
+    const { user, system } = process.cpuUsage();
+    send({ type: 'cpu', micros: user + system });
+  }
+});
+process.on('disconnect', () => {
+  server.close();
+  process.exit(0);
+});

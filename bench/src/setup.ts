@@ -1,0 +1,98 @@
+/**
+ * Shared by the full run and the quick mode: the authorization server and tokens, one server child
+ * per scenario, and the pre-checks.
+ */
+import {
+  AUDIENCE, CLIENT_ID, INTROSPECTION_CLIENT, SCENARIOS, SUBJECT, type AppConfig, type Scenario,
+} from './config.js';
+import { startServer, type ServerHandle } from './children.js';
+import { credentialFor, type Credential, type Tokens } from './credentials.js';
+import {
+  createDpopKey, createSigningKey, mintAccessToken, opaqueToken, startAuthServer, type AuthServer,
+} from './fixtures.js';
+import { precheck } from './precheck.js';
+import type { ScenarioOutcome } from './report.js';
+
+export interface World {
+  server: AuthServer;
+  tokens: Tokens;
+  close(): Promise<void>;
+}
+
+export async function createWorld(): Promise<World> {
+  const keys = [await createSigningKey('ES256'), await createSigningKey('RS256')] as const;
+  const server = await startAuthServer(keys);
+  const dpopKey = createDpopKey();
+  const opaque = opaqueToken();
+  const now = Math.floor(Date.now() / 1000);
+  server.activeTokens.set(opaque, { sub: SUBJECT, aud: AUDIENCE, iss: server.issuer, client_id: CLIENT_ID, exp: now + 3600, iat: now, scope: 'orders:read' });
+  const tokens: Tokens = {
+    ES256: await mintAccessToken(keys[0], server.issuer),
+    RS256: await mintAccessToken(keys[1], server.issuer),
+    opaque,
+    dpop: await mintAccessToken(keys[0], server.issuer, { cnf: { jkt: dpopKey.jkt } }),
+    dpopKey,
+  };
+  return { server, tokens, close: () => server.close() };
+}
+
+export function appConfig(scenario: Scenario, server: AuthServer): AppConfig {
+  return {
+    framework: scenario.framework,
+    kind: scenario.kind,
+    issuer: server.issuer,
+    jwksUri: server.jwksUri,
+    audience: AUDIENCE,
+    alg: scenario.alg,
+    ...(scenario.kind === 'resource-guard-opaque' ? { introspection: { endpoint: server.introspectionEndpoint, ...INTROSPECTION_CLIENT } } : {}),
+  };
+}
+
+/** A scenario with its server (when it started) and credential. */
+export interface Running {
+  outcome: ScenarioOutcome;
+  handle: ServerHandle;
+  credential: Credential | undefined;
+}
+
+/** Starts every scenario's server (four at a time) and runs its pre-checks. */
+export async function startAndCheck(world: World, scenarios: readonly Scenario[] = SCENARIOS): Promise<Running[]> {
+  const running: Running[] = [];
+  const queue = [...scenarios];
+  async function next(): Promise<void> {
+    for (let scenario = queue.shift(); scenario !== undefined; scenario = queue.shift()) {
+      running.push(await startOne(world, scenario));
+    }
+  }
+  await Promise.all(Array.from({ length: 4 }, next));
+  // Keep the scenario order (parallel starts shuffle it).
+  return scenarios.map((scenario) => running.find((entry) => entry.outcome.scenario === scenario)!);
+}
+
+async function startOne(world: World, scenario: Scenario): Promise<Running> {
+  const outcome: ScenarioOutcome = { scenario, status: 'checked', runs: [], cpuPerRequest: [], ratios: [], addedMicros: [], addedCpuMicros: [], notes: [] };
+  let handle: ServerHandle;
+  try {
+    handle = await startServer(appConfig(scenario, world.server));
+  } catch (error) {
+    handle = { status: 'skipped', reason: `server failed to start: ${(error as Error).message}` };
+    outcome.status = 'failed';
+  }
+  if (handle.status === 'skipped') {
+    if (outcome.status !== 'failed') outcome.status = 'skipped';
+    outcome.reason = handle.reason;
+    return { outcome, handle, credential: undefined };
+  }
+  const credential = credentialFor(scenario.token, world.tokens, handle.url);
+  try {
+    outcome.precheck = await precheck(handle.url, credential, scenario.kind !== 'bare');
+  } catch (error) {
+    outcome.precheck = { ok: false, details: [`error: ${(error as Error).message}`] };
+  }
+  if (!outcome.precheck.ok) outcome.status = 'failed';
+  return { outcome, handle, credential };
+}
+
+export async function stopAll(running: readonly Running[]): Promise<void> {
+  await Promise.all(running.map(({ handle }) => (handle.status === 'ready' ? handle.stop() : undefined)));
+}
