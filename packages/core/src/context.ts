@@ -32,6 +32,40 @@ export interface AuthContext {
   readonly confirmation: Readonly<Record<string, unknown>> | undefined;
 }
 
+// A class so that `token` can live behind a prototype getter: invisible to JSON.stringify,
+// spreading and console.log, and much cheaper per request than Object.defineProperty.
+class VerifiedContext implements AuthContext {
+  readonly #token: string;
+  readonly scheme: 'Bearer' | 'DPoP';
+  readonly format: 'jwt' | 'opaque';
+  readonly issuer: string | undefined;
+  readonly subject: string | undefined;
+  readonly clientId: string | undefined;
+  readonly audience: string[];
+  readonly scopes: string[];
+  readonly expiresAt: number | undefined;
+  readonly claims: Readonly<Claims>;
+  readonly confirmation: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(token: string, scheme: 'Bearer' | 'DPoP', format: 'jwt' | 'opaque', claims: Claims, fallbackIssuer: string | undefined) {
+    this.#token = token;
+    this.scheme = scheme;
+    this.format = format;
+    this.issuer = typeof claims.iss === 'string' ? claims.iss : fallbackIssuer;
+    this.subject = typeof claims.sub === 'string' ? claims.sub : undefined;
+    this.clientId = typeof claims.client_id === 'string' ? claims.client_id : undefined;
+    this.audience = readAudience(claims) ?? [];
+    this.scopes = readScopes(claims);
+    this.expiresAt = typeof claims.exp === 'number' ? claims.exp : undefined;
+    this.claims = claims;
+    this.confirmation = typeof claims.cnf === 'object' && claims.cnf !== null ? claims.cnf as Record<string, unknown> : undefined;
+  }
+
+  get token(): string {
+    return this.#token;
+  }
+}
+
 /** Builds the {@link AuthContext} from validated claims. */
 export function createAuthContext(
   token: string,
@@ -40,18 +74,5 @@ export function createAuthContext(
   claims: Claims,
   fallbackIssuer?: string,
 ): AuthContext {
-  const auth = {
-    scheme,
-    format,
-    issuer: typeof claims.iss === 'string' ? claims.iss : fallbackIssuer,
-    subject: typeof claims.sub === 'string' ? claims.sub : undefined,
-    clientId: typeof claims.client_id === 'string' ? claims.client_id : undefined,
-    audience: readAudience(claims) ?? [],
-    scopes: readScopes(claims),
-    expiresAt: typeof claims.exp === 'number' ? claims.exp : undefined,
-    claims,
-    confirmation: typeof claims.cnf === 'object' && claims.cnf !== null ? claims.cnf as Record<string, unknown> : undefined,
-  };
-  Object.defineProperty(auth, 'token', { value: token, enumerable: false, writable: false });
-  return auth as AuthContext;
+  return new VerifiedContext(token, scheme, format, claims, fallbackIssuer);
 }

@@ -53,8 +53,17 @@ export class GuardError extends Error {
     error: ChallengeError | undefined,
     options: GuardErrorOptions = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // A client error is an expected outcome, not a bug: capturing its stack trace costs more than
+    // the rest of a rejection (a flood of bad tokens is all rejections). 5xx keep their stacks.
+    const stackTraceLimit = Error.stackTraceLimit;
+    if (status < 500) Error.stackTraceLimit = 0;
+    try {
+      super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
     this.name = new.target.name;
+    if (status < 500) this.stack = `${this.name}: ${message}`;
     this.code = code;
     this.status = status;
     this.error = error;

@@ -29,25 +29,33 @@ export interface UpstreamRequest {
  * Redirects are not followed: metadata and keys must come from the configured locations.
  */
 export async function fetchUpstream(fetchImpl: typeof fetch, url: URL, request: UpstreamRequest): Promise<UpstreamResponse> {
-  let response: Response;
+  // One controller and one timer per call, cleared as soon as the body is read: a timer left to
+  // run out (AbortSignal.timeout) would live on for the whole timeout after every call.
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException('timed out', 'TimeoutError')), request.timeout);
   try {
-    response = await fetchImpl(url, {
-      method: request.method ?? 'GET',
-      headers: request.headers,
-      body: request.body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(request.timeout),
-    });
-  } catch (cause) {
-    throw new UpstreamUnavailableError(`${request.what} request failed`, request.code, { cause: sanitizeCause(cause) });
+    let response: Response;
+    try {
+      response = await fetchImpl(url, {
+        method: request.method ?? 'GET',
+        headers: request.headers,
+        body: request.body,
+        redirect: 'manual',
+        signal: controller.signal,
+      });
+    } catch (cause) {
+      throw new UpstreamUnavailableError(`${request.what} request failed`, request.code, { cause: sanitizeCause(cause) });
+    }
+    let body: string;
+    try {
+      body = await readLimited(response);
+    } catch (cause) {
+      throw new UpstreamUnavailableError(`${request.what} response could not be read`, request.code, { cause: sanitizeCause(cause) });
+    }
+    return { status: response.status, contentType: response.headers.get('content-type') ?? '', body };
+  } finally {
+    clearTimeout(timer);
   }
-  let body: string;
-  try {
-    body = await readLimited(response);
-  } catch (cause) {
-    throw new UpstreamUnavailableError(`${request.what} response could not be read`, request.code, { cause: sanitizeCause(cause) });
-  }
-  return { status: response.status, contentType: response.headers.get('content-type') ?? '', body };
 }
 
 /** Parses a JSON object body, or throws a 503 naming the upstream. */

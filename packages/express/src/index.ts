@@ -7,7 +7,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
   GUARD_KEY, MISSING_PROTECT_MESSAGE, MisconfigurationError, readPeerCertificate, resolveProtectArguments,
   createRequirementMiddlewares,
-  type AuthContext, type Guard, type GuardRequest, type ProtectOptions,
+  type AuthContext, type AuthenticateResult, type Guard, type GuardRequest, type ProtectOptions,
   type ProtectSettings, type Requirement, type RequirementMiddlewares,
 } from '@resource-guard/core';
 
@@ -23,18 +23,39 @@ declare global {
 
 type GuardedRequest = Request & { [GUARD_KEY]?: Guard };
 
-/** Builds the framework-neutral request. `req.protocol`/`req.host` honour Express's `trust proxy`. */
-function toGuardRequest(req: Request): GuardRequest {
-  return {
-    method: req.method,
-    url: `${req.protocol}://${req.host ?? 'localhost'}${req.originalUrl}`,
-    headers: req.headers,
-    rawHeaders: req.rawHeaders,
-    body: req.body,
-    get clientCertificate() {
-      return readPeerCertificate(req.socket);
-    },
-  };
+/**
+ * The framework-neutral view of an Express request. `url` and `clientCertificate` are getters:
+ * most requests never read them (only DPoP `htu`, query tokens and mTLS do), and Express's
+ * `req.protocol` / `req.host` (which honour `trust proxy`) are not free.
+ */
+class ExpressGuardRequest implements GuardRequest {
+  readonly #req: Request;
+  readonly method: string;
+  readonly headers: Request['headers'];
+  readonly rawHeaders: string[];
+  readonly body: unknown;
+
+  constructor(req: Request) {
+    this.#req = req;
+    this.method = req.method;
+    this.headers = req.headers;
+    this.rawHeaders = req.rawHeaders;
+    this.body = req.body;
+  }
+
+  get url(): string {
+    return `${this.#req.protocol}://${this.#req.host ?? 'localhost'}${this.#req.originalUrl}`;
+  }
+
+  get clientCertificate(): Uint8Array | undefined {
+    return readPeerCertificate(this.#req.socket);
+  }
+}
+
+function accept(req: Request, res: Response, guard: Guard, result: AuthenticateResult): void {
+  (req as GuardedRequest)[GUARD_KEY] = guard;
+  if (result.auth !== undefined) req.auth = result.auth;
+  for (const name in result.headers) res.setHeader(name, result.headers[name]!);
 }
 
 /**
@@ -45,11 +66,22 @@ function toGuardRequest(req: Request): GuardRequest {
  */
 export function protect(options: ProtectOptions | Guard, settings?: ProtectSettings): RequestHandler {
   const { guard, optional } = resolveProtectArguments(options, settings);
+  const authenticateOptions = { optional };
   return function protectMiddleware(req: Request, res: Response, next: NextFunction): void {
-    guard.authenticate(toGuardRequest(req), { optional }).then(({ auth, headers }) => {
-      (req as GuardedRequest)[GUARD_KEY] = guard;
-      if (auth !== undefined) req.auth = auth;
-      for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    let result: AuthenticateResult | Promise<AuthenticateResult>;
+    try {
+      result = guard.authenticateFast(new ExpressGuardRequest(req), authenticateOptions);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    if (!(result instanceof Promise)) {
+      accept(req, res, guard, result);
+      next();
+      return;
+    }
+    result.then((settled) => {
+      accept(req, res, guard, settled);
       next();
     }, next);
   };

@@ -7,7 +7,7 @@ import type { Context, Middleware, Next } from 'koa';
 import {
   GUARD_KEY, MISSING_PROTECT_MESSAGE, MisconfigurationError, readPeerCertificate, resolveProtectArguments,
   createRequirementMiddlewares,
-  type AuthContext, type Guard, type GuardRequest, type ProtectOptions,
+  type AuthContext, type AuthenticateResult, type Guard, type GuardRequest, type ProtectOptions,
   type ProtectSettings, type Requirement, type RequirementMiddlewares,
 } from '@resource-guard/core';
 
@@ -19,21 +19,33 @@ declare module 'koa' {
 }
 
 /**
- * Builds the framework-neutral request. `ctx.protocol` and `ctx.host` honour Koa's `app.proxy`.
- * Not `ctx.origin`: in Koa 3 it reflects the client's `Origin` header, which would let a client
- * choose the URL a DPoP proof's `htu` is compared with.
+ * The framework-neutral view of a Koa context. `url` and `clientCertificate` are getters: most
+ * requests never read them. `ctx.protocol` and `ctx.host` honour Koa's `app.proxy`. Not
+ * `ctx.origin`: in Koa 3 it reflects the client's `Origin` header, which would let a client choose
+ * the URL a DPoP proof's `htu` is compared with.
  */
-function toGuardRequest(ctx: Context): GuardRequest {
-  return {
-    method: ctx.method,
-    url: `${ctx.protocol}://${ctx.host}${ctx.originalUrl}`,
-    headers: ctx.headers,
-    rawHeaders: ctx.req.rawHeaders,
-    body: (ctx.request as { body?: unknown }).body,
-    get clientCertificate() {
-      return readPeerCertificate(ctx.req.socket);
-    },
-  };
+class KoaGuardRequest implements GuardRequest {
+  readonly #ctx: Context;
+  readonly method: string;
+  readonly headers: Context['headers'];
+  readonly rawHeaders: string[];
+  readonly body: unknown;
+
+  constructor(ctx: Context) {
+    this.#ctx = ctx;
+    this.method = ctx.method;
+    this.headers = ctx.headers;
+    this.rawHeaders = ctx.req.rawHeaders;
+    this.body = (ctx.request as { body?: unknown }).body;
+  }
+
+  get url(): string {
+    return `${this.#ctx.protocol}://${this.#ctx.host}${this.#ctx.originalUrl}`;
+  }
+
+  get clientCertificate(): Uint8Array | undefined {
+    return readPeerCertificate(this.#ctx.req.socket);
+  }
 }
 
 /**
@@ -43,12 +55,17 @@ function toGuardRequest(ctx: Context): GuardRequest {
  */
 export function protect(options: ProtectOptions | Guard, settings?: ProtectSettings): Middleware {
   const { guard, optional } = resolveProtectArguments(options, settings);
-  return async function protectMiddleware(ctx: Context, next: Next): Promise<void> {
-    const { auth, headers } = await guard.authenticate(toGuardRequest(ctx), { optional });
-    (ctx.state as Record<symbol, unknown>)[GUARD_KEY] = guard;
-    if (auth !== undefined) ctx.state.auth = auth;
-    ctx.set(headers);
-    await next();
+  const authenticateOptions = { optional };
+  return function protectMiddleware(ctx: Context, next: Next): Promise<void> {
+    const accept = (result: AuthenticateResult): Promise<void> => {
+      (ctx.state as Record<symbol, unknown>)[GUARD_KEY] = guard;
+      if (result.auth !== undefined) ctx.state.auth = result.auth;
+      for (const name in result.headers) ctx.set(name, result.headers[name]!);
+      return next();
+    };
+    // Throwing here (synchronously) is fine: koa-compose turns it into a rejected promise.
+    const result = guard.authenticateFast(new KoaGuardRequest(ctx), authenticateOptions);
+    return result instanceof Promise ? result.then(accept) : accept(result);
   };
 }
 
