@@ -111,3 +111,11 @@ test('GuardError shape: status, code, expose, headers, error value', (t) => {
   t.deepEqual(error.headers, {});
   t.is(error.name, 'InvalidTokenError');
 });
+
+test('charset checks: base64url and b64token, including non-ASCII look-alikes', async (t) => {
+  const { isBase64Url, isB64Token } = await import('../packages/core/src/charset.js');
+  t.true(isBase64Url('abcXYZ019-_'));
+  for (const bad of ['', 'a=b', 'a+b', 'a/b', 'a.b', 'a b', 'ａ', 'a\u0000']) t.false(isBase64Url(bad), JSON.stringify(bad));
+  for (const good of ['a', 'a.b~c+d/e-f_g', 'abc==', 'a=']) t.true(isB64Token(good), good);
+  for (const bad of ['', '=', '==', 'a=b', '=a', 'a b', 'a,b', 'a"b', 'ä', 'a\tb']) t.false(isB64Token(bad), JSON.stringify(bad));
+});

@@ -1,3 +1,4 @@
+import { isB64Token } from './charset.js';
 import { InvalidRequestError, MisconfigurationError } from './errors.js';
 import type { TokenLocation } from './options.js';
 import { readHeader, readHeaderValues, type GuardRequest } from './request.js';
@@ -10,10 +11,6 @@ export interface Credentials {
   location: TokenLocation;
 }
 
-/** RFC 6750 §2.1 `b64token`. */
-const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
-/** RFC 9110 §11.1 auth-scheme (`token`), then whatever follows it. */
-const SCHEME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+/;
 const BODYLESS_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'CONNECT']);
 
 /**
@@ -60,16 +57,20 @@ function fromHeader(request: GuardRequest, dpopEnabled: boolean): Credentials | 
     throw new InvalidRequestError('More than one Authorization header was sent', 'ERR_REQUEST_MULTIPLE_AUTHORIZATION');
   }
   const value = values[0]!.trim();
-  const name = SCHEME.exec(value)?.[0];
-  if (name === undefined) return undefined; // not an auth-scheme at all: not our credentials
-  const scheme = name.toLowerCase();
+  // The scheme ends at the first space or tab; only Bearer (and DPoP when on) are ours.
+  let end = 0;
+  while (end < value.length && value.charCodeAt(end) !== 32 && value.charCodeAt(end) !== 9) end += 1;
+  if (end !== 6 && end !== 4) return undefined;
+  const scheme = value.slice(0, end).toLowerCase();
   if (scheme !== 'bearer' && !(dpopEnabled && scheme === 'dpop')) return undefined;
   // RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token (a tab or nothing after the scheme is malformed).
-  const token = value.slice(name.length).replace(/^ +/, '');
-  if (token.length === 0 || token.length === value.length - name.length) {
+  let start = end;
+  while (start < value.length && value.charCodeAt(start) === 32) start += 1;
+  if (start === end || start === value.length) {
     throw new InvalidRequestError('The Authorization header has no token', 'ERR_REQUEST_MALFORMED_CREDENTIALS');
   }
-  if (!B64TOKEN.test(token)) {
+  const token = value.slice(start);
+  if (!isB64Token(token)) {
     throw new InvalidRequestError('The access token has characters outside the b64token set', 'ERR_REQUEST_MALFORMED_CREDENTIALS');
   }
   return { token, scheme: scheme === 'dpop' ? 'DPoP' : 'Bearer', location: 'header' };
@@ -106,7 +107,7 @@ function checkParameter(values: unknown[]): string {
     throw new InvalidRequestError('The access_token parameter was sent more than once', 'ERR_REQUEST_MULTIPLE_METHODS');
   }
   const token = values[0];
-  if (typeof token !== 'string' || token.length === 0 || !B64TOKEN.test(token)) {
+  if (typeof token !== 'string' || token.length === 0 || !isB64Token(token)) {
     throw new InvalidRequestError('The access_token parameter is malformed', 'ERR_REQUEST_MALFORMED_CREDENTIALS');
   }
   return token;

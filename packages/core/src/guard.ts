@@ -157,7 +157,12 @@ export function createGuard(options: GuardOptions): Guard {
       }
     },
     verify(request) {
-      return guard.authenticate(request).then((result) => result.auth!);
+      try {
+        const result = authenticateFast(request);
+        return result instanceof Promise ? result.then((settled) => settled.auth!) : Promise.resolve(result.auth!);
+      } catch (error) {
+        return Promise.reject(error);
+      }
     },
     authorize(auth, requirement) {
       if (auth === undefined) throw reject(new MissingCredentialsError());

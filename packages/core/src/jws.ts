@@ -1,3 +1,4 @@
+import { isBase64Url } from './charset.js';
 import {
   createHmac, createPublicKey, timingSafeEqual, verify, type JsonWebKey, type KeyObject,
 } from 'node:crypto';
@@ -18,10 +19,9 @@ export interface ParsedJws {
   alg: string;
 }
 
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 function decodeJson(segment: string): Record<string, unknown> | undefined {
-  if (!BASE64URL.test(segment)) return undefined;
+  if (!isBase64Url(segment)) return undefined;
   try {
     const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
     return typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
@@ -73,7 +73,7 @@ export function parseJws(token: string, header: Readonly<Record<string, unknown>
   const second = token.indexOf('.', dot + 1);
   const payload = decodeJson(token.slice(dot + 1, second));
   const signature = token.slice(second + 1);
-  if (payload === undefined || !BASE64URL.test(signature)) return undefined;
+  if (payload === undefined || !isBase64Url(signature)) return undefined;
   return {
     header,
     payload,
