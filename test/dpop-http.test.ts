@@ -4,13 +4,14 @@
  * failing request for every proof check and binding rule, replay (sequential and 50 concurrent),
  * and nonces (issue, retry, rotation, stale) driven by the real client library (oauth4webapi).
  */
-import { createHash, generateKeyPairSync, randomUUID, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { randomUUID, sign as nodeSign } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
-import { calculateJwkThumbprint, CompactSign, type JWK } from 'jose';
+import { CompactSign } from 'jose';
 import * as oauth from 'oauth4webapi';
 import type { GuardOptions } from '@resource-guard/core';
 import { FRAMEWORKS, startApp, type Framework, type TestApp } from './helpers/apps.js';
 import { parseChallenges } from './helpers/challenge.js';
+import { ath, clientKey, nowSeconds, withoutUndefined, type ClientKey } from './helpers/dpop.js';
 import { send, type RawResponse } from './helpers/http.js';
 import { AUDIENCE, rawJws, startMockIssuer, type MockIssuer } from './helpers/issuer.js';
 
@@ -28,23 +29,6 @@ test.after.always(async () => {
 // Fixtures
 // ---------------------------------------------------------------------------------------------
 
-interface ClientKey {
-  alg: string;
-  privateKey: KeyObject;
-  publicJwk: JWK;
-  jkt: string;
-}
-
-async function clientKey(alg = 'ES256'): Promise<ClientKey> {
-  const pair = alg === 'ES384' ? generateKeyPairSync('ec', { namedCurve: 'P-384' })
-    : alg === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const publicJwk = pair.publicKey.export({ format: 'jwk' }) as JWK;
-  return { alg, privateKey: pair.privateKey, publicJwk, jkt: await calculateJwkThumbprint(publicJwk, 'sha256') };
-}
-
-const nowSeconds = () => Math.floor(Date.now() / 1000);
-const ath = (token: string) => createHash('sha256').update(token).digest('base64url');
-const strip = (value: Record<string, unknown>) => Object.fromEntries(Object.entries(value).filter(([, member]) => member !== undefined));
 
 /** What a case gets: the running app, a key, a token bound to it, and proof builders for this app. */
 interface DpopContext {
@@ -64,13 +48,13 @@ interface DpopContext {
 
 function contextFor(app: TestApp, key: ClientKey, token: string): DpopContext {
   const url = `${app.url}/protected`;
-  const claims = (overrides: Record<string, unknown> = {}) => strip({ htm: 'GET', htu: url, iat: nowSeconds(), jti: randomUUID(), ath: ath(token), ...overrides });
+  const claims = (overrides: Record<string, unknown> = {}) => withoutUndefined({ htm: 'GET', htu: url, iat: nowSeconds(), jti: randomUUID(), ath: ath(token), ...overrides });
   return {
     app, url, key, token, claims,
     async proof({ header = {}, claims: claimOverrides = {}, key: signer = key, token: covered } = {}) {
       const payload = claims({ ...(covered === undefined ? {} : { ath: ath(covered) }), ...claimOverrides });
       return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
-        .setProtectedHeader(strip({ typ: 'dpop+jwt', alg: signer.alg, jwk: signer.publicJwk, ...header }) as { alg: string })
+        .setProtectedHeader(withoutUndefined({ typ: 'dpop+jwt', alg: signer.alg, jwk: signer.publicJwk, ...header }) as { alg: string })
         .sign(signer.privateKey);
     },
     send(proofs, { scheme = 'DPoP', token: sent = token, method = 'GET' } = {}) {

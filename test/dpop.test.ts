@@ -5,11 +5,11 @@
  * with jose (or raw, for what jose refuses to sign) for the hostile ones. Tokens are RFC 9068 JWTs
  * signed by a loopback mock issuer; requests are hand-built `GuardRequest`s.
  */
-import { createHash, generateKeyPairSync, randomUUID, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomUUID, sign as nodeSign } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test, { type ExecutionContext } from 'ava';
-import { calculateJwkThumbprint, CompactSign, type JWK } from 'jose';
+import { CompactSign } from 'jose';
 import * as oauth from 'oauth4webapi';
 import {
   createGuard, createMemoryStore, type GuardError, type GuardOptions, type GuardRequest, type Store,
@@ -19,6 +19,7 @@ import {
 } from '../packages/core/src/dpop.js';
 import { resolveOptions } from '../packages/core/src/options.js';
 import { parseChallenges } from './helpers/challenge.js';
+import { ath, clientKey, nowSeconds, withoutUndefined, type ClientKey } from './helpers/dpop.js';
 import { AUDIENCE, rawJws, startMockIssuer, type MockIssuer } from './helpers/issuer.js';
 
 const RESOURCE_URL = 'https://api.example.test/orders';
@@ -35,28 +36,7 @@ test.after.always(async () => {
 // Fixtures
 // ---------------------------------------------------------------------------------------------
 
-/** A client's DPoP key, as node KeyObjects plus its public JWK and (jose-computed) thumbprint. */
-interface ClientKey {
-  alg: string;
-  privateKey: KeyObject;
-  publicJwk: JWK;
-  jkt: string;
-}
 
-async function clientKey(alg = 'ES256'): Promise<ClientKey> {
-  const pair = alg.startsWith('ES')
-    ? generateKeyPairSync('ec', { namedCurve: { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' }[alg]! })
-    : alg === 'EdDSA' ? generateKeyPairSync('ed25519') : generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const publicJwk = pair.publicKey.export({ format: 'jwk' }) as JWK;
-  return { alg, privateKey: pair.privateKey, publicJwk, jkt: await calculateJwkThumbprint(publicJwk, 'sha256') };
-}
-
-const ath = (token: string) => createHash('sha256').update(token).digest('base64url');
-const nowSeconds = () => Math.floor(Date.now() / 1000);
-
-function withoutUndefined(value: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(value).filter(([, member]) => member !== undefined));
-}
 
 interface ProofSpec {
   key: ClientKey;

@@ -46,7 +46,8 @@ export interface MockIssuer {
 // seen to deadlock Node 20 once (GC finalising the key-generation job during the export).
 const JWK_ENCODING = { publicKeyEncoding: { format: 'jwk' }, privateKeyEncoding: { format: 'jwk' } } as const;
 
-function keyPairFor(alg: string): { privateKey: KeyObject; publicKey: KeyObject; publicJwk: JWK } {
+/** A fresh key pair for a JWS algorithm (ES*, EdDSA/Ed25519, otherwise RSA 2048). */
+export function generateTestKeyPair(alg: string): { privateKey: KeyObject; publicKey: KeyObject; publicJwk: JWK } {
   let pair: { publicKey: unknown; privateKey: unknown };
   if (alg.startsWith('ES')) {
     const namedCurve = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' }[alg]!;
@@ -79,7 +80,7 @@ export async function startMockIssuer(alg = 'ES256'): Promise<MockIssuer> {
     published: [],
     metadata: {},
     createKey(keyAlg, kid = randomUUID()) {
-      const { privateKey, publicKey, publicJwk } = keyPairFor(keyAlg);
+      const { privateKey, publicKey, publicJwk } = generateTestKeyPair(keyAlg);
       return { kid, alg: keyAlg, privateKey, publicKey, publicJwk: { ...publicJwk, kid, alg: keyAlg, use: 'sig' } };
     },
     claims(overrides = {}) {

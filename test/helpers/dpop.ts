@@ -1,0 +1,28 @@
+import { createHash, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, type JWK } from 'jose';
+import { generateTestKeyPair } from './issuer.js';
+
+/** A client's DPoP key: node KeyObject, public JWK and its (jose-computed) RFC 7638 thumbprint. */
+export interface ClientKey {
+  alg: string;
+  privateKey: KeyObject;
+  publicJwk: JWK;
+  jkt: string;
+}
+
+/** A fresh DPoP client key for `alg`. */
+export async function clientKey(alg = 'ES256'): Promise<ClientKey> {
+  const { privateKey, publicJwk } = generateTestKeyPair(alg);
+  return { alg, privateKey, publicJwk, jkt: await calculateJwkThumbprint(publicJwk, 'sha256') };
+}
+
+/** RFC 9449 §4.2 `ath`: base64url SHA-256 of the access token. */
+export const ath = (token: string): string => createHash('sha256').update(token).digest('base64url');
+
+/** Now, in seconds since the epoch. */
+export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+/** A copy of `value` without its `undefined` members (so a case can delete a claim or header). */
+export function withoutUndefined(value: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([, member]) => member !== undefined));
+}
