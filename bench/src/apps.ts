@@ -42,7 +42,8 @@ type Claims = Record<string, unknown>;
 function subjectOf(req: Request, config: AppConfig): unknown {
   const auth = (req as { auth?: unknown }).auth as { subject?: string; payload?: Claims; sub?: unknown } | undefined;
   switch (config.kind) {
-    case 'bare': return SUBJECT;
+    case 'bare':
+    case 'noop': return SUBJECT;
     case 'express-oauth2-jwt-bearer': return auth?.payload?.sub;
     case 'express-jwt': return auth?.sub;
     default: return auth?.subject;
@@ -63,6 +64,9 @@ export async function buildExpressApp(config: AppConfig): Promise<http.RequestLi
   app.set('etag', false);
   switch (config.kind) {
     case 'bare':
+      break;
+    case 'noop':
+      app.use((_req, _res, next) => next());
       break;
     case 'express-oauth2-jwt-bearer': {
       const { auth } = await loadExpressOauth2JwtBearer();
@@ -97,6 +101,9 @@ export async function buildKoaApp(config: AppConfig): Promise<http.RequestListen
   let subject: (ctx: Context) => unknown = () => SUBJECT;
   switch (config.kind) {
     case 'bare':
+      break;
+    case 'noop':
+      app.use((_ctx, next) => next());
       break;
     case 'koa-jwt': {
       const [koaJwt, jwksRsa] = await Promise.all([loadKoaJwt(), loadJwksRsa()]);

@@ -5,6 +5,8 @@
 /** One API server variant; each runs in its own child process. */
 export type AppKind =
   | 'bare'
+  /** A pass-through middleware: what one middleware layer costs the framework by itself. */
+  | 'noop'
   | 'resource-guard'
   | 'resource-guard-cache'
   | 'resource-guard-opaque'
@@ -49,6 +51,7 @@ export const INTROSPECTION_CLIENT = { clientId: 'resource-server', clientSecret:
 /** The scenarios of the load benchmark, in their forward order (odd repetitions run it reversed). */
 export const SCENARIOS: readonly Scenario[] = [
   { id: 'express-bare', label: 'Express (bare)', framework: 'express', kind: 'bare', alg: 'ES256', token: 'ES256' },
+  { id: 'express-noop', label: 'Express + a pass-through middleware (reference)', framework: 'express', kind: 'noop', alg: 'ES256', token: 'ES256' },
   { id: 'express-rg-es256', label: 'resource-guard Express ES256', framework: 'express', kind: 'resource-guard', alg: 'ES256', token: 'ES256' },
   { id: 'express-rg-rs256', label: 'resource-guard Express RS256', framework: 'express', kind: 'resource-guard', alg: 'RS256', token: 'RS256' },
   { id: 'express-rg-cache', label: 'resource-guard Express ES256 + verifiedTokenCache', framework: 'express', kind: 'resource-guard-cache', alg: 'ES256', token: 'ES256' },
@@ -57,8 +60,10 @@ export const SCENARIOS: readonly Scenario[] = [
   { id: 'express-auth0', label: 'express-oauth2-jwt-bearer ES256', framework: 'express', kind: 'express-oauth2-jwt-bearer', alg: 'ES256', token: 'ES256' },
   { id: 'express-jwt', label: 'express-jwt + jwks-rsa ES256', framework: 'express', kind: 'express-jwt', alg: 'ES256', token: 'ES256' },
   { id: 'koa-bare', label: 'Koa (bare)', framework: 'koa', kind: 'bare', alg: 'ES256', token: 'ES256' },
+  { id: 'koa-noop', label: 'Koa + a pass-through middleware (reference)', framework: 'koa', kind: 'noop', alg: 'ES256', token: 'ES256' },
   { id: 'koa-rg-es256', label: 'resource-guard Koa ES256', framework: 'koa', kind: 'resource-guard', alg: 'ES256', token: 'ES256' },
   { id: 'koa-rg-rs256', label: 'resource-guard Koa RS256', framework: 'koa', kind: 'resource-guard', alg: 'RS256', token: 'RS256' },
+  { id: 'koa-rg-cache', label: 'resource-guard Koa ES256 + verifiedTokenCache', framework: 'koa', kind: 'resource-guard-cache', alg: 'ES256', token: 'ES256' },
   { id: 'koa-jwt', label: 'koa-jwt + jwks-rsa ES256', framework: 'koa', kind: 'koa-jwt', alg: 'ES256', token: 'ES256' },
 ];
 

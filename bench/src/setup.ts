@@ -85,7 +85,7 @@ async function startOne(world: World, scenario: Scenario): Promise<Running> {
   }
   const credential = credentialFor(scenario.token, world.tokens, handle.url);
   try {
-    outcome.precheck = await precheck(handle.url, credential, scenario.kind !== 'bare');
+    outcome.precheck = await precheck(handle.url, credential, scenario.kind !== 'bare' && scenario.kind !== 'noop');
   } catch (error) {
     outcome.precheck = { ok: false, details: [`error: ${(error as Error).message}`] };
   }

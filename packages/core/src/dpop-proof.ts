@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Base64Url } from './digest.js';
 import { LRUCache } from 'lru-cache';
 import { InvalidDpopProofError } from './errors.js';
 import {
@@ -43,12 +43,12 @@ export function jwkThumbprint(jwk: Readonly<Record<string, unknown>>): string | 
     if (typeof value !== 'string') return undefined;
     canonical[member] = value;
   }
-  return createHash('sha256').update(JSON.stringify(canonical)).digest('base64url');
+  return sha256Base64Url(JSON.stringify(canonical));
 }
 
 /** RFC 9449 §4.2 `ath`: base64url (no padding) of SHA-256 over the ASCII access token. */
 export function accessTokenHash(token: string): string {
-  return createHash('sha256').update(token, 'ascii').digest('base64url');
+  return sha256Base64Url(token);
 }
 
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;

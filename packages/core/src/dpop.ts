@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Base64Url } from './digest.js';
 import { InvalidDpopProofError, InvalidTokenError, UpstreamUnavailableError, UseDpopNonceError } from './errors.js';
 import { createDpopNonces, readNonceOption, type DpopNonces } from './dpop-nonce.js';
 import { createProofHeaderCache, verifyDpopProof } from './dpop-proof.js';
@@ -104,7 +104,7 @@ export function createDpopVerifier(options: DpopOptions, guard: ResolvedOptions)
         if (state === 'previous') Object.assign(success, { 'DPoP-Nonce': nonces.current(), 'Cache-Control': 'no-store' });
       }
 
-      const key = JTI_KEY_PREFIX + createHash('sha256').update(`${proof.jkt}:${proof.jti}`).digest('base64url');
+      const key = JTI_KEY_PREFIX + sha256Base64Url(`${proof.jkt}:${proof.jti}`);
       const unavailable = (cause: unknown) => new UpstreamUnavailableError(
         'DPoP replay store is unavailable', 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE', { cause },
       );

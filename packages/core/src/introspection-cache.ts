@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Base64Url } from './digest.js';
 import { GuardError } from './errors.js';
 import type { ResolvedIntrospection } from './introspection-options.js';
 import { cacheTtlFor, isPastExpiry } from './introspection-response.js';
@@ -10,7 +10,7 @@ export const CACHE_KEY_PREFIX = 'introspection:';
 
 /** The store key of `token`: a SHA-256 hash, so neither the store nor a memory dump holds the token. */
 export function cacheKey(token: string): string {
-  return CACHE_KEY_PREFIX + createHash('sha256').update(token).digest('base64url');
+  return CACHE_KEY_PREFIX + sha256Base64Url(token);
 }
 
 /** What is stored: the raw response and the client that asked (answers are per client, RFC 7662 §2.2). */

@@ -1,4 +1,5 @@
-import { createHash, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
+import { sha256Base64Url } from './digest.js';
 import { InvalidTokenError } from './errors.js';
 import type { MtlsOptions } from './options.js';
 import { readHeaderValues, type GuardRequest } from './request.js';
@@ -21,7 +22,7 @@ const PEM_BLOCK = /-----BEGIN CERTIFICATE-----([^-]*)-----END CERTIFICATE-----/;
  * RFC 8705 §3.1 certificate thumbprint: base64url (no padding) of SHA-256 over the DER bytes.
  */
 export function certificateThumbprint(der: Uint8Array): string {
-  return createHash('sha256').update(der).digest('base64url');
+  return sha256Base64Url(der);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Base64Url } from './digest.js';
 import { LRUCache } from 'lru-cache';
 import { checkTimeClaims, type Claims } from './claims.js';
 
@@ -28,7 +28,7 @@ export class VerifiedTokenCache {
 
   /** The cache key of a token: base64url SHA-256. */
   static keyOf(token: string): string {
-    return createHash('sha256').update(token).digest('base64url');
+    return sha256Base64Url(token);
   }
 
   /** The claims of an earlier verification, re-checked for time; `undefined` on a miss. */

@@ -55,7 +55,7 @@ class ExpressGuardRequest implements GuardRequest {
 function accept(req: Request, res: Response, guard: Guard, result: AuthenticateResult): void {
   (req as GuardedRequest)[GUARD_KEY] = guard;
   if (result.auth !== undefined) req.auth = result.auth;
-  for (const name in result.headers) res.setHeader(name, result.headers[name]!);
+  for (const name of Object.keys(result.headers)) res.setHeader(name, result.headers[name]!);
 }
 
 /**

@@ -60,7 +60,7 @@ export function protect(options: ProtectOptions | Guard, settings?: ProtectSetti
     const accept = (result: AuthenticateResult): Promise<void> => {
       (ctx.state as Record<symbol, unknown>)[GUARD_KEY] = guard;
       if (result.auth !== undefined) ctx.state.auth = result.auth;
-      for (const name in result.headers) ctx.set(name, result.headers[name]!);
+      for (const name of Object.keys(result.headers)) ctx.set(name, result.headers[name]!);
       return next();
     };
     // Throwing here (synchronously) is fine: koa-compose turns it into a rejected promise.
