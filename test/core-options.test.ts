@@ -58,3 +58,9 @@ test('requirement factories validate their arguments at start-up', (t) => {
   t.throws(() => koaRequireClaims({}), { instanceOf: TypeError, message: /requireClaims\(\)/ });
   t.throws(() => koaRequireClaims({ tenant: { nested: true } as never }), { instanceOf: TypeError, message: /"tenant"/ });
 });
+
+test('dpop: true / mtls: true mean "on with defaults"; false turns them off', (t) => {
+  t.notThrows(() => createGuard({ ...base, dpop: true, mtls: true }));
+  t.notThrows(() => createGuard({ ...base, dpop: false, mtls: false }));
+  t.throws(() => createGuard({ ...base, dpop: 'yes' as never }), { instanceOf: TypeError, message: /"dpop"/ });
+});

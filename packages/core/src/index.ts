@@ -25,6 +25,7 @@ export type { Requirement, ClaimCondition, RequireAuthenticationOptions } from '
 export { createMemoryStore } from './store.js';
 export type { Store, MemoryStoreOptions } from './store.js';
 export { certificateThumbprint } from './mtls.js';
+export { DEFAULT_DPOP_ALGORITHMS, accessTokenHash, jwkThumbprint } from './dpop.js';
 export { quoteParam } from './challenge.js';
 export {
   resolveProtectArguments, readPeerCertificate, createRequirementMiddlewares, GUARD_KEY, MISSING_PROTECT_MESSAGE,

@@ -220,9 +220,9 @@ export interface GuardOptions {
   /** Opaque tokens through RFC 7662 introspection. Default off. */
   introspection?: IntrospectionOptions;
   /** DPoP (RFC 9449). Default on for DPoP-bound tokens with default settings. */
-  dpop?: DpopOptions | false;
+  dpop?: DpopOptions | boolean;
   /** Certificate-bound tokens (RFC 8705). Default on for bound tokens, certificate from the TLS socket. */
-  mtls?: MtlsOptions | false;
+  mtls?: MtlsOptions | boolean;
   /** Opt-in cache of verified JWTs (bounded, keyed by SHA-256, never past `exp`). Default off. */
   verifiedTokenCache?: boolean | { max?: number };
   /** Cache and replay store. Default a bounded in-memory store ({@link createMemoryStore}). */
@@ -304,8 +304,8 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
   if (options.fetch !== undefined && typeof options.fetch !== 'function') throw new TypeError('resource-guard: "fetch" must be a function');
   if (options.clock !== undefined && typeof options.clock !== 'function') throw new TypeError('resource-guard: "clock" must be a function');
   assertObject(options.introspection, 'introspection');
-  if (options.dpop !== false) assertObject(options.dpop, 'dpop');
-  if (options.mtls !== false) assertObject(options.mtls, 'mtls');
+  if (typeof options.dpop !== 'boolean') assertObject(options.dpop, 'dpop');
+  if (typeof options.mtls !== 'boolean') assertObject(options.mtls, 'mtls');
   if (options.store !== undefined && !isStore(options.store)) {
     throw new TypeError('resource-guard: "store" must implement get(), set() and add()');
   }
@@ -332,8 +332,9 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     clock: options.clock ?? Date.now,
     introspection: options.introspection,
-    dpop: options.dpop === false ? undefined : (options.dpop ?? {}),
-    mtls: options.mtls === false ? undefined : (options.mtls ?? {}),
+    // `true` and absent both mean "on with defaults"; `false` turns the binding off.
+    dpop: options.dpop === false ? undefined : (options.dpop === true ? {} : (options.dpop ?? {})),
+    mtls: options.mtls === false ? undefined : (options.mtls === true ? {} : (options.mtls ?? {})),
     verifiedTokenCache: readVerifiedTokenCache(options.verifiedTokenCache),
     store: options.store ?? createMemoryStore({ max: 10_000, clock: options.clock }),
     logger: options.logger ?? console,
