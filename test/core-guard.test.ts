@@ -199,3 +199,18 @@ test('verifiedTokenCache: bounded by max entries (LRU)', (t) => {
   cache.set(VerifiedTokenCache.keyOf('expired'), { exp: exp - 3600 });
   t.is(cache.get(VerifiedTokenCache.keyOf('expired')), undefined, 'an already-expired token is not stored');
 });
+
+test('a token without kid and one with kid "" select keys separately (memoised matches)', (t) => withIssuer(async (issuer) => {
+  const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, logger: quiet });
+  t.is((await guard.verify(request(await issuer.sign({}, { header: { kid: undefined } })))).subject, 'user-123');
+  const emptyKid = await issuer.sign({}, { header: { kid: '' } });
+  t.is((await rejection(guard.verify(request(emptyKid)))).code, 'ERR_JWKS_NO_MATCHING_KEY');
+}));
+
+test('scopes: single and irregular spacing, scp arrays', (t) => withIssuer(async (issuer) => {
+  const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, logger: quiet });
+  t.deepEqual((await guard.verify(request(await issuer.sign({ scope: 'a b c' })))).scopes, ['a', 'b', 'c']);
+  t.deepEqual((await guard.verify(request(await issuer.sign({ scope: ' a  b ' })))).scopes, ['a', 'b']);
+  t.deepEqual((await guard.verify(request(await issuer.sign({ scope: '' })))).scopes, []);
+  t.deepEqual((await guard.verify(request(await issuer.sign({ scope: undefined, scp: ['x', 'y'] })))).scopes, ['x', 'y']);
+}));

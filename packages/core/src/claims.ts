@@ -78,7 +78,12 @@ export function checkClaimTypes(claims: Claims): void {
 /** Scopes from `scope` (space-separated, RFC 9068 §2.2.3) or `scp` (array or space-separated string). */
 export function readScopes(claims: Claims): string[] {
   const value = claims.scope ?? claims.scp;
-  if (typeof value === 'string') return value.split(' ').filter((scope) => scope.length > 0);
+  if (typeof value === 'string') {
+    // The common case, single spaces between scopes, needs no filtering pass.
+    if (value === '') return [];
+    const scopes = value.split(' ');
+    return value.includes('  ') || value.startsWith(' ') || value.endsWith(' ') ? scopes.filter((scope) => scope.length > 0) : scopes;
+  }
   if (Array.isArray(value)) return value.filter((scope): scope is string => typeof scope === 'string' && scope.length > 0);
   return [];
 }

@@ -33,8 +33,10 @@ export class RemoteKeySet {
   #fetchedAt = 0;
   #lastKidRefetch = Number.NEGATIVE_INFINITY;
   #pending: Promise<VerificationKey[]> | undefined;
-  /** Matches per `alg kid`, valid until the next load; only non-empty lists are kept. */
-  readonly #matches = new Map<string, readonly VerificationKey[]>();
+  /** Matches per `kid`, then `alg`; valid until the next load; only non-empty lists are kept. */
+  readonly #matches = new Map<string, Map<string, readonly VerificationKey[]>>();
+  /** Matches per `alg` for tokens without a `kid` (kept apart: `kid: ""` is a different token). */
+  readonly #matchesWithoutKid = new Map<string, readonly VerificationKey[]>();
 
   constructor(uri: () => Promise<URL>, options: RemoteKeySetOptions) {
     this.#uri = uri;
@@ -73,13 +75,14 @@ export class RemoteKeySet {
    */
   cached(alg: string, kid: string | undefined): readonly VerificationKey[] | undefined {
     if (this.#keys === undefined || this.#options.clock() - this.#fetchedAt >= this.#options.maxAge * 1000) return undefined;
-    const memoKey = `${alg} ${kid ?? ''}`;
-    let matches = this.#matches.get(memoKey);
+    let byAlg = kid === undefined ? this.#matchesWithoutKid : this.#matches.get(kid);
+    let matches = byAlg?.get(alg);
     if (matches === undefined) {
       matches = match(this.#keys, alg, kid);
       if (matches.length === 0) return undefined;
       if (this.#matches.size >= 256) this.#matches.clear();
-      this.#matches.set(memoKey, matches);
+      if (byAlg === undefined) this.#matches.set(kid!, (byAlg = new Map()));
+      byAlg.set(alg, matches);
     }
     return matches;
   }
@@ -102,6 +105,7 @@ export class RemoteKeySet {
     const keys = body.keys.map(importPublicJwk).filter((key): key is VerificationKey => key !== undefined);
     this.#keys = keys;
     this.#matches.clear();
+    this.#matchesWithoutKid.clear();
     this.#fetchedAt = this.#options.clock();
     return keys;
   }
