@@ -143,6 +143,13 @@ function renderTargets(report: Report): string[] {
     const cpuRatio = median(cache.cpuPerRequest.map((micros, rep) => bareExpress.cpuPerRequest[rep]! / micros));
     lines.push(`| same, from server CPU time per request (bare CPU µs / cached CPU µs) | ${formatRatio(cpuRatio)} | ≥ 0.9× | ${verdict(cpuRatio, 0.9, false)} |`);
   }
+  // Context, not a target: what one empty middleware layer alone keeps of bare throughput.
+  for (const id of ['express-noop', 'koa-noop']) {
+    const noop = outcomes.find((outcome) => outcome.scenario.id === id);
+    if (noop?.status === 'measured') {
+      lines.push(`| (reference) ${noop.scenario.label}: throughput / bare | ${formatRatio(median(noop.ratios))} | – | context |`);
+    }
+  }
   lines.push('');
   return lines;
 }
