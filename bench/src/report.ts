@@ -147,7 +147,7 @@ function renderTargets(report: Report): string[] {
   for (const id of ['express-noop', 'koa-noop']) {
     const noop = outcomes.find((outcome) => outcome.scenario.id === id);
     if (noop?.status === 'measured') {
-      lines.push(`| (reference) ${noop.scenario.label}: throughput / bare | ${formatRatio(median(noop.ratios))} | – | context |`);
+      lines.push(`| ${noop.scenario.label}: throughput / bare | ${formatRatio(median(noop.ratios))} | – | context |`);
     }
   }
   lines.push('');
