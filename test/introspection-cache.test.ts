@@ -5,6 +5,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { createGuard, createMemoryStore, type GuardOptions, type Store } from '@resource-guard/core';
 import { findChallenge } from './helpers/challenge.js';
+import { clientKey, signProof } from './helpers/dpop.js';
 import {
   activeBody, assertRejected, optionsFor, recordingLogger, requestWith, startEndpoint, storeKey,
   type Answer, type Endpoint, type ReceivedRequest,
@@ -198,9 +199,11 @@ test('cached claims cannot be altered through a request\'s AuthContext', async (
 test('concurrent requests sharing a failed call each get their own challenge (Bearer vs DPoP)', async (t) => {
   const endpoint = await endpointFor(t, () => ({ status: 400, body: { error: 'unsupported_token_type' }, delay: 100 }));
   const guard = guardFor(endpoint);
+  // A valid proof, so the DPoP request reaches introspection (a bad one is refused before it).
+  const proof = await signProof(await clientKey(), 'shared-failure', 'https://api.example.test/orders');
   const [bearer, dpop] = await Promise.allSettled([
     guard.verify(requestWith('shared-failure', 'Bearer')),
-    guard.verify(requestWith('shared-failure', 'DPoP')),
+    guard.verify(requestWith('shared-failure', 'DPoP', { dpop: proof })),
   ]);
   t.is(endpoint.calls.length, 1);
   const header = (outcome: PromiseSettledResult<unknown>) =>
@@ -210,6 +213,22 @@ test('concurrent requests sharing a failed call each get their own challenge (Be
   t.is(findChallenge(header(dpop), 'DPoP')?.params.error, 'invalid_token');
   t.is(findChallenge(header(dpop), 'Bearer')?.params.error, undefined);
   t.true((bearer as PromiseRejectedResult).reason instanceof Error);
+});
+
+test('a DPoP request with a bad proof is refused before any introspection call', async (t) => {
+  const endpoint = await endpointFor(t, () => ({ body: activeBody({ cnf: { jkt: 'x' } }) }));
+  const guard = guardFor(endpoint);
+  const wrongUrl = await signProof(await clientKey(), 'opaque-token', 'https://elsewhere.example/orders');
+  const cases: Array<[Record<string, string>, string]> = [
+    [{}, 'ERR_DPOP_PROOF_MISSING'], [{ dpop: 'not.a.proof' }, 'ERR_DPOP_PROOF_MALFORMED'], [{ dpop: wrongUrl }, 'ERR_DPOP_HTU_MISMATCH'],
+  ];
+  for (const [headers, code] of cases) {
+    const error = await t.throwsAsync(guard.verify(requestWith('opaque-token', 'DPoP', headers))) as unknown as { code: string; status: number; headers: Record<string, string> };
+    t.is(error.code, code);
+    t.is(error.status, 401);
+    t.is(findChallenge(error.headers['WWW-Authenticate'], 'DPoP')?.params.error, 'invalid_dpop_proof');
+  }
+  t.is(endpoint.calls.length, 0);
 });
 
 test('a shared store: answers are re-checked per guard and kept per introspection client', async (t) => {

@@ -1,5 +1,5 @@
-import { createHash, type KeyObject } from 'node:crypto';
-import { calculateJwkThumbprint, type JWK } from 'jose';
+import { createHash, randomUUID, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, CompactSign, type JWK } from 'jose';
 import { generateTestKeyPair } from './issuer.js';
 
 /** A client's DPoP key: node KeyObject, public JWK and its (jose-computed) RFC 7638 thumbprint. */
@@ -25,4 +25,12 @@ export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 /** A copy of `value` without its `undefined` members (so a case can delete a claim or header). */
 export function withoutUndefined(value: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).filter(([, member]) => member !== undefined));
+}
+
+/** A DPoP proof (RFC 9449 §4.2) for `token` at `htu`, signed by `key` with jose. */
+export async function signProof(key: ClientKey, token: string, htu: string, htm = 'GET'): Promise<string> {
+  const claims = { htm, htu, iat: nowSeconds(), jti: randomUUID(), ath: ath(token) };
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
+    .setProtectedHeader({ typ: 'dpop+jwt', alg: key.alg, jwk: key.publicJwk })
+    .sign(key.privateKey);
 }

@@ -1,7 +1,7 @@
 import type { Claims } from './claims.js';
 import { InvalidTokenError } from './errors.js';
 import type { Credentials } from './extract.js';
-import { createDpopVerifier } from './dpop.js';
+import { createDpopVerifier, type DpopProof } from './dpop.js';
 import { createCertificateBinding } from './mtls.js';
 import type { ResolvedOptions } from './options.js';
 import type { GuardRequest } from './request.js';
@@ -17,7 +17,13 @@ export interface SenderConstraint {
    * success headers. Synchronous for unbound tokens and socket certificates (the hot path), a
    * promise when a DPoP proof (replay store) or a custom certificate source is involved.
    */
-  check(request: GuardRequest, credentials: Credentials, claims: Claims): Record<string, string> | Promise<Record<string, string>>;
+  check(request: GuardRequest, credentials: Credentials, claims: Claims, proof?: DpopProof): Record<string, string> | Promise<Record<string, string>>;
+  /**
+   * The DPoP proof checks that need nothing from the token's claims, run by the pipeline *before*
+   * the token is validated (no JWKS fetch or introspection call for a request with a bad proof).
+   * `undefined` for requests that do not use the DPoP scheme; hand the result to `check`.
+   */
+  precheck(request: GuardRequest, credentials: Credentials): DpopProof | undefined;
 }
 
 function readConfirmation(claims: Claims): Record<string, unknown> {
@@ -43,7 +49,11 @@ export function createSenderConstraint(options: ResolvedOptions): SenderConstrai
   return {
     bearerAccepted: dpop?.required !== true,
     dpopAlgorithms: dpop?.algorithms,
-    check(request, credentials, claims) {
+    precheck(request, credentials) {
+      // The DPoP scheme is only recognised when DPoP is on, so `dpop` is defined here.
+      return credentials.scheme === 'DPoP' ? dpop!.checkProof(request, credentials.token) : undefined;
+    },
+    check(request, credentials, claims, checkedProof) {
       // Every rule that needs no I/O first, so that nothing is left pending when one of them throws.
       const cnf = readConfirmation(claims);
       const x5t = cnf['x5t#S256'];
@@ -61,7 +71,7 @@ export function createSenderConstraint(options: ResolvedOptions): SenderConstrai
 
       const certificate = x5t === undefined ? undefined : mtls!.check(request, x5t);
       if (credentials.scheme !== 'DPoP') return certificate instanceof Promise ? certificate.then(() => ({})) : {};
-      const proof = () => dpop!.verify(request, credentials.token, jkt as string);
+      const proof = () => dpop!.verify(request, credentials.token, jkt as string, checkedProof);
       return certificate instanceof Promise ? certificate.then(proof) : proof();
     },
   };

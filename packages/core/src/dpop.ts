@@ -1,7 +1,7 @@
 import { sha256Base64Url } from './digest.js';
 import { InvalidDpopProofError, InvalidTokenError, UpstreamUnavailableError, UseDpopNonceError } from './errors.js';
 import { createDpopNonces, readNonceOption, type DpopNonces } from './dpop-nonce.js';
-import { createProofHeaderCache, verifyDpopProof } from './dpop-proof.js';
+import { createProofHeaderCache, verifyDpopProof, type DpopProof } from './dpop-proof.js';
 import type { DpopOptions, ResolvedOptions } from './options.js';
 import { readHeaderValues, type GuardRequest } from './request.js';
 import { assertKnownKeys, readBoolean, readNumber, toStringList } from './validate.js';
@@ -41,7 +41,13 @@ export interface DpopVerifier {
    * `InvalidTokenError` (`ERR_DPOP_BINDING_MISMATCH`) or, when the store fails, a 503.
    * Synchronous (returns or throws) when the store's `add()` is; a promise otherwise.
    */
-  verify(request: GuardRequest, token: string, jkt: string): Record<string, string> | Promise<Record<string, string>>;
+  verify(request: GuardRequest, token: string, jkt: string, proof?: DpopProof): Record<string, string> | Promise<Record<string, string>>;
+  /**
+   * Steps 1-2 only (one `DPoP` header, every stateless proof check, `ath` for `token`): what can be
+   * judged before the token itself is validated, so that a bad proof costs no JWKS fetch and no
+   * introspection call. Pass the result to `verify` to skip those steps there.
+   */
+  checkProof(request: GuardRequest, token: string): DpopProof;
 }
 
 interface DpopSettings {
@@ -78,19 +84,24 @@ export function createDpopVerifier(options: DpopOptions, guard: ResolvedOptions)
   const headers = createProofHeaderCache();
   const replayTtl = settings.proofMaxAge + 2 * guard.clockTolerance;
 
+  function checkProof(request: GuardRequest, token: string): DpopProof {
+    return verifyDpopProof(readProofHeader(request), {
+      method: request.method,
+      url: effectiveUrl(request.url, settings.baseUrl),
+      accessToken: token,
+      algorithms,
+      now: guard.clock() / 1000,
+      maxAge: settings.proofMaxAge,
+      clockTolerance: guard.clockTolerance,
+    }, headers);
+  }
+
   return {
     required: settings.required,
     algorithms: settings.algorithms,
-    verify(request, token, jkt) {
-      const proof = verifyDpopProof(readProofHeader(request), {
-        method: request.method,
-        url: effectiveUrl(request.url, settings.baseUrl),
-        accessToken: token,
-        algorithms,
-        now: guard.clock() / 1000,
-        maxAge: settings.proofMaxAge,
-        clockTolerance: guard.clockTolerance,
-      }, headers);
+    checkProof,
+    verify(request, token, jkt, checked) {
+      const proof = checked ?? checkProof(request, token);
       if (proof.jkt !== jkt) throw new InvalidTokenError('Invalid DPoP key binding', 'ERR_DPOP_BINDING_MISMATCH');
 
       const success: Record<string, string> = {};

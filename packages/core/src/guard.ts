@@ -13,6 +13,7 @@ import { resolveOptions, type GuardOptions, type ResolvedOptions } from './optio
 import type { GuardRequest } from './request.js';
 import type { Requirement } from './scopes.js';
 import { createSenderConstraint, type SenderConstraint } from './binding.js';
+import type { DpopProof } from './dpop.js';
 import { createIntrospector, type Introspector } from './introspection.js';
 import { VerifiedTokenCache } from './verified-cache.js';
 
@@ -87,7 +88,6 @@ export function createGuard(options: GuardOptions): Guard {
   // Returns synchronously whenever no I/O is needed (keys cached, cache hit): each await costs a
   // microtask turn on every request, which matters next to a ~25-80 µs signature check.
   function validate(token: string): Validated | Promise<Validated> {
-    if (token.length > resolved.maxTokenLength) throw new InvalidTokenError('Token is too long', 'ERR_TOKEN_TOO_LONG');
     // A cache hit skips even the header parse: only verified JWTs ever enter the cache.
     const cacheKey = verifiedCache === undefined ? undefined : VerifiedTokenCache.keyOf(token);
     const cached = cacheKey === undefined ? undefined : verifiedCache!.get(cacheKey);
@@ -107,8 +107,10 @@ export function createGuard(options: GuardOptions): Guard {
     return introspector.introspect(token).then((claims) => ({ claims, format: 'opaque' }));
   }
 
-  function finish(request: GuardRequest, credentials: Credentials, validated: Validated): AuthenticateResult | Promise<AuthenticateResult> {
-    const checked = constraint.check(request, credentials, validated.claims);
+  function finish(
+    request: GuardRequest, credentials: Credentials, validated: Validated, proof: DpopProof | undefined,
+  ): AuthenticateResult | Promise<AuthenticateResult> {
+    const checked = constraint.check(request, credentials, validated.claims, proof);
     const complete = (headers: Record<string, string>): AuthenticateResult => {
       if (credentials.location === 'query') headers['Cache-Control'] = 'private';
       return { auth: createAuthContext(credentials.token, credentials.scheme, validated.format, validated.claims, soleIssuer), headers };
@@ -117,10 +119,13 @@ export function createGuard(options: GuardOptions): Guard {
   }
 
   function run(request: GuardRequest, credentials: Credentials): AuthenticateResult | Promise<AuthenticateResult> {
+    if (credentials.token.length > resolved.maxTokenLength) throw new InvalidTokenError('Token is too long', 'ERR_TOKEN_TOO_LONG');
+    // A DPoP proof is judged before the token: a bad proof must cost no JWKS fetch or introspection call.
+    const proof = constraint.precheck(request, credentials);
     const validated = validate(credentials.token);
     return validated instanceof Promise
-      ? validated.then((result) => finish(request, credentials, result))
-      : finish(request, credentials, validated);
+      ? validated.then((result) => finish(request, credentials, result, proof))
+      : finish(request, credentials, validated, proof);
   }
 
   function reject(error: GuardError, scheme?: 'Bearer' | 'DPoP'): GuardError {
