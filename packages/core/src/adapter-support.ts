@@ -1,6 +1,7 @@
 import type { Guard } from './guard.js';
 import { createGuard } from './guard.js';
 import type { GuardOptions } from './options.js';
+import type { GuardRequest } from './request.js';
 import {
   requireAnyScope, requireAuthentication, requireClaims, requireScopes,
   type ClaimCondition, type RequireAuthenticationOptions, type Requirement,
@@ -86,4 +87,41 @@ export function createRequirementMiddlewares<M>(toMiddleware: (requirement: Requ
     requireAuthentication: (options) => toMiddleware(requireAuthentication(options)),
     requireThat: (requirement) => toMiddleware(requirement),
   };
+}
+
+/** What {@link NodeRequestView} reads from Node's `IncomingMessage`. */
+interface NodeIncoming {
+  method?: string;
+  headers: GuardRequest['headers'];
+  rawHeaders: readonly string[];
+  socket: unknown;
+}
+
+/**
+ * Base of the adapters' request views over Node's `IncomingMessage`: `method`, `headers` and
+ * `rawHeaders` copied, the client certificate read from the socket only when asked for.
+ * Subclasses supply `url` as a getter: most requests never read it (only DPoP `htu` and query
+ * tokens do), and the frameworks' protocol/host logic (trust-proxy settings) is not free.
+ */
+export abstract class NodeRequestView implements GuardRequest {
+  readonly method: string;
+  readonly headers: GuardRequest['headers'];
+  readonly rawHeaders: readonly string[];
+  readonly body: unknown;
+  readonly #incoming: NodeIncoming;
+
+  constructor(incoming: NodeIncoming, body: unknown) {
+    this.#incoming = incoming;
+    this.method = incoming.method ?? 'GET';
+    this.headers = incoming.headers;
+    this.rawHeaders = incoming.rawHeaders;
+    this.body = body;
+  }
+
+  /** The absolute URL as the client addressed it, from the framework's trusted view of it. */
+  abstract get url(): string;
+
+  get clientCertificate(): Uint8Array | undefined {
+    return readPeerCertificate(this.#incoming.socket);
+  }
 }

@@ -5,9 +5,9 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
-  GUARD_KEY, MISSING_PROTECT_MESSAGE, MisconfigurationError, readPeerCertificate, resolveProtectArguments,
+  GUARD_KEY, MISSING_PROTECT_MESSAGE, MisconfigurationError, NodeRequestView, resolveProtectArguments,
   createRequirementMiddlewares,
-  type AuthContext, type AuthenticateResult, type Guard, type GuardRequest, type ProtectOptions,
+  type AuthContext, type AuthenticateResult, type Guard, type ProtectOptions,
   type ProtectSettings, type Requirement, type RequirementMiddlewares,
 } from '@resource-guard/core';
 
@@ -23,32 +23,17 @@ declare global {
 
 type GuardedRequest = Request & { [GUARD_KEY]?: Guard };
 
-/**
- * The framework-neutral view of an Express request. `url` and `clientCertificate` are getters:
- * most requests never read them (only DPoP `htu`, query tokens and mTLS do), and Express's
- * `req.protocol` / `req.host` (which honour `trust proxy`) are not free.
- */
-class ExpressGuardRequest implements GuardRequest {
+/** The framework-neutral view of an Express request; `req.protocol`/`req.host` honour `trust proxy`. */
+class ExpressGuardRequest extends NodeRequestView {
   readonly #req: Request;
-  readonly method: string;
-  readonly headers: Request['headers'];
-  readonly rawHeaders: string[];
-  readonly body: unknown;
 
   constructor(req: Request) {
+    super(req, req.body);
     this.#req = req;
-    this.method = req.method;
-    this.headers = req.headers;
-    this.rawHeaders = req.rawHeaders;
-    this.body = req.body;
   }
 
   get url(): string {
     return `${this.#req.protocol}://${this.#req.host ?? 'localhost'}${this.#req.originalUrl}`;
-  }
-
-  get clientCertificate(): Uint8Array | undefined {
-    return readPeerCertificate(this.#req.socket);
   }
 }
 

@@ -5,9 +5,9 @@
  */
 import type { Context, Middleware, Next } from 'koa';
 import {
-  GUARD_KEY, MISSING_PROTECT_MESSAGE, MisconfigurationError, readPeerCertificate, resolveProtectArguments,
+  GUARD_KEY, MISSING_PROTECT_MESSAGE, MisconfigurationError, NodeRequestView, resolveProtectArguments,
   createRequirementMiddlewares,
-  type AuthContext, type AuthenticateResult, type Guard, type GuardRequest, type ProtectOptions,
+  type AuthContext, type AuthenticateResult, type Guard, type ProtectOptions,
   type ProtectSettings, type Requirement, type RequirementMiddlewares,
 } from '@resource-guard/core';
 
@@ -19,32 +19,20 @@ declare module 'koa' {
 }
 
 /**
- * The framework-neutral view of a Koa context. `url` and `clientCertificate` are getters: most
- * requests never read them. `ctx.protocol` and `ctx.host` honour Koa's `app.proxy`. Not
- * `ctx.origin`: in Koa 3 it reflects the client's `Origin` header, which would let a client choose
- * the URL a DPoP proof's `htu` is compared with.
+ * The framework-neutral view of a Koa context. `ctx.protocol` and `ctx.host` honour Koa's
+ * `app.proxy`. Not `ctx.origin`: in Koa 3 it reflects the client's `Origin` header, which would
+ * let a client choose the URL a DPoP proof's `htu` is compared with.
  */
-class KoaGuardRequest implements GuardRequest {
+class KoaGuardRequest extends NodeRequestView {
   readonly #ctx: Context;
-  readonly method: string;
-  readonly headers: Context['headers'];
-  readonly rawHeaders: string[];
-  readonly body: unknown;
 
   constructor(ctx: Context) {
+    super(ctx.req, (ctx.request as { body?: unknown }).body);
     this.#ctx = ctx;
-    this.method = ctx.method;
-    this.headers = ctx.headers;
-    this.rawHeaders = ctx.req.rawHeaders;
-    this.body = (ctx.request as { body?: unknown }).body;
   }
 
   get url(): string {
     return `${this.#ctx.protocol}://${this.#ctx.host}${this.#ctx.originalUrl}`;
-  }
-
-  get clientCertificate(): Uint8Array | undefined {
-    return readPeerCertificate(this.#ctx.req.socket);
   }
 }
 
