@@ -5,33 +5,16 @@
  * `requestCert`, accepts them with that certificate and rejects them with another one or none —
  * for JWTs and for introspected opaque tokens. Also behind a (simulated) TLS-terminating proxy.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test from 'ava';
 import type { GuardOptions } from '@resource-guard/core';
 import {
   CLIENT_CERT_HEADER, CLIENTS, RESOURCES, loadDevClientCertificate, type DevClientCertificate,
 } from '@resource-guard-examples/dev-authorization-server';
 import { FRAMEWORKS, startApp } from './helpers/apps.js';
+import { makeCertificate } from './helpers/certificates.js';
 import { parseChallenges } from './helpers/challenge.js';
 import { decodeJwt, getToken, startDevAs, type DevAs } from './helpers/dev-as.js';
 import { send } from './helpers/http.js';
-
-function makeCertificate(cn: string, san?: string): { pem: string; key: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'rg-mtls-'));
-  try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-      '-subj', `/CN=${cn}`, ...(san === undefined ? [] : ['-addext', `subjectAltName=${san}`]),
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
-    return { pem: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 let dev: DevAs;
 let devCert: DevClientCertificate;

@@ -6,46 +6,13 @@
  * certificates (`rejectUnauthorized: false`): chain validation is not the resource server's job
  * (RFC 8705 §6.2), the binding is to the exact certificate the client proved it holds.
  */
-import { execFileSync } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import type { GuardOptions } from '@resource-guard/core';
 import { FRAMEWORKS, startApp, type Framework, type TestApp } from './helpers/apps.js';
+import { makeCertificate, type TestCertificate } from './helpers/certificates.js';
 import { parseChallenges } from './helpers/challenge.js';
 import { send, type RawResponse, type SendOptions } from './helpers/http.js';
 import { AUDIENCE, startMockIssuer, type MockIssuer } from './helpers/issuer.js';
-
-interface TestCertificate {
-  pem: string;
-  key: string;
-  der: Buffer;
-  /** RFC 8705 `x5t#S256`, computed from openssl's own SHA-256 fingerprint. */
-  thumbprint: string;
-}
-
-function makeCertificate(cn: string, san?: string): TestCertificate {
-  const dir = mkdtempSync(join(tmpdir(), 'rg-mtls-'));
-  try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-      '-subj', `/CN=${cn}`, ...(san === undefined ? [] : ['-addext', `subjectAltName=${san}`]),
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
-    const pem = readFileSync(join(dir, 'cert.pem'), 'utf8');
-    const certificate = new X509Certificate(pem);
-    return {
-      pem,
-      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-      der: certificate.raw,
-      thumbprint: Buffer.from(certificate.fingerprint256.replaceAll(':', ''), 'hex').toString('base64url'),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 let issuer: MockIssuer;
 let server: TestCertificate;

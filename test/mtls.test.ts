@@ -3,44 +3,16 @@
  * forwarded-certificate formats, and every binding rule through `createGuard().authenticate()`
  * with hand-built requests. Certificates are generated in the test with the `openssl` CLI.
  */
-import { execFileSync } from 'node:child_process';
-import { createHash, generateKeyPairSync, randomUUID, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import { calculateJwkThumbprint, CompactSign, type JWK } from 'jose';
 import { createGuard, type GuardError, type GuardOptions, type GuardRequest } from '../packages/core/src/index.js';
 import { certificateThumbprint, parseForwardedCertificate } from '../packages/core/src/mtls.js';
+import { makeCertificate, type TestCertificate } from './helpers/certificates.js';
 import { parseChallenges } from './helpers/challenge.js';
 import { AUDIENCE, startMockIssuer, type MockIssuer } from './helpers/issuer.js';
 
 const RESOURCE_URL = 'https://api.example.test/orders';
-
-/** A self-signed certificate made by openssl: PEM, DER and its RFC 8705 thumbprint. */
-interface TestCertificate {
-  pem: string;
-  key: string;
-  der: Buffer;
-  thumbprint: string;
-}
-
-function makeCertificate(cn: string): TestCertificate {
-  const dir = mkdtempSync(join(tmpdir(), 'rg-mtls-'));
-  try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-      '-subj', `/CN=${cn}`, '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
-    const pem = readFileSync(join(dir, 'cert.pem'), 'utf8');
-    const der = new X509Certificate(pem).raw;
-    // Independent of the code under test: openssl's own SHA-256 fingerprint (hex) → base64url.
-    const hex = new X509Certificate(pem).fingerprint256.replaceAll(':', '');
-    return { pem, key: readFileSync(join(dir, 'key.pem'), 'utf8'), der, thumbprint: Buffer.from(hex, 'hex').toString('base64url') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 let issuer: MockIssuer;
 let certA: TestCertificate;
