@@ -4,9 +4,10 @@
  * introspection-style `token_type: DPoP`, DPoP turned off, and `baseUrl` for `htu` behind proxies.
  */
 import test, { type ExecutionContext } from 'ava';
-import * as oauth from 'oauth4webapi';
+import type * as oauth from 'oauth4webapi';
 import { createGuard, type GuardError, type GuardOptions, type GuardRequest } from '../packages/core/src/index.js';
 import { parseChallenges } from './helpers/challenge.js';
+import { clientHandle, clientProof } from './helpers/dpop.js';
 import { AUDIENCE, startMockIssuer, type MockIssuer } from './helpers/issuer.js';
 
 const RESOURCE_URL = 'https://api.example.test/orders';
@@ -19,24 +20,7 @@ test.after.always(async () => {
   await issuer?.close();
 });
 
-async function clientHandle(): Promise<{ handle: oauth.DPoPHandle; jkt: string }> {
-  const handle = oauth.DPoP({}, await oauth.generateKeyPair('ES256', { extractable: true }));
-  return { handle, jkt: await handle.calculateThumbprint() };
-}
-
-async function clientProof(handle: oauth.DPoPHandle, token: string, url = RESOURCE_URL): Promise<string> {
-  let proof: string | null = null;
-  await oauth.protectedResourceRequest(token, 'GET', new URL(url), new Headers(), null, {
-    DPoP: handle,
-    [oauth.allowInsecureRequests]: true,
-    [oauth.customFetch]: async (_url, init) => {
-      proof = new Headers(init.headers).get('dpop');
-      return new Response(null, { status: 204 });
-    },
-  });
-  if (proof === null) throw new Error('oauth4webapi sent no proof');
-  return proof;
-}
+const proofFor = (handle: oauth.DPoPHandle, token: string, url = RESOURCE_URL) => clientProof(handle, token, url);
 
 function guardOf(options: Partial<GuardOptions> = {}) {
   return createGuard({ issuer: issuer.issuer, audience: AUDIENCE, jwksUri: issuer.jwksUri, httpTimeout: 30_000, ...options });
@@ -65,8 +49,8 @@ test('a DPoP-bound token sent as Bearer is rejected (no downgrade), with or with
   const token = await issuer.sign({ cnf: { jkt } });
   const guard = guardOf();
   await rejects(t, guard.authenticate(request('Bearer', token)), 'ERR_DPOP_BEARER_DOWNGRADE', 'Bearer');
-  await rejects(t, guard.authenticate(request('Bearer', token, await clientProof(handle, token))), 'ERR_DPOP_BEARER_DOWNGRADE', 'Bearer');
-  t.truthy((await guard.authenticate(request('DPoP', token, await clientProof(handle, token)))).auth, 'the same token works with DPoP');
+  await rejects(t, guard.authenticate(request('Bearer', token, await proofFor(handle, token))), 'ERR_DPOP_BEARER_DOWNGRADE', 'Bearer');
+  t.truthy((await guard.authenticate(request('DPoP', token, await proofFor(handle, token)))).auth, 'the same token works with DPoP');
 });
 
 test('token_type DPoP without cnf.jkt: Bearer is a downgrade, DPoP has no key to check', async (t) => {
@@ -74,14 +58,14 @@ test('token_type DPoP without cnf.jkt: Bearer is a downgrade, DPoP has no key to
   const token = await issuer.sign({ token_type: 'DPoP' });
   const guard = guardOf();
   await rejects(t, guard.authenticate(request('Bearer', token)), 'ERR_DPOP_BEARER_DOWNGRADE', 'Bearer');
-  await rejects(t, guard.authenticate(request('DPoP', token, await clientProof(handle, token))), 'ERR_DPOP_BINDING_INVALID', 'DPoP');
+  await rejects(t, guard.authenticate(request('DPoP', token, await proofFor(handle, token))), 'ERR_DPOP_BINDING_INVALID', 'DPoP');
 });
 
 test('a cnf.jkt that is not a string fails closed', async (t) => {
   const { handle } = await clientHandle();
   const token = await issuer.sign({ cnf: { jkt: 42 } });
   const guard = guardOf();
-  await rejects(t, guard.authenticate(request('DPoP', token, await clientProof(handle, token))), 'ERR_DPOP_BINDING_INVALID', 'DPoP');
+  await rejects(t, guard.authenticate(request('DPoP', token, await proofFor(handle, token))), 'ERR_DPOP_BINDING_INVALID', 'DPoP');
   await rejects(t, guard.authenticate(request('Bearer', token)), 'ERR_DPOP_BEARER_DOWNGRADE', 'Bearer');
 });
 
@@ -89,14 +73,14 @@ test('the DPoP scheme with a token that is not DPoP-bound is invalid_token', asy
   const { handle } = await clientHandle();
   const token = await issuer.sign();
   const guard = guardOf();
-  await rejects(t, guard.authenticate(request('DPoP', token, await clientProof(handle, token))), 'ERR_DPOP_TOKEN_UNBOUND', 'DPoP');
+  await rejects(t, guard.authenticate(request('DPoP', token, await proofFor(handle, token))), 'ERR_DPOP_TOKEN_UNBOUND', 'DPoP');
   t.truthy((await guard.authenticate(request('Bearer', token))).auth, 'the same token works as Bearer');
 });
 
 test('the scheme name is case-insensitive', async (t) => {
   const { handle, jkt } = await clientHandle();
   const token = await issuer.sign({ cnf: { jkt } });
-  t.is((await guardOf().authenticate(request('dpop', token, await clientProof(handle, token)))).auth?.scheme, 'DPoP');
+  t.is((await guardOf().authenticate(request('dpop', token, await proofFor(handle, token)))).auth?.scheme, 'DPoP');
 });
 
 test('dpop.required: unbound tokens are rejected and only the DPoP scheme is advertised', async (t) => {
@@ -105,9 +89,9 @@ test('dpop.required: unbound tokens are rejected and only the DPoP scheme is adv
   const unbound = await issuer.sign();
   const { challenges } = await rejects(t, guard.authenticate(request('Bearer', unbound)), 'ERR_DPOP_REQUIRED', 'DPoP');
   t.deepEqual(challenges.map((challenge) => challenge.scheme), ['DPoP']);
-  await rejects(t, guard.authenticate(request('DPoP', unbound, await clientProof(handle, unbound))), 'ERR_DPOP_TOKEN_UNBOUND', 'DPoP');
+  await rejects(t, guard.authenticate(request('DPoP', unbound, await proofFor(handle, unbound))), 'ERR_DPOP_TOKEN_UNBOUND', 'DPoP');
   const bound = await issuer.sign({ cnf: { jkt } });
-  t.truthy((await guard.authenticate(request('DPoP', bound, await clientProof(handle, bound)))).auth);
+  t.truthy((await guard.authenticate(request('DPoP', bound, await proofFor(handle, bound)))).auth);
   const missing = await t.throwsAsync(guard.authenticate({ method: 'GET', url: RESOURCE_URL, headers: {} })) as GuardError;
   t.deepEqual(parseChallenges(missing.headers['WWW-Authenticate']).map((challenge) => challenge.scheme), ['DPoP']);
 });
@@ -127,7 +111,7 @@ test('dpop: false — bound tokens cannot be used at all (fail closed)', async (
   const guard = guardOf({ dpop: false });
   const bearer = await t.throwsAsync(guard.authenticate(request('Bearer', token))) as GuardError;
   t.is(bearer.code, 'ERR_DPOP_BEARER_DOWNGRADE');
-  const dpop = await t.throwsAsync(guard.authenticate(request('DPoP', token, await clientProof(handle, token)))) as GuardError;
+  const dpop = await t.throwsAsync(guard.authenticate(request('DPoP', token, await proofFor(handle, token)))) as GuardError;
   t.is(dpop.code, 'ERR_CREDENTIALS_MISSING', 'the DPoP scheme is not recognised');
   t.false(dpop.headers['WWW-Authenticate']?.includes('DPoP'));
 });
@@ -137,15 +121,15 @@ test('dpop.baseUrl: htu is checked against the public URL, not the one the serve
   const token = await issuer.sign({ cnf: { jkt } });
   const internal = { url: 'http://10.0.0.5:3000/orders?page=1' };
   const guard = guardOf({ dpop: { baseUrl: 'https://API.example.test/' } });
-  t.truthy((await guard.authenticate(request('DPoP', token, await clientProof(handle, token), internal))).auth);
+  t.truthy((await guard.authenticate(request('DPoP', token, await proofFor(handle, token), internal))).auth);
   await rejects(
-    t, guard.authenticate(request('DPoP', token, await clientProof(handle, token, 'http://10.0.0.5:3000/orders'), internal)),
+    t, guard.authenticate(request('DPoP', token, await proofFor(handle, token, 'http://10.0.0.5:3000/orders'), internal)),
     'ERR_DPOP_HTU_MISMATCH', 'DPoP', 'invalid_dpop_proof',
   );
   // Without baseUrl the request's own URL counts (the adapters build it from trust-proxy settings).
   const plain = guardOf();
   await rejects(
-    t, plain.authenticate(request('DPoP', token, await clientProof(handle, token), internal)),
+    t, plain.authenticate(request('DPoP', token, await proofFor(handle, token), internal)),
     'ERR_DPOP_HTU_MISMATCH', 'DPoP', 'invalid_dpop_proof',
   );
 });
@@ -154,7 +138,7 @@ test('dpop.baseUrl with a path prefix that the proxy strips', async (t) => {
   const { handle, jkt } = await clientHandle();
   const token = await issuer.sign({ cnf: { jkt } });
   const guard = guardOf({ dpop: { baseUrl: 'https://gateway.example.test/orders-api' } });
-  const proof = await clientProof(handle, token, 'https://gateway.example.test/orders-api/orders');
+  const proof = await proofFor(handle, token, 'https://gateway.example.test/orders-api/orders');
   t.truthy((await guard.authenticate(request('DPoP', token, proof, { url: 'http://127.0.0.1:3000/orders' }))).auth);
 });
 
@@ -163,7 +147,7 @@ test('DPoP proofs are not accepted for tokens in the query string (always Bearer
   const token = await issuer.sign({ cnf: { jkt } });
   const guard = guardOf({ tokenLocations: ['query'] });
   const err = await t.throwsAsync(guard.authenticate({
-    method: 'GET', url: `${RESOURCE_URL}?access_token=${token}`, headers: { dpop: await clientProof(handle, token) },
+    method: 'GET', url: `${RESOURCE_URL}?access_token=${token}`, headers: { dpop: await proofFor(handle, token) },
   })) as GuardError;
   t.is(err.code, 'ERR_DPOP_BEARER_DOWNGRADE');
 });

@@ -10,7 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test, { type ExecutionContext } from 'ava';
 import { CompactSign } from 'jose';
-import * as oauth from 'oauth4webapi';
+import type * as oauth from 'oauth4webapi';
 import {
   createGuard, createMemoryStore, type GuardError, type GuardOptions, type GuardRequest, type Store,
 } from '../packages/core/src/index.js';
@@ -19,7 +19,9 @@ import {
 } from '../packages/core/src/dpop.js';
 import { resolveOptions } from '../packages/core/src/options.js';
 import { parseChallenges } from './helpers/challenge.js';
-import { ath, clientKey, nowSeconds, withoutUndefined, type ClientKey } from './helpers/dpop.js';
+import {
+  ath, clientHandle, clientKey, clientProof, nowSeconds, withoutUndefined, type ClientKey,
+} from './helpers/dpop.js';
 import { AUDIENCE, rawJws, startMockIssuer, type MockIssuer } from './helpers/issuer.js';
 
 const RESOURCE_URL = 'https://api.example.test/orders';
@@ -68,24 +70,7 @@ function rawProof(spec: ProofSpec): string {
 }
 
 /** A proof made by the real client library for `token` (captured, not sent). */
-async function clientProof(handle: oauth.DPoPHandle, token: string, method = 'GET', url = RESOURCE_URL): Promise<string> {
-  let proof: string | null = null;
-  await oauth.protectedResourceRequest(token, method, new URL(url), new Headers(), null, {
-    DPoP: handle,
-    [oauth.customFetch]: async (_url, init) => {
-      proof = new Headers(init.headers).get('dpop');
-      return new Response(null, { status: 204 });
-    },
-  });
-  if (proof === null) throw new Error('oauth4webapi sent no proof');
-  return proof;
-}
-
-async function clientHandle(alg = 'ES256'): Promise<{ handle: oauth.DPoPHandle; jkt: string }> {
-  const keyPair = await oauth.generateKeyPair(alg, { extractable: true });
-  const handle = oauth.DPoP({}, keyPair);
-  return { handle, jkt: await handle.calculateThumbprint() };
-}
+const proofFor = (handle: oauth.DPoPHandle, token: string, method = 'GET', url = RESOURCE_URL) => clientProof(handle, token, url, method);
 
 function guardOf(options: Partial<GuardOptions> = {}) {
   return createGuard({ issuer: issuer.issuer, audience: AUDIENCE, jwksUri: issuer.jwksUri, httpTimeout: 30_000, ...options });
@@ -308,7 +293,7 @@ for (const alg of ['ES256', 'ES384', 'ES512', 'PS256', 'RS256', 'EdDSA']) {
   test(`a proof by oauth4webapi (${alg}) for a DPoP-bound token is accepted`, async (t) => {
     const { handle, jkt } = await clientHandle(alg);
     const token = await issuer.sign({ cnf: { jkt } });
-    const result = await guardOf().authenticate(dpopRequest(token, await clientProof(handle, token)));
+    const result = await guardOf().authenticate(dpopRequest(token, await proofFor(handle, token)));
     t.is(result.auth?.scheme, 'DPoP');
     t.deepEqual(result.auth?.confirmation, { jkt });
     t.deepEqual(result.headers, {});
@@ -319,7 +304,7 @@ test('a POST proof is accepted for POST and the typ may carry the application/ p
   const { handle, jkt } = await clientHandle();
   const token = await issuer.sign({ cnf: { jkt } });
   const guard = guardOf();
-  t.truthy((await guard.authenticate(dpopRequest(token, await clientProof(handle, token, 'POST'), { method: 'POST' }))).auth);
+  t.truthy((await guard.authenticate(dpopRequest(token, await proofFor(handle, token, 'POST'), { method: 'POST' }))).auth);
   const key = await clientKey();
   const bound = await issuer.sign({ cnf: { jkt: key.jkt } });
   const proof = await joseProof({ key, token: bound, header: { typ: 'application/dpop+jwt' } });
@@ -559,17 +544,17 @@ test('a replayed proof is rejected (sequential)', async (t) => {
   const { handle, jkt } = await clientHandle();
   const token = await issuer.sign({ cnf: { jkt } });
   const guard = guardOf();
-  const proof = await clientProof(handle, token);
+  const proof = await proofFor(handle, token);
   t.truthy((await guard.authenticate(dpopRequest(token, proof))).auth);
   await rejects(t, guard.authenticate(dpopRequest(token, proof)), 'ERR_DPOP_JTI_REPLAYED', { secrets: [token, proof] });
-  t.truthy((await guard.authenticate(dpopRequest(token, await clientProof(handle, token)))).auth, 'a fresh proof still works');
+  t.truthy((await guard.authenticate(dpopRequest(token, await proofFor(handle, token)))).auth, 'a fresh proof still works');
 });
 
 test('50 concurrent uses of one proof: exactly one passes', async (t) => {
   const { handle, jkt } = await clientHandle();
   const token = await issuer.sign({ cnf: { jkt } });
   const guard = guardOf();
-  const proof = await clientProof(handle, token);
+  const proof = await proofFor(handle, token);
   const results = await Promise.allSettled(Array.from({ length: 50 }, () => guard.authenticate(dpopRequest(token, proof))));
   t.is(results.filter((result) => result.status === 'fulfilled').length, 1);
   const codes = results.flatMap((result) => (result.status === 'rejected' ? [(result.reason as GuardError).code] : []));
@@ -589,7 +574,7 @@ test('50 concurrent replays through an asynchronous store: exactly one passes', 
   const { handle, jkt } = await clientHandle();
   const token = await issuer.sign({ cnf: { jkt } });
   const guard = guardOf({ store });
-  const proof = await clientProof(handle, token);
+  const proof = await proofFor(handle, token);
   const results = await Promise.allSettled(Array.from({ length: 50 }, () => guard.authenticate(dpopRequest(token, proof))));
   t.is(results.filter((result) => result.status === 'fulfilled').length, 1);
 });
@@ -643,12 +628,12 @@ test('a failing replay store is a 503, never a pass', async (t) => {
   const store: Store = { get: memory.get, set: memory.set, add: () => Promise.reject(new Error('connection refused')) };
   const { handle, jkt } = await clientHandle();
   const token = await issuer.sign({ cnf: { jkt } });
-  const err = await t.throwsAsync(guardOf({ store }).authenticate(dpopRequest(token, await clientProof(handle, token)))) as GuardError;
+  const err = await t.throwsAsync(guardOf({ store }).authenticate(dpopRequest(token, await proofFor(handle, token)))) as GuardError;
   t.is(err.code, 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE');
   t.is(err.status, 503);
   t.regex(err.headers['Retry-After'] ?? '', /^\d+$/);
   const throwing: Store = { get: memory.get, set: memory.set, add: () => { throw new Error('connection refused'); } };
-  const sync = await t.throwsAsync(guardOf({ store: throwing }).authenticate(dpopRequest(token, await clientProof(handle, token)))) as GuardError;
+  const sync = await t.throwsAsync(guardOf({ store: throwing }).authenticate(dpopRequest(token, await proofFor(handle, token)))) as GuardError;
   t.is(sync.code, 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE');
   t.is(sync.status, 503);
 });
@@ -658,5 +643,5 @@ test('an add() that answers anything but true is treated as a replay', async (t)
   const store = { get: memory.get, set: memory.set, add: () => 'yes' } as unknown as Store;
   const { handle, jkt } = await clientHandle();
   const token = await issuer.sign({ cnf: { jkt } });
-  await rejects(t, guardOf({ store }).authenticate(dpopRequest(token, await clientProof(handle, token))), 'ERR_DPOP_JTI_REPLAYED');
+  await rejects(t, guardOf({ store }).authenticate(dpopRequest(token, await proofFor(handle, token))), 'ERR_DPOP_JTI_REPLAYED');
 });
