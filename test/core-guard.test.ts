@@ -214,3 +214,26 @@ test('scopes: single and irregular spacing, scp arrays', (t) => withIssuer(async
   t.deepEqual((await guard.verify(request(await issuer.sign({ scope: '' })))).scopes, []);
   t.deepEqual((await guard.verify(request(await issuer.sign({ scope: undefined, scp: ['x', 'y'] })))).scopes, ['x', 'y']);
 }));
+
+test('a remembered JWT header does not make a token with more segments JWT-shaped', (t) => withIssuer(async (issuer) => {
+  const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, logger: quiet });
+  const token = await issuer.sign();
+  await guard.verify(request(token)); // its header segment is now remembered
+  const [header] = token.split('.');
+  for (const variant of [`${token}.extra`, `${header}.onlytwo`, `${header}`]) {
+    t.is((await rejection(guard.verify(request(variant)))).code, 'ERR_TOKEN_FORMAT_UNSUPPORTED', variant.slice(-12));
+  }
+}));
+
+test('an introspection answer without iss is attributed to the issuer only when one is trusted', async (t) => {
+  const answer = { active: true, client_id: 'c', scope: 'a', exp: Math.floor(Date.now() / 1000) + 60 };
+  const fetchAnswer: typeof fetch = async () => new Response(JSON.stringify(answer), { headers: { 'content-type': 'application/json' } });
+  const options = {
+    audience: AUDIENCE, fetch: fetchAnswer, logger: quiet,
+    introspection: { endpoint: 'https://as.example/introspect', clientId: 'rs', clientSecret: 'secret' },
+  };
+  const single = createGuard({ ...options, issuer: 'https://as.example' });
+  t.is((await single.verify(request('opaque-token-1'))).issuer, 'https://as.example');
+  const several = createGuard({ ...options, issuer: ['https://as.example', 'https://other.example'] });
+  t.is((await several.verify(request('opaque-token-1'))).issuer, undefined);
+});

@@ -119,3 +119,11 @@ test('charset checks: base64url and b64token, including non-ASCII look-alikes', 
   for (const good of ['a', 'a.b~c+d/e-f_g', 'abc==', 'a=']) t.true(isB64Token(good), good);
   for (const bad of ['', '=', '==', 'a=b', '=a', 'a b', 'a,b', 'a"b', 'ä', 'a\tb']) t.false(isB64Token(bad), JSON.stringify(bad));
 });
+
+test('4xx GuardErrors skip the stack trace capture; 5xx keep theirs', async (t) => {
+  const { UpstreamUnavailableError } = await import('@resource-guard/core');
+  const client = new InvalidTokenError('Token expired', 'ERR_TOKEN_EXPIRED');
+  t.is(client.stack, 'InvalidTokenError: Token expired');
+  const server = new UpstreamUnavailableError('JWKS request failed');
+  t.regex(server.stack ?? '', /\n\s+at /);
+});
