@@ -180,6 +180,27 @@ test('verifiedTokenCache: a hit skips the key set, never outlives exp, never ser
   t.is((await rejection(guard.verify(request(token)))).code, 'ERR_TOKEN_EXPIRED', 'never past exp (+ tolerance)');
 }));
 
+test('token syntax: checked on every cache miss; b64token-but-not-base64url segments are malformed JWTs', (t) => withIssuer(async (issuer) => {
+  for (const verifiedTokenCache of [false, true]) {
+    const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, verifiedTokenCache, logger: quiet });
+    const token = await issuer.sign();
+    t.is((await guard.verify(request(token))).subject, 'user-123');
+    t.is((await guard.verify(request(token))).subject, 'user-123', 'a second time (a hit when cached)');
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    // Outside b64token: 400 whether or not a valid token is cached.
+    for (const variant of [`${token}$`, `${header}.${payload}.${signature.slice(0, -2)},,`, `${header}.${payload}.${signature}~x`.replace('~', '"')]) {
+      const error = await rejection(guard.verify(request(variant)));
+      t.is(error.code, 'ERR_REQUEST_MALFORMED_CREDENTIALS', variant.slice(-8));
+      t.is(error.status, 400);
+    }
+    // b64token characters that base64url lacks ('+', '/', '~', '=' padding) in the payload or
+    // signature: the compact shape fails, the segment scans run and refuse the JWT.
+    for (const variant of [`${token}==`, `${header}.${payload}.${signature.slice(0, -1)}+`, `${header}.${payload.slice(0, -1)}~.${signature}`, `${header}.${payload}/.${signature}`]) {
+      t.is((await rejection(guard.verify(request(variant)))).code, 'ERR_JWT_MALFORMED', variant.slice(-8));
+    }
+  }
+}));
+
 test('verifiedTokenCache: nbf is re-checked on every hit', (t) => withIssuer(async (issuer) => {
   let now = Date.now();
   const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, verifiedTokenCache: true, clock: () => now, logger: quiet });

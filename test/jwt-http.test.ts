@@ -486,6 +486,26 @@ const scopes: HttpCase[] = [
     run: withToken({}, {}, '/misordered'),
     expect: { status: 500, code: 'ERR_MISCONFIGURED_MIDDLEWARE_ORDER' },
   },
+  {
+    title: 'optional route with a requirement, without credentials → 401 with the guard\'s challenge',
+    run: async (c) => ({ response: await c.send('/optional/scoped') }),
+    expect: { status: 401, code: 'ERR_CREDENTIALS_MISSING', handlerCalls: 0 },
+    check(t, _c, response) {
+      const challenge = String(response.headers['www-authenticate']);
+      t.regex(challenge, /^Bearer\b/);
+      t.notRegex(challenge, /error=/, 'RFC 6750 §3.1: no error code when no credentials were sent');
+    },
+  },
+  {
+    title: 'optional route with a requirement and a token lacking the scope → 403',
+    run: withToken({ scope: 'profile' }, {}, '/optional/scoped'),
+    expect: { status: 403, error: 'insufficient_scope', code: 'ERR_SCOPE_INSUFFICIENT' },
+  },
+  {
+    title: 'context replaced by a look-alike granting more scopes → 500, handler not run',
+    run: withToken({ scope: 'orders:read' }, {}, '/replaced'),
+    expect: { status: 500, code: 'ERR_MISCONFIGURED_MIDDLEWARE_ORDER', handlerCalls: 0 },
+  },
 ];
 
 const upstream: HttpCase[] = [

@@ -40,6 +40,9 @@ export interface StartAppOptions {
  * - `GET /claims` — requireClaims({ tenant: 'acme', email_verified: (v) => v === true })
  * - `POST /form` — urlencoded body parser, then `protect()`
  * - `GET /misordered` — requireScopes() without protect() before it (a misuse → 500)
+ * - `GET /optional/scoped` — optional protect(), then requireScopes('orders:read')
+ * - `GET /replaced` — protect(), then a middleware that swaps the context for a look-alike
+ *   granting every scope, then requireScopes('admin') (must not pass: 500)
  * The framework's own error rendering answers every rejection (Express final handler, Koa ctx.onerror).
  */
 export async function startApp(framework: Framework, options: GuardOptions | Guard, settings: StartAppOptions = {}): Promise<TestApp> {
@@ -82,6 +85,11 @@ function expressApp(guard: Guard, state: State): http.RequestListener {
   app.get('/claims', protect(guard), requireClaims({ tenant: 'acme', email_verified: (value) => value === true }), reply);
   app.post('/form', express.urlencoded({ extended: false }), protect(guard), reply);
   app.get('/misordered', requireScopes('orders:read'), reply);
+  app.get('/optional/scoped', protect(guard, { optional: true }), requireScopes('orders:read'), reply);
+  app.get('/replaced', protect(guard), (req, _res, next) => {
+    req.auth = { ...req.auth!, scopes: ['admin'] };
+    next();
+  }, requireScopes('admin'), reply);
   app.use((error: unknown, _req: express.Request, _res: express.Response, next: express.NextFunction) => {
     state.errors.push(error);
     next(error); // Express's own final handler renders status and headers
@@ -106,6 +114,11 @@ function koaApp(guard: Guard, state: State): http.RequestListener {
   router.get('/claims', protect(guard), requireClaims({ tenant: 'acme', email_verified: (value) => value === true }), reply);
   router.post('/form', bodyParser({ enableTypes: ['form'] }), protect(guard), reply);
   router.get('/misordered', requireScopes('orders:read'), reply);
+  router.get('/optional/scoped', protect(guard, { optional: true }), requireScopes('orders:read'), reply);
+  router.get('/replaced', protect(guard), (ctx, next) => {
+    ctx.state.auth = { ...ctx.state.auth!, scopes: ['admin'] };
+    return next();
+  }, requireScopes('admin'), reply);
   app.use(router.routes());
   return app.callback();
 }

@@ -1,3 +1,6 @@
+import type { AuthContext } from './context.js';
+import { findIssuingGuard } from './context.js';
+import { MisconfigurationError } from './errors.js';
 import type { Guard } from './guard.js';
 import { createGuard } from './guard.js';
 import type { GuardOptions } from './options.js';
@@ -54,11 +57,29 @@ export function readPeerCertificate(socket: unknown): Uint8Array | undefined {
   return raw instanceof Uint8Array && raw.length > 0 ? raw : undefined;
 }
 
-/** Key under which adapters keep the guard that authenticated a request, for route requirements. */
+/**
+ * Key under which adapters leave the guard on an `optional` request that carried no credentials,
+ * so that a route requirement can still answer with that guard's 401 challenge. Requests with a
+ * context need no such property: the context knows its guard.
+ */
 export const GUARD_KEY: unique symbol = Symbol.for('resource-guard.guard');
 
-/** The message for a requirement middleware that runs without `protect()` before it. */
-export const MISSING_PROTECT_MESSAGE = 'Route requirement used without protect() before it';
+/**
+ * Checks a route requirement for an adapter: judged by the guard that verified `auth` or, when
+ * `auth` is absent, by the guard `protect()` left under {@link GUARD_KEY} (`stashed`). Neither —
+ * no `protect()` before the requirement, or `auth` replaced by something else — is a 500 naming
+ * the misuse, never a pass.
+ */
+export function authorizeRequirement(auth: unknown, stashed: Guard | undefined, requirement: Requirement): void {
+  const guard = auth === undefined ? stashed : findIssuingGuard(auth);
+  if (guard === undefined) {
+    throw new MisconfigurationError(
+      'Route requirement used without protect() before it (or the auth context was replaced)',
+      'ERR_MISCONFIGURED_MIDDLEWARE_ORDER',
+    );
+  }
+  guard.authorize(auth as AuthContext | undefined, requirement);
+}
 
 /** The route-requirement middleware factories every adapter exports, for its middleware type `M`. */
 export interface RequirementMiddlewares<M> {

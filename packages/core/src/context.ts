@@ -1,4 +1,5 @@
 import { readAudience, readScopes, type Claims } from './claims.js';
+import type { Guard } from './guard.js';
 
 /**
  * Who called, with what, as established by `guard.verify()`. Set as `req.auth` (Express) and
@@ -36,6 +37,9 @@ export interface AuthContext {
 // spreading and console.log, and much cheaper per request than Object.defineProperty.
 class VerifiedContext implements AuthContext {
   readonly #token: string;
+  // The guard that verified this context, for route requirements: a private field is invisible
+  // to JSON, spreading and console.log, and costs the adapters no extra property on the request.
+  readonly #guard: Guard | undefined;
   readonly scheme: 'Bearer' | 'DPoP';
   readonly format: 'jwt' | 'opaque';
   readonly issuer: string | undefined;
@@ -47,8 +51,11 @@ class VerifiedContext implements AuthContext {
   readonly claims: Readonly<Claims>;
   readonly confirmation: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(token: string, scheme: 'Bearer' | 'DPoP', format: 'jwt' | 'opaque', claims: Claims, fallbackIssuer: string | undefined) {
+  constructor(
+    token: string, scheme: 'Bearer' | 'DPoP', format: 'jwt' | 'opaque', claims: Claims, fallbackIssuer: string | undefined, guard: Guard | undefined,
+  ) {
     this.#token = token;
+    this.#guard = guard;
     this.scheme = scheme;
     this.format = format;
     this.issuer = typeof claims.iss === 'string' ? claims.iss : fallbackIssuer;
@@ -64,15 +71,28 @@ class VerifiedContext implements AuthContext {
   get token(): string {
     return this.#token;
   }
+
+  static guardOf(value: unknown): Guard | undefined {
+    return typeof value === 'object' && value !== null && #guard in value ? value.#guard : undefined;
+  }
 }
 
-/** Builds the {@link AuthContext} from validated claims. */
+/** Builds the {@link AuthContext} from validated claims; `guard` is remembered for route requirements. */
 export function createAuthContext(
   token: string,
   scheme: 'Bearer' | 'DPoP',
   format: 'jwt' | 'opaque',
   claims: Claims,
   fallbackIssuer?: string,
+  guard?: Guard,
 ): AuthContext {
-  return new VerifiedContext(token, scheme, format, claims, fallbackIssuer);
+  return new VerifiedContext(token, scheme, format, claims, fallbackIssuer, guard);
+}
+
+/**
+ * The guard that produced `auth`; `undefined` for anything that is not a context it created
+ * (e.g. an object some other middleware put in `req.auth`).
+ */
+export function findIssuingGuard(auth: unknown): Guard | undefined {
+  return VerifiedContext.guardOf(auth);
 }

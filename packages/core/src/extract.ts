@@ -1,4 +1,3 @@
-import { isB64Token } from './charset.js';
 import { InvalidRequestError, MisconfigurationError } from './errors.js';
 import type { TokenLocation } from './options.js';
 import { readHeader, readHeaderValues, type GuardRequest } from './request.js';
@@ -17,7 +16,7 @@ const BODYLESS_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'CONNECT'])
  * Finds the access token (RFC 6750 §2, RFC 9449 §7.1). Returns `undefined` when the request
  * carries none (another scheme such as Basic counts as none).
  *
- * - `Authorization`: scheme case-insensitive, one or more spaces, `b64token` charset. The `DPoP`
+ * - `Authorization`: scheme case-insensitive, one or more spaces, then the token. The `DPoP`
  *   scheme is recognised only when `dpopEnabled`.
  * - form body `access_token`: only when enabled, for `application/x-www-form-urlencoded` bodies on
  *   methods with request-body semantics; read from the body parsed by the framework.
@@ -25,6 +24,10 @@ const BODYLESS_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'CONNECT'])
  *
  * Two methods at once, two `Authorization` fields, or a repeated `access_token` parameter → 400.
  * A location that is not enabled is ignored, as if it were absent.
+ *
+ * Deliberately not checked here: the token's `b64token` charset. The pipeline checks it with
+ * `checkTokenSyntax` after a verified-token cache lookup, since a hit (the hash of a token that
+ * passed every check before) makes the scan redundant.
  */
 export function extractCredentials(
   request: GuardRequest,
@@ -69,11 +72,7 @@ function fromHeader(request: GuardRequest, dpopEnabled: boolean): Credentials | 
   if (start === end || start === value.length) {
     throw new InvalidRequestError('The Authorization header has no token', 'ERR_REQUEST_MALFORMED_CREDENTIALS');
   }
-  const token = value.slice(start);
-  if (!isB64Token(token)) {
-    throw new InvalidRequestError('The access token has characters outside the b64token set', 'ERR_REQUEST_MALFORMED_CREDENTIALS');
-  }
-  return { token, scheme: scheme === 'dpop' ? 'DPoP' : 'Bearer', location: 'header' };
+  return { token: value.slice(start), scheme: scheme === 'dpop' ? 'DPoP' : 'Bearer', location: 'header' };
 }
 
 function fromBody(request: GuardRequest): string | undefined {
@@ -107,7 +106,7 @@ function checkParameter(values: unknown[]): string {
     throw new InvalidRequestError('The access_token parameter was sent more than once', 'ERR_REQUEST_MULTIPLE_METHODS');
   }
   const token = values[0];
-  if (typeof token !== 'string' || token.length === 0 || !isB64Token(token)) {
+  if (typeof token !== 'string' || token.length === 0) {
     throw new InvalidRequestError('The access_token parameter is malformed', 'ERR_REQUEST_MALFORMED_CREDENTIALS');
   }
   return token;

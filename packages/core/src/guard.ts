@@ -1,4 +1,5 @@
 import { attachChallenge, type ChallengeSettings } from './challenge.js';
+import { checkTokenSyntax } from './charset.js';
 import type { Claims } from './claims.js';
 import { createAuthContext, type AuthContext } from './context.js';
 import type {
@@ -85,16 +86,12 @@ export function createGuard(options: GuardOptions): Guard {
 
   type Validated = { claims: Claims; format: 'jwt' | 'opaque' };
 
-  // Returns synchronously whenever no I/O is needed (keys cached, cache hit): each await costs a
-  // microtask turn on every request, which matters next to a ~25-80 µs signature check.
-  function validate(token: string): Validated | Promise<Validated> {
-    // A cache hit skips even the header parse: only verified JWTs ever enter the cache.
-    const cacheKey = verifiedCache === undefined ? undefined : VerifiedTokenCache.keyOf(token);
-    const cached = cacheKey === undefined ? undefined : verifiedCache!.get(cacheKey);
-    if (cached !== undefined) return { claims: cached, format: 'jwt' };
+  // Returns synchronously whenever no I/O is needed (keys cached): each await costs a microtask
+  // turn on every request, which matters next to a ~25-80 µs signature check.
+  function validate(token: string, compact: boolean, cacheKey: string | undefined): Validated | Promise<Validated> {
     const header = decodeHeader(token);
     if (header !== undefined && !(introspector?.introspectsJwts ?? false)) {
-      const verified = verifyJwtAccessToken(token, header, issuers, resolved);
+      const verified = verifyJwtAccessToken(token, header, issuers, resolved, compact);
       const remember = (claims: Claims): Validated => {
         if (cacheKey !== undefined) verifiedCache!.set(cacheKey, claims);
         return { claims, format: 'jwt' };
@@ -113,16 +110,22 @@ export function createGuard(options: GuardOptions): Guard {
     const checked = constraint.check(request, credentials, validated.claims, proof);
     const complete = (headers: Record<string, string>): AuthenticateResult => {
       if (credentials.location === 'query') headers['Cache-Control'] = 'private';
-      return { auth: createAuthContext(credentials.token, credentials.scheme, validated.format, validated.claims, soleIssuer), headers };
+      return { auth: createAuthContext(credentials.token, credentials.scheme, validated.format, validated.claims, soleIssuer, guard), headers };
     };
     return checked instanceof Promise ? checked.then(complete) : complete(checked);
   }
 
   function run(request: GuardRequest, credentials: Credentials): AuthenticateResult | Promise<AuthenticateResult> {
-    if (credentials.token.length > resolved.maxTokenLength) throw new InvalidTokenError('Token is too long', 'ERR_TOKEN_TOO_LONG');
+    const { token } = credentials;
+    if (token.length > resolved.maxTokenLength) throw new InvalidTokenError('Token is too long', 'ERR_TOKEN_TOO_LONG');
+    // A hit is the hash of a token that passed every check before: no syntax scan, no parse, no
+    // signature. Only verified JWTs ever enter the cache.
+    const cacheKey = verifiedCache === undefined ? undefined : VerifiedTokenCache.keyOf(token);
+    const cached = cacheKey === undefined ? undefined : verifiedCache!.get(cacheKey);
+    const compact = cached === undefined && checkTokenSyntax(token);
     // A DPoP proof is judged before the token: a bad proof must cost no JWKS fetch or introspection call.
     const proof = constraint.precheck(request, credentials);
-    const validated = validate(credentials.token);
+    const validated = cached !== undefined ? { claims: cached, format: 'jwt' as const } : validate(token, compact, cacheKey);
     return validated instanceof Promise
       ? validated.then((result) => finish(request, credentials, result, proof))
       : finish(request, credentials, validated, proof);

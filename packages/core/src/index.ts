@@ -28,6 +28,6 @@ export { certificateThumbprint } from './mtls.js';
 export { DEFAULT_DPOP_ALGORITHMS, accessTokenHash, jwkThumbprint } from './dpop.js';
 export { quoteParam } from './challenge.js';
 export {
-  resolveProtectArguments, readPeerCertificate, createRequirementMiddlewares, NodeRequestView, GUARD_KEY, MISSING_PROTECT_MESSAGE,
+  resolveProtectArguments, readPeerCertificate, createRequirementMiddlewares, NodeRequestView, GUARD_KEY, authorizeRequirement,
 } from './adapter-support.js';
 export type { ProtectOptions, ProtectSettings, RequirementMiddlewares } from './adapter-support.js';

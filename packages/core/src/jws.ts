@@ -20,8 +20,8 @@ export interface ParsedJws {
 }
 
 
-function decodeJson(segment: string): Record<string, unknown> | undefined {
-  if (!isBase64Url(segment)) return undefined;
+function decodeJson(segment: string, checked = false): Record<string, unknown> | undefined {
+  if (!checked && !isBase64Url(segment)) return undefined;
   try {
     const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
     return typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
@@ -67,13 +67,17 @@ export function createHeaderDecoder(max = 64): (token: string) => Readonly<Recor
   };
 }
 
-/** Splits a compact JWS whose header was decoded; `undefined` when the payload or signature is malformed. */
-export function parseJws(token: string, header: Readonly<Record<string, unknown>>): ParsedJws | undefined {
+/**
+ * Splits a compact JWS whose header was decoded; `undefined` when the payload or signature is
+ * malformed. `segmentsChecked`: the caller has already matched the whole string against the
+ * compact shape (`checkTokenSyntax`), so the base64url scans of payload and signature are skipped.
+ */
+export function parseJws(token: string, header: Readonly<Record<string, unknown>>, segmentsChecked = false): ParsedJws | undefined {
   const dot = token.indexOf('.');
   const second = token.indexOf('.', dot + 1);
-  const payload = decodeJson(token.slice(dot + 1, second));
+  const payload = decodeJson(token.slice(dot + 1, second), segmentsChecked);
   const signature = token.slice(second + 1);
-  if (payload === undefined || !isBase64Url(signature)) return undefined;
+  if (payload === undefined || signature.length === 0 || (!segmentsChecked && !isBase64Url(signature))) return undefined;
   return {
     header,
     payload,

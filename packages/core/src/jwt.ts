@@ -18,12 +18,14 @@ const GENERIC_TYPES = new Set(['jwt', 'application/jwt']);
  * Order: header checks (alg allow-list, `typ`, `crit`), trusted `iss` (before any I/O), key of
  * *that* issuer by `kid` (never from `jku`, `x5u`, `jwk` or `x5c`), signature, then `exp`/`nbf`/`iat`,
  * `aud` and required claims. Deliberately not checked here: sender binding (`cnf`), scopes.
+ * `compact`: the token already matched the compact JWS shape (`checkTokenSyntax`).
  */
 export function verifyJwtAccessToken(
   token: string,
   header: Readonly<Record<string, unknown>>,
   issuers: ReadonlyMap<string, TrustedIssuer>,
   options: ResolvedOptions,
+  compact = false,
 ): Claims | Promise<Claims> {
   const { alg } = header;
   if (typeof alg !== 'string' || !options.algorithms.has(alg)) {
@@ -35,7 +37,7 @@ export function verifyJwtAccessToken(
   const { kid } = header;
   if (kid !== undefined && typeof kid !== 'string') throw new InvalidTokenError('Token kid is malformed', 'ERR_JWT_MALFORMED');
 
-  const jws = parseJws(token, header);
+  const jws = parseJws(token, header, compact);
   if (jws === undefined) throw new InvalidTokenError('Token is malformed', 'ERR_JWT_MALFORMED');
   const claims = jws.payload;
   const trusted = typeof claims.iss === 'string' ? issuers.get(claims.iss) : undefined;

@@ -1,4 +1,4 @@
-import { sha256Base64Url } from './digest.js';
+import { sha256Binary } from './digest.js';
 import { LRUCache } from 'lru-cache';
 import { checkTimeClaims, type Claims } from './claims.js';
 
@@ -26,9 +26,9 @@ export class VerifiedTokenCache {
     this.#tolerance = tolerance;
   }
 
-  /** The cache key of a token: base64url SHA-256. */
+  /** The cache key of a token: its SHA-256 as a 32-character binary string (no encoding pass). */
   static keyOf(token: string): string {
-    return sha256Base64Url(token);
+    return sha256Binary(token);
   }
 
   /** The claims of an earlier verification, re-checked for time; `undefined` on a miss. */

@@ -5,8 +5,7 @@
  */
 import type { Context, Middleware, Next } from 'koa';
 import {
-  GUARD_KEY, MISSING_PROTECT_MESSAGE, MisconfigurationError, NodeRequestView, resolveProtectArguments,
-  createRequirementMiddlewares,
+  GUARD_KEY, NodeRequestView, authorizeRequirement, resolveProtectArguments, createRequirementMiddlewares,
   type AuthContext, type AuthenticateResult, type Guard, type ProtectOptions,
   type ProtectSettings, type Requirement, type RequirementMiddlewares,
 } from '@resource-guard/core';
@@ -46,8 +45,8 @@ export function protect(options: ProtectOptions | Guard, settings?: ProtectSetti
   const authenticateOptions = { optional };
   return function protectMiddleware(ctx: Context, next: Next): Promise<void> {
     const accept = (result: AuthenticateResult): Promise<void> => {
-      (ctx.state as Record<symbol, unknown>)[GUARD_KEY] = guard;
       if (result.auth !== undefined) ctx.state.auth = result.auth;
+      else (ctx.state as Record<symbol, unknown>)[GUARD_KEY] = guard;
       for (const name of Object.keys(result.headers)) ctx.set(name, result.headers[name]!);
       return next();
     };
@@ -59,9 +58,7 @@ export function protect(options: ProtectOptions | Guard, settings?: ProtectSetti
 
 function requirementMiddleware(requirement: Requirement): Middleware {
   return async function requirementMiddleware(ctx: Context, next: Next): Promise<void> {
-    const guard = (ctx.state as Record<symbol, Guard | undefined>)[GUARD_KEY];
-    if (guard === undefined) throw new MisconfigurationError(MISSING_PROTECT_MESSAGE, 'ERR_MISCONFIGURED_MIDDLEWARE_ORDER');
-    guard.authorize(ctx.state.auth as AuthContext | undefined, requirement);
+    authorizeRequirement(ctx.state.auth, (ctx.state as Record<symbol, Guard | undefined>)[GUARD_KEY], requirement);
     await next();
   };
 }
