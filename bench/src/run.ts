@@ -2,7 +2,7 @@
  * `npm run bench`: the side-by-side benchmark. `--quick` (`npm run bench:quick`): only the
  * pre-checks (each app accepts the valid token and rejects the bad ones), in a few seconds.
  *
- * Options: --duration S (4) --warmup S (2) --reps N (3) --connections N (50) --only id,id
+ * Options: --duration S (3) --warmup S (2) --reps N (3) --connections N (50) --only id,id
  * --flood N (1000000) --flood-time-limit S (60) --no-flood --no-micro --no-introspection-load
  * --out FILE (bench/results/latest.md)
  */
@@ -45,7 +45,7 @@ function parseOptions(argv: readonly string[]): Options {
   const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   return {
     quick: argv.includes('--quick'),
-    duration: number('duration', 4),
+    duration: number('duration', 3),
     warmup: number('warmup', 2),
     reps: number('reps', 3),
     connections: number('connections', 50),
@@ -65,7 +65,9 @@ const log = (message: string) => console.error(`[bench] ${message}`);
  * One load run of a scenario, and the server's CPU time per request during it. DPoP gets a fresh
  * pool of proofs sized from what the scenario has done so far.
  */
-async function loadOnce(entry: Running, seconds: number, connections: number): Promise<{ result: LoadResult; cpuPerRequest: number }> {
+type Measured = { result: LoadResult; cpuPerRequest: number };
+
+async function loadOnce(entry: Running, seconds: number, connections: number): Promise<Measured> {
   if (entry.handle.status !== 'ready' || entry.credential === undefined) throw new Error('not running');
   const { credential, handle } = entry;
   const before = credential.exhausted();
@@ -133,29 +135,56 @@ export async function main(argv: readonly string[]): Promise<number> {
       log(`warm-up ${entry.outcome.scenario.id}`);
       await loadOnce(entry, options.warmup, options.connections);
     }
+    const record = (entry: Running, run: Measured, bare: Measured, rep: number) => {
+      const { outcome } = entry;
+      outcome.runs.push(run.result);
+      outcome.cpuPerRequest.push(run.cpuPerRequest);
+      outcome.bareRps.push(bare.result.rps);
+      outcome.bareCpuPerRequest.push(bare.cpuPerRequest);
+      outcome.ratios.push(run.result.rps / bare.result.rps);
+      outcome.addedMicros.push(1e6 / run.result.rps - 1e6 / bare.result.rps);
+      outcome.addedCpuMicros.push(run.cpuPerRequest - bare.cpuPerRequest);
+      const { non2xx, errors, timeouts } = run.result;
+      if (non2xx > 0 || errors > 0 || timeouts > 0) outcome.notes.push(`rep ${rep + 1}: ${non2xx} non-2xx, ${errors} errors, ${timeouts} timeouts`);
+      log(`rep ${rep + 1}/${options.reps} ${outcome.scenario.id}: ${formatNumber(run.result.rps)} req/s (${(run.result.rps / bare.result.rps).toFixed(2)}× bare), server CPU ${run.cpuPerRequest.toFixed(0)} µs/req`);
+    };
+    const measureOnce = async (entry: Running): Promise<Measured> => loadOnce(entry, options.duration, options.connections);
     for (let rep = 0; rep < options.reps; rep++) {
-      const order = rep % 2 === 0 ? measurable : [...measurable].reverse();
-      for (const entry of order) {
-        const { result, cpuPerRequest } = await loadOnce(entry, options.duration, options.connections);
-        entry.outcome.runs.push(result);
-        entry.outcome.cpuPerRequest.push(cpuPerRequest);
-        if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
-          entry.outcome.notes.push(`rep ${rep + 1}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
+      for (const framework of ['express', 'koa'] as const) {
+        const group = measurable.filter((entry) => entry.outcome.scenario.framework === framework);
+        const bare = group.find((entry) => entry.outcome.scenario.kind === 'bare');
+        const others = group.filter((entry) => entry !== bare);
+        const order = rep % 2 === 0 ? others : [...others].reverse();
+        if (bare === undefined) {
+          // No reference app selected (--only): record the runs without ratios.
+          for (const entry of order) {
+            const run = await measureOnce(entry);
+            record(entry, run, { result: { ...run.result, rps: Number.NaN }, cpuPerRequest: Number.NaN }, rep);
+          }
+          continue;
         }
-        log(`rep ${rep + 1}/${options.reps} ${entry.outcome.scenario.id}: ${formatNumber(result.rps)} req/s, server CPU ${cpuPerRequest.toFixed(0)} µs/req`);
+        // bare, A, bare, B, bare, ...: each run is compared with the bare runs right around it.
+        let before = await measureOnce(bare);
+        const bareRuns = [before];
+        for (const entry of order) {
+          const run = await measureOnce(entry);
+          const after = await measureOnce(bare);
+          bareRuns.push(after);
+          const mean = {
+            result: { ...run.result, rps: (before.result.rps + after.result.rps) / 2 },
+            cpuPerRequest: (before.cpuPerRequest + after.cpuPerRequest) / 2,
+          };
+          record(entry, run, mean, rep);
+          before = after;
+        }
+        // The bare app's own row: its median run of this repetition.
+        const middle = [...bareRuns].sort((a, b) => a.result.rps - b.result.rps)[bareRuns.length >> 1]!;
+        record(bare, middle, middle, rep);
       }
     }
     for (const entry of measurable) {
-      const { outcome } = entry;
-      outcome.status = 'measured';
-      const bare = measurable.find((candidate) => candidate.outcome.scenario.framework === outcome.scenario.framework && candidate.outcome.scenario.kind === 'bare');
-      outcome.runs.forEach((run, rep) => {
-        const bareRps = bare?.outcome.runs[rep]?.rps ?? Number.NaN;
-        outcome.ratios.push(run.rps / bareRps);
-        outcome.addedMicros.push(1e6 / run.rps - 1e6 / bareRps);
-        outcome.addedCpuMicros.push(outcome.cpuPerRequest[rep]! - (bare?.outcome.cpuPerRequest[rep] ?? Number.NaN));
-      });
-      if (entry.handle.status === 'ready') outcome.rss = (await entry.handle.memory()).rss;
+      entry.outcome.status = 'measured';
+      if (entry.handle.status === 'ready') entry.outcome.rss = (await entry.handle.memory()).rss;
     }
     await stopAll(running);
     running = [];

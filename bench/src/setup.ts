@@ -70,7 +70,9 @@ export async function startAndCheck(world: World, scenarios: readonly Scenario[]
 }
 
 async function startOne(world: World, scenario: Scenario): Promise<Running> {
-  const outcome: ScenarioOutcome = { scenario, status: 'checked', runs: [], cpuPerRequest: [], ratios: [], addedMicros: [], addedCpuMicros: [], notes: [] };
+  const outcome: ScenarioOutcome = {
+    scenario, status: 'checked', runs: [], cpuPerRequest: [], bareRps: [], bareCpuPerRequest: [], ratios: [], addedMicros: [], addedCpuMicros: [], notes: [],
+  };
   let handle: ServerHandle;
   try {
     handle = await startServer(appConfig(scenario, world.server));
