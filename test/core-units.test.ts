@@ -127,3 +127,41 @@ test('4xx GuardErrors skip the stack trace capture; 5xx keep theirs', async (t) 
   const server = new UpstreamUnavailableError('JWKS request failed');
   t.regex(server.stack ?? '', /\n\s+at /);
 });
+
+test('checkTokenSyntax: compact JWS shape, other b64token, or 400', async (t) => {
+  const { checkTokenSyntax } = await import('../packages/core/src/charset.js');
+  for (const jws of ['a.b.c', 'eyJ-_.x_-.', 'A.B.C0-_']) t.true(checkTokenSyntax(jws), jws);
+  for (const other of ['opaque', 'a.b', 'a.b.c.d', 'a.b.c=', 'a+b.c.d', 'a..c', '.b.c', 'a.b~.c']) t.false(checkTokenSyntax(other), other);
+  for (const bad of ['a.b.c$', 'a b', 'ä.b.c', 'a.b.c\u0000']) {
+    t.is(t.throws(() => checkTokenSyntax(bad))?.message, 'The access token has characters outside the b64token set');
+  }
+});
+
+test('challenge attacher: the same header as rendering anew, remembered per distinct error, bounded', async (t) => {
+  const { createChallengeAttacher, attachChallenge } = await import('../packages/core/src/challenge.js');
+  // From the same module graph as the renderer (instanceof decides the Retry-After header).
+  const { UpstreamUnavailableError, InvalidTokenError, InsufficientScopeError } = await import('../packages/core/src/errors.js');
+  const settings = { realm: 'api', bearer: true, dpopAlgorithms: ['ES256'] };
+  const attach = createChallengeAttacher(settings);
+  const tiny = createChallengeAttacher(settings, 2);
+  const errors = () => [
+    new InvalidTokenError('Token expired', 'ERR_TOKEN_EXPIRED'),
+    new InvalidTokenError('Token signature is invalid', 'ERR_JWS_SIGNATURE_INVALID'),
+    new InsufficientScopeError('The token lacks a required scope', 'ERR_SCOPE_INSUFFICIENT', { challengeParams: { scope: 'a b' } }),
+    new InvalidTokenError('Token expired', 'ERR_TOKEN_EXPIRED', { scheme: 'DPoP' }),
+  ];
+  for (let round = 0; round < 3; round += 1) {
+    const fresh = errors();
+    errors().forEach((error, index) => {
+      for (const used of ['Bearer', 'DPoP', undefined] as const) {
+        const expected = attachChallenge(fresh[index]!, settings, used).headers['WWW-Authenticate'];
+        t.is(attach(error, used).headers['WWW-Authenticate'], expected);
+        t.is(tiny(error, used).headers['WWW-Authenticate'], expected, 'with a memory of 2, cleared again and again');
+      }
+    });
+  }
+  const bearerOnly = createChallengeAttacher({ realm: 'api', bearer: true, dpopAlgorithms: undefined });
+  t.is(bearerOnly(new InvalidTokenError('Token expired', 'ERR_TOKEN_EXPIRED'), 'Bearer').headers['WWW-Authenticate'],
+    'Bearer realm="api", error="invalid_token", error_description="Token expired"');
+  t.deepEqual(bearerOnly(new UpstreamUnavailableError('JWKS request failed'), 'Bearer').headers, { 'Retry-After': '5' });
+});

@@ -3,7 +3,7 @@
  * pre-checks (each app accepts the valid token and rejects the bad ones), in a few seconds.
  *
  * Options: --duration S (3) --warmup S (2) --reps N (3) --connections N (50) --only id,id
- * --flood N (1000000) --flood-time-limit S (60) --no-flood --no-micro --no-introspection-load
+ * --flood N (1000000) --flood-time-limit S (300) --no-flood --no-micro --no-introspection-load
  * --out FILE (bench/results/latest.md)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -51,7 +51,7 @@ function parseOptions(argv: readonly string[]): Options {
     connections: number('connections', 50),
     only: value('only')?.split(','),
     flood: number('flood', 1_000_000),
-    floodTimeLimit: number('flood-time-limit', 60),
+    floodTimeLimit: number('flood-time-limit', 300),
     noFlood: argv.includes('--no-flood'),
     noMicro: argv.includes('--no-micro'),
     noIntrospectionLoad: argv.includes('--no-introspection-load'),

@@ -53,15 +53,44 @@ export function renderChallenge(settings: ChallengeSettings, error: GuardError |
   return challenges.join(', ');
 }
 
+type UsedScheme = 'Bearer' | 'DPoP' | undefined;
+
+const isChallenged = (error: GuardError) => error.status === 400 || error.status === 401 || error.status === 403;
+
 /**
  * Fills in `error.headers` for the response: `WWW-Authenticate` for 400/401/403 (RFC 6750 §3),
  * `Retry-After` for 503. Headers already set (e.g. `DPoP-Nonce`) are kept.
  */
-export function attachChallenge(error: GuardError, settings: ChallengeSettings, usedScheme: 'Bearer' | 'DPoP' | undefined): GuardError {
-  if (error.status === 400 || error.status === 401 || error.status === 403) {
-    error.headers = { ...error.headers, 'WWW-Authenticate': renderChallenge(settings, error, usedScheme) };
+export function attachChallenge(error: GuardError, settings: ChallengeSettings, usedScheme: UsedScheme): GuardError {
+  return attachHeaders(error, isChallenged(error) ? renderChallenge(settings, error, usedScheme) : undefined);
+}
+
+function attachHeaders(error: GuardError, challenge: string | undefined): GuardError {
+  if (challenge !== undefined) {
+    error.headers = { ...error.headers, 'WWW-Authenticate': challenge };
   } else if (error instanceof UpstreamUnavailableError) {
     error.headers = { ...error.headers, 'Retry-After': String(error.retryAfter) };
   }
   return error;
+}
+
+/**
+ * {@link attachChallenge} bound to one guard's settings, remembering the rendered header of
+ * errors without extra challenge parameters: their messages are fixed library strings, so the
+ * distinct values are few, and a flood of bad tokens (all rejections) should not render and
+ * quote the same header again for each one. Bounded: cleared when `max` (256) is reached.
+ */
+export function createChallengeAttacher(settings: ChallengeSettings, max = 256): (error: GuardError, usedScheme: UsedScheme) => GuardError {
+  const rendered = new Map<string, string>();
+  return (error, usedScheme) => {
+    if (!isChallenged(error) || Object.keys(error.challengeParams).length > 0) return attachChallenge(error, settings, usedScheme);
+    const key = `${usedScheme ?? ''}|${error.scheme ?? ''}|${error.error ?? ''}|${error.message}`;
+    let challenge = rendered.get(key);
+    if (challenge === undefined) {
+      challenge = renderChallenge(settings, error, usedScheme);
+      if (rendered.size >= max) rendered.clear();
+      rendered.set(key, challenge);
+    }
+    return attachHeaders(error, challenge);
+  };
 }

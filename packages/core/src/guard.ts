@@ -1,4 +1,4 @@
-import { attachChallenge, type ChallengeSettings } from './challenge.js';
+import { createChallengeAttacher, type ChallengeSettings } from './challenge.js';
 import { checkTokenSyntax } from './charset.js';
 import type { Claims } from './claims.js';
 import { createAuthContext, type AuthContext } from './context.js';
@@ -83,6 +83,7 @@ export function createGuard(options: GuardOptions): Guard {
     bearer: constraint.bearerAccepted,
     dpopAlgorithms: constraint.dpopAlgorithms,
   };
+  const attachChallenge = createChallengeAttacher(settings);
 
   type Validated = { claims: Claims; format: 'jwt' | 'opaque' };
 
@@ -132,7 +133,7 @@ export function createGuard(options: GuardOptions): Guard {
   }
 
   function reject(error: GuardError, scheme?: 'Bearer' | 'DPoP'): GuardError {
-    return attachChallenge(error, settings, scheme);
+    return attachChallenge(error, scheme);
   }
 
   const NO_CREDENTIALS: AuthenticateResult = Object.freeze({ auth: undefined, headers: Object.freeze({}) as Record<string, string> });
