@@ -195,7 +195,11 @@ test('token syntax: checked on every cache miss; b64token-but-not-base64url segm
     }
     // b64token characters that base64url lacks ('+', '/', '~', '=' padding) in the payload or
     // signature: the compact shape fails, the segment scans run and refuse the JWT.
-    for (const variant of [`${token}==`, `${header}.${payload}.${signature.slice(0, -1)}+`, `${header}.${payload.slice(0, -1)}~.${signature}`, `${header}.${payload}/.${signature}`]) {
+    // ... and the compact shape with an empty signature segment (recognised as a JWT, then refused).
+    for (const variant of [
+      `${token}==`, `${header}.${payload}.${signature.slice(0, -1)}+`, `${header}.${payload.slice(0, -1)}~.${signature}`, `${header}.${payload}/.${signature}`,
+      `${header}.${payload}.`,
+    ]) {
       t.is((await rejection(guard.verify(request(variant)))).code, 'ERR_JWT_MALFORMED', variant.slice(-8));
     }
   }

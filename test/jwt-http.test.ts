@@ -509,7 +509,7 @@ const scopes: HttpCase[] = [
 ];
 
 const upstream: HttpCase[] = [
-  ...(['refuse', 'error500', 'garbage', 'html', 'not-found'] as const).map((mode): HttpCase => ({
+  ...(['refuse', 'error500', 'garbage', 'html', 'not-found', 'huge', 'huge-chunked'] as const).map((mode): HttpCase => ({
     title: `JWKS ${mode} → 503 with Retry-After; the next request tries again and passes`,
     options: (issuer) => ({ jwksUri: issuer.jwksUri }),
     run: async (c) => {

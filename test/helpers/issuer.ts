@@ -19,7 +19,8 @@ export interface IssuerKey {
 }
 
 /** How the mock issuer's endpoints behave. */
-export type IssuerMode = 'ok' | 'error500' | 'garbage' | 'html' | 'slow' | 'refuse' | 'not-found';
+/** `huge`: a 2 MiB body with its Content-Length; `huge-chunked`: 2.5 MiB chunked, no length declared. */
+export type IssuerMode = 'ok' | 'error500' | 'garbage' | 'html' | 'slow' | 'refuse' | 'not-found' | 'huge' | 'huge-chunked';
 
 /** A loopback issuer with discovery and JWKS, counting every request it receives. */
 export interface MockIssuer {
@@ -123,6 +124,17 @@ export async function startMockIssuer(alg = 'ES256'): Promise<MockIssuer> {
         case 'not-found': return res.writeHead(404).end();
         case 'garbage': return res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys": [tru');
         case 'html': return res.writeHead(200, { 'content-type': 'text/html' }).end('<html>maintenance</html>');
+        case 'huge': {
+          const body = `{"keys": [], "pad": "${'x'.repeat(2 * 1024 * 1024)}"}`;
+          return res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length) }).end(body);
+        }
+        case 'huge-chunked': {
+          res.on('error', () => undefined); // the client hangs up once it has read enough
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.write('{"keys": [], "pad": "');
+          for (let i = 0; i < 40; i += 1) res.write('x'.repeat(64 * 1024));
+          return res.end('"}');
+        }
         default: break;
       }
       const body = isDiscovery
