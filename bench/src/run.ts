@@ -2,7 +2,7 @@
  * `npm run bench`: the side-by-side benchmark. `--quick` (`npm run bench:quick`): only the
  * pre-checks (each app accepts the valid token and rejects the bad ones), in a few seconds.
  *
- * Options: --duration S (3) --warmup S (2) --reps N (3) --connections N (50) --only id,id
+ * Options: --duration S (2) --warmup S (2) --reps N (5) --connections N (50) --only id,id
  * --flood N (1000000) --flood-time-limit S (300) --no-flood --no-micro --no-introspection-load
  * --out FILE (bench/results/latest.md)
  */
@@ -45,9 +45,9 @@ function parseOptions(argv: readonly string[]): Options {
   const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   return {
     quick: argv.includes('--quick'),
-    duration: number('duration', 3),
+    duration: number('duration', 2),
     warmup: number('warmup', 2),
-    reps: number('reps', 3),
+    reps: number('reps', 5),
     connections: number('connections', 50),
     only: value('only')?.split(','),
     flood: number('flood', 1_000_000),
