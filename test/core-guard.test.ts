@@ -205,6 +205,30 @@ test('token syntax: checked on every cache miss; b64token-but-not-base64url segm
   }
 }));
 
+test('offloadSignatures: every algorithm verified on the thread pool, bad signatures still refused', (t) => withIssuer(async (issuer) => {
+  const secret = 'an-hmac-secret-of-at-least-32-bytes!';
+  const algorithms = ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'];
+  const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, algorithms: [...algorithms, 'HS256'], secret, offloadSignatures: true, logger: quiet });
+  const keys = algorithms.map((alg) => issuer.createKey(alg));
+  issuer.published.push(...keys);
+  for (const [index, alg] of algorithms.entries()) {
+    const token = await issuer.sign({}, { key: keys[index] });
+    await guard.verify(request(token)); // keys loaded
+    const pending = guard.authenticateFast(request(token));
+    t.true(pending instanceof Promise, `${alg}: the signature check left the event loop`);
+    t.is((await pending).auth?.subject, 'user-123', alg);
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const forged = `${header}.${rawJws({}, { ...issuer.claims(), sub: 'admin' }, 'none').split('.')[1]}.${signature}`;
+    t.is((await rejection(guard.verify(request(forged)))).code, 'ERR_JWS_SIGNATURE_INVALID', `${alg}: tampered payload`);
+    const flipped = `${header}.${payload}.${signature.slice(0, 10)}${signature[10] === 'A' ? 'B' : 'A'}${signature.slice(11)}`;
+    t.is((await rejection(guard.verify(request(flipped)))).code, 'ERR_JWS_SIGNATURE_INVALID', `${alg}: flipped signature`);
+  }
+  const hmac = rawJws({ alg: 'HS256', typ: 'at+jwt' }, issuer.claims(), hmacSigner(secret));
+  t.is((await guard.verify(request(hmac))).subject, 'user-123', 'HS256 is checked in place');
+  const unknownKid = await issuer.sign({}, { key: issuer.createKey('ES256') });
+  t.is((await rejection(guard.verify(request(unknownKid)))).code, 'ERR_JWKS_NO_MATCHING_KEY');
+}));
+
 test('verifiedTokenCache: nbf is re-checked on every hit', (t) => withIssuer(async (issuer) => {
   let now = Date.now();
   const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, verifiedTokenCache: true, clock: () => now, logger: quiet });

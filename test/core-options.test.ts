@@ -30,6 +30,7 @@ const bad: Array<[string, unknown, RegExp]> = [
   ['logger without error()', { ...base, logger: { warn() {} } }, /"logger"/],
   ['httpTimeout 0', { ...base, httpTimeout: 0 }, /"httpTimeout"/],
   ['verifiedTokenCache.max 0', { ...base, verifiedTokenCache: { max: 0 } }, /"verifiedTokenCache.max"/],
+  ['offloadSignatures as a string', { ...base, offloadSignatures: 'yes' }, /"offloadSignatures"/],
 ];
 
 for (const [title, options, message] of bad) {

@@ -24,6 +24,7 @@ export function guardOptions(config: AppConfig): GuardOptions {
     algorithms: [config.alg],
   };
   if (config.kind === 'resource-guard-cache') options.verifiedTokenCache = true;
+  if (config.kind === 'resource-guard-offload') options.offloadSignatures = true;
   if (config.kind === 'resource-guard-opaque') options.introspection = config.introspection;
   if (config.kind === 'resource-guard-dpop') options.dpop = { algorithms: ['ES256'] };
   return options;

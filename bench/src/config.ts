@@ -9,6 +9,8 @@ export type AppKind =
   | 'noop'
   | 'resource-guard'
   | 'resource-guard-cache'
+  /** `offloadSignatures: true`: signatures checked on libuv's thread pool. */
+  | 'resource-guard-offload'
   | 'resource-guard-opaque'
   | 'resource-guard-dpop'
   | 'express-oauth2-jwt-bearer'
@@ -54,6 +56,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { id: 'express-noop', label: 'Express + a pass-through middleware (reference)', framework: 'express', kind: 'noop', alg: 'ES256', token: 'ES256' },
   { id: 'express-rg-es256', label: 'resource-guard Express ES256', framework: 'express', kind: 'resource-guard', alg: 'ES256', token: 'ES256' },
   { id: 'express-rg-rs256', label: 'resource-guard Express RS256', framework: 'express', kind: 'resource-guard', alg: 'RS256', token: 'RS256' },
+  { id: 'express-rg-offload', label: 'resource-guard Express ES256 + offloadSignatures', framework: 'express', kind: 'resource-guard-offload', alg: 'ES256', token: 'ES256' },
   { id: 'express-rg-cache', label: 'resource-guard Express ES256 + verifiedTokenCache', framework: 'express', kind: 'resource-guard-cache', alg: 'ES256', token: 'ES256' },
   { id: 'express-rg-opaque', label: 'resource-guard Express opaque (introspection cache hit)', framework: 'express', kind: 'resource-guard-opaque', alg: 'ES256', token: 'opaque' },
   { id: 'express-rg-dpop', label: 'resource-guard Express ES256 + DPoP proof', framework: 'express', kind: 'resource-guard-dpop', alg: 'ES256', token: 'dpop' },
@@ -63,6 +66,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { id: 'koa-noop', label: 'Koa + a pass-through middleware (reference)', framework: 'koa', kind: 'noop', alg: 'ES256', token: 'ES256' },
   { id: 'koa-rg-es256', label: 'resource-guard Koa ES256', framework: 'koa', kind: 'resource-guard', alg: 'ES256', token: 'ES256' },
   { id: 'koa-rg-rs256', label: 'resource-guard Koa RS256', framework: 'koa', kind: 'resource-guard', alg: 'RS256', token: 'RS256' },
+  { id: 'koa-rg-offload', label: 'resource-guard Koa ES256 + offloadSignatures', framework: 'koa', kind: 'resource-guard-offload', alg: 'ES256', token: 'ES256' },
   { id: 'koa-rg-cache', label: 'resource-guard Koa ES256 + verifiedTokenCache', framework: 'koa', kind: 'resource-guard-cache', alg: 'ES256', token: 'ES256' },
   { id: 'koa-jwt', label: 'koa-jwt + jwks-rsa ES256', framework: 'koa', kind: 'koa-jwt', alg: 'ES256', token: 'ES256' },
 ];

@@ -1,6 +1,7 @@
 import { isBase64Url } from './charset.js';
 import {
   createHmac, createPublicKey, timingSafeEqual, verify, type JsonWebKey, type KeyObject,
+  type VerifyKeyObjectInput,
 } from 'node:crypto';
 
 /**
@@ -187,12 +188,34 @@ export function verifySignature(jws: ParsedJws, key: VerificationKey): boolean {
   }
   if (spec.signatureLength !== undefined && jws.signature.length !== spec.signatureLength) return false;
   try {
-    if (spec.keyType === 'ec') return verify(spec.hash, data, { key: key.key, dsaEncoding: 'ieee-p1363' }, jws.signature);
-    if (spec.pss) {
-      return verify(spec.hash, data, { key: key.key, padding: 6 /* RSA_PKCS1_PSS_PADDING */, saltLength: Number(spec.hash!.slice(3)) / 8 }, jws.signature);
-    }
-    return verify(spec.hash, data, key.key, jws.signature);
+    return verify(spec.hash, data, verifyKeyInput(spec, key), jws.signature);
   } catch {
     return false;
   }
+}
+
+/**
+ * {@link verifySignature} on libuv's thread pool (`crypto.verify` with a callback), for
+ * asymmetric algorithms; HMAC is checked in place (it costs less than the thread hop).
+ * Resolves false (never rejects) for a bad signature.
+ */
+export function verifySignatureOffloaded(jws: ParsedJws, key: VerificationKey): Promise<boolean> {
+  const spec = ALGORITHMS[jws.alg];
+  if (spec === undefined || spec.keyType === 'oct') return Promise.resolve(spec !== undefined && verifySignature(jws, key));
+  if (spec.signatureLength !== undefined && jws.signature.length !== spec.signatureLength) return Promise.resolve(false);
+  const data = Buffer.from(jws.signingInput, 'latin1');
+  return new Promise((resolve) => {
+    try {
+      verify(spec.hash, data, verifyKeyInput(spec, key), jws.signature, (error, valid) => resolve(error === null && valid));
+    } catch {
+      resolve(false);
+    }
+  });
+}
+
+/** The key argument of `crypto.verify` for `spec`: JOSE's raw ECDSA signatures, RSASSA-PSS salt = hash length. */
+function verifyKeyInput(spec: AlgorithmSpec, key: VerificationKey): KeyObject | VerifyKeyObjectInput {
+  if (spec.keyType === 'ec') return { key: key.key, dsaEncoding: 'ieee-p1363' };
+  if (spec.pss) return { key: key.key, padding: 6 /* RSA_PKCS1_PSS_PADDING */, saltLength: Number(spec.hash!.slice(3)) / 8 };
+  return key.key;
 }

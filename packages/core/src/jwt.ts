@@ -4,7 +4,7 @@ import {
 } from './claims.js';
 import type { TrustedIssuer } from './issuers.js';
 import {
-  parseJws, verifySignature, type ParsedJws, type VerificationKey,
+  parseJws, verifySignature, verifySignatureOffloaded, type ParsedJws, type VerificationKey,
 } from './jws.js';
 import type { ResolvedOptions } from './options.js';
 
@@ -44,18 +44,37 @@ export function verifyJwtAccessToken(
   if (trusted === undefined) throw new InvalidTokenError('Token issuer is not trusted', 'ERR_JWT_ISSUER_UNTRUSTED');
 
   if (alg.startsWith('HS')) return finish(jws, [{ key: options.secret!, kid: undefined, alg, keyType: 'oct', curve: undefined }], options);
-  // Synchronous when the issuer's keys are loaded: no promise, no microtask on the hot path.
+  const complete = options.offloadSignatures ? finishOffloaded : finish;
+  // Synchronous when the issuer's keys are loaded (and nothing is offloaded): no promise, no
+  // microtask on the hot path.
   const cached = trusted.keys.cached(alg, kid);
-  if (cached !== undefined) return finish(jws, cached, options);
-  return trusted.keys.select(alg, kid).then((keys) => finish(jws, keys, options));
+  if (cached !== undefined) return complete(jws, cached, options);
+  return trusted.keys.select(alg, kid).then((keys) => complete(jws, keys, options));
 }
 
 /** Signature, then time, audience and required claims. */
 function finish(jws: ParsedJws, candidates: readonly VerificationKey[], options: ResolvedOptions): Claims {
-  if (candidates.length === 0) throw new InvalidTokenError('No key of the issuer matches the token', 'ERR_JWKS_NO_MATCHING_KEY');
-  if (!candidates.some((key) => verifySignature(jws, key))) {
-    throw new InvalidTokenError('Token signature is invalid', 'ERR_JWS_SIGNATURE_INVALID');
+  requireCandidates(candidates);
+  if (!candidates.some((key) => verifySignature(jws, key))) throw signatureInvalid();
+  return checkClaims(jws, options);
+}
+
+/** {@link finish} with the signature checked on the thread pool (`offloadSignatures`). */
+async function finishOffloaded(jws: ParsedJws, candidates: readonly VerificationKey[], options: ResolvedOptions): Promise<Claims> {
+  requireCandidates(candidates);
+  for (const key of candidates) {
+    if (await verifySignatureOffloaded(jws, key)) return checkClaims(jws, options);
   }
+  throw signatureInvalid();
+}
+
+function requireCandidates(candidates: readonly VerificationKey[]): void {
+  if (candidates.length === 0) throw new InvalidTokenError('No key of the issuer matches the token', 'ERR_JWKS_NO_MATCHING_KEY');
+}
+
+const signatureInvalid = () => new InvalidTokenError('Token signature is invalid', 'ERR_JWS_SIGNATURE_INVALID');
+
+function checkClaims(jws: ParsedJws, options: ResolvedOptions): Claims {
   const claims = jws.payload;
   checkClaimTypes(claims);
   checkTimeClaims(claims, options.clock() / 1000, options.clockTolerance, true);

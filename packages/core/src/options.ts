@@ -225,6 +225,15 @@ export interface GuardOptions {
   mtls?: MtlsOptions | boolean;
   /** Opt-in cache of verified JWTs (bounded, keyed by SHA-256, never past `exp`). Default off. */
   verifiedTokenCache?: boolean | { max?: number };
+  /**
+   * Verify access-token signatures on libuv's thread pool (`node:crypto`'s callback form) instead
+   * of the event loop. Default false. Worth it when the process has idle cores: the event loop
+   * keeps serving while signatures are checked (measured ~1.4× the throughput of the default on
+   * 2 cores), at the price of a thread hop per token (more latency at low load) and a share of
+   * the pool that `fs`, `dns` and `zlib` also use (`UV_THREADPOOL_SIZE`, default 4). HMAC
+   * tokens, DPoP proofs and RFC 9701 introspection responses are always verified in place.
+   */
+  offloadSignatures?: boolean;
   /** Cache and replay store. Default a bounded in-memory store ({@link createMemoryStore}). */
   store?: Store;
   /** Where misconfigurations are reported. Default `console`. */
@@ -254,6 +263,7 @@ export interface ResolvedOptions {
   dpop: DpopOptions | undefined;
   mtls: MtlsOptions | undefined;
   verifiedTokenCache: { max: number } | undefined;
+  offloadSignatures: boolean;
   store: Store;
   logger: Logger;
 }
@@ -261,7 +271,7 @@ export interface ResolvedOptions {
 const KNOWN_OPTIONS = [
   'issuer', 'audience', 'jwksUri', 'algorithms', 'secret', 'clockTolerance', 'requiredClaims', 'allowGenericJwtTyp',
   'tokenLocations', 'realm', 'httpTimeout', 'jwksCooldown', 'jwksCacheMaxAge', 'allowInsecureRequests', 'maxTokenLength',
-  'fetch', 'clock', 'introspection', 'dpop', 'mtls', 'verifiedTokenCache', 'store', 'logger',
+  'fetch', 'clock', 'introspection', 'dpop', 'mtls', 'verifiedTokenCache', 'offloadSignatures', 'store', 'logger',
 ] as const;
 
 const TOKEN_LOCATIONS: readonly TokenLocation[] = ['header', 'body', 'query'];
@@ -336,6 +346,7 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     dpop: options.dpop === false ? undefined : (options.dpop === true ? {} : (options.dpop ?? {})),
     mtls: options.mtls === false ? undefined : (options.mtls === true ? {} : (options.mtls ?? {})),
     verifiedTokenCache: readVerifiedTokenCache(options.verifiedTokenCache),
+    offloadSignatures: readBoolean(options.offloadSignatures, 'offloadSignatures', false),
     store: options.store ?? createMemoryStore({ max: 10_000, clock: options.clock }),
     logger: options.logger ?? console,
   };
