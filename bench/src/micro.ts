@@ -216,6 +216,10 @@ export async function runMicro(settings: Settings): Promise<MicroResult> {
           cached = undefined;
         }
         if (cached !== undefined) variants.push({ id: 'cache', run: (n) => timeAsync(n, () => cached.verify(req)) });
+        // Sequential calls: what one token costs with the thread hop (latency), not throughput.
+        const offloaded = createGuard({ ...options, offloadSignatures: true });
+        await expectSubject(offloaded, req);
+        variants.push({ id: 'offload', run: (n) => timeAsync(n, () => offloaded.verify(req)) });
       }
       const result = await measure(variants, settings);
       const floor = result.cpu('floor');
@@ -226,6 +230,9 @@ export async function runMicro(settings: Settings): Promise<MicroResult> {
       if (floor !== undefined) rows.push(row('floor', `${alg} node:crypto.verify, prepared KeyObject (floor)`));
       rows.push(row('guard', `${alg} guard.verify()`, { target: targets[alg] }));
       if (result.cpu('jose') !== undefined) rows.push(row('jose', `${alg} jose.jwtVerify (WebCrypto), reference`));
+      if (result.cpu('offload') !== undefined) {
+        rows.push(row('offload', `${alg} guard.verify() + offloadSignatures, one at a time`, { note: 'the thread hop per token: compare the wall-clock column' }));
+      }
       if (result.cpu('cache') !== undefined) {
         rows.push(row('cache', `${alg} guard.verify() + verifiedTokenCache (hit)`, alg === 'ES256' && !cacheProbe.active ? { note: 'cache not active in the core' } : {}));
       }
