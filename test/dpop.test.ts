@@ -289,11 +289,11 @@ test('the DPoP challenge lists exactly the accepted proof algorithms', async (t)
 // Good proofs from the real client library
 // ---------------------------------------------------------------------------------------------
 
-for (const alg of ['ES256', 'ES384', 'ES512', 'PS256', 'RS256', 'EdDSA']) {
-  test(`a proof by oauth4webapi (${alg}) for a DPoP-bound token is accepted`, async (t) => {
+for (const [alg, offloadSignatures] of ['ES256', 'ES384', 'ES512', 'PS256', 'RS256', 'EdDSA'].flatMap((alg) => [[alg, false], [alg, true]] as const)) {
+  test(`a proof by oauth4webapi (${alg}) for a DPoP-bound token is accepted${offloadSignatures ? ' (offloadSignatures)' : ''}`, async (t) => {
     const { handle, jkt } = await clientHandle(alg);
     const token = await issuer.sign({ cnf: { jkt } });
-    const result = await guardOf().authenticate(dpopRequest(token, await proofFor(handle, token)));
+    const result = await guardOf({ offloadSignatures }).authenticate(dpopRequest(token, await proofFor(handle, token)));
     t.is(result.auth?.scheme, 'DPoP');
     t.deepEqual(result.auth?.confirmation, { jkt });
     t.deepEqual(result.headers, {});
@@ -461,12 +461,12 @@ const proofCases: ProofCase[] = [
   },
 ];
 
-for (const item of proofCases) {
-  test(`rejects a proof with ${item.title} (${item.code})`, async (t) => {
+for (const [item, offloadSignatures] of proofCases.flatMap((item) => [[item, false], [item, true]] as const)) {
+  test(`rejects a proof with ${item.title} (${item.code})${offloadSignatures ? ' (offloadSignatures)' : ''}`, async (t) => {
     const key = await clientKey();
     const token = await issuer.sign({ cnf: { jkt: key.jkt } });
     const proof = await item.proof(key, token);
-    const guard = guardOf(item.guard);
+    const guard = guardOf({ ...item.guard, offloadSignatures });
     const secrets = [token, ...(proof === undefined ? [] : [proof].flat()).filter((value) => value.length > 0)];
     const err = await rejects(t, guard.authenticate(dpopRequest(token, proof, item.request?.(token))), item.code, { error: item.error, secrets });
     if (item.code === 'ERR_DPOP_BINDING_MISMATCH') t.is(err.message, 'Invalid DPoP key binding');

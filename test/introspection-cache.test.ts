@@ -217,16 +217,22 @@ test('concurrent requests sharing a failed call each get their own challenge (Be
 
 test('a DPoP request with a bad proof is refused before any introspection call', async (t) => {
   const endpoint = await endpointFor(t, () => ({ body: activeBody({ cnf: { jkt: 'x' } }) }));
-  const guard = guardFor(endpoint);
   const wrongUrl = await signProof(await clientKey(), 'opaque-token', 'https://elsewhere.example/orders');
+  const signature = wrongUrl.slice(wrongUrl.lastIndexOf('.') + 1);
+  const forged = `${wrongUrl.slice(0, wrongUrl.lastIndexOf('.') + 1)}${signature[0] === 'A' ? 'B' : 'A'}${signature.slice(1)}`;
   const cases: Array<[Record<string, string>, string]> = [
     [{}, 'ERR_DPOP_PROOF_MISSING'], [{ dpop: 'not.a.proof' }, 'ERR_DPOP_PROOF_MALFORMED'], [{ dpop: wrongUrl }, 'ERR_DPOP_HTU_MISMATCH'],
+    [{ dpop: forged }, 'ERR_DPOP_SIGNATURE_INVALID'],
   ];
-  for (const [headers, code] of cases) {
-    const error = await t.throwsAsync(guard.verify(requestWith('opaque-token', 'DPoP', headers))) as unknown as { code: string; status: number; headers: Record<string, string> };
-    t.is(error.code, code);
-    t.is(error.status, 401);
-    t.is(findChallenge(error.headers['WWW-Authenticate'], 'DPoP')?.params.error, 'invalid_dpop_proof');
+  // Also with the proof's signature checked on the thread pool: still before any introspection call.
+  for (const offloadSignatures of [false, true]) {
+    const guard = guardFor(endpoint, {}, { offloadSignatures });
+    for (const [headers, code] of cases) {
+      const error = await t.throwsAsync(guard.verify(requestWith('opaque-token', 'DPoP', headers))) as unknown as { code: string; status: number; headers: Record<string, string> };
+      t.is(error.code, code, `${code}, offloadSignatures: ${offloadSignatures}`);
+      t.is(error.status, 401);
+      t.is(findChallenge(error.headers['WWW-Authenticate'], 'DPoP')?.params.error, 'invalid_dpop_proof');
+    }
   }
   t.is(endpoint.calls.length, 0);
 });

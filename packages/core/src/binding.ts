@@ -21,9 +21,10 @@ export interface SenderConstraint {
   /**
    * The DPoP proof checks that need nothing from the token's claims, run by the pipeline *before*
    * the token is validated (no JWKS fetch or introspection call for a request with a bad proof).
-   * `undefined` for requests that do not use the DPoP scheme; hand the result to `check`.
+   * `undefined` for requests that do not use the DPoP scheme; hand the result to `check`. A
+   * promise when the proof's signature is checked on the thread pool (`offloadSignatures`).
    */
-  precheck(request: GuardRequest, credentials: Credentials): DpopProof | undefined;
+  precheck(request: GuardRequest, credentials: Credentials): DpopProof | Promise<DpopProof> | undefined;
 }
 
 function readConfirmation(claims: Claims): Record<string, unknown> {

@@ -2,7 +2,7 @@ import { sha256Base64Url } from './digest.js';
 import { LRUCache } from 'lru-cache';
 import { InvalidDpopProofError } from './errors.js';
 import {
-  decodeProtectedHeader, importPublicJwk, isAsymmetricAlgorithm, keyMatchesAlgorithm, parseJws, verifySignature,
+  decodeProtectedHeader, importPublicJwk, isAsymmetricAlgorithm, keyMatchesAlgorithm, parseJws, verifySignature, verifySignatureOffloaded,
   type VerificationKey,
 } from './jws.js';
 
@@ -161,12 +161,16 @@ function checkHeader(proof: string, algorithms: ReadonlySet<string>): CheckedHea
  * signature with that `jwk`; `htm`; `htu`; `iat` within [now − maxAge − tolerance, now + tolerance];
  * `jti` a non-empty string of at most {@link MAX_JTI_LENGTH} characters; `ath`.
  * `headers` (optional, per algorithm set) skips the header checks for a header seen before.
+ * `offload`: the signature is checked on libuv's thread pool (`offloadSignatures`) and the result
+ * is a promise; the order of the checks is the same.
  *
  * Deliberately not done here: the one-`DPoP`-header rule, `jti` replay, nonces and the `cnf.jkt`
  * binding (see `createDpopVerifier`), and any check of `exp`/`kid`/`x5c` in the proof (RFC 9449
  * defines none; the key is the embedded `jwk`, never one fetched from elsewhere).
  */
-export function verifyDpopProof(proof: string, expected: DpopProofExpectations, headers?: ProofHeaderCache): DpopProof {
+export function verifyDpopProof(proof: string, expected: DpopProofExpectations, headers?: ProofHeaderCache): DpopProof;
+export function verifyDpopProof(proof: string, expected: DpopProofExpectations, headers: ProofHeaderCache | undefined, offload: boolean): DpopProof | Promise<DpopProof>;
+export function verifyDpopProof(proof: string, expected: DpopProofExpectations, headers?: ProofHeaderCache, offload = false): DpopProof | Promise<DpopProof> {
   if (proof.length > MAX_PROOF_LENGTH) fail('DPoP proof is too long', 'ERR_DPOP_PROOF_TOO_LONG');
   // Any string works as the cache key: only a header that decodes and passes is ever stored, and
   // parseJws below rejects a proof with other than three segments.
@@ -179,9 +183,15 @@ export function verifyDpopProof(proof: string, expected: DpopProofExpectations, 
   const { header, key, jkt } = checked;
   const jws = parseJws(proof, header);
   if (jws === undefined) fail('DPoP proof is not a well-formed JWT', 'ERR_DPOP_PROOF_MALFORMED');
-  if (!verifySignature(jws, key)) fail('DPoP proof signature is invalid', 'ERR_DPOP_SIGNATURE_INVALID');
+  if (offload) {
+    return verifySignatureOffloaded(jws, key).then((valid) => checkProofClaims(valid, jws.payload, jkt, expected));
+  }
+  return checkProofClaims(verifySignature(jws, key), jws.payload, jkt, expected);
+}
 
-  const claims = jws.payload;
+/** The signature's verdict, then `htm`, `htu`, `iat`, `jti` and `ath`. */
+function checkProofClaims(signatureValid: boolean, claims: Record<string, unknown>, jkt: string, expected: DpopProofExpectations): DpopProof {
+  if (!signatureValid) fail('DPoP proof signature is invalid', 'ERR_DPOP_SIGNATURE_INVALID');
   if (typeof claims.htm !== 'string' || claims.htm !== expected.method) {
     fail('DPoP proof does not match the request method (htm)', 'ERR_DPOP_HTM_MISMATCH');
   }

@@ -45,9 +45,10 @@ export interface DpopVerifier {
   /**
    * Steps 1-2 only (one `DPoP` header, every stateless proof check, `ath` for `token`): what can be
    * judged before the token itself is validated, so that a bad proof costs no JWKS fetch and no
-   * introspection call. Pass the result to `verify` to skip those steps there.
+   * introspection call. Pass the result to `verify` to skip those steps there. A promise with
+   * `offloadSignatures` (the proof's signature is checked on the thread pool).
    */
-  checkProof(request: GuardRequest, token: string): DpopProof;
+  checkProof(request: GuardRequest, token: string): DpopProof | Promise<DpopProof>;
 }
 
 interface DpopSettings {
@@ -84,7 +85,7 @@ export function createDpopVerifier(options: DpopOptions, guard: ResolvedOptions)
   const headers = createProofHeaderCache();
   const replayTtl = settings.proofMaxAge + 2 * guard.clockTolerance;
 
-  function checkProof(request: GuardRequest, token: string): DpopProof {
+  function checkProof(request: GuardRequest, token: string): DpopProof | Promise<DpopProof> {
     return verifyDpopProof(readProofHeader(request), {
       method: request.method,
       url: effectiveUrl(request.url, settings.baseUrl),
@@ -93,7 +94,7 @@ export function createDpopVerifier(options: DpopOptions, guard: ResolvedOptions)
       now: guard.clock() / 1000,
       maxAge: settings.proofMaxAge,
       clockTolerance: guard.clockTolerance,
-    }, headers);
+    }, headers, guard.offloadSignatures);
   }
 
   return {
@@ -102,37 +103,42 @@ export function createDpopVerifier(options: DpopOptions, guard: ResolvedOptions)
     checkProof,
     verify(request, token, jkt, checked) {
       const proof = checked ?? checkProof(request, token);
-      if (proof.jkt !== jkt) throw new InvalidTokenError('Invalid DPoP key binding', 'ERR_DPOP_BINDING_MISMATCH');
-
-      const success: Record<string, string> = {};
-      if (nonces !== undefined) {
-        const state = nonces.check(proof.nonce);
-        if (state === 'invalid') {
-          const error = new UseDpopNonceError();
-          error.headers = { 'DPoP-Nonce': nonces.current(), 'Cache-Control': 'no-store' };
-          throw error;
-        }
-        if (state === 'previous') Object.assign(success, { 'DPoP-Nonce': nonces.current(), 'Cache-Control': 'no-store' });
-      }
-
-      const key = JTI_KEY_PREFIX + sha256Base64Url(`${proof.jkt}:${proof.jti}`);
-      const unavailable = (cause: unknown) => new UpstreamUnavailableError(
-        'DPoP replay store is unavailable', 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE', { cause },
-      );
-      const settle = (fresh: unknown): Record<string, string> => {
-        if (fresh !== true) throw new InvalidDpopProofError('DPoP proof was already used (jti)', 'ERR_DPOP_JTI_REPLAYED');
-        return success;
-      };
-      let added: boolean | Promise<boolean>;
-      try {
-        added = guard.store.add(key, 1, replayTtl);
-      } catch (cause) {
-        throw unavailable(cause);
-      }
-      // The in-memory store answers synchronously: no microtask turn on the hot path.
-      return added instanceof Promise ? added.then(settle, (cause: unknown) => { throw unavailable(cause); }) : settle(added);
+      return proof instanceof Promise ? proof.then((settled) => judge(settled, jkt)) : judge(proof, jkt);
     },
   };
+
+  // Steps 3-5, for a proof that passed the stateless checks.
+  function judge(proof: DpopProof, jkt: string): Record<string, string> | Promise<Record<string, string>> {
+    if (proof.jkt !== jkt) throw new InvalidTokenError('Invalid DPoP key binding', 'ERR_DPOP_BINDING_MISMATCH');
+
+    const success: Record<string, string> = {};
+    if (nonces !== undefined) {
+      const state = nonces.check(proof.nonce);
+      if (state === 'invalid') {
+        const error = new UseDpopNonceError();
+        error.headers = { 'DPoP-Nonce': nonces.current(), 'Cache-Control': 'no-store' };
+        throw error;
+      }
+      if (state === 'previous') Object.assign(success, { 'DPoP-Nonce': nonces.current(), 'Cache-Control': 'no-store' });
+    }
+
+    const key = JTI_KEY_PREFIX + sha256Base64Url(`${proof.jkt}:${proof.jti}`);
+    const unavailable = (cause: unknown) => new UpstreamUnavailableError(
+      'DPoP replay store is unavailable', 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE', { cause },
+    );
+    const settle = (fresh: unknown): Record<string, string> => {
+      if (fresh !== true) throw new InvalidDpopProofError('DPoP proof was already used (jti)', 'ERR_DPOP_JTI_REPLAYED');
+      return success;
+    };
+    let added: boolean | Promise<boolean>;
+    try {
+      added = guard.store.add(key, 1, replayTtl);
+    } catch (cause) {
+      throw unavailable(cause);
+    }
+    // The in-memory store answers synchronously: no microtask turn on the hot path.
+    return added instanceof Promise ? added.then(settle, (cause: unknown) => { throw unavailable(cause); }) : settle(added);
+  }
 }
 
 function readDpopOptions(options: DpopOptions): DpopSettings {

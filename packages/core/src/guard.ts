@@ -126,10 +126,13 @@ export function createGuard(options: GuardOptions): Guard {
     const compact = cached === undefined && checkTokenSyntax(token);
     // A DPoP proof is judged before the token: a bad proof must cost no JWKS fetch or introspection call.
     const proof = constraint.precheck(request, credentials);
-    const validated = cached !== undefined ? { claims: cached, format: 'jwt' as const } : validate(token, compact, cacheKey);
-    return validated instanceof Promise
-      ? validated.then((result) => finish(request, credentials, result, proof))
-      : finish(request, credentials, validated, proof);
+    const proceed = (checkedProof: DpopProof | undefined): AuthenticateResult | Promise<AuthenticateResult> => {
+      const validated = cached !== undefined ? { claims: cached, format: 'jwt' as const } : validate(token, compact, cacheKey);
+      return validated instanceof Promise
+        ? validated.then((result) => finish(request, credentials, result, checkedProof))
+        : finish(request, credentials, validated, checkedProof);
+    };
+    return proof instanceof Promise ? proof.then(proceed) : proceed(proof);
   }
 
   function reject(error: GuardError, scheme?: 'Bearer' | 'DPoP'): GuardError {
