@@ -24,9 +24,9 @@ export function guardOptions(config: AppConfig): GuardOptions {
     algorithms: [config.alg],
   };
   if (config.kind === 'resource-guard-cache') options.verifiedTokenCache = true;
-  if (config.kind === 'resource-guard-offload') options.offloadSignatures = true;
+  if (config.kind === 'resource-guard-offload' || config.kind === 'resource-guard-dpop-offload') options.offloadSignatures = true;
   if (config.kind === 'resource-guard-opaque') options.introspection = config.introspection;
-  if (config.kind === 'resource-guard-dpop') options.dpop = { algorithms: ['ES256'] };
+  if (config.kind === 'resource-guard-dpop' || config.kind === 'resource-guard-dpop-offload') options.dpop = { algorithms: ['ES256'] };
   return options;
 }
 

@@ -13,6 +13,8 @@ export type AppKind =
   | 'resource-guard-offload'
   | 'resource-guard-opaque'
   | 'resource-guard-dpop'
+  /** DPoP with `offloadSignatures: true` (token and proof checked on the thread pool). */
+  | 'resource-guard-dpop-offload'
   | 'express-oauth2-jwt-bearer'
   | 'express-jwt'
   | 'koa-jwt';
@@ -60,6 +62,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { id: 'express-rg-cache', label: 'resource-guard Express ES256 + verifiedTokenCache', framework: 'express', kind: 'resource-guard-cache', alg: 'ES256', token: 'ES256' },
   { id: 'express-rg-opaque', label: 'resource-guard Express opaque (introspection cache hit)', framework: 'express', kind: 'resource-guard-opaque', alg: 'ES256', token: 'opaque' },
   { id: 'express-rg-dpop', label: 'resource-guard Express ES256 + DPoP proof', framework: 'express', kind: 'resource-guard-dpop', alg: 'ES256', token: 'dpop' },
+  { id: 'express-rg-dpop-offload', label: 'resource-guard Express ES256 + DPoP proof + offloadSignatures', framework: 'express', kind: 'resource-guard-dpop-offload', alg: 'ES256', token: 'dpop' },
   { id: 'express-auth0', label: 'express-oauth2-jwt-bearer ES256', framework: 'express', kind: 'express-oauth2-jwt-bearer', alg: 'ES256', token: 'ES256' },
   { id: 'express-jwt', label: 'express-jwt + jwks-rsa ES256', framework: 'express', kind: 'express-jwt', alg: 'ES256', token: 'ES256' },
   { id: 'koa-bare', label: 'Koa (bare)', framework: 'koa', kind: 'bare', alg: 'ES256', token: 'ES256' },
