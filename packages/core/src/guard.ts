@@ -126,13 +126,21 @@ export function createGuard(options: GuardOptions): Guard {
     const compact = cached === undefined && checkTokenSyntax(token);
     // A DPoP proof is judged before the token: a bad proof must cost no JWKS fetch or introspection call.
     const proof = constraint.precheck(request, credentials);
-    const proceed = (checkedProof: DpopProof | undefined): AuthenticateResult | Promise<AuthenticateResult> => {
-      const validated = cached !== undefined ? { claims: cached, format: 'jwt' as const } : validate(token, compact, cacheKey);
-      return validated instanceof Promise
-        ? validated.then((result) => finish(request, credentials, result, checkedProof))
-        : finish(request, credentials, validated, checkedProof);
-    };
-    return proof instanceof Promise ? proof.then(proceed) : proceed(proof);
+    return proof instanceof Promise
+      ? proof.then((checked) => proceed(request, credentials, cached, compact, cacheKey, checked))
+      : proceed(request, credentials, cached, compact, cacheKey, proof);
+  }
+
+  // After the proof: the token (from the verified cache when it was seen before), then its binding.
+  // A function of the createGuard scope, not a closure per request: the synchronous path allocates none.
+  function proceed(
+    request: GuardRequest, credentials: Credentials, cached: Claims | undefined, compact: boolean, cacheKey: string | undefined,
+    proof: DpopProof | undefined,
+  ): AuthenticateResult | Promise<AuthenticateResult> {
+    const validated = cached !== undefined ? { claims: cached, format: 'jwt' as const } : validate(credentials.token, compact, cacheKey);
+    return validated instanceof Promise
+      ? validated.then((result) => finish(request, credentials, result, proof))
+      : finish(request, credentials, validated, proof);
   }
 
   function reject(error: GuardError, scheme?: 'Bearer' | 'DPoP'): GuardError {
