@@ -148,6 +148,8 @@ test('challenge attacher: the same header as rendering anew, remembered per dist
     new InvalidTokenError('Token expired', 'ERR_TOKEN_EXPIRED'),
     new InvalidTokenError('Token signature is invalid', 'ERR_JWS_SIGNATURE_INVALID'),
     new InsufficientScopeError('The token lacks a required scope', 'ERR_SCOPE_INSUFFICIENT', { challengeParams: { scope: 'a b' } }),
+    // Same message, other parameters: must not be answered with the header rendered for 'a b'.
+    new InsufficientScopeError('The token lacks a required scope', 'ERR_SCOPE_INSUFFICIENT', { challengeParams: { scope: 'admin' } }),
     new InvalidTokenError('Token expired', 'ERR_TOKEN_EXPIRED', { scheme: 'DPoP' }),
   ];
   for (let round = 0; round < 3; round += 1) {

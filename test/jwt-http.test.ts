@@ -527,6 +527,14 @@ const upstream: HttpCase[] = [
     },
   })),
   {
+    title: 'discovery and JWKS answered in several chunks → joined, 200',
+    run: async (c) => {
+      c.issuer.mode = 'chunked';
+      return sendToken(c, await c.issuer.sign());
+    },
+    expect: ok,
+  },
+  {
     title: 'JWKS slower than httpTimeout → 503',
     options: (issuer) => ({ jwksUri: issuer.jwksUri, httpTimeout: 200 }),
     run: async (c) => {

@@ -19,8 +19,11 @@ export interface IssuerKey {
 }
 
 /** How the mock issuer's endpoints behave. */
-/** `huge`: a 2 MiB body with its Content-Length; `huge-chunked`: 2.5 MiB chunked, no length declared. */
-export type IssuerMode = 'ok' | 'error500' | 'garbage' | 'html' | 'slow' | 'refuse' | 'not-found' | 'huge' | 'huge-chunked';
+/**
+ * `huge`: a 2 MiB body with its Content-Length; `huge-chunked`: 2.5 MiB chunked, no length declared;
+ * `chunked`: the normal answer, sent in several chunks (the reader must join them).
+ */
+export type IssuerMode = 'ok' | 'error500' | 'garbage' | 'html' | 'slow' | 'refuse' | 'not-found' | 'huge' | 'huge-chunked' | 'chunked';
 
 /** A loopback issuer with discovery and JWKS, counting every request it receives. */
 export interface MockIssuer {
@@ -140,7 +143,16 @@ export async function startMockIssuer(alg = 'ES256'): Promise<MockIssuer> {
       const body = isDiscovery
         ? { issuer: base, jwks_uri: `${base}/jwks`, ...issuerObject.metadata }
         : { keys: issuerObject.published.map((key) => key.publicJwk) };
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const json = JSON.stringify(body);
+      if (issuerObject.mode !== 'chunked') return res.writeHead(200, { 'content-type': 'application/json' }).end(json);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const pieces = [json.slice(0, 10), json.slice(10, json.length >> 1), json.slice(json.length >> 1)];
+      const writeNext = (index: number): void => {
+        if (index === pieces.length) return void res.end();
+        res.write(pieces[index]);
+        setTimeout(() => writeNext(index + 1), 5).unref();
+      };
+      writeNext(0);
     };
     if (issuerObject.mode === 'slow') setTimeout(answer, issuerObject.slowMs).unref();
     else answer();
