@@ -31,3 +31,7 @@ export {
   resolveProtectArguments, readPeerCertificate, createRequirementMiddlewares, NodeRequestView, GUARD_KEY, authorizeRequirement,
 } from './adapter-support.js';
 export type { ProtectOptions, ProtectSettings, RequirementMiddlewares } from './adapter-support.js';
+export type { Claims } from './claims.js';
+export { readAuthContext } from './auth-context-access.js';
+export { createErrorResponder } from './error-response.js';
+export type { ErrorResponse, ErrorResponseLogger, ErrorResponseOptions } from './error-response.js';

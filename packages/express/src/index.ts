@@ -95,3 +95,14 @@ export const {
 
 export { createGuard } from '@resource-guard/core';
 export type { AuthContext, Guard, GuardOptions, ProtectOptions, ProtectSettings, Requirement } from '@resource-guard/core';
+export { errorHandler } from './error-handler.js';
+export type { ErrorHandlerOptions } from './error-handler.js';
+export { getAuth } from './get-auth.js';
+// Re-exported so applications import only their adapter (strict layouts such as pnpm's do not
+// let them import @resource-guard/core, which they never installed).
+export {
+  GuardError, MissingCredentialsError, InvalidRequestError, InvalidTokenError, InsufficientScopeError,
+  InvalidDpopProofError, UseDpopNonceError, InsufficientUserAuthenticationError, UpstreamUnavailableError,
+  MisconfigurationError, isGuardError,
+} from '@resource-guard/core';
+export type { ChallengeError, Claims, ErrorResponseLogger } from '@resource-guard/core';
