@@ -4,13 +4,16 @@
 // temporary directory OUTSIDE the workspace (so nothing resolves through the workspace's
 // node_modules), build each project with its own TypeScript settings, start it, and send it real
 // HTTP requests: no token, a valid token and a forged one. Tokens are signed here and their keys
-// served by a JWKS server on loopback. `KEEP_CONSUMERS=1` keeps the temporary directory.
+// served by a JWKS server on loopback; the README's quick starts, copied unchanged, run against the
+// dev authorization server (examples/, built) with its tokens. `KEEP_CONSUMERS=1` keeps the
+// temporary directory.
 import { execFile, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 
 const exec = promisify(execFile);
@@ -94,6 +97,44 @@ function signToken(privateKey, claims = {}) {
   return `${input}.${signature.toString('base64url')}`;
 }
 
+// The README's quick starts run unchanged against the real dev authorization server.
+const { startAuthorizationServer } = await import(pathToFileURL(path.join(root, 'examples/dev-authorization-server/dist/index.js')).href);
+const devAs = await startAuthorizationServer();
+const devResource = 'urn:resource-guard:jwt-api';
+
+async function devAsToken() {
+  const { clientId, clientSecret } = devAs.clients.demo;
+  const response = await fetch(`${devAs.issuer}/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}` },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'orders:read', resource: devResource }),
+  });
+  const body = await response.json();
+  if (response.status !== 200) throw new Error(`dev AS token endpoint: ${response.status} ${JSON.stringify(body)}`);
+  return body.access_token;
+}
+
+// The token with its signature replaced by one of another key: the header (kid) and claims stay.
+function forge(token) {
+  const input = token.split('.').slice(0, 2).join('.');
+  return `${input}.${crypto.sign('sha256', Buffer.from(input), { key: forger.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+}
+
+function readmeBlock(heading) {
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const match = new RegExp(`^${heading}\\n+\`\`\`ts\\n([\\s\\S]*?)\\n\`\`\`$`, 'm').exec(readme);
+  if (match === null) throw new Error(`README.md has no \`\`\`ts block under "${heading}"`);
+  return match[1];
+}
+
+async function freePort() {
+  const server = http.createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 // ---- 3. consumer projects ------------------------------------------------------------------
 
 // Each app reads ISSUER, AUDIENCE and JWKS_URI, serves GET /orders (scope orders:read) and
@@ -173,6 +214,22 @@ const scenarios = [
     tsconfig: { ...strict, skipLibCheck: true, module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true },
     source: koaApp({ esm: true }),
   },
+  {
+    name: 'README quick start (Express), unchanged, ESM TypeScript strict, against the dev authorization server',
+    type: 'module',
+    dependencies: { express: '^5.1.0', '@types/express': '^5.0.0', '@types/node': '^20.19.0' },
+    tsconfig: { ...strict, module: 'nodenext', moduleResolution: 'nodenext', verbatimModuleSyntax: true },
+    source: readmeBlock('## Quick start: Express'),
+    devAs: true,
+  },
+  {
+    name: 'README quick start (Koa), unchanged, ESM TypeScript strict, against the dev authorization server',
+    type: 'module',
+    dependencies: { koa: '^3.0.0', '@koa/router': '^15.0.0', '@types/koa': '^3.0.0', '@types/node': '^20.19.0' },
+    tsconfig: { ...strict, skipLibCheck: true, module: 'nodenext', moduleResolution: 'nodenext', verbatimModuleSyntax: true },
+    source: readmeBlock('## Quick start: Koa'),
+    devAs: true,
+  },
 ];
 
 async function runScenario(scenario, index) {
@@ -192,35 +249,59 @@ async function runScenario(scenario, index) {
     await sh(process.execPath, [tsc, '-p', dir], dir);
     entry = path.join(dir, 'dist', 'app.js');
   }
-  const child = spawn(process.execPath, [entry], {
-    cwd: dir, env: { ...process.env, ISSUER, AUDIENCE, JWKS_URI: `${ISSUER}/jwks` }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // The README's apps listen on PORT; the others print the port they were given by the system.
+  const port = scenario.devAs ? await freePort() : undefined;
+  const env = scenario.devAs
+    ? { ISSUER: devAs.issuer, AUDIENCE: devResource, PORT: String(port) }
+    : { ISSUER, AUDIENCE, JWKS_URI: `${ISSUER}/jwks` };
+  const child = spawn(process.execPath, [entry], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk) => { stderr += chunk; });
   try {
-    const port = await new Promise((resolve, reject) => {
-      let stdout = '';
-      const timer = setTimeout(() => reject(new Error(`no "listening" within 60 s; stderr:\n${stderr}`)), 60_000);
-      child.stdout.on('data', (chunk) => {
-        stdout += chunk;
-        const match = /listening (\d+)/.exec(stdout);
-        if (match) { clearTimeout(timer); resolve(Number(match[1])); }
-      });
-      child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`exited with ${code}; stderr:\n${stderr}`)); });
-    });
-    await expectResponses(`http://127.0.0.1:${port}/orders`);
+    const url = `http://127.0.0.1:${port ?? await announcedPort(child, () => stderr)}/orders`;
+    if (scenario.devAs) {
+      await waitUntilListening(url, () => stderr);
+      await expectResponses(url, await devAsToken(), 'demo-client');
+    } else {
+      await expectResponses(url, signToken(signing.privateKey), 'alice', signToken(signing.privateKey, { scope: 'profile' }));
+    }
     if (stderr !== '') throw new Error(`wrote to stderr while answering 4xx:\n${stderr}`);
   } finally {
     child.kill();
   }
 }
 
-async function expectResponses(url) {
-  const valid = await fetch(url, { headers: { authorization: `Bearer ${signToken(signing.privateKey)}` } });
-  const validBody = await valid.json();
-  assert(valid.status === 200 && validBody.subject === 'alice', `valid token: ${valid.status} ${JSON.stringify(validBody)}`);
+function announcedPort(child, stderr) {
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    const timer = setTimeout(() => reject(new Error(`no "listening" within 60 s; stderr:\n${stderr()}`)), 60_000);
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      const match = /listening (\d+)/.exec(stdout);
+      if (match) { clearTimeout(timer); resolve(Number(match[1])); }
+    });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`exited with ${code}; stderr:\n${stderr()}`)); });
+  });
+}
 
-  const forgedToken = signToken(forger.privateKey);
+async function waitUntilListening(url, stderr) {
+  for (const started = Date.now(); Date.now() - started < 60_000;) {
+    try {
+      await (await fetch(url)).arrayBuffer();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  throw new Error(`nothing listening at ${url} within 60 s; stderr:\n${stderr()}`);
+}
+
+async function expectResponses(url, token, subject, unscopedToken) {
+  const valid = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  const validBody = await valid.json();
+  assert(valid.status === 200 && Object.values(validBody).includes(subject), `valid token: ${valid.status} ${JSON.stringify(validBody)}`);
+
+  const forgedToken = forge(token);
   const forged = await fetch(url, { headers: { authorization: `Bearer ${forgedToken}` } });
   const forgedText = await forged.text();
   assert(forged.status === 401, `forged token: status ${forged.status}`);
@@ -233,7 +314,8 @@ async function expectResponses(url) {
   await none.arrayBuffer();
   assert(none.status === 401 && /^Bearer realm=/.test(none.headers.get('www-authenticate') ?? ''), `no token: ${none.status}`);
 
-  const unscoped = await fetch(url, { headers: { authorization: `Bearer ${signToken(signing.privateKey, { scope: 'profile' })}` } });
+  if (unscopedToken === undefined) return;
+  const unscoped = await fetch(url, { headers: { authorization: `Bearer ${unscopedToken}` } });
   await unscoped.arrayBuffer();
   assert(unscoped.status === 403 && /error="insufficient_scope"/.test(unscoped.headers.get('www-authenticate') ?? ''), `unscoped token: ${unscoped.status}`);
 }
@@ -256,6 +338,7 @@ try {
   }
 } finally {
   jwksServer.close();
+  await devAs.close();
 }
 console.log(failures === 0 ? `all ${scenarios.length} consumer projects passed` : `${failures} of ${scenarios.length} consumer projects failed`);
 process.exitCode = failures === 0 ? 0 : 1;

@@ -83,3 +83,7 @@ for (const adapter of [ex, ko]) {
   expectTypeOf(new adapter.UpstreamUnavailableError('down').retryAfter).toEqualTypeOf<number>();
   expectTypeOf(adapter.MisconfigurationError).toBeConstructibleWith('misuse', 'ERR_MISCONFIGURED_MIDDLEWARE_ORDER');
 }
+
+// The default store, sized, from an adapter alone.
+expectTypeOf(ex.createMemoryStore({ max: 1000 })).toEqualTypeOf<ex.Store>();
+expectTypeOf(ko.createMemoryStore).parameter(0).toEqualTypeOf<ko.MemoryStoreOptions | undefined>();

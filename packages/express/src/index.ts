@@ -103,6 +103,6 @@ export { getAuth } from './get-auth.js';
 export {
   GuardError, MissingCredentialsError, InvalidRequestError, InvalidTokenError, InsufficientScopeError,
   InvalidDpopProofError, UseDpopNonceError, InsufficientUserAuthenticationError, UpstreamUnavailableError,
-  MisconfigurationError, isGuardError,
+  MisconfigurationError, isGuardError, createMemoryStore,
 } from '@resource-guard/core';
-export type { ChallengeError, Claims, ErrorResponseLogger } from '@resource-guard/core';
+export type { ChallengeError, Claims, ErrorResponseLogger, MemoryStoreOptions, Store } from '@resource-guard/core';
