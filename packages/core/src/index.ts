@@ -30,6 +30,7 @@ export { quoteParam } from './challenge.js';
 export {
   resolveProtectArguments, readPeerCertificate, createRequirementMiddlewares, NodeRequestView, GUARD_KEY, authorizeRequirement,
 } from './adapter-support.js';
+export { buildRequestUrl, checkHost, checkTarget } from './request-url.js';
 export type { ProtectOptions, ProtectSettings, RequirementMiddlewares } from './adapter-support.js';
 export type { Claims } from './claims.js';
 export { readAuthContext } from './auth-context-access.js';
