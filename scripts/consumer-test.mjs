@@ -102,12 +102,12 @@ const { startAuthorizationServer } = await import(pathToFileURL(path.join(root, 
 const devAs = await startAuthorizationServer();
 const devResource = 'urn:resource-guard:jwt-api';
 
-async function devAsToken() {
+async function devAsToken(scope) {
   const { clientId, clientSecret } = devAs.clients.demo;
   const response = await fetch(`${devAs.issuer}/token`, {
     method: 'POST',
     headers: { authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}` },
-    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'orders:read', resource: devResource }),
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope, resource: devResource }),
   });
   const body = await response.json();
   if (response.status !== 200) throw new Error(`dev AS token endpoint: ${response.status} ${JSON.stringify(body)}`);
@@ -256,16 +256,21 @@ async function runScenario(scenario, index) {
     : { ISSUER, AUDIENCE, JWKS_URI: `${ISSUER}/jwks` };
   const child = spawn(process.execPath, [entry], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
+  let stdout = '';
   child.stderr.on('data', (chunk) => { stderr += chunk; });
+  child.stdout.on('data', (chunk) => { stdout += chunk; });
   try {
     const url = `http://127.0.0.1:${port ?? await announcedPort(child, () => stderr)}/orders`;
     if (scenario.devAs) {
       await waitUntilListening(url, () => stderr);
-      await expectResponses(url, await devAsToken(), 'demo-client');
+      await expectResponses(url, await devAsToken('orders:read'), 'demo-client', await devAsToken('profile:read'));
     } else {
       await expectResponses(url, signToken(signing.privateKey), 'alice', signToken(signing.privateKey, { scope: 'profile' }));
     }
+    // 4xx are the callers' business: nothing on stderr or stdout (console.debug prints there).
     if (stderr !== '') throw new Error(`wrote to stderr while answering 4xx:\n${stderr}`);
+    const printed = stdout.replace(/^listening \d+\n/, '');
+    if (printed !== '') throw new Error(`wrote to stdout while answering 4xx:\n${printed}`);
   } finally {
     child.kill();
   }

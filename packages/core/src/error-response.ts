@@ -22,7 +22,10 @@ export interface ErrorResponseOptions {
    * `title`, `status`, `detail` and the same two members.
    */
   format?: 'oauth' | 'problem';
-  /** Default `console`. 5xx are logged once each, at `error`; 4xx only at `debug`, if it exists. */
+  /**
+   * 5xx are logged once each, at `error`; 4xx only at `debug`, if the logger given here has one.
+   * Default `console`, at `console.error`, with 4xx not logged.
+   */
   logger?: ErrorResponseLogger;
 }
 
@@ -77,12 +80,14 @@ export function createErrorResponder(options: ErrorResponseOptions = {}): (error
     || (logger.debug !== undefined && typeof logger.debug !== 'function')) {
     throw new TypeError('resource-guard: "logger" must have an error() method (and optionally debug())');
   }
+  // console.debug prints like console.log: with the default logger, 4xx are not logged at all.
+  const debug = options.logger?.debug?.bind(options.logger);
   const contentType = format === 'problem' ? 'application/problem+json' : 'application/json; charset=utf-8';
 
   return function renderGuardError(error: unknown): ErrorResponse | undefined {
     if (!isGuardError(error)) return undefined;
     if (error.status >= 500) logger.error(logLine(error));
-    else logger.debug?.(logLine(error));
+    else debug?.(logLine(error));
     const members = { error: errorValue(error), error_description: describe(error) };
     const body = format === 'problem'
       ? { type: 'about:blank', title: TITLES[error.status] ?? 'Error', status: error.status, detail: members.error_description, ...members }

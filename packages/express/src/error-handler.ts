@@ -9,8 +9,9 @@ export type ErrorHandlerOptions = ErrorResponseOptions;
  * `{ "error", "error_description" }` (RFC 6749 §5.2 members; `format: 'problem'` for RFC 9457),
  * with the status and the challenge headers (`WWW-Authenticate`, `DPoP-Nonce`, `Retry-After`,
  * RFC 6750 §3). 5xx rejections are logged once, at `logger.error` (default `console`); 4xx only
- * at `logger.debug` when the logger has one. Every other error, and any error after the response
- * has started, goes on to `next(err)`: the application's errors stay the application's.
+ * at `logger.debug` of a logger you pass, never with the default. Every other error, and any
+ * error after the response has started, goes on to `next(err)`: the application's errors stay
+ * the application's.
  */
 export function errorHandler(options?: ErrorHandlerOptions): ErrorRequestHandler {
   const render = createErrorResponder(options);
