@@ -52,11 +52,11 @@ for (const dir of packages) {
   fs.mkdirSync(unpacked, { recursive: true });
   await sh('tar', ['-xzf', tarballs[info.name], '-C', unpacked, '--strip-components=1'], work);
   checkTarball(info, unpacked);
-  await sh('npx', ['publint', '--strict', '--pack', 'false', unpacked], root);
+  const publint = await sh('npx', ['publint', '--strict', '--pack', 'false', unpacked], root);
   // ESM-only on purpose: require() of it works from Node.js 20.19 (engines) and TypeScript's
   // nodenext since 5.8 (both run below), which attw's node16-from-CJS mode does not model.
-  await sh('npx', ['attw', tarballs[info.name], '--ignore-rules', 'cjs-resolves-to-esm'], root);
-  console.log(`ok   ${info.name}: packed ${info.entryCount} files; publint and attw clean`);
+  const attw = await sh('npx', ['attw', tarballs[info.name], '--ignore-rules', 'cjs-resolves-to-esm', '--format', 'table-flipped'], root);
+  console.log(`ok   ${info.name}: packed ${info.entryCount} files; publint: ${publint.trim().split('\n').at(-1)}\n${attw.trim()}`);
 }
 
 function checkTarball(info, unpacked) {
