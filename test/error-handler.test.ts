@@ -277,8 +277,7 @@ test('the adapters re-export the error classes and isGuardError of the core', (t
 
 // The default logger is console: 4xx must not reach it at all (console.debug prints like
 // console.log), 5xx once at console.error. Serial: it replaces console's methods for a moment.
-test.serial('with the default logger, 4xx are not logged and a 5xx once, at console.error', async (t) => {
-  const issuer = await startMockIssuer();
+async function startDefaultLoggerApp(issuer: MockIssuer): Promise<{ url: string; close(): Promise<void> }> {
   const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, httpTimeout: 2000, logger: { warn: () => undefined, error: () => undefined } });
   const app = express();
   app.get('/orders', expressAdapter.protect(guard), (_req, res) => {
@@ -287,38 +286,40 @@ test.serial('with the default logger, 4xx are not logged and a 5xx once, at cons
   app.use(expressAdapter.errorHandler());
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/orders`;
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/orders`,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+test.serial('with the default logger, 4xx are not logged and a 5xx once, at console.error', async (t) => {
+  const issuer = await startMockIssuer();
+  const healthy = await startDefaultLoggerApp(issuer);
   const calls: Array<[string, unknown[]]> = [];
   const saved = { debug: console.debug, error: console.error, log: console.log, info: console.info, warn: console.warn };
   for (const name of Object.keys(saved) as Array<keyof typeof saved>) console[name] = (...args: unknown[]) => calls.push([name, args]);
   try {
     const forged = await issuer.sign({}, { key: issuer.createKey('ES256', issuer.published[0]!.kid) });
-    t.is((await send(url, { headers: { authorization: `Bearer ${forged}` } })).status, 401);
-    t.is((await send(url)).status, 401);
+    t.is((await send(healthy.url, { headers: { authorization: `Bearer ${forged}` } })).status, 401);
+    t.is((await send(healthy.url)).status, 401);
     t.deepEqual(calls, []);
+
     issuer.mode = 'error500';
-    const fresh = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, httpTimeout: 2000, logger: { warn: () => undefined, error: () => undefined } });
-    const down = express();
-    down.get('/orders', expressAdapter.protect(fresh), (_req, res) => {
-      res.json({});
-    });
-    down.use(expressAdapter.errorHandler());
-    const downServer = http.createServer(down);
-    await new Promise<void>((resolve) => downServer.listen(0, '127.0.0.1', resolve));
+    const down = await startDefaultLoggerApp(issuer); // a fresh guard: no key set cached yet
     try {
-      const response = await send(`http://127.0.0.1:${(downServer.address() as AddressInfo).port}/orders`, { headers: { authorization: `Bearer ${await issuer.sign()}` } });
-      t.is(response.status, 503);
+      t.is((await send(down.url, { headers: { authorization: `Bearer ${await issuer.sign()}` } })).status, 503);
     } finally {
-      downServer.closeAllConnections();
-      await new Promise<void>((resolve) => downServer.close(() => resolve()));
+      await down.close();
     }
     t.is(calls.length, 1);
     t.is(calls[0]![0], 'error');
     t.regex(String(calls[0]![1][0]), /^resource-guard: 503 ERR_DISCOVERY_UNAVAILABLE/);
   } finally {
     Object.assign(console, saved);
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await healthy.close();
     await issuer.close();
   }
 });
