@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # What a release would do, without doing it: `lerna version` (Conventional Commits → next
 # versions, per-package CHANGELOG.md, exact internal dependency versions) in a throwaway clone,
-# then `npm publish --dry-run` for every package lerna would publish. Nothing is pushed, tagged or
-# published.
+# then `npm publish --dry-run` there for every package lerna would publish. Nothing is pushed,
+# tagged or published.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
 git clone -q "$root" "$tmp/repo"
-ln -s "$root/node_modules" "$tmp/repo/node_modules"
+# Hard links: the same installed files without a symlink, so that paths resolve inside the clone
+# (its workspace links point at its own packages).
+cp -al "$root/node_modules" "$tmp/repo/node_modules" 2>/dev/null || cp -a "$root/node_modules" "$tmp/repo/node_modules"
 cd "$tmp/repo"
 git checkout -q -B main
 npx lerna version --yes --no-push --no-git-tag-version --conventional-commits --loglevel warn
@@ -34,8 +36,16 @@ node -e '
 for dir in packages/*/; do grep -qF "$version" "$dir/CHANGELOG.md" || { echo "no $version entry in $dir/CHANGELOG.md" >&2; exit 1; }; done
 echo "lerna version: every package would become $version; CHANGELOG.md written for each"
 
-cd "$root"
+# Publish from the clone, which has never been built (dist/ is not in git): prepack must build
+# each package, or the dry run would list no dist/ files.
 for location in $(npx lerna ls --json --loglevel silent | node -e 'for (const p of JSON.parse(require("fs").readFileSync(0, "utf8"))) console.log(p.location)'); do
-  (cd "$location" && npm publish --dry-run --loglevel error >/dev/null)
-  echo "npm publish --dry-run: $(node -p "require('$location/package.json').name") ok"
+  (cd "$location" && npm publish --dry-run --json --loglevel error > "$tmp/publish.json")
+  node -e '
+    const [report] = Object.values(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))).flat();
+    const files = report.files.map((file) => file.path);
+    for (const required of ["dist/index.js", "dist/index.d.ts", "README.md", "LICENSE", "CHANGELOG.md"]) {
+      if (!files.includes(required)) throw new Error(`${report.name}@${report.version} would be published without ${required}`);
+    }
+    console.log(`npm publish --dry-run: ${report.name}@${report.version}, ${files.length} files, built by prepack`);
+  ' "$tmp/publish.json"
 done
