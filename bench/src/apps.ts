@@ -25,7 +25,8 @@ export function guardOptions(config: AppConfig): GuardOptions {
   };
   if (config.kind === 'resource-guard-cache') options.verifiedTokenCache = true;
   if (config.kind === 'resource-guard-offload' || config.kind === 'resource-guard-dpop-offload') options.offloadSignatures = true;
-  if (config.kind === 'resource-guard-opaque') options.introspection = config.introspection;
+  if (config.kind === 'resource-guard-opaque' || config.kind === 'resource-guard-soak') options.introspection = config.introspection;
+  if (config.kind === 'resource-guard-soak') options.dpop = { algorithms: ['ES256'] };
   if (config.kind === 'resource-guard-dpop' || config.kind === 'resource-guard-dpop-offload') options.dpop = { algorithms: ['ES256'] };
   return options;
 }

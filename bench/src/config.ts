@@ -15,6 +15,8 @@ export type AppKind =
   | 'resource-guard-dpop'
   /** DPoP with `offloadSignatures: true` (token and proof checked on the thread pool). */
   | 'resource-guard-dpop-offload'
+  /** The soak run's app: JWTs, opaque tokens by introspection and DPoP-bound tokens through one guard. */
+  | 'resource-guard-soak'
   | 'express-oauth2-jwt-bearer'
   | 'express-jwt'
   | 'koa-jwt';
