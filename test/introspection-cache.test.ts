@@ -256,19 +256,32 @@ test('a shared store: answers are re-checked per guard and kept per introspectio
   t.is(endpoint.calls.length, 2);
 });
 
-test('a failing store does not take authentication down (treated as a miss, logged)', async (t) => {
+test('a failing store does not take authentication down (treated as a miss, logged once per outage)', async (t) => {
   const endpoint = await endpointFor(t, () => ({ body: activeBody() }));
   const logger = recordingLogger();
+  const memory = createMemoryStore();
+  let down = true;
   const broken: Store = {
-    get: () => Promise.reject(new Error('store down')),
-    set: () => { throw new Error('store down'); },
+    get: (key) => (down ? Promise.reject(new Error('store down')) : memory.get(key)),
+    set: (key, value, ttl) => {
+      if (down) throw new Error('store down');
+      return memory.set(key, value, ttl);
+    },
     add: () => false,
   };
   const guard = guardFor(endpoint, {}, { store: broken, logger });
-  t.is((await guard.verify(requestWith('store-down'))).subject, 'user-123');
-  t.is(endpoint.calls.length, 1);
-  t.is(logger.lines.length, 2);
+  for (let i = 0; i < 3; i += 1) t.is((await guard.verify(requestWith('store-down'))).subject, 'user-123');
+  t.is(endpoint.calls.length, 3, 'every request introspected');
+  t.is(logger.lines.length, 1, 'one line for the outage, not one per call');
   t.true(logger.lines.every((line) => line.startsWith('warn: ') && !line.includes('store-down')));
+
+  down = false;
+  t.is((await guard.verify(requestWith('store-down'))).subject, 'user-123');
+  t.is((await guard.verify(requestWith('store-down'))).subject, 'user-123');
+  t.is(endpoint.calls.length, 4, 'cached again once the store answers');
+  down = true;
+  t.is((await guard.verify(requestWith('other'))).subject, 'user-123');
+  t.is(logger.lines.length, 2, 'a new outage is reported again');
 });
 
 test('a flood of 20,000 distinct tokens keeps a 1,000-entry store within bound; a hot token stays cached', async (t) => {

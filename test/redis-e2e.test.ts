@@ -6,8 +6,6 @@
  * fails closed with 503 + Retry-After, introspection falls through to the AS), restarted
  * (recovery without restarting the APIs), paused (answers within the store's timeout).
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import { Redis } from 'ioredis';
 import { CLIENTS, RESOURCES } from '@resource-guard-examples/dev-authorization-server';
@@ -24,19 +22,16 @@ const TIMEOUT = 300;
 let redis: TestRedisServer;
 let dev: DevAs;
 let instances: Instance[] = [];
-let counter: Awaited<ReturnType<typeof startCountingForwarder>>;
-let introspections = 0;
 const tokens: string[] = [];
 
 test.before(async () => {
   redis = await startRedisServer();
   dev = await startDevAs();
-  counter = await startCountingForwarder(dev.as.introspection_endpoint!);
   const settings = {
     issuer: dev.server.issuer,
     audience: [RESOURCES.jwt, RESOURCES.opaque],
     introspection: {
-      endpoint: counter.url,
+      endpoint: dev.as.introspection_endpoint!,
       clientId: CLIENTS.resourceServer.clientId,
       clientSecret: CLIENTS.resourceServer.clientSecret,
     },
@@ -51,31 +46,9 @@ test.before(async () => {
 });
 test.after.always(async () => {
   await Promise.all(instances.map((instance) => instance.stop()));
-  await counter?.close();
   await dev?.close();
   await redis?.stop();
 });
-
-/** The AS's introspection endpoint behind a loopback forwarder that counts the calls it passes on. */
-async function startCountingForwarder(target: string) {
-  const server = http.createServer((request, response) => {
-    introspections += 1;
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const headers = Object.fromEntries(Object.entries(request.headers).filter(([name]) => name !== 'host')) as Record<string, string>;
-      fetch(target, { method: request.method, headers, body: Buffer.concat(chunks) }).then(async (upstream) => {
-        response.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
-        response.end(Buffer.from(await upstream.arrayBuffer()));
-      }, () => response.writeHead(502).end());
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/introspect`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -123,11 +96,11 @@ test.serial('a DPoP proof accepted by one instance is refused as a replay by the
 test.serial('an opaque token introspected by one instance is served to the other from the shared cache', async (t) => {
   const [a, b] = instances as [Instance, Instance];
   const token = await opaqueToken();
-  const before = introspections;
+  const before = dev.server.introspectionRequests;
   t.is((await withBearer(a, token)).status, 200);
   t.is((await withBearer(b, token)).status, 200);
   t.is((await withBearer(a, token)).status, 200);
-  t.is(introspections - before, 1);
+  t.is(dev.server.introspectionRequests - before, 1);
 });
 
 test.serial('Redis killed: DPoP fails closed (503, Retry-After), introspection falls through; restarted: both recover', async (t) => {
@@ -138,9 +111,9 @@ test.serial('Redis killed: DPoP fails closed (503, Retry-After), introspection f
     const refused = await withProof(instance, dpop.token, await dpop.proof());
     t.is(refused.status, 503, instance.url);
     t.truthy(refused.headers['retry-after']);
-    const before = introspections;
+    const before = dev.server.introspectionRequests;
     t.is((await withBearer(instance, token)).status, 200, 'the cache falls through to the AS');
-    t.is(introspections - before, 1);
+    t.is(dev.server.introspectionRequests - before, 1);
   }
 
   await redis.restart();
@@ -149,9 +122,9 @@ test.serial('Redis killed: DPoP fails closed (503, Retry-After), introspection f
   t.is((await withProof(instances[0]!, dpop.token, proof)).status, 200);
   t.is((await withProof(instances[1]!, dpop.token, proof)).status, 401, 'replays are shared again');
   const fresh = await opaqueToken();
-  const before = introspections;
+  const before = dev.server.introspectionRequests;
   for (const instance of instances) t.is((await withBearer(instance, fresh)).status, 200);
-  t.is(introspections - before, 1, 'the cache is shared again');
+  t.is(dev.server.introspectionRequests - before, 1, 'the cache is shared again');
   for (const instance of instances) t.is(instance.process.exitCode, null, 'no crash, no unhandled rejection');
 });
 
@@ -168,9 +141,9 @@ test.serial('Redis paused: the fault answers come within the store timeout (plus
       t.truthy(refused.headers['retry-after']);
       t.true(Date.now() - started < TIMEOUT + 5000, 'bounded by the store timeout');
       started = Date.now();
-      const before = introspections;
+      const before = dev.server.introspectionRequests;
       t.is((await withBearer(instance, token)).status, 200);
-      t.is(introspections - before, 1, 'introspected again instead of waiting for the cache');
+      t.is(dev.server.introspectionRequests - before, 1, 'introspected again instead of waiting for the cache');
       t.true(Date.now() - started < 2 * TIMEOUT + 5000, 'bounded by the store timeout (read and write)');
     }
   } finally {

@@ -3,7 +3,13 @@ import { readApiConfig } from '@resource-guard-examples/shared';
 import { createApp } from './app.js';
 
 const config = readApiConfig(process.env, 3002);
+const store = config.redis === undefined ? '' : ', shared store: Redis';
 const server = createApp(config.guard).listen(config.port, config.host, () => {
-  console.log(`koa-api listening on http://${config.host}:${config.port} (issuer ${String(config.guard.issuer)})`);
+  console.log(`koa-api listening on http://${config.host}:${config.port} (issuer ${String(config.guard.issuer)}${store})`);
 });
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => server.close());
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    server.close();
+    void config.redis?.close();
+  });
+}

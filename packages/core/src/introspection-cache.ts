@@ -45,7 +45,8 @@ export interface IntrospectionCacheSettings {
  *   Each waiter gets its own copy of a failure, since the pipeline renders headers onto errors.
  * - Memory is bounded by the store (the default one evicts least-recently-used entries).
  * - `cacheTtl: 0`: no store access and no coalescing; every lookup calls upstream.
- * - A failing store is treated as a miss (and logged): the cache must not take authentication down.
+ * - A failing store is treated as a miss: the cache must not take authentication down. Logged
+ *   once per outage (again after the store has answered), not once per request.
  */
 export class IntrospectionCache {
   readonly #settings: ResolvedIntrospection;
@@ -53,6 +54,7 @@ export class IntrospectionCache {
   readonly #clock: () => number;
   readonly #logger: Logger;
   readonly #inFlight = new Map<string, Promise<Outcome>>();
+  #storeFailing = false;
 
   constructor({ settings, store, clock, logger }: IntrospectionCacheSettings) {
     this.#settings = settings;
@@ -94,8 +96,9 @@ export class IntrospectionCache {
       const entry: Entry = { client: this.#settings.clientId, response: response.active === false ? { active: false } : response };
       try {
         await this.#store.set(key, entry, ttl);
+        this.#storeFailing = false;
       } catch {
-        this.#logger.warn('resource-guard: the store failed to save an introspection result; continuing without caching it');
+        this.#reportStoreFailure('resource-guard: the store failed to save an introspection result; continuing without caching it');
       }
     }
     return { response };
@@ -105,14 +108,22 @@ export class IntrospectionCache {
     let value: unknown;
     try {
       value = await this.#store.get(key);
+      this.#storeFailing = false;
     } catch {
-      this.#logger.warn('resource-guard: the store failed to read an introspection result; introspecting instead');
+      this.#reportStoreFailure('resource-guard: the store failed to read an introspection result; introspecting instead');
       return undefined;
     }
     if (typeof value !== 'object' || value === null) return undefined;
     const { client, response } = value as Partial<Entry>;
     if (client !== this.#settings.clientId || typeof response !== 'object' || response === null) return undefined;
     return isPastExpiry(response, this.#clock()) ? undefined : response;
+  }
+
+  // A shared store that is down fails every call: one line per outage, not two per request.
+  #reportStoreFailure(message: string): void {
+    if (this.#storeFailing) return;
+    this.#storeFailing = true;
+    this.#logger.warn(message);
   }
 }
 
