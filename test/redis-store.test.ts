@@ -23,10 +23,15 @@ test.after.always(async () => {
   await server?.stop();
 });
 
+/** Resolves once the store's client is connected. */
+function whenReady(store: RedisStore): Promise<void> {
+  return new Promise((resolve) => (store.client.status === 'ready' ? resolve() : store.client.once('ready', () => resolve())));
+}
+
 async function storeFor(options: Parameters<typeof createRedisStore>[1] = {}): Promise<RedisStore> {
   const store = createRedisStore({ url: server.url }, { logger: silent, ...options });
   stores.push(store);
-  await new Promise<void>((resolve) => (store.client.status === 'ready' ? resolve() : store.client.once('ready', resolve)));
+  await whenReady(store);
   return store;
 }
 
@@ -139,7 +144,7 @@ test('a paused server: a call rejects after timeout; beyond maxInFlight at once;
   t.teardown(() => own.stop());
   const store = createRedisStore({ url: own.url }, { logger: silent, timeout: 200, maxInFlight: 2 });
   stores.push(store);
-  await new Promise<void>((resolve) => store.client.once('ready', resolve));
+  await whenReady(store);
   own.pause();
   try {
     const first = store.add('a', 1, 10);
@@ -159,4 +164,27 @@ test('a paused server: a call rejects after timeout; beyond maxInFlight at once;
     if (added === undefined) await new Promise((resolve) => setTimeout(resolve, 100));
   }
   t.true(added);
+});
+
+test('works as a least-privilege ACL user: the README\'s command list and key pattern are enough', async (t) => {
+  // The exact ACL the README gives (one server for this test: users are per server).
+  const own = await startRedisServer();
+  t.teardown(() => own.stop());
+  const setup = new Redis(own.url);
+  await setup.call('ACL', 'SETUSER', 'resource-guard', 'on', '>a-long-random-password', 'resetkeys', '~resource-guard:*',
+    'resetchannels', '-@all', '+get', '+set', '+del', '+incr', '+multi', '+exec', '+info');
+  setup.disconnect();
+  const store = createRedisStore({ url: `redis://resource-guard:a-long-random-password@127.0.0.1:${own.port}` }, { logger: silent });
+  stores.push(store);
+  await whenReady(store);
+  t.true(await store.add('dpop:jti:acl', 1, 10));
+  await store.set('introspection:acl', { active: true }, 10);
+  t.deepEqual(await store.get('introspection:acl'), { active: true });
+  t.is(await store.increment('dpop:quota:acl', 10), 1);
+  await store.delete('introspection:acl');
+  t.is(await store.get('introspection:acl'), undefined);
+  const outside = createRedisStore({ url: `redis://resource-guard:a-long-random-password@127.0.0.1:${own.port}` }, { prefix: 'other-app:', logger: silent });
+  stores.push(outside);
+  await whenReady(outside);
+  await t.throwsAsync(outside.add('k', 1, 10), { message: /NOPERM/ }, 'keys outside the pattern are refused');
 });
