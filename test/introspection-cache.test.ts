@@ -288,6 +288,24 @@ test('a failing store does not take authentication down (treated as a miss, logg
   t.is(logger.lines.length, 2, 'a new outage is reported again');
 });
 
+test('storeFailure fail-closed: a store that cannot be read is a 503 and spares the AS; a failed write still serves', async (t) => {
+  const endpoint = await endpointFor(t, () => ({ body: activeBody() }));
+  const memory = createMemoryStore();
+  let readable = false;
+  const store: Store = {
+    get: (key) => (readable ? memory.get(key) : Promise.reject(new Error('store down'))),
+    set: () => Promise.reject(new Error('store down')),
+    add: () => false,
+  };
+  const guard = guardFor(endpoint, { storeFailure: 'fail-closed' }, { store, logger: recordingLogger() });
+  await assertRejected(t, guard.verify(requestWith('closed')), { status: 503, code: 'ERR_INTROSPECTION_STORE_UNAVAILABLE' }, 'closed');
+  t.is(endpoint.calls.length, 0, 'no introspection call while the cache cannot be read');
+  readable = true;
+  t.is((await guard.verify(requestWith('closed'))).subject, 'user-123', 'a miss, then a failed write: still answered');
+  t.is(endpoint.calls.length, 1);
+  t.throws(() => guardFor(endpoint, { storeFailure: 'fail-open' }), { instanceOf: TypeError, message: /"introspection\.storeFailure"/ });
+});
+
 test('a flood of 20,000 distinct tokens keeps a 1,000-entry store within bound; a hot token stays cached', async (t) => {
   let calls = 0;
   const body = JSON.stringify(activeBody());

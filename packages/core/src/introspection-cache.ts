@@ -1,5 +1,5 @@
 import { sha256Base64Url } from './digest.js';
-import { GuardError } from './errors.js';
+import { GuardError, UpstreamUnavailableError } from './errors.js';
 import type { ResolvedIntrospection } from './introspection-options.js';
 import { cacheTtlFor, isPastExpiry } from './introspection-response.js';
 import type { Logger } from './options.js';
@@ -46,7 +46,9 @@ export interface IntrospectionCacheSettings {
  * - Memory is bounded by the store (the default one evicts least-recently-used entries).
  * - `cacheTtl: 0`: no store access and no coalescing; every lookup calls upstream.
  * - A failing store is treated as a miss: the cache must not take authentication down. Logged
- *   once per outage (again after the store has answered), not once per request.
+ *   once per outage (again after the store has answered), not once per request. With
+ *   `storeFailure: 'fail-closed'` a failed read is a 503 instead (the authorization server is
+ *   spared); a failed write is only logged either way.
  */
 export class IntrospectionCache {
   readonly #settings: ResolvedIntrospection;
@@ -109,7 +111,11 @@ export class IntrospectionCache {
     try {
       value = await this.#store.get(key);
       this.#storeFailing = false;
-    } catch {
+    } catch (cause) {
+      if (this.#settings.failClosedOnStore) {
+        this.#reportStoreFailure('resource-guard: the store failed to read an introspection result; answering 503 (storeFailure: fail-closed)');
+        throw new UpstreamUnavailableError('The introspection cache store is unavailable', 'ERR_INTROSPECTION_STORE_UNAVAILABLE', { cause });
+      }
       this.#reportStoreFailure('resource-guard: the store failed to read an introspection result; introspecting instead');
       return undefined;
     }
