@@ -108,8 +108,19 @@ test('your own client is used as it is and stays open after close()', async (t) 
   t.true(await store.add('k', 1, 10));
   await store.close();
   t.is(client.status, 'ready');
+  t.is(client.listenerCount('error'), 0, 'the store took its listeners back');
   t.is(await client.get('own:k'), '1');
   client.disconnect();
+});
+
+test('your own client with its offline queue on: while disconnected the store still queues nothing', async (t) => {
+  const client = new Redis('redis://127.0.0.1:1', { retryStrategy: () => 200 }); // ioredis defaults: offline queue on
+  client.on('error', () => {});
+  t.teardown(() => client.disconnect());
+  const store = createRedisStore({ client }, { logger: silent });
+  const results = await Promise.allSettled([store.add('k', 1, 10), store.get('k'), store.increment('q', 10)]);
+  t.true(results.every((result) => result.status === 'rejected'));
+  t.is((client as unknown as { offlineQueue: { length: number } }).offlineQueue.length, 0);
 });
 
 test('bad arguments are TypeErrors naming the option', (t) => {

@@ -69,15 +69,18 @@ export interface RedisStore extends Store {
  *   `jti`, exactly one wins, across every process sharing the Redis); `get`: `GET`; `set`:
  *   `SET key value PX ttl`; `delete`: `DEL`. Values are JSON. Every entry has a TTL: a call with a
  *   TTL ≤ 0 stores nothing (`add` rejects).
- * - Keys are `prefix` + the library's key (`dpop:jti:<hash>`, `introspection:<hash>`): hashes,
- *   never a token.
+ * - `increment`: `MULTI`, `SET key 0 NX PX ttl`, `INCR key`, `EXEC` (the per-key DPoP proof quota).
+ * - Keys are `prefix` + the library's key (`dpop:jti:<hash>`, `dpop:quota:<hash>`,
+ *   `introspection:<hash>`): hashes, never a token.
  * - Faults: a call rejects when the client is not connected (no command is queued for later), when
  *   Redis does not answer within `timeout` ms, or when `maxInFlight` calls are already waiting. The
  *   client reconnects by itself; the next call after that succeeds. A rejection never escapes as
  *   an unhandled one.
  *
  * Does not check Redis's eviction policy: replay markers must not be evicted early, so use
- * `maxmemory-policy noeviction` (or a Redis of its own) for the store.
+ * `maxmemory-policy noeviction` (or a Redis of its own) for the store. Does not detect a dead
+ * connection that still looks open: until the client notices (TCP keep-alive, a reset), calls time
+ * out and, once `maxInFlight` are waiting, fail at once.
  */
 export function createRedisStore(connection: RedisConnection, options: RedisStoreOptions = {}): RedisStore {
   const settings = readOptions(options);
@@ -91,10 +94,11 @@ export function createRedisStore(connection: RedisConnection, options: RedisStor
     const code = (error as { code?: unknown } | null)?.code;
     logger.warn(`resource-guard: Redis store connection error${typeof code === 'string' ? ` (${code})` : ''}; calls fail until it reconnects`);
   };
-  client.on('error', onError);
-  client.on('ready', () => {
+  const onReady = () => {
     reported = false;
-  });
+  };
+  client.on('error', onError);
+  client.on('ready', onReady);
   if (client.status === 'wait') client.connect().catch(() => {});
 
   /** Runs one command, bounded in time and in number; never leaves a rejection unhandled. */
@@ -142,8 +146,9 @@ export function createRedisStore(connection: RedisConnection, options: RedisStor
       return counted[1];
     },
     async close() {
-      client.off('error', onError);
       if (owned) await client.quit().catch(() => client.disconnect());
+      client.off('error', onError);
+      client.off('ready', onReady);
     },
   };
 }
