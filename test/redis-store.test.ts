@@ -6,6 +6,7 @@
 import test from 'ava';
 import { Redis } from 'ioredis';
 import { createRedisStore, DEFAULT_PREFIX, type RedisStore } from '@resource-guard/redis';
+import { makeCertificate } from './helpers/certificates.js';
 import { startRedisServer, type TestRedisServer } from './helpers/redis-server.js';
 
 const silent = { warn() {}, error() {} };
@@ -200,4 +201,23 @@ test('works as a least-privilege ACL user: the README\'s command list and key pa
   stores.push(outside);
   await whenReady(outside);
   await t.throwsAsync(outside.add('k', 1, 10), { message: /NOPERM/ }, 'keys outside the pattern are refused');
+});
+
+test('TLS: a rediss:// URL with your clientOptions (the CA) is honoured; plain redis:// to it never connects', async (t) => {
+  const certificate = makeCertificate('127.0.0.1', 'IP:127.0.0.1');
+  const own = await startRedisServer({ tls: { cert: certificate.pem, key: certificate.key } });
+  t.teardown(() => own.stop());
+  t.regex(own.url, /^rediss:/);
+  const store = createRedisStore({ url: own.url, clientOptions: { tls: { ca: certificate.pem } } }, { logger: silent });
+  stores.push(store);
+  await whenReady(store);
+  t.true(await store.add('dpop:jti:tls', 1, 10));
+  t.false(await store.add('dpop:jti:tls', 1, 10));
+
+  const untrusted = createRedisStore({ url: own.url }, { logger: silent }); // the system CAs do not know this certificate
+  const plain = createRedisStore({ url: own.url.replace('rediss:', 'redis:') }, { logger: silent });
+  stores.push(untrusted, plain);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await t.throwsAsync(untrusted.add('dpop:jti:tls-untrusted', 1, 10));
+  await t.throwsAsync(plain.add('dpop:jti:tls-plain', 1, 10));
 });

@@ -5,7 +5,7 @@
 import type { GuardOptions } from '@resource-guard/core';
 import { createRedisStore, type RedisStore } from '@resource-guard/redis';
 
-export { redisServerInstalled, startRedisServer, type TestRedisServer } from './redis-server.js';
+export { redisServerInstalled, startRedisServer, type RedisServerOptions, type TestRedisServer } from './redis-server.js';
 
 /** Where and how a sample API runs. */
 export interface ApiConfig {

@@ -4,7 +4,7 @@
  * paused or restarted on demand. Development and test use only.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ export const redisServerInstalled: boolean = spawnSync('redis-server', ['--versi
 /** A running test Redis. */
 export interface TestRedisServer {
   readonly port: number;
-  /** `redis://127.0.0.1:<port>`. */
+  /** `redis://127.0.0.1:<port>` (`rediss://` with TLS). */
   readonly url: string;
   /** SIGKILL: the server is gone at once, connections reset, its data lost. */
   kill(): Promise<void>;
@@ -40,10 +40,19 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Options of {@link startRedisServer}. */
+export interface RedisServerOptions {
+  /** Serve TLS only (`rediss://`), with this PEM certificate and key; clients need no certificate. */
+  tls?: { cert: string; key: string };
+}
+
 /** Spawns redis-server on `port`; resolves once it accepts connections. */
-function spawnServer(port: number, dir: string): Promise<ChildProcess> {
+function spawnServer(port: number, dir: string, tls: boolean): Promise<ChildProcess> {
+  const listen = tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', join(dir, 'cert.pem'), '--tls-key-file', join(dir, 'key.pem'), '--tls-auth-clients', 'no']
+    : ['--port', String(port)];
   const child = spawn('redis-server', [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
+    ...listen, '--bind', '127.0.0.1', '--dir', dir,
     '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--maxmemory-policy', 'noeviction',
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
@@ -78,16 +87,21 @@ function waitForExit(child: ChildProcess): Promise<void> {
 }
 
 /** Starts a fresh redis-server; throws a clear error when it is not installed. */
-export async function startRedisServer(): Promise<TestRedisServer> {
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<TestRedisServer> {
   if (!redisServerInstalled) throw new Error('redis-server is not installed (apt-get install -y redis-server)');
   const dir = mkdtempSync(join(tmpdir(), 'rg-redis-'));
+  const tls = options.tls !== undefined;
+  if (options.tls !== undefined) {
+    writeFileSync(join(dir, 'cert.pem'), options.tls.cert);
+    writeFileSync(join(dir, 'key.pem'), options.tls.key, { mode: 0o600 });
+  }
   let port = 0;
   let child: ChildProcess | undefined;
   // Another process may take the free port between the probe and redis-server's bind: retry.
   for (let attempt = 0; child === undefined; attempt += 1) {
     port = await freePort();
     try {
-      child = await spawnServer(port, dir);
+      child = await spawnServer(port, dir, tls);
     } catch (error) {
       if (attempt >= 2) throw error;
     }
@@ -99,11 +113,11 @@ export async function startRedisServer(): Promise<TestRedisServer> {
   };
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
     kill,
     restart: async () => {
       await kill();
-      current = await spawnServer(port, dir);
+      current = await spawnServer(port, dir, tls);
     },
     pause: () => {
       current.kill('SIGSTOP');
