@@ -44,15 +44,18 @@ function freePort(): Promise<number> {
 export interface RedisServerOptions {
   /** Serve TLS only (`rediss://`), with this PEM certificate and key; clients need no certificate. */
   tls?: { cert: string; key: string };
+  /** Start it as a Redis Cluster node (`--cluster-enabled yes`); join nodes with `redis-cli --cluster create`. */
+  cluster?: boolean;
 }
 
 /** Spawns redis-server on `port`; resolves once it accepts connections. */
-function spawnServer(port: number, dir: string, tls: boolean): Promise<ChildProcess> {
+function spawnServer(port: number, dir: string, tls: boolean, cluster: boolean): Promise<ChildProcess> {
+  const clustering = cluster ? ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf')] : [];
   const listen = tls
     ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', join(dir, 'cert.pem'), '--tls-key-file', join(dir, 'key.pem'), '--tls-auth-clients', 'no']
     : ['--port', String(port)];
   const child = spawn('redis-server', [
-    ...listen, '--bind', '127.0.0.1', '--dir', dir,
+    ...listen, ...clustering, '--bind', '127.0.0.1', '--dir', dir,
     '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--maxmemory-policy', 'noeviction',
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
@@ -91,6 +94,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   if (!redisServerInstalled) throw new Error('redis-server is not installed (apt-get install -y redis-server)');
   const dir = mkdtempSync(join(tmpdir(), 'rg-redis-'));
   const tls = options.tls !== undefined;
+  const cluster = options.cluster ?? false;
   if (options.tls !== undefined) {
     writeFileSync(join(dir, 'cert.pem'), options.tls.cert);
     writeFileSync(join(dir, 'key.pem'), options.tls.key, { mode: 0o600 });
@@ -101,7 +105,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   for (let attempt = 0; child === undefined; attempt += 1) {
     port = await freePort();
     try {
-      child = await spawnServer(port, dir, tls);
+      child = await spawnServer(port, dir, tls, cluster);
     } catch (error) {
       if (attempt >= 2) throw error;
     }
@@ -117,7 +121,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     kill,
     restart: async () => {
       await kill();
-      current = await spawnServer(port, dir, tls);
+      current = await spawnServer(port, dir, tls, cluster);
     },
     pause: () => {
       current.kill('SIGSTOP');
