@@ -74,6 +74,14 @@ async function dpopToken(context: FlowContext): Promise<{ token: string; DPoP: o
   return { token: response.access_token, DPoP };
 }
 
+/** A proof used once at `first` (must be 200), then the very same request sent to `again`. */
+async function replayProof(context: FlowContext, first: string, again: string, note: string): Promise<Observation> {
+  const { token, DPoP } = await dpopToken(context);
+  const used = await callApi(`${first}/me`, { token, DPoP });
+  if (used.response.status !== 200) return stepFailed('first use of the proof', used.response);
+  return observe(await resend(`${again}/me`, used.sent), note);
+}
+
 /** A token for `mtls-client`, bound to its certificate (the AS reads it from the proxy header). */
 const mtlsToken = async (context: FlowContext): Promise<string> =>
   (await requestToken(context.as, CLIENTS.mtls, {
@@ -183,13 +191,7 @@ export const FLOWS: readonly Flow[] = [
     id: 'dpop-replay',
     title: 'replayed DPoP proof',
     expected: { status: 401, scheme: 'DPoP', error: 'invalid_dpop_proof' },
-    async run(context, api) {
-      const { token, DPoP } = await dpopToken(context);
-      const first = await callApi(`${api.url}/me`, { token, DPoP });
-      if (first.response.status !== 200) return stepFailed('first use of the proof', first.response);
-      const again = await resend(`${api.url}/me`, first.sent);
-      return observe(again, 'first use 200; the same proof again');
-    },
+    run: (context, api) => replayProof(context, api.url, api.url, 'first use 200; the same proof again'),
   },
   {
     id: 'mtls',
@@ -223,13 +225,7 @@ export const SCALE_OUT_FLOWS: readonly Flow[] = [
     id: 'shared-replay',
     title: 'proof replayed to the other instance',
     expected: { status: 401, scheme: 'DPoP', error: 'invalid_dpop_proof' },
-    async run(context, api) {
-      const { token, DPoP } = await dpopToken(context);
-      const first = await callApi(`${api.url}/me`, { token, DPoP });
-      if (first.response.status !== 200) return stepFailed('first use of the proof', first.response);
-      const again = await resend(`${peerOf(api)}/me`, first.sent);
-      return observe(again, 'first instance 200; the same proof to the second instance');
-    },
+    run: (context, api) => replayProof(context, api.url, peerOf(api), 'first instance 200; the same proof to the second instance'),
   },
   {
     id: 'shared-introspection',
