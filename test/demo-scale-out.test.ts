@@ -55,8 +55,13 @@ async function pair(framework: keyof typeof factories, shared: boolean): Promise
     if (config.redis !== undefined) closers.push(() => config.redis!.close());
     return config;
   };
-  const url = await listen(factories[framework](configure({})));
-  const peer = await listen(factories[framework](configure({ DPOP_BASE_URL: url })));
+  // As the sample APIs' main does: listen once the store is connected.
+  const ready = async (config: ApiConfig) => {
+    if (config.redis !== undefined && !await config.redis.ready(15_000)) throw new Error('redis-server did not accept a connection');
+    return config;
+  };
+  const url = await listen(factories[framework](await ready(configure({}))));
+  const peer = await listen(factories[framework](await ready(configure({ DPOP_BASE_URL: url }))));
   return { framework, url, peer };
 }
 

@@ -25,7 +25,7 @@ test('a Cluster client: one add wins of 20, increments count 1..20, values round
   const client = new Cluster([{ host: '127.0.0.1', port: nodes[0]!.port }], { lazyConnect: true });
   t.teardown(() => client.disconnect());
   const store = createRedisStore({ client }, { logger: { warn() {}, error() {} } });
-  await new Promise<void>((resolve) => client.once('ready', () => resolve())); // the store connected the lazy client
+  t.true(await store.ready(15_000), 'the store connected the lazy client');
   const added = await Promise.all(Array.from({ length: 20 }, () => store.add('dpop:jti:cluster', 1, 10)));
   t.is(added.filter(Boolean).length, 1);
   const counts = await Promise.all(Array.from({ length: 20 }, () => store.increment('dpop:quota:cluster', 10)));

@@ -29,7 +29,7 @@ test.after.always(async () => {
 async function guardOnRedis(url: string, dpop: GuardOptions['dpop'] = {}) {
   const store = createRedisStore({ url }, { logger: silent, timeout: 300 });
   stores.push(store);
-  await new Promise<void>((resolve) => (store.client.status === 'ready' ? resolve() : store.client.once('ready', () => resolve())));
+  if (!await store.ready(15_000)) throw new Error('the test redis-server did not accept a connection');
   return createGuard({ issuer: issuer.issuer, audience: AUDIENCE, jwksUri: issuer.jwksUri, store, dpop, logger: silent });
 }
 

@@ -24,9 +24,9 @@ test.after.always(async () => {
   await server?.stop();
 });
 
-/** Resolves once the store's client is connected. */
-function whenReady(store: RedisStore): Promise<void> {
-  return new Promise((resolve) => (store.client.status === 'ready' ? resolve() : store.client.once('ready', () => resolve())));
+/** Resolves once the store's client is connected; fails the test setup if it does not connect. */
+async function whenReady(store: RedisStore): Promise<void> {
+  if (!await store.ready(15_000)) throw new Error('the test redis-server did not accept a connection');
 }
 
 async function storeFor(options: Parameters<typeof createRedisStore>[1] = {}): Promise<RedisStore> {
@@ -105,7 +105,7 @@ test('40 parallel increment() on one key: counts 1..40 once each; the TTL is set
 test('your own client is used as it is and stays open after close()', async (t) => {
   const client = new Redis(server.url, { lazyConnect: true, keyPrefix: '' });
   const store = createRedisStore({ client }, { prefix: 'own:', logger: silent });
-  await new Promise<void>((resolve) => client.once('ready', resolve)); // the store connected the lazy client
+  t.true(await store.ready(15_000), 'the store connected the lazy client');
   t.true(await store.add('k', 1, 10));
   await store.close();
   t.is(client.status, 'ready');
@@ -147,6 +147,8 @@ test('no server: every call rejects at once (nothing queued), reported once to t
   await t.throwsAsync(store.set('k', 1, 10));
   await t.throwsAsync(store.increment('k', 10));
   t.true(Date.now() - started < 5000);
+  t.false(await store.ready(100), 'ready() gives up after its wait');
+  await t.throwsAsync(store.ready(-1), { instanceOf: TypeError });
   t.is((store.client as unknown as { offlineQueue: { length: number } }).offlineQueue.length, 0);
   await new Promise((resolve) => setTimeout(resolve, 400)); // several reconnection attempts
   t.is(warnings.length, 1);

@@ -80,9 +80,7 @@ test('REDIS_URL gives the sample APIs a shared Redis store; DPOP_BASE_URL the or
   });
   t.is(first.guard.store, first.redis);
   t.like(first.guard.dpop, { baseUrl: 'https://api.example.test' });
-  for (const { redis: store } of [first, second]) {
-    await new Promise((resolve) => (store!.client.status === 'ready' ? resolve(undefined) : store!.client.once('ready', resolve)));
-  }
+  for (const { redis: store } of [first, second]) t.true(await store!.ready(15_000));
   t.true(await first.redis!.add('dpop:jti:sample', 1, 10));
   t.false(await second.redis!.add('dpop:jti:sample', 1, 10), 'both configurations share the one Redis');
   t.is(readApiConfig({ ISSUER: dev.server.issuer }, 0).redis, undefined, 'memory by default');

@@ -39,7 +39,7 @@ async function guardOptionsWithStore(config: AppConfig): Promise<GuardOptions> {
   if (!config.kind.endsWith('-redis')) return options;
   if (config.redisUrl === undefined) throw new SkipScenario('redis-server is not installed (apt-get install redis-server)');
   const store = createRedisStore({ url: config.redisUrl }, { prefix: `bench:${config.framework}-${config.kind}:` });
-  if (store.client.status !== 'ready') await new Promise((resolve) => store.client.once('ready', resolve));
+  if (!await store.ready(15_000)) throw new Error('the bench redis-server did not accept a connection');
   return { ...options, store };
 }
 

@@ -195,7 +195,7 @@ export async function runMicro(settings: Settings): Promise<MicroResult> {
     if (redis === undefined) return undefined;
     const store = createRedisStore({ url: redis.url }, { prefix: `micro-${stores.length}:` });
     stores.push(store);
-    if (store.client.status !== 'ready') await new Promise((resolve) => store.client.once('ready', resolve));
+    if (!await store.ready(15_000)) throw new Error('the bench redis-server did not accept a connection');
     return store;
   };
   try {

@@ -69,6 +69,7 @@ async function main(settings: InstanceSettings): Promise<void> {
     store,
     logger: { warn() {}, error() {} },
   });
+  if (!await store.ready(15_000)) throw new Error('redis-server did not accept a connection');
   const app = await startApp(settings.framework, guard);
   process.once('SIGTERM', () => {
     void Promise.all([app.close(), store.close()]).then(() => process.exit(0));

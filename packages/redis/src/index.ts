@@ -58,6 +58,12 @@ export interface RedisStore extends Store {
    * (`SET key 0 NX PX`, `INCR`): atomic, one round trip.
    */
   increment(key: string, ttl: number): Promise<number>;
+  /**
+   * Resolves `true` once the client is connected (at once when it is), or `false` after `wait`
+   * milliseconds (default 5000) without a connection; never rejects. For start-up: listen once
+   * Redis is there; until then every call fails (DPoP with 503, caches fall through).
+   */
+  ready(wait?: number): Promise<boolean>;
   /** Closes the client the store created from `url` (a client you passed stays open). */
   close(): Promise<void>;
 }
@@ -144,6 +150,22 @@ export function createRedisStore(connection: RedisConnection, options: RedisStor
         throw new Error('Redis store: the increment transaction failed', { cause: counted?.[0] ?? undefined });
       }
       return counted[1];
+    },
+    ready(wait = 5000) {
+      if (!(typeof wait === 'number' && wait >= 0 && Number.isFinite(wait))) {
+        return Promise.reject(new TypeError('RedisStore.ready(): "wait" must be a number of milliseconds ≥ 0'));
+      }
+      if (client.status === 'ready') return Promise.resolve(true);
+      return new Promise<boolean>((resolve) => {
+        const settle = (connected: boolean) => {
+          clearTimeout(timer);
+          client.off('ready', onConnected);
+          resolve(connected);
+        };
+        const onConnected = () => settle(true);
+        const timer = setTimeout(() => settle(false), wait);
+        client.once('ready', onConnected);
+      });
     },
     async close() {
       if (owned) await client.quit().catch(() => client.disconnect());
