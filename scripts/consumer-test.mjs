@@ -21,10 +21,14 @@ const root = path.resolve(import.meta.dirname, '..');
 const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'resource-guard-consumers-'));
 const AUDIENCE = 'https://api.example.test';
+const redisServers = [];
 process.on('exit', () => {
+  for (const server of redisServers) server.kill();
   if (process.env.KEEP_CONSUMERS === '1') console.log(`kept ${work}`);
   else fs.rmSync(work, { recursive: true, force: true });
 });
+// Interrupted: still stop the servers and remove the directory (the 'exit' handler above).
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(1));
 
 async function sh(command, args, cwd) {
   try {
@@ -127,6 +131,18 @@ function readmeBlock(heading) {
   return match[1];
 }
 
+// A throwaway redis-server on loopback (no persistence), stopped when this script exits.
+async function startRedis() {
+  const port = await freePort();
+  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  redisServers.push(server);
+  await new Promise((resolve, reject) => {
+    server.once('error', (error) => reject(new Error(`redis-server could not start (is it installed?): ${error.message}`)));
+    server.once('spawn', resolve);
+  });
+  return `redis://127.0.0.1:${port}`;
+}
+
 async function freePort() {
   const server = http.createServer();
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -177,6 +193,25 @@ const server = app.listen(0, '127.0.0.1', () => {
 });
 `;
 
+// The Redis store from its tarball against a real redis-server: the app reports whether it connected.
+const redisApp = `import express from 'express';
+import { errorHandler, getAuth, protect, requireScopes } from '@resource-guard/express';
+import { createRedisStore } from '@resource-guard/redis';
+const { ISSUER = '', AUDIENCE = '', JWKS_URI = '', REDIS_URL = '' } = process.env;
+const store = createRedisStore({ url: REDIS_URL });
+const connected = await store.ready(10_000);
+const app = express();
+app.use(protect({ issuer: ISSUER, audience: AUDIENCE, jwksUri: JWKS_URI, store }));
+app.get('/orders', requireScopes('orders:read'), (req, res) => {
+  res.json({ subject: getAuth(req).subject, connected });
+});
+app.use(errorHandler());
+const server = app.listen(0, '127.0.0.1', () => {
+  const address = server.address();
+  console.log('listening ' + (typeof address === 'object' && address !== null ? address.port : ''));
+});
+`;
+
 // Plain JavaScript: the TypeScript-only parts of the app sources above removed.
 const toJavaScript = (source) => source.replace(': string | undefined', '');
 
@@ -213,6 +248,14 @@ const scenarios = [
     dependencies: { koa: '^2.16.0', '@koa/router': '^15.0.0', '@types/koa': '^2.15.0', '@types/node': '^20.19.0' },
     tsconfig: { ...strict, skipLibCheck: true, module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true },
     source: koaApp({ esm: true }),
+  },
+  {
+    name: 'ESM, TypeScript strict, @resource-guard/redis with ioredis 6 against a real redis-server, Express 5',
+    type: 'module',
+    dependencies: { express: '^5.1.0', ioredis: '^6.0.0', '@types/express': '^5.0.0', '@types/node': '^20.19.0' },
+    tsconfig: { ...strict, skipLibCheck: true, module: 'nodenext', moduleResolution: 'nodenext', verbatimModuleSyntax: true },
+    source: redisApp,
+    redis: true,
   },
   {
     name: 'README quick start (Express), unchanged, ESM TypeScript strict, against the dev authorization server',
@@ -253,7 +296,7 @@ async function runScenario(scenario, index) {
   const port = scenario.devAs ? await freePort() : undefined;
   const env = scenario.devAs
     ? { ISSUER: devAs.issuer, AUDIENCE: devResource, PORT: String(port) }
-    : { ISSUER, AUDIENCE, JWKS_URI: `${ISSUER}/jwks` };
+    : { ISSUER, AUDIENCE, JWKS_URI: `${ISSUER}/jwks`, ...(scenario.redis ? { REDIS_URL: await startRedis() } : {}) };
   const child = spawn(process.execPath, [entry], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let stdout = '';
@@ -265,7 +308,8 @@ async function runScenario(scenario, index) {
       await waitUntilListening(url, () => stderr);
       await expectResponses(url, await devAsToken('orders:read'), 'demo-client', await devAsToken('profile:read'));
     } else {
-      await expectResponses(url, signToken(signing.privateKey), 'alice', signToken(signing.privateKey, { scope: 'profile' }));
+      const body = await expectResponses(url, signToken(signing.privateKey), 'alice', signToken(signing.privateKey, { scope: 'profile' }));
+      if (scenario.redis) assert(body.connected === true, 'the Redis store did not connect');
     }
     // 4xx are the callers' business: nothing on stderr or stdout (console.debug prints there).
     if (stderr !== '') throw new Error(`wrote to stderr while answering 4xx:\n${stderr}`);
@@ -319,10 +363,11 @@ async function expectResponses(url, token, subject, unscopedToken) {
   await none.arrayBuffer();
   assert(none.status === 401 && /^Bearer realm=/.test(none.headers.get('www-authenticate') ?? ''), `no token: ${none.status}`);
 
-  if (unscopedToken === undefined) return;
+  if (unscopedToken === undefined) return validBody;
   const unscoped = await fetch(url, { headers: { authorization: `Bearer ${unscopedToken}` } });
   await unscoped.arrayBuffer();
   assert(unscoped.status === 403 && /error="insufficient_scope"/.test(unscoped.headers.get('www-authenticate') ?? ''), `unscoped token: ${unscoped.status}`);
+  return validBody;
 }
 
 function assert(condition, message) {
@@ -344,6 +389,7 @@ try {
 } finally {
   jwksServer.close();
   await devAs.close();
+  for (const server of redisServers) server.kill();
 }
 console.log(failures === 0 ? `all ${scenarios.length} consumer projects passed` : `${failures} of ${scenarios.length} consumer projects failed`);
 process.exitCode = failures === 0 ? 0 : 1;
