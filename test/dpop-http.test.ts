@@ -13,6 +13,7 @@ import { FRAMEWORKS, startApp, type Framework, type TestApp } from './helpers/ap
 import { parseChallenges } from './helpers/challenge.js';
 import { ath, clientKey, nowSeconds, withoutUndefined, type ClientKey } from './helpers/dpop.js';
 import { send, type RawResponse } from './helpers/http.js';
+import { limitCases } from './helpers/limit.js';
 import { AUDIENCE, rawJws, startMockIssuer, type MockIssuer } from './helpers/issuer.js';
 
 const DEFAULT_ALGS = 'ES256 ES384 ES512 PS256 PS384 PS512 RS256 RS384 RS512 EdDSA Ed25519';
@@ -333,7 +334,7 @@ async function runDpopCase(t: ExecutionContext, framework: Framework, item: Dpop
 
 for (const framework of FRAMEWORKS) {
   for (const item of table) {
-    test(`[${framework}] ${item.title}`, (t) => runDpopCase(t, framework, item));
+    test(`[${framework}] ${item.title}`, (t) => limitCases(() => runDpopCase(t, framework, item)));
   }
 }
 

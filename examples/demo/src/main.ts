@@ -1,6 +1,6 @@
 /**
- * `npm run demo`: starts the dev authorization server (in this process) and the Express and Koa
- * sample APIs (child processes), walks every flow against both with oauth4webapi, prints the
+ * `npm run demo`: starts the dev authorization server (in this process) and the Express, Koa,
+ * Fastify and Hono sample APIs (child processes), walks every flow against each with oauth4webapi, prints the
  * table, stops everything and exits non-zero if any flow misbehaved.
  * `npm run demo -- --serve` keeps everything running and prints curl commands; Ctrl-C stops all.
  * `--verbose` shows the APIs' own output (Express logs every rejection with its stack trace).
@@ -41,7 +41,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 async function main(): Promise<number> {
   const started = Date.now();
-  console.log(bold('resource-guard demo') + dim(' — a real authorization server, two real APIs, a real OAuth client\n'));
+  console.log(bold('resource-guard demo') + dim(' — a real authorization server, four real APIs, a real OAuth client\n'));
 
   as = await startAuthorizationServer();
   const issuer = as.issuer;
@@ -50,13 +50,14 @@ async function main(): Promise<number> {
   const processes = await Promise.all([
     startApi('express-api', mainOf('@resource-guard-examples/express-api'), env, { echo: verbose }),
     startApi('koa-api', mainOf('@resource-guard-examples/koa-api'), env, { echo: verbose }),
+    startApi('fastify-api', mainOf('@resource-guard-examples/fastify-api'), env, { echo: verbose }),
+    startApi('hono-api', mainOf('@resource-guard-examples/hono-api'), env, { echo: verbose }),
   ]);
   for (const p of processes) console.log(dim(`[${p.name}] ${p.url} (child process ${p.child.pid ?? '?'})`));
-  const [express, koa] = processes;
-  const apis: ApiTarget[] = [{ framework: 'express', url: express.url }, { framework: 'koa', url: koa.url }];
+  const apis: ApiTarget[] = processes.map((p) => ({ framework: p.name.replace(/-api$/, ''), url: p.url }));
 
   const context = await createFlowContext(issuer);
-  console.log(dim(`\nwalking ${FLOWS.length} flows against both APIs with oauth4webapi (ready in ${Date.now() - started} ms)…\n`));
+  console.log(dim(`\nwalking ${FLOWS.length} flows against all ${apis.length} APIs with oauth4webapi (ready in ${Date.now() - started} ms)…\n`));
   const results = await runFlows(context, apis);
   console.log(renderTable(results));
 
