@@ -1,5 +1,5 @@
 import {
-  checkAudience, checkClaimTypes, checkTimeClaims, readAudience, type Claims,
+  checkAudience, checkClaimTypes, checkTimeClaims, freezeClaims, readAudience, type Claims,
 } from './claims.js';
 import { InvalidTokenError } from './errors.js';
 import type { ResolvedIntrospection } from './introspection-options.js';
@@ -40,8 +40,8 @@ export function evaluateResponse(response: Record<string, unknown>, options: Res
   if (response.iss !== undefined && !issuers.has(response.iss as string)) {
     throw new InvalidTokenError('Token issuer is not trusted', 'ERR_INTROSPECTION_ISSUER_UNTRUSTED');
   }
-  // A copy per request: callers (and route handlers) must never be able to alter a cached answer.
-  return structuredClone(response);
+  // A frozen copy per request: route handlers must never be able to alter a cached answer.
+  return freezeClaims(structuredClone(response));
 }
 
 /**

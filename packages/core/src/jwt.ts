@@ -1,6 +1,6 @@
 import { InvalidTokenError } from './errors.js';
 import {
-  checkAudience, checkClaimTypes, checkRequiredClaims, checkTimeClaims, readAudience, type Claims,
+  checkAudience, checkClaimTypes, checkRequiredClaims, checkTimeClaims, freezeClaims, readAudience, type Claims,
 } from './claims.js';
 import type { TrustedIssuer } from './issuers.js';
 import {
@@ -82,7 +82,7 @@ function checkClaims(jws: ParsedJws, options: ResolvedOptions): Claims {
   if (audience === undefined) throw new InvalidTokenError('Token has no audience', 'ERR_TOKEN_CLAIM_MISSING');
   checkAudience(audience, options.audiences);
   checkRequiredClaims(claims, options.requiredClaims);
-  return claims;
+  return freezeClaims(claims);
 }
 
 function checkType(typ: unknown, allowGeneric: boolean): void {
