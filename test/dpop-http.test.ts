@@ -1,5 +1,5 @@
 /**
- * DPoP (RFC 9449) over HTTP: one case table, run against BOTH adapters (Express and Koa) through
+ * DPoP (RFC 9449) over HTTP: one case table, run against ALL adapters (Express, Koa, Fastify, fetch) through
  * the shared `startApp`, with the same expected status, parsed challenges and error code. One
  * failing request for every proof check and binding rule, replay (sequential and 50 concurrent),
  * and nonces (issue, retry, rotation, stale) driven by the real client library (oauth4webapi).

@@ -172,3 +172,27 @@ test('DPoP htu: the origin comes from Fastify\'s host and protocol, never from a
     await server.close();
   }
 });
+
+test('DPoP htu behind a proxy: X-Forwarded-Proto/Host count only with Fastify\'s trustProxy', async (t) => {
+  const key = await clientKey();
+  const token = await issuer.sign({ cnf: { jkt: key.jkt } });
+  const forwarded = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'api.example.com' };
+  for (const trustProxy of [true, false]) {
+    const app = Fastify({ trustProxy });
+    await app.register(resourceGuard, guardOptions());
+    app.get('/me', async (request) => ({ scheme: request.auth?.scheme }));
+    const server = await listen(app);
+    try {
+      const proof = async (htu: string) => [
+        ['authorization', `DPoP ${token}`], ['dpop', await signProof(key, token, htu)],
+        ...Object.entries(forwarded),
+      ] as Array<[string, string]>;
+      const publicUrl = await send(`${server.url}/me`, { headers: await proof('https://api.example.com/me') });
+      const directUrl = await send(`${server.url}/me`, { headers: await proof(`${server.url}/me`) });
+      t.is(publicUrl.status, trustProxy ? 200 : 401, `public URL, trustProxy ${trustProxy}`);
+      t.is(directUrl.status, trustProxy ? 401 : 200, `direct URL, trustProxy ${trustProxy}`);
+    } finally {
+      await server.close();
+    }
+  }
+});

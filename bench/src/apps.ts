@@ -30,7 +30,8 @@ export function guardOptions(config: AppConfig): GuardOptions {
   return options;
 }
 
-function guarded<T>(create: () => T, config: AppConfig): T {
+/** Builds resource-guard's middleware; options the core rejects skip the scenario instead of failing it. */
+export function guarded<T>(create: () => T, config: AppConfig): T {
   try {
     return create();
   } catch (error) {
@@ -85,7 +86,8 @@ export async function buildExpressApp(config: AppConfig): Promise<http.RequestLi
       break;
     }
     case 'koa-jwt':
-      throw new Error('koa-jwt is a Koa middleware');
+    case 'fastify-jwt':
+      throw new Error(`${config.kind} is not an Express middleware`);
     default:
       app.use(guarded(() => protectExpress(guardOptions(config)), config));
   }
@@ -119,7 +121,8 @@ export async function buildKoaApp(config: AppConfig): Promise<http.RequestListen
     }
     case 'express-oauth2-jwt-bearer':
     case 'express-jwt':
-      throw new Error(`${config.kind} is an Express middleware`);
+    case 'fastify-jwt':
+      throw new Error(`${config.kind} is not a Koa middleware`);
     default:
       app.use(guarded(() => protectKoa(guardOptions(config)), config));
       subject = (ctx) => ctx.state.auth?.subject;
