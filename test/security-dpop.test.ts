@@ -146,7 +146,7 @@ test('a store answering with non-native thenables: fresh proofs pass, replays ar
   const thenable = <T>(value: T) => ({ then: (resolve: (value: T) => unknown) => resolve(value) }) as unknown as Promise<T>;
   const store: Store = {
     get: (key) => thenable(memory.get(key)),
-    set: (key, value, ttl) => thenable(memory.set(key, value, ttl)),
+    set: (key, value, ttl) => thenable(memory.set(key, value, ttl) as void),
     add: (key, value, ttl) => thenable(memory.add(key, value, ttl) as boolean),
     increment: (key, ttl) => thenable(memory.increment!(key, ttl) as number),
   };

@@ -30,4 +30,5 @@ export { quoteParam } from './challenge.js';
 export {
   resolveProtectArguments, readPeerCertificate, createRequirementMiddlewares, NodeRequestView, GUARD_KEY, authorizeRequirement,
 } from './adapter-support.js';
+export { buildRequestUrl, checkHost, checkTarget } from './request-url.js';
 export type { ProtectOptions, ProtectSettings, RequirementMiddlewares } from './adapter-support.js';
