@@ -149,10 +149,15 @@ test('plugin metadata: fastify-plugin with a Fastify 5 range and a name; bad plu
   t.throws(() => protect(undefined as never), { instanceOf: TypeError });
 });
 
-test('DPoP htu: the origin comes from Fastify\'s host and protocol, never from an absolute-form request target', async (t) => {
+test('DPoP htu: an absolute-form request target is a 400, whichever origin the proof names', async (t) => {
   const key = await clientKey();
   const app = Fastify();
+  const codes: string[] = [];
   await app.register(resourceGuard, guardOptions());
+  app.setErrorHandler((error: { code: string }, _request, reply) => {
+    codes.push(error.code);
+    return reply.send(error);
+  });
   app.get('/me', async (request) => ({ scheme: request.auth?.scheme }));
   const server = await listen(app);
   const { port } = new URL(server.url);
@@ -166,8 +171,9 @@ test('DPoP htu: the origin comes from Fastify\'s host and protocol, never from a
     const token = await issuer.sign({ cnf: { jkt: key.jkt } });
     const withProof = async (htu: string) => ({ authorization: `DPoP ${token}`, dpop: await signProof(key, token, htu) });
     t.is(await rawGet('/me', await withProof(`${server.url}/me`)), 200);
-    t.is(await rawGet('http://evil.example/me', await withProof('http://evil.example/me')), 401);
-    t.is(await rawGet('http://evil.example/me', await withProof(`${server.url}/me`)), 200);
+    t.is(await rawGet('http://evil.example/me', await withProof('http://evil.example/me')), 400);
+    t.is(await rawGet('http://evil.example/me', await withProof(`${server.url}/me`)), 400);
+    t.deepEqual(codes, ['ERR_REQUEST_TARGET_INVALID', 'ERR_REQUEST_TARGET_INVALID']);
   } finally {
     await server.close();
   }

@@ -15,30 +15,24 @@ export type GuardHook = (request: FastifyRequest, reply: FastifyReply, done: Hoo
 type GuardedRequest = FastifyRequest & { [GUARD_KEY]?: Guard };
 
 /**
- * The request target as sent, reduced to path and query: an absolute-form target
- * (`GET http://other.example/x`) must not choose the origin a DPoP proof's `htu` is compared with.
+ * The framework-neutral view of a Fastify request: `protocol` and `host` as Fastify determined
+ * them (honouring `trustProxy`), the path from the request target as received (`request.url`),
+ * never from `Host`; the core validates both.
  */
-function pathOf(target: string): string {
-  if (target.charCodeAt(0) === 47) return target;
-  try {
-    const url = new URL(target);
-    return `${url.pathname}${url.search}`;
-  } catch {
-    return '/';
-  }
-}
-
-/** The framework-neutral view of a Fastify request; `protocol` and `host` honour Fastify's `trustProxy`. */
 class FastifyGuardRequest extends NodeRequestView {
   readonly #request: FastifyRequest;
 
   constructor(request: FastifyRequest) {
-    super(request.raw, request.body);
+    super(request.raw, request.body, request.url);
     this.#request = request;
   }
 
-  get url(): string {
-    return `${this.#request.protocol}://${this.#request.host || 'localhost'}${pathOf(this.#request.url)}`;
+  protected get protocol(): string {
+    return this.#request.protocol;
+  }
+
+  protected get host(): string | undefined {
+    return this.#request.host || undefined;
   }
 }
 
@@ -71,8 +65,15 @@ export function protect(options: ProtectOptions | Guard, settings?: ProtectSetti
       done();
       return;
     }
+    // Whatever the continuation throws goes to done(err): left in the promise, it would be an
+    // unhandled rejection. done() runs outside the try: Fastify handles what later hooks throw.
     result.then((settled) => {
-      accept(request, reply, guard, settled);
+      try {
+        accept(request, reply, guard, settled);
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
       done();
     }, done);
   };
