@@ -10,6 +10,8 @@ import type { default as Provider, errors } from 'oidc-provider';
 import { CLIENTS, RESOURCES } from './config.js';
 import { createProvider } from './provider.js';
 
+export { createProvider } from './provider.js';
+
 export {
   ACCESS_TOKEN_TTL,
   CLIENT_CERT_HEADER,
