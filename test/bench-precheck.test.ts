@@ -19,7 +19,7 @@ const ALWAYS = [
 ];
 
 test('bench quick mode: every app accepts the valid token and rejects the tampered one', async (t) => {
-  t.timeout(180_000);
+  t.timeout(300_000);
   const outcomes = await runQuick();
   t.is(outcomes.length, SCENARIOS.length);
   for (const outcome of outcomes) {
