@@ -202,3 +202,18 @@ test('DPoP htu behind a proxy: X-Forwarded-Proto/Host count only with Fastify\'s
     }
   }
 });
+
+test('an exception from the app\'s own callback (mtls.certificate) reaches Fastify\'s error handling as a 500', async (t) => {
+  const app = Fastify();
+  await app.register(resourceGuard, { ...guardOptions(), mtls: { certificate: () => { throw new Error('callback failed'); } } });
+  app.get('/me', async () => ({ ok: true }));
+  const server = await listen(app);
+  try {
+    const token = await issuer.sign({ cnf: { 'x5t#S256': 'A'.repeat(43) } });
+    const response = await send(`${server.url}/me`, { headers: bearer(token) });
+    t.is(response.status, 500);
+    t.is((await send(`${server.url}/me`, { headers: bearer(await issuer.sign()) })).status, 200, 'the server goes on');
+  } finally {
+    await server.close();
+  }
+});

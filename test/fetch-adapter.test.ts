@@ -128,3 +128,14 @@ test('withAuth and authorize: misuse is a TypeError at start-up, or a 500 naming
   t.throws(() => authorize(undefined, requireScopes('a')), { code: 'ERR_MISCONFIGURED_MIDDLEWARE_ORDER' } as never);
   t.throws(() => authorize(undefined, requireScopes('a'), guard), { code: 'ERR_CREDENTIALS_MISSING' } as never);
 });
+
+test('withAuth: an exception from the app\'s own callback (mtls.certificate) is a 500 Response, never thrown', async (t) => {
+  const seen: unknown[] = [];
+  const handler = withAuth(options({ mtls: { certificate: () => { throw new Error('callback failed'); } } }), () => new Response('ran'), {
+    onRejection: (error) => seen.push(error),
+  });
+  const response = await handler(bearer(await issuer.sign({ cnf: { 'x5t#S256': 'A'.repeat(43) } })));
+  t.is(response.status, 500);
+  t.false((await response.text()).includes('callback failed'));
+  t.is(seen.length, 1);
+});
