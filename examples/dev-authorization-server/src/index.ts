@@ -25,6 +25,9 @@ export {
 } from './config.js';
 export { loadDevClientCertificate, parseCertificateHeader, type DevClientCertificate } from './mtls.js';
 
+/** oidc-provider's default introspection route (the dev configuration keeps it). */
+const INTROSPECTION_PATH = '/token/introspection';
+
 /** Options of {@link startAuthorizationServer}. */
 export interface StartOptions {
   /** TCP port; `0` (the default) picks a free one. */
@@ -45,6 +48,11 @@ export interface DevAuthorizationServer {
   readonly clients: typeof CLIENTS;
   /** The resource indicators: `jwt` gets JWT access tokens, `opaque` opaque ones. */
   readonly resources: typeof RESOURCES;
+  /**
+   * Requests received so far at the introspection endpoint (RFC 7662), so that tests and the demo
+   * can show what an API's introspection cache saved.
+   */
+  readonly introspectionRequests: number;
   /** The oidc-provider instance, for anything the above does not cover. */
   readonly provider: Provider;
   /** Stops listening and closes open connections. */
@@ -82,6 +90,10 @@ export async function startAuthorizationServer(options: StartOptions = {}): Prom
     provider.on('introspection.error', rejected('introspection.error'));
     provider.on('revocation.error', rejected('revocation.error'));
   }
+  let introspectionRequests = 0;
+  server.on('request', (request: { url?: string }) => {
+    if (request.url?.split('?')[0] === INTROSPECTION_PATH) introspectionRequests += 1;
+  });
   server.on('request', provider.callback());
 
   return {
@@ -90,6 +102,9 @@ export async function startAuthorizationServer(options: StartOptions = {}): Prom
     clients: CLIENTS,
     resources: RESOURCES,
     provider,
+    get introspectionRequests() {
+      return introspectionRequests;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
