@@ -4,7 +4,9 @@
  * good and bad JWT and opaque tokens. Each fault (AS down and back, signing key rotated,
  * introspection slower than the timeout, AS answering 500, AS answering garbage) is one row:
  * requests, good accepted, bad refused, 503s, other 5xx (must be 0), crashes (0), wrong grants
- * (0), time to recover. `npm run faults` (from the root: builds first); loopback only; ~40 s.
+ * (0), time to recover. With `redis-server` installed, the API keeps its caches and replay markers
+ * in a real Redis, and two more rows kill and restart it, and pause it. `npm run faults` (from the
+ * root: builds first); loopback only; about a minute.
  *
  * Flags: `--concurrency N` (16), `--during S` (fault length, 2), `--out FILE` (markdown report).
  */
@@ -17,6 +19,7 @@ import { parseArgs } from 'node:util';
 import {
   CLIENTS, RESOURCES, createProvider, startAuthorizationServer,
 } from '@resource-guard-examples/dev-authorization-server';
+import { redisServerInstalled, startRedisServer, type TestRedisServer } from '@resource-guard-examples/shared';
 
 type Mode = 'ok' | 'down' | 'slow' | 'error500' | 'garbage';
 type Kind = 'goodJwt' | 'badJwt' | 'goodOpaque' | 'badOpaque' | 'oldJwt';
@@ -110,12 +113,12 @@ async function mintToken(issuer: string, resource: string): Promise<string> {
 }
 
 /** Starts the Express sample API in a child process, pointed at `issuer`. */
-async function startApi(issuer: string): Promise<{ url: string; child: ChildProcess; exited: () => boolean; logs: () => string }> {
+async function startApi(issuer: string, redisUrl: string | undefined): Promise<{ url: string; child: ChildProcess; exited: () => boolean; logs: () => string }> {
   const port = await freePort();
   const main = new URL('../../examples/express-api/dist/main.js', import.meta.url).pathname;
   const child = fork(main, [], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    env: { ...process.env, ISSUER: issuer, PORT: String(port), INTROSPECTION_CACHE_TTL: '1', NODE_ENV: 'production' },
+    env: { ...process.env, ISSUER: issuer, PORT: String(port), INTROSPECTION_CACHE_TTL: '1', NODE_ENV: 'production', REDIS_URL: redisUrl ?? '' },
   });
   let exited = false;
   let logs = '';
@@ -197,7 +200,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
   const front = await startAsFront();
-  const api = await startApi(front.issuer);
+  const redis: TestRedisServer | undefined = redisServerInstalled ? await startRedisServer() : undefined;
+  const api = await startApi(front.issuer, redis?.url);
   const tokens: Record<Kind, string> = {
     goodJwt: await mintToken(front.issuer, RESOURCES.jwt),
     goodOpaque: await mintToken(front.issuer, RESOURCES.opaque),
@@ -254,6 +258,13 @@ async function main(): Promise<void> {
     { name: 'AS answers HTTP 500 (JWKS, introspection)', async apply() { front.mode = 'error500'; }, async clear() { front.mode = 'ok'; } },
     { name: 'AS answers garbage (JWKS, introspection)', async apply() { front.mode = 'garbage'; }, async clear() { front.mode = 'ok'; } },
   ];
+  if (redis !== undefined) {
+    // The introspection cache falls through to the AS while Redis is away: nothing should fail.
+    faults.push(
+      { name: 'Redis killed, then restarted (empty)', apply: () => redis.kill(), clear: () => redis.restart() },
+      { name: 'Redis paused (SIGSTOP), then resumed', async apply() { redis.pause(); }, async clear() { redis.resume(); } },
+    );
+  }
 
   const rows: Row[] = [];
   for (const fault of faults) {
@@ -273,10 +284,12 @@ async function main(): Promise<void> {
   }
   api.child.kill();
   await front.stop();
+  await redis?.stop();
 
   const logs = api.logs();
   const leaked = Object.values(tokens).filter((token) => token.length > 0 && logs.includes(token)).length;
-  const report = `${render(rows)}\n\nTokens found in the API's ${logs.split('\n').length} log lines: ${leaked}.`;
+  const store = redis === undefined ? 'memory store (redis-server not installed: the Redis rows were skipped)' : 'Redis store on a real redis-server';
+  const report = `${render(rows)}\n\nAPI store: ${store}. Tokens found in the API's ${logs.split('\n').length} log lines: ${leaked}.`;
   console.log(report);
   if (flags.out !== undefined) writeFileSync(flags.out, `${report}\n`);
   const failed = leaked > 0 || rows.some((row) => row.other5xx > 0 || row.crashes > 0 || row.wrongGrants > 0 || row.recoverMs === undefined);
