@@ -139,3 +139,10 @@ test('withAuth: an exception from the app\'s own callback (mtls.certificate) is 
   t.false((await response.text()).includes('callback failed'));
   t.is(seen.length, 1);
 });
+
+test('withAuth: a throwing onRejection hook does not change the answer', async (t) => {
+  const handler = withAuth(options(), () => new Response('ran'), { onRejection: () => { throw new Error('log sink down'); } });
+  const response = await handler(new Request(URL_));
+  t.is(response.status, 401);
+  t.truthy(response.headers.get('www-authenticate'));
+});

@@ -72,7 +72,7 @@ export interface WithAuthSettings<A extends unknown[]> {
   require?: Requirement | readonly Requirement[];
   /** The DER bytes of this request's TLS client certificate, from whatever the runtime passes along. */
   clientCertificate?: (request: Request, ...rest: A) => Uint8Array | undefined;
-  /** Told of every rejection before it is answered (e.g. to log its `code`); must not throw. */
+  /** Told of every rejection before it is answered (e.g. to log its `code`); what it throws is ignored. */
   onRejection?: (error: unknown, request: Request) => void;
 }
 
@@ -110,7 +110,11 @@ export function withAuth<A extends unknown[]>(
       result = await authenticate(guard, request, { optional, clientCertificate: clientCertificate?.(request, ...rest) });
       for (const requirement of requirements) authorizeRequirement(result.auth, guard, requirement);
     } catch (error) {
-      onRejection?.(error, request);
+      try {
+        onRejection?.(error, request);
+      } catch {
+        // A failing log hook must not turn a rejection into an exception of the handler.
+      }
       return rejectionResponse(error);
     }
     // `auth` is undefined only in optional mode, where the overloads type the handler to accept it.
