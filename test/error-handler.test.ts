@@ -7,6 +7,8 @@ import Router from '@koa/router';
 import { createGuard, type Guard } from '@resource-guard/core';
 import * as expressAdapter from '@resource-guard/express';
 import * as koaAdapter from '@resource-guard/koa';
+import * as fastifyAdapter from '@resource-guard/fastify';
+import * as fetchAdapter from '@resource-guard/fetch';
 import { findChallenge } from './helpers/challenge.js';
 import { send, type RawResponse } from './helpers/http.js';
 import { AUDIENCE, startMockIssuer, type MockIssuer } from './helpers/issuer.js';
@@ -263,8 +265,9 @@ for (const framework of FRAMEWORKS) {
   });
 }
 
-test('the adapters re-export the error classes and isGuardError of the core', (t) => {
-  for (const adapter of [expressAdapter, koaAdapter]) {
+test('every adapter re-exports the error classes, isGuardError and createMemoryStore of the core', (t) => {
+  for (const adapter of [expressAdapter, koaAdapter, fastifyAdapter, fetchAdapter]) {
+    t.is(typeof adapter.createMemoryStore({ max: 10 }).add, 'function');
     t.true(adapter.isGuardError(new adapter.InvalidTokenError('x', 'ERR_TOKEN_INVALID')));
     t.false(adapter.isGuardError(new Error('x')));
     t.true(new adapter.UpstreamUnavailableError('x') instanceof adapter.GuardError);
