@@ -1,22 +1,22 @@
-import { createChallengeAttacher, type ChallengeSettings } from './challenge.js';
-import { checkTokenSyntax } from './charset.js';
-import type { Claims } from './claims.js';
-import { createAuthContext, type AuthContext } from './context.js';
+import { createChallengeAttacher, type ChallengeSettings } from './http/challenge.js';
+import { checkTokenSyntax } from './lib/charset.js';
+import type { Claims } from './claims/claims.js';
+import { createAuthContext, type AuthContext } from './pipeline/context.js';
 import type {
-  GuardError} from './errors.js';
+  GuardError} from './errors/errors.js';
 import { InvalidTokenError, MissingCredentialsError, isGuardError,
-} from './errors.js';
-import { extractCredentials, type Credentials } from './extract.js';
-import { TrustedIssuer } from './issuers.js';
-import { createHeaderDecoder } from './jws.js';
-import { verifyJwtAccessToken } from './jwt.js';
-import { resolveOptions, type GuardOptions, type ResolvedOptions } from './options.js';
-import type { GuardRequest } from './request.js';
-import type { Requirement } from './scopes.js';
-import { createSenderConstraint, type SenderConstraint } from './binding.js';
-import type { DpopProof } from './dpop.js';
-import { createIntrospector, type Introspector } from './introspection.js';
-import { VerifiedTokenCache } from './verified-cache.js';
+} from './errors/errors.js';
+import { extractCredentials, type Credentials } from './pipeline/extract.js';
+import { TrustedIssuer } from './issuer/trusted-issuer.js';
+import { createHeaderDecoder } from './jws/jws.js';
+import { verifyJwtAccessToken } from './jwt/verify-access-token.js';
+import { resolveOptions, type GuardOptions, type ResolvedOptions } from './options/guard-options.js';
+import type { GuardRequest } from './http/request.js';
+import type { Requirement } from './requirements/requirements.js';
+import { createSenderConstraint, type SenderConstraint } from './pipeline/bind.js';
+import type { DpopProof } from './dpop/verifier.js';
+import { createIntrospector, type Introspector } from './introspection/introspector.js';
+import { VerifiedTokenCache } from './pipeline/verified-cache.js';
 
 /** What {@link Guard.authenticate} returns. */
 export interface AuthenticateResult {

@@ -4,30 +4,30 @@
  */
 export { createGuard } from './guard.js';
 export type { Guard, AuthenticateResult, AuthenticateOptions } from './guard.js';
-export type { GuardRequest, GuardRequestHeaders } from './request.js';
-export type { AuthContext } from './context.js';
+export type { GuardRequest, GuardRequestHeaders } from './http/request.js';
+export type { AuthContext } from './pipeline/context.js';
 export {
   DEFAULT_ALGORITHMS, DEFAULT_REQUIRED_CLAIMS, SUPPORTED_ALGORITHMS,
-} from './options.js';
+} from './options/guard-options.js';
 export type {
   GuardOptions, IntrospectionOptions, DpopOptions, MtlsOptions, TokenLocation, Logger,
-} from './options.js';
+} from './options/guard-options.js';
 export {
   GuardError, MissingCredentialsError, InvalidRequestError, InvalidTokenError, InsufficientScopeError,
   InvalidDpopProofError, UseDpopNonceError, InsufficientUserAuthenticationError, UpstreamUnavailableError,
   MisconfigurationError, isGuardError,
-} from './errors.js';
-export type { ChallengeError, GuardErrorOptions } from './errors.js';
+} from './errors/errors.js';
+export type { ChallengeError, GuardErrorOptions } from './errors/errors.js';
 export {
   requireScopes, requireAnyScope, requireClaims, requireAuthentication,
-} from './scopes.js';
-export type { Requirement, ClaimCondition, RequireAuthenticationOptions } from './scopes.js';
-export { createMemoryStore } from './store.js';
-export type { Store, MemoryStoreOptions } from './store.js';
-export { certificateThumbprint } from './mtls.js';
-export { DEFAULT_DPOP_ALGORITHMS, accessTokenHash, jwkThumbprint } from './dpop.js';
-export { quoteParam } from './challenge.js';
+} from './requirements/requirements.js';
+export type { Requirement, ClaimCondition, RequireAuthenticationOptions } from './requirements/requirements.js';
+export { createMemoryStore } from './store/memory-store.js';
+export type { Store, MemoryStoreOptions } from './store/memory-store.js';
+export { certificateThumbprint } from './mtls/certificate-binding.js';
+export { DEFAULT_DPOP_ALGORITHMS, accessTokenHash, jwkThumbprint } from './dpop/verifier.js';
+export { quoteParam } from './http/challenge.js';
 export {
   resolveProtectArguments, readPeerCertificate, createRequirementMiddlewares, NodeRequestView, GUARD_KEY, authorizeRequirement,
-} from './adapter-support.js';
-export type { ProtectOptions, ProtectSettings, RequirementMiddlewares } from './adapter-support.js';
+} from './adapter/adapter-support.js';
+export type { ProtectOptions, ProtectSettings, RequirementMiddlewares } from './adapter/adapter-support.js';

@@ -1,0 +1,198 @@
+import { sha256Base64Url } from '../lib/digest.js';
+import { InvalidDpopProofError, InvalidTokenError, UpstreamUnavailableError, UseDpopNonceError } from '../errors/errors.js';
+import { createDpopNonces, readNonceOption, type DpopNonces } from './nonce.js';
+import { createProofHeaderCache, verifyDpopProof, type DpopProof } from './proof.js';
+import type { DpopOptions, ResolvedOptions } from '../options/guard-options.js';
+import { readHeaderValues, type GuardRequest } from '../http/request.js';
+import { assertKnownKeys, readBoolean, readNumber, toStringList } from '../options/validate.js';
+
+export {
+  accessTokenHash, createProofHeaderCache, jwkThumbprint, normalizeHttpUri, verifyDpopProof,
+} from './proof.js';
+export type { DpopProof, DpopProofExpectations, ProofHeaderCache } from './proof.js';
+
+/**
+ * DPoP proof algorithms accepted by default, and the only ones `dpop.algorithms` may list:
+ * asymmetric only (RFC 9449 §4.3 check 5) — never `none`, never HMAC.
+ */
+export const DEFAULT_DPOP_ALGORITHMS: readonly string[] = Object.freeze([
+  'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA', 'Ed25519',
+]);
+
+/** Default `dpop.proofMaxAge`, in seconds. */
+export const DEFAULT_PROOF_MAX_AGE = 300;
+
+const KNOWN_DPOP_OPTIONS = ['required', 'algorithms', 'proofMaxAge', 'nonce', 'baseUrl'] as const;
+
+/** Prefix of the replay-guard keys in the store; the rest is a SHA-256 of the proof key's thumbprint and `jti`. */
+export const JTI_KEY_PREFIX = 'dpop:jti:';
+
+/** Checks DPoP proofs for one guard (RFC 9449 §4.3, §7.1, §9, §11.1). */
+export interface DpopVerifier {
+  /** `dpop.required`: only DPoP-bound tokens are accepted. */
+  readonly required: boolean;
+  /** Accepted proof algorithms, in configuration order, for `DPoP algs="…"`. */
+  readonly algorithms: readonly string[];
+  /**
+   * Verifies the request's single `DPoP` header as a proof for `token`, bound to the RFC 7638
+   * thumbprint `jkt` (the token's `cnf.jkt`). Resolves to headers for the successful response
+   * (`DPoP-Nonce` + `Cache-Control: no-store` when the nonce rotated); rejects with
+   * `InvalidDpopProofError`, `UseDpopNonceError` (its `headers` carry a fresh `DPoP-Nonce`),
+   * `InvalidTokenError` (`ERR_DPOP_BINDING_MISMATCH`) or, when the store fails, a 503.
+   * Synchronous (returns or throws) when the store's `add()` is; a promise otherwise.
+   */
+  verify(request: GuardRequest, token: string, jkt: string, proof?: DpopProof): Record<string, string> | Promise<Record<string, string>>;
+  /**
+   * Steps 1-2 only (one `DPoP` header, every stateless proof check, `ath` for `token`): what can be
+   * judged before the token itself is validated, so that a bad proof costs no JWKS fetch and no
+   * introspection call. Pass the result to `verify` to skip those steps there. A promise with
+   * `offloadSignatures` (the proof's signature is checked on the thread pool).
+   */
+  checkProof(request: GuardRequest, token: string): DpopProof | Promise<DpopProof>;
+}
+
+interface DpopSettings {
+  required: boolean;
+  algorithms: readonly string[];
+  proofMaxAge: number;
+  baseUrl: string | undefined;
+}
+
+/**
+ * Validates the `dpop` options (start-up; `TypeError` naming `dpop.<option>`; unknown keys
+ * rejected) and creates the verifier. Per request, in order (cheap and stateless first, the replay
+ * store last, so rejected proofs never fill it):
+ * 1. exactly one `DPoP` header field (two fields, or one with a comma — Node's join of duplicates —
+ *    is `ERR_DPOP_PROOF_MULTIPLE`); none is `ERR_DPOP_PROOF_MISSING`;
+ * 2. the stateless proof checks of {@link verifyDpopProof}, with `htm` = the request method and
+ *    `htu` = the request URL, or `dpop.baseUrl` + the request path when that is set;
+ * 3. thumbprint of the proof's `jwk` = the token's `cnf.jkt` (else `invalid_token`,
+ *    `ERR_DPOP_BINDING_MISMATCH`, RFC 9449 §7.1);
+ * 4. with nonces on: `nonce` of the current or previous step, else `use_dpop_nonce` (§9);
+ * 5. `jti` unseen: an atomic `store.add()` under a key hashed from thumbprint and `jti`, kept for
+ *    the whole window in which the proof's `iat` is acceptable (`proofMaxAge` + 2 × `clockTolerance`),
+ *    so of two concurrent uses exactly one passes (§11.1).
+ * All times come from the guard's `clock`.
+ *
+ * Deliberately not checked: that the client's clock is right beyond `clockTolerance` (no server
+ * `iat` offset is learned), nonce binding to a client, or the URL's query string (RFC 9449 §4.3).
+ */
+export function createDpopVerifier(options: DpopOptions, guard: ResolvedOptions): DpopVerifier {
+  const settings = readDpopOptions(options);
+  const nonceSettings = readNonceOption(options.nonce);
+  const nonces: DpopNonces | undefined = nonceSettings === undefined ? undefined : createDpopNonces(nonceSettings, guard.clock);
+  const algorithms = new Set(settings.algorithms);
+  const headers = createProofHeaderCache();
+  const replayTtl = settings.proofMaxAge + 2 * guard.clockTolerance;
+
+  function checkProof(request: GuardRequest, token: string): DpopProof | Promise<DpopProof> {
+    return verifyDpopProof(readProofHeader(request), {
+      method: request.method,
+      url: effectiveUrl(request.url, settings.baseUrl),
+      accessToken: token,
+      algorithms,
+      now: guard.clock() / 1000,
+      maxAge: settings.proofMaxAge,
+      clockTolerance: guard.clockTolerance,
+    }, headers, guard.offloadSignatures);
+  }
+
+  return {
+    required: settings.required,
+    algorithms: settings.algorithms,
+    checkProof,
+    verify(request, token, jkt, checked) {
+      const proof = checked ?? checkProof(request, token);
+      return proof instanceof Promise ? proof.then((settled) => judge(settled, jkt)) : judge(proof, jkt);
+    },
+  };
+
+  // Steps 3-5, for a proof that passed the stateless checks.
+  function judge(proof: DpopProof, jkt: string): Record<string, string> | Promise<Record<string, string>> {
+    if (proof.jkt !== jkt) throw new InvalidTokenError('Invalid DPoP key binding', 'ERR_DPOP_BINDING_MISMATCH');
+
+    const success: Record<string, string> = {};
+    if (nonces !== undefined) {
+      const state = nonces.check(proof.nonce);
+      if (state === 'invalid') {
+        const error = new UseDpopNonceError();
+        error.headers = { 'DPoP-Nonce': nonces.current(), 'Cache-Control': 'no-store' };
+        throw error;
+      }
+      if (state === 'previous') Object.assign(success, { 'DPoP-Nonce': nonces.current(), 'Cache-Control': 'no-store' });
+    }
+
+    const key = JTI_KEY_PREFIX + sha256Base64Url(`${proof.jkt}:${proof.jti}`);
+    const unavailable = (cause: unknown) => new UpstreamUnavailableError(
+      'DPoP replay store is unavailable', 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE', { cause },
+    );
+    const settle = (fresh: unknown): Record<string, string> => {
+      if (fresh !== true) throw new InvalidDpopProofError('DPoP proof was already used (jti)', 'ERR_DPOP_JTI_REPLAYED');
+      return success;
+    };
+    let added: boolean | Promise<boolean>;
+    try {
+      added = guard.store.add(key, 1, replayTtl);
+    } catch (cause) {
+      throw unavailable(cause);
+    }
+    // The in-memory store answers synchronously: no microtask turn on the hot path.
+    return added instanceof Promise ? added.then(settle, (cause: unknown) => { throw unavailable(cause); }) : settle(added);
+  }
+}
+
+function readDpopOptions(options: DpopOptions): DpopSettings {
+  assertKnownKeys(options, KNOWN_DPOP_OPTIONS, 'dpop');
+  let algorithms = DEFAULT_DPOP_ALGORITHMS;
+  if (options.algorithms !== undefined) {
+    algorithms = toStringList(options.algorithms, 'dpop.algorithms');
+    for (const alg of algorithms) {
+      if (!DEFAULT_DPOP_ALGORITHMS.includes(alg)) {
+        throw new TypeError(
+          `resource-guard: "dpop.algorithms" contains "${alg}"; DPoP proofs need an asymmetric algorithm (${DEFAULT_DPOP_ALGORITHMS.join(', ')})`,
+        );
+      }
+    }
+  }
+  return {
+    required: readBoolean(options.required, 'dpop.required', false),
+    algorithms: Object.freeze([...algorithms]),
+    proofMaxAge: readNumber(options.proofMaxAge, 'dpop.proofMaxAge', DEFAULT_PROOF_MAX_AGE, 1),
+    baseUrl: readBaseUrl(options.baseUrl),
+  };
+}
+
+function readBaseUrl(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')
+    || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    throw new TypeError('resource-guard: "dpop.baseUrl" must be an absolute http(s) URL without credentials, query or fragment');
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+/** The one `DPoP` header value (RFC 9449 §4.3 check 1). */
+function readProofHeader(request: GuardRequest): string {
+  const values = readHeaderValues(request, 'dpop');
+  if (values.length === 0) throw new InvalidDpopProofError('The DPoP header is missing', 'ERR_DPOP_PROOF_MISSING');
+  if (values.length > 1 || values[0]!.includes(',')) {
+    throw new InvalidDpopProofError('More than one DPoP proof was sent', 'ERR_DPOP_PROOF_MULTIPLE');
+  }
+  return values[0]!.trim();
+}
+
+/** The URL the proof's `htu` must name: the request's own, or `baseUrl` + the request path. */
+function effectiveUrl(requestUrl: string, baseUrl: string | undefined): string {
+  if (baseUrl === undefined) return requestUrl;
+  try {
+    return baseUrl + new URL(requestUrl, 'http://base.invalid').pathname;
+  } catch {
+    return '';
+  }
+}
