@@ -179,7 +179,7 @@ test('RFC 9449 §7.1: the example proof verifies with the clock at its iat', (t)
 test('RFC 9449 §7.1: the example request passes the DPoP verifier, once', async (t) => {
   const verifier = rfcVerifier(RFC9449.iat);
   t.deepEqual(await verifier.verify(rfcRequest(), RFC9449.token, RFC9449.jkt), {});
-  const replay = t.throws(() => verifier.verify(rfcRequest(), RFC9449.token, RFC9449.jkt)) as GuardError;
+  const replay = await t.throwsAsync(verifier.verify(rfcRequest(), RFC9449.token, RFC9449.jkt)) as GuardError;
   t.is(replay.code, 'ERR_DPOP_JTI_REPLAYED');
   t.is(replay.error, 'invalid_dpop_proof');
 });
@@ -496,7 +496,8 @@ test('a header seen before (cached) is still only as good as the rest of the pro
 
 test('checked proof headers are cached per verifier: bounded, and only when they pass', async (t) => {
   const cache = createProofHeaderCache(2);
-  const expected = { method: 'GET', url: RESOURCE_URL, accessToken: undefined, algorithms: new Set(['ES256']), now: nowSeconds(), maxAge: 60, clockTolerance: 5 };
+  // `now` read per check: key generation on a loaded machine must not make proofs look future-dated.
+  const expected = { method: 'GET', url: RESOURCE_URL, accessToken: undefined, algorithms: new Set(['ES256']), get now() { return nowSeconds(); }, maxAge: 60, clockTolerance: 5 };
   const key = await clientKey();
   const first = await joseProof({ key });
   verifyDpopProof(first, expected, cache);
@@ -644,4 +645,22 @@ test('an add() that answers anything but true is treated as a replay', async (t)
   const { handle, jkt } = await clientHandle();
   const token = await issuer.sign({ cnf: { jkt } });
   await rejects(t, guardOf({ store }).authenticate(dpopRequest(token, await proofFor(handle, token))), 'ERR_DPOP_JTI_REPLAYED');
+});
+
+test('a store whose add() returns a non-native thenable: a fresh proof passes once, its replay fails', async (t) => {
+  const memory = createMemoryStore();
+  // A thenable that is not a Promise (as some Redis clients and promise libraries return).
+  const thenable = <T>(value: T) => ({ then: (resolve: (value: T) => void) => setImmediate(() => resolve(value)) });
+  const store = {
+    get: memory.get, set: memory.set, add: (key: string, value: unknown, ttl: number) => thenable(memory.add(key, value, ttl)),
+  } as unknown as Store;
+  const { handle, jkt } = await clientHandle();
+  const token = await issuer.sign({ cnf: { jkt } });
+  const guard = guardOf({ store });
+  const proof = await proofFor(handle, token);
+  t.truthy((await guard.authenticate(dpopRequest(token, proof))).auth, 'a fresh proof is not a replay');
+  await rejects(t, guard.authenticate(dpopRequest(token, proof)), 'ERR_DPOP_JTI_REPLAYED');
+  const rejecting = { get: memory.get, set: memory.set, add: () => ({ then: (_: unknown, reject: (error: Error) => void) => reject(new Error('down')) }) } as unknown as Store;
+  const down = await t.throwsAsync(guardOf({ store: rejecting }).authenticate(dpopRequest(token, await proofFor(handle, token)))) as GuardError;
+  t.is(down.code, 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE', 'a rejected thenable is a 503, never a pass');
 });

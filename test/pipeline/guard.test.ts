@@ -214,9 +214,11 @@ test('offloadSignatures: every algorithm verified on the thread pool, bad signat
   for (const [index, alg] of algorithms.entries()) {
     const token = await issuer.sign({}, { key: keys[index] });
     await guard.verify(request(token)); // keys loaded
-    const pending = guard.authenticateFast(request(token));
-    t.true(pending instanceof Promise, `${alg}: the signature check left the event loop`);
-    t.is((await pending).auth?.subject, 'user-123', alg);
+    // An event-loop turn passes before the answer: the signature check ran on the thread pool.
+    let turned = false;
+    setImmediate(() => { turned = true; });
+    t.is((await guard.verify(request(token))).subject, 'user-123', alg);
+    t.true(turned, `${alg}: the signature check left the event loop`);
     const [header, payload, signature] = token.split('.') as [string, string, string];
     const forged = `${header}.${rawJws({}, { ...issuer.claims(), sub: 'admin' }, 'none').split('.')[1]}.${signature}`;
     t.is((await rejection(guard.verify(request(forged)))).code, 'ERR_JWS_SIGNATURE_INVALID', `${alg}: tampered payload`);
@@ -227,6 +229,16 @@ test('offloadSignatures: every algorithm verified on the thread pool, bad signat
   t.is((await guard.verify(request(hmac))).subject, 'user-123', 'HS256 is checked in place');
   const unknownKid = await issuer.sign({}, { key: issuer.createKey('ES256') });
   t.is((await rejection(guard.verify(request(unknownKid)))).code, 'ERR_JWKS_NO_MATCHING_KEY');
+}));
+
+test('without offloadSignatures a token with loaded keys is answered within the same event-loop turn', (t) => withIssuer(async (issuer) => {
+  const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, logger: quiet });
+  const token = await issuer.sign({});
+  await guard.verify(request(token)); // keys loaded
+  let turned = false;
+  setImmediate(() => { turned = true; });
+  t.is((await guard.verify(request(token))).subject, 'user-123');
+  t.false(turned, 'no thread-pool hop, no I/O wait');
 }));
 
 test('verifiedTokenCache: nbf is re-checked on every hit', (t) => withIssuer(async (issuer) => {

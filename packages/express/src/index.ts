@@ -53,23 +53,15 @@ function accept(req: Request, res: Response, guard: Guard, result: AuthenticateR
 export function protect(options: ProtectOptions | Guard, settings?: ProtectSettings): RequestHandler {
   const { guard, optional } = resolveProtectArguments(options, settings);
   const authenticateOptions = { optional };
-  return function protectMiddleware(req: Request, res: Response, next: NextFunction): void {
-    let result: AuthenticateResult | Promise<AuthenticateResult>;
+  return async function protectMiddleware(req: Request, res: Response, next: NextFunction): Promise<void> {
     try {
-      result = guard.authenticateFast(new ExpressGuardRequest(req), authenticateOptions);
+      accept(req, res, guard, await guard.authenticate(new ExpressGuardRequest(req), authenticateOptions));
     } catch (error) {
       next(error);
       return;
     }
-    if (!(result instanceof Promise)) {
-      accept(req, res, guard, result);
-      next();
-      return;
-    }
-    result.then((settled) => {
-      accept(req, res, guard, settled);
-      next();
-    }, next);
+    // Outside the try: an error thrown further down the chain is Express's to handle, not a rejection.
+    next();
   };
 }
 

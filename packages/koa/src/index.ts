@@ -6,7 +6,7 @@
 import type { Context, Middleware, Next } from 'koa';
 import {
   GUARD_KEY, NodeRequestView, authorizeRequirement, resolveProtectArguments, createRequirementMiddlewares,
-  type AuthContext, type AuthenticateResult, type Guard, type ProtectOptions,
+  type AuthContext, type Guard, type ProtectOptions,
   type ProtectSettings, type Requirement, type RequirementMiddlewares,
 } from '@resource-guard/core';
 
@@ -43,16 +43,12 @@ class KoaGuardRequest extends NodeRequestView {
 export function protect(options: ProtectOptions | Guard, settings?: ProtectSettings): Middleware {
   const { guard, optional } = resolveProtectArguments(options, settings);
   const authenticateOptions = { optional };
-  return function protectMiddleware(ctx: Context, next: Next): Promise<void> {
-    const accept = (result: AuthenticateResult): Promise<void> => {
-      if (result.auth !== undefined) ctx.state.auth = result.auth;
-      else (ctx.state as Record<symbol, unknown>)[GUARD_KEY] = guard;
-      for (const name of Object.keys(result.headers)) ctx.set(name, result.headers[name]!);
-      return next();
-    };
-    // Throwing here (synchronously) is fine: koa-compose turns it into a rejected promise.
-    const result = guard.authenticateFast(new KoaGuardRequest(ctx), authenticateOptions);
-    return result instanceof Promise ? result.then(accept) : accept(result);
+  return async function protectMiddleware(ctx: Context, next: Next): Promise<void> {
+    const result = await guard.authenticate(new KoaGuardRequest(ctx), authenticateOptions);
+    if (result.auth !== undefined) ctx.state.auth = result.auth;
+    else (ctx.state as Record<symbol, unknown>)[GUARD_KEY] = guard;
+    for (const name of Object.keys(result.headers)) ctx.set(name, result.headers[name]!);
+    await next();
   };
 }
 

@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import { InvalidDpopProofError } from '../errors/errors.js';
 import {
   decodeProtectedHeader, importPublicJwk, isAsymmetricAlgorithm, keyMatchesAlgorithm, parseJws, verifySignature, verifySignatureOffloaded,
-  type VerificationKey,
+  type ParsedJws, type VerificationKey,
 } from '../jws/jws.js';
 
 /**
@@ -161,16 +161,27 @@ function checkHeader(proof: string, algorithms: ReadonlySet<string>): CheckedHea
  * signature with that `jwk`; `htm`; `htu`; `iat` within [now − maxAge − tolerance, now + tolerance];
  * `jti` a non-empty string of at most {@link MAX_JTI_LENGTH} characters; `ath`.
  * `headers` (optional, per algorithm set) skips the header checks for a header seen before.
- * `offload`: the signature is checked on libuv's thread pool (`offloadSignatures`) and the result
- * is a promise; the order of the checks is the same.
  *
  * Deliberately not done here: the one-`DPoP`-header rule, `jti` replay, nonces and the `cnf.jkt`
  * binding (see `createDpopVerifier`), and any check of `exp`/`kid`/`x5c` in the proof (RFC 9449
  * defines none; the key is the embedded `jwk`, never one fetched from elsewhere).
  */
-export function verifyDpopProof(proof: string, expected: DpopProofExpectations, headers?: ProofHeaderCache): DpopProof;
-export function verifyDpopProof(proof: string, expected: DpopProofExpectations, headers: ProofHeaderCache | undefined, offload: boolean): DpopProof | Promise<DpopProof>;
-export function verifyDpopProof(proof: string, expected: DpopProofExpectations, headers?: ProofHeaderCache, offload = false): DpopProof | Promise<DpopProof> {
+export function verifyDpopProof(proof: string, expected: DpopProofExpectations, headers?: ProofHeaderCache): DpopProof {
+  const { jws, key, jkt } = parseProof(proof, expected, headers);
+  return checkProofClaims(verifySignature(jws, key), jws.payload, jkt, expected);
+}
+
+/**
+ * {@link verifyDpopProof} with the signature checked on libuv's thread pool (`offloadSignatures`);
+ * the order of the checks is the same.
+ */
+export async function verifyDpopProofOffloaded(proof: string, expected: DpopProofExpectations, headers?: ProofHeaderCache): Promise<DpopProof> {
+  const { jws, key, jkt } = parseProof(proof, expected, headers);
+  return checkProofClaims(await verifySignatureOffloaded(jws, key), jws.payload, jkt, expected);
+}
+
+/** Size, then the header checks (remembered in `headers`), then the JWS split. */
+function parseProof(proof: string, expected: DpopProofExpectations, headers: ProofHeaderCache | undefined): CheckedHeader & { jws: ParsedJws } {
   if (proof.length > MAX_PROOF_LENGTH) fail('DPoP proof is too long', 'ERR_DPOP_PROOF_TOO_LONG');
   // Any string works as the cache key: only a header that decodes and passes is ever stored, and
   // parseJws below rejects a proof with other than three segments.
@@ -180,13 +191,9 @@ export function verifyDpopProof(proof: string, expected: DpopProofExpectations, 
     checked = checkHeader(proof, expected.algorithms);
     headers?.set(segment, checked);
   }
-  const { header, key, jkt } = checked;
-  const jws = parseJws(proof, header);
+  const jws = parseJws(proof, checked.header);
   if (jws === undefined) fail('DPoP proof is not a well-formed JWT', 'ERR_DPOP_PROOF_MALFORMED');
-  if (offload) {
-    return verifySignatureOffloaded(jws, key).then((valid) => checkProofClaims(valid, jws.payload, jkt, expected));
-  }
-  return checkProofClaims(verifySignature(jws, key), jws.payload, jkt, expected);
+  return { ...checked, jws };
 }
 
 /** The signature's verdict, then `htm`, `htu`, `iat`, `jti` and `ath`. */

@@ -1,13 +1,13 @@
 import { sha256Base64Url } from '../lib/digest.js';
 import { InvalidDpopProofError, InvalidTokenError, UpstreamUnavailableError, UseDpopNonceError } from '../errors/errors.js';
 import { createDpopNonces, readNonceOption, type DpopNonces } from './nonce.js';
-import { createProofHeaderCache, verifyDpopProof, type DpopProof } from './proof.js';
+import { createProofHeaderCache, verifyDpopProof, verifyDpopProofOffloaded, type DpopProof } from './proof.js';
 import type { DpopOptions, ResolvedOptions } from '../options/guard-options.js';
 import { readHeaderValues, type GuardRequest } from '../http/request.js';
 import { assertKnownKeys, readBoolean, readNumber, toStringList } from '../options/validate.js';
 
 export {
-  accessTokenHash, createProofHeaderCache, jwkThumbprint, normalizeHttpUri, verifyDpopProof,
+  accessTokenHash, createProofHeaderCache, jwkThumbprint, normalizeHttpUri, verifyDpopProof, verifyDpopProofOffloaded,
 } from './proof.js';
 export type { DpopProof, DpopProofExpectations, ProofHeaderCache } from './proof.js';
 
@@ -39,16 +39,15 @@ export interface DpopVerifier {
    * (`DPoP-Nonce` + `Cache-Control: no-store` when the nonce rotated); rejects with
    * `InvalidDpopProofError`, `UseDpopNonceError` (its `headers` carry a fresh `DPoP-Nonce`),
    * `InvalidTokenError` (`ERR_DPOP_BINDING_MISMATCH`) or, when the store fails, a 503.
-   * Synchronous (returns or throws) when the store's `add()` is; a promise otherwise.
    */
-  verify(request: GuardRequest, token: string, jkt: string, proof?: DpopProof): Record<string, string> | Promise<Record<string, string>>;
+  verify(request: GuardRequest, token: string, jkt: string, proof?: DpopProof): Promise<Record<string, string>>;
   /**
    * Steps 1-2 only (one `DPoP` header, every stateless proof check, `ath` for `token`): what can be
    * judged before the token itself is validated, so that a bad proof costs no JWKS fetch and no
-   * introspection call. Pass the result to `verify` to skip those steps there. A promise with
-   * `offloadSignatures` (the proof's signature is checked on the thread pool).
+   * introspection call. Pass the result to `verify` to skip those steps there. With
+   * `offloadSignatures` the proof's signature is checked on the thread pool.
    */
-  checkProof(request: GuardRequest, token: string): DpopProof | Promise<DpopProof>;
+  checkProof(request: GuardRequest, token: string): Promise<DpopProof>;
 }
 
 interface DpopSettings {
@@ -85,8 +84,9 @@ export function createDpopVerifier(options: DpopOptions, guard: ResolvedOptions)
   const headers = createProofHeaderCache();
   const replayTtl = settings.proofMaxAge + 2 * guard.clockTolerance;
 
-  function checkProof(request: GuardRequest, token: string): DpopProof | Promise<DpopProof> {
-    return verifyDpopProof(readProofHeader(request), {
+  async function checkProof(request: GuardRequest, token: string): Promise<DpopProof> {
+    const verifyProof = guard.offloadSignatures ? verifyDpopProofOffloaded : verifyDpopProof;
+    return verifyProof(readProofHeader(request), {
       method: request.method,
       url: effectiveUrl(request.url, settings.baseUrl),
       accessToken: token,
@@ -94,21 +94,20 @@ export function createDpopVerifier(options: DpopOptions, guard: ResolvedOptions)
       now: guard.clock() / 1000,
       maxAge: settings.proofMaxAge,
       clockTolerance: guard.clockTolerance,
-    }, headers, guard.offloadSignatures);
+    }, headers);
   }
 
   return {
     required: settings.required,
     algorithms: settings.algorithms,
     checkProof,
-    verify(request, token, jkt, checked) {
-      const proof = checked ?? checkProof(request, token);
-      return proof instanceof Promise ? proof.then((settled) => judge(settled, jkt)) : judge(proof, jkt);
+    async verify(request, token, jkt, checked) {
+      return judge(checked ?? await checkProof(request, token), jkt);
     },
   };
 
   // Steps 3-5, for a proof that passed the stateless checks.
-  function judge(proof: DpopProof, jkt: string): Record<string, string> | Promise<Record<string, string>> {
+  async function judge(proof: DpopProof, jkt: string): Promise<Record<string, string>> {
     if (proof.jkt !== jkt) throw new InvalidTokenError('Invalid DPoP key binding', 'ERR_DPOP_BINDING_MISMATCH');
 
     const success: Record<string, string> = {};
@@ -123,21 +122,15 @@ export function createDpopVerifier(options: DpopOptions, guard: ResolvedOptions)
     }
 
     const key = JTI_KEY_PREFIX + sha256Base64Url(`${proof.jkt}:${proof.jti}`);
-    const unavailable = (cause: unknown) => new UpstreamUnavailableError(
-      'DPoP replay store is unavailable', 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE', { cause },
-    );
-    const settle = (fresh: unknown): Record<string, string> => {
-      if (fresh !== true) throw new InvalidDpopProofError('DPoP proof was already used (jti)', 'ERR_DPOP_JTI_REPLAYED');
-      return success;
-    };
-    let added: boolean | Promise<boolean>;
+    // `await` adopts any thenable a store returns, and a synchronous answer alike.
+    let fresh: unknown;
     try {
-      added = guard.store.add(key, 1, replayTtl);
+      fresh = await guard.store.add(key, 1, replayTtl);
     } catch (cause) {
-      throw unavailable(cause);
+      throw new UpstreamUnavailableError('DPoP replay store is unavailable', 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE', { cause });
     }
-    // The in-memory store answers synchronously: no microtask turn on the hot path.
-    return added instanceof Promise ? added.then(settle, (cause: unknown) => { throw unavailable(cause); }) : settle(added);
+    if (fresh !== true) throw new InvalidDpopProofError('DPoP proof was already used (jti)', 'ERR_DPOP_JTI_REPLAYED');
+    return success;
   }
 }
 

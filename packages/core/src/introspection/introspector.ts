@@ -25,16 +25,15 @@ export interface Introspector {
  * configured, is read from the first issuer's metadata on first use (RFC 8414 §2).
  *
  * Per token: cache / in-flight lookup (see {@link IntrospectionCache}) → on a miss, one `POST` to
- * the endpoint (see `requestIntrospection`; RFC 9701 JWT responses verified when asked for) → the
- * answer judged for this request (`active === true`, types, `exp`/`nbf`/`aud`/`iss`), also when
- * it came from the cache. What it deliberately does not check: scopes (per route), sender binding
+ * the endpoint (see `requestIntrospection`; RFC 9701 JWT responses verified when asked for) →
+ * `active === true`, also when it came from the cache; the members are then judged by the
+ * pipeline's claim rules. What it deliberately does not check: scopes (per route), sender binding
  * (`cnf`, `token_type`: the pipeline's next step), and `sub`/`client_id`/`jti` presence (RFC 7662
  * makes them optional).
  */
 export function createIntrospector(options: ResolvedOptions, issuers: ReadonlyMap<string, TrustedIssuer>): Introspector | undefined {
   const settings = resolveIntrospectionOptions(options);
   if (settings === undefined) return undefined;
-  const trustedIssuers: ReadonlySet<string> = new Set(options.issuers);
   const cache = new IntrospectionCache({ settings, store: options.store, clock: options.clock, logger: options.logger });
   const firstIssuer = issuers.get(options.issuers[0]!);
   const endpoint = async (): Promise<URL> => {
@@ -51,7 +50,7 @@ export function createIntrospector(options: ResolvedOptions, issuers: ReadonlyMa
     introspectsJwts: settings.introspectJwts,
     async introspect(token) {
       const response = await cache.lookup(token, async () => requestIntrospection(token, await endpoint(), settings, issuers, options));
-      return evaluateResponse(response, options, trustedIssuers);
+      return evaluateResponse(response);
     },
   };
 }

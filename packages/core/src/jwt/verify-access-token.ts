@@ -1,7 +1,5 @@
 import { InvalidTokenError } from '../errors/errors.js';
-import {
-  checkAudience, checkClaimTypes, checkRequiredClaims, checkTimeClaims, readAudience, type Claims,
-} from '../claims/claims.js';
+import type { Claims } from '../claims/claims.js';
 import type { TrustedIssuer } from '../issuer/trusted-issuer.js';
 import {
   parseJws, verifySignature, verifySignatureOffloaded, type ParsedJws, type VerificationKey,
@@ -16,17 +14,18 @@ const GENERIC_TYPES = new Set(['jwt', 'application/jwt']);
  * Validates a JWT access token (RFC 9068 §4 with RFC 8725 hardening) and returns its claims.
  *
  * Order: header checks (alg allow-list, `typ`, `crit`), trusted `iss` (before any I/O), key of
- * *that* issuer by `kid` (never from `jku`, `x5u`, `jwk` or `x5c`), signature, then `exp`/`nbf`/`iat`,
- * `aud` and required claims. Deliberately not checked here: sender binding (`cnf`), scopes.
+ * *that* issuer by `kid` (never from `jku`, `x5u`, `jwk` or `x5c`), signature. The claims
+ * (`exp`/`nbf`/`iat`, `aud`, required claims, user validators) are the pipeline's next stage (see
+ * `pipeline/validators.ts`); sender binding (`cnf`) and scopes come later still.
  * `compact`: the token already matched the compact JWS shape (`checkTokenSyntax`).
  */
-export function verifyJwtAccessToken(
+export async function verifyJwtAccessToken(
   token: string,
   header: Readonly<Record<string, unknown>>,
   issuers: ReadonlyMap<string, TrustedIssuer>,
   options: ResolvedOptions,
   compact = false,
-): Claims | Promise<Claims> {
+): Promise<Claims> {
   const { alg } = header;
   if (typeof alg !== 'string' || !options.algorithms.has(alg)) {
     throw new InvalidTokenError('Token signing algorithm is not allowed', 'ERR_JWT_ALG_NOT_ALLOWED');
@@ -43,27 +42,24 @@ export function verifyJwtAccessToken(
   const trusted = typeof claims.iss === 'string' ? issuers.get(claims.iss) : undefined;
   if (trusted === undefined) throw new InvalidTokenError('Token issuer is not trusted', 'ERR_JWT_ISSUER_UNTRUSTED');
 
-  if (alg.startsWith('HS')) return finish(jws, [{ key: options.secret!, kid: undefined, alg, keyType: 'oct', curve: undefined }], options);
-  const complete = options.offloadSignatures ? finishOffloaded : finish;
-  // Synchronous when the issuer's keys are loaded (and nothing is offloaded): no promise, no
-  // microtask on the hot path.
-  const cached = trusted.keys.cached(alg, kid);
-  if (cached !== undefined) return complete(jws, cached, options);
-  return trusted.keys.select(alg, kid).then((keys) => complete(jws, keys, options));
+  if (alg.startsWith('HS')) return finish(jws, [{ key: options.secret!, kid: undefined, alg, keyType: 'oct', curve: undefined }]);
+  // Loaded keys are used without an `await`: only a fetch (or a refetch for a new kid) waits.
+  const keys = trusted.keys.cached(alg, kid) ?? await trusted.keys.select(alg, kid);
+  return options.offloadSignatures ? finishOffloaded(jws, keys) : finish(jws, keys);
 }
 
-/** Signature, then time, audience and required claims. */
-function finish(jws: ParsedJws, candidates: readonly VerificationKey[], options: ResolvedOptions): Claims {
+/** The signature by one of the candidate keys; the claims when it holds. */
+function finish(jws: ParsedJws, candidates: readonly VerificationKey[]): Claims {
   requireCandidates(candidates);
   if (!candidates.some((key) => verifySignature(jws, key))) throw signatureInvalid();
-  return checkClaims(jws, options);
+  return jws.payload;
 }
 
 /** {@link finish} with the signature checked on the thread pool (`offloadSignatures`). */
-async function finishOffloaded(jws: ParsedJws, candidates: readonly VerificationKey[], options: ResolvedOptions): Promise<Claims> {
+async function finishOffloaded(jws: ParsedJws, candidates: readonly VerificationKey[]): Promise<Claims> {
   requireCandidates(candidates);
   for (const key of candidates) {
-    if (await verifySignatureOffloaded(jws, key)) return checkClaims(jws, options);
+    if (await verifySignatureOffloaded(jws, key)) return jws.payload;
   }
   throw signatureInvalid();
 }
@@ -73,17 +69,6 @@ function requireCandidates(candidates: readonly VerificationKey[]): void {
 }
 
 const signatureInvalid = () => new InvalidTokenError('Token signature is invalid', 'ERR_JWS_SIGNATURE_INVALID');
-
-function checkClaims(jws: ParsedJws, options: ResolvedOptions): Claims {
-  const claims = jws.payload;
-  checkClaimTypes(claims);
-  checkTimeClaims(claims, options.clock() / 1000, options.clockTolerance, true);
-  const audience = readAudience(claims);
-  if (audience === undefined) throw new InvalidTokenError('Token has no audience', 'ERR_TOKEN_CLAIM_MISSING');
-  checkAudience(audience, options.audiences);
-  checkRequiredClaims(claims, options.requiredClaims);
-  return claims;
-}
 
 function checkType(typ: unknown, allowGeneric: boolean): void {
   if (typ === undefined && allowGeneric) return;

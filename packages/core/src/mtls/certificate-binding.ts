@@ -55,9 +55,9 @@ export interface CertificateBinding {
   /**
    * Checks a certificate-bound token (`thumbprint` = its `cnf["x5t#S256"]`) against this request's
    * client certificate; throws `invalid_token` when there is none, it is malformed, or it is
-   * another one. Synchronous unless `mtls.certificate` returns a promise.
+   * another one.
    */
-  check(request: GuardRequest, thumbprint: unknown): void | Promise<void>;
+  check(request: GuardRequest, thumbprint: unknown): Promise<void>;
 }
 
 /**
@@ -92,12 +92,9 @@ export function createCertificateBinding(options: MtlsOptions): CertificateBindi
     return typeof value === 'string' ? fromText(value) : malformed();
   };
   /** The DER bytes of this request's client certificate, per the configured source. */
-  const readCertificate = (request: GuardRequest): Uint8Array | undefined | Promise<Uint8Array | undefined> => {
-    if (source !== undefined) {
-      const value: unknown = source(request);
-      const thenable = typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
-      return thenable ? Promise.resolve(value).then(fromSource) : fromSource(value);
-    }
+  const readCertificate = async (request: GuardRequest): Promise<Uint8Array | undefined> => {
+    // `await` adopts a promise or any other thenable the source returns, and a plain value alike.
+    if (source !== undefined) return fromSource(await source(request));
     if (headerName === undefined) return request.clientCertificate;
     const values = readHeaderValues(request, headerName);
     if (values.length > 1) return malformed();
@@ -114,10 +111,9 @@ export function createCertificateBinding(options: MtlsOptions): CertificateBindi
 
   return {
     required,
-    check(request, thumbprint) {
+    async check(request, thumbprint) {
       if (typeof thumbprint !== 'string') throw new InvalidTokenError('Token certificate binding is malformed', 'ERR_MTLS_BINDING_INVALID');
-      const der = readCertificate(request);
-      return der instanceof Promise ? der.then((bytes) => compare(bytes, thumbprint)) : compare(der, thumbprint);
+      compare(await readCertificate(request), thumbprint);
     },
   };
 }

@@ -1,5 +1,6 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { GuardRequest } from '../http/request.js';
+import type { ClaimValidator } from '../pipeline/validators.js';
 import { createMemoryStore, type Store } from '../store/memory-store.js';
 import {
   assertKnownKeys, assertObject, parseServerUrl, readBoolean, readNumber, toStringList,
@@ -239,6 +240,14 @@ export interface GuardOptions {
   store?: Store;
   /** Where misconfigurations are reported. Default `console`. */
   logger?: Logger;
+  /**
+   * Extra claim checks run on every token, JWT or introspected, after the built-in ones (and again
+   * on every verified-token cache hit): claim name → an exact value, a list of accepted values, or
+   * a predicate `(value, claims) => boolean`. A token that fails one is rejected with 401
+   * `invalid_token`, code `ERR_TOKEN_VALIDATOR_FAILED`. Validated at start-up. Default none.
+   * Route-specific conditions belong in `requireClaims()` (403) instead.
+   */
+  validators?: Readonly<Record<string, ClaimValidator>>;
 }
 
 /** Options after validation and defaults; internal. */
@@ -267,12 +276,13 @@ export interface ResolvedOptions {
   offloadSignatures: boolean;
   store: Store;
   logger: Logger;
+  validators: Readonly<Record<string, ClaimValidator>>;
 }
 
 const KNOWN_OPTIONS = [
   'issuer', 'audience', 'jwksUri', 'algorithms', 'secret', 'clockTolerance', 'requiredClaims', 'allowGenericJwtTyp',
   'tokenLocations', 'realm', 'httpTimeout', 'jwksCooldown', 'jwksCacheMaxAge', 'allowInsecureRequests', 'maxTokenLength',
-  'fetch', 'clock', 'introspection', 'dpop', 'mtls', 'verifiedTokenCache', 'offloadSignatures', 'store', 'logger',
+  'fetch', 'clock', 'introspection', 'dpop', 'mtls', 'verifiedTokenCache', 'offloadSignatures', 'store', 'logger', 'validators',
 ] as const;
 
 const TOKEN_LOCATIONS: readonly TokenLocation[] = ['header', 'body', 'query'];
@@ -317,6 +327,7 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
   assertObject(options.introspection, 'introspection');
   if (typeof options.dpop !== 'boolean') assertObject(options.dpop, 'dpop');
   if (typeof options.mtls !== 'boolean') assertObject(options.mtls, 'mtls');
+  assertObject(options.validators, 'validators');
   if (options.store !== undefined && !isStore(options.store)) {
     throw new TypeError('resource-guard: "store" must implement get(), set() and add()');
   }
@@ -350,6 +361,7 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     offloadSignatures: readBoolean(options.offloadSignatures, 'offloadSignatures', false),
     store: options.store ?? createMemoryStore({ max: 10_000, clock: options.clock }),
     logger: options.logger ?? console,
+    validators: options.validators ?? {},
   };
 }
 

@@ -13,18 +13,22 @@ export interface SenderConstraint {
   /** DPoP proof algorithms accepted, for `DPoP algs="…"`; `undefined` when DPoP is off. */
   readonly dpopAlgorithms: readonly string[] | undefined;
   /**
-   * Throws (or rejects) unless the token's binding, or lack of one, fits the request; returns the
-   * success headers. Synchronous for unbound tokens and socket certificates (the hot path), a
-   * promise when a DPoP proof (replay store) or a custom certificate source is involved.
+   * For a token {@link SenderConstraint.isBound} said is bound: rejects unless the request proves
+   * possession (DPoP proof by `cnf.jkt`, client certificate by `cnf["x5t#S256"]`); resolves to
+   * the success headers. Kept apart so that an unbound Bearer token (the common case) costs no `await`.
    */
-  check(request: GuardRequest, credentials: Credentials, claims: Claims, proof?: DpopProof): Record<string, string> | Promise<Record<string, string>>;
+  check(request: GuardRequest, credentials: Credentials, claims: Claims, proof?: DpopProof): Promise<Record<string, string>>;
+  /**
+   * The binding rules that need no I/O (scheme vs. `cnf`, `dpop.required`, `mtls.required`):
+   * throws when one fails, returns whether the token is bound (then {@link check} must run).
+   */
+  isBound(credentials: Credentials, claims: Claims): boolean;
   /**
    * The DPoP proof checks that need nothing from the token's claims, run by the pipeline *before*
    * the token is validated (no JWKS fetch or introspection call for a request with a bad proof).
-   * `undefined` for requests that do not use the DPoP scheme; hand the result to `check`. A
-   * promise when the proof's signature is checked on the thread pool (`offloadSignatures`).
+   * Only for requests that use the DPoP scheme; hand the result to `check`.
    */
-  precheck(request: GuardRequest, credentials: Credentials): DpopProof | Promise<DpopProof> | undefined;
+  precheck(request: GuardRequest, credentials: Credentials): Promise<DpopProof>;
 }
 
 function readConfirmation(claims: Claims): Record<string, unknown> {
@@ -47,33 +51,37 @@ function readConfirmation(claims: Claims): Record<string, unknown> {
 export function createSenderConstraint(options: ResolvedOptions): SenderConstraint {
   const dpop = options.dpop === undefined ? undefined : createDpopVerifier(options.dpop, options);
   const mtls = options.mtls === undefined ? undefined : createCertificateBinding(options.mtls);
+  // Every rule that needs no I/O, so that nothing is left pending when one of them throws.
+  function isBound(credentials: Credentials, claims: Claims): boolean {
+    const cnf = readConfirmation(claims);
+    const x5t = cnf['x5t#S256'];
+    if (x5t !== undefined && mtls === undefined) throw new InvalidTokenError('Certificate-bound tokens are not accepted here', 'ERR_MTLS_DISABLED');
+    if (x5t === undefined && mtls?.required === true) throw new InvalidTokenError('Token is not bound to a client certificate', 'ERR_MTLS_REQUIRED');
+    const jkt = cnf.jkt;
+    const dpopBound = jkt !== undefined || (typeof claims.token_type === 'string' && claims.token_type.toLowerCase() === 'dpop');
+    if (credentials.scheme === 'DPoP') {
+      if (!dpopBound) throw new InvalidTokenError('Token is not DPoP-bound', 'ERR_DPOP_TOKEN_UNBOUND');
+      if (typeof jkt !== 'string') throw new InvalidTokenError('Invalid DPoP key binding', 'ERR_DPOP_BINDING_INVALID');
+      return true;
+    }
+    if (dpopBound) throw new InvalidTokenError('DPoP-bound token sent as a bearer token', 'ERR_DPOP_BEARER_DOWNGRADE');
+    if (dpop?.required === true) throw new InvalidTokenError('Only DPoP-bound tokens are accepted', 'ERR_DPOP_REQUIRED');
+    return x5t !== undefined;
+  }
+
   return {
     bearerAccepted: dpop?.required !== true,
     dpopAlgorithms: dpop?.algorithms,
+    isBound,
     precheck(request, credentials) {
       // The DPoP scheme is only recognised when DPoP is on, so `dpop` is defined here.
-      return credentials.scheme === 'DPoP' ? dpop!.checkProof(request, credentials.token) : undefined;
+      return dpop!.checkProof(request, credentials.token);
     },
-    check(request, credentials, claims, checkedProof) {
-      // Every rule that needs no I/O first, so that nothing is left pending when one of them throws.
+    async check(request, credentials, claims, checkedProof) {
       const cnf = readConfirmation(claims);
       const x5t = cnf['x5t#S256'];
-      if (x5t !== undefined && mtls === undefined) throw new InvalidTokenError('Certificate-bound tokens are not accepted here', 'ERR_MTLS_DISABLED');
-      if (x5t === undefined && mtls?.required === true) throw new InvalidTokenError('Token is not bound to a client certificate', 'ERR_MTLS_REQUIRED');
-      const jkt = cnf.jkt;
-      const dpopBound = jkt !== undefined || (typeof claims.token_type === 'string' && claims.token_type.toLowerCase() === 'dpop');
-      if (credentials.scheme === 'DPoP') {
-        if (!dpopBound) throw new InvalidTokenError('Token is not DPoP-bound', 'ERR_DPOP_TOKEN_UNBOUND');
-        if (typeof jkt !== 'string') throw new InvalidTokenError('Invalid DPoP key binding', 'ERR_DPOP_BINDING_INVALID');
-      } else {
-        if (dpopBound) throw new InvalidTokenError('DPoP-bound token sent as a bearer token', 'ERR_DPOP_BEARER_DOWNGRADE');
-        if (dpop?.required === true) throw new InvalidTokenError('Only DPoP-bound tokens are accepted', 'ERR_DPOP_REQUIRED');
-      }
-
-      const certificate = x5t === undefined ? undefined : mtls!.check(request, x5t);
-      if (credentials.scheme !== 'DPoP') return certificate instanceof Promise ? certificate.then(() => ({})) : {};
-      const proof = () => dpop!.verify(request, credentials.token, jkt as string, checkedProof);
-      return certificate instanceof Promise ? certificate.then(proof) : proof();
+      if (x5t !== undefined) await mtls!.check(request, x5t);
+      return credentials.scheme === 'DPoP' ? dpop!.verify(request, credentials.token, cnf.jkt as string, checkedProof) : {};
     },
   };
 }

@@ -1,6 +1,6 @@
 import { sha256Binary } from '../lib/digest.js';
 import { LRUCache } from 'lru-cache';
-import { checkTimeClaims, type Claims } from '../claims/claims.js';
+import type { Claims } from '../claims/claims.js';
 
 /**
  * Opt-in cache of verified JWT access tokens (`verifiedTokenCache`), for APIs whose clients send
@@ -9,7 +9,8 @@ import { checkTimeClaims, type Claims } from '../claims/claims.js';
  * - Keyed by SHA-256 of the token, so the cache never holds a token and one token's entry can
  *   never answer for another (not even a prefix or suffix of it).
  * - Bounded by `max` entries (LRU); an entry never outlives the token's `exp`.
- * - `exp`, `nbf` and `iat` are re-checked on every hit, with the same tolerance as a full check.
+ * - The pipeline re-runs the clock-dependent claim rules (`exp`, `nbf`, `iat`) and the user's
+ *   validators on every hit (`ClaimValidators.recheck`).
  * - In-process on purpose: a network store would cost more than the signature check it saves.
  *
  * Trade-off (documented in the README): a key withdrawn from the JWKS keeps already-verified
@@ -31,16 +32,14 @@ export class VerifiedTokenCache {
     return sha256Binary(token);
   }
 
-  /** The claims of an earlier verification, re-checked for time; `undefined` on a miss. */
+  /** The claims of an earlier verification; `undefined` on a miss or once past `exp` (plus tolerance). */
   get(key: string): Claims | undefined {
     const claims = this.#entries.get(key);
     if (claims === undefined) return undefined;
-    const now = this.#clock() / 1000;
-    if ((claims.exp as number) <= now - this.#tolerance) {
+    if ((claims.exp as number) <= this.#clock() / 1000 - this.#tolerance) {
       this.#entries.delete(key);
       return undefined;
     }
-    checkTimeClaims(claims, now, this.#tolerance, true);
     return claims;
   }
 

@@ -67,7 +67,7 @@ export function requireClaims(conditions: Readonly<Record<string, ClaimCondition
   if (typeof conditions !== 'object' || conditions === null || Object.keys(conditions).length === 0) {
     throw new TypeError('resource-guard: requireClaims() needs an object of { claim: value | values | predicate }');
   }
-  const entries = Object.entries(conditions).map(([name, condition]) => [name, toPredicate(name, condition)] as const);
+  const entries = Object.entries(conditions).map(([name, condition]) => [name, toClaimPredicate(`requireClaims(): "${name}"`, condition)] as const);
   return {
     check(auth) {
       return entries.every(([name, test]) => test(auth.claims[name], auth.claims))
@@ -77,11 +77,15 @@ export function requireClaims(conditions: Readonly<Record<string, ClaimCondition
   };
 }
 
-function toPredicate(name: string, condition: ClaimCondition): (value: unknown, claims: Readonly<Record<string, unknown>>) => boolean {
+/**
+ * A {@link ClaimCondition} as a predicate; validated now (start-up), `TypeError` naming `where`.
+ * Shared by `requireClaims()` and the guard's `validators` option.
+ */
+export function toClaimPredicate(where: string, condition: ClaimCondition): (value: unknown, claims: Readonly<Record<string, unknown>>) => boolean {
   if (typeof condition === 'function') return (value, claims) => condition(value, claims) === true;
   const accepted = Array.isArray(condition) ? condition : [condition];
   if (accepted.length === 0 || !accepted.every((item) => ['string', 'number', 'boolean'].includes(typeof item))) {
-    throw new TypeError(`resource-guard: requireClaims(): "${name}" must be a string, number, boolean, an array of them, or a function`);
+    throw new TypeError(`resource-guard: ${where} must be a string, number, boolean, an array of them, or a function`);
   }
   const matches = (value: unknown) => accepted.includes(value as string | number | boolean);
   return (value) => (Array.isArray(value) ? value.some(matches) : matches(value));
