@@ -83,7 +83,7 @@ export function runCaseTable(test: TestFn, table: readonly HttpCase[]): void {
 async function runCase(t: ExecutionContext, framework: Framework, item: HttpCase): Promise<void> {
   const issuer = await startMockIssuer(item.alg);
   const app = await startApp(framework, {
-    issuer: issuer.issuer, audience: AUDIENCE, httpTimeout: 5000, logger: { warn() {}, error() {} }, ...item.options?.(issuer),
+    issuer: issuer.issuer, audience: AUDIENCE, httpTimeout: 30_000, logger: { warn() {}, error() {} }, ...item.options?.(issuer),
   });
   try {
     const context: CaseContext = {

@@ -21,9 +21,10 @@ export interface IssuerKey {
 /** How the mock issuer's endpoints behave. */
 /**
  * `huge`: a 2 MiB body with its Content-Length; `huge-chunked`: 2.5 MiB chunked, no length declared;
- * `chunked`: the normal answer, sent in several chunks (the reader must join them).
+ * `chunked`: the normal answer, sent in several chunks (the reader must join them);
+ * `not-utf8`: the normal answer with an invalid UTF-8 byte inside a string member.
  */
-export type IssuerMode = 'ok' | 'error500' | 'garbage' | 'html' | 'slow' | 'refuse' | 'not-found' | 'huge' | 'huge-chunked' | 'chunked';
+export type IssuerMode = 'ok' | 'error500' | 'garbage' | 'html' | 'slow' | 'refuse' | 'not-found' | 'huge' | 'huge-chunked' | 'chunked' | 'not-utf8';
 
 /** A loopback issuer with discovery and JWKS, counting every request it receives. */
 export interface MockIssuer {
@@ -144,6 +145,11 @@ export async function startMockIssuer(alg = 'ES256'): Promise<MockIssuer> {
         ? { issuer: base, jwks_uri: `${base}/jwks`, ...issuerObject.metadata }
         : { keys: issuerObject.published.map((key) => key.publicJwk) };
       const json = JSON.stringify(body);
+      if (issuerObject.mode === 'not-utf8') {
+        const bytes = Buffer.from(JSON.stringify({ ...body, note: 'XX' }));
+        bytes[bytes.indexOf('XX')] = 0xff;
+        return res.writeHead(200, { 'content-type': 'application/json' }).end(bytes);
+      }
       if (issuerObject.mode !== 'chunked') return res.writeHead(200, { 'content-type': 'application/json' }).end(json);
       res.writeHead(200, { 'content-type': 'application/json' });
       const pieces = [json.slice(0, 10), json.slice(10, json.length >> 1), json.slice(json.length >> 1)];

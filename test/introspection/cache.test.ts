@@ -188,8 +188,12 @@ test('cached claims cannot be altered through a request\'s AuthContext', async (
   const endpoint = await endpointFor(t, () => ({ body: activeBody({ roles: ['reader'] }) }));
   const guard = guardFor(endpoint);
   const first = await guard.verify(requestWith('mutable'));
-  (first.claims as Record<string, unknown>).sub = 'admin';
-  (first.claims.roles as string[]).push('admin');
+  t.throws(() => {
+    (first.claims as Record<string, unknown>).sub = 'admin';
+  }, { instanceOf: TypeError }, 'claims are frozen');
+  t.throws(() => {
+    (first.claims.roles as string[]).push('admin');
+  }, { instanceOf: TypeError }, 'nested claims too');
   const second = await guard.verify(requestWith('mutable'));
   t.is(second.subject, 'user-123');
   t.deepEqual(second.claims.roles, ['reader']);

@@ -4,7 +4,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { createGuard, type GuardOptions } from '@resource-guard/core';
-import { startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
+import { keySigner, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
 import {
   AUDIENCE, CLIENT_ID, activeBody, assertRejected, jwtAnswer, optionsFor, requestWith, signIntrospectionJwt,
   startEndpoint, type Answer, type Endpoint,
@@ -126,6 +126,14 @@ const failures: Array<[string, (issuer: MockIssuer) => Promise<Answer>, string, 
   ['expired exp', signed({ exp: now() - 60 }), 'STALE'],
   ['missing token_introspection', signed({ token_introspection: undefined, active: true }), 'MALFORMED'],
   ['token_introspection not an object', signed({ token_introspection: [activeBody()] }), 'MALFORMED'],
+  ['a correctly signed payload that is not valid UTF-8 (RFC 7515 §5.2)', async (issuer) => {
+    const key = issuer.published[0]!;
+    const header = Buffer.from(JSON.stringify({ alg: key.alg, kid: key.kid, typ: 'token-introspection+jwt' })).toString('base64url');
+    const bytes = Buffer.from(JSON.stringify({ iss: issuer.issuer, aud: CLIENT_ID, iat: now(), token_introspection: activeBody({ username: 'XX' }) }));
+    bytes[bytes.indexOf('XX')] = 0xc3; // a lead byte with no continuation
+    const input = `${header}.${bytes.toString('base64url')}`;
+    return jwtAnswer(`${input}.${keySigner(key)(Buffer.from(input)).toString('base64url')}`);
+  }, 'MALFORMED'],
 ];
 for (const [title, answer, code, introspection, overrides] of failures) {
   test(`RFC 9701 response rejected: ${title} → 503 ERR_INTROSPECTION_JWT_${code}`, async (t) => {

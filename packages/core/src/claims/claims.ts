@@ -9,6 +9,24 @@ import { InvalidTokenError } from '../errors/errors.js';
 export type Claims = Record<string, unknown>;
 
 /**
+ * Deep-freezes verified claims, in place, and returns them. A verified-token cache hands the same
+ * claims to every request with that token: a route handler that edits `req.auth.claims` (drops
+ * `cnf`, adds a scope) must not change the verdict for the next request. Iterative, so the nesting
+ * of a hostile (but validly signed) payload cannot overflow the stack.
+ */
+export function freezeClaims<T extends object>(claims: T): Readonly<T> {
+  const pending: object[] = [claims];
+  for (let value = pending.pop(); value !== undefined; value = pending.pop()) {
+    if (Object.isFrozen(value)) continue;
+    Object.freeze(value);
+    for (const member of Object.values(value) as unknown[]) {
+      if (typeof member === 'object' && member !== null) pending.push(member);
+    }
+  }
+  return claims;
+}
+
+/**
  * Checks `exp`, `nbf` and `iat` against `now` (seconds) with `tolerance` seconds of leeway.
  * `exp` is mandatory when `requireExp` (JWTs, RFC 9068 §2.2); a present time claim that is not a
  * number is an invalid token, never ignored.

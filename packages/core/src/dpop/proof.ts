@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import { InvalidDpopProofError } from '../errors/errors.js';
 import {
   decodeProtectedHeader, importPublicJwk, isAsymmetricAlgorithm, keyMatchesAlgorithm, parseJws, verifySignature, verifySignatureOffloaded,
-  type ParsedJws, type VerificationKey,
+  MAX_PROOF_RSA_BITS, type ParsedJws, type VerificationKey,
 } from '../jws/jws.js';
 
 /**
@@ -146,7 +146,7 @@ function checkHeader(proof: string, algorithms: ReadonlySet<string>): CheckedHea
   if (PRIVATE_JWK_MEMBERS.some((name) => Object.hasOwn(members, name))) {
     fail('DPoP proof key contains private key material', 'ERR_DPOP_JWK_PRIVATE');
   }
-  const key = importPublicJwk(members);
+  const key = importPublicJwk(members, { maxRsaBits: MAX_PROOF_RSA_BITS });
   const jkt = jwkThumbprint(members);
   if (key === undefined || jkt === undefined) fail('DPoP proof key is invalid', 'ERR_DPOP_JWK_INVALID');
   if (!keyMatchesAlgorithm(key, alg)) fail('DPoP proof key does not match its algorithm', 'ERR_DPOP_JWK_ALG_MISMATCH');

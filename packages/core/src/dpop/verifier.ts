@@ -22,10 +22,22 @@ export const DEFAULT_DPOP_ALGORITHMS: readonly string[] = Object.freeze([
 /** Default `dpop.proofMaxAge`, in seconds. */
 export const DEFAULT_PROOF_MAX_AGE = 300;
 
-const KNOWN_DPOP_OPTIONS = ['required', 'algorithms', 'proofMaxAge', 'nonce', 'baseUrl'] as const;
+/**
+ * Default `dpop.clockTolerance`, in seconds: proofs dated up to this far before or after now are
+ * accepted (the OpenID FAPI 2.0 conformance suite sends proofs 10 s off in both directions).
+ */
+export const DEFAULT_PROOF_CLOCK_TOLERANCE = 10;
+
+/** Default `dpop.maxProofsPerKey`: proofs one key may present per replay window. */
+export const DEFAULT_MAX_PROOFS_PER_KEY = 10_000;
+
+const KNOWN_DPOP_OPTIONS = ['required', 'algorithms', 'proofMaxAge', 'clockTolerance', 'maxProofsPerKey', 'nonce', 'baseUrl'] as const;
 
 /** Prefix of the replay-guard keys in the store; the rest is a SHA-256 of the proof key's thumbprint and `jti`. */
 export const JTI_KEY_PREFIX = 'dpop:jti:';
+
+/** Prefix of the per-key proof counters in the store; the rest is a SHA-256 of the proof key's thumbprint. */
+export const QUOTA_KEY_PREFIX = 'dpop:quota:';
 
 /** Checks DPoP proofs for one guard (RFC 9449 §4.3, §7.1, §9, §11.1). */
 export interface DpopVerifier {
@@ -54,6 +66,8 @@ interface DpopSettings {
   required: boolean;
   algorithms: readonly string[];
   proofMaxAge: number;
+  clockTolerance: number;
+  maxProofsPerKey: number;
   baseUrl: string | undefined;
 }
 
@@ -68,13 +82,18 @@ interface DpopSettings {
  * 3. thumbprint of the proof's `jwk` = the token's `cnf.jkt` (else `invalid_token`,
  *    `ERR_DPOP_BINDING_MISMATCH`, RFC 9449 §7.1);
  * 4. with nonces on: `nonce` of the current or previous step, else `use_dpop_nonce` (§9);
- * 5. `jti` unseen: an atomic `store.add()` under a key hashed from thumbprint and `jti`, kept for
- *    the whole window in which the proof's `iat` is acceptable (`proofMaxAge` + 2 × `clockTolerance`),
- *    so of two concurrent uses exactly one passes (§11.1).
+ * 5. at most `maxProofsPerKey` proofs per key and replay window (an atomic `store.increment()`
+ *    under a key hashed from the thumbprint): one client flooding its own key cannot fill the
+ *    replay store for everyone; past the quota that key alone gets a 503 with `Retry-After`
+ *    (fail closed) until its window ends. Skipped with a store that has no `increment`;
+ * 6. `jti` unseen: an atomic `store.add()` under a key hashed from thumbprint and `jti`, kept for
+ *    the whole window in which the proof can still be accepted — `proofMaxAge` + 2 ×
+ *    `dpop.clockTolerance`, or with nonces on at most two nonce lifetimes (an older nonce is
+ *    refused anyway) — so of two concurrent uses exactly one passes (§11.1).
  * All times come from the guard's `clock`.
  *
- * Deliberately not checked: that the client's clock is right beyond `clockTolerance` (no server
- * `iat` offset is learned), nonce binding to a client, or the URL's query string (RFC 9449 §4.3).
+ * Deliberately not checked: that the client's clock is right beyond `dpop.clockTolerance` (no
+ * server `iat` offset is learned), nonce binding to a client, or the URL's query string (RFC 9449 §4.3).
  */
 export function createDpopVerifier(options: DpopOptions, guard: ResolvedOptions): DpopVerifier {
   const settings = readDpopOptions(options);
@@ -82,7 +101,10 @@ export function createDpopVerifier(options: DpopOptions, guard: ResolvedOptions)
   const nonces: DpopNonces | undefined = nonceSettings === undefined ? undefined : createDpopNonces(nonceSettings, guard.clock);
   const algorithms = new Set(settings.algorithms);
   const headers = createProofHeaderCache();
-  const replayTtl = settings.proofMaxAge + 2 * guard.clockTolerance;
+  // With nonces on, a nonce is accepted for at most two lifetimes after it was issued, so a replay
+  // older than that is refused by the nonce check and its marker need not outlive it.
+  const proofWindow = settings.proofMaxAge + 2 * settings.clockTolerance;
+  const replayTtl = nonceSettings === undefined ? proofWindow : Math.min(proofWindow, 2 * nonceSettings.lifetime + settings.clockTolerance);
 
   async function checkProof(request: GuardRequest, token: string): Promise<DpopProof> {
     const verifyProof = guard.offloadSignatures ? verifyDpopProofOffloaded : verifyDpopProof;
@@ -93,7 +115,7 @@ export function createDpopVerifier(options: DpopOptions, guard: ResolvedOptions)
       algorithms,
       now: guard.clock() / 1000,
       maxAge: settings.proofMaxAge,
-      clockTolerance: guard.clockTolerance,
+      clockTolerance: settings.clockTolerance,
     }, headers);
   }
 
@@ -121,16 +143,33 @@ export function createDpopVerifier(options: DpopOptions, guard: ResolvedOptions)
       if (state === 'previous') Object.assign(success, { 'DPoP-Nonce': nonces.current(), 'Cache-Control': 'no-store' });
     }
 
+    const { store } = guard;
     const key = JTI_KEY_PREFIX + sha256Base64Url(`${proof.jkt}:${proof.jti}`);
-    // `await` adopts any thenable a store returns, and a synchronous answer alike.
-    let fresh: unknown;
-    try {
-      fresh = await guard.store.add(key, 1, replayTtl);
-    } catch (cause) {
-      throw new UpstreamUnavailableError('DPoP replay store is unavailable', 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE', { cause });
+    // The quota is counted before the marker is written: a key over its quota adds no marker.
+    if (store.increment !== undefined) {
+      const count = await callStore(() => store.increment!(QUOTA_KEY_PREFIX + sha256Base64Url(proof.jkt), replayTtl));
+      if (typeof count !== 'number' || !(count <= settings.maxProofsPerKey)) {
+        throw new UpstreamUnavailableError('Too many DPoP proofs for this key; retry later', 'ERR_DPOP_REPLAY_QUOTA_EXCEEDED', {
+          retryAfter: Math.ceil(replayTtl),
+        });
+      }
     }
-    if (fresh !== true) throw new InvalidDpopProofError('DPoP proof was already used (jti)', 'ERR_DPOP_JTI_REPLAYED');
+    if (await callStore(() => store.add(key, 1, replayTtl)) !== true) {
+      throw new InvalidDpopProofError('DPoP proof was already used (jti)', 'ERR_DPOP_JTI_REPLAYED');
+    }
     return success;
+  }
+}
+
+/**
+ * The store's answer: `await` adopts a promise, any other thenable and a plain value alike. A
+ * store that throws or rejects is a 503 (fail closed).
+ */
+async function callStore<T>(call: () => T | PromiseLike<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (cause) {
+    throw new UpstreamUnavailableError('DPoP replay store is unavailable', 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE', { cause });
   }
 }
 
@@ -151,6 +190,8 @@ function readDpopOptions(options: DpopOptions): DpopSettings {
     required: readBoolean(options.required, 'dpop.required', false),
     algorithms: Object.freeze([...algorithms]),
     proofMaxAge: readNumber(options.proofMaxAge, 'dpop.proofMaxAge', DEFAULT_PROOF_MAX_AGE, 1),
+    clockTolerance: readNumber(options.clockTolerance, 'dpop.clockTolerance', DEFAULT_PROOF_CLOCK_TOLERANCE),
+    maxProofsPerKey: readNumber(options.maxProofsPerKey, 'dpop.maxProofsPerKey', DEFAULT_MAX_PROOFS_PER_KEY, 1),
     baseUrl: readBaseUrl(options.baseUrl),
   };
 }

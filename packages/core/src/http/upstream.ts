@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { UpstreamUnavailableError } from '../errors/errors.js';
 
 /** Largest authorization-server response body read, in bytes (metadata, JWKS, introspection). */
@@ -91,7 +92,10 @@ async function readLimited(response: Response): Promise<string> {
     if (size > MAX_RESPONSE_BYTES) void reader.cancel().catch(() => undefined);
     reader.releaseLock();
   }
-  return chunks.length === 1 ? Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength).toString('utf8') : Buffer.concat(chunks).toString('utf8');
+  const bytes = chunks.length === 1 ? Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength) : Buffer.concat(chunks);
+  // JSON and JWS text is UTF-8 (RFC 8259 §8.1): invalid bytes are refused, not turned into U+FFFD.
+  if (!isUtf8(bytes)) throw new Error('response is not valid UTF-8');
+  return bytes.toString('utf8');
 }
 
 // A fetch error never carries the token (it is sent in POST bodies only), but keep causes small.

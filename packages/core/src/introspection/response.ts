@@ -1,4 +1,4 @@
-import type { Claims } from '../claims/claims.js';
+import { freezeClaims, type Claims } from '../claims/claims.js';
 import { InvalidTokenError } from '../errors/errors.js';
 import type { ResolvedIntrospection } from './options.js';
 
@@ -14,8 +14,8 @@ export function evaluateResponse(response: Record<string, unknown>): Claims {
   const { active } = response;
   if (active === false) throw new InvalidTokenError('Token is not active', 'ERR_INTROSPECTION_INACTIVE');
   if (active !== true) throw new InvalidTokenError('Introspection response has no boolean active member', 'ERR_INTROSPECTION_MALFORMED');
-  // A copy per request: callers (and route handlers) must never be able to alter a cached answer.
-  return structuredClone(response);
+  // A frozen copy per request: route handlers must never be able to alter a cached answer.
+  return freezeClaims(structuredClone(response));
 }
 
 /**

@@ -16,6 +16,9 @@ export interface RemoteKeySetOptions {
 
 const REQUEST = { code: 'ERR_JWKS_UNAVAILABLE', what: 'JWKS' } as const;
 
+/** Most keys a JWKS may hold; a larger set is refused (503) rather than imported. */
+export const MAX_JWKS_KEYS = 100;
+
 /**
  * One issuer's signing keys (RFC 7517 JWK Set), fetched lazily and shared by all requests.
  *
@@ -102,7 +105,12 @@ export class RemoteKeySet {
     if (response.status !== 200) throw new UpstreamUnavailableError(`JWKS answered HTTP ${response.status}`, REQUEST.code);
     const body = parseJsonObject(response, REQUEST);
     if (!Array.isArray(body.keys)) throw new UpstreamUnavailableError('JWKS has no "keys" array', REQUEST.code);
-    const keys = body.keys.map(importPublicJwk).filter((key): key is VerificationKey => key !== undefined);
+    // Importing a key costs real work, and an unknown `kid` (any client can send one) triggers a
+    // load: bound it. Authorization servers publish a handful of keys.
+    if (body.keys.length > MAX_JWKS_KEYS) {
+      throw new UpstreamUnavailableError(`JWKS has more than ${MAX_JWKS_KEYS} keys`, REQUEST.code);
+    }
+    const keys = body.keys.map((jwk) => importPublicJwk(jwk)).filter((key): key is VerificationKey => key !== undefined);
     this.#keys = keys;
     this.#matches.clear();
     this.#matchesWithoutKid.clear();

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { isBase64Url } from '../lib/charset.js';
 import {
   createHmac, createPublicKey, timingSafeEqual, verify, type JsonWebKey, type KeyObject,
@@ -21,10 +22,14 @@ export interface ParsedJws {
 }
 
 
+// RFC 7515 §5.2 / RFC 8725 §3.7: the segments are UTF-8; invalid bytes make the JWS malformed
+// (a lenient decoder would turn them into U+FFFD, so two different byte strings read the same).
 function decodeJson(segment: string, checked = false): Record<string, unknown> | undefined {
   if (!checked && !isBase64Url(segment)) return undefined;
+  const bytes = Buffer.from(segment, 'base64url');
+  if (!isUtf8(bytes)) return undefined;
   try {
-    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    const value: unknown = JSON.parse(bytes.toString('utf8'));
     return typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
   } catch {
     return undefined;
@@ -133,14 +138,33 @@ export interface VerificationKey {
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
+/** Largest RSA modulus accepted for keys from a JWKS, in bits. */
+export const MAX_JWKS_RSA_BITS = 8192;
+
+/** Largest RSA modulus accepted for DPoP proof keys (chosen by the client), in bits. */
+export const MAX_PROOF_RSA_BITS = 4096;
+
+/** Smallest RSA modulus accepted, in bits (RFC 7518 §3.3). */
+export const MIN_RSA_BITS = 2048;
+
+/** Options of {@link importPublicJwk}. */
+export interface ImportJwkOptions {
+  /** Largest RSA modulus in bits. Default {@link MAX_JWKS_RSA_BITS}. */
+  maxRsaBits?: number;
+}
+
 /**
  * Imports a public JWK for signature verification. `undefined` for keys that must not be used:
  * private or symmetric members present, `use` other than `sig`, `key_ops` without `verify`,
- * unsupported types, RSA under 2048 bits (RFC 7518 §3.3).
+ * unsupported types, an RSA modulus outside [{@link MIN_RSA_BITS}, `maxRsaBits`] or a public
+ * exponent that is even or outside 65537 ≤ e < 2^256 (NIST SP 800-56B Rev. 2 §6.2). The RSA
+ * bounds are checked on the encoded members, before any key is imported: verifying with a huge
+ * modulus or exponent costs far more than any honest key, and the key may come from a client.
  */
-export function importPublicJwk(jwk: unknown): VerificationKey | undefined {
+export function importPublicJwk(jwk: unknown, options: ImportJwkOptions = {}): VerificationKey | undefined {
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return undefined;
   const member = jwk as Record<string, unknown>;
+  if (member.kty === 'RSA' && !hasSafeRsaSize(member, options.maxRsaBits ?? MAX_JWKS_RSA_BITS)) return undefined;
   if (PRIVATE_MEMBERS.some((name) => name in member)) return undefined;
   if (member.use !== undefined && member.use !== 'sig') return undefined;
   if (member.key_ops !== undefined && (!Array.isArray(member.key_ops) || !member.key_ops.includes('verify'))) return undefined;
@@ -159,9 +183,32 @@ export function importPublicJwk(jwk: unknown): VerificationKey | undefined {
     return undefined;
   }
   const details = key.asymmetricKeyDetails;
-  if (keyType === 'rsa' && (key.asymmetricKeyType !== 'rsa' || (details?.modulusLength ?? 0) < 2048)) return undefined;
+  if (keyType === 'rsa' && (key.asymmetricKeyType !== 'rsa' || (details?.modulusLength ?? 0) < MIN_RSA_BITS)) return undefined;
   const curve = keyType === 'ec' ? (member.crv as string) : keyType === 'okp' ? (member.crv as string) : undefined;
   return { key, kid: member.kid as string | undefined, alg: member.alg as string | undefined, keyType, curve };
+}
+
+/** Bit length of a big-endian unsigned integer (leading zero bytes ignored). */
+function bitLength(bytes: Buffer): number {
+  let start = 0;
+  while (start < bytes.length && bytes[start] === 0) start += 1;
+  if (start === bytes.length) return 0;
+  return (bytes.length - start - 1) * 8 + (32 - Math.clz32(bytes[start]!));
+}
+
+// The encoded length bounds the work before anything is decoded: a modulus of `maxBits` bits is at
+// most ceil(maxBits / 6) base64url characters (leading zero bytes aside, which honest encoders omit).
+function hasSafeRsaSize(jwk: Record<string, unknown>, maxBits: number): boolean {
+  const { n, e } = jwk;
+  if (typeof n !== 'string' || typeof e !== 'string' || n.length > Math.ceil(maxBits / 6) + 4 || e.length > 43) return false;
+  if (!isBase64Url(n) || !isBase64Url(e)) return false;
+  const modulusBits = bitLength(Buffer.from(n, 'base64url'));
+  const exponent = Buffer.from(e, 'base64url');
+  const exponentBits = bitLength(exponent);
+  // 65537 ≤ e < 2^256, odd.
+  if (exponentBits > 256 || exponentBits < 17 || (exponent[exponent.length - 1]! & 1) === 0) return false;
+  if (exponentBits === 17 && exponent.readUIntBE(exponent.length - 3, 3) < 65537) return false;
+  return modulusBits >= MIN_RSA_BITS && modulusBits <= maxBits;
 }
 
 /** Whether `key` may verify signatures made with `alg` (key type, curve, JWK `alg`). */

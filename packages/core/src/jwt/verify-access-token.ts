@@ -1,5 +1,5 @@
 import { InvalidTokenError } from '../errors/errors.js';
-import type { Claims } from '../claims/claims.js';
+import { freezeClaims, type Claims } from '../claims/claims.js';
 import type { TrustedIssuer } from '../issuer/trusted-issuer.js';
 import {
   parseJws, verifySignature, verifySignatureOffloaded, type ParsedJws, type VerificationKey,
@@ -52,14 +52,14 @@ export async function verifyJwtAccessToken(
 function finish(jws: ParsedJws, candidates: readonly VerificationKey[]): Claims {
   requireCandidates(candidates);
   if (!candidates.some((key) => verifySignature(jws, key))) throw signatureInvalid();
-  return jws.payload;
+  return freezeClaims(jws.payload);
 }
 
 /** {@link finish} with the signature checked on the thread pool (`offloadSignatures`). */
 async function finishOffloaded(jws: ParsedJws, candidates: readonly VerificationKey[]): Promise<Claims> {
   requireCandidates(candidates);
   for (const key of candidates) {
-    if (await verifySignatureOffloaded(jws, key)) return jws.payload;
+    if (await verifySignatureOffloaded(jws, key)) return freezeClaims(jws.payload);
   }
   throw signatureInvalid();
 }

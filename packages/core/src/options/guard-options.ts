@@ -113,12 +113,28 @@ export interface DpopOptions {
    */
   algorithms?: string[];
   /**
-   * Longest accepted proof age in seconds, measured from its `iat` (plus the guard's
-   * `clockTolerance`; proofs dated more than `clockTolerance` in the future are refused). It is
-   * also the replay window: a proof's `jti` is remembered for `proofMaxAge` + 2 × `clockTolerance`
-   * seconds. Default 300.
+   * Longest accepted proof age in seconds, measured from its `iat` (plus `dpop.clockTolerance`).
+   * It also sets the replay window: a proof's `jti` is remembered for `proofMaxAge` + 2 ×
+   * `dpop.clockTolerance` seconds (with `nonce` on, at most two nonce lifetimes). Default 300.
    */
   proofMaxAge?: number;
+  /**
+   * Leeway for a proof's `iat`, in seconds, in both directions: clients' clocks drift, and proofs
+   * dated up to this far in the future (or past `proofMaxAge`) are accepted. Separate from the
+   * guard's `clockTolerance`, which applies to access tokens. Default 10 (the OpenID FAPI 2.0
+   * conformance suite checks ±10 s).
+   */
+  clockTolerance?: number;
+  /**
+   * Most proofs one DPoP key may present per replay window (counted with the store's atomic
+   * `increment`, across every process sharing the store). Past it, requests with that key get a
+   * 503 with `Retry-After` until the window ends, while every other key keeps working: one client
+   * cannot fill the replay store for all (each accepted proof leaves a marker for the whole
+   * window). Default 10,000 — about 32 requests per second per key at the default window; raise
+   * it for busy machine clients, or shrink the window with `proofMaxAge` or `nonce`. Not enforced
+   * with a custom store that has no `increment`.
+   */
+  maxProofsPerKey?: number;
   /**
    * Server nonces (RFC 9449 §9). Default off. When on, a proof without a current nonce gets
    * 401 `DPoP error="use_dpop_nonce"` with a fresh `DPoP-Nonce` header, and a successful response

@@ -61,7 +61,8 @@ class VerifiedContext implements AuthContext {
     this.issuer = typeof claims.iss === 'string' ? claims.iss : fallbackIssuer;
     this.subject = typeof claims.sub === 'string' ? claims.sub : undefined;
     this.clientId = typeof claims.client_id === 'string' ? claims.client_id : undefined;
-    this.audience = readAudience(claims) ?? [];
+    // Frozen like the claims it may alias (`aud` as an array).
+    this.audience = Object.freeze(readAudience(claims) ?? []) as string[];
     this.scopes = readScopes(claims);
     this.expiresAt = typeof claims.exp === 'number' ? claims.exp : undefined;
     this.claims = claims;

@@ -17,6 +17,14 @@ export interface Store {
    * DPoP replay protection relies on it (RFC 9449 §11.1).
    */
   add(key: string, value: unknown, ttl: number): Promise<boolean> | boolean;
+  /**
+   * Atomically adds 1 to the counter under `key` and returns the new count. An absent (or expired)
+   * counter starts at 0 and lives `ttl` seconds from this call; later increments do not extend it
+   * (a fixed window). Optional: the per-key DPoP replay quota (`dpop.maxProofsPerKey`) needs it and
+   * is not enforced with a store that lacks it. Like `add`, it must be atomic across every process
+   * sharing the store.
+   */
+  increment?(key: string, ttl: number): Promise<number> | number;
   /** Removes `key`; optional. */
   delete?(key: string): Promise<void> | void;
 }
@@ -26,9 +34,9 @@ export interface MemoryStoreOptions {
   /** Most cache entries (`set`) kept; the least recently used go first. Default 10,000. */
   max?: number;
   /**
-   * Most live markers (`add`, e.g. DPoP `jti`s) kept. Markers are never evicted early — that would
-   * let a replay through — so when this many are live, `add` throws (the guard answers 503).
-   * Default 100,000.
+   * Most live markers (`add`, e.g. DPoP `jti`s, and `increment` counters) kept. Markers are never
+   * evicted early — that would let a replay through — so when this many are live, `add` and
+   * `increment` throw (the guard answers 503). Default 100,000.
    */
   maxMarkers?: number;
   /** Clock in epoch milliseconds, for tests. Default `Date.now`. */
@@ -40,11 +48,12 @@ export interface MemoryStoreOptions {
  *
  * - cache entries (`get`/`set`) in an LRU built on `lru-cache`: a flood of distinct keys costs at
  *   most `max` entries while hot keys stay;
- * - markers (`add`) in their own bounded map that cache writes can never evict: a flood of tokens
- *   must not push a DPoP `jti` out before its replay window ends. Markers expire by TTL; when
- *   `maxMarkers` are live, `add` fails closed (throws) instead of forgetting one.
+ * - markers (`add`, `increment`) in their own bounded map that cache writes can never evict: a flood
+ *   of tokens must not push a DPoP `jti` out before its replay window ends. Markers expire by TTL;
+ *   when `maxMarkers` are live, `add` and `increment` fail closed (throw) instead of forgetting one.
  *
- * `add` is atomic because the check and the write run in one synchronous step of the event loop.
+ * `add` and `increment` are atomic because the check and the write run in one synchronous step of
+ * the event loop.
  *
  * Does not share state across processes: use a Redis-backed store for that.
  */
@@ -81,17 +90,30 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     const marker = markers.get(key);
     return marker !== undefined && marker.expiresAt > clock() ? marker.value : undefined;
   };
+  const insertMarker = (key: string, value: unknown, ttl: number, now: number) => {
+    if (markers.size >= maxMarkers) sweepMarkers(now);
+    if (markers.size >= maxMarkers) throw new Error('memory store: too many live markers');
+    markers.delete(key);
+    markers.set(key, { value, expiresAt: now + ttl * 1000 });
+  };
   return {
     get: (key) => read(key)?.value ?? liveMarker(key),
     set: write,
     add(key, value, ttl) {
       const now = clock();
       if ((markers.get(key)?.expiresAt ?? 0) > now || read(key) !== undefined) return false;
-      if (markers.size >= maxMarkers) sweepMarkers(now);
-      if (markers.size >= maxMarkers) throw new Error('memory store: too many live markers');
-      markers.delete(key);
-      markers.set(key, { value, expiresAt: now + ttl * 1000 });
+      insertMarker(key, value, ttl, now);
       return true;
+    },
+    increment(key, ttl) {
+      const now = clock();
+      const marker = markers.get(key);
+      if (marker !== undefined && marker.expiresAt > now && typeof marker.value === 'number') {
+        marker.value += 1;
+        return marker.value;
+      }
+      insertMarker(key, 1, ttl, now);
+      return 1;
     },
     delete(key) {
       cache.delete(key);
