@@ -35,7 +35,7 @@ function request(scheme: string, token: string, proof?: string, overrides: Parti
 /** Asserts the code and that `error` sits in the challenge of `scheme`, and only there. */
 async function rejects(t: ExecutionContext, promise: Promise<unknown>, code: string, scheme: 'Bearer' | 'DPoP', error = 'invalid_token') {
   const err = await t.throwsAsync(promise) as GuardError;
-  t.is(err?.code, code);
+  t.is(err?.code as string | undefined, code);
   t.is(err?.status, 401);
   const challenges = parseChallenges(err.headers['WWW-Authenticate']);
   for (const challenge of challenges) {

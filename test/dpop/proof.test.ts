@@ -93,7 +93,7 @@ async function rejects(
   { status = 401, error = 'invalid_dpop_proof', secrets = [] as string[] } = {},
 ): Promise<GuardError> {
   const err = await t.throwsAsync(promise) as GuardError;
-  t.is(err?.code, code, 'code');
+  t.is(err?.code as string | undefined, code, 'code');
   t.is(err?.status, status, 'status');
   t.is(err?.error as string | undefined, error, 'RFC error value');
   const challenges = parseChallenges(err.headers['WWW-Authenticate']);

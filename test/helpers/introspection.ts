@@ -157,7 +157,7 @@ export async function assertRejected(
   token?: string,
 ): Promise<GuardError> {
   const error = await rejection(t, promise);
-  t.is(error.code, expected.code, 'code');
+  t.is(error.code as string, expected.code, 'code');
   t.is(error.status, expected.status, 'status');
   if (expected.status === 401) t.is(findChallenge(error.headers['WWW-Authenticate'], 'Bearer')?.params.error, 'invalid_token');
   if (expected.status === 503) t.regex(error.headers['Retry-After'] ?? '', /^\d+$/);

@@ -40,7 +40,7 @@ function withHeader(token: string, name: string, values: string | string[]): Gua
 
 async function rejects(t: ExecutionContext, promise: Promise<unknown>, code: string, secrets: string[] = [], scheme: 'Bearer' | 'DPoP' = 'Bearer'): Promise<GuardError> {
   const err = await t.throwsAsync(promise) as GuardError;
-  t.is(err?.code, code);
+  t.is(err?.code as string | undefined, code);
   t.is(err?.status, 401);
   t.is(err?.error, 'invalid_token');
   t.is(parseChallenges(err.headers['WWW-Authenticate']).find((challenge) => challenge.scheme === scheme)?.params.error, 'invalid_token');

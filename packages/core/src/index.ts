@@ -18,6 +18,8 @@ export {
   MisconfigurationError, isGuardError,
 } from './errors/errors.js';
 export type { ChallengeError, GuardErrorOptions } from './errors/errors.js';
+export { GUARD_ERROR_CODES } from './errors/codes.js';
+export type { ErrorCode, GuardErrorCode } from './errors/codes.js';
 export {
   requireScopes, requireAnyScope, requireClaims, requireAuthentication,
 } from './requirements/requirements.js';

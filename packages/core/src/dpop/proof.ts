@@ -1,5 +1,6 @@
 import { sha256Base64Url } from '../lib/digest.js';
 import { LRUCache } from 'lru-cache';
+import type { GuardErrorCode } from '../errors/codes.js';
 import { InvalidDpopProofError } from '../errors/errors.js';
 import {
   decodeProtectedHeader, importPublicJwk, isAsymmetricAlgorithm, keyMatchesAlgorithm, parseJws, verifySignature, verifySignatureOffloaded,
@@ -103,7 +104,7 @@ export interface DpopProof {
   nonce: string | undefined;
 }
 
-function fail(message: string, code: string): never {
+function fail(message: string, code: GuardErrorCode): never {
   throw new InvalidDpopProofError(message, code);
 }
 

@@ -136,9 +136,7 @@ export function createDpopVerifier(options: DpopOptions, guard: ResolvedOptions)
     if (nonces !== undefined) {
       const state = nonces.check(proof.nonce);
       if (state === 'invalid') {
-        const error = new UseDpopNonceError();
-        error.headers = { 'DPoP-Nonce': nonces.current(), 'Cache-Control': 'no-store' };
-        throw error;
+        throw new UseDpopNonceError(undefined, { headers: { 'DPoP-Nonce': nonces.current(), 'Cache-Control': 'no-store' } });
       }
       if (state === 'previous') Object.assign(success, { 'DPoP-Nonce': nonces.current(), 'Cache-Control': 'no-store' });
     }

@@ -1,5 +1,4 @@
-import type { GuardError} from '../errors/errors.js';
-import { UpstreamUnavailableError } from '../errors/errors.js';
+import type { GuardError } from '../errors/errors.js';
 
 /** What the guard advertises in its challenges. */
 export interface ChallengeSettings {
@@ -58,20 +57,12 @@ type UsedScheme = 'Bearer' | 'DPoP' | undefined;
 const isChallenged = (error: GuardError) => error.status === 400 || error.status === 401 || error.status === 403;
 
 /**
- * Fills in `error.headers` for the response: `WWW-Authenticate` for 400/401/403 (RFC 6750 §3),
- * `Retry-After` for 503. Headers already set (e.g. `DPoP-Nonce`) are kept.
+ * The rendered rejection: for 400/401/403 a copy of `error` whose headers add `WWW-Authenticate`
+ * (RFC 6750 §3) to those it has (e.g. `DPoP-Nonce`); other errors (5xx, whose `Retry-After` is set
+ * when they are made) as they are. `error` itself is never changed.
  */
 export function attachChallenge(error: GuardError, settings: ChallengeSettings, usedScheme: UsedScheme): GuardError {
-  return attachHeaders(error, isChallenged(error) ? renderChallenge(settings, error, usedScheme) : undefined);
-}
-
-function attachHeaders(error: GuardError, challenge: string | undefined): GuardError {
-  if (challenge !== undefined) {
-    error.headers = { ...error.headers, 'WWW-Authenticate': challenge };
-  } else if (error instanceof UpstreamUnavailableError) {
-    error.headers = { ...error.headers, 'Retry-After': String(error.retryAfter) };
-  }
-  return error;
+  return isChallenged(error) ? error.withHeaders({ 'WWW-Authenticate': renderChallenge(settings, error, usedScheme) }) : error;
 }
 
 /**
@@ -91,6 +82,6 @@ export function createChallengeAttacher(settings: ChallengeSettings, max = 256):
       if (rendered.size >= max) rendered.clear();
       rendered.set(key, challenge);
     }
-    return attachHeaders(error, challenge);
+    return error.withHeaders({ 'WWW-Authenticate': challenge });
   };
 }

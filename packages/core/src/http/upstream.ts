@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import type { GuardErrorCode } from '../errors/codes.js';
 import { UpstreamUnavailableError } from '../errors/errors.js';
 
 /** Largest authorization-server response body read, in bytes (metadata, JWKS, introspection). */
@@ -19,7 +20,7 @@ export interface UpstreamRequest {
   /** Milliseconds before the request is abandoned (503). */
   timeout: number;
   /** Stable error code for failures, e.g. `ERR_JWKS_UNAVAILABLE`. */
-  code: string;
+  code: GuardErrorCode;
   /** Human name of the upstream for messages, e.g. `JWKS`. */
   what: string;
 }

@@ -1,5 +1,4 @@
 import { sha256Base64Url } from '../lib/digest.js';
-import { GuardError } from '../errors/errors.js';
 import type { ResolvedIntrospection } from './options.js';
 import { cacheTtlFor, isPastExpiry } from './response.js';
 import type { Logger } from '../options/guard-options.js';
@@ -42,7 +41,6 @@ export interface IntrospectionCacheSettings {
  * - Single flight: concurrent lookups of the same uncached token share one upstream call (a map of
  *   promises keyed by the hash, removed when the call settles, so it holds at most one entry per
  *   token being introspected right now, i.e. it is bounded by concurrency, not by traffic).
- *   Each waiter gets its own copy of a failure, since the pipeline renders headers onto errors.
  * - Memory is bounded by the store (the default one evicts least-recently-used entries).
  * - `cacheTtl: 0`: no store access and no coalescing; every lookup calls upstream.
  * - A failing store is treated as a miss (and logged): the cache must not take authentication down.
@@ -77,7 +75,8 @@ export class IntrospectionCache {
       this.#inFlight.set(key, pending);
     }
     const outcome = await pending;
-    if ('error' in outcome) throw copyError(outcome.error);
+    // Errors are immutable (the guard renders each rejection onto a copy): waiters may share one.
+    if ('error' in outcome) throw outcome.error;
     return outcome.response;
   }
 
@@ -114,19 +113,4 @@ export class IntrospectionCache {
     if (client !== this.#settings.clientId || typeof response !== 'object' || response === null) return undefined;
     return isPastExpiry(response, this.#clock()) ? undefined : response;
   }
-}
-
-/**
- * A copy of a shared `GuardError` with its own `headers`: the pipeline assigns the rendered
- * challenge to `error.headers`, and concurrent requests (Bearer and DPoP schemes, say) sharing one
- * failed call must not overwrite each other's. Other errors are passed through.
- */
-function copyError(error: unknown): unknown {
-  if (!(error instanceof GuardError)) return error;
-  // A real Error (native brand, so `util.types.isNativeError` and loggers still see an error) with
-  // the original's class and own properties.
-  const copy = Object.setPrototypeOf(new Error(error.message), Object.getPrototypeOf(error) as object) as GuardError;
-  Object.defineProperties(copy, Object.getOwnPropertyDescriptors(error));
-  copy.headers = { ...error.headers };
-  return copy;
 }

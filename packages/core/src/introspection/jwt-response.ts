@@ -1,3 +1,4 @@
+import type { GuardErrorCode } from '../errors/codes.js';
 import { UpstreamUnavailableError } from '../errors/errors.js';
 import type { UpstreamResponse } from '../http/upstream.js';
 import type { TrustedIssuer } from '../issuer/trusted-issuer.js';
@@ -18,8 +19,8 @@ export interface IntrospectionJwtSettings {
 
 // Every failure is the authorization server's answer being unusable, not the caller's token being
 // bad: 503 (retry later), never 401, never cached. Distinct codes tell operators which check failed.
-function fail(reason: string, code: string): never {
-  throw new UpstreamUnavailableError(`Introspection JWT response rejected: ${reason}`, `ERR_INTROSPECTION_JWT_${code}`);
+function fail(reason: string, code: GuardErrorCode): never {
+  throw new UpstreamUnavailableError(`Introspection JWT response rejected: ${reason}`, code);
 }
 
 /**
@@ -46,41 +47,41 @@ export async function verifyIntrospectionJwt(
   // A JSON answer to a JWT request is a downgrade (unsigned): most often the client is not
   // registered for signed responses at the authorization server.
   if (response.contentType.split(';')[0]!.trim().toLowerCase() !== INTROSPECTION_JWT_MEDIA_TYPE) {
-    fail('not a JWT response', 'EXPECTED');
+    fail('not a JWT response', 'ERR_INTROSPECTION_JWT_EXPECTED');
   }
   const body = response.body.trim();
   const header = decodeProtectedHeader(body);
   const jws = header === undefined ? undefined : parseJws(body, header);
-  if (header === undefined || jws === undefined) fail('malformed', 'MALFORMED');
+  if (header === undefined || jws === undefined) fail('malformed', 'ERR_INTROSPECTION_JWT_MALFORMED');
 
-  if (!options.algorithms.has(jws.alg) || !isAsymmetricAlgorithm(jws.alg)) fail('algorithm not allowed', 'ALG_NOT_ALLOWED');
+  if (!options.algorithms.has(jws.alg) || !isAsymmetricAlgorithm(jws.alg)) fail('algorithm not allowed', 'ERR_INTROSPECTION_JWT_ALG_NOT_ALLOWED');
   const { typ, kid } = header;
-  if (typeof typ !== 'string' || !INTROSPECTION_JWT_TYPES.has(typ.toLowerCase())) fail('wrong typ', 'TYP_INVALID');
-  if (header.crit !== undefined) fail('unsupported critical header', 'MALFORMED');
-  if (kid !== undefined && typeof kid !== 'string') fail('malformed kid', 'MALFORMED');
+  if (typeof typ !== 'string' || !INTROSPECTION_JWT_TYPES.has(typ.toLowerCase())) fail('wrong typ', 'ERR_INTROSPECTION_JWT_TYP_INVALID');
+  if (header.crit !== undefined) fail('unsupported critical header', 'ERR_INTROSPECTION_JWT_MALFORMED');
+  if (kid !== undefined && typeof kid !== 'string') fail('malformed kid', 'ERR_INTROSPECTION_JWT_MALFORMED');
 
   const claims = jws.payload;
   const issuer = typeof claims.iss === 'string' ? issuers.get(claims.iss) : undefined;
-  if (issuer === undefined) fail('untrusted issuer', 'ISSUER_INVALID');
+  if (issuer === undefined) fail('untrusted issuer', 'ERR_INTROSPECTION_JWT_ISSUER_INVALID');
   const keys = await issuer.keys.select(jws.alg, kid);
-  if (!keys.some((key) => verifySignature(jws, key))) fail('bad signature', 'SIGNATURE_INVALID');
+  if (!keys.some((key) => verifySignature(jws, key))) fail('bad signature', 'ERR_INTROSPECTION_JWT_SIGNATURE_INVALID');
 
   const { aud } = claims;
   const audience = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
-  if (!audience.includes(settings.clientId)) fail('not addressed to this client', 'AUDIENCE_INVALID');
+  if (!audience.includes(settings.clientId)) fail('not addressed to this client', 'ERR_INTROSPECTION_JWT_AUDIENCE_INVALID');
 
   const now = options.clock() / 1000;
   const tolerance = options.clockTolerance;
   const { iat, exp } = claims;
   // `iat` is what makes a captured response unusable for replay later (RFC 9701 §8.2 / §5).
   if (typeof iat !== 'number' || !Number.isFinite(iat) || iat > now + tolerance || iat < now - settings.maxAge - tolerance) {
-    fail('missing or stale iat', 'STALE');
+    fail('missing or stale iat', 'ERR_INTROSPECTION_JWT_STALE');
   }
-  if (exp !== undefined && (typeof exp !== 'number' || !(exp > now - tolerance))) fail('expired', 'STALE');
+  if (exp !== undefined && (typeof exp !== 'number' || !(exp > now - tolerance))) fail('expired', 'ERR_INTROSPECTION_JWT_STALE');
 
   const introspection = claims.token_introspection;
   if (typeof introspection !== 'object' || introspection === null || Array.isArray(introspection)) {
-    fail('no token_introspection member', 'MALFORMED');
+    fail('no token_introspection member', 'ERR_INTROSPECTION_JWT_MALFORMED');
   }
   return introspection as Record<string, unknown>;
 }
