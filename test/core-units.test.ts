@@ -89,6 +89,15 @@ test('requireClaims: value, array claim, list of values, predicate', (t) => {
   t.is(requirement.check(auth({ tenant: 'acme', groups: 'admins', level: 2, verified: false }))?.code, 'ERR_CLAIMS_INSUFFICIENT');
 });
 
+test('requireAuthentication: max_age compared in whole seconds (auth_time exactly now − max_age passes)', (t) => {
+  const now = 1_700_000_000;
+  for (const ms of [0, 1, 500, 999]) {
+    const requirement = requireAuthentication({ maxAge: 60, clock: () => now * 1000 + ms });
+    t.is(requirement.check(auth({ auth_time: now - 60 })), undefined, `+${ms} ms`);
+    t.not(requirement.check(auth({ auth_time: now - 61 })), undefined, `+${ms} ms, one second more`);
+  }
+});
+
 test('requireAuthentication: acr and max_age (RFC 9470) with challenge parameters', (t) => {
   const now = 2_000_000_000;
   const requirement = requireAuthentication({ acrValues: ['urn:mfa'], maxAge: 300, clock: () => now * 1000 });

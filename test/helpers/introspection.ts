@@ -28,8 +28,8 @@ export interface ReceivedRequest {
 export interface Answer {
   status?: number;
   headers?: Record<string, string>;
-  /** An object is sent as JSON (content type `application/json` unless given). */
-  body?: string | object;
+  /** An object is sent as JSON (content type `application/json` unless given); a Buffer as its bytes. */
+  body?: string | object | Buffer;
   /** Milliseconds before answering. */
   delay?: number;
   /** Never answer (the client's timeout must fire). */
@@ -90,8 +90,9 @@ export async function startEndpoint(respond?: Endpoint['respond']): Promise<Endp
         if (answer.delay !== undefined) await new Promise((resolve) => setTimeout(resolve, answer.delay));
         if (answer.hang === true) return;
         if (answer.reset === true) return req.socket.destroy();
-        const json = typeof answer.body === 'object';
-        const text = json ? JSON.stringify(answer.body) : (answer.body ?? '');
+        const raw = Buffer.isBuffer(answer.body);
+        const json = typeof answer.body === 'object' && !raw;
+        const text = raw ? answer.body as Buffer : json ? JSON.stringify(answer.body) : (answer.body as string | undefined ?? '');
         res.writeHead(answer.status ?? 200, { ...(json ? { 'content-type': 'application/json' } : {}), ...answer.headers });
         res.end(text);
       });

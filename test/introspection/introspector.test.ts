@@ -180,6 +180,14 @@ const garbage: Array<[string, Answer]> = [
   ['HTTP 404', { status: 404, body: '' }],
   ['HTTP 400 invalid_request', { status: 400, body: { error: 'invalid_request' } }],
   ['connection reset', { reset: true }],
+  ['JSON nested 100,000 deep (would overflow the stack when copied)', {
+    headers: { 'content-type': 'application/json' },
+    body: `{"active":true,"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`,
+  }],
+  ['a body that is not valid UTF-8', {
+    headers: { 'content-type': 'application/json' },
+    body: Buffer.concat([Buffer.from('{"active":true,"sub":"'), Buffer.from([0xff]), Buffer.from('"}')]),
+  }],
 ];
 for (const [title, answer] of garbage) {
   test(`unusable answer: ${title} → 503 with Retry-After`, async (t) => {

@@ -32,4 +32,5 @@ export { quoteParam } from './http/challenge.js';
 export {
   resolveProtectArguments, readPeerCertificate, createRequirementMiddlewares, NodeRequestView, GUARD_KEY, authorizeRequirement,
 } from './adapter/adapter-support.js';
+export { buildRequestUrl, checkHost, checkTarget } from './http/request-url.js';
 export type { ProtectOptions, ProtectSettings, RequirementMiddlewares } from './adapter/adapter-support.js';

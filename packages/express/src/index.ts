@@ -27,20 +27,26 @@ class ExpressGuardRequest extends NodeRequestView {
   readonly #req: Request;
 
   constructor(req: Request) {
-    super(req, req.body);
+    super(req, req.body, req.originalUrl);
     this.#req = req;
   }
 
-  get url(): string {
-    return `${this.#req.protocol}://${this.#req.host ?? 'localhost'}${this.#req.originalUrl}`;
+  protected get protocol(): string {
+    return this.#req.protocol;
+  }
+
+  protected get host(): string | undefined {
+    return this.#req.host;
   }
 }
 
 // Every property added to an Express request costs several µs (measured under load), so only
-// `auth` is set; the guard rides along only when there is no context to carry it.
+// `auth` is set; the guard rides along only when there is no context to carry it. Headers are not
+// set on a response something else (a timeout middleware) already sent: that would throw.
 function accept(req: Request, res: Response, guard: Guard, result: AuthenticateResult): void {
   if (result.auth !== undefined) req.auth = result.auth;
   else (req as GuardedRequest)[GUARD_KEY] = guard;
+  if (res.headersSent) return;
   for (const name of Object.keys(result.headers)) res.setHeader(name, result.headers[name]!);
 }
 

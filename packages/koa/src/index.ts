@@ -26,12 +26,16 @@ class KoaGuardRequest extends NodeRequestView {
   readonly #ctx: Context;
 
   constructor(ctx: Context) {
-    super(ctx.req, (ctx.request as { body?: unknown }).body);
+    super(ctx.req, (ctx.request as { body?: unknown }).body, ctx.originalUrl);
     this.#ctx = ctx;
   }
 
-  get url(): string {
-    return `${this.#ctx.protocol}://${this.#ctx.host}${this.#ctx.originalUrl}`;
+  protected get protocol(): string {
+    return this.#ctx.protocol;
+  }
+
+  protected get host(): string | undefined {
+    return this.#ctx.host || undefined;
   }
 }
 

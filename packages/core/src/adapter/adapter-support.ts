@@ -5,6 +5,7 @@ import type { Guard } from '../guard.js';
 import { createGuard } from '../guard.js';
 import type { GuardOptions } from '../options/guard-options.js';
 import type { GuardRequest } from '../http/request.js';
+import { buildRequestUrl } from '../http/request-url.js';
 import {
   requireAnyScope, requireAuthentication, requireClaims, requireScopes,
   type ClaimCondition, type RequireAuthenticationOptions, type Requirement,
@@ -120,27 +121,40 @@ interface NodeIncoming {
 
 /**
  * Base of the adapters' request views over Node's `IncomingMessage`: `method`, `headers` and
- * `rawHeaders` copied, the client certificate read from the socket only when asked for.
- * Subclasses supply `url` as a getter: most requests never read it (only DPoP `htu` and query
- * tokens do), and the frameworks' protocol/host logic (trust-proxy settings) is not free.
+ * `rawHeaders` copied, `target` (the request target as received: the framework's `originalUrl`),
+ * the client certificate read from the socket only when asked for. Subclasses supply `protocol`
+ * and `host` as getters (the framework's trust-proxy view): most requests never read them (only a
+ * DPoP `htu` without `dpop.baseUrl` does), and that logic is not free. `url` is built from them
+ * with {@link buildRequestUrl}: the path always comes from the target, and a `Host` that is not a
+ * valid `host[:port]` is a 400, never a path of the client's choosing.
  */
 export abstract class NodeRequestView implements GuardRequest {
   readonly method: string;
   readonly headers: GuardRequest['headers'];
   readonly rawHeaders: readonly string[];
   readonly body: unknown;
+  readonly target: string;
   readonly #incoming: NodeIncoming;
 
-  constructor(incoming: NodeIncoming, body: unknown) {
+  constructor(incoming: NodeIncoming, body: unknown, target: string) {
     this.#incoming = incoming;
     this.method = incoming.method ?? 'GET';
     this.headers = incoming.headers;
     this.rawHeaders = incoming.rawHeaders;
     this.body = body;
+    this.target = target;
   }
 
-  /** The absolute URL as the client addressed it, from the framework's trusted view of it. */
-  abstract get url(): string;
+  /** `http` or `https`, as the framework determined it (honouring its trust-proxy settings). */
+  protected abstract get protocol(): string;
+
+  /** `host[:port]` as the framework determined it (`Host`, or a trusted `X-Forwarded-Host`). */
+  protected abstract get host(): string | undefined;
+
+  /** The absolute URL as the client addressed it; throws a 400 `GuardError` for an invalid Host. */
+  get url(): string {
+    return buildRequestUrl(this.protocol, this.host, this.target);
+  }
 
   get clientCertificate(): Uint8Array | undefined {
     return readPeerCertificate(this.#incoming.socket);

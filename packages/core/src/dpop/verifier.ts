@@ -1,10 +1,13 @@
 import { sha256Base64Url } from '../lib/digest.js';
-import { InvalidDpopProofError, InvalidTokenError, UpstreamUnavailableError, UseDpopNonceError } from '../errors/errors.js';
+import {
+  InvalidDpopProofError, InvalidRequestError, InvalidTokenError, UpstreamUnavailableError, UseDpopNonceError,
+} from '../errors/errors.js';
 import { createDpopNonces, readNonceOption, type DpopNonces } from './nonce.js';
 import { createProofHeaderCache, verifyDpopProof, verifyDpopProofOffloaded, type DpopProof } from './proof.js';
 import type { DpopOptions, ResolvedOptions } from '../options/guard-options.js';
 import { readHeaderValues, type GuardRequest } from '../http/request.js';
 import { assertKnownKeys, readBoolean, readNumber, toStringList } from '../options/validate.js';
+import { readRequestTarget } from '../http/request-url.js';
 
 export {
   accessTokenHash, createProofHeaderCache, jwkThumbprint, normalizeHttpUri, verifyDpopProof, verifyDpopProofOffloaded,
@@ -110,7 +113,7 @@ export function createDpopVerifier(options: DpopOptions, guard: ResolvedOptions)
     const verifyProof = guard.offloadSignatures ? verifyDpopProofOffloaded : verifyDpopProof;
     return verifyProof(readProofHeader(request), {
       method: request.method,
-      url: effectiveUrl(request.url, settings.baseUrl),
+      url: effectiveUrl(request, settings.baseUrl),
       accessToken: token,
       algorithms,
       now: guard.clock() / 1000,
@@ -219,12 +222,17 @@ function readProofHeader(request: GuardRequest): string {
   return values[0]!.trim();
 }
 
-/** The URL the proof's `htu` must name: the request's own, or `baseUrl` + the request path. */
-function effectiveUrl(requestUrl: string, baseUrl: string | undefined): string {
-  if (baseUrl === undefined) return requestUrl;
-  try {
-    return baseUrl + new URL(requestUrl, 'http://base.invalid').pathname;
-  } catch {
-    return '';
+/**
+ * The URL the proof's `htu` must name: the request's own, or `baseUrl` + the request path (then
+ * the `Host` header is never read). A request URL that does not parse is a 400, not a mismatch.
+ */
+function effectiveUrl(request: GuardRequest, baseUrl: string | undefined): string {
+  if (baseUrl === undefined) {
+    const { url } = request;
+    if (!URL.canParse(url)) throw new InvalidRequestError('The request URL is invalid', 'ERR_REQUEST_URL_INVALID');
+    return url;
   }
+  const target = readRequestTarget(request);
+  const query = target.indexOf('?');
+  return baseUrl + (query < 0 ? target : target.slice(0, query));
 }

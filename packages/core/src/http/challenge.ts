@@ -28,15 +28,18 @@ function renderParams(params: ReadonlyArray<readonly [string, string | undefined
  * The `WWW-Authenticate` value for a rejection: one challenge per accepted scheme (RFC 6750 §3,
  * RFC 9449 §7.1), comma-separated in one field. Error details (`error`, `error_description`,
  * `scope`, ...) go only into the challenge of the scheme the request used, or of DPoP for
- * DPoP-proof errors. Without an error (no credentials), the challenges carry no `error`.
+ * DPoP-proof errors — except `invalid_request`, which goes into every challenge: a malformed
+ * request (two `Authorization` fields, say) has no one scheme it used (RFC 9449 §7.2). Without an
+ * error (no credentials), the challenges carry no `error`.
  */
 export function renderChallenge(settings: ChallengeSettings, error: GuardError | undefined, usedScheme: 'Bearer' | 'DPoP' | undefined): string {
   const dpopOn = settings.dpopAlgorithms !== undefined;
   let target = error?.scheme ?? usedScheme ?? (settings.bearer ? 'Bearer' : 'DPoP');
   if (!dpopOn) target = 'Bearer';
   else if (!settings.bearer) target = 'DPoP';
+  const everywhere = error?.error === 'invalid_request';
   const details = (scheme: 'Bearer' | 'DPoP'): Array<[string, string | undefined]> => (
-    error?.error !== undefined && target === scheme
+    error?.error !== undefined && (everywhere || target === scheme)
       ? [['error', error.error], ['error_description', error.message], ...Object.entries(error.challengeParams)]
       : []
   );

@@ -17,9 +17,17 @@ export interface GuardRequest {
   method: string;
   /**
    * Absolute URL as the client addressed it (`https://api.example.com/orders?x=1`). Adapters build
-   * it from the framework's view of protocol and host, which honours their trust-proxy settings.
+   * it from the framework's view of protocol and host, which honours their trust-proxy settings,
+   * and a validated `Host` (`host[:port]`, else 400 `invalid_request`). Read only for a DPoP
+   * proof's `htu` when `dpop.baseUrl` is not set.
    */
   url: string;
+  /**
+   * The request target as received, in origin-form (`/orders?x=1`, RFC 9112 §3.2.1). Adapters set
+   * it; when present, the path and query (DPoP `htu` with `dpop.baseUrl`, query tokens) come from
+   * it and never from a URL built with the client's `Host`. Absent: they are read from `url`.
+   */
+  target?: string;
   /** Request headers, lower-case names (Node's `IncomingMessage#headers`). */
   headers: GuardRequestHeaders;
   /**

@@ -71,7 +71,27 @@ export function parseJsonObject(response: UpstreamResponse, request: Pick<Upstre
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new UpstreamUnavailableError(`${request.what} response is not a JSON object`, request.code);
   }
+  if (exceedsDepth(value, MAX_JSON_DEPTH)) {
+    throw new UpstreamUnavailableError(`${request.what} response is nested too deeply`, request.code);
+  }
   return value as Record<string, unknown>;
+}
+
+/** Deepest nesting of objects and arrays accepted in an authorization-server response. */
+export const MAX_JSON_DEPTH = 32;
+
+// Later steps copy answers with recursive algorithms (structuredClone): a body nested thousands
+// deep would overflow the stack there. Iterative, linear in the size of the value.
+function exceedsDepth(root: object, max: number): boolean {
+  const pending: Array<[unknown, number]> = [[root, 1]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [value, depth] = next;
+    if (depth > max) return true;
+    for (const member of Object.values(value as object) as unknown[]) {
+      if (typeof member === 'object' && member !== null) pending.push([member, depth + 1]);
+    }
+  }
+  return false;
 }
 
 async function readLimited(response: Response): Promise<string> {

@@ -1,6 +1,7 @@
 import { InvalidRequestError, MisconfigurationError } from '../errors/errors.js';
 import type { TokenLocation } from '../options/guard-options.js';
 import { readHeader, readHeaderValues, type GuardRequest } from '../http/request.js';
+import { readRequestTarget } from '../http/request-url.js';
 
 /** The access token found in a request, and how it was sent. */
 export interface Credentials {
@@ -44,7 +45,7 @@ export function extractCredentials(
     if (token !== undefined) found.push({ token, scheme: 'Bearer', location: 'body' });
   }
   if (locations.has('query')) {
-    const token = fromQuery(request.url);
+    const token = fromQuery(readRequestTarget(request));
     if (token !== undefined) found.push({ token, scheme: 'Bearer', location: 'query' });
   }
   if (found.length > 1) {
@@ -91,13 +92,44 @@ function fromBody(request: GuardRequest): string | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   const value = (body as Record<string, unknown>).access_token;
   if (value === undefined) return undefined;
-  return checkParameter(Array.isArray(value) ? value : [value]);
+  const token = checkParameter(Array.isArray(value) ? value : [value]);
+  if (!isAsciiForm(body)) {
+    throw new InvalidRequestError('A form body carrying the access token must be ASCII', 'ERR_REQUEST_BODY_NOT_ASCII');
+  }
+  return token;
 }
 
-function fromQuery(url: string): string | undefined {
-  const queryStart = url.indexOf('?');
-  if (queryStart < 0 || !url.includes('access_token', queryStart)) return undefined;
-  const values = new URL(url, 'http://localhost').searchParams.getAll('access_token');
+// eslint-disable-next-line no-control-regex
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * RFC 6750 §2.2: "The entity-body MUST consist entirely of ASCII characters." The body arrives
+ * parsed by the framework, so this checks every name and value of it: stricter than the raw
+ * bytes (a percent-encoded non-ASCII character is refused too), never laxer. Iterative, bounded by
+ * the parsed body's size.
+ */
+function isAsciiForm(body: object): boolean {
+  const pending: unknown[] = [body];
+  for (let index = 0; index < pending.length; index += 1) {
+    const value = pending[index];
+    if (typeof value === 'string') {
+      if (!ASCII.test(value)) return false;
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [name, member] of Object.entries(value)) {
+        if (!ASCII.test(name)) return false;
+        pending.push(member);
+      }
+    }
+  }
+  return true;
+}
+
+
+function fromQuery(target: string): string | undefined {
+  const queryStart = target.indexOf('?');
+  if (queryStart < 0 || !target.includes('access_token', queryStart)) return undefined;
+  // URLSearchParams never throws: malformed percent-encodings are kept as they are.
+  const values = new URLSearchParams(target.slice(queryStart + 1)).getAll('access_token');
   return values.length === 0 ? undefined : checkParameter(values);
 }
 

@@ -122,7 +122,9 @@ export function requireAuthentication(options: RequireAuthenticationOptions): Re
     check(auth) {
       const { acr, auth_time: authTime } = auth.claims;
       const acrOk = acrValues === undefined || (typeof acr === 'string' && acrValues.includes(acr));
-      const ageOk = maxAge === undefined || (typeof authTime === 'number' && clock() / 1000 - authTime <= maxAge);
+      // Whole seconds, as `auth_time` and `max_age` are (RFC 9470 §3, OIDC Core §2): a token
+      // authenticated exactly `max_age` seconds ago still passes, whatever the milliseconds.
+      const ageOk = maxAge === undefined || (typeof authTime === 'number' && Math.floor(clock() / 1000) - authTime <= maxAge);
       return acrOk && ageOk
         ? undefined
         : new InsufficientUserAuthenticationError('A stronger or more recent user authentication is required', { challengeParams });
