@@ -1,9 +1,10 @@
 /** Unit tests of the core's building blocks: challenges, store, requirements, context. */
 import test from 'ava';
 import {
-  InsufficientScopeError, InvalidTokenError, createMemoryStore, quoteParam, requireAnyScope,
+  InsufficientScopeError, InvalidTokenError, createMemoryStore, requireAnyScope,
   requireAuthentication, requireClaims, requireScopes, type AuthContext,
 } from '@resource-guard/core';
+import { quoteParam } from '@resource-guard/core/adapter';
 import { parseChallenges } from './helpers/challenge.js';
 
 function auth(claims: Record<string, unknown>, scopes: string[] = []): AuthContext {

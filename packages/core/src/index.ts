@@ -1,6 +1,7 @@
 /**
  * @resource-guard/core — framework-neutral OAuth 2.0 resource-server verification.
- * This file is the public surface and nothing else.
+ * This file is the public surface for applications and nothing else; the kit for framework
+ * adapters is the `@resource-guard/core/adapter` entry point.
  */
 export { createGuard } from './guard.js';
 export type { Guard, AuthenticateResult, AuthenticateOptions } from './guard.js';
@@ -24,13 +25,8 @@ export {
   requireScopes, requireAnyScope, requireClaims, requireAuthentication,
 } from './requirements/requirements.js';
 export type { Requirement, ClaimCondition, RequireAuthenticationOptions } from './requirements/requirements.js';
+export type { ClaimValidator } from './pipeline/validators.js';
 export { createMemoryStore } from './store/memory-store.js';
 export type { Store, MemoryStoreOptions } from './store/memory-store.js';
 export { certificateThumbprint } from './mtls/certificate-binding.js';
 export { DEFAULT_DPOP_ALGORITHMS, accessTokenHash, jwkThumbprint } from './dpop/verifier.js';
-export { quoteParam } from './http/challenge.js';
-export {
-  resolveProtectArguments, readPeerCertificate, createRequirementMiddlewares, NodeRequestView, GUARD_KEY, authorizeRequirement,
-} from './adapter/adapter-support.js';
-export { buildRequestUrl, checkHost, checkTarget } from './http/request-url.js';
-export type { ProtectOptions, ProtectSettings, RequirementMiddlewares } from './adapter/adapter-support.js';

@@ -4,11 +4,11 @@
  * `status` and `headers` (`WWW-Authenticate`, ...) as they are.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { AuthContext, Requirement } from '@resource-guard/core';
 import {
   GUARD_KEY, NodeRequestView, authorizeRequirement, resolveProtectArguments, createRequirementMiddlewares,
-  type AuthContext, type AuthenticateResult, type Guard, type ProtectOptions,
-  type ProtectSettings, type Requirement, type RequirementMiddlewares,
-} from '@resource-guard/core';
+  type AuthenticateResult, type Guard, type ProtectOptions, type ProtectSettings, type RequirementMiddlewares,
+} from '@resource-guard/core/adapter';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -92,4 +92,5 @@ export const {
 }: RequirementMiddlewares<RequestHandler> = createRequirementMiddlewares(requirementMiddleware);
 
 export { createGuard } from '@resource-guard/core';
-export type { AuthContext, Guard, GuardOptions, ProtectOptions, ProtectSettings, Requirement } from '@resource-guard/core';
+export type { AuthContext, Guard, GuardOptions, Requirement } from '@resource-guard/core';
+export type { ProtectOptions, ProtectSettings } from '@resource-guard/core/adapter';

@@ -4,11 +4,11 @@
  * and `headers` (`WWW-Authenticate`, ...) as they are.
  */
 import type { Context, Middleware, Next } from 'koa';
+import type { AuthContext, Requirement } from '@resource-guard/core';
 import {
   GUARD_KEY, NodeRequestView, authorizeRequirement, resolveProtectArguments, createRequirementMiddlewares,
-  type AuthContext, type Guard, type ProtectOptions,
-  type ProtectSettings, type Requirement, type RequirementMiddlewares,
-} from '@resource-guard/core';
+  type Guard, type ProtectOptions, type ProtectSettings, type RequirementMiddlewares,
+} from '@resource-guard/core/adapter';
 
 declare module 'koa' {
   interface DefaultState {
@@ -73,4 +73,5 @@ export const {
 }: RequirementMiddlewares<Middleware> = createRequirementMiddlewares(requirementMiddleware);
 
 export { createGuard } from '@resource-guard/core';
-export type { AuthContext, Guard, GuardOptions, ProtectOptions, ProtectSettings, Requirement } from '@resource-guard/core';
+export type { AuthContext, Guard, GuardOptions, Requirement } from '@resource-guard/core';
+export type { ProtectOptions, ProtectSettings } from '@resource-guard/core/adapter';
