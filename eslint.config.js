@@ -41,7 +41,6 @@ export default tseslint.config(
       '@stylistic/semi-spacing': 'error',
       '@stylistic/member-delimiter-style': 'error',
       '@stylistic/type-annotation-spacing': 'error',
-      '@stylistic/max-len': ['error', { code: 180, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true, ignoreUrls: true }],
     },
   },
   {

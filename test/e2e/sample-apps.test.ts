@@ -11,6 +11,7 @@ import { readApiConfig } from '@resource-guard-examples/shared';
 import { findChallenge } from '../helpers/challenge.js';
 import { getToken, startDevAs, type DevAs } from '../helpers/dev-as.js';
 import { send } from '../helpers/http.js';
+import { startRedisServer } from '../helpers/redis-server.js';
 
 let dev: DevAs;
 test.before(async () => {
@@ -66,3 +67,21 @@ for (const [name, create] of Object.entries(samples)) {
     }
   });
 }
+
+test('REDIS_URL gives the sample APIs a shared Redis store; DPOP_BASE_URL the origin proofs name', async (t) => {
+  const redis = await startRedisServer();
+  t.teardown(() => redis.stop());
+  const env = { ISSUER: dev.server.issuer, REDIS_URL: redis.url, DPOP_BASE_URL: 'https://api.example.test', PORT: '0' };
+  const first = readApiConfig(env, 0);
+  const second = readApiConfig(env, 0);
+  t.teardown(async () => {
+    await first.redis?.close();
+    await second.redis?.close();
+  });
+  t.is(first.guard.store, first.redis);
+  t.like(first.guard.dpop, { baseUrl: 'https://api.example.test' });
+  for (const { redis: store } of [first, second]) t.true(await store!.ready(15_000));
+  t.true(await first.redis!.add('dpop:jti:sample', 1, 10));
+  t.false(await second.redis!.add('dpop:jti:sample', 1, 10), 'both configurations share the one Redis');
+  t.is(readApiConfig({ ISSUER: dev.server.issuer }, 0).redis, undefined, 'memory by default');
+});

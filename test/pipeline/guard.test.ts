@@ -131,6 +131,19 @@ test('JWKS: concurrent first requests share one fetch', (t) => withIssuer(async 
   t.is(issuer.hits.discovery, 1);
 }));
 
+test('JWKS: concurrent tokens of a rotated-in key all wait for the one refetch (none is refused meanwhile)', (t) => withIssuer(async (issuer) => {
+  const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, logger: quiet });
+  await guard.verify(request(await issuer.sign()));
+  const rotated = issuer.createKey('ES256');
+  issuer.published = [rotated];
+  issuer.mode = 'slow';
+  issuer.slowMs = 200;
+  const tokens = await Promise.all(Array.from({ length: 10 }, () => issuer.sign({}, { key: rotated })));
+  const outcomes = await Promise.allSettled(tokens.map((token) => guard.verify(request(token))));
+  t.deepEqual(outcomes.map((outcome) => outcome.status), Array(10).fill('fulfilled'));
+  t.is(issuer.hits.jwks, 2, 'one refetch for all of them');
+}));
+
 test('JWKS: unknown kids within the cooldown cost no fetch; after it, one more', (t) => withIssuer(async (issuer) => {
   let now = Date.now();
   const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, jwksCooldown: 30, clock: () => now, logger: quiet });

@@ -21,12 +21,15 @@ export interface ResolvedIntrospection {
   jwtResponseMaxAge: number;
   tokenTypeHint: string | undefined;
   introspectJwts: boolean;
+  /** `storeFailure: 'fail-closed'`: a failed cache read is a 503, not an introspection call. */
+  failClosedOnStore: boolean;
 }
 
 const KNOWN_KEYS: ReadonlyArray<keyof IntrospectionOptions> = [
   'endpoint', 'clientId', 'clientSecret', 'clientAuth', 'cacheTtl', 'inactiveCacheTtl', 'timeout',
-  'jwtResponse', 'jwtResponseMaxAge', 'tokenTypeHint', 'introspectJwts',
+  'jwtResponse', 'jwtResponseMaxAge', 'tokenTypeHint', 'introspectJwts', 'storeFailure',
 ];
+const STORE_FAILURE_MODES = ['fall-through', 'fail-closed'] as const;
 const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
 /** RFC 6749 Appendix A.1/A.2: client ids and secrets are VSCHAR (printable ASCII and space). */
 const VSCHAR = /^[\x20-\x7e]+$/;
@@ -69,6 +72,11 @@ export function resolveIntrospectionOptions(options: ResolvedOptions): ResolvedI
     tokenTypeHint = raw.tokenTypeHint;
   }
 
+  const storeFailure = raw.storeFailure ?? 'fall-through';
+  if (!STORE_FAILURE_MODES.includes(storeFailure)) {
+    throw new TypeError(`resource-guard: "introspection.storeFailure" must be one of ${STORE_FAILURE_MODES.join(', ')}`);
+  }
+
   return {
     endpoint,
     clientId,
@@ -81,6 +89,7 @@ export function resolveIntrospectionOptions(options: ResolvedOptions): ResolvedI
     jwtResponseMaxAge: readNumber(raw.jwtResponseMaxAge, 'introspection.jwtResponseMaxAge', 60, 1),
     tokenTypeHint,
     introspectJwts: readBoolean(raw.introspectJwts, 'introspection.introspectJwts', false),
+    failClosedOnStore: storeFailure === 'fail-closed',
   };
 }
 

@@ -88,6 +88,15 @@ export interface IntrospectionOptions {
    * JWTs); the authorization server must then support introspecting its JWTs.
    */
   introspectJwts?: boolean;
+  /**
+   * What a cache lookup does when the `store` fails (throws, rejects, times out — a shared Redis
+   * that is down). `'fall-through'` (default): introspect as on a miss, so a store outage costs
+   * introspection calls, not availability. `'fail-closed'`: answer 503
+   * (`ERR_INTROSPECTION_STORE_UNAVAILABLE`, `Retry-After`) without calling the authorization
+   * server, for one that cannot take every instance's traffic uncached. A failed write never fails
+   * the request: the answer is already there.
+   */
+  storeFailure?: 'fall-through' | 'fail-closed';
 }
 
 /**
