@@ -42,6 +42,15 @@ export function assertObject(value: unknown, name: string): asserts value is Rec
   }
 }
 
+/**
+ * The option names of `T`, checked at compile time against the type: a name missing from the list
+ * or not in `T` is a type error, so the list of known keys cannot drift from the options type.
+ * Usage: `knownKeys<DpopOptions>()(['required', ...])`.
+ */
+export function knownKeys<T>() {
+  return <const K extends ReadonlyArray<keyof T>>(keys: K & (Exclude<keyof T, K[number]> extends never ? unknown : { missing: Exclude<keyof T, K[number]> })): readonly (keyof T & string)[] => keys as readonly (keyof T & string)[];
+}
+
 /** Rejects option names the library does not know: a typo must not silently drop a check. */
 export function assertKnownKeys(value: object, known: readonly string[], name: string): void {
   for (const key of Object.keys(value)) {
