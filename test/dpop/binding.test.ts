@@ -5,7 +5,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import type * as oauth from 'oauth4webapi';
-import { createGuard, type GuardError, type GuardOptions, type GuardRequest } from '../../packages/core/src/index.js';
+import { createGuard, type GuardError, type GuardOptions, type GuardRequest } from '@resource-guard/core';
 import { parseChallenges } from '../helpers/challenge.js';
 import { clientHandle, clientProof } from '../helpers/dpop.js';
 import { AUDIENCE, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';

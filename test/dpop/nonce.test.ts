@@ -6,8 +6,8 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import * as oauth from 'oauth4webapi';
-import { createGuard, type AuthenticateResult, type GuardError, type GuardOptions, type GuardRequest } from '../../packages/core/src/index.js';
-import { createDpopNonces, readNonceOption } from '../../packages/core/src/dpop/nonce.js';
+import { createGuard, type AuthenticateResult, type GuardError, type GuardOptions, type GuardRequest } from '@resource-guard/core';
+import { createDpopNonces, readNonceOption } from '../../packages/core/dist/dpop/nonce.js';
 import { parseChallenges } from '../helpers/challenge.js';
 import { AUDIENCE, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
 
@@ -163,7 +163,7 @@ test('nonce off: a proof with a nonce is accepted (the nonce is ignored)', async
 test('a use_dpop_nonce rejection does not consume the proof\'s jti', async (t) => {
   const clock = { now: Date.now() };
   let adds = 0;
-  const { createMemoryStore } = await import('../../packages/core/src/index.js');
+  const { createMemoryStore } = await import('@resource-guard/core');
   const memory = createMemoryStore();
   const guard = createGuard({
     issuer: issuer.issuer, audience: AUDIENCE, jwksUri: issuer.jwksUri, httpTimeout: 30_000, dpop: { nonce: true }, clock: () => clock.now,

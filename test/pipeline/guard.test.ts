@@ -1,7 +1,7 @@
 /** The pipeline through `guard.verify()` directly: context contract, key-set policy, challenges. */
 import test from 'ava';
 import { createGuard, isGuardError, type GuardError, type GuardOptions } from '@resource-guard/core';
-import { VerifiedTokenCache } from '../../packages/core/src/pipeline/verified-cache.js';
+import { VerifiedTokenCache } from '../../packages/core/dist/pipeline/verified-cache.js';
 import { parseChallenges } from '../helpers/challenge.js';
 import { AUDIENCE, hmacSigner, rawJws, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
 

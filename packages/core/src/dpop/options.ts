@@ -1,3 +1,4 @@
+import { ASYMMETRIC_ALGORITHMS } from '../jws/jose-rules.js';
 import { assertKnownKeys, knownKeys, readBoolean, readNumber, toStringList } from '../options/validate.js';
 
 /** The `dpop` option: its type, defaults and parser together. */
@@ -75,9 +76,10 @@ export interface DpopOptions {
  * DPoP proof algorithms accepted by default, and the only ones `dpop.algorithms` may list:
  * asymmetric only (RFC 9449 §4.3 check 5) — never `none`, never HMAC.
  */
-export const DEFAULT_DPOP_ALGORITHMS: readonly string[] = Object.freeze([
-  'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA', 'Ed25519',
-]);
+export const DEFAULT_DPOP_ALGORITHMS: readonly string[] = Object.freeze(
+  // ECDSA first: the order is the preference advertised in `DPoP algs="…"`.
+  ['ES', 'PS', 'RS', 'Ed'].flatMap((family) => ASYMMETRIC_ALGORITHMS.filter((alg) => alg.startsWith(family))),
+);
 
 /** Default `dpop.proofMaxAge`, in seconds. */
 export const DEFAULT_PROOF_MAX_AGE = 300;

@@ -1,4 +1,5 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
+import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, parseSecret } from '../jws/jose-rules.js';
 import type { DpopOptions } from '../dpop/options.js';
 import type { IntrospectionOptions } from '../introspection/options.js';
 import type { MtlsOptions } from '../mtls/certificate-binding.js';
@@ -21,12 +22,10 @@ export interface Logger {
 }
 
 /** Asymmetric JWS algorithms accepted by default for access tokens (RFC 8725 §3.1). */
-export const DEFAULT_ALGORITHMS: readonly string[] = Object.freeze([
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
-]);
+export const DEFAULT_ALGORITHMS: readonly string[] = ASYMMETRIC_ALGORITHMS;
 
 /** Every JWS algorithm the guard can verify. `none` is not one of them, in any casing. */
-export const SUPPORTED_ALGORITHMS: readonly string[] = Object.freeze([...DEFAULT_ALGORITHMS, 'HS256', 'HS384', 'HS512']);
+export const SUPPORTED_ALGORITHMS: readonly string[] = Object.freeze([...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS]);
 
 /** RFC 9068 §2.2 claims required by default, on top of `iss`, `aud` and `exp`, which are always required. */
 export const DEFAULT_REQUIRED_CLAIMS: readonly string[] = Object.freeze(['sub', 'client_id', 'iat', 'jti']);
@@ -222,16 +221,12 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
 
 function readSecret(secret: GuardOptions['secret']): KeyObject | undefined {
   if (secret === undefined) return undefined;
-  const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret;
-  if (!(bytes instanceof Uint8Array) || bytes.byteLength < 32) {
-    throw new TypeError('resource-guard: "secret" must be a string or Uint8Array of at least 32 bytes (RFC 7518 §3.2)');
-  }
-  return createSecretKey(Buffer.from(bytes));
+  return createSecretKey(parseSecret(secret, 'secret'));
 }
 
 function readAlgorithms(value: unknown, hasSecret: boolean): ReadonlySet<string> {
   if (value === undefined) {
-    return new Set(hasSecret ? [...DEFAULT_ALGORITHMS, 'HS256', 'HS384', 'HS512'] : DEFAULT_ALGORITHMS);
+    return new Set(hasSecret ? SUPPORTED_ALGORITHMS : DEFAULT_ALGORITHMS);
   }
   const list = toStringList(value, 'algorithms');
   for (const alg of list) {

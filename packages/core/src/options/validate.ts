@@ -1,3 +1,5 @@
+import { isPlainObject } from '../jws/jose-rules.js';
+
 /**
  * Start-up option checks. Each throws a `TypeError` naming the option, so a misconfiguration
  * fails when the server starts, not on the first request.
@@ -37,7 +39,7 @@ export function readBoolean(value: unknown, name: string, fallback: boolean): bo
 
 /** Throws unless `value` is a plain object (or undefined). */
 export function assertObject(value: unknown, name: string): asserts value is Record<string, unknown> | undefined {
-  if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+  if (value !== undefined && !isPlainObject(value)) {
     throw new TypeError(`resource-guard: "${name}" must be an object`);
   }
 }

@@ -1,5 +1,6 @@
 import type { Claims } from '../claims/claims.js';
 import { InvalidTokenError } from '../errors/errors.js';
+import { isPlainObject } from '../jws/jose-rules.js';
 import type { Credentials } from './extract.js';
 import { createDpopVerifier, type DpopProof } from '../dpop/verifier.js';
 import { createCertificateBinding } from '../mtls/certificate-binding.js';
@@ -33,7 +34,7 @@ export interface SenderConstraint {
 
 function readConfirmation(claims: Claims): Record<string, unknown> {
   const cnf = claims.cnf;
-  return typeof cnf === 'object' && cnf !== null && !Array.isArray(cnf) ? cnf as Record<string, unknown> : {};
+  return isPlainObject(cnf) ? cnf : {};
 }
 
 /**
