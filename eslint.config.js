@@ -44,6 +44,13 @@ export default tseslint.config(
     },
   },
   {
+    // The fetch adapter targets runtimes without Node's modules.
+    files: ['packages/fetch/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'packages/fetch must not import node: modules (it targets Web-standard runtimes).' }] }],
+    },
+  },
+  {
     // The core is framework-neutral: it must never import a web framework.
     files: ['packages/core/**/*.ts'],
     rules: {

@@ -46,7 +46,8 @@ async function guardOptionsWithStore(config: AppConfig): Promise<GuardOptions> {
   return { ...options, store };
 }
 
-function guarded<T>(create: () => T, config: AppConfig): T {
+/** Builds resource-guard's middleware; options the core rejects skip the scenario instead of failing it. */
+export function guarded<T>(create: () => T, config: AppConfig): T {
   try {
     return create();
   } catch (error) {
@@ -101,7 +102,8 @@ export async function buildExpressApp(config: AppConfig): Promise<http.RequestLi
       break;
     }
     case 'koa-jwt':
-      throw new Error('koa-jwt is a Koa middleware');
+    case 'fastify-jwt':
+      throw new Error(`${config.kind} is not an Express middleware`);
     default: {
       const options = await guardOptionsWithStore(config);
       app.use(guarded(() => protectExpress(options), config));
@@ -137,7 +139,8 @@ export async function buildKoaApp(config: AppConfig): Promise<http.RequestListen
     }
     case 'express-oauth2-jwt-bearer':
     case 'express-jwt':
-      throw new Error(`${config.kind} is an Express middleware`);
+    case 'fastify-jwt':
+      throw new Error(`${config.kind} is not a Koa middleware`);
     default: {
       const options = await guardOptionsWithStore(config);
       app.use(guarded(() => protectKoa(options), config));

@@ -22,9 +22,13 @@ export type AppKind =
   | 'resource-guard-dpop-redis'
   | 'express-oauth2-jwt-bearer'
   | 'express-jwt'
-  | 'koa-jwt';
+  | 'koa-jwt'
+  /** `@fastify/jwt` with `get-jwks`, as @fastify/jwt's README documents it. */
+  | 'fastify-jwt';
 
-export type Framework = 'express' | 'koa';
+export type Framework = 'express' | 'koa' | 'fastify';
+/** The frameworks, in the order the load benchmark measures them. */
+export const FRAMEWORKS: readonly Framework[] = ['express', 'koa', 'fastify'];
 export type Alg = 'ES256' | 'RS256';
 /** Which credential the load generator sends. */
 export type TokenKind = 'ES256' | 'RS256' | 'opaque' | 'dpop';
@@ -81,6 +85,12 @@ export const SCENARIOS: readonly Scenario[] = [
   { id: 'koa-rg-offload', label: 'resource-guard Koa ES256 + offloadSignatures', framework: 'koa', kind: 'resource-guard-offload', alg: 'ES256', token: 'ES256' },
   { id: 'koa-rg-cache', label: 'resource-guard Koa ES256 + verifiedTokenCache', framework: 'koa', kind: 'resource-guard-cache', alg: 'ES256', token: 'ES256' },
   { id: 'koa-jwt', label: 'koa-jwt + jwks-rsa ES256', framework: 'koa', kind: 'koa-jwt', alg: 'ES256', token: 'ES256' },
+  { id: 'fastify-bare', label: 'Fastify (bare)', framework: 'fastify', kind: 'bare', alg: 'ES256', token: 'ES256' },
+  { id: 'fastify-noop', label: 'Fastify + a pass-through onRequest hook (reference)', framework: 'fastify', kind: 'noop', alg: 'ES256', token: 'ES256' },
+  { id: 'fastify-rg-es256', label: 'resource-guard Fastify ES256', framework: 'fastify', kind: 'resource-guard', alg: 'ES256', token: 'ES256' },
+  { id: 'fastify-rg-rs256', label: 'resource-guard Fastify RS256', framework: 'fastify', kind: 'resource-guard', alg: 'RS256', token: 'RS256' },
+  { id: 'fastify-rg-cache', label: 'resource-guard Fastify ES256 + verifiedTokenCache', framework: 'fastify', kind: 'resource-guard-cache', alg: 'ES256', token: 'ES256' },
+  { id: 'fastify-jwt', label: '@fastify/jwt + get-jwks ES256', framework: 'fastify', kind: 'fastify-jwt', alg: 'ES256', token: 'ES256' },
 ];
 
 /** Messages from a server child to the parent. */

@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildExpressApp, buildKoaApp, SkipScenario } from './apps.js';
+import { buildFastifyApp } from './apps-fastify.js';
 import type { AppConfig, ChildMessage } from './config.js';
 
 function send(message: ChildMessage): void {
@@ -14,7 +15,8 @@ function send(message: ChildMessage): void {
 const config = JSON.parse(process.argv[2] ?? '{}') as AppConfig;
 let listener: http.RequestListener;
 try {
-  listener = config.framework === 'express' ? await buildExpressApp(config) : await buildKoaApp(config);
+  const build = { express: buildExpressApp, koa: buildKoaApp, fastify: buildFastifyApp }[config.framework];
+  listener = await build(config);
 } catch (error) {
   if (!(error instanceof SkipScenario)) throw error;
   send({ type: 'skip', reason: error.message });

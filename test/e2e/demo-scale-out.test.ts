@@ -9,6 +9,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp as createExpressApp } from '@resource-guard-examples/express-api';
 import { createApp as createKoaApp } from '@resource-guard-examples/koa-api';
+import { createApp as createFastifyApp } from '@resource-guard-examples/fastify-api';
+import { createApp as createHonoApp } from '@resource-guard-examples/hono-api';
+import { getRequestListener } from '@hono/node-server';
 import { readApiConfig, type ApiConfig } from '@resource-guard-examples/shared';
 import { startAuthorizationServer, type DevAuthorizationServer } from '@resource-guard-examples/dev-authorization-server';
 import {
@@ -16,9 +19,15 @@ import {
 } from '@resource-guard-examples/demo';
 import { startRedisServer, type TestRedisServer } from '../helpers/redis-server.js';
 
-const factories = {
-  express: (config: ApiConfig) => createExpressApp(config.guard) as http.RequestListener,
-  koa: (config: ApiConfig) => createKoaApp(config.guard).callback(),
+const factories: Record<string, (config: ApiConfig) => http.RequestListener | Promise<http.RequestListener>> = {
+  express: (config) => createExpressApp(config.guard) as http.RequestListener,
+  koa: (config) => createKoaApp(config.guard).callback(),
+  fastify: async (config) => {
+    const app = await createFastifyApp(config.guard);
+    await app.ready();
+    return app.routing as http.RequestListener;
+  },
+  hono: (config) => getRequestListener(createHonoApp(config.guard).fetch, { overrideGlobalObjects: false }),
 };
 
 let as: DevAuthorizationServer;
@@ -48,7 +57,7 @@ async function listen(handler: http.RequestListener): Promise<string> {
 }
 
 /** Two instances of one sample API; `shared`: both on the test Redis, else each on its own memory. */
-async function pair(framework: keyof typeof factories, shared: boolean): Promise<ApiTarget> {
+async function pair(framework: string, shared: boolean): Promise<ApiTarget> {
   const env = { ...apiEnvironment(as.issuer, 0), REDIS_URL: shared ? redis.url : '' };
   const configure = (extra: Record<string, string>) => {
     const config = readApiConfig({ ...env, ...extra }, 0);
@@ -60,12 +69,12 @@ async function pair(framework: keyof typeof factories, shared: boolean): Promise
     if (config.redis !== undefined && !await config.redis.ready(15_000)) throw new Error('redis-server did not accept a connection');
     return config;
   };
-  const url = await listen(factories[framework](await ready(configure({}))));
-  const peer = await listen(factories[framework](await ready(configure({ DPOP_BASE_URL: url }))));
+  const url = await listen(await factories[framework]!(await ready(configure({}))));
+  const peer = await listen(await factories[framework]!(await ready(configure({ DPOP_BASE_URL: url }))));
   return { framework, url, peer };
 }
 
-for (const framework of ['express', 'koa'] as const) {
+for (const framework of Object.keys(factories)) {
   for (const flow of SCALE_OUT_FLOWS) {
     // Serial: the introspection count must see only this flow's calls.
     test.serial(`${framework}: ${flow.title} — shared Redis: as the demo expects; two memory stores: not`, async (t) => {

@@ -7,6 +7,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp as createExpressApp } from '@resource-guard-examples/express-api';
 import { createApp as createKoaApp } from '@resource-guard-examples/koa-api';
+import { createApp as createFastifyApp } from '@resource-guard-examples/fastify-api';
+import { createApp as createHonoApp } from '@resource-guard-examples/hono-api';
+import { getRequestListener } from '@hono/node-server';
 import { readApiConfig } from '@resource-guard-examples/shared';
 import { findChallenge } from '../helpers/challenge.js';
 import { getToken, startDevAs, type DevAs } from '../helpers/dev-as.js';
@@ -21,15 +24,22 @@ test.after.always(async () => {
   await dev.close();
 });
 
-const samples = {
-  express: (options: Parameters<typeof createExpressApp>[0]) => createExpressApp(options) as http.RequestListener,
-  koa: (options: Parameters<typeof createKoaApp>[0]) => createKoaApp(options).callback(),
+type Options = Parameters<typeof createExpressApp>[0];
+const samples: Record<string, (options: Options) => http.RequestListener | Promise<http.RequestListener>> = {
+  express: (options) => createExpressApp(options) as http.RequestListener,
+  koa: (options) => createKoaApp(options).callback(),
+  fastify: async (options) => {
+    const app = await createFastifyApp(options);
+    await app.ready();
+    return app.routing as http.RequestListener;
+  },
+  hono: (options) => getRequestListener(createHonoApp(options).fetch, { overrideGlobalObjects: false }),
 };
 
 for (const [name, create] of Object.entries(samples)) {
   test(`${name} sample API answers a real JWT from the dev AS`, async (t) => {
     const config = readApiConfig({ ISSUER: dev.server.issuer, INTROSPECTION: 'off', PORT: '0' }, 0);
-    const server = http.createServer(create(config.guard));
+    const server = http.createServer(await create(config.guard));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
@@ -49,6 +59,9 @@ for (const [name, create] of Object.entries(samples)) {
       t.is(auth.format, 'jwt');
 
       t.is((await bearer('/orders')).status, 200);
+      const write = await send(`${base}/orders`, { method: 'POST', headers: [['authorization', `Bearer ${token}`]] });
+      t.is(write.status, 403);
+      t.is(findChallenge(write.headers['www-authenticate'] as string, 'Bearer')?.params.scope, 'orders:write');
       t.is((await bearer('/partners')).status, 200);
       const admin = await bearer('/admin');
       t.is(admin.status, 403);

@@ -1,6 +1,6 @@
 /**
- * `npm run demo`: starts the dev authorization server (in this process) and the Express and Koa
- * sample APIs (child processes), walks every flow against both with oauth4webapi, prints the
+ * `npm run demo`: starts the dev authorization server (in this process) and the Express, Koa,
+ * Fastify and Hono sample APIs (child processes), walks every flow against each with oauth4webapi, prints the
  * table, stops everything and exits non-zero if any flow misbehaved.
  * `npm run demo -- --serve` keeps everything running and prints curl commands; Ctrl-C stops all.
  * `--verbose` shows the APIs' own output (Express logs every rejection with its stack trace).
@@ -44,7 +44,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 async function main(): Promise<number> {
   const started = Date.now();
-  console.log(bold('resource-guard demo') + dim(' — a real authorization server, two real APIs, a real OAuth client\n'));
+  console.log(bold('resource-guard demo') + dim(' — a real authorization server, four real APIs, a real OAuth client\n'));
 
   as = await startAuthorizationServer();
   const issuer = as.issuer;
@@ -56,7 +56,10 @@ async function main(): Promise<number> {
   const env = (extra: Record<string, string>) => (port: number) => ({
     ...apiEnvironment(issuer, port), ...(redis === undefined ? {} : { REDIS_URL: redis.url }), ...extra,
   });
-  const packages = [['express', '@resource-guard-examples/express-api'], ['koa', '@resource-guard-examples/koa-api']] as const;
+  const packages = [
+    ['express', '@resource-guard-examples/express-api'], ['koa', '@resource-guard-examples/koa-api'],
+    ['fastify', '@resource-guard-examples/fastify-api'], ['hono', '@resource-guard-examples/hono-api'],
+  ] as const;
   const primaries = await Promise.all(packages.map(([framework, name]) => startApi(`${framework}-api`, mainOf(name), env({}), { echo: verbose })));
   // With Redis, a second instance of each API shares it; proofs name the first one's origin, as behind one load balancer.
   const peers = redis === undefined ? [] : await Promise.all(packages.map(([framework, name], index) =>
@@ -66,7 +69,7 @@ async function main(): Promise<number> {
   const apis: ApiTarget[] = packages.map(([framework], index) => ({ framework, url: primaries[index]!.url, peer: peers[index]?.url }));
 
   const context = { ...await createFlowContext(issuer), introspectionRequests: () => as!.introspectionRequests };
-  console.log(dim(`\nwalking ${FLOWS.length} flows against both APIs with oauth4webapi (ready in ${Date.now() - started} ms)…\n`));
+  console.log(dim(`\nwalking ${FLOWS.length} flows against all ${apis.length} APIs with oauth4webapi (ready in ${Date.now() - started} ms)…\n`));
   const results = await runFlows(context, apis);
   console.log(renderTable(results));
   if (redis === undefined) {

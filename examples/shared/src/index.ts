@@ -1,6 +1,6 @@
 /**
- * Configuration of the sample APIs from environment variables, shared by the Express and Koa
- * samples so that both read the same names the same way.
+ * Configuration of the sample APIs from environment variables, shared by the Express, Koa,
+ * Fastify and Hono samples so that all of them read the same names the same way.
  */
 import type { GuardOptions } from '@resource-guard/core';
 import { createRedisStore, type RedisStore } from '@resource-guard/redis';
