@@ -10,10 +10,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import { createGuard } from '@resource-guard/core';
 import { protect, requireScopes, resourceGuard } from '@resource-guard/fastify';
-import { findChallenge } from './helpers/challenge.js';
-import { clientKey, signProof } from './helpers/dpop.js';
-import { send } from './helpers/http.js';
-import { AUDIENCE, startMockIssuer, type MockIssuer } from './helpers/issuer.js';
+import { findChallenge } from '../helpers/challenge.js';
+import { clientKey, signProof } from '../helpers/dpop.js';
+import { send } from '../helpers/http.js';
+import { AUDIENCE, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
 
 let issuer: MockIssuer;
 test.before(async () => {

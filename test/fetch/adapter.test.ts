@@ -8,8 +8,8 @@ import { createGuard, type GuardOptions } from '@resource-guard/core';
 import {
   MAX_FORM_BYTES, authenticate, authorize, rejectionResponse, requireScopes, verify, withAuth,
 } from '@resource-guard/fetch';
-import { findChallenge } from './helpers/challenge.js';
-import { AUDIENCE, startMockIssuer, type MockIssuer } from './helpers/issuer.js';
+import { findChallenge } from '../helpers/challenge.js';
+import { AUDIENCE, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
 
 let issuer: MockIssuer;
 test.before(async () => {
