@@ -14,17 +14,11 @@ import { parseChallenges } from '../helpers/challenge.js';
 import { ath, clientKey, nowSeconds, withoutUndefined, type ClientKey } from '../helpers/dpop.js';
 import { send, type RawResponse } from '../helpers/http.js';
 import { limitCases } from '../helpers/limit.js';
-import { AUDIENCE, rawJws, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
+import { AUDIENCE, rawJws, useMockIssuer } from '../helpers/issuer.js';
 
 const DEFAULT_ALGS = 'ES256 ES384 ES512 PS256 PS384 PS512 RS256 RS384 RS512 EdDSA Ed25519';
 
-let issuer: MockIssuer;
-test.before(async () => {
-  issuer = await startMockIssuer('ES256');
-});
-test.after.always(async () => {
-  await issuer?.close();
-});
+const issuer = useMockIssuer(test);
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures

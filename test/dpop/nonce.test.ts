@@ -9,18 +9,12 @@ import * as oauth from 'oauth4webapi';
 import { createGuard, type AuthenticateResult, type GuardError, type GuardOptions, type GuardRequest } from '@resource-guard/core';
 import { createDpopNonces, readNonceOption } from '../../packages/core/dist/dpop/nonce.js';
 import { parseChallenges } from '../helpers/challenge.js';
-import { AUDIENCE, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
+import { AUDIENCE, useMockIssuer } from '../helpers/issuer.js';
 
 const RESOURCE_URL = 'https://api.example.test/orders';
 const SECRET = 'a shared secret of at least thirty-two bytes';
 
-let issuer: MockIssuer;
-test.before(async () => {
-  issuer = await startMockIssuer('ES256');
-});
-test.after.always(async () => {
-  await issuer?.close();
-});
+const issuer = useMockIssuer(test);
 
 /**
  * A client (oauth4webapi DPoP handle + a token bound to it) that talks to a guard the way

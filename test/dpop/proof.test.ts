@@ -22,17 +22,11 @@ import { parseChallenges } from '../helpers/challenge.js';
 import {
   ath, clientHandle, clientKey, clientProof, nowSeconds, withoutUndefined, type ClientKey,
 } from '../helpers/dpop.js';
-import { AUDIENCE, rawJws, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
+import { AUDIENCE, rawJws, useMockIssuer } from '../helpers/issuer.js';
 
 const RESOURCE_URL = 'https://api.example.test/orders';
 
-let issuer: MockIssuer;
-test.before(async () => {
-  issuer = await startMockIssuer('ES256');
-});
-test.after.always(async () => {
-  await issuer?.close();
-});
+const issuer = useMockIssuer(test);
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
