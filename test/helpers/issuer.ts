@@ -168,6 +168,16 @@ export async function startMockIssuer(alg = 'ES256'): Promise<MockIssuer> {
 }
 
 /** base64url of a JSON value. */
+/** Runs `run` with a mock issuer of its own, closed afterwards. */
+export async function withIssuer(run: (issuer: MockIssuer) => Promise<void>): Promise<void> {
+  const issuer = await startMockIssuer();
+  try {
+    await run(issuer);
+  } finally {
+    await issuer.close();
+  }
+}
+
 /**
  * One mock issuer for a whole test file: started in `test.before`, closed in `test.after.always`.
  * The returned object stands for it (reads, writes and method calls go to the running issuer), so

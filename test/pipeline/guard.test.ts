@@ -3,21 +3,12 @@ import test from 'ava';
 import { createGuard, isGuardError, type GuardError, type GuardOptions } from '@resource-guard/core';
 import { VerifiedTokenCache } from '../../packages/core/dist/pipeline/verified-cache.js';
 import { parseChallenges } from '../helpers/challenge.js';
-import { AUDIENCE, hmacSigner, rawJws, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
+import { AUDIENCE, hmacSigner, rawJws, withIssuer } from '../helpers/issuer.js';
 
 const quiet = { warn() {}, error() {} };
 const request = (token?: string) => ({
   method: 'GET', url: 'https://api.example.test/orders', headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
 });
-
-async function withIssuer(run: (issuer: MockIssuer) => Promise<void>): Promise<void> {
-  const issuer = await startMockIssuer();
-  try {
-    await run(issuer);
-  } finally {
-    await issuer.close();
-  }
-}
 
 async function rejection(promise: Promise<unknown>): Promise<GuardError> {
   try {
