@@ -70,7 +70,7 @@ export interface DpopVerifier {
  * Deliberately not checked: that the client's clock is right beyond `dpop.clockTolerance` (no
  * server `iat` offset is learned), nonce binding to a client, or the URL's query string (RFC 9449 §4.3).
  */
-export function createDpopVerifier(options: DpopOptions, guard: ResolvedOptions): DpopVerifier {
+export function createDpopVerifier(options: DpopOptions, guard: Pick<ResolvedOptions, 'clock' | 'store' | 'offloadSignatures'>): DpopVerifier {
   const settings = readDpopOptions(options);
   const nonceSettings = readNonceOption(options.nonce);
   const nonces: DpopNonces | undefined = nonceSettings === undefined ? undefined : createDpopNonces(nonceSettings, guard.clock);

@@ -42,7 +42,7 @@ export async function verifyIntrospectionJwt(
   response: UpstreamResponse,
   issuers: ReadonlyMap<string, TrustedIssuer>,
   settings: IntrospectionJwtSettings,
-  options: ResolvedOptions,
+  options: Pick<ResolvedOptions, 'algorithms' | 'clock' | 'clockTolerance'>,
 ): Promise<Record<string, unknown>> {
   // A JSON answer to a JWT request is a downgrade (unsigned): most often the client is not
   // registered for signed responses at the authorization server.

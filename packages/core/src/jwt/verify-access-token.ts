@@ -7,6 +7,9 @@ import {
 } from '../jws/jws.js';
 import type { ResolvedOptions } from '../options/guard-options.js';
 
+/** What {@link verifyJwtAccessToken} reads of the guard's options. */
+export type JwtSettings = Pick<ResolvedOptions, 'algorithms' | 'allowGenericJwtTyp' | 'secret' | 'offloadSignatures'>;
+
 /**
  * Validates a JWT access token (RFC 9068 §4 with RFC 8725 hardening) and returns its claims.
  *
@@ -20,7 +23,7 @@ export async function verifyJwtAccessToken(
   token: string,
   header: Readonly<Record<string, unknown>>,
   issuers: ReadonlyMap<string, TrustedIssuer>,
-  options: ResolvedOptions,
+  options: JwtSettings,
   compact = false,
 ): Promise<Claims> {
   const { alg } = header;
