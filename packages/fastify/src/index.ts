@@ -18,4 +18,5 @@ export type { GuardHook } from './hooks.js';
 export { resourceGuard, resourceGuard as default } from './plugin.js';
 export type { ResourceGuardPluginOptions } from './plugin.js';
 export { createGuard } from '@resource-guard/core';
-export type { AuthContext, Guard, GuardOptions, ProtectOptions, ProtectSettings, Requirement } from '@resource-guard/core';
+export type { AuthContext, Guard, GuardOptions, Requirement } from '@resource-guard/core';
+export type { ProtectOptions, ProtectSettings } from '@resource-guard/core/adapter';
