@@ -8,7 +8,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { createGuard, type Guard } from '@resource-guard/core';
 import { assertRejection, fuzzParameters } from '../helpers/fuzz.js';
-import { AUDIENCE, startEndpoint, type Answer, type Endpoint } from '../introspection-fixtures.js';
+import { AUDIENCE, startEndpoint, type Answer, type Endpoint } from '../helpers/introspection.js';
 
 let endpoint: Endpoint;
 let guard: Guard;

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import { getRequestListener } from '@hono/node-server';
-import { readPeerCertificate, type AuthContext, type Guard } from '@resource-guard/core';
+import type { AuthContext, Guard } from '@resource-guard/core';
+import { readPeerCertificate } from '@resource-guard/core/adapter';
 import {
   authorize, rejectionResponse, requireAnyScope, requireClaims, requireScopes, withAuth, type WithAuthSettings,
 } from '@resource-guard/fetch';

@@ -75,9 +75,9 @@ for (const adapter of [ex, ko]) {
   const error: unknown = new adapter.InvalidTokenError('Token expired', 'ERR_TOKEN_EXPIRED');
   if (adapter.isGuardError(error)) {
     expectTypeOf(error).toEqualTypeOf<ex.GuardError>();
-    expectTypeOf(error.code).toEqualTypeOf<string>();
+    expectTypeOf(error.code).toEqualTypeOf<ex.GuardError['code']>();
     expectTypeOf(error.status).toEqualTypeOf<number>();
-    expectTypeOf(error.headers).toEqualTypeOf<Record<string, string>>();
+    expectTypeOf(error.headers).toEqualTypeOf<ex.GuardError['headers']>();
     expectTypeOf(error.error).toEqualTypeOf<ex.ChallengeError | undefined>();
   }
   expectTypeOf(new adapter.UpstreamUnavailableError('down').retryAfter).toEqualTypeOf<number>();

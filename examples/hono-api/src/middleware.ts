@@ -6,7 +6,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
-import { readPeerCertificate } from '@resource-guard/core';
+import { readPeerCertificate } from '@resource-guard/core/adapter';
 import {
   authenticate, authorize, rejectionResponse, type AuthContext, type Guard, type Requirement,
 } from '@resource-guard/fetch';

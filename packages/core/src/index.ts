@@ -1,38 +1,33 @@
 /**
  * @resource-guard/core — framework-neutral OAuth 2.0 resource-server verification.
- * This file is the public surface and nothing else.
+ * This file is the public surface for applications and nothing else; the kit for framework
+ * adapters is the `@resource-guard/core/adapter` entry point.
  */
 export { createGuard } from './guard.js';
 export type { Guard, AuthenticateResult, AuthenticateOptions } from './guard.js';
-export type { GuardRequest, GuardRequestHeaders } from './request.js';
-export type { AuthContext } from './context.js';
+export type { GuardRequest, GuardRequestHeaders } from './http/request.js';
+export type { AuthContext } from './pipeline/context.js';
 export {
   DEFAULT_ALGORITHMS, DEFAULT_REQUIRED_CLAIMS, SUPPORTED_ALGORITHMS,
-} from './options.js';
+} from './options/guard-options.js';
 export type {
   GuardOptions, IntrospectionOptions, DpopOptions, MtlsOptions, TokenLocation, Logger,
-} from './options.js';
+} from './options/guard-options.js';
 export {
   GuardError, MissingCredentialsError, InvalidRequestError, InvalidTokenError, InsufficientScopeError,
   InvalidDpopProofError, UseDpopNonceError, InsufficientUserAuthenticationError, UpstreamUnavailableError,
   MisconfigurationError, isGuardError,
-} from './errors.js';
-export type { ChallengeError, GuardErrorOptions } from './errors.js';
+} from './errors/errors.js';
+export type { ChallengeError, GuardErrorOptions } from './errors/errors.js';
+export { GUARD_ERROR_CODES } from './errors/codes.js';
+export type { ErrorCode, GuardErrorCode } from './errors/codes.js';
 export {
   requireScopes, requireAnyScope, requireClaims, requireAuthentication,
-} from './scopes.js';
-export type { Requirement, ClaimCondition, RequireAuthenticationOptions } from './scopes.js';
-export { createMemoryStore } from './store.js';
-export type { Store, MemoryStoreOptions } from './store.js';
-export { certificateThumbprint } from './mtls.js';
-export { DEFAULT_DPOP_ALGORITHMS, accessTokenHash, jwkThumbprint } from './dpop.js';
-export { quoteParam } from './challenge.js';
-export {
-  resolveProtectArguments, readPeerCertificate, createRequirementMiddlewares, NodeRequestView, GUARD_KEY, authorizeRequirement,
-} from './adapter-support.js';
-export { buildRequestUrl, checkHost, checkTarget } from './request-url.js';
-export type { ProtectOptions, ProtectSettings, RequirementMiddlewares } from './adapter-support.js';
-export type { Claims } from './claims.js';
-export { readAuthContext } from './auth-context-access.js';
-export { createErrorResponder } from './error-response.js';
-export type { ErrorResponse, ErrorResponseLogger, ErrorResponseOptions } from './error-response.js';
+} from './requirements/requirements.js';
+export type { Requirement, ClaimCondition, RequireAuthenticationOptions } from './requirements/requirements.js';
+export type { ClaimValidator } from './pipeline/validators.js';
+export { createMemoryStore } from './store/memory-store.js';
+export type { Store, MemoryStoreOptions } from './store/memory-store.js';
+export { certificateThumbprint } from './mtls/certificate-binding.js';
+export { DEFAULT_DPOP_ALGORITHMS, accessTokenHash, jwkThumbprint } from './dpop/verifier.js';
+export type { Claims } from './claims/claims.js';

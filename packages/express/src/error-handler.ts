@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
-import { createErrorResponder, type ErrorResponseOptions } from '@resource-guard/core';
+import { createErrorResponder, type ErrorResponseOptions } from '@resource-guard/core/adapter';
 
 /** Options of {@link errorHandler}: the body `format` and the `logger`. */
 export type ErrorHandlerOptions = ErrorResponseOptions;

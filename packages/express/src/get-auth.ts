@@ -1,5 +1,6 @@
 import type { Request } from 'express';
-import { readAuthContext, type AuthContext, type Claims } from '@resource-guard/core';
+import type { AuthContext, Claims } from '@resource-guard/core';
+import { readAuthContext } from '@resource-guard/core/adapter';
 
 /**
  * `req.auth`, typed as present: for handlers behind `protect()`. `C` types the claims the

@@ -4,11 +4,11 @@
  * `status` and `headers` (`WWW-Authenticate`, ...) as they are.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { AuthContext, Requirement } from '@resource-guard/core';
 import {
   GUARD_KEY, NodeRequestView, authorizeRequirement, resolveProtectArguments, createRequirementMiddlewares,
-  type AuthContext, type AuthenticateResult, type Guard, type ProtectOptions,
-  type ProtectSettings, type Requirement, type RequirementMiddlewares,
-} from '@resource-guard/core';
+  type AuthenticateResult, type Guard, type ProtectOptions, type ProtectSettings, type RequirementMiddlewares,
+} from '@resource-guard/core/adapter';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -59,30 +59,15 @@ function accept(req: Request, res: Response, guard: Guard, result: AuthenticateR
 export function protect(options: ProtectOptions | Guard, settings?: ProtectSettings): RequestHandler {
   const { guard, optional } = resolveProtectArguments(options, settings);
   const authenticateOptions = { optional };
-  return function protectMiddleware(req: Request, res: Response, next: NextFunction): void {
-    let result: AuthenticateResult | Promise<AuthenticateResult>;
+  return async function protectMiddleware(req: Request, res: Response, next: NextFunction): Promise<void> {
     try {
-      result = guard.authenticateFast(new ExpressGuardRequest(req), authenticateOptions);
+      accept(req, res, guard, await guard.authenticate(new ExpressGuardRequest(req), authenticateOptions));
     } catch (error) {
       next(error);
       return;
     }
-    if (!(result instanceof Promise)) {
-      accept(req, res, guard, result);
-      next();
-      return;
-    }
-    // Whatever the continuation throws goes to next(err): a rejection left unhandled here would
-    // end the process. next() runs outside the try: Express catches what later handlers throw.
-    result.then((settled) => {
-      try {
-        accept(req, res, guard, settled);
-      } catch (error) {
-        next(error);
-        return;
-      }
-      next();
-    }, next);
+    // Outside the try: an error thrown further down the chain is Express's to handle, not a rejection.
+    next();
   };
 }
 
@@ -107,7 +92,8 @@ export const {
 }: RequirementMiddlewares<RequestHandler> = createRequirementMiddlewares(requirementMiddleware);
 
 export { createGuard } from '@resource-guard/core';
-export type { AuthContext, Guard, GuardOptions, ProtectOptions, ProtectSettings, Requirement } from '@resource-guard/core';
+export type { AuthContext, Guard, GuardOptions, Requirement } from '@resource-guard/core';
+export type { ProtectOptions, ProtectSettings } from '@resource-guard/core/adapter';
 export { errorHandler } from './error-handler.js';
 export type { ErrorHandlerOptions } from './error-handler.js';
 export { getAuth } from './get-auth.js';
@@ -118,4 +104,5 @@ export {
   InvalidDpopProofError, UseDpopNonceError, InsufficientUserAuthenticationError, UpstreamUnavailableError,
   MisconfigurationError, isGuardError, createMemoryStore,
 } from '@resource-guard/core';
-export type { ChallengeError, Claims, ErrorResponseLogger, MemoryStoreOptions, Store } from '@resource-guard/core';
+export type { ChallengeError, Claims, MemoryStoreOptions, Store } from '@resource-guard/core';
+export type { ErrorResponseLogger } from '@resource-guard/core/adapter';

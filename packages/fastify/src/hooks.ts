@@ -3,13 +3,14 @@
  * (`request.auth` is declared in index.ts).
  */
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { Requirement } from '@resource-guard/core';
 import {
   GUARD_KEY, NodeRequestView, authorizeRequirement, resolveProtectArguments, createRequirementMiddlewares,
-  type AuthenticateResult, type Guard, type ProtectOptions,
-  type ProtectSettings, type Requirement, type RequirementMiddlewares,
-} from '@resource-guard/core';
+  type AuthenticateOptions, type AuthenticateResult, type Guard, type ProtectOptions,
+  type ProtectSettings, type RequirementMiddlewares,
+} from '@resource-guard/core/adapter';
 
-/** A Fastify hook that works as `onRequest` and as `preHandler` (callback style: no promise on the fast path). */
+/** A Fastify hook that works as `onRequest` and as `preHandler` (callback style). */
 export type GuardHook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
 
 type GuardedRequest = FastifyRequest & { [GUARD_KEY]?: Guard };
@@ -53,30 +54,23 @@ export function protect(options: ProtectOptions | Guard, settings?: ProtectSetti
   const { guard, optional } = resolveProtectArguments(options, settings);
   const authenticateOptions = { optional };
   return function protectHook(request, reply, done): void {
-    let result: AuthenticateResult | Promise<AuthenticateResult>;
-    try {
-      result = guard.authenticateFast(new FastifyGuardRequest(request), authenticateOptions);
-    } catch (error) {
-      done(error as Error);
-      return;
-    }
-    if (!(result instanceof Promise)) {
-      accept(request, reply, guard, result);
-      done();
-      return;
-    }
-    // Whatever the continuation throws goes to done(err): left in the promise, it would be an
-    // unhandled rejection. done() runs outside the try: Fastify handles what later hooks throw.
-    result.then((settled) => {
-      try {
-        accept(request, reply, guard, settled);
-      } catch (error) {
-        done(error as Error);
-        return;
-      }
-      done();
-    }, done);
+    // A callback-style hook (Fastify refuses async hooks that take `done`): the work is one
+    // module-level async function, so no closure is made per request.
+    void authenticateInto(guard, authenticateOptions, request, reply, done);
   };
+}
+
+async function authenticateInto(
+  guard: Guard, options: AuthenticateOptions, request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction,
+): Promise<void> {
+  try {
+    accept(request, reply, guard, await guard.authenticate(new FastifyGuardRequest(request), options));
+  } catch (error) {
+    done(error as Error);
+    return;
+  }
+  // Outside the try: Fastify handles what later hooks throw.
+  done();
 }
 
 function requirementHook(requirement: Requirement): GuardHook {
@@ -100,4 +94,3 @@ function requirementHook(requirement: Requirement): GuardHook {
 export const {
   requireScopes, requireAnyScope, requireClaims, requireAuthentication, requireThat,
 }: RequirementMiddlewares<GuardHook> = createRequirementMiddlewares(requirementHook);
-

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyPluginCallback } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
-import type { Guard, ProtectOptions } from '@resource-guard/core';
+import type { Guard, ProtectOptions } from '@resource-guard/core/adapter';
 import { protect } from './hooks.js';
 
 /**

@@ -3,11 +3,11 @@
  * with a `Response`, for Hono, Next.js route handlers, Bun, Deno and Node's global `Request`.
  * Imports no `node:` module itself; the core it runs still uses `node:crypto` (see the README).
  */
+import type { AuthContext, Requirement } from '@resource-guard/core';
 import {
   authorizeRequirement, createRequirementMiddlewares, resolveProtectArguments,
-  type AuthContext, type AuthenticateResult, type Guard, type ProtectOptions, type Requirement,
-  type RequirementMiddlewares,
-} from '@resource-guard/core';
+  type AuthenticateResult, type Guard, type ProtectOptions, type RequirementMiddlewares,
+} from '@resource-guard/core/adapter';
 import { FetchRequestView, readFormBody, type FetchRequestOptions } from './request-view.js';
 import { rejectionResponse } from './response.js';
 
@@ -27,12 +27,12 @@ export interface AuthenticateRequestOptions extends FetchRequestOptions {
 export async function authenticate(guard: Guard, request: Request, options?: AuthenticateRequestOptions): Promise<AuthenticateResult> {
   const settings = { optional: options?.optional === true };
   try {
-    return await guard.authenticateFast(new FetchRequestView(request, options), settings);
+    return await guard.authenticate(new FetchRequestView(request, options), settings);
   } catch (error) {
     // The guard asks for the body only when it accepts body tokens and this request has a form body.
     if ((error as { code?: unknown }).code !== 'ERR_MISCONFIGURED_BODY_PARSER' || options?.body !== undefined) throw error;
     const body = await readFormBody(request);
-    return guard.authenticateFast(new FetchRequestView(request, { ...options, body }), settings);
+    return guard.authenticate(new FetchRequestView(request, { ...options, body }), settings);
   }
 }
 
@@ -142,7 +142,8 @@ export type { RejectionBody } from './response.js';
 export { MAX_FORM_BYTES } from './request-view.js';
 export type { FetchRequestOptions } from './request-view.js';
 export { createGuard } from '@resource-guard/core';
-export type { AuthContext, AuthenticateResult, Guard, GuardOptions, ProtectOptions, Requirement } from '@resource-guard/core';
+export type { AuthContext, AuthenticateResult, Guard, GuardOptions, Requirement } from '@resource-guard/core';
+export type { ProtectOptions } from '@resource-guard/core/adapter';
 // Re-exported so applications import only their adapter (strict layouts such as pnpm's do not
 // let them import @resource-guard/core, which they never installed).
 export {

@@ -1,5 +1,5 @@
 import type { Context, Middleware, Next } from 'koa';
-import { createErrorResponder, type ErrorResponseOptions } from '@resource-guard/core';
+import { createErrorResponder, type ErrorResponseOptions } from '@resource-guard/core/adapter';
 
 /** Options of {@link errorHandler}: the body `format` and the `logger`. */
 export type ErrorHandlerOptions = ErrorResponseOptions;

@@ -1,4 +1,5 @@
-import { readAuthContext, type AuthContext, type Claims } from '@resource-guard/core';
+import type { AuthContext, Claims } from '@resource-guard/core';
+import { readAuthContext } from '@resource-guard/core/adapter';
 
 /**
  * `ctx.state.auth`, typed as present: for middleware behind `protect()`. `C` types the claims

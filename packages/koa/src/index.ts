@@ -4,11 +4,11 @@
  * and `headers` (`WWW-Authenticate`, ...) as they are.
  */
 import type { Context, Middleware, Next } from 'koa';
+import type { AuthContext, Requirement } from '@resource-guard/core';
 import {
   GUARD_KEY, NodeRequestView, authorizeRequirement, resolveProtectArguments, createRequirementMiddlewares,
-  type AuthContext, type AuthenticateResult, type Guard, type ProtectOptions,
-  type ProtectSettings, type Requirement, type RequirementMiddlewares,
-} from '@resource-guard/core';
+  type Guard, type ProtectOptions, type ProtectSettings, type RequirementMiddlewares,
+} from '@resource-guard/core/adapter';
 
 declare module 'koa' {
   interface DefaultState {
@@ -47,16 +47,12 @@ class KoaGuardRequest extends NodeRequestView {
 export function protect(options: ProtectOptions | Guard, settings?: ProtectSettings): Middleware {
   const { guard, optional } = resolveProtectArguments(options, settings);
   const authenticateOptions = { optional };
-  return function protectMiddleware(ctx: Context, next: Next): Promise<void> {
-    const accept = (result: AuthenticateResult): Promise<void> => {
-      if (result.auth !== undefined) ctx.state.auth = result.auth;
-      else (ctx.state as Record<symbol, unknown>)[GUARD_KEY] = guard;
-      for (const name of Object.keys(result.headers)) ctx.set(name, result.headers[name]!);
-      return next();
-    };
-    // Throwing here (synchronously) is fine: koa-compose turns it into a rejected promise.
-    const result = guard.authenticateFast(new KoaGuardRequest(ctx), authenticateOptions);
-    return result instanceof Promise ? result.then(accept) : accept(result);
+  return async function protectMiddleware(ctx: Context, next: Next): Promise<void> {
+    const result = await guard.authenticate(new KoaGuardRequest(ctx), authenticateOptions);
+    if (result.auth !== undefined) ctx.state.auth = result.auth;
+    else (ctx.state as Record<symbol, unknown>)[GUARD_KEY] = guard;
+    for (const name of Object.keys(result.headers)) ctx.set(name, result.headers[name]!);
+    await next();
   };
 }
 
@@ -77,7 +73,8 @@ export const {
 }: RequirementMiddlewares<Middleware> = createRequirementMiddlewares(requirementMiddleware);
 
 export { createGuard } from '@resource-guard/core';
-export type { AuthContext, Guard, GuardOptions, ProtectOptions, ProtectSettings, Requirement } from '@resource-guard/core';
+export type { AuthContext, Guard, GuardOptions, Requirement } from '@resource-guard/core';
+export type { ProtectOptions, ProtectSettings } from '@resource-guard/core/adapter';
 export { errorHandler } from './error-handler.js';
 export type { ErrorHandlerOptions } from './error-handler.js';
 export { getAuth } from './get-auth.js';
@@ -88,4 +85,5 @@ export {
   InvalidDpopProofError, UseDpopNonceError, InsufficientUserAuthenticationError, UpstreamUnavailableError,
   MisconfigurationError, isGuardError, createMemoryStore,
 } from '@resource-guard/core';
-export type { ChallengeError, Claims, ErrorResponseLogger, MemoryStoreOptions, Store } from '@resource-guard/core';
+export type { ChallengeError, Claims, MemoryStoreOptions, Store } from '@resource-guard/core';
+export type { ErrorResponseLogger } from '@resource-guard/core/adapter';

@@ -1,0 +1,16 @@
+/**
+ * @resource-guard/core/adapter — the kit for framework adapters (`@resource-guard/express`,
+ * `@resource-guard/koa`, ...): argument handling of `protect()`, the Node request view, the route
+ * requirement factories and the request-URL checks. Applications use `@resource-guard/core` or an
+ * adapter package instead; nothing here imports a framework.
+ */
+export {
+  GUARD_KEY, NodeRequestView, authorizeRequirement, createRequirementMiddlewares, readPeerCertificate, resolveProtectArguments,
+} from './adapter-support.js';
+export type { ProtectOptions, ProtectSettings, RequirementMiddlewares } from './adapter-support.js';
+export { buildRequestUrl, checkHost, checkTarget } from '../http/request-url.js';
+export { quoteParam } from '../http/challenge.js';
+export type { AuthenticateOptions, AuthenticateResult, Guard } from '../guard.js';
+export { readAuthContext } from './auth-context-access.js';
+export { createErrorResponder } from './error-response.js';
+export type { ErrorResponse, ErrorResponseLogger, ErrorResponseOptions } from './error-response.js';

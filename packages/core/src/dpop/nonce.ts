@@ -1,0 +1,90 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isPlainObject, parseSecret } from '../jws/jose-rules.js';
+import type { DpopOptions } from '../options/guard-options.js';
+import { assertKnownKeys, readNumber } from '../options/validate.js';
+
+/**
+ * Stateless DPoP server nonces (RFC 9449 §9): `nonce = base64url(HMAC-SHA256(secret, step))`, where
+ * `step = floor(now / lifetime)`. Nothing is stored, so every process holding the same secret issues
+ * and accepts the same nonces. A nonce is accepted in the step it belongs to and the next one, so a
+ * client never sees a nonce expire the moment after it got it (and processes with slightly
+ * different clocks agree).
+ *
+ * Deliberately not done: binding a nonce to a client or key (RFC 9449 does not ask for it; the
+ * proof's own `jti` replay guard still applies), and single-use nonces (those would need state).
+ */
+
+/** Default nonce time step, in seconds. */
+export const DEFAULT_NONCE_LIFETIME = 300;
+
+/** Least secret size, in bytes (HMAC-SHA256 key, RFC 2104 §3 / RFC 7518 §3.2). */
+export const MIN_NONCE_SECRET_BYTES = 32;
+
+/** Domain separation: a secret reused elsewhere never produces a nonce by accident, and vice versa. */
+const CONTEXT = 'resource-guard/dpop-nonce/v1:';
+
+/** Validated nonce settings. */
+export interface NonceSettings {
+  secret: Buffer;
+  /** Time step in seconds. */
+  lifetime: number;
+}
+
+/** Issues and checks nonces; see the module comment. */
+export interface DpopNonces {
+  /** The nonce of the current time step. */
+  current(): string;
+  /**
+   * `'current'`: the nonce of this step; `'previous'`: of the step before (accepted; the response
+   * should carry the current one); `'invalid'`: missing, unknown, or older.
+   */
+  check(nonce: string | undefined): 'current' | 'previous' | 'invalid';
+}
+
+/**
+ * Validates `dpop.nonce` (start-up, `TypeError` naming the option): `undefined`/`false` → off,
+ * `true` → a random 32-byte secret for this process, `{ secret, lifetime? }` → a shared secret of
+ * at least {@link MIN_NONCE_SECRET_BYTES} bytes (UTF-8 for strings) and a step in seconds (≥ 1).
+ */
+export function readNonceOption(value: DpopOptions['nonce'] | unknown): NonceSettings | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return { secret: randomBytes(MIN_NONCE_SECRET_BYTES), lifetime: DEFAULT_NONCE_LIFETIME };
+  if (!isPlainObject(value)) {
+    throw new TypeError('resource-guard: "dpop.nonce" must be a boolean or { secret, lifetime? }');
+  }
+  assertKnownKeys(value, ['secret', 'lifetime'], 'dpop.nonce');
+  const { secret, lifetime } = value as { secret?: unknown; lifetime?: unknown };
+  return {
+    secret: parseSecret(secret, 'dpop.nonce.secret', MIN_NONCE_SECRET_BYTES),
+    lifetime: readNumber(lifetime, 'dpop.nonce.lifetime', DEFAULT_NONCE_LIFETIME, 1),
+  };
+}
+
+/** Creates the nonce issuer/checker. `clock` is in epoch milliseconds. */
+export function createDpopNonces(settings: NonceSettings, clock: () => number): DpopNonces {
+  const { secret, lifetime } = settings;
+  // The two most recent steps' nonces, so steady traffic costs no HMAC per request.
+  const memo = new Map<number, Buffer>();
+  const nonceAt = (step: number): Buffer => {
+    let nonce = memo.get(step);
+    if (nonce === undefined) {
+      nonce = Buffer.from(createHmac('sha256', secret).update(`${CONTEXT}${step}`).digest('base64url'), 'ascii');
+      memo.set(step, nonce);
+      for (const old of memo.keys()) if (old < step - 1 || old > step + 1) memo.delete(old);
+    }
+    return nonce;
+  };
+  const stepNow = () => Math.floor(clock() / 1000 / lifetime);
+  const equals = (candidate: Buffer, nonce: Buffer) => candidate.length === nonce.length && timingSafeEqual(candidate, nonce);
+  return {
+    current: () => nonceAt(stepNow()).toString('ascii'),
+    check(nonce) {
+      if (nonce === undefined || nonce.length === 0 || nonce.length > 128) return 'invalid';
+      const candidate = Buffer.from(nonce, 'utf8');
+      const step = stepNow();
+      if (equals(candidate, nonceAt(step))) return 'current';
+      if (equals(candidate, nonceAt(step - 1))) return 'previous';
+      return 'invalid';
+    },
+  };
+}

@@ -1,0 +1,172 @@
+import { sha256Base64Url } from '../lib/digest.js';
+import {
+  InvalidDpopProofError, InvalidRequestError, InvalidTokenError, UpstreamUnavailableError, UseDpopNonceError,
+} from '../errors/errors.js';
+import { createDpopNonces, readNonceOption, type DpopNonces } from './nonce.js';
+import { createProofHeaderCache, verifyDpopProof, verifyDpopProofOffloaded, type DpopProof } from './proof.js';
+import type { ResolvedOptions } from '../options/guard-options.js';
+import { readDpopOptions, type DpopOptions } from './options.js';
+import { readHeaderValues, type GuardRequest } from '../http/request.js';
+import { readRequestTarget } from '../http/request-url.js';
+
+export {
+  accessTokenHash, createProofHeaderCache, jwkThumbprint, normalizeHttpUri, verifyDpopProof, verifyDpopProofOffloaded,
+} from './proof.js';
+export type { DpopProof, DpopProofExpectations, ProofHeaderCache } from './proof.js';
+export {
+  DEFAULT_DPOP_ALGORITHMS, DEFAULT_MAX_PROOFS_PER_KEY, DEFAULT_PROOF_CLOCK_TOLERANCE, DEFAULT_PROOF_MAX_AGE,
+} from './options.js';
+
+/** Prefix of the replay-guard keys in the store; the rest is a SHA-256 of the proof key's thumbprint and `jti`. */
+export const JTI_KEY_PREFIX = 'dpop:jti:';
+
+/** Prefix of the per-key proof counters in the store; the rest is a SHA-256 of the proof key's thumbprint. */
+export const QUOTA_KEY_PREFIX = 'dpop:quota:';
+
+/** Checks DPoP proofs for one guard (RFC 9449 §4.3, §7.1, §9, §11.1). */
+export interface DpopVerifier {
+  /** `dpop.required`: only DPoP-bound tokens are accepted. */
+  readonly required: boolean;
+  /** Accepted proof algorithms, in configuration order, for `DPoP algs="…"`. */
+  readonly algorithms: readonly string[];
+  /**
+   * Verifies the request's single `DPoP` header as a proof for `token`, bound to the RFC 7638
+   * thumbprint `jkt` (the token's `cnf.jkt`). Resolves to headers for the successful response
+   * (`DPoP-Nonce` + `Cache-Control: no-store` when the nonce rotated); rejects with
+   * `InvalidDpopProofError`, `UseDpopNonceError` (its `headers` carry a fresh `DPoP-Nonce`),
+   * `InvalidTokenError` (`ERR_DPOP_BINDING_MISMATCH`) or, when the store fails, a 503.
+   */
+  verify(request: GuardRequest, token: string, jkt: string, proof?: DpopProof): Promise<Record<string, string>>;
+  /**
+   * Steps 1-2 only (one `DPoP` header, every stateless proof check, `ath` for `token`): what can be
+   * judged before the token itself is validated, so that a bad proof costs no JWKS fetch and no
+   * introspection call. Pass the result to `verify` to skip those steps there. With
+   * `offloadSignatures` the proof's signature is checked on the thread pool.
+   */
+  checkProof(request: GuardRequest, token: string): Promise<DpopProof>;
+}
+
+/**
+ * Validates the `dpop` options (start-up; `TypeError` naming `dpop.<option>`; unknown keys
+ * rejected) and creates the verifier. Per request, in order (cheap and stateless first, the replay
+ * store last, so rejected proofs never fill it):
+ * 1. exactly one `DPoP` header field (two fields, or one with a comma — Node's join of duplicates —
+ *    is `ERR_DPOP_PROOF_MULTIPLE`); none is `ERR_DPOP_PROOF_MISSING`;
+ * 2. the stateless proof checks of {@link verifyDpopProof}, with `htm` = the request method and
+ *    `htu` = the request URL, or `dpop.baseUrl` + the request path when that is set;
+ * 3. thumbprint of the proof's `jwk` = the token's `cnf.jkt` (else `invalid_token`,
+ *    `ERR_DPOP_BINDING_MISMATCH`, RFC 9449 §7.1);
+ * 4. with nonces on: `nonce` of the current or previous step, else `use_dpop_nonce` (§9);
+ * 5. at most `maxProofsPerKey` proofs per key and replay window (an atomic `store.increment()`
+ *    under a key hashed from the thumbprint): one client flooding its own key cannot fill the
+ *    replay store for everyone; past the quota that key alone gets a 503 with `Retry-After`
+ *    (fail closed) until its window ends. Skipped with a store that has no `increment`;
+ * 6. `jti` unseen: an atomic `store.add()` under a key hashed from thumbprint and `jti`, kept for
+ *    the whole window in which the proof can still be accepted — `proofMaxAge` + 2 ×
+ *    `dpop.clockTolerance`, or with nonces on at most two nonce lifetimes (an older nonce is
+ *    refused anyway) — so of two concurrent uses exactly one passes (§11.1).
+ * All times come from the guard's `clock`.
+ *
+ * Deliberately not checked: that the client's clock is right beyond `dpop.clockTolerance` (no
+ * server `iat` offset is learned), nonce binding to a client, or the URL's query string (RFC 9449 §4.3).
+ */
+export function createDpopVerifier(options: DpopOptions, guard: Pick<ResolvedOptions, 'clock' | 'store' | 'offloadSignatures'>): DpopVerifier {
+  const settings = readDpopOptions(options);
+  const nonceSettings = readNonceOption(options.nonce);
+  const nonces: DpopNonces | undefined = nonceSettings === undefined ? undefined : createDpopNonces(nonceSettings, guard.clock);
+  const algorithms = new Set(settings.algorithms);
+  const headers = createProofHeaderCache();
+  // With nonces on, a nonce is accepted for at most two lifetimes after it was issued, so a replay
+  // older than that is refused by the nonce check and its marker need not outlive it.
+  const proofWindow = settings.proofMaxAge + 2 * settings.clockTolerance;
+  const replayTtl = nonceSettings === undefined ? proofWindow : Math.min(proofWindow, 2 * nonceSettings.lifetime + settings.clockTolerance);
+
+  async function checkProof(request: GuardRequest, token: string): Promise<DpopProof> {
+    const verifyProof = guard.offloadSignatures ? verifyDpopProofOffloaded : verifyDpopProof;
+    return verifyProof(readProofHeader(request), {
+      method: request.method,
+      url: effectiveUrl(request, settings.baseUrl),
+      accessToken: token,
+      algorithms,
+      now: guard.clock() / 1000,
+      maxAge: settings.proofMaxAge,
+      clockTolerance: settings.clockTolerance,
+    }, headers);
+  }
+
+  return {
+    required: settings.required,
+    algorithms: settings.algorithms,
+    checkProof,
+    async verify(request, token, jkt, checked) {
+      return judge(checked ?? await checkProof(request, token), jkt);
+    },
+  };
+
+  // Steps 3-5, for a proof that passed the stateless checks.
+  async function judge(proof: DpopProof, jkt: string): Promise<Record<string, string>> {
+    if (proof.jkt !== jkt) throw new InvalidTokenError('Invalid DPoP key binding', 'ERR_DPOP_BINDING_MISMATCH');
+
+    const success: Record<string, string> = {};
+    if (nonces !== undefined) {
+      const state = nonces.check(proof.nonce);
+      if (state === 'invalid') {
+        throw new UseDpopNonceError(undefined, { headers: { 'DPoP-Nonce': nonces.current(), 'Cache-Control': 'no-store' } });
+      }
+      if (state === 'previous') Object.assign(success, { 'DPoP-Nonce': nonces.current(), 'Cache-Control': 'no-store' });
+    }
+
+    const { store } = guard;
+    const key = JTI_KEY_PREFIX + sha256Base64Url(`${proof.jkt}:${proof.jti}`);
+    // The quota is counted before the marker is written: a key over its quota adds no marker.
+    if (store.increment !== undefined) {
+      const count = await callStore(() => store.increment!(QUOTA_KEY_PREFIX + sha256Base64Url(proof.jkt), replayTtl));
+      if (typeof count !== 'number' || !(count <= settings.maxProofsPerKey)) {
+        throw new UpstreamUnavailableError('Too many DPoP proofs for this key; retry later', 'ERR_DPOP_REPLAY_QUOTA_EXCEEDED', {
+          retryAfter: Math.ceil(replayTtl),
+        });
+      }
+    }
+    if (await callStore(() => store.add(key, 1, replayTtl)) !== true) {
+      throw new InvalidDpopProofError('DPoP proof was already used (jti)', 'ERR_DPOP_JTI_REPLAYED');
+    }
+    return success;
+  }
+}
+
+/**
+ * The store's answer: `await` adopts a promise, any other thenable and a plain value alike. A
+ * store that throws or rejects is a 503 (fail closed).
+ */
+async function callStore<T>(call: () => T | PromiseLike<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (cause) {
+    throw new UpstreamUnavailableError('DPoP replay store is unavailable', 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE', { cause });
+  }
+}
+
+/** The one `DPoP` header value (RFC 9449 §4.3 check 1). */
+function readProofHeader(request: GuardRequest): string {
+  const values = readHeaderValues(request, 'dpop');
+  if (values.length === 0) throw new InvalidDpopProofError('The DPoP header is missing', 'ERR_DPOP_PROOF_MISSING');
+  if (values.length > 1 || values[0]!.includes(',')) {
+    throw new InvalidDpopProofError('More than one DPoP proof was sent', 'ERR_DPOP_PROOF_MULTIPLE');
+  }
+  return values[0]!.trim();
+}
+
+/**
+ * The URL the proof's `htu` must name: the request's own, or `baseUrl` + the request path (then
+ * the `Host` header is never read). A request URL that does not parse is a 400, not a mismatch.
+ */
+function effectiveUrl(request: GuardRequest, baseUrl: string | undefined): string {
+  if (baseUrl === undefined) {
+    const { url } = request;
+    if (!URL.canParse(url)) throw new InvalidRequestError('The request URL is invalid', 'ERR_REQUEST_URL_INVALID');
+    return url;
+  }
+  const target = readRequestTarget(request);
+  const query = target.indexOf('?');
+  return baseUrl + (query < 0 ? target : target.slice(0, query));
+}

@@ -1,0 +1,186 @@
+import { runInNewContext } from 'node:vm';
+import type { ErrorCode } from './codes.js';
+
+/**
+ * The error hierarchy. Every rejection the guard makes is a `GuardError` with a stable `code`
+ * (`ERR_AREA_REASON`, listed in `codes.ts`), the HTTP `status`, the RFC error value (`error`) and,
+ * once the guard has rendered it, the response `headers` (`WWW-Authenticate`, `DPoP-Nonce`, `Retry-After`).
+ *
+ * Messages are fixed strings chosen by the library: never the token, a claim value or anything else
+ * a client sent, so that error pages and logs cannot leak credentials.
+ */
+
+/** RFC 6750 §3.1 / RFC 9449 §7.1 / RFC 9470 §3 error values carried in a challenge. */
+export type ChallengeError =
+  | 'invalid_request'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
+  | 'insufficient_user_authentication';
+
+/** Options every `GuardError` accepts besides its message. */
+export interface GuardErrorOptions {
+  /** The underlying error (network failure, parser error without client data, ...). */
+  cause?: unknown;
+  /** Challenge parameters besides `error` (e.g. `scope`, `acr_values`, `max_age`). */
+  challengeParams?: Record<string, string>;
+  /** Which scheme's challenge carries the error details; set by the pipeline. */
+  scheme?: 'Bearer' | 'DPoP';
+  /** Response headers known when the error is made (e.g. a fresh `DPoP-Nonce`); the challenge is added when it is rendered. */
+  headers?: Record<string, string>;
+}
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * `Error` of a private realm whose `stackTraceLimit` is 0: a client error (4xx) is an expected
+ * outcome, not a bug, and capturing a stack trace costs more than the rest of a rejection (a
+ * flood of bad tokens is all rejections). Errors made with it are native errors (`isNativeError`,
+ * test frameworks and loggers see an error) of our classes, with no stack captured; the
+ * application's own `Error.stackTraceLimit` is never touched.
+ */
+const StacklessError = runInNewContext('Error.stackTraceLimit = 0; Error') as ErrorConstructor;
+
+/** The base of `GuardError`: 4xx made without a stack capture, 5xx as plain `Error`s with their stack. */
+const ErrorBase = function ErrorBase(message: string, status: number, cause: unknown): Error {
+  const init = cause === undefined ? undefined : { cause };
+  return Reflect.construct(status >= 500 ? Error : StacklessError, [message, init], new.target) as Error;
+} as unknown as new (message: string, status: number, cause: unknown) => Error;
+ErrorBase.prototype = Error.prototype;
+
+/**
+ * Base class of every error the guard throws to reject a request. It is shaped so that Express's
+ * final handler and Koa's `ctx.onerror` render it as is: `status`, `expose` and `headers`.
+ * Immutable: the guard renders the challenge onto a copy (see {@link withHeaders}), so one error
+ * shared by concurrent requests (a failed introspection call, say) serves each of them.
+ */
+export class GuardError extends ErrorBase {
+  /** Stable machine-readable code, e.g. `ERR_TOKEN_EXPIRED` (see `GUARD_ERROR_CODES`). */
+  readonly code: ErrorCode;
+  /** HTTP status for the response. */
+  readonly status: number;
+  /** The RFC error value for the challenge; `undefined` when the challenge carries none. */
+  readonly error: ChallengeError | undefined;
+  /** Whether the message may be shown to the client (true for 4xx: the messages are fixed strings). */
+  readonly expose: boolean;
+  /** Response headers (`WWW-Authenticate`, `DPoP-Nonce`, `Retry-After`), frozen. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Extra challenge auth-params (e.g. `scope`). */
+  readonly challengeParams: Readonly<Record<string, string>>;
+  /** Scheme whose challenge carries `error`; defaults to the scheme the request used. */
+  readonly scheme: 'Bearer' | 'DPoP' | undefined;
+
+  constructor(
+    message: string,
+    code: ErrorCode,
+    status: number,
+    error: ChallengeError | undefined,
+    options: GuardErrorOptions = {},
+  ) {
+    super(message, status, options.cause);
+    this.name = new.target.name;
+    if (status < 500) Object.defineProperty(this, 'stack', { value: `${this.name}: ${message}`, writable: true, configurable: true, enumerable: false });
+    this.code = code;
+    this.status = status;
+    this.error = error;
+    this.expose = status < 500;
+    this.headers = options.headers === undefined ? NO_HEADERS : Object.freeze({ ...options.headers });
+    this.challengeParams = options.challengeParams === undefined ? NO_PARAMS : Object.freeze({ ...options.challengeParams });
+    this.scheme = options.scheme;
+  }
+
+  /**
+   * A copy of this error with `headers` added to its own (the rendered rejection); this error is
+   * left as it is. Same class, code, message, stack, cause and fields.
+   */
+  withHeaders(headers: Readonly<Record<string, string>>): this {
+    const copy = Reflect.construct(StacklessError, [this.message], (Object.getPrototypeOf(this) as object).constructor) as this;
+    Object.defineProperties(copy, Object.getOwnPropertyDescriptors(this));
+    Object.defineProperty(copy, 'headers', { value: Object.freeze({ ...this.headers, ...headers }), enumerable: true });
+    return copy;
+  }
+}
+
+/** 401 without an `error` attribute: the request carried no credentials (RFC 6750 §3.1). */
+export class MissingCredentialsError extends GuardError {
+  constructor(message = 'Authentication required') {
+    super(message, 'ERR_CREDENTIALS_MISSING', 401, undefined);
+  }
+}
+
+/** 400 `invalid_request`: malformed credentials or more than one of them (RFC 6750 §3.1). */
+export class InvalidRequestError extends GuardError {
+  constructor(message: string, code: ErrorCode = 'ERR_REQUEST_INVALID', options?: GuardErrorOptions) {
+    super(message, code, 400, 'invalid_request', options);
+  }
+}
+
+/** 401 `invalid_token`: expired, revoked, malformed or forged token (RFC 6750 §3.1). */
+export class InvalidTokenError extends GuardError {
+  constructor(message: string, code: ErrorCode = 'ERR_TOKEN_INVALID', options?: GuardErrorOptions) {
+    super(message, code, 401, 'invalid_token', options);
+  }
+}
+
+/** 403 `insufficient_scope`: the token is valid but lacks what the route requires (RFC 6750 §3.1). */
+export class InsufficientScopeError extends GuardError {
+  constructor(message: string, code: ErrorCode = 'ERR_SCOPE_INSUFFICIENT', options?: GuardErrorOptions) {
+    super(message, code, 403, 'insufficient_scope', options);
+  }
+}
+
+/** 401 `invalid_dpop_proof` in the DPoP challenge (RFC 9449 §7.1). */
+export class InvalidDpopProofError extends GuardError {
+  constructor(message: string, code: ErrorCode = 'ERR_DPOP_PROOF_INVALID', options?: GuardErrorOptions) {
+    super(message, code, 401, 'invalid_dpop_proof', { ...options, scheme: 'DPoP' });
+  }
+}
+
+/** 401 `use_dpop_nonce` with a fresh `DPoP-Nonce` header (RFC 9449 §9). */
+export class UseDpopNonceError extends GuardError {
+  constructor(message = 'A fresh DPoP nonce is required', options?: GuardErrorOptions) {
+    super(message, 'ERR_DPOP_NONCE_REQUIRED', 401, 'use_dpop_nonce', { ...options, scheme: 'DPoP' });
+  }
+}
+
+/** 401 `insufficient_user_authentication` (RFC 9470 §3). */
+export class InsufficientUserAuthenticationError extends GuardError {
+  constructor(message: string, options?: GuardErrorOptions) {
+    super(message, 'ERR_USER_AUTHENTICATION_INSUFFICIENT', 401, 'insufficient_user_authentication', options);
+  }
+}
+
+/**
+ * 503 with `Retry-After`: the authorization server (discovery, JWKS, introspection) could not be
+ * reached or answered garbage. Never a 401: the token may well be valid. Never cached.
+ */
+export class UpstreamUnavailableError extends GuardError {
+  /** Seconds the client should wait; rendered as `Retry-After`. */
+  readonly retryAfter: number;
+  constructor(message: string, code: ErrorCode = 'ERR_UPSTREAM_UNAVAILABLE', options: GuardErrorOptions & { retryAfter?: number } = {}) {
+    const retryAfter = options.retryAfter ?? 5;
+    super(message, code, 503, undefined, { ...options, headers: { ...options.headers, 'Retry-After': String(retryAfter) } });
+    this.retryAfter = retryAfter;
+  }
+}
+
+/**
+ * 500: the resource server is misconfigured (e.g. the introspection endpoint rejects our client
+ * credentials, or a middleware runs in the wrong order). Not the caller's fault; logged by the host.
+ */
+export class MisconfigurationError extends GuardError {
+  constructor(message: string, code: ErrorCode = 'ERR_MISCONFIGURED', options?: GuardErrorOptions) {
+    super(message, code, 500, undefined, options);
+  }
+}
+
+/** True when `value` is a `GuardError` (also across duplicated copies of this package). */
+export function isGuardError(value: unknown): value is GuardError {
+  return value instanceof GuardError
+    || (value instanceof Error && typeof (value as { code?: unknown }).code === 'string'
+      && typeof (value as { status?: unknown }).status === 'number'
+      && typeof (value as { headers?: unknown }).headers === 'object'
+      && String((value as unknown as { code: string }).code).startsWith('ERR_'));
+}

@@ -1,0 +1,90 @@
+import type { GuardError } from '../errors/errors.js';
+
+/** What the guard advertises in its challenges. */
+export interface ChallengeSettings {
+  realm: string;
+  /** Whether Bearer tokens are accepted (false when DPoP is required). */
+  bearer: boolean;
+  /** Accepted DPoP proof algorithms; `undefined` when DPoP is off. */
+  dpopAlgorithms: readonly string[] | undefined;
+}
+
+/**
+ * RFC 9110 §5.6.4 quoted-string with RFC 6750 §3 character rules: only %x20-7E survive (no
+ * control characters, so no header splitting), and `"` and `\` are escaped. The library only puts
+ * its own strings here, but this makes that a property of the renderer, not of every caller.
+ */
+export function quoteParam(value: string): string {
+  return `"${value.replace(/[^\x20-\x7e]/g, '').replace(/["\\]/g, '\\$&')}"`;
+}
+
+function renderParams(params: ReadonlyArray<readonly [string, string | undefined]>): string {
+  return params.filter((param): param is [string, string] => param[1] !== undefined)
+    .map(([name, value]) => `${name}=${quoteParam(value)}`)
+    .join(', ');
+}
+
+/**
+ * The `WWW-Authenticate` value for a rejection: one challenge per accepted scheme (RFC 6750 §3,
+ * RFC 9449 §7.1), comma-separated in one field. Error details (`error`, `error_description`,
+ * `scope`, ...) go only into the challenge of the scheme the request used, or of DPoP for
+ * DPoP-proof errors — except `invalid_request`, which goes into every challenge: a malformed
+ * request (two `Authorization` fields, say) has no one scheme it used (RFC 9449 §7.2). Without an
+ * error (no credentials), the challenges carry no `error`.
+ */
+export function renderChallenge(settings: ChallengeSettings, error: GuardError | undefined, usedScheme: 'Bearer' | 'DPoP' | undefined): string {
+  const dpopOn = settings.dpopAlgorithms !== undefined;
+  let target = error?.scheme ?? usedScheme ?? (settings.bearer ? 'Bearer' : 'DPoP');
+  if (!dpopOn) target = 'Bearer';
+  else if (!settings.bearer) target = 'DPoP';
+  const everywhere = error?.error === 'invalid_request';
+  const details = (scheme: 'Bearer' | 'DPoP'): Array<[string, string | undefined]> => (
+    error?.error !== undefined && (everywhere || target === scheme)
+      ? [['error', error.error], ['error_description', error.message], ...Object.entries(error.challengeParams)]
+      : []
+  );
+  const challenges: string[] = [];
+  if (settings.bearer || !dpopOn) {
+    challenges.push(`Bearer ${renderParams([['realm', settings.realm], ...details('Bearer')])}`);
+  }
+  if (dpopOn) {
+    challenges.push(`DPoP ${renderParams([
+      ['realm', settings.realm], ...details('DPoP'), ['algs', settings.dpopAlgorithms!.join(' ')],
+    ])}`);
+  }
+  return challenges.join(', ');
+}
+
+type UsedScheme = 'Bearer' | 'DPoP' | undefined;
+
+const isChallenged = (error: GuardError) => error.status === 400 || error.status === 401 || error.status === 403;
+
+/**
+ * The rendered rejection: for 400/401/403 a copy of `error` whose headers add `WWW-Authenticate`
+ * (RFC 6750 §3) to those it has (e.g. `DPoP-Nonce`); other errors (5xx, whose `Retry-After` is set
+ * when they are made) as they are. `error` itself is never changed.
+ */
+export function attachChallenge(error: GuardError, settings: ChallengeSettings, usedScheme: UsedScheme): GuardError {
+  return isChallenged(error) ? error.withHeaders({ 'WWW-Authenticate': renderChallenge(settings, error, usedScheme) }) : error;
+}
+
+/**
+ * {@link attachChallenge} bound to one guard's settings, remembering the rendered header of
+ * errors without extra challenge parameters: their messages are fixed library strings, so the
+ * distinct values are few, and a flood of bad tokens (all rejections) should not render and
+ * quote the same header again for each one. Bounded: cleared when `max` (256) is reached.
+ */
+export function createChallengeAttacher(settings: ChallengeSettings, max = 256): (error: GuardError, usedScheme: UsedScheme) => GuardError {
+  const rendered = new Map<string, string>();
+  return (error, usedScheme) => {
+    if (!isChallenged(error) || Object.keys(error.challengeParams).length > 0) return attachChallenge(error, settings, usedScheme);
+    const key = `${usedScheme ?? ''}|${error.scheme ?? ''}|${error.error ?? ''}|${error.message}`;
+    let challenge = rendered.get(key);
+    if (challenge === undefined) {
+      challenge = renderChallenge(settings, error, usedScheme);
+      if (rendered.size >= max) rendered.clear();
+      rendered.set(key, challenge);
+    }
+    return error.withHeaders({ 'WWW-Authenticate': challenge });
+  };
+}

@@ -1,0 +1,133 @@
+import { isUtf8 } from 'node:buffer';
+import type { GuardErrorCode } from '../errors/codes.js';
+import { UpstreamUnavailableError } from '../errors/errors.js';
+import { isPlainObject } from '../jws/jose-rules.js';
+
+/** Largest authorization-server response body read, in bytes (metadata, JWKS, introspection). */
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+/** What {@link fetchUpstream} returns: status, content type and the body text. */
+export interface UpstreamResponse {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+/** A request to the authorization server. */
+export interface UpstreamRequest {
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+  /** Milliseconds before the request is abandoned (503). */
+  timeout: number;
+  /** Stable error code for failures, e.g. `ERR_JWKS_UNAVAILABLE`. */
+  code: GuardErrorCode;
+  /** Human name of the upstream for messages, e.g. `JWKS`. */
+  what: string;
+}
+
+/**
+ * Performs one request to the authorization server. Network errors, timeouts, redirects and
+ * oversized bodies become a 503 {@link UpstreamUnavailableError}; the caller judges the status.
+ * Redirects are not followed: metadata and keys must come from the configured locations.
+ */
+export async function fetchUpstream(fetchImpl: typeof fetch, url: URL, request: UpstreamRequest): Promise<UpstreamResponse> {
+  // One controller and one timer per call, cleared as soon as the body is read: a timer left to
+  // run out (AbortSignal.timeout) would live on for the whole timeout after every call.
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException('timed out', 'TimeoutError')), request.timeout);
+  try {
+    let response: Response;
+    try {
+      response = await fetchImpl(url, {
+        method: request.method ?? 'GET',
+        headers: request.headers,
+        body: request.body,
+        redirect: 'manual',
+        signal: controller.signal,
+      });
+    } catch (cause) {
+      throw new UpstreamUnavailableError(`${request.what} request failed`, request.code, { cause: sanitizeCause(cause) });
+    }
+    let body: string;
+    try {
+      body = await readLimited(response);
+    } catch (cause) {
+      throw new UpstreamUnavailableError(`${request.what} response could not be read`, request.code, { cause: sanitizeCause(cause) });
+    }
+    return { status: response.status, contentType: response.headers.get('content-type') ?? '', body };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Parses a JSON object body, or throws a 503 naming the upstream. */
+export function parseJsonObject(response: UpstreamResponse, request: Pick<UpstreamRequest, 'code' | 'what'>): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(response.body);
+  } catch {
+    throw new UpstreamUnavailableError(`${request.what} response is not JSON`, request.code);
+  }
+  if (!isPlainObject(value)) {
+    throw new UpstreamUnavailableError(`${request.what} response is not a JSON object`, request.code);
+  }
+  if (exceedsDepth(value, MAX_JSON_DEPTH)) {
+    throw new UpstreamUnavailableError(`${request.what} response is nested too deeply`, request.code);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Deepest nesting of objects and arrays accepted in an authorization-server response. */
+export const MAX_JSON_DEPTH = 32;
+
+// Later steps copy answers with recursive algorithms (structuredClone): a body nested thousands
+// deep would overflow the stack there. Iterative, linear in the size of the value.
+function exceedsDepth(root: object, max: number): boolean {
+  const pending: Array<[unknown, number]> = [[root, 1]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [value, depth] = next;
+    if (depth > max) return true;
+    for (const member of Object.values(value as object) as unknown[]) {
+      if (typeof member === 'object' && member !== null) pending.push([member, depth + 1]);
+    }
+  }
+  return false;
+}
+
+async function readLimited(response: Response): Promise<string> {
+  const declared = Number(response.headers.get('content-length'));
+  if (declared > MAX_RESPONSE_BYTES) throw new Error('response too large');
+  if (response.body === null) return '';
+  // A reader loop rather than `for await`: the async iterator of a web stream costs a measurable
+  // share of an introspection call; most bodies arrive in one chunk.
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (let next = await reader.read(); !next.done; next = await reader.read()) {
+      size += next.value.byteLength;
+      if (size > MAX_RESPONSE_BYTES) throw new Error('response too large');
+      chunks.push(next.value);
+    }
+  } finally {
+    if (size > MAX_RESPONSE_BYTES) void reader.cancel().catch(() => undefined);
+    reader.releaseLock();
+  }
+  const bytes = chunks.length === 1 ? Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength) : Buffer.concat(chunks);
+  // JSON and JWS text is UTF-8 (RFC 8259 §8.1): invalid bytes are refused, not turned into U+FFFD.
+  if (!isUtf8(bytes)) throw new Error('response is not valid UTF-8');
+  return bytes.toString('utf8');
+}
+
+// A fetch error never carries the token (it is sent in POST bodies only), but keep causes small.
+function sanitizeCause(cause: unknown): unknown {
+  if (cause instanceof Error) {
+    const inner = (cause as { cause?: unknown }).cause;
+    const error = new Error(cause.name === 'TimeoutError' ? 'timed out' : cause.message);
+    error.name = cause.name;
+    if (inner instanceof Error) (error as { code?: unknown }).code = (inner as { code?: unknown }).code;
+    return error;
+  }
+  return cause;
+}

@@ -1,0 +1,134 @@
+import { sha256Base64Url } from '../lib/digest.js';
+import { UpstreamUnavailableError } from '../errors/errors.js';
+import type { ResolvedIntrospection } from './options.js';
+import { cacheTtlFor, isPastExpiry } from './response.js';
+import type { Logger } from '../options/guard-options.js';
+import type { Store } from '../store/memory-store.js';
+
+/** Prefix of introspection entries in the shared {@link Store}. */
+export const CACHE_KEY_PREFIX = 'introspection:';
+
+/** The store key of `token`: a SHA-256 hash, so neither the store nor a memory dump holds the token. */
+export function cacheKey(token: string): string {
+  return CACHE_KEY_PREFIX + sha256Base64Url(token);
+}
+
+/** What is stored: the raw response and the client that asked (answers are per client, RFC 7662 §2.2). */
+interface Entry {
+  client: string;
+  response: Record<string, unknown>;
+}
+
+type Outcome = { response: Record<string, unknown> } | { error: unknown };
+
+/** Dependencies of {@link IntrospectionCache}. */
+export interface IntrospectionCacheSettings {
+  settings: ResolvedIntrospection;
+  store: Store;
+  clock: () => number;
+  logger: Logger;
+}
+
+/**
+ * Introspection results through the guard's {@link Store}, with request coalescing.
+ *
+ * - Key: `introspection:` + base64url SHA-256 of the token: an entry can only serve the exact
+ *   token (no prefix or suffix variant), and the token itself is never kept.
+ * - TTL: min(`cacheTtl`, `exp` − now) for active answers, `inactiveCacheTtl` for `active: false`;
+ *   a hit past the token's `exp` is ignored, so a cached grant is never served past `exp` even by a
+ *   store that keeps entries longer than asked. Failures are never stored.
+ * - Entries record the client id that asked: the authorization server may answer differently per
+ *   client, so a store shared with another service's guard never serves that service's answers.
+ * - Single flight: concurrent lookups of the same uncached token share one upstream call (a map of
+ *   promises keyed by the hash, removed when the call settles, so it holds at most one entry per
+ *   token being introspected right now, i.e. it is bounded by concurrency, not by traffic).
+ * - Memory is bounded by the store (the default one evicts least-recently-used entries).
+ * - `cacheTtl: 0`: no store access and no coalescing; every lookup calls upstream.
+ * - A failing store is treated as a miss: the cache must not take authentication down. Logged
+ *   once per outage (again after the store has answered), not once per request. With
+ *   `storeFailure: 'fail-closed'` a failed read is a 503 instead (the authorization server is
+ *   spared); a failed write is only logged either way.
+ */
+export class IntrospectionCache {
+  readonly #settings: ResolvedIntrospection;
+  readonly #store: Store;
+  readonly #clock: () => number;
+  readonly #logger: Logger;
+  readonly #inFlight = new Map<string, Promise<Outcome>>();
+  #storeFailing = false;
+
+  constructor({ settings, store, clock, logger }: IntrospectionCacheSettings) {
+    this.#settings = settings;
+    this.#store = store;
+    this.#clock = clock;
+    this.#logger = logger;
+  }
+
+  /** The response for `token`: cached, joined from an in-flight call, or from `load` (then stored). */
+  async lookup(token: string, load: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
+    if (this.#settings.cacheTtl === 0) return load();
+    const key = cacheKey(token);
+    let pending = this.#inFlight.get(key);
+    if (pending === undefined) {
+      const cached = await this.#read(key);
+      if (cached !== undefined) return cached;
+      // Checked again: another lookup may have started the call while we read the store.
+      pending = this.#inFlight.get(key);
+    }
+    if (pending === undefined) {
+      pending = this.#load(key, load).finally(() => this.#inFlight.delete(key));
+      this.#inFlight.set(key, pending);
+    }
+    const outcome = await pending;
+    // Errors are immutable (the guard renders each rejection onto a copy): waiters may share one.
+    if ('error' in outcome) throw outcome.error;
+    return outcome.response;
+  }
+
+  async #load(key: string, load: () => Promise<Record<string, unknown>>): Promise<Outcome> {
+    let response: Record<string, unknown>;
+    try {
+      response = await load();
+    } catch (error) {
+      return { error };
+    }
+    const ttl = cacheTtlFor(response, this.#settings, this.#clock());
+    if (ttl > 0) {
+      // Only the verdict of an inactive answer is kept: nothing else in it is used.
+      const entry: Entry = { client: this.#settings.clientId, response: response.active === false ? { active: false } : response };
+      try {
+        await this.#store.set(key, entry, ttl);
+        this.#storeFailing = false;
+      } catch {
+        this.#reportStoreFailure('resource-guard: the store failed to save an introspection result; continuing without caching it');
+      }
+    }
+    return { response };
+  }
+
+  async #read(key: string): Promise<Record<string, unknown> | undefined> {
+    let value: unknown;
+    try {
+      value = await this.#store.get(key);
+      this.#storeFailing = false;
+    } catch (cause) {
+      if (this.#settings.failClosedOnStore) {
+        this.#reportStoreFailure('resource-guard: the store failed to read an introspection result; answering 503 (storeFailure: fail-closed)');
+        throw new UpstreamUnavailableError('The introspection cache store is unavailable', 'ERR_INTROSPECTION_STORE_UNAVAILABLE', { cause });
+      }
+      this.#reportStoreFailure('resource-guard: the store failed to read an introspection result; introspecting instead');
+      return undefined;
+    }
+    if (typeof value !== 'object' || value === null) return undefined;
+    const { client, response } = value as Partial<Entry>;
+    if (client !== this.#settings.clientId || typeof response !== 'object' || response === null) return undefined;
+    return isPastExpiry(response, this.#clock()) ? undefined : response;
+  }
+
+  // A shared store that is down fails every call: one line per outage, not two per request.
+  #reportStoreFailure(message: string): void {
+    if (this.#storeFailing) return;
+    this.#storeFailing = true;
+    this.#logger.warn(message);
+  }
+}

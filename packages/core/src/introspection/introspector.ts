@@ -1,0 +1,56 @@
+import type { Claims } from '../claims/claims.js';
+import { MisconfigurationError } from '../errors/errors.js';
+import { IntrospectionCache } from './cache.js';
+import { resolveIntrospectionOptions } from './options.js';
+import { requestIntrospection } from './request.js';
+import { evaluateResponse } from './response.js';
+import type { TrustedIssuer } from '../issuer/trusted-issuer.js';
+import type { ResolvedOptions } from '../options/guard-options.js';
+
+/** RFC 7662 client used by the pipeline for opaque tokens. */
+export interface Introspector {
+  /** Also send JWT-shaped tokens to introspection (`introspection.introspectJwts`). */
+  readonly introspectsJwts: boolean;
+  /**
+   * Introspects `token` (cached, coalesced) and returns the validated response members as claims.
+   * Throws 401 `invalid_token` for inactive or locally rejected tokens, 503 when the authorization
+   * server cannot give a usable answer, 500 when it rejects our client credentials.
+   */
+  introspect(token: string): Promise<Claims>;
+}
+
+/**
+ * Creates the RFC 7662 introspection client, or `undefined` when `introspection` is not configured.
+ * Options are validated here, at start-up (`TypeError` naming the option). The endpoint, when not
+ * configured, is read from the first issuer's metadata on first use (RFC 8414 §2).
+ *
+ * Per token: cache / in-flight lookup (see {@link IntrospectionCache}) → on a miss, one `POST` to
+ * the endpoint (see `requestIntrospection`; RFC 9701 JWT responses verified when asked for) →
+ * `active === true`, also when it came from the cache; the members are then judged by the
+ * pipeline's claim rules. What it deliberately does not check: scopes (per route), sender binding
+ * (`cnf`, `token_type`: the pipeline's next step), and `sub`/`client_id`/`jti` presence (RFC 7662
+ * makes them optional).
+ */
+export function createIntrospector(options: ResolvedOptions, issuers: ReadonlyMap<string, TrustedIssuer>): Introspector | undefined {
+  const settings = resolveIntrospectionOptions(options);
+  if (settings === undefined) return undefined;
+  const cache = new IntrospectionCache({ settings, store: options.store, clock: options.clock, logger: options.logger });
+  const firstIssuer = issuers.get(options.issuers[0]!);
+  const endpoint = async (): Promise<URL> => {
+    if (settings.endpoint !== undefined) return settings.endpoint;
+    // An issuer without the endpoint will not grow one by retrying: a misconfiguration, not a 503.
+    if ((await firstIssuer!.metadata()).introspection_endpoint === undefined) {
+      options.logger.error('resource-guard: the issuer metadata has no introspection_endpoint; set "introspection.endpoint"');
+      throw new MisconfigurationError('The issuer has no introspection endpoint', 'ERR_INTROSPECTION_ENDPOINT_UNKNOWN');
+    }
+    return firstIssuer!.endpoint('introspection_endpoint');
+  };
+
+  return {
+    introspectsJwts: settings.introspectJwts,
+    async introspect(token) {
+      const response = await cache.lookup(token, async () => requestIntrospection(token, await endpoint(), settings, issuers, options));
+      return evaluateResponse(response);
+    },
+  };
+}

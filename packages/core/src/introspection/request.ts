@@ -1,0 +1,100 @@
+import { InvalidTokenError, MisconfigurationError, UpstreamUnavailableError } from '../errors/errors.js';
+import { fetchUpstream, parseJsonObject, type UpstreamResponse } from '../http/upstream.js';
+import type { ResolvedIntrospection } from './options.js';
+import { INTROSPECTION_JWT_MEDIA_TYPE, verifyIntrospectionJwt } from './jwt-response.js';
+import type { TrustedIssuer } from '../issuer/trusted-issuer.js';
+import type { ResolvedOptions } from '../options/guard-options.js';
+
+/** Error code of every transport-level failure (down, refused, timeout, 5xx, HTML, redirect). */
+export const UNAVAILABLE = { code: 'ERR_INTROSPECTION_UNAVAILABLE', what: 'Introspection' } as const;
+
+/** The `application/x-www-form-urlencoded` encoding of one value (space → `+`, `%` → `%25`, ...). */
+export function formEncode(value: string): string {
+  return new URLSearchParams([['', value]]).toString().slice(1);
+}
+
+/**
+ * Builds the RFC 7662 §2.1 request: always `POST` with a form body, so the token never appears in
+ * a URL (logs, proxies). Only `token`, `token_type_hint` and, for `client_secret_post`, the client
+ * credentials are sent: nothing of the caller's request (no `DPoP` header) is forwarded.
+ *
+ * `client_secret_basic` form-urlencodes id and secret *before* base64 (RFC 6749 §2.3.1); skipping
+ * that step breaks ids and secrets with `:`, `%`, `+` or spaces at conforming servers.
+ */
+export function buildRequest(token: string, settings: ResolvedIntrospection): { headers: Record<string, string>; body: string } {
+  const params = new URLSearchParams();
+  params.set('token', token);
+  if (settings.tokenTypeHint !== undefined) params.set('token_type_hint', settings.tokenTypeHint);
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-www-form-urlencoded',
+    accept: settings.jwtResponse ? INTROSPECTION_JWT_MEDIA_TYPE : 'application/json',
+  };
+  if (settings.clientAuth === 'client_secret_basic') {
+    const credentials = `${formEncode(settings.clientId)}:${formEncode(settings.clientSecret)}`;
+    headers.authorization = `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
+  } else {
+    params.set('client_id', settings.clientId);
+    params.set('client_secret', settings.clientSecret);
+  }
+  return { headers, body: params.toString() };
+}
+
+/** Reads the `error` member of an OAuth error response (RFC 6749 §5.2), if it has one. */
+function oauthError(response: UpstreamResponse): string | undefined {
+  try {
+    const value: unknown = JSON.parse(response.body);
+    const error = typeof value === 'object' && value !== null ? (value as { error?: unknown }).error : undefined;
+    return typeof error === 'string' ? error : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Maps a non-200 answer. 401/403 (or a 400 `invalid_client`) means the authorization server
+ * rejected *our* credentials: a misconfiguration (500, logged), not the caller's fault. A 400
+ * `unsupported_token_type` is about the token (e.g. a JWT sent with `introspectJwts` to a server
+ * that does not introspect JWTs): 401. Everything else: the server is unusable right now, 503.
+ */
+function rejectStatus(response: UpstreamResponse, options: Pick<ResolvedOptions, 'logger'>): never {
+  const error = response.status === 400 ? oauthError(response) : undefined;
+  if (response.status === 401 || response.status === 403 || error === 'invalid_client' || error === 'unauthorized_client') {
+    // The log line names the options to check; it never carries the token or the response body.
+    options.logger.error(
+      `resource-guard: the introspection endpoint rejected our client authentication (HTTP ${response.status}); `
+      + 'check "introspection.clientId", "introspection.clientSecret" and "introspection.clientAuth"',
+    );
+    throw new MisconfigurationError('The introspection endpoint rejected the client credentials', 'ERR_INTROSPECTION_CLIENT_REJECTED');
+  }
+  if (error === 'unsupported_token_type') {
+    throw new InvalidTokenError('The authorization server does not introspect this kind of token', 'ERR_INTROSPECTION_TOKEN_UNSUPPORTED');
+  }
+  throw new UpstreamUnavailableError(`Introspection answered HTTP ${response.status}`, UNAVAILABLE.code);
+}
+
+/**
+ * Performs one introspection call and returns the raw response members: the JSON object, or the
+ * verified `token_introspection` member of an RFC 9701 JWT. Judging `active` and the claims is
+ * left to the caller, which does it per request (also for cached answers).
+ *
+ * Errors: network failure, timeout, redirect, non-200 other than the cases above, or a body that
+ * is not a JSON object → 503 `ERR_INTROSPECTION_UNAVAILABLE`; RFC 9701 verification failures →
+ * 503 `ERR_INTROSPECTION_JWT_*`; rejected client credentials → 500.
+ */
+export async function requestIntrospection(
+  token: string,
+  endpoint: URL,
+  settings: ResolvedIntrospection,
+  issuers: ReadonlyMap<string, TrustedIssuer>,
+  options: Pick<ResolvedOptions, 'fetch' | 'logger' | 'algorithms' | 'clock' | 'clockTolerance'>,
+): Promise<Record<string, unknown>> {
+  const { headers, body } = buildRequest(token, settings);
+  const response = await fetchUpstream(options.fetch, endpoint, {
+    ...UNAVAILABLE, method: 'POST', headers, body, timeout: settings.timeout,
+  });
+  if (response.status !== 200) rejectStatus(response, options);
+  if (settings.jwtResponse) {
+    return verifyIntrospectionJwt(response, issuers, { clientId: settings.clientId, maxAge: settings.jwtResponseMaxAge }, options);
+  }
+  return parseJsonObject(response, UNAVAILABLE);
+}

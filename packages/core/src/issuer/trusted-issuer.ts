@@ -1,0 +1,98 @@
+import { UpstreamUnavailableError } from '../errors/errors.js';
+import { fetchUpstream, parseJsonObject } from '../http/upstream.js';
+import { RemoteKeySet } from './remote-key-set.js';
+import type { ResolvedOptions } from '../options/guard-options.js';
+import { parseServerUrl } from '../options/validate.js';
+
+/** Authorization-server metadata members the guard uses (RFC 8414 §2). */
+export interface IssuerMetadata {
+  issuer: string;
+  jwks_uri?: string;
+  introspection_endpoint?: string;
+  [member: string]: unknown;
+}
+
+const DISCOVERY = { code: 'ERR_DISCOVERY_UNAVAILABLE', what: 'Discovery' } as const;
+
+/** What a {@link TrustedIssuer} reads of the guard's options. */
+export type IssuerSettings = Pick<
+  ResolvedOptions, 'jwksUri' | 'fetch' | 'httpTimeout' | 'jwksCooldown' | 'jwksCacheMaxAge' | 'clock' | 'allowInsecureRequests'
+>;
+
+/** One trusted issuer: its metadata (discovered once, lazily) and its key set. */
+export class TrustedIssuer {
+  readonly issuer: string;
+  readonly keys: RemoteKeySet;
+  readonly #options: IssuerSettings;
+  #metadata: Promise<IssuerMetadata> | undefined;
+
+  constructor(issuer: string, options: IssuerSettings) {
+    this.issuer = issuer;
+    this.#options = options;
+    const jwksUri = options.jwksUri;
+    this.keys = new RemoteKeySet(
+      jwksUri !== undefined ? () => Promise.resolve(jwksUri) : () => this.endpoint('jwks_uri'),
+      {
+        fetch: options.fetch,
+        timeout: options.httpTimeout,
+        cooldown: options.jwksCooldown,
+        maxAge: options.jwksCacheMaxAge,
+        clock: options.clock,
+      },
+    );
+  }
+
+  /**
+   * The issuer's metadata, by OpenID Connect Discovery 1.0 §4 and then RFC 8414 §3. Fetched once
+   * and kept; a failure is not kept, so the next request tries again.
+   */
+  metadata(): Promise<IssuerMetadata> {
+    this.#metadata ??= discover(this.issuer, this.#options).catch((error: unknown) => {
+      this.#metadata = undefined;
+      throw error;
+    });
+    return this.#metadata;
+  }
+
+  /** A URL from the metadata, validated like configured URLs (https off loopback). */
+  async endpoint(name: 'jwks_uri' | 'introspection_endpoint'): Promise<URL> {
+    const value = (await this.metadata())[name];
+    if (value === undefined) {
+      throw new UpstreamUnavailableError(`Issuer metadata has no ${name}`, DISCOVERY.code);
+    }
+    try {
+      return parseServerUrl(value, `metadata ${name}`, this.#options.allowInsecureRequests);
+    } catch (cause) {
+      throw new UpstreamUnavailableError(`Issuer metadata ${name} is not an acceptable URL`, DISCOVERY.code, { cause });
+    }
+  }
+}
+
+/** The well-known locations to try, in order: OIDC (path appended), then RFC 8414 (path inserted). */
+export function discoveryUrls(issuer: string): URL[] {
+  const url = new URL(issuer);
+  const path = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
+  return [
+    new URL(`${url.origin}${path}/.well-known/openid-configuration`),
+    new URL(`${url.origin}/.well-known/oauth-authorization-server${path}`),
+  ];
+}
+
+async function discover(issuer: string, options: IssuerSettings): Promise<IssuerMetadata> {
+  let lastStatus = 0;
+  for (const url of discoveryUrls(issuer)) {
+    const response = await fetchUpstream(options.fetch, url, {
+      ...DISCOVERY, timeout: options.httpTimeout, headers: { accept: 'application/json' },
+    });
+    if (response.status === 404) {
+      lastStatus = 404;
+      continue;
+    }
+    if (response.status !== 200) throw new UpstreamUnavailableError(`Discovery answered HTTP ${response.status}`, DISCOVERY.code);
+    const metadata = parseJsonObject(response, DISCOVERY);
+    // RFC 8414 §3.3: the metadata must name exactly the issuer we asked about.
+    if (metadata.issuer !== issuer) throw new UpstreamUnavailableError('Discovery returned metadata of another issuer', DISCOVERY.code);
+    return metadata as IssuerMetadata;
+  }
+  throw new UpstreamUnavailableError(`Discovery answered HTTP ${lastStatus}`, DISCOVERY.code);
+}

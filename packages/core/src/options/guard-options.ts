@@ -1,0 +1,261 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
+import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, parseSecret } from '../jws/jose-rules.js';
+import type { DpopOptions } from '../dpop/options.js';
+import type { IntrospectionOptions } from '../introspection/options.js';
+import type { MtlsOptions } from '../mtls/certificate-binding.js';
+import type { ClaimValidator } from '../pipeline/validators.js';
+
+import { createMemoryStore, type Store } from '../store/memory-store.js';
+import {
+  assertKnownKeys, assertObject, knownKeys, parseServerUrl, readBoolean, readNumber, toStringList,
+} from './validate.js';
+
+export type { DpopOptions, IntrospectionOptions, MtlsOptions };
+
+/** Where the guard looks for the access token (RFC 6750 §2). */
+export type TokenLocation = 'header' | 'body' | 'query';
+
+/** Minimal logger for misconfiguration reports; never receives tokens or claims. */
+export interface Logger {
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** Asymmetric JWS algorithms accepted by default for access tokens (RFC 8725 §3.1). */
+export const DEFAULT_ALGORITHMS: readonly string[] = ASYMMETRIC_ALGORITHMS;
+
+/** Every JWS algorithm the guard can verify. `none` is not one of them, in any casing. */
+export const SUPPORTED_ALGORITHMS: readonly string[] = Object.freeze([...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS]);
+
+/** RFC 9068 §2.2 claims required by default, on top of `iss`, `aud` and `exp`, which are always required. */
+export const DEFAULT_REQUIRED_CLAIMS: readonly string[] = Object.freeze(['sub', 'client_id', 'iat', 'jti']);
+
+/**
+ * Options of {@link createGuard}. Durations: seconds for token times and cache TTLs,
+ * milliseconds for network timeouts.
+ */
+export interface GuardOptions {
+  /** Trusted issuer(s), matched exactly against `iss`. Endpoints are discovered unless given. */
+  issuer: string | string[];
+  /** This resource's identifier(s); a token's `aud` must contain one of them. Required. */
+  audience: string | string[];
+  /** JWKS URL; skips discovery. Only with a single issuer. */
+  jwksUri?: string;
+  /** JWS allow-list for access tokens. Default {@link DEFAULT_ALGORITHMS}; HS* only with `secret`. */
+  algorithms?: string[];
+  /** Shared secret (≥ 32 bytes) for HS256/384/512 tokens. Never used for asymmetric algorithms. */
+  secret?: string | Uint8Array;
+  /** Leeway for `exp`, `nbf` and `iat`, in seconds. Default 5. */
+  clockTolerance?: number;
+  /** Claims that must be present in every token. Default `sub`, `client_id`, `iat`, `jti` (RFC 9068 §2.2). */
+  requiredClaims?: string[];
+  /**
+   * Also accept `typ: JWT` or no `typ` (authorization servers predating RFC 9068). Default false:
+   * only `at+jwt` / `application/at+jwt`. Other explicit types (`dpop+jwt`, ...) stay rejected.
+   */
+  allowGenericJwtTyp?: boolean;
+  /** Where tokens may come from. Default `['header']`. */
+  tokenLocations?: TokenLocation[];
+  /** `realm` of the challenges. Default: the first audience. */
+  realm?: string;
+  /** Timeout of discovery and JWKS requests, in milliseconds. Default 5000. */
+  httpTimeout?: number;
+  /** Least time between JWKS refetches caused by unknown `kid`s, in seconds. Default 30. */
+  jwksCooldown?: number;
+  /** Age after which a JWKS is refetched before use, in seconds. Default 600. */
+  jwksCacheMaxAge?: number;
+  /** Allow plain-http authorization-server URLs off loopback. Default false. */
+  allowInsecureRequests?: boolean;
+  /** Longest accepted token, in characters. Default 16384. */
+  maxTokenLength?: number;
+  /** `fetch` used for every outbound request (proxies, custom agents). Default global `fetch`. */
+  fetch?: typeof fetch;
+  /** Clock in epoch milliseconds, for tests. Default `Date.now`. */
+  clock?: () => number;
+  /** Opaque tokens through RFC 7662 introspection. Default off. */
+  introspection?: IntrospectionOptions;
+  /** DPoP (RFC 9449). Default on for DPoP-bound tokens with default settings. */
+  dpop?: DpopOptions | boolean;
+  /** Certificate-bound tokens (RFC 8705). Default on for bound tokens, certificate from the TLS socket. */
+  mtls?: MtlsOptions | boolean;
+  /** Opt-in cache of verified JWTs (bounded, keyed by SHA-256, never past `exp`). Default off. */
+  verifiedTokenCache?: boolean | { max?: number };
+  /**
+   * Verify the signatures of access tokens and DPoP proofs on libuv's thread pool (`node:crypto`'s
+   * callback form) instead of the event loop. Default false. Worth it when the process has idle cores: the event loop
+   * keeps serving while signatures are checked (measured ~1.4× the throughput of the default on
+   * 2 cores), at the price of a thread hop per token (more latency at low load) and a share of
+   * the pool that `fs`, `dns` and `zlib` also use (`UV_THREADPOOL_SIZE`, default 4). HMAC
+   * tokens and RFC 9701 introspection responses are always verified in place. The order of the
+   * checks does not change: a DPoP proof is still judged before the token.
+   */
+  offloadSignatures?: boolean;
+  /** Cache and replay store. Default a bounded in-memory store ({@link createMemoryStore}). */
+  store?: Store;
+  /** Where misconfigurations are reported. Default `console`. */
+  logger?: Logger;
+  /**
+   * Extra claim checks run on every token, JWT or introspected, after the built-in ones (and again
+   * on every verified-token cache hit): claim name → an exact value, a list of accepted values, or
+   * a predicate `(value, claims) => boolean`. A token that fails one is rejected with 401
+   * `invalid_token`, code `ERR_TOKEN_VALIDATOR_FAILED`. Validated at start-up. Default none.
+   * Route-specific conditions belong in `requireClaims()` (403) instead.
+   */
+  validators?: Readonly<Record<string, ClaimValidator>>;
+}
+
+/** Options after validation and defaults; internal. */
+export interface ResolvedOptions {
+  issuers: string[];
+  audiences: ReadonlySet<string>;
+  jwksUri: URL | undefined;
+  algorithms: ReadonlySet<string>;
+  secret: KeyObject | undefined;
+  clockTolerance: number;
+  requiredClaims: readonly string[];
+  allowGenericJwtTyp: boolean;
+  tokenLocations: ReadonlySet<TokenLocation>;
+  realm: string;
+  httpTimeout: number;
+  jwksCooldown: number;
+  jwksCacheMaxAge: number;
+  allowInsecureRequests: boolean;
+  maxTokenLength: number;
+  fetch: typeof fetch;
+  clock: () => number;
+  introspection: IntrospectionOptions | undefined;
+  dpop: DpopOptions | undefined;
+  mtls: MtlsOptions | undefined;
+  verifiedTokenCache: { max: number } | undefined;
+  offloadSignatures: boolean;
+  store: Store;
+  logger: Logger;
+  validators: Readonly<Record<string, ClaimValidator>>;
+}
+
+const KNOWN_OPTIONS = knownKeys<GuardOptions>()([
+  'issuer', 'audience', 'jwksUri', 'algorithms', 'secret', 'clockTolerance', 'requiredClaims', 'allowGenericJwtTyp',
+  'tokenLocations', 'realm', 'httpTimeout', 'jwksCooldown', 'jwksCacheMaxAge', 'allowInsecureRequests', 'maxTokenLength',
+  'fetch', 'clock', 'introspection', 'dpop', 'mtls', 'verifiedTokenCache', 'offloadSignatures', 'store', 'logger', 'validators',
+]);
+
+const TOKEN_LOCATIONS: readonly TokenLocation[] = ['header', 'body', 'query'];
+
+/** Validates `options` once and applies defaults. Throws a `TypeError` naming the bad option. */
+export function resolveOptions(options: GuardOptions): ResolvedOptions {
+  assertObject(options, 'options');
+  if (options === undefined) throw new TypeError('resource-guard: createGuard() needs an options object');
+  assertKnownKeys(options, KNOWN_OPTIONS, '');
+  const allowInsecureRequests = readBoolean(options.allowInsecureRequests, 'allowInsecureRequests', false);
+
+  const issuers = toStringList(options.issuer, 'issuer');
+  for (const issuer of issuers) parseServerUrl(issuer, 'issuer', allowInsecureRequests);
+  const audiences = new Set(toStringList(options.audience, 'audience'));
+
+  let jwksUri: URL | undefined;
+  if (options.jwksUri !== undefined) {
+    if (issuers.length !== 1) throw new TypeError('resource-guard: "jwksUri" can only be used with a single issuer');
+    jwksUri = parseServerUrl(options.jwksUri, 'jwksUri', allowInsecureRequests);
+  }
+
+  const secret = readSecret(options.secret);
+  const algorithms = readAlgorithms(options.algorithms, secret !== undefined);
+
+  const requiredClaims = options.requiredClaims === undefined
+    ? DEFAULT_REQUIRED_CLAIMS
+    : readClaimNames(options.requiredClaims);
+
+  const tokenLocations = new Set<TokenLocation>(options.tokenLocations ?? ['header']);
+  if (!Array.isArray(options.tokenLocations ?? []) || tokenLocations.size === 0
+    || [...tokenLocations].some((location) => !TOKEN_LOCATIONS.includes(location))) {
+    throw new TypeError('resource-guard: "tokenLocations" must be a non-empty array of "header", "body", "query"');
+  }
+
+  const realm = options.realm ?? [...audiences][0]!;
+  if (typeof realm !== 'string' || !/^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/.test(realm)) {
+    throw new TypeError('resource-guard: "realm" must be a non-empty string of printable ASCII without `"` or `\\`');
+  }
+
+  if (options.fetch !== undefined && typeof options.fetch !== 'function') throw new TypeError('resource-guard: "fetch" must be a function');
+  if (options.clock !== undefined && typeof options.clock !== 'function') throw new TypeError('resource-guard: "clock" must be a function');
+  assertObject(options.introspection, 'introspection');
+  if (typeof options.dpop !== 'boolean') assertObject(options.dpop, 'dpop');
+  if (typeof options.mtls !== 'boolean') assertObject(options.mtls, 'mtls');
+  assertObject(options.validators, 'validators');
+  if (options.store !== undefined && !isStore(options.store)) {
+    throw new TypeError('resource-guard: "store" must implement get(), set() and add()');
+  }
+  if (options.logger !== undefined && (typeof options.logger?.warn !== 'function' || typeof options.logger?.error !== 'function')) {
+    throw new TypeError('resource-guard: "logger" must have warn() and error() methods');
+  }
+
+  return {
+    issuers,
+    audiences,
+    jwksUri,
+    algorithms,
+    secret,
+    clockTolerance: readNumber(options.clockTolerance, 'clockTolerance', 5),
+    requiredClaims,
+    allowGenericJwtTyp: readBoolean(options.allowGenericJwtTyp, 'allowGenericJwtTyp', false),
+    tokenLocations,
+    realm,
+    httpTimeout: readNumber(options.httpTimeout, 'httpTimeout', 5000, 1),
+    jwksCooldown: readNumber(options.jwksCooldown, 'jwksCooldown', 30),
+    jwksCacheMaxAge: readNumber(options.jwksCacheMaxAge, 'jwksCacheMaxAge', 600, 1),
+    allowInsecureRequests,
+    maxTokenLength: readNumber(options.maxTokenLength, 'maxTokenLength', 16_384, 16),
+    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    clock: options.clock ?? Date.now,
+    introspection: options.introspection,
+    // `true` and absent both mean "on with defaults"; `false` turns the binding off.
+    dpop: options.dpop === false ? undefined : (options.dpop === true ? {} : (options.dpop ?? {})),
+    mtls: options.mtls === false ? undefined : (options.mtls === true ? {} : (options.mtls ?? {})),
+    verifiedTokenCache: readVerifiedTokenCache(options.verifiedTokenCache),
+    offloadSignatures: readBoolean(options.offloadSignatures, 'offloadSignatures', false),
+    store: options.store ?? createMemoryStore({ max: 10_000, clock: options.clock }),
+    logger: options.logger ?? console,
+    validators: options.validators ?? {},
+  };
+}
+
+function readSecret(secret: GuardOptions['secret']): KeyObject | undefined {
+  if (secret === undefined) return undefined;
+  return createSecretKey(parseSecret(secret, 'secret'));
+}
+
+function readAlgorithms(value: unknown, hasSecret: boolean): ReadonlySet<string> {
+  if (value === undefined) {
+    return new Set(hasSecret ? SUPPORTED_ALGORITHMS : DEFAULT_ALGORITHMS);
+  }
+  const list = toStringList(value, 'algorithms');
+  for (const alg of list) {
+    if (!SUPPORTED_ALGORITHMS.includes(alg)) {
+      throw new TypeError(`resource-guard: "algorithms" contains unsupported "${alg}" (supported: ${SUPPORTED_ALGORITHMS.join(', ')})`);
+    }
+    if (alg.startsWith('HS') && !hasSecret) {
+      throw new TypeError(`resource-guard: "algorithms" contains ${alg}, which needs "secret"`);
+    }
+  }
+  return new Set(list);
+}
+
+function readClaimNames(value: unknown): readonly string[] {
+  if (!Array.isArray(value) || !value.every((name) => typeof name === 'string' && name.length > 0)) {
+    throw new TypeError('resource-guard: "requiredClaims" must be an array of claim names');
+  }
+  return [...new Set(value as string[])];
+}
+
+function readVerifiedTokenCache(value: GuardOptions['verifiedTokenCache']): { max: number } | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return { max: 10_000 };
+  assertObject(value, 'verifiedTokenCache');
+  return { max: readNumber(value.max, 'verifiedTokenCache.max', 10_000, 1) };
+}
+
+function isStore(value: unknown): value is Store {
+  const store = value as Partial<Store> | null;
+  return typeof store === 'object' && store !== null
+    && typeof store.get === 'function' && typeof store.set === 'function' && typeof store.add === 'function';
+}

@@ -1,0 +1,104 @@
+import { readAudience, readScopes, type Claims } from '../claims/claims.js';
+import type { Guard } from '../guard.js';
+
+/**
+ * Who called, with what, as established by `guard.verify()`. Set as `req.auth` (Express) and
+ * `ctx.state.auth` (Koa). **Contract.**
+ *
+ * `C` describes the claims the application relies on, e.g. `AuthContext<{ sub: string; tenant: string }>`
+ * (what `getAuth<C>()` returns). It is an assertion, not a check: make the guard enforce it with
+ * `requiredClaims` and `requireClaims()`. With `sub` (`client_id`) declared a string, `subject`
+ * (`clientId`) is typed `string`.
+ */
+export interface AuthContext<C extends object = Claims> {
+  /**
+   * The access token as received. Non-enumerable: `JSON.stringify(auth)` and `console.log(auth)`
+   * leave it out, so echoing the context never echoes the credential.
+   */
+  readonly token: string;
+  /** The scheme the token came with. */
+  readonly scheme: 'Bearer' | 'DPoP';
+  /** `jwt` for locally validated JWTs, `opaque` for introspected tokens. */
+  readonly format: 'jwt' | 'opaque';
+  /** `iss` (for opaque tokens: the introspection response's `iss`, or the configured issuer). */
+  readonly issuer: string | undefined;
+  /** `sub`: the resource owner, or the client itself for client-credentials tokens. */
+  readonly subject: C extends { sub: string } ? string : string | undefined;
+  /** `client_id`: the OAuth client the token was issued to. */
+  readonly clientId: C extends { client_id: string } ? string : string | undefined;
+  /** `aud` as a list (empty when the introspection response had none). */
+  readonly audience: string[];
+  /** Granted scopes from `scope` or `scp`. */
+  readonly scopes: string[];
+  /** `exp`, seconds since the epoch (`undefined` only for opaque tokens without `exp`). */
+  readonly expiresAt: number | undefined;
+  /** Every claim or introspection member, unknown ones included. */
+  readonly claims: Readonly<Claims & C>;
+  /** `cnf` (RFC 7800): `jkt` for DPoP-bound, `x5t#S256` for certificate-bound tokens. */
+  readonly confirmation: Readonly<Record<string, unknown>> | undefined;
+}
+
+// A class so that `token` can live behind a prototype getter: invisible to JSON.stringify,
+// spreading and console.log, and much cheaper per request than Object.defineProperty.
+class VerifiedContext implements AuthContext {
+  readonly #token: string;
+  // The guard that verified this context, for route requirements: a private field is invisible
+  // to JSON, spreading and console.log, and costs the adapters no extra property on the request.
+  readonly #guard: Guard | undefined;
+  readonly scheme: 'Bearer' | 'DPoP';
+  readonly format: 'jwt' | 'opaque';
+  readonly issuer: string | undefined;
+  readonly subject: string | undefined;
+  readonly clientId: string | undefined;
+  readonly audience: string[];
+  readonly scopes: string[];
+  readonly expiresAt: number | undefined;
+  readonly claims: Readonly<Claims>;
+  readonly confirmation: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(
+    token: string, scheme: 'Bearer' | 'DPoP', format: 'jwt' | 'opaque', claims: Claims, fallbackIssuer: string | undefined, guard: Guard | undefined,
+  ) {
+    this.#token = token;
+    this.#guard = guard;
+    this.scheme = scheme;
+    this.format = format;
+    this.issuer = typeof claims.iss === 'string' ? claims.iss : fallbackIssuer;
+    this.subject = typeof claims.sub === 'string' ? claims.sub : undefined;
+    this.clientId = typeof claims.client_id === 'string' ? claims.client_id : undefined;
+    // Frozen like the claims it may alias (`aud` as an array).
+    this.audience = Object.freeze(readAudience(claims) ?? []) as string[];
+    this.scopes = readScopes(claims);
+    this.expiresAt = typeof claims.exp === 'number' ? claims.exp : undefined;
+    this.claims = claims;
+    this.confirmation = typeof claims.cnf === 'object' && claims.cnf !== null ? claims.cnf as Record<string, unknown> : undefined;
+  }
+
+  get token(): string {
+    return this.#token;
+  }
+
+  static guardOf(value: unknown): Guard | undefined {
+    return typeof value === 'object' && value !== null && #guard in value ? value.#guard : undefined;
+  }
+}
+
+/** Builds the {@link AuthContext} from validated claims; `guard` is remembered for route requirements. */
+export function createAuthContext(
+  token: string,
+  scheme: 'Bearer' | 'DPoP',
+  format: 'jwt' | 'opaque',
+  claims: Claims,
+  fallbackIssuer?: string,
+  guard?: Guard,
+): AuthContext {
+  return new VerifiedContext(token, scheme, format, claims, fallbackIssuer, guard);
+}
+
+/**
+ * The guard that produced `auth`; `undefined` for anything that is not a context it created
+ * (e.g. an object some other middleware put in `req.auth`).
+ */
+export function findIssuingGuard(auth: unknown): Guard | undefined {
+  return VerifiedContext.guardOf(auth);
+}

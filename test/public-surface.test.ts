@@ -1,0 +1,33 @@
+/** The runtime exports of each entry point: applications see the guard, errors, requirements and stores; adapters get a kit of their own. */
+import test from 'ava';
+
+const KIT = [
+  'GUARD_KEY', 'NodeRequestView', 'authorizeRequirement', 'buildRequestUrl', 'checkHost', 'checkTarget',
+  'createErrorResponder', 'createRequirementMiddlewares', 'quoteParam', 'readAuthContext', 'readPeerCertificate',
+  'resolveProtectArguments',
+];
+
+const APPLICATION = [
+  'DEFAULT_ALGORITHMS', 'DEFAULT_DPOP_ALGORITHMS', 'DEFAULT_REQUIRED_CLAIMS', 'GUARD_ERROR_CODES', 'GuardError',
+  'InsufficientScopeError', 'InsufficientUserAuthenticationError', 'InvalidDpopProofError', 'InvalidRequestError',
+  'InvalidTokenError', 'MisconfigurationError', 'MissingCredentialsError', 'SUPPORTED_ALGORITHMS', 'UpstreamUnavailableError',
+  'UseDpopNonceError', 'accessTokenHash', 'certificateThumbprint', 'createGuard', 'createMemoryStore', 'isGuardError',
+  'jwkThumbprint', 'requireAnyScope', 'requireAuthentication', 'requireClaims', 'requireScopes',
+];
+
+test('@resource-guard/core exports the application surface, not the adapter kit', async (t) => {
+  // A new public name is a deliberate act: add it to APPLICATION (and the README).
+  t.deepEqual(Object.keys(await import('@resource-guard/core')).sort(), APPLICATION);
+});
+
+test('@resource-guard/core/adapter exports the adapter kit', async (t) => {
+  t.deepEqual(Object.keys(await import('@resource-guard/core/adapter')).sort(), KIT);
+});
+
+test('the adapters export the contract names', async (t) => {
+  const names = ['createGuard', 'protect', 'requireAnyScope', 'requireAuthentication', 'requireClaims', 'requireScopes', 'requireThat'];
+  for (const adapter of ['@resource-guard/express', '@resource-guard/koa']) {
+    const exported = Object.keys(await import(adapter));
+    t.deepEqual(names.filter((name) => !exported.includes(name)), [], adapter);
+  }
+});
