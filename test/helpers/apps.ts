@@ -5,7 +5,9 @@ import express from 'express';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
-import { createGuard, type Guard, type GuardOptions } from '@resource-guard/core';
+import koaCors from '@koa/cors';
+import expressCors from 'cors';
+import { createGuard, exposedAuthHeaders, type Guard, type GuardOptions } from '@resource-guard/core';
 import * as expressAdapter from '@resource-guard/express';
 import * as koaAdapter from '@resource-guard/koa';
 
@@ -29,7 +31,17 @@ export interface TestApp {
 export interface StartAppOptions {
   /** Serve over TLS with these options (e.g. `requestCert` for mTLS). */
   https?: https.ServerOptions;
+  /** Mount the adapter's `protectedResourceMetadata()` first (the guard needs `resourceMetadata`). */
+  metadata?: boolean;
+  /**
+   * Put the real CORS package in front (`cors` on Express, `@koa/cors` on Koa) allowing this
+   * origin, with `exposedAuthHeaders()` as its exposed headers.
+   */
+  corsOrigin?: string;
 }
+
+/** The origin the CORS cases call from. */
+export const BROWSER_ORIGIN = 'https://app.example.test';
 
 /**
  * Starts an API with the same routes on either framework, through the adapter's public functions:
@@ -48,7 +60,7 @@ export interface StartAppOptions {
 export async function startApp(framework: Framework, options: GuardOptions | Guard, settings: StartAppOptions = {}): Promise<TestApp> {
   const guard = 'authenticate' in options ? options : createGuard(options);
   const state = { handlerCalls: 0, errors: [] as unknown[] };
-  const handler = framework === 'express' ? expressApp(guard, state) : koaApp(guard, state);
+  const handler = framework === 'express' ? expressApp(guard, state, settings) : koaApp(guard, state, settings);
   const server = settings.https === undefined ? http.createServer(handler) : https.createServer(settings.https, handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -71,9 +83,11 @@ export async function startApp(framework: Framework, options: GuardOptions | Gua
 
 type State = { handlerCalls: number; errors: unknown[] };
 
-function expressApp(guard: Guard, state: State): http.RequestListener {
-  const { protect, requireScopes, requireAnyScope, requireClaims } = expressAdapter;
+function expressApp(guard: Guard, state: State, settings: StartAppOptions): http.RequestListener {
+  const { protect, requireScopes, requireAnyScope, requireClaims, protectedResourceMetadata } = expressAdapter;
   const app = express();
+  if (settings.corsOrigin !== undefined) app.use(expressCors({ origin: settings.corsOrigin, exposedHeaders: exposedAuthHeaders() }));
+  if (settings.metadata === true) app.use(protectedResourceMetadata(guard));
   const reply = (req: express.Request, res: express.Response) => {
     state.handlerCalls += 1;
     res.json({ auth: req.auth ?? null });
@@ -97,11 +111,13 @@ function expressApp(guard: Guard, state: State): http.RequestListener {
   return app;
 }
 
-function koaApp(guard: Guard, state: State): http.RequestListener {
-  const { protect, requireScopes, requireAnyScope, requireClaims } = koaAdapter;
+function koaApp(guard: Guard, state: State, settings: StartAppOptions): http.RequestListener {
+  const { protect, requireScopes, requireAnyScope, requireClaims, protectedResourceMetadata } = koaAdapter;
   const app = new Koa();
   app.silent = true;
   app.on('error', (error: unknown) => state.errors.push(error));
+  if (settings.corsOrigin !== undefined) app.use(koaCors({ origin: settings.corsOrigin, exposeHeaders: exposedAuthHeaders() }));
+  if (settings.metadata === true) app.use(protectedResourceMetadata(guard));
   const router = new Router();
   const reply = (ctx: Koa.Context) => {
     state.handlerCalls += 1;

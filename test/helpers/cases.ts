@@ -1,6 +1,6 @@
 import type { ExecutionContext, TestFn } from 'ava';
 import type { GuardOptions } from '@resource-guard/core';
-import { FRAMEWORKS, startApp, type Framework, type TestApp } from './apps.js';
+import { FRAMEWORKS, startApp, type Framework, type StartAppOptions, type TestApp } from './apps.js';
 import { parseChallenges } from './challenge.js';
 import { send, type RawResponse, type SendOptions } from './http.js';
 import { AUDIENCE, startMockIssuer, type MockIssuer } from './issuer.js';
@@ -37,6 +37,8 @@ export interface HttpCase {
   options?: (issuer: MockIssuer) => Partial<GuardOptions>;
   /** Key algorithm of the issuer's first key. Default ES256. */
   alg?: string;
+  /** How the app is started (metadata route, CORS in front, TLS). */
+  app?: StartAppOptions;
   /** Sends the request(s); the last response is checked. Returns the response and the token(s) used. */
   run(context: CaseContext): Promise<{ response: RawResponse; secrets?: string[] }>;
   expect: Expectation;
@@ -84,7 +86,7 @@ async function runCase(t: ExecutionContext, framework: Framework, item: HttpCase
   const issuer = await startMockIssuer(item.alg);
   const app = await startApp(framework, {
     issuer: issuer.issuer, audience: AUDIENCE, httpTimeout: 30_000, logger: { warn() {}, error() {} }, ...item.options?.(issuer),
-  });
+  }, item.app);
   try {
     const context: CaseContext = {
       issuer,

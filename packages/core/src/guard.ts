@@ -13,6 +13,7 @@ import type { TokenFormat } from './pipeline/formats.js';
 import { createPipeline, type AuthenticateResult } from './pipeline/pipeline.js';
 import { ClaimValidators, buildClaimRules } from './pipeline/validators.js';
 import { VerifiedTokenCache } from './pipeline/verified-cache.js';
+import { registerResourceMetadata } from './metadata/resource-metadata.js';
 
 export type { AuthenticateResult } from './pipeline/pipeline.js';
 
@@ -71,14 +72,22 @@ export function createGuard(options: GuardOptions): Guard {
     formats.push({ name: 'opaque', classify: () => true, verify: (token) => introspector.introspect(token) });
   }
 
+  const guard = {} as Guard;
+  const metadataUrl = resolved.resourceMetadata === undefined ? undefined : registerResourceMetadata(guard, resolved.resourceMetadata, {
+    issuers: resolved.issuers,
+    tokenLocations: resolved.tokenLocations,
+    dpopAlgorithms: constraint.dpopAlgorithms,
+    dpopRequired: !constraint.bearerAccepted,
+    mtlsEnabled: constraint.mtlsEnabled,
+  });
   const attachChallenge = createChallengeAttacher({
     realm: resolved.realm,
     bearer: constraint.bearerAccepted,
     dpopAlgorithms: constraint.dpopAlgorithms,
+    resourceMetadata: metadataUrl,
   });
   const reject = (error: GuardError, scheme?: 'Bearer' | 'DPoP'): GuardError => attachChallenge(error, scheme);
 
-  const guard = {} as Guard;
   const authenticate = createPipeline({
     tokenLocations: resolved.tokenLocations,
     maxTokenLength: resolved.maxTokenLength,

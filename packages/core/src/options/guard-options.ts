@@ -2,6 +2,7 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { GuardRequest } from '../http/request.js';
 import type { ClaimValidator } from '../pipeline/validators.js';
 import { createMemoryStore, type Store } from '../store/memory-store.js';
+import { resolveResourceMetadata, type ResolvedResourceMetadata, type ResourceMetadataOptions } from '../metadata/options.js';
 import {
   assertKnownKeys, assertObject, parseServerUrl, readBoolean, readNumber, toStringList,
 } from './validate.js';
@@ -264,6 +265,12 @@ export interface GuardOptions {
    * Route-specific conditions belong in `requireClaims()` (403) instead.
    */
   validators?: Readonly<Record<string, ClaimValidator>>;
+  /**
+   * Publish OAuth 2.0 Protected Resource Metadata (RFC 9728) for this resource, and add
+   * `resource_metadata="<metadata URL>"` to every challenge (§5.1). Serve the document with the
+   * adapters' `protectedResourceMetadata()`. Default off.
+   */
+  resourceMetadata?: ResourceMetadataOptions;
 }
 
 /** Options after validation and defaults; internal. */
@@ -293,12 +300,14 @@ export interface ResolvedOptions {
   store: Store;
   logger: Logger;
   validators: Readonly<Record<string, ClaimValidator>>;
+  resourceMetadata: ResolvedResourceMetadata | undefined;
 }
 
 const KNOWN_OPTIONS = [
   'issuer', 'audience', 'jwksUri', 'algorithms', 'secret', 'clockTolerance', 'requiredClaims', 'allowGenericJwtTyp',
   'tokenLocations', 'realm', 'httpTimeout', 'jwksCooldown', 'jwksCacheMaxAge', 'allowInsecureRequests', 'maxTokenLength',
   'fetch', 'clock', 'introspection', 'dpop', 'mtls', 'verifiedTokenCache', 'offloadSignatures', 'store', 'logger', 'validators',
+  'resourceMetadata',
 ] as const;
 
 const TOKEN_LOCATIONS: readonly TokenLocation[] = ['header', 'body', 'query'];
@@ -378,6 +387,7 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     store: options.store ?? createMemoryStore({ max: 10_000, clock: options.clock }),
     logger: options.logger ?? console,
     validators: options.validators ?? {},
+    resourceMetadata: resolveResourceMetadata(options.resourceMetadata, audiences, allowInsecureRequests),
   };
 }
 
