@@ -16,6 +16,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
+import { positiveNumber, readArgs } from './args.js';
 import { runLoad } from './load.js';
 
 type Totals = { requests: number; hash: number; property: number; timer: number };
@@ -66,8 +67,11 @@ function hotLoop(fn: () => void, iterations = 20_000): number {
   return (total - timer) / iterations;
 }
 
+const OPTIONS = { connections: { type: 'string' }, seconds: { type: 'string' } } as const;
+
 async function main(argv: readonly string[]): Promise<void> {
-  const value = (name: string, fallback: number) => (argv.includes(`--${name}`) ? Number(argv[argv.indexOf(`--${name}`) + 1]) : fallback);
+  const values = readArgs(argv, OPTIONS);
+  const value = (name: string, fallback: number) => positiveNumber(values, name, fallback);
   const token = `eyJ${crypto.randomBytes(270).toString('base64url')}`;
   const child = fork(fileURLToPath(import.meta.url), ['--serve']);
   const { port } = await new Promise<{ port: number }>((resolve) => child.once('message', resolve as (m: unknown) => void));

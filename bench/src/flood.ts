@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createGuard, createMemoryStore, isGuardError, type Guard, type Store } from '@resource-guard/core';
+import { positiveNumber, readArgs } from './args.js';
 import { AUDIENCE, INTROSPECTION_CLIENT } from './config.js';
 
 export interface FloodResult {
@@ -40,15 +41,14 @@ interface Settings {
 }
 
 function readSettings(argv: readonly string[]): Settings {
-  const value = (name: string, fallback: number) => {
-    const index = argv.indexOf(`--${name}`);
-    return index >= 0 ? Number(argv[index + 1]) : fallback;
-  };
+  const values = readArgs(argv, {
+    count: { type: 'string' }, concurrency: { type: 'string' }, 'store-max': { type: 'string' }, 'time-limit': { type: 'string' },
+  });
   return {
-    count: value('count', 1_000_000),
-    concurrency: value('concurrency', 64),
-    storeMax: value('store-max', 10_000),
-    timeLimit: value('time-limit', 120),
+    count: positiveNumber(values, 'count', 1_000_000),
+    concurrency: positiveNumber(values, 'concurrency', 64),
+    storeMax: positiveNumber(values, 'store-max', 10_000),
+    timeLimit: positiveNumber(values, 'time-limit', 120),
   };
 }
 

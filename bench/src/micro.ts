@@ -18,6 +18,7 @@ import {
   createDpopKey, createDpopProofs, createSigningKey, mintAccessToken, opaqueToken, startAuthServer, type AuthServer, type SigningKey,
 } from './fixtures.js';
 import { median } from './stats.js';
+import { positiveNumber, readArgs } from './args.js';
 
 export interface MicroRow {
   id: string;
@@ -54,18 +55,18 @@ interface Settings {
 }
 
 function readSettings(argv: readonly string[]): Settings {
-  const value = (name: string, fallback: number) => {
-    const index = argv.indexOf(`--${name}`);
-    return index >= 0 ? Number(argv[index + 1]) : fallback;
-  };
-  const quick = argv.includes('--quick');
+  const values = readArgs(argv, {
+    quick: { type: 'boolean' }, iterations: { type: 'string' }, batches: { type: 'string' }, 'only-guard': { type: 'boolean' },
+    dpop: { type: 'boolean' }, alg: { type: 'string' },
+  });
+  const quick = values.quick === true;
   return {
     quick,
-    iterations: value('iterations', quick ? 20 : 1000),
-    batches: value('batches', quick ? 1 : 15),
-    ...(argv.includes('--only-guard') ? { only: 'guard' as const } : {}),
-    dpopOnly: argv.includes('--dpop'),
-    algs: argv.includes('--alg') ? [argv[argv.indexOf('--alg') + 1] as Alg] : ['ES256', 'RS256'],
+    iterations: positiveNumber(values, 'iterations', quick ? 20 : 1000),
+    batches: positiveNumber(values, 'batches', quick ? 1 : 15),
+    ...(values['only-guard'] === true ? { only: 'guard' as const } : {}),
+    dpopOnly: values.dpop === true,
+    algs: values.alg !== undefined ? [values.alg as Alg] : ['ES256', 'RS256'],
   };
 }
 

@@ -11,6 +11,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readArgs } from './args.js';
 import { runChild, startServer } from './children.js';
 import { SCENARIOS } from './config.js';
 import { credentialFor } from './credentials.js';
@@ -113,8 +114,11 @@ function newest(dir: string): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const argv = process.argv.slice(2);
-  const value = (name: string, fallback: string) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1]! : fallback);
+  const values = readArgs(process.argv.slice(2), {
+    dir: { type: 'string' }, target: { type: 'string' }, alg: { type: 'string' }, scenario: { type: 'string' },
+    count: { type: 'string' }, iterations: { type: 'string' },
+  });
+  const value = (name: keyof typeof values, fallback: string): string => values[name] ?? fallback;
   const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   const dir = path.resolve(value('dir', path.join(benchDir, 'results', 'profiles')));
   const target = value('target', 'micro');

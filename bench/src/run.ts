@@ -19,6 +19,7 @@ import type { MicroResult } from './micro.js';
 import { renderReport, type Report, type RunSettings } from './report.js';
 import { createWorld, startAndCheck, stopAll, type Running } from './setup.js';
 import { formatNumber } from './stats.js';
+import { positiveNumber, readArgs } from './args.js';
 
 interface Options extends RunSettings {
   quick: boolean;
@@ -32,30 +33,25 @@ interface Options extends RunSettings {
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const value = (name: string): string | undefined => {
-    const index = argv.indexOf(`--${name}`);
-    return index >= 0 ? argv[index + 1] : undefined;
-  };
-  const number = (name: string, fallback: number) => {
-    const raw = value(name);
-    const parsed = raw === undefined ? fallback : Number(raw);
-    if (!Number.isFinite(parsed) || parsed <= 0) throw new TypeError(`--${name} must be a positive number`);
-    return parsed;
-  };
+  const values = readArgs(argv, {
+    quick: { type: 'boolean' }, duration: { type: 'string' }, warmup: { type: 'string' }, reps: { type: 'string' },
+    connections: { type: 'string' }, only: { type: 'string' }, flood: { type: 'string' }, 'flood-time-limit': { type: 'string' },
+    'no-flood': { type: 'boolean' }, 'no-micro': { type: 'boolean' }, 'no-introspection-load': { type: 'boolean' }, out: { type: 'string' },
+  });
   const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   return {
-    quick: argv.includes('--quick'),
-    duration: number('duration', 2),
-    warmup: number('warmup', 2),
-    reps: number('reps', 5),
-    connections: number('connections', 50),
-    only: value('only')?.split(','),
-    flood: number('flood', 1_000_000),
-    floodTimeLimit: number('flood-time-limit', 300),
-    noFlood: argv.includes('--no-flood'),
-    noMicro: argv.includes('--no-micro'),
-    noIntrospectionLoad: argv.includes('--no-introspection-load'),
-    out: value('out') ?? path.join(benchDir, 'results', 'latest.md'),
+    quick: values.quick === true,
+    duration: positiveNumber(values, 'duration', 2),
+    warmup: positiveNumber(values, 'warmup', 2),
+    reps: positiveNumber(values, 'reps', 5),
+    connections: positiveNumber(values, 'connections', 50),
+    only: values.only?.split(','),
+    flood: positiveNumber(values, 'flood', 1_000_000),
+    floodTimeLimit: positiveNumber(values, 'flood-time-limit', 300),
+    noFlood: values['no-flood'] === true,
+    noMicro: values['no-micro'] === true,
+    noIntrospectionLoad: values['no-introspection-load'] === true,
+    out: values.out ?? path.join(benchDir, 'results', 'latest.md'),
   };
 }
 

@@ -29,7 +29,6 @@ test.after.always(async () => {
 // Fixtures
 // ---------------------------------------------------------------------------------------------
 
-
 /** What a case gets: the running app, a key, a token bound to it, and proof builders for this app. */
 interface DpopContext {
   app: TestApp;

@@ -38,8 +38,6 @@ test.after.always(async () => {
 // Fixtures
 // ---------------------------------------------------------------------------------------------
 
-
-
 interface ProofSpec {
   key: ClientKey;
   token?: string;

@@ -135,7 +135,7 @@ const extraction: HttpCase[] = [
     },
     expect: ok,
     check(t, _c, response) {
-      t.regex(String(response.headers["cache-control"]), /private/);
+      t.regex(String(response.headers['cache-control']), /private/);
     },
   },
   {

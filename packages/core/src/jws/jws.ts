@@ -21,7 +21,6 @@ export interface ParsedJws {
   alg: string;
 }
 
-
 // RFC 7515 §5.2 / RFC 8725 §3.7: the segments are UTF-8; invalid bytes make the JWS malformed
 // (a lenient decoder would turn them into U+FFFD, so two different byte strings read the same).
 function decodeJson(segment: string, checked = false): Record<string, unknown> | undefined {

@@ -124,7 +124,6 @@ function isAsciiForm(body: object): boolean {
   return true;
 }
 
-
 function fromQuery(target: string): string | undefined {
   const queryStart = target.indexOf('?');
   if (queryStart < 0 || !target.includes('access_token', queryStart)) return undefined;

@@ -1,5 +1,5 @@
 import type { AuthContext } from '../pipeline/context.js';
-import type { GuardError} from '../errors/errors.js';
+import type { GuardError } from '../errors/errors.js';
 import { InsufficientScopeError, InsufficientUserAuthenticationError } from '../errors/errors.js';
 
 /**

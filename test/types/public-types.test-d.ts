@@ -1,0 +1,54 @@
+/**
+ * Type tests of the public surface, checked by `tsc -p test/tsconfig.json` (part of `npm run lint`):
+ * the `req.auth` / `ctx.state.auth` augmentation and the contract types. Nothing here runs.
+ */
+import type { Request, RequestHandler } from 'express';
+import type { Context, Middleware } from 'koa';
+import { expectTypeOf } from 'expect-type';
+import {
+  createGuard, type AuthContext, type ErrorCode, type GuardError, type GuardErrorCode, type GuardOptions, type Guard,
+} from '@resource-guard/core';
+import * as expressAdapter from '@resource-guard/express';
+import * as koaAdapter from '@resource-guard/koa';
+
+declare const req: Request;
+declare const ctx: Context;
+declare const guard: Guard;
+
+// Declaration merging: the adapters type the context where they put it.
+expectTypeOf(req.auth).toEqualTypeOf<AuthContext | undefined>();
+expectTypeOf(ctx.state.auth).toEqualTypeOf<AuthContext | undefined>();
+
+// AuthContext contract fields.
+expectTypeOf<AuthContext['token']>().toEqualTypeOf<string>();
+expectTypeOf<AuthContext['scheme']>().toEqualTypeOf<'Bearer' | 'DPoP'>();
+expectTypeOf<AuthContext['format']>().toEqualTypeOf<'jwt' | 'opaque'>();
+expectTypeOf<AuthContext['audience']>().toEqualTypeOf<string[]>();
+expectTypeOf<AuthContext['scopes']>().toEqualTypeOf<string[]>();
+expectTypeOf<AuthContext['expiresAt']>().toEqualTypeOf<number | undefined>();
+expectTypeOf<AuthContext['issuer']>().toEqualTypeOf<string | undefined>();
+
+// createGuard / verify.
+expectTypeOf(createGuard).parameter(0).toEqualTypeOf<GuardOptions>();
+expectTypeOf(guard.verify).returns.toEqualTypeOf<Promise<AuthContext>>();
+expectTypeOf<GuardOptions>().toHaveProperty('validators');
+// @ts-expect-error an unknown option name is a type error too
+createGuard({ issuer: 'https://as.example', audience: 'api', issuers: [] });
+
+// Error codes: the library's codes are a union; custom ones must follow ERR_AREA_REASON.
+expectTypeOf<'ERR_TOKEN_EXPIRED'>().toExtend<GuardErrorCode>();
+expectTypeOf<'ERR_MY_OWN'>().toExtend<ErrorCode>();
+expectTypeOf<'token expired'>().not.toExtend<ErrorCode>();
+expectTypeOf<GuardError['headers']>().toEqualTypeOf<Readonly<Record<string, string>>>();
+
+// The adapters' contract names.
+for (const adapter of [expressAdapter, koaAdapter]) {
+  expectTypeOf(adapter).toHaveProperty('protect');
+  expectTypeOf(adapter).toHaveProperty('requireScopes');
+  expectTypeOf(adapter).toHaveProperty('requireAnyScope');
+  expectTypeOf(adapter).toHaveProperty('requireClaims');
+  expectTypeOf(adapter).toHaveProperty('requireAuthentication');
+  expectTypeOf(adapter).toHaveProperty('requireThat');
+}
+expectTypeOf(expressAdapter.protect).returns.toEqualTypeOf<RequestHandler>();
+expectTypeOf(koaAdapter.protect).returns.toEqualTypeOf<Middleware>();
