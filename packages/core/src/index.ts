@@ -34,3 +34,5 @@ export { buildProtectedResourceMetadata } from './metadata/resource-metadata.js'
 export type { ProtectedResourceMetadata } from './metadata/resource-metadata.js';
 export type { ResourceMetadataOptions, MetadataSigningKey } from './metadata/options.js';
 export { AUTH_RESPONSE_HEADERS, exposedAuthHeaders } from './http/cors.js';
+export { JWE_CONTENT_ALGORITHMS, JWE_KEY_ALGORITHMS } from './jwe/jwe-format.js';
+export type { DecryptionKey, EncryptedTokenOptions } from './jwe/jwe-format.js';

@@ -1,6 +1,6 @@
 import { KeyObject, createPrivateKey, type JsonWebKey } from 'node:crypto';
 import {
-  assertKnownKeys, assertNonEmptyString, assertObject, isLoopbackHost, readNumber, toStringList,
+  assertKnownKeys, assertNonEmptyString, assertObject, parseServerUrl, readNumber, toStringList,
 } from '../options/validate.js';
 
 /**
@@ -62,20 +62,6 @@ const KNOWN = ['resource', 'scopesSupported', 'resourceName', 'resourceDocumenta
 const KNOWN_KEY = ['key', 'alg', 'kid', 'issuer'] as const;
 const SIGNING_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 
-function readUrl(value: unknown, name: string, allowInsecure: boolean): URL {
-  assertNonEmptyString(value, name);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new TypeError(`resource-guard: "${name}" must be an absolute URL`);
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (allowInsecure || isLoopbackHost(url.hostname)))) {
-    throw new TypeError(`resource-guard: "${name}" must use https (plain http only on loopback, or with allowInsecureRequests: true)`);
-  }
-  return url;
-}
-
 function readSigningKey(value: unknown, resource: string): ResolvedResourceMetadata['signingKey'] {
   if (value === undefined) return undefined;
   assertObject(value, 'resourceMetadata.signingKey');
@@ -104,7 +90,7 @@ export function resolveResourceMetadata(
   assertObject(value, 'resourceMetadata');
   const options = value as Record<string, unknown>;
   assertKnownKeys(options, KNOWN, 'resourceMetadata');
-  const url = readUrl(options.resource, 'resourceMetadata.resource', allowInsecure);
+  const url = parseServerUrl(options.resource, 'resourceMetadata.resource', allowInsecure);
   if (url.search !== '' || url.hash !== '' || (options.resource as string).includes('#')) {
     throw new TypeError('resource-guard: "resourceMetadata.resource" must have no query and no fragment (RFC 9728 §2)');
   }
@@ -117,7 +103,7 @@ export function resolveResourceMetadata(
     return options[name] as string | undefined;
   };
   const optionalUrl = (name: 'resourceDocumentation' | 'jwksUri') => (
-    options[name] === undefined ? undefined : readUrl(options[name], `resourceMetadata.${name}`, allowInsecure).href
+    options[name] === undefined ? undefined : parseServerUrl(options[name], `resourceMetadata.${name}`, allowInsecure).href
   );
   return {
     resource,

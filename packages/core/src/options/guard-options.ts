@@ -2,6 +2,7 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { GuardRequest } from '../http/request.js';
 import type { ClaimValidator } from '../pipeline/validators.js';
 import { createMemoryStore, type Store } from '../store/memory-store.js';
+import { resolveEncryptedTokens, type EncryptedTokenOptions, type ResolvedEncryptedTokens } from '../jwe/jwe-format.js';
 import { resolveResourceMetadata, type ResolvedResourceMetadata, type ResourceMetadataOptions } from '../metadata/options.js';
 import {
   assertKnownKeys, assertObject, parseServerUrl, readBoolean, readNumber, toStringList,
@@ -271,6 +272,11 @@ export interface GuardOptions {
    * adapters' `protectedResourceMetadata()`. Default off.
    */
   resourceMetadata?: ResourceMetadataOptions;
+  /**
+   * Accept encrypted JWT access tokens (JWE, RFC 9068 §2.1), decrypted with these keys; with
+   * `required`, accept nothing else. Default off (five-segment tokens are then not JWTs).
+   */
+  encryptedTokens?: EncryptedTokenOptions;
 }
 
 /** Options after validation and defaults; internal. */
@@ -301,13 +307,14 @@ export interface ResolvedOptions {
   logger: Logger;
   validators: Readonly<Record<string, ClaimValidator>>;
   resourceMetadata: ResolvedResourceMetadata | undefined;
+  encryptedTokens: ResolvedEncryptedTokens | undefined;
 }
 
 const KNOWN_OPTIONS = [
   'issuer', 'audience', 'jwksUri', 'algorithms', 'secret', 'clockTolerance', 'requiredClaims', 'allowGenericJwtTyp',
   'tokenLocations', 'realm', 'httpTimeout', 'jwksCooldown', 'jwksCacheMaxAge', 'allowInsecureRequests', 'maxTokenLength',
   'fetch', 'clock', 'introspection', 'dpop', 'mtls', 'verifiedTokenCache', 'offloadSignatures', 'store', 'logger', 'validators',
-  'resourceMetadata',
+  'resourceMetadata', 'encryptedTokens',
 ] as const;
 
 const TOKEN_LOCATIONS: readonly TokenLocation[] = ['header', 'body', 'query'];
@@ -388,6 +395,7 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     logger: options.logger ?? console,
     validators: options.validators ?? {},
     resourceMetadata: resolveResourceMetadata(options.resourceMetadata, audiences, allowInsecureRequests),
+    encryptedTokens: resolveEncryptedTokens(options.encryptedTokens),
   };
 }
 
