@@ -31,3 +31,7 @@ test('the adapters export the contract names', async (t) => {
     t.deepEqual(names.filter((name) => !exported.includes(name)), [], adapter);
   }
 });
+
+test('@resource-guard/mcp exports the MCP integration', async (t) => {
+  t.deepEqual(Object.keys(await import('@resource-guard/mcp')).sort(), ['createTokenVerifier', 'mcpAuth', 'requireToolScopes', 'toAuthInfo']);
+});

@@ -88,6 +88,11 @@ const table: HttpCase[] = [
   },
   rejected('encrypted to a key the guard does not have', 'ERR_JWE_DECRYPTION_FAILED',
     sending((context) => encrypt(context, { alg: 'RSA-OAEP-256', enc: 'A256GCM' }, generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey))),
+  rejected('encrypted to the sender\'s own key, named in the header as jwk (never used)', 'ERR_JWE_DECRYPTION_FAILED',
+    sending(async (context) => {
+      const attacker = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      return encrypt(context, { alg: 'ECDH-ES', enc: 'A256GCM', jwk: attacker.publicKey.export({ format: 'jwk' }) }, attacker.publicKey);
+    })),
   rejected('a kid naming rsa-2 on a token for rsa-1 (only rsa-2 is tried)', 'ERR_JWE_DECRYPTION_FAILED',
     sending((context) => encrypt(context, { alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: 'rsa-2' }, rsa.publicKey))),
   rejected('a tampered ciphertext', 'ERR_JWE_DECRYPTION_FAILED', sending(async (context) => {
