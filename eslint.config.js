@@ -41,7 +41,13 @@ export default tseslint.config(
       '@stylistic/semi-spacing': 'error',
       '@stylistic/member-delimiter-style': 'error',
       '@stylistic/type-annotation-spacing': 'error',
-      '@stylistic/max-len': ['error', { code: 180, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true, ignoreUrls: true }],
+    },
+  },
+  {
+    // The fetch adapter targets runtimes without Node's modules.
+    files: ['packages/fetch/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'packages/fetch must not import node: modules (it targets Web-standard runtimes).' }] }],
     },
   },
   {

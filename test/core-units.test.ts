@@ -123,7 +123,7 @@ test('GuardError shape: status, code, expose, headers, error value', (t) => {
 });
 
 test('charset checks: base64url and b64token, including non-ASCII look-alikes', async (t) => {
-  const { isBase64Url, isB64Token } = await import('../packages/core/src/lib/charset.js');
+  const { isBase64Url, isB64Token } = await import('../packages/core/dist/lib/charset.js');
   t.true(isBase64Url('abcXYZ019-_'));
   for (const bad of ['', 'a=b', 'a+b', 'a/b', 'a.b', 'a b', 'ａ', 'a\u0000']) t.false(isBase64Url(bad), JSON.stringify(bad));
   for (const good of ['a', 'a.b~c+d/e-f_g', 'abc==', 'a=']) t.true(isB64Token(good), good);
@@ -139,7 +139,7 @@ test('4xx GuardErrors skip the stack trace capture; 5xx keep theirs', async (t) 
 });
 
 test('checkTokenSyntax: compact JWS shape, other b64token, or 400', async (t) => {
-  const { checkTokenSyntax } = await import('../packages/core/src/lib/charset.js');
+  const { checkTokenSyntax } = await import('../packages/core/dist/lib/charset.js');
   for (const jws of ['a.b.c', 'eyJ-_.x_-.', 'A.B.C0-_']) t.true(checkTokenSyntax(jws), jws);
   for (const other of ['opaque', 'a.b', 'a.b.c.d', 'a.b.c=', 'a+b.c.d', 'a..c', '.b.c', 'a.b~.c']) t.false(checkTokenSyntax(other), other);
   for (const bad of ['a.b.c$', 'a b', 'ä.b.c', 'a.b.c\u0000']) {
@@ -148,9 +148,9 @@ test('checkTokenSyntax: compact JWS shape, other b64token, or 400', async (t) =>
 });
 
 test('challenge attacher: the same header as rendering anew, remembered per distinct error, bounded', async (t) => {
-  const { createChallengeAttacher, attachChallenge } = await import('../packages/core/src/http/challenge.js');
+  const { createChallengeAttacher, attachChallenge } = await import('../packages/core/dist/http/challenge.js');
   // From the same module graph as the renderer (instanceof decides the Retry-After header).
-  const { UpstreamUnavailableError, InvalidTokenError, InsufficientScopeError } = await import('../packages/core/src/errors/errors.js');
+  const { UpstreamUnavailableError, InvalidTokenError, InsufficientScopeError } = await import('../packages/core/dist/errors/errors.js');
   const settings = { realm: 'api', bearer: true, dpopAlgorithms: ['ES256'] };
   const attach = createChallengeAttacher(settings);
   const tiny = createChallengeAttacher(settings, 2);

@@ -9,6 +9,7 @@ import Koa, { type Context } from 'koa';
 import { protect as protectExpress } from '@resource-guard/express';
 import { protect as protectKoa } from '@resource-guard/koa';
 import type { GuardOptions } from '@resource-guard/core';
+import { createRedisStore } from '@resource-guard/redis';
 import { SUBJECT, type AppConfig } from './config.js';
 import { jwksRsaOptions, loadExpressJwt, loadExpressOauth2JwtBearer, loadJwksRsa, loadKoaJwt } from './peers.js';
 
@@ -25,12 +26,28 @@ export function guardOptions(config: AppConfig): GuardOptions {
   };
   if (config.kind === 'resource-guard-cache') options.verifiedTokenCache = true;
   if (config.kind === 'resource-guard-offload' || config.kind === 'resource-guard-dpop-offload') options.offloadSignatures = true;
-  if (config.kind === 'resource-guard-opaque') options.introspection = config.introspection;
-  if (config.kind === 'resource-guard-dpop' || config.kind === 'resource-guard-dpop-offload') options.dpop = { algorithms: ['ES256'] };
+  if (config.kind === 'resource-guard-opaque' || config.kind === 'resource-guard-opaque-redis' || config.kind === 'resource-guard-soak') {
+    options.introspection = config.introspection;
+  }
+  if (config.kind === 'resource-guard-dpop' || config.kind === 'resource-guard-dpop-offload' || config.kind === 'resource-guard-dpop-redis'
+    || config.kind === 'resource-guard-soak') {
+    options.dpop = { algorithms: ['ES256'] };
+  }
   return options;
 }
 
-function guarded<T>(create: () => T, config: AppConfig): T {
+/** {@link guardOptions}, plus for the `-redis` kinds a Redis store that is connected before the server listens. */
+async function guardOptionsWithStore(config: AppConfig): Promise<GuardOptions> {
+  const options = guardOptions(config);
+  if (!config.kind.endsWith('-redis')) return options;
+  if (config.redisUrl === undefined) throw new SkipScenario('redis-server is not installed (apt-get install redis-server)');
+  const store = createRedisStore({ url: config.redisUrl }, { prefix: `bench:${config.framework}-${config.kind}:` });
+  if (!await store.ready(15_000)) throw new Error('the bench redis-server did not accept a connection');
+  return { ...options, store };
+}
+
+/** Builds resource-guard's middleware; options the core rejects skip the scenario instead of failing it. */
+export function guarded<T>(create: () => T, config: AppConfig): T {
   try {
     return create();
   } catch (error) {
@@ -85,9 +102,12 @@ export async function buildExpressApp(config: AppConfig): Promise<http.RequestLi
       break;
     }
     case 'koa-jwt':
-      throw new Error('koa-jwt is a Koa middleware');
-    default:
-      app.use(guarded(() => protectExpress(guardOptions(config)), config));
+    case 'fastify-jwt':
+      throw new Error(`${config.kind} is not an Express middleware`);
+    default: {
+      const options = await guardOptionsWithStore(config);
+      app.use(guarded(() => protectExpress(options), config));
+    }
   }
   app.get('/', (req, res) => {
     res.json({ sub: subjectOf(req, config) });
@@ -119,10 +139,13 @@ export async function buildKoaApp(config: AppConfig): Promise<http.RequestListen
     }
     case 'express-oauth2-jwt-bearer':
     case 'express-jwt':
-      throw new Error(`${config.kind} is an Express middleware`);
-    default:
-      app.use(guarded(() => protectKoa(guardOptions(config)), config));
+    case 'fastify-jwt':
+      throw new Error(`${config.kind} is not a Koa middleware`);
+    default: {
+      const options = await guardOptionsWithStore(config);
+      app.use(guarded(() => protectKoa(options), config));
       subject = (ctx) => ctx.state.auth?.subject;
+    }
   }
   app.use((ctx) => {
     ctx.body = { sub: subject(ctx) };

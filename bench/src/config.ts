@@ -15,11 +15,20 @@ export type AppKind =
   | 'resource-guard-dpop'
   /** DPoP with `offloadSignatures: true` (token and proof checked on the thread pool). */
   | 'resource-guard-dpop-offload'
+  /** The soak run's app: JWTs, opaque tokens by introspection and DPoP-bound tokens through one guard. */
+  | 'resource-guard-soak'
+  /** `resource-guard-opaque` / `-dpop` with the Redis store (`@resource-guard/redis`) instead of memory. */
+  | 'resource-guard-opaque-redis'
+  | 'resource-guard-dpop-redis'
   | 'express-oauth2-jwt-bearer'
   | 'express-jwt'
-  | 'koa-jwt';
+  | 'koa-jwt'
+  /** `@fastify/jwt` with `get-jwks`, as @fastify/jwt's README documents it. */
+  | 'fastify-jwt';
 
-export type Framework = 'express' | 'koa';
+export type Framework = 'express' | 'koa' | 'fastify';
+/** The frameworks, in the order the load benchmark measures them. */
+export const FRAMEWORKS: readonly Framework[] = ['express', 'koa', 'fastify'];
 export type Alg = 'ES256' | 'RS256';
 /** Which credential the load generator sends. */
 export type TokenKind = 'ES256' | 'RS256' | 'opaque' | 'dpop';
@@ -34,6 +43,8 @@ export interface AppConfig {
   /** Signing algorithm the app is configured for (peers take exactly one). */
   alg: Alg;
   introspection?: { endpoint: string; clientId: string; clientSecret: string };
+  /** The bench's redis-server, for the `-redis` kinds (absent when redis-server is not installed). */
+  redisUrl?: string;
 }
 
 /** A measured scenario. */
@@ -62,6 +73,8 @@ export const SCENARIOS: readonly Scenario[] = [
   { id: 'express-rg-cache', label: 'resource-guard Express ES256 + verifiedTokenCache', framework: 'express', kind: 'resource-guard-cache', alg: 'ES256', token: 'ES256' },
   { id: 'express-rg-opaque', label: 'resource-guard Express opaque (introspection cache hit)', framework: 'express', kind: 'resource-guard-opaque', alg: 'ES256', token: 'opaque' },
   { id: 'express-rg-dpop', label: 'resource-guard Express ES256 + DPoP proof', framework: 'express', kind: 'resource-guard-dpop', alg: 'ES256', token: 'dpop' },
+  { id: 'express-rg-opaque-redis', label: 'resource-guard Express opaque (introspection cache hit) on Redis', framework: 'express', kind: 'resource-guard-opaque-redis', alg: 'ES256', token: 'opaque' },
+  { id: 'express-rg-dpop-redis', label: 'resource-guard Express ES256 + DPoP proof, replay markers on Redis', framework: 'express', kind: 'resource-guard-dpop-redis', alg: 'ES256', token: 'dpop' },
   { id: 'express-rg-dpop-offload', label: 'resource-guard Express ES256 + DPoP proof + offloadSignatures', framework: 'express', kind: 'resource-guard-dpop-offload', alg: 'ES256', token: 'dpop' },
   { id: 'express-auth0', label: 'express-oauth2-jwt-bearer ES256', framework: 'express', kind: 'express-oauth2-jwt-bearer', alg: 'ES256', token: 'ES256' },
   { id: 'express-jwt', label: 'express-jwt + jwks-rsa ES256', framework: 'express', kind: 'express-jwt', alg: 'ES256', token: 'ES256' },
@@ -72,6 +85,12 @@ export const SCENARIOS: readonly Scenario[] = [
   { id: 'koa-rg-offload', label: 'resource-guard Koa ES256 + offloadSignatures', framework: 'koa', kind: 'resource-guard-offload', alg: 'ES256', token: 'ES256' },
   { id: 'koa-rg-cache', label: 'resource-guard Koa ES256 + verifiedTokenCache', framework: 'koa', kind: 'resource-guard-cache', alg: 'ES256', token: 'ES256' },
   { id: 'koa-jwt', label: 'koa-jwt + jwks-rsa ES256', framework: 'koa', kind: 'koa-jwt', alg: 'ES256', token: 'ES256' },
+  { id: 'fastify-bare', label: 'Fastify (bare)', framework: 'fastify', kind: 'bare', alg: 'ES256', token: 'ES256' },
+  { id: 'fastify-noop', label: 'Fastify + a pass-through onRequest hook (reference)', framework: 'fastify', kind: 'noop', alg: 'ES256', token: 'ES256' },
+  { id: 'fastify-rg-es256', label: 'resource-guard Fastify ES256', framework: 'fastify', kind: 'resource-guard', alg: 'ES256', token: 'ES256' },
+  { id: 'fastify-rg-rs256', label: 'resource-guard Fastify RS256', framework: 'fastify', kind: 'resource-guard', alg: 'RS256', token: 'RS256' },
+  { id: 'fastify-rg-cache', label: 'resource-guard Fastify ES256 + verifiedTokenCache', framework: 'fastify', kind: 'resource-guard-cache', alg: 'ES256', token: 'ES256' },
+  { id: 'fastify-jwt', label: '@fastify/jwt + get-jwks ES256', framework: 'fastify', kind: 'fastify-jwt', alg: 'ES256', token: 'ES256' },
 ];
 
 /** Messages from a server child to the parent. */

@@ -30,6 +30,8 @@ export interface LoadResult {
   errors: number;
   timeouts: number;
   duration: number;
+  /** Responses per HTTP status. */
+  statuses: Record<string, number>;
 }
 
 interface AutocannonResult {
@@ -39,6 +41,7 @@ interface AutocannonResult {
   non2xx: number;
   errors: number;
   timeouts: number;
+  statusCodeStats?: Record<string, { count: number }>;
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
@@ -71,5 +74,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     errors: result.errors,
     timeouts: result.timeouts,
     duration,
+    statuses: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([status, { count }]) => [status, count])),
   };
 }

@@ -8,11 +8,16 @@
  * Each variant runs `batches` batches of `iterations` sequential calls, batches interleaved across
  * variants; the result is the median batch's µs per operation, by this process's CPU time (and by
  * the wall clock, for reference), and ratios are medians of per-batch ratios to the floor.
+ * With `redis-server` installed, the opaque-hit and DPoP rows are repeated with the Redis store
+ * (`@resource-guard/redis`, on a redis-server of the benchmark's own), interleaved with the memory
+ * store's batches: the wall-clock difference is what the round trip adds per request.
  */
 import { createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { createLocalJWKSet, jwtVerify, type JWK } from 'jose';
-import { createGuard, type Guard, type GuardOptions, type GuardRequest } from '@resource-guard/core';
+import { createGuard, type Guard, type GuardOptions, type GuardRequest, type Store } from '@resource-guard/core';
+import { createRedisStore, type RedisStore } from '@resource-guard/redis';
+import { redisServerInstalled, startRedisServer } from '@resource-guard-examples/shared';
 import { AUDIENCE, INTROSPECTION_CLIENT, SUBJECT, type Alg } from './config.js';
 import {
   createDpopKey, createDpopProofs, createSigningKey, mintAccessToken, opaqueToken, startAuthServer, type AuthServer, type SigningKey,
@@ -185,6 +190,15 @@ async function probeVerifiedTokenCache(options: GuardOptions, token: string): Pr
 export async function runMicro(settings: Settings): Promise<MicroResult> {
   const keys = { ES256: await createSigningKey('ES256'), RS256: await createSigningKey('RS256') };
   const server: AuthServer = await startAuthServer([keys.ES256, keys.RS256]);
+  const redis = settings.only === undefined && redisServerInstalled ? await startRedisServer() : undefined;
+  const stores: RedisStore[] = [];
+  const redisStore = async (): Promise<Store | undefined> => {
+    if (redis === undefined) return undefined;
+    const store = createRedisStore({ url: redis.url }, { prefix: `micro-${stores.length}:` });
+    stores.push(store);
+    if (!await store.ready(15_000)) throw new Error('the bench redis-server did not accept a connection');
+    return store;
+  };
   try {
     const base: GuardOptions = { issuer: server.issuer, audience: AUDIENCE, jwksUri: server.jwksUri };
     const rows: MicroRow[] = [];
@@ -239,15 +253,24 @@ export async function runMicro(settings: Settings): Promise<MicroResult> {
       }
     }
 
-    if (settings.only === undefined) rows.push(...await opaqueRows(base, server, settings));
-    if (settings.only === undefined || settings.dpopOnly) rows.push(...await dpopRows(base, keys.ES256, server, settings, floors.ES256));
+    if (settings.only === undefined) rows.push(...await opaqueRows(base, server, settings, await redisStore()));
+    if (settings.only === undefined || settings.dpopOnly) rows.push(...await dpopRows(base, keys.ES256, server, settings, floors.ES256, await redisStore()));
     return { rows, iterations: settings.iterations, batches: settings.batches, verifiedTokenCache: cacheProbe };
   } finally {
+    await Promise.all(stores.map((store) => store.close()));
+    await redis?.stop();
     await server.close();
   }
 }
 
-async function opaqueRows(base: GuardOptions, server: AuthServer, settings: Settings): Promise<MicroRow[]> {
+/** The Redis variant's row: its own times, and what it adds over the memory store (wall clock). */
+function redisRow(id: string, label: string, result: Measured, memoryId: string): MicroRow {
+  const [micros, wall, memoryWall] = [result.cpu(`${id}`), result.wall(`${id}`), result.wall(memoryId)];
+  const added = wall !== undefined && memoryWall !== undefined ? ` ${(wall - memoryWall).toFixed(1)} µs added by the wall clock (the round trips)` : '';
+  return { id, label, micros, wallMicros: wall, note: `Redis store on a local redis-server;${added}` };
+}
+
+async function opaqueRows(base: GuardOptions, server: AuthServer, settings: Settings, redisStore?: Store): Promise<MicroRow[]> {
   const label = 'opaque guard.verify() (introspection cache hit)';
   let guard: Guard;
   try {
@@ -264,11 +287,21 @@ async function opaqueRows(base: GuardOptions, server: AuthServer, settings: Sett
   } catch (error) {
     return [{ id: 'opaque', label, note: `skipped: ${(error as Error).message}` }];
   }
-  const result = await measure([{ id: 'opaque', run: (n) => timeAsync(n, () => guard.verify(req)) }], settings);
-  return [{ id: 'opaque', label, micros: result.cpu('opaque'), wallMicros: result.wall('opaque'), note: `${server.stats.introspection} introspection call(s) in total` }];
+  const variants: Variant[] = [{ id: 'opaque', run: (n) => timeAsync(n, () => guard.verify(req)) }];
+  if (redisStore !== undefined) {
+    const onRedis = createGuard({ ...base, store: redisStore, introspection: { endpoint: server.introspectionEndpoint, ...INTROSPECTION_CLIENT } });
+    await expectSubject(onRedis, req);
+    variants.push({ id: 'opaque-redis', run: (n) => timeAsync(n, () => onRedis.verify(req)) });
+  }
+  const result = await measure(variants, settings);
+  const rows: MicroRow[] = [{ id: 'opaque', label, micros: result.cpu('opaque'), wallMicros: result.wall('opaque'), note: `${server.stats.introspection} introspection call(s) in total` }];
+  if (redisStore !== undefined) rows.push(redisRow('opaque-redis', `${label}, Redis store`, result, 'opaque'));
+  return rows;
 }
 
-async function dpopRows(base: GuardOptions, key: SigningKey, server: AuthServer, settings: Settings, floor: number | undefined): Promise<MicroRow[]> {
+async function dpopRows(
+  base: GuardOptions, key: SigningKey, server: AuthServer, settings: Settings, floor: number | undefined, redisStore?: Store,
+): Promise<MicroRow[]> {
   const label = 'ES256 + DPoP proof (ES256) guard.verify()';
   const dpopKey = createDpopKey();
   const token = await mintAccessToken(key, server.issuer, { cnf: { jkt: dpopKey.jkt } });
@@ -280,18 +313,24 @@ async function dpopRows(base: GuardOptions, key: SigningKey, server: AuthServer,
   } catch (error) {
     return [{ id: 'dpop', label, note: `skipped: ${(error as Error).message}` }];
   }
-  // Every call needs an unused proof (jti replay guard): enough for warm-up and all batches.
-  const proofs = createDpopProofs(dpopKey, url, token, settings.iterations * (settings.batches + 1) + 20);
+  const onRedis = redisStore === undefined ? undefined : createGuard({ ...base, store: redisStore, algorithms: ['ES256'], dpop: { algorithms: ['ES256'] } });
+  // Every call needs an unused proof (jti replay guard): enough for warm-up and all batches (of both stores).
+  const proofs = createDpopProofs(dpopKey, url, token, (onRedis === undefined ? 1 : 2) * settings.iterations * (settings.batches + 1) + 20);
   let next = 0;
-  const result = await measure([{
-    id: 'dpop', run: (n) => timeAsync(n, () => guard.verify(request(`DPoP ${token}`, { dpop: proofs[next++]! }))),
-  }], settings);
+  const variants: Variant[] = [{ id: 'dpop', run: (n) => timeAsync(n, () => guard.verify(request(`DPoP ${token}`, { dpop: proofs[next++]! }))) }];
+  if (onRedis !== undefined) {
+    await expectSubject(onRedis, request(`DPoP ${token}`, { dpop: proofs[next++]! }));
+    variants.push({ id: 'dpop-redis', run: (n) => timeAsync(n, () => onRedis.verify(request(`DPoP ${token}`, { dpop: proofs[next++]! }))) });
+  }
+  const result = await measure(variants, settings);
   const micros = result.cpu('dpop');
   const twoFloors = floor === undefined ? undefined : 2 * floor;
-  return [{
+  const rows: MicroRow[] = [{
     id: 'dpop', label, micros, wallMicros: result.wall('dpop'), ...(twoFloors !== undefined && micros !== undefined ? { floor: twoFloors, ratio: micros / twoFloors } : {}),
     note: 'floor = 2 × ES256 crypto.verify (token + proof); the proof is parsed, its key imported and its jti stored per call',
   }];
+  if (onRedis !== undefined) rows.push(redisRow('dpop-redis', `${label}, Redis store (quota + jti: two round trips)`, result, 'dpop'));
+  return rows;
 }
 
 // As a child (or alone): run and report over IPC, or print JSON.

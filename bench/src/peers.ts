@@ -30,6 +30,14 @@ export interface ExpressJwt {
 
 export type KoaJwt = (options: { secret: unknown; audience: string; issuer: string; algorithms: string[] }) => Middleware;
 
+/** `@fastify/jwt`'s plugin, as registered here (a Fastify plugin function). */
+export type FastifyJwt = (instance: unknown, options: unknown, done: (error?: Error) => void) => void;
+
+export interface GetJwks {
+  getPublicKey(options: { domain?: string; alg?: string; kid?: string }): Promise<string>;
+}
+export type BuildGetJwks = (options: { issuersWhitelist?: string[]; jwksPath?: string; max?: number; ttl?: number }) => GetJwks;
+
 /** `import(name)` without letting TypeScript resolve the module's declarations. */
 async function load<T>(name: string): Promise<T> {
   const module = (await import(name)) as { default?: unknown };
@@ -45,6 +53,13 @@ export const loadExpressOauth2JwtBearer = () => load<ExpressOauth2JwtBearer>('ex
 export const loadExpressJwt = () => load<ExpressJwt>('express-jwt');
 export async function loadKoaJwt(): Promise<KoaJwt> {
   return (await load<{ default: KoaJwt }>('koa-jwt')).default;
+}
+
+export async function loadFastifyJwt(): Promise<FastifyJwt> {
+  return (await load<{ default: FastifyJwt }>('@fastify/jwt')).default;
+}
+export async function loadGetJwks(): Promise<BuildGetJwks> {
+  return (await load<{ default: BuildGetJwks }>('get-jwks')).default;
 }
 
 /** The jwks-rsa settings every peer uses: its documented production defaults (cache on, rate limit on). */

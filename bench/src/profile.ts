@@ -128,7 +128,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const scenario = SCENARIOS.find((candidate) => candidate.id === value('scenario', 'express-rg-es256'));
     if (scenario === undefined) throw new TypeError(`unknown --scenario; one of ${SCENARIOS.map((candidate) => candidate.id).join(', ')}`);
     const world = await createWorld();
-    const handle = await startServer(appConfig(scenario, world.server), flags);
+    const handle = await startServer(appConfig(scenario, world.server, world.redis), flags);
     if (handle.status !== 'ready') throw new Error(handle.reason);
     const credential = credentialFor(scenario.token, world.tokens, handle.url);
     credential.prepare(60_000);

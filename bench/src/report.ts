@@ -152,8 +152,14 @@ function renderTargets(report: Report): string[] {
     const cpuRatio = median(cache.cpuPerRequest.map((micros, rep) => cache.bareCpuPerRequest[rep]! / micros));
     lines.push(`| same, from server CPU time per request (bare CPU µs / cached CPU µs) | ${formatRatio(cpuRatio)} | ≥ 0.9× | ${verdict(cpuRatio, 0.9, false)} |`);
   }
+  // Context, not a target (issue 6 set none for Fastify): the same comparison with its peer.
+  for (const which of ['addedMicros', 'addedCpuMicros'] as const) {
+    const ratio = addedRatio(outcomes, 'fastify-rg-es256', 'fastify-jwt', which);
+    const basis = which === 'addedMicros' ? 'from throughput' : 'from server CPU time per request';
+    if (Number.isFinite(ratio)) lines.push(`| Fastify: added µs/req of resource-guard ES256 / @fastify/jwt + get-jwks's, ${basis} | ${formatRatio(ratio)} | – | context |`);
+  }
   // Context, not a target: what one empty middleware layer alone keeps of bare throughput.
-  for (const id of ['express-noop', 'koa-noop']) {
+  for (const id of ['express-noop', 'koa-noop', 'fastify-noop']) {
     const noop = outcomes.find((outcome) => outcome.scenario.id === id);
     if (noop?.status === 'measured') {
       lines.push(`| ${noop.scenario.label}: throughput / bare | ${formatRatio(median(noop.ratios))} | – | context |`);

@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SCENARIOS, type Scenario } from './config.js';
+import { FRAMEWORKS, SCENARIOS, type Scenario } from './config.js';
 import { runChild } from './children.js';
 import type { FloodResult } from './flood.js';
 import { runIntrospectionLoad } from './introspection-load.js';
@@ -146,7 +146,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     };
     const measureOnce = async (entry: Running): Promise<Measured> => loadOnce(entry, options.duration, options.connections);
     for (let rep = 0; rep < options.reps; rep++) {
-      for (const framework of ['express', 'koa'] as const) {
+      for (const framework of FRAMEWORKS) {
         const group = measurable.filter((entry) => entry.outcome.scenario.framework === framework);
         const bare = group.find((entry) => entry.outcome.scenario.kind === 'bare');
         const others = group.filter((entry) => entry !== bare);

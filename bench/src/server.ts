@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildExpressApp, buildKoaApp, SkipScenario } from './apps.js';
+import { buildFastifyApp } from './apps-fastify.js';
 import type { AppConfig, ChildMessage } from './config.js';
 
 function send(message: ChildMessage): void {
@@ -14,7 +15,8 @@ function send(message: ChildMessage): void {
 const config = JSON.parse(process.argv[2] ?? '{}') as AppConfig;
 let listener: http.RequestListener;
 try {
-  listener = config.framework === 'express' ? await buildExpressApp(config) : await buildKoaApp(config);
+  const build = { express: buildExpressApp, koa: buildKoaApp, fastify: buildFastifyApp }[config.framework];
+  listener = await build(config);
 } catch (error) {
   if (!(error instanceof SkipScenario)) throw error;
   send({ type: 'skip', reason: error.message });
@@ -28,6 +30,8 @@ server.listen(0, '127.0.0.1', () => {
 });
 process.on('message', (message) => {
   if (message === 'memory') {
+    // Heap after a full collection when the child runs with --expose-gc (the soak run does).
+    (globalThis as { gc?: () => void }).gc?.();
     const { rss, heapUsed } = process.memoryUsage();
     send({ type: 'memory', rss, heapUsed });
   } else if (message === 'cpu') {

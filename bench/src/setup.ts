@@ -12,10 +12,13 @@ import {
 } from './fixtures.js';
 import { precheck } from './precheck.js';
 import type { ScenarioOutcome } from './report.js';
+import { redisServerInstalled, startRedisServer, type TestRedisServer } from '@resource-guard-examples/shared';
 
 export interface World {
   server: AuthServer;
   tokens: Tokens;
+  /** A redis-server of the bench's own for the `-redis` scenarios; absent when it is not installed. */
+  redis: TestRedisServer | undefined;
   close(): Promise<void>;
 }
 
@@ -33,10 +36,19 @@ export async function createWorld(): Promise<World> {
     dpop: await mintAccessToken(keys[0], server.issuer, { cnf: { jkt: dpopKey.jkt } }),
     dpopKey,
   };
-  return { server, tokens, close: () => server.close() };
+  const redis = redisServerInstalled ? await startRedisServer() : undefined;
+  return {
+    server,
+    tokens,
+    redis,
+    close: async () => {
+      await server.close();
+      await redis?.stop();
+    },
+  };
 }
 
-export function appConfig(scenario: Scenario, server: AuthServer): AppConfig {
+export function appConfig(scenario: Scenario, server: AuthServer, redis?: TestRedisServer): AppConfig {
   return {
     framework: scenario.framework,
     kind: scenario.kind,
@@ -44,7 +56,8 @@ export function appConfig(scenario: Scenario, server: AuthServer): AppConfig {
     jwksUri: server.jwksUri,
     audience: AUDIENCE,
     alg: scenario.alg,
-    ...(scenario.kind === 'resource-guard-opaque' ? { introspection: { endpoint: server.introspectionEndpoint, ...INTROSPECTION_CLIENT } } : {}),
+    ...(scenario.token === 'opaque' ? { introspection: { endpoint: server.introspectionEndpoint, ...INTROSPECTION_CLIENT } } : {}),
+    ...(redis === undefined ? {} : { redisUrl: redis.url }),
   };
 }
 
@@ -75,7 +88,7 @@ async function startOne(world: World, scenario: Scenario): Promise<Running> {
   };
   let handle: ServerHandle;
   try {
-    handle = await startServer(appConfig(scenario, world.server));
+    handle = await startServer(appConfig(scenario, world.server, world.redis));
   } catch (error) {
     handle = { status: 'skipped', reason: `server failed to start: ${(error as Error).message}` };
     outcome.status = 'failed';

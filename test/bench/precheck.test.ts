@@ -14,11 +14,12 @@ import { appConfig, createWorld } from '../../bench/src/setup.js';
 /** Scenarios that need nothing unfinished: never skipped. */
 const ALWAYS = [
   'express-bare', 'express-noop', 'express-rg-es256', 'express-rg-rs256', 'express-rg-cache', 'express-rg-opaque',
-  'express-rg-dpop', 'express-auth0', 'express-jwt', 'koa-bare', 'koa-noop', 'koa-rg-es256', 'koa-rg-rs256', 'koa-rg-cache', 'koa-jwt',
+  'express-rg-dpop', 'express-rg-opaque-redis', 'express-rg-dpop-redis', 'express-auth0', 'express-jwt', 'koa-bare', 'koa-noop', 'koa-rg-es256', 'koa-rg-rs256', 'koa-rg-cache', 'koa-jwt',
+  'fastify-bare', 'fastify-noop', 'fastify-rg-es256', 'fastify-rg-rs256', 'fastify-rg-cache', 'fastify-jwt',
 ];
 
 test('bench quick mode: every app accepts the valid token and rejects the tampered one', async (t) => {
-  t.timeout(180_000);
+  t.timeout(300_000);
   const outcomes = await runQuick();
   t.is(outcomes.length, SCENARIOS.length);
   for (const outcome of outcomes) {

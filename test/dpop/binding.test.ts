@@ -5,20 +5,14 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import type * as oauth from 'oauth4webapi';
-import { createGuard, type GuardError, type GuardOptions, type GuardRequest } from '../../packages/core/src/index.js';
+import { createGuard, type GuardError, type GuardOptions, type GuardRequest } from '@resource-guard/core';
 import { parseChallenges } from '../helpers/challenge.js';
 import { clientHandle, clientProof } from '../helpers/dpop.js';
-import { AUDIENCE, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
+import { AUDIENCE, useMockIssuer } from '../helpers/issuer.js';
 
 const RESOURCE_URL = 'https://api.example.test/orders';
 
-let issuer: MockIssuer;
-test.before(async () => {
-  issuer = await startMockIssuer('ES256');
-});
-test.after.always(async () => {
-  await issuer?.close();
-});
+const issuer = useMockIssuer(test);
 
 const proofFor = (handle: oauth.DPoPHandle, token: string, url = RESOURCE_URL) => clientProof(handle, token, url);
 

@@ -1,6 +1,6 @@
 /**
  * DPoP end to end: the real dev authorization server (oidc-provider) issues DPoP-bound tokens to
- * the real client library (oauth4webapi), which then calls the protected API on BOTH adapters
+ * the real client library (oauth4webapi), which then calls the protected API on EVERY adapter
  * with its own proofs. A DPoP-bound JWT (validated locally) and a DPoP-bound opaque token
  * (introspected; the AS reports `cnf.jkt` and `token_type: DPoP`) are accepted; the same tokens
  * are rejected with a proof by another key and when sent as Bearer.

@@ -1,5 +1,5 @@
 /**
- * DPoP (RFC 9449) over HTTP: one case table, run against BOTH adapters (Express and Koa) through
+ * DPoP (RFC 9449) over HTTP: one case table, run against ALL adapters (Express, Koa, Fastify, fetch) through
  * the shared `startApp`, with the same expected status, parsed challenges and error code. One
  * failing request for every proof check and binding rule, replay (sequential and 50 concurrent),
  * and nonces (issue, retry, rotation, stale) driven by the real client library (oauth4webapi).
@@ -13,17 +13,12 @@ import { FRAMEWORKS, startApp, type Framework, type TestApp } from '../helpers/a
 import { parseChallenges } from '../helpers/challenge.js';
 import { ath, clientKey, nowSeconds, withoutUndefined, type ClientKey } from '../helpers/dpop.js';
 import { send, type RawResponse } from '../helpers/http.js';
-import { AUDIENCE, rawJws, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
+import { limitCases } from '../helpers/limit.js';
+import { AUDIENCE, rawJws, useMockIssuer } from '../helpers/issuer.js';
 
 const DEFAULT_ALGS = 'ES256 ES384 ES512 PS256 PS384 PS512 RS256 RS384 RS512 EdDSA Ed25519';
 
-let issuer: MockIssuer;
-test.before(async () => {
-  issuer = await startMockIssuer('ES256');
-});
-test.after.always(async () => {
-  await issuer?.close();
-});
+const issuer = useMockIssuer(test);
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -332,7 +327,7 @@ async function runDpopCase(t: ExecutionContext, framework: Framework, item: Dpop
 
 for (const framework of FRAMEWORKS) {
   for (const item of table) {
-    test(`[${framework}] ${item.title}`, (t) => runDpopCase(t, framework, item));
+    test(`[${framework}] ${item.title}`, (t) => limitCases(() => runDpopCase(t, framework, item)));
   }
 }
 

@@ -6,21 +6,15 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import * as oauth from 'oauth4webapi';
-import { createGuard, type AuthenticateResult, type GuardError, type GuardOptions, type GuardRequest } from '../../packages/core/src/index.js';
-import { createDpopNonces, readNonceOption } from '../../packages/core/src/dpop/nonce.js';
+import { createGuard, type AuthenticateResult, type GuardError, type GuardOptions, type GuardRequest } from '@resource-guard/core';
+import { createDpopNonces, readNonceOption } from '../../packages/core/dist/dpop/nonce.js';
 import { parseChallenges } from '../helpers/challenge.js';
-import { AUDIENCE, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
+import { AUDIENCE, useMockIssuer } from '../helpers/issuer.js';
 
 const RESOURCE_URL = 'https://api.example.test/orders';
 const SECRET = 'a shared secret of at least thirty-two bytes';
 
-let issuer: MockIssuer;
-test.before(async () => {
-  issuer = await startMockIssuer('ES256');
-});
-test.after.always(async () => {
-  await issuer?.close();
-});
+const issuer = useMockIssuer(test);
 
 /**
  * A client (oauth4webapi DPoP handle + a token bound to it) that talks to a guard the way
@@ -163,7 +157,7 @@ test('nonce off: a proof with a nonce is accepted (the nonce is ignored)', async
 test('a use_dpop_nonce rejection does not consume the proof\'s jti', async (t) => {
   const clock = { now: Date.now() };
   let adds = 0;
-  const { createMemoryStore } = await import('../../packages/core/src/index.js');
+  const { createMemoryStore } = await import('@resource-guard/core');
   const memory = createMemoryStore();
   const guard = createGuard({
     issuer: issuer.issuer, audience: AUDIENCE, jwksUri: issuer.jwksUri, httpTimeout: 30_000, dpop: { nonce: true }, clock: () => clock.now,

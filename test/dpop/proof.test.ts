@@ -13,26 +13,20 @@ import { CompactSign } from 'jose';
 import type * as oauth from 'oauth4webapi';
 import {
   createGuard, createMemoryStore, type GuardError, type GuardOptions, type GuardRequest, type Store,
-} from '../../packages/core/src/index.js';
+} from '@resource-guard/core';
 import {
   accessTokenHash, createDpopVerifier, createProofHeaderCache, DEFAULT_DPOP_ALGORITHMS, jwkThumbprint, normalizeHttpUri, verifyDpopProof,
-} from '../../packages/core/src/dpop/verifier.js';
-import { resolveOptions } from '../../packages/core/src/options/guard-options.js';
+} from '../../packages/core/dist/dpop/verifier.js';
+import { resolveOptions } from '../../packages/core/dist/options/guard-options.js';
 import { parseChallenges } from '../helpers/challenge.js';
 import {
   ath, clientHandle, clientKey, clientProof, nowSeconds, withoutUndefined, type ClientKey,
 } from '../helpers/dpop.js';
-import { AUDIENCE, rawJws, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
+import { AUDIENCE, rawJws, useMockIssuer } from '../helpers/issuer.js';
 
 const RESOURCE_URL = 'https://api.example.test/orders';
 
-let issuer: MockIssuer;
-test.before(async () => {
-  issuer = await startMockIssuer('ES256');
-});
-test.after.always(async () => {
-  await issuer?.close();
-});
+const issuer = useMockIssuer(test);
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures

@@ -8,17 +8,11 @@ import test from 'ava';
 import { CompactSign } from 'jose';
 import { createGuard, createMemoryStore, type GuardError, type GuardOptions, type GuardRequest, type Store } from '@resource-guard/core';
 import { ath, clientKey, nowSeconds, type ClientKey } from '../helpers/dpop.js';
-import { AUDIENCE, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
+import { AUDIENCE, useMockIssuer } from '../helpers/issuer.js';
 
 const URL_ = 'https://api.example.test/orders';
 
-let issuer: MockIssuer;
-test.before(async () => {
-  issuer = await startMockIssuer('ES256');
-});
-test.after.always(async () => {
-  await issuer?.close();
-});
+const issuer = useMockIssuer(test);
 
 const guardOf = (options: Partial<GuardOptions> = {}) => createGuard({
   issuer: issuer.issuer, audience: AUDIENCE, jwksUri: issuer.jwksUri, httpTimeout: 30_000, ...options,

@@ -1,6 +1,6 @@
 /**
  * The demo's claims, proven on every `npm test`: every flow of `npm run demo` (the same
- * definitions, from `@resource-guard-examples/demo`) against both sample APIs, with the real dev
+ * definitions, from `@resource-guard-examples/demo`) against all four sample APIs, with the real dev
  * authorization server (in-process) and the real client library (oauth4webapi). The APIs run
  * in-process from their `createApp` exports, configured by the same environment the demo gives
  * its child processes. Assertions: status, the strictly parsed WWW-Authenticate challenge, and the
@@ -11,6 +11,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp as createExpressApp } from '@resource-guard-examples/express-api';
 import { createApp as createKoaApp } from '@resource-guard-examples/koa-api';
+import { createApp as createFastifyApp } from '@resource-guard-examples/fastify-api';
+import { createApp as createHonoApp } from '@resource-guard-examples/hono-api';
+import { getRequestListener } from '@hono/node-server';
 import { readApiConfig } from '@resource-guard-examples/shared';
 import { startAuthorizationServer, type DevAuthorizationServer } from '@resource-guard-examples/dev-authorization-server';
 import {
@@ -44,6 +47,10 @@ test.before(async () => {
   const { guard } = readApiConfig(apiEnvironment(as.issuer, 0), 0);
   apis.set('express', await listen('express', createExpressApp(guard) as http.RequestListener));
   apis.set('koa', await listen('koa', createKoaApp(guard).callback()));
+  const fastify = await createFastifyApp(guard);
+  await fastify.ready();
+  apis.set('fastify', await listen('fastify', fastify.routing as http.RequestListener));
+  apis.set('hono', await listen('hono', getRequestListener(createHonoApp(guard).fetch, { overrideGlobalObjects: false })));
   context = await createFlowContext(as.issuer);
 });
 
@@ -60,7 +67,7 @@ test('the demo walks every flow of issue 5', (t) => {
 });
 
 for (const flow of FLOWS) {
-  for (const framework of ['express', 'koa']) {
+  for (const framework of ['express', 'koa', 'fastify', 'hono']) {
     test(`${framework}: ${flow.title}`, async (t) => {
       const api = apis.get(framework)!;
       const observation = await flow.run(context, api);

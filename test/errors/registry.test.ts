@@ -24,7 +24,7 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-const sources = ['core', 'express', 'koa', 'mcp'].flatMap((name) => {
+const sources = readdirSync(join(root, 'packages')).flatMap((name) => {
   const dir = join(root, 'packages', name, 'src');
   return existsSync(dir) ? sourceFiles(dir) : [];
 });

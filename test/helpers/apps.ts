@@ -10,10 +10,13 @@ import expressCors from 'cors';
 import { createGuard, exposedAuthHeaders, type Guard, type GuardOptions } from '@resource-guard/core';
 import * as expressAdapter from '@resource-guard/express';
 import * as koaAdapter from '@resource-guard/koa';
+import { fastifyApp } from './apps-fastify.js';
+import { fetchApp } from './apps-fetch.js';
 
 /** The adapters every HTTP case runs against. */
-export type Framework = 'express' | 'koa';
-export const FRAMEWORKS: readonly Framework[] = ['express', 'koa'];
+export type Framework = 'express' | 'koa' | 'fastify' | 'fetch';
+/** `fetch` is `@resource-guard/fetch` served by Node through `@hono/node-server`'s request listener. */
+export const FRAMEWORKS: readonly Framework[] = ['express', 'koa', 'fastify', 'fetch'];
 
 /** A running test API. */
 export interface TestApp {
@@ -44,7 +47,7 @@ export interface StartAppOptions {
 export const BROWSER_ORIGIN = 'https://app.example.test';
 
 /**
- * Starts an API with the same routes on either framework, through the adapter's public functions:
+ * Starts an API with the same routes on any adapter, through the adapter's public functions:
  * - `GET|POST /protected` — `protect()`; answers `{ auth }`
  * - `GET /optional` — `protect(guard, { optional: true })`; answers `{ auth }` (`auth` may be null)
  * - `GET /scopes/all` — requireScopes('orders:read', 'orders:write')
@@ -55,12 +58,19 @@ export const BROWSER_ORIGIN = 'https://app.example.test';
  * - `GET /optional/scoped` — optional protect(), then requireScopes('orders:read')
  * - `GET /replaced` — protect(), then a middleware that swaps the context for a look-alike
  *   granting every scope, then requireScopes('admin') (must not pass: 500)
- * The framework's own error rendering answers every rejection (Express final handler, Koa ctx.onerror).
+ * The framework's own error rendering answers every rejection (Express final handler, Koa ctx.onerror,
+ * Fastify's default error handler behind an app `setErrorHandler`, `rejectionResponse` for fetch).
  */
 export async function startApp(framework: Framework, options: GuardOptions | Guard, settings: StartAppOptions = {}): Promise<TestApp> {
   const guard = 'authenticate' in options ? options : createGuard(options);
   const state = { handlerCalls: 0, errors: [] as unknown[] };
-  const handler = framework === 'express' ? expressApp(guard, state, settings) : koaApp(guard, state, settings);
+  const builders: Record<Framework, (guard: Guard, state: State, settings: StartAppOptions) => http.RequestListener | Promise<http.RequestListener>> = {
+    express: expressApp, koa: koaApp, fastify: fastifyApp, fetch: fetchApp,
+  };
+  if ((settings.metadata === true || settings.corsOrigin !== undefined) && framework !== 'express' && framework !== 'koa') {
+    throw new Error(`the ${framework} test app has no metadata route or CORS package`);
+  }
+  const handler = await builders[framework](guard, state, settings);
   const server = settings.https === undefined ? http.createServer(handler) : https.createServer(settings.https, handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -81,7 +91,8 @@ export async function startApp(framework: Framework, options: GuardOptions | Gua
   };
 }
 
-type State = { handlerCalls: number; errors: unknown[] };
+/** What every test app counts: handler runs and the errors its framework's error handling saw. */
+export type State = { handlerCalls: number; errors: unknown[] };
 
 function expressApp(guard: Guard, state: State, settings: StartAppOptions): http.RequestListener {
   const { protect, requireScopes, requireAnyScope, requireClaims, protectedResourceMetadata } = expressAdapter;

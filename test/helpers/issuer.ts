@@ -1,3 +1,4 @@
+import type { TestFn } from 'ava';
 import {
   createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign as cryptoSign,
   type JsonWebKey, type KeyObject,
@@ -167,6 +168,39 @@ export async function startMockIssuer(alg = 'ES256'): Promise<MockIssuer> {
 }
 
 /** base64url of a JSON value. */
+/** Runs `run` with a mock issuer of its own, closed afterwards. */
+export async function withIssuer(run: (issuer: MockIssuer) => Promise<void>): Promise<void> {
+  const issuer = await startMockIssuer();
+  try {
+    await run(issuer);
+  } finally {
+    await issuer.close();
+  }
+}
+
+/**
+ * One mock issuer for a whole test file: started in `test.before`, closed in `test.after.always`.
+ * The returned object stands for it (reads, writes and method calls go to the running issuer), so
+ * the suites that share one issuer need no set-up code of their own.
+ */
+export function useMockIssuer(suite: { before: TestFn['before']; after: TestFn['after'] }, alg = 'ES256'): MockIssuer {
+  let running: MockIssuer | undefined;
+  suite.before(async () => {
+    running = await startMockIssuer(alg);
+  });
+  suite.after.always(async () => {
+    await running?.close();
+  });
+  const current = (): MockIssuer => {
+    if (running === undefined) throw new Error('the mock issuer is used before test.before ran');
+    return running;
+  };
+  return new Proxy({} as MockIssuer, {
+    get: (_target, name) => Reflect.get(current(), name) as unknown,
+    set: (_target, name, value) => Reflect.set(current(), name, value),
+  });
+}
+
 export function encodeSegment(value: unknown): string {
   return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 }

@@ -260,19 +260,50 @@ test('a shared store: answers are re-checked per guard and kept per introspectio
   t.is(endpoint.calls.length, 2);
 });
 
-test('a failing store does not take authentication down (treated as a miss, logged)', async (t) => {
+test('a failing store does not take authentication down (treated as a miss, logged once per outage)', async (t) => {
   const endpoint = await endpointFor(t, () => ({ body: activeBody() }));
   const logger = recordingLogger();
+  const memory = createMemoryStore();
+  let down = true;
   const broken: Store = {
-    get: () => Promise.reject(new Error('store down')),
-    set: () => { throw new Error('store down'); },
+    get: (key) => (down ? Promise.reject(new Error('store down')) : memory.get(key)),
+    set: (key, value, ttl) => {
+      if (down) throw new Error('store down');
+      return memory.set(key, value, ttl);
+    },
     add: () => false,
   };
   const guard = guardFor(endpoint, {}, { store: broken, logger });
-  t.is((await guard.verify(requestWith('store-down'))).subject, 'user-123');
-  t.is(endpoint.calls.length, 1);
-  t.is(logger.lines.length, 2);
+  for (let i = 0; i < 3; i += 1) t.is((await guard.verify(requestWith('store-down'))).subject, 'user-123');
+  t.is(endpoint.calls.length, 3, 'every request introspected');
+  t.is(logger.lines.length, 1, 'one line for the outage, not one per call');
   t.true(logger.lines.every((line) => line.startsWith('warn: ') && !line.includes('store-down')));
+
+  down = false;
+  t.is((await guard.verify(requestWith('store-down'))).subject, 'user-123');
+  t.is((await guard.verify(requestWith('store-down'))).subject, 'user-123');
+  t.is(endpoint.calls.length, 4, 'cached again once the store answers');
+  down = true;
+  t.is((await guard.verify(requestWith('other'))).subject, 'user-123');
+  t.is(logger.lines.length, 2, 'a new outage is reported again');
+});
+
+test('storeFailure fail-closed: a store that cannot be read is a 503 and spares the AS; a failed write still serves', async (t) => {
+  const endpoint = await endpointFor(t, () => ({ body: activeBody() }));
+  const memory = createMemoryStore();
+  let readable = false;
+  const store: Store = {
+    get: (key) => (readable ? memory.get(key) : Promise.reject(new Error('store down'))),
+    set: () => Promise.reject(new Error('store down')),
+    add: () => false,
+  };
+  const guard = guardFor(endpoint, { storeFailure: 'fail-closed' }, { store, logger: recordingLogger() });
+  await assertRejected(t, guard.verify(requestWith('closed')), { status: 503, code: 'ERR_INTROSPECTION_STORE_UNAVAILABLE' }, 'closed');
+  t.is(endpoint.calls.length, 0, 'no introspection call while the cache cannot be read');
+  readable = true;
+  t.is((await guard.verify(requestWith('closed'))).subject, 'user-123', 'a miss, then a failed write: still answered');
+  t.is(endpoint.calls.length, 1);
+  t.throws(() => guardFor(endpoint, { storeFailure: 'fail-open' }), { instanceOf: TypeError, message: /"introspection\.storeFailure"/ });
 });
 
 test('a flood of 20,000 distinct tokens keeps a 1,000-entry store within bound; a hot token stays cached', async (t) => {

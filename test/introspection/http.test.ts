@@ -1,5 +1,5 @@
 /**
- * Introspection over HTTP (issue 3): the same cases against BOTH adapters (Express and Koa),
+ * Introspection over HTTP (issue 3): the same cases against ALL adapters (Express, Koa, Fastify, fetch),
  * with the same status, parsed challenge, `Retry-After` and error code.
  */
 import test from 'ava';

@@ -1,6 +1,7 @@
 /**
- * The shared HTTP case table for JWT access tokens: every row runs against BOTH adapters
- * (Express and Koa) with the same expected status, parsed challenge and error code.
+ * The shared HTTP case table for JWT access tokens: every row runs against ALL adapters
+ * (Express, Koa, Fastify, fetch served by Node) with the same expected status, parsed challenge
+ * and error code; where the fetch adapter cannot see what the others see, the row says so.
  */
 import test from 'ava';
 import http from 'node:http';
@@ -13,6 +14,14 @@ const ok = { status: 200 } as const;
 const invalidRequest = (code: string) => ({ status: 400, error: 'invalid_request', code });
 const invalidToken = (code: string) => ({ status: 401, error: 'invalid_token', code });
 const unavailable = (code: string) => ({ status: 503, code });
+/**
+ * The fetch adapter sees repeated `Authorization` fields joined with ", " (`Headers`), and a
+ * Bearer credential never contains a comma: a comma next to Bearer/DPoP is refused as two fields.
+ */
+const JOINED_FIELDS = {
+  expect: { code: 'ERR_REQUEST_MULTIPLE_AUTHORIZATION' },
+  why: 'Headers joins repeated fields with ", ", so a comma in a Bearer value reads as two fields',
+};
 
 /** Sends a token and returns it as a secret the response must not contain. */
 async function sendToken(context: CaseContext, token: string, path = '/protected') {
@@ -92,6 +101,7 @@ const extraction: HttpCase[] = [
     title: `token "${token}" outside the b64token charset → 400`,
     run: async (c) => ({ response: await c.send('/protected', { headers: [['authorization', `Bearer ${token}`]] }) }),
     expect: invalidRequest('ERR_REQUEST_MALFORMED_CREDENTIALS'),
+    ...(token.includes(',') ? { differences: { fetch: JOINED_FIELDS } } : {}),
   })),
   {
     title: 'empty token ("Bearer ") → 400',
@@ -106,6 +116,31 @@ const extraction: HttpCase[] = [
       return { response, secrets: [token] };
     },
     expect: invalidRequest('ERR_REQUEST_MULTIPLE_AUTHORIZATION'),
+  },
+  {
+    title: 'a Basic and a Bearer Authorization field → 400',
+    run: async (c) => {
+      const token = await c.issuer.sign();
+      const response = await c.send('/protected', { headers: [['authorization', 'Basic dXNlcjpwYXNz'], ['authorization', `Bearer ${token}`]] });
+      return { response, secrets: [token] };
+    },
+    expect: invalidRequest('ERR_REQUEST_MULTIPLE_AUTHORIZATION'),
+  },
+  {
+    title: 'two Basic Authorization fields → 400',
+    run: async (c) => ({ response: await c.send('/protected', { headers: [['authorization', 'Basic dXNlcjpwYXNz'], ['authorization', 'Basic b3RoZXI6cGFzcw==']] }) }),
+    expect: invalidRequest('ERR_REQUEST_MULTIPLE_AUTHORIZATION'),
+    differences: {
+      fetch: {
+        expect: { status: 401, error: null, code: 'ERR_CREDENTIALS_MISSING' },
+        why: 'the joined value "Basic …, Basic …" is one field of another scheme to the fetch adapter, as a Digest field with parameters is',
+      },
+    },
+  },
+  {
+    title: 'one Digest Authorization field with comma-separated parameters → another scheme: 401 without error',
+    run: async (c) => ({ response: await c.send('/protected', { headers: [['authorization', 'Digest username="u", realm="r", nonce="n"']] }) }),
+    expect: { status: 401, error: null, code: 'ERR_CREDENTIALS_MISSING' },
   },
   {
     title: 'header + query with query enabled → 400',
@@ -575,11 +610,11 @@ const upstream: HttpCase[] = [
 runCaseTable(test, [...extraction, ...algorithms, ...keyHeaders, ...kids, ...issuers, ...types, ...claims, ...scopes, ...upstream]);
 
 test('a token of issuer B signed with issuer A\'s key is rejected (both trusted)', async (t) => {
-  const { startApp } = await import('../helpers/apps.js');
+  const { FRAMEWORKS, startApp } = await import('../helpers/apps.js');
   const { send } = await import('../helpers/http.js');
   const a = await startMockIssuer('ES256');
   const b = await startMockIssuer('ES256');
-  for (const framework of ['express', 'koa'] as const) {
+  for (const framework of FRAMEWORKS) {
     const app = await startApp(framework, { issuer: [a.issuer, b.issuer], audience: AUDIENCE, logger: { warn() {}, error() {} } });
     try {
       const good = await send(`${app.url}/protected`, { headers: [['authorization', `Bearer ${await b.sign()}`]] });

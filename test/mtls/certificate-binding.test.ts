@@ -6,8 +6,8 @@
 import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import { calculateJwkThumbprint, CompactSign, type JWK } from 'jose';
-import { createGuard, type GuardError, type GuardOptions, type GuardRequest } from '../../packages/core/src/index.js';
-import { certificateThumbprint, parseForwardedCertificate } from '../../packages/core/src/mtls/certificate-binding.js';
+import { createGuard, type GuardError, type GuardOptions, type GuardRequest } from '@resource-guard/core';
+import { certificateThumbprint, parseForwardedCertificate } from '../../packages/core/dist/mtls/certificate-binding.js';
 import { makeCertificate, type TestCertificate } from '../helpers/certificates.js';
 import { parseChallenges } from '../helpers/challenge.js';
 import { AUDIENCE, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';

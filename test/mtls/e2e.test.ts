@@ -1,7 +1,7 @@
 /**
  * mTLS end to end: the real dev authorization server (oidc-provider) issues certificate-bound
  * tokens (RFC 8705, `cnf.x5t#S256`) to `mtls-client`, whose certificate it reads from the
- * nginx-style `x-ssl-client-cert` header. The API on BOTH adapters, served over real https with
+ * nginx-style `x-ssl-client-cert` header. The API on EVERY adapter, served over real https with
  * `requestCert`, accepts them with that certificate and rejects them with another one or none —
  * for JWTs and for introspected opaque tokens. Also behind a (simulated) TLS-terminating proxy.
  */

@@ -12,6 +12,7 @@ import { FRAMEWORKS, startApp, type Framework, type TestApp } from '../helpers/a
 import { makeCertificate, type TestCertificate } from '../helpers/certificates.js';
 import { parseChallenges } from '../helpers/challenge.js';
 import { send, type RawResponse, type SendOptions } from '../helpers/http.js';
+import { limitCases } from '../helpers/limit.js';
 import { AUDIENCE, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
 
 let issuer: MockIssuer;
@@ -127,6 +128,6 @@ async function runMtlsCase(t: ExecutionContext, framework: Framework, item: Mtls
 
 for (const framework of FRAMEWORKS) {
   for (const item of table) {
-    test(`[${framework}] ${item.title}`, (t) => runMtlsCase(t, framework, item));
+    test(`[${framework}] ${item.title}`, (t) => limitCases(() => runMtlsCase(t, framework, item)));
   }
 }

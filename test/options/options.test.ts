@@ -3,6 +3,8 @@ import test from 'ava';
 import { createGuard, type GuardOptions } from '@resource-guard/core';
 import { protect as expressProtect, requireScopes as expressRequireScopes } from '@resource-guard/express';
 import { protect as koaProtect, requireClaims as koaRequireClaims } from '@resource-guard/koa';
+import { protect as fastifyProtect, requireAnyScope as fastifyRequireAnyScope } from '@resource-guard/fastify';
+import { requireAuthentication as fetchRequireAuthentication, withAuth } from '@resource-guard/fetch';
 
 const base: GuardOptions = { issuer: 'https://as.example.com', audience: 'https://api.example.com' };
 
@@ -46,11 +48,13 @@ test('createGuard accepts loopback http, several issuers and HS256 with a long s
   t.notThrows(() => createGuard({ ...base, secret: 'x'.repeat(32), algorithms: ['HS256'] }));
 });
 
-test('protect() validates its arguments at start-up in both adapters', (t) => {
+test('protect() and withAuth() validate their arguments at start-up in every adapter', (t) => {
   t.throws(() => expressProtect(undefined as never), { instanceOf: TypeError, message: /protect\(\) needs/ });
   t.throws(() => koaProtect({ ...base, optional: 'yes' } as never), { instanceOf: TypeError, message: /"optional"/ });
   t.throws(() => expressProtect({ ...base }, { optional: true }), { instanceOf: TypeError, message: /one argument/ });
   t.throws(() => koaProtect({ ...base, issuer: 'ftp://x' }), { instanceOf: TypeError, message: /"issuer"/ });
+  t.throws(() => fastifyProtect({ ...base, optional: 1 } as never), { instanceOf: TypeError, message: /"optional"/ });
+  t.throws(() => withAuth({ ...base, audience: 42 } as never, () => new Response()), { instanceOf: TypeError, message: /"audience"/ });
 });
 
 test('requirement factories validate their arguments at start-up', (t) => {
@@ -58,6 +62,8 @@ test('requirement factories validate their arguments at start-up', (t) => {
   t.throws(() => expressRequireScopes('a"b'), { instanceOf: TypeError });
   t.throws(() => koaRequireClaims({}), { instanceOf: TypeError, message: /requireClaims\(\)/ });
   t.throws(() => koaRequireClaims({ tenant: { nested: true } as never }), { instanceOf: TypeError, message: /"tenant"/ });
+  t.throws(() => fastifyRequireAnyScope(), { instanceOf: TypeError, message: /requireAnyScope\(\)/ });
+  t.throws(() => fetchRequireAuthentication({} as never), { instanceOf: TypeError });
 });
 
 test('dpop: true / mtls: true mean "on with defaults"; false turns them off', (t) => {

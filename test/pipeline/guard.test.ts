@@ -1,23 +1,14 @@
 /** The pipeline through `guard.verify()` directly: context contract, key-set policy, challenges. */
 import test from 'ava';
 import { createGuard, isGuardError, type GuardError, type GuardOptions } from '@resource-guard/core';
-import { VerifiedTokenCache } from '../../packages/core/src/pipeline/verified-cache.js';
+import { VerifiedTokenCache } from '../../packages/core/dist/pipeline/verified-cache.js';
 import { parseChallenges } from '../helpers/challenge.js';
-import { AUDIENCE, hmacSigner, rawJws, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
+import { AUDIENCE, hmacSigner, rawJws, withIssuer } from '../helpers/issuer.js';
 
 const quiet = { warn() {}, error() {} };
 const request = (token?: string) => ({
   method: 'GET', url: 'https://api.example.test/orders', headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
 });
-
-async function withIssuer(run: (issuer: MockIssuer) => Promise<void>): Promise<void> {
-  const issuer = await startMockIssuer();
-  try {
-    await run(issuer);
-  } finally {
-    await issuer.close();
-  }
-}
 
 async function rejection(promise: Promise<unknown>): Promise<GuardError> {
   try {
@@ -129,6 +120,19 @@ test('JWKS: concurrent first requests share one fetch', (t) => withIssuer(async 
   await Promise.all(Array.from({ length: 20 }, () => guard.verify(request(token))));
   t.is(issuer.hits.jwks, 1);
   t.is(issuer.hits.discovery, 1);
+}));
+
+test('JWKS: concurrent tokens of a rotated-in key all wait for the one refetch (none is refused meanwhile)', (t) => withIssuer(async (issuer) => {
+  const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, logger: quiet });
+  await guard.verify(request(await issuer.sign()));
+  const rotated = issuer.createKey('ES256');
+  issuer.published = [rotated];
+  issuer.mode = 'slow';
+  issuer.slowMs = 200;
+  const tokens = await Promise.all(Array.from({ length: 10 }, () => issuer.sign({}, { key: rotated })));
+  const outcomes = await Promise.allSettled(tokens.map((token) => guard.verify(request(token))));
+  t.deepEqual(outcomes.map((outcome) => outcome.status), Array(10).fill('fulfilled'));
+  t.is(issuer.hits.jwks, 2, 'one refetch for all of them');
 }));
 
 test('JWKS: unknown kids within the cooldown cost no fetch; after it, one more', (t) => withIssuer(async (issuer) => {

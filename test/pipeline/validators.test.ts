@@ -2,18 +2,9 @@
 import test from 'ava';
 import { createGuard } from '@resource-guard/core';
 import { activeBody, assertRejected, optionsFor, requestWith, startEndpoint } from '../helpers/introspection.js';
-import { AUDIENCE, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
+import { AUDIENCE, withIssuer } from '../helpers/issuer.js';
 
 const quiet = { warn() {}, error() {} };
-
-async function withIssuer(run: (issuer: MockIssuer) => Promise<void>): Promise<void> {
-  const issuer = await startMockIssuer();
-  try {
-    await run(issuer);
-  } finally {
-    await issuer.close();
-  }
-}
 
 const INVALID = { status: 401, code: 'ERR_TOKEN_VALIDATOR_FAILED' };
 

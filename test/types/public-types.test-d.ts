@@ -1,5 +1,5 @@
 /**
- * Type tests of the public surface, checked by `tsc -p test/tsconfig.json` (part of `npm run lint`):
+ * Type tests of the public surface, checked by `tsc -p test/types` (part of `npm run lint`):
  * the `req.auth` / `ctx.state.auth` augmentation and the contract types. Nothing here runs.
  */
 import type { Request, RequestHandler } from 'express';

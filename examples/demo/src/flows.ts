@@ -1,6 +1,6 @@
 /**
  * Every flow the demo walks, defined once: `npm run demo` prints them as a table and
- * `test/e2e-flows.test.ts` asserts them, against both sample APIs. Tokens come from the dev AS's
+ * `test/e2e-flows.test.ts` asserts them, against every sample API. Tokens come from the dev AS's
  * token endpoint, revocation and introspection hit the AS, DPoP proofs come from oauth4webapi.
  */
 import type * as oauth from 'oauth4webapi';
@@ -16,6 +16,8 @@ export interface FlowContext {
   readonly as: oauth.AuthorizationServer;
   readonly settings: DemoSettings;
   readonly certificates: DemoCertificates;
+  /** Requests the AS's introspection endpoint has received so far (the {@link SCALE_OUT_FLOWS} need it). */
+  readonly introspectionRequests?: () => number;
 }
 
 /** One sample API under test. */
@@ -23,6 +25,8 @@ export interface ApiTarget {
   readonly framework: string;
   /** Base URL, e.g. `http://127.0.0.1:3001`. */
   readonly url: string;
+  /** A second instance of the same API sharing its Redis store (the {@link SCALE_OUT_FLOWS} need it). */
+  readonly peer?: string;
 }
 
 /** One flow: a request (or a few) against an API, and what the API must answer. */
@@ -68,6 +72,14 @@ async function dpopToken(context: FlowContext): Promise<{ token: string; DPoP: o
   const response = await requestToken(context.as, CLIENTS.demo, { scope: 'orders:read', resource: RESOURCES.jwt, DPoP });
   if (response.token_type !== 'dpop') throw new Error(`expected a DPoP token, got token_type ${response.token_type}`);
   return { token: response.access_token, DPoP };
+}
+
+/** A proof used once at `first` (must be 200), then the very same request sent to `again`. */
+async function replayProof(context: FlowContext, first: string, again: string, note: string): Promise<Observation> {
+  const { token, DPoP } = await dpopToken(context);
+  const used = await callApi(`${first}/me`, { token, DPoP });
+  if (used.response.status !== 200) return stepFailed('first use of the proof', used.response);
+  return observe(await resend(`${again}/me`, used.sent), note);
 }
 
 /** A token for `mtls-client`, bound to its certificate (the AS reads it from the proxy header). */
@@ -179,13 +191,7 @@ export const FLOWS: readonly Flow[] = [
     id: 'dpop-replay',
     title: 'replayed DPoP proof',
     expected: { status: 401, scheme: 'DPoP', error: 'invalid_dpop_proof' },
-    async run(context, api) {
-      const { token, DPoP } = await dpopToken(context);
-      const first = await callApi(`${api.url}/me`, { token, DPoP });
-      if (first.response.status !== 200) return stepFailed('first use of the proof', first.response);
-      const again = await resend(`${api.url}/me`, first.sent);
-      return observe(again, 'first use 200; the same proof again');
-    },
+    run: (context, api) => replayProof(context, api.url, api.url, 'first use 200; the same proof again'),
   },
   {
     id: 'mtls',
@@ -208,3 +214,41 @@ export const FLOWS: readonly Flow[] = [
     },
   },
 ];
+
+/**
+ * Two instances of one API sharing a Redis store (`REDIS_URL`; the second with `DPOP_BASE_URL` set
+ * to the first one's origin, as behind one load balancer). Run one at a time: the introspection
+ * count must not see other flows' calls.
+ */
+export const SCALE_OUT_FLOWS: readonly Flow[] = [
+  {
+    id: 'shared-replay',
+    title: 'proof replayed to the other instance',
+    expected: { status: 401, scheme: 'DPoP', error: 'invalid_dpop_proof' },
+    run: (context, api) => replayProof(context, api.url, peerOf(api), 'first instance 200; the same proof to the second instance'),
+  },
+  {
+    id: 'shared-introspection',
+    title: 'opaque token on both instances',
+    expected: { status: 200 },
+    async run(context, api) {
+      const token = await opaqueToken(context);
+      const count = context.introspectionRequests;
+      if (count === undefined) throw new Error('this flow needs the AS\'s introspection count');
+      const before = count();
+      const first = await callApi(`${api.url}/me`, bearer(token));
+      if (first.response.status !== 200) return stepFailed('first instance', first.response);
+      const second = await callApi(`${peerOf(api)}/me`, bearer(token));
+      const calls = count() - before;
+      // The note, not the user context, is what this row shows.
+      const { auth, ...seen } = observe(second.response, `both instances 200 (opaque); introspection calls at the AS: ${calls}`);
+      if (auth !== undefined && auth.format !== 'opaque') return { ...seen, failedStep: `format ${auth.format ?? '-'}, expected opaque` };
+      return calls === 1 ? seen : { ...seen, failedStep: `introspection calls at the AS: ${calls}, expected 1 (one shared cache)` };
+    },
+  },
+];
+
+function peerOf(api: ApiTarget): string {
+  if (api.peer === undefined) throw new Error('this flow needs a second instance of the API');
+  return api.peer;
+}

@@ -8,7 +8,7 @@ export {
   type ApiResponse, type CallOptions, type CallResult, type TokenRequest,
 } from './client.js';
 export { loadCertificates, type DemoCertificates } from './certificates.js';
-export { createFlowContext, FLOWS, type ApiTarget, type Flow, type FlowContext } from './flows.js';
+export { createFlowContext, FLOWS, SCALE_OUT_FLOWS, type ApiTarget, type Flow, type FlowContext } from './flows.js';
 export {
   describeAuth, describeExpected, judge, observe, readAuth,
   type AuthSummary, type Expected, type Observation, type Verdict,

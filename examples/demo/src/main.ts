@@ -1,14 +1,15 @@
 /**
- * `npm run demo`: starts the dev authorization server (in this process) and the Express and Koa
- * sample APIs (child processes), walks every flow against both with oauth4webapi, prints the
+ * `npm run demo`: starts the dev authorization server (in this process) and the Express, Koa,
+ * Fastify and Hono sample APIs (child processes), walks every flow against each with oauth4webapi, prints the
  * table, stops everything and exits non-zero if any flow misbehaved.
  * `npm run demo -- --serve` keeps everything running and prints curl commands; Ctrl-C stops all.
  * `--verbose` shows the APIs' own output (Express logs every rejection with its stack trace).
  */
 import { startAuthorizationServer, type DevAuthorizationServer } from '@resource-guard-examples/dev-authorization-server';
-import { createFlowContext, FLOWS, type ApiTarget } from './flows.js';
+import { redisServerInstalled, startRedisServer, type TestRedisServer } from '@resource-guard-examples/shared';
+import { createFlowContext, FLOWS, SCALE_OUT_FLOWS, type ApiTarget } from './flows.js';
 import { mainOf, startApi, stopAll } from './processes.js';
-import { runFlows } from './run.js';
+import { runFlow, runFlows, type FlowResult } from './run.js';
 import { printCurlCommands } from './serve.js';
 import { apiEnvironment, DEMO_SETTINGS } from './settings.js';
 import { bold, dim, green, red, renderTable } from './table.js';
@@ -17,6 +18,7 @@ const args = process.argv.slice(2);
 const serve = args.includes('--serve');
 const verbose = args.includes('--verbose');
 let as: DevAuthorizationServer | undefined;
+let redis: TestRedisServer | undefined;
 let exitCode = 0;
 let stopping: Promise<void> | undefined;
 
@@ -25,6 +27,7 @@ function cleanup(): Promise<void> {
   stopping ??= (async () => {
     await stopAll();
     await as?.close();
+    await redis?.stop();
   })();
   return stopping;
 }
@@ -41,34 +44,57 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 async function main(): Promise<number> {
   const started = Date.now();
-  console.log(bold('resource-guard demo') + dim(' — a real authorization server, two real APIs, a real OAuth client\n'));
+  console.log(bold('resource-guard demo') + dim(' — a real authorization server, four real APIs, a real OAuth client\n'));
 
   as = await startAuthorizationServer();
   const issuer = as.issuer;
   console.log(dim(`[dev-as] ${issuer} (oidc-provider, in this process) — DEVELOPMENT ONLY`));
-  const env = (port: number) => apiEnvironment(issuer, port);
-  const processes = await Promise.all([
-    startApi('express-api', mainOf('@resource-guard-examples/express-api'), env, { echo: verbose }),
-    startApi('koa-api', mainOf('@resource-guard-examples/koa-api'), env, { echo: verbose }),
-  ]);
+  if (redisServerInstalled) {
+    redis = await startRedisServer();
+    console.log(dim(`[redis] ${redis.url} (redis-server, child process, no persistence)`));
+  }
+  const env = (extra: Record<string, string>) => (port: number) => ({
+    ...apiEnvironment(issuer, port), ...(redis === undefined ? {} : { REDIS_URL: redis.url }), ...extra,
+  });
+  const packages = [
+    ['express', '@resource-guard-examples/express-api'], ['koa', '@resource-guard-examples/koa-api'],
+    ['fastify', '@resource-guard-examples/fastify-api'], ['hono', '@resource-guard-examples/hono-api'],
+  ] as const;
+  const primaries = await Promise.all(packages.map(([framework, name]) => startApi(`${framework}-api`, mainOf(name), env({}), { echo: verbose })));
+  // With Redis, a second instance of each API shares it; proofs name the first one's origin, as behind one load balancer.
+  const peers = redis === undefined ? [] : await Promise.all(packages.map(([framework, name], index) =>
+    startApi(`${framework}-api #2`, mainOf(name), env({ DPOP_BASE_URL: primaries[index]!.url }), { echo: verbose })));
+  const processes = [...primaries, ...peers];
   for (const p of processes) console.log(dim(`[${p.name}] ${p.url} (child process ${p.child.pid ?? '?'})`));
-  const [express, koa] = processes;
-  const apis: ApiTarget[] = [{ framework: 'express', url: express.url }, { framework: 'koa', url: koa.url }];
+  const apis: ApiTarget[] = packages.map(([framework], index) => ({ framework, url: primaries[index]!.url, peer: peers[index]?.url }));
 
-  const context = await createFlowContext(issuer);
-  console.log(dim(`\nwalking ${FLOWS.length} flows against both APIs with oauth4webapi (ready in ${Date.now() - started} ms)…\n`));
+  const context = { ...await createFlowContext(issuer), introspectionRequests: () => as!.introspectionRequests };
+  console.log(dim(`\nwalking ${FLOWS.length} flows against all ${apis.length} APIs with oauth4webapi (ready in ${Date.now() - started} ms)…\n`));
   const results = await runFlows(context, apis);
   console.log(renderTable(results));
+  if (redis === undefined) {
+    console.log(dim(`
+Skipped: two instances of each API sharing one Redis (redis-server is not installed here).
+To see it: install Redis (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis)
+and run npm run demo again; the demo starts its own redis-server on a free loopback port.`));
+  } else {
+    console.log(bold('\nTwo instances of each API sharing one Redis (REDIS_URL; @resource-guard/redis)\n'));
+    const shared: FlowResult[] = [];
+    // One at a time: the introspection count must see only this flow's calls.
+    for (const flow of SCALE_OUT_FLOWS) for (const api of apis) shared.push(await runFlow(context, flow, api));
+    console.log(renderTable(shared));
+    results.push(...shared);
+  }
 
   const failed = results.filter((r) => !r.verdict.pass);
   console.log(dim(`
 Tokens from the AS token endpoint (client credentials); introspection and revocation at the AS;
-DPoP proofs from oauth4webapi. APIs: clock tolerance ${DEMO_SETTINGS.clockTolerance} s, introspection cache ${DEMO_SETTINGS.introspectionCacheTtl} s.
+DPoP proofs from oauth4webapi. APIs: store ${redis === undefined ? 'memory (per process)' : 'Redis (shared)'}, clock tolerance ${DEMO_SETTINGS.clockTolerance} s, introspection cache ${DEMO_SETTINGS.introspectionCacheTtl} s.
 mTLS: no TLS here — the APIs (MTLS_CERT_HEADER) and the AS read the client certificate from the
 ${DEMO_SETTINGS.certHeader} header, standing in for a TLS-terminating proxy that verified it.`));
   const elapsed = `${((Date.now() - started) / 1000).toFixed(1)} s`;
   console.log(failed.length === 0
-    ? green(`\n✔ all ${results.length} checks passed (${FLOWS.length} flows × ${apis.length} frameworks) in ${elapsed}`)
+    ? green(`\n✔ all ${results.length} checks passed (${results.length / apis.length} flows × ${apis.length} frameworks) in ${elapsed}`)
     : red(`\n✘ ${failed.length} of ${results.length} checks failed (${elapsed})`));
   exitCode = failed.length === 0 ? 0 : 1;
   if (failed.length > 0 && !verbose) console.log(dim('(the APIs\' own logs: npm run demo -- --verbose)'));

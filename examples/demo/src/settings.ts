@@ -37,6 +37,9 @@ export function apiEnvironment(issuer: string, port: number, settings: DemoSetti
     CLOCK_TOLERANCE: String(settings.clockTolerance),
     DPOP_NONCE: 'off',
     MTLS_CERT_HEADER: settings.certHeader,
+    // Per-process memory unless the demo adds a Redis; the caller's own values never leak in.
+    REDIS_URL: '',
+    DPOP_BASE_URL: '',
     HOST: '127.0.0.1',
     PORT: String(port),
   };

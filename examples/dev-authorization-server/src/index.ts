@@ -10,6 +10,8 @@ import type { default as Provider, errors } from 'oidc-provider';
 import { CLIENTS, RESOURCES } from './config.js';
 import { createProvider } from './provider.js';
 
+export { createProvider } from './provider.js';
+
 export {
   ACCESS_TOKEN_TTL,
   CLIENT_CERT_HEADER,
@@ -24,6 +26,9 @@ export {
   type Scope,
 } from './config.js';
 export { loadDevClientCertificate, parseCertificateHeader, type DevClientCertificate } from './mtls.js';
+
+/** oidc-provider's default introspection route (the dev configuration keeps it). */
+const INTROSPECTION_PATH = '/token/introspection';
 
 /** Options of {@link startAuthorizationServer}. */
 export interface StartOptions {
@@ -45,6 +50,11 @@ export interface DevAuthorizationServer {
   readonly clients: typeof CLIENTS;
   /** The resource indicators: `jwt` gets JWT access tokens, `opaque` opaque ones. */
   readonly resources: typeof RESOURCES;
+  /**
+   * Requests received so far at the introspection endpoint (RFC 7662), so that tests and the demo
+   * can show what an API's introspection cache saved.
+   */
+  readonly introspectionRequests: number;
   /** The oidc-provider instance, for anything the above does not cover. */
   readonly provider: Provider;
   /** Stops listening and closes open connections. */
@@ -82,6 +92,10 @@ export async function startAuthorizationServer(options: StartOptions = {}): Prom
     provider.on('introspection.error', rejected('introspection.error'));
     provider.on('revocation.error', rejected('revocation.error'));
   }
+  let introspectionRequests = 0;
+  server.on('request', (request: { url?: string }) => {
+    if (request.url?.split('?')[0] === INTROSPECTION_PATH) introspectionRequests += 1;
+  });
   server.on('request', provider.callback());
 
   return {
@@ -90,6 +104,9 @@ export async function startAuthorizationServer(options: StartOptions = {}): Prom
     clients: CLIENTS,
     resources: RESOURCES,
     provider,
+    get introspectionRequests() {
+      return introspectionRequests;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

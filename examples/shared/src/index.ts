@@ -1,14 +1,19 @@
 /**
- * Configuration of the sample APIs from environment variables, shared by the Express and Koa
- * samples so that both read the same names the same way.
+ * Configuration of the sample APIs from environment variables, shared by the Express, Koa,
+ * Fastify and Hono samples so that all of them read the same names the same way.
  */
 import type { GuardOptions } from '@resource-guard/core';
+import { createRedisStore, type RedisStore } from '@resource-guard/redis';
+
+export { redisServerInstalled, startRedisServer, type RedisServerOptions, type TestRedisServer } from './redis-server.js';
 
 /** Where and how a sample API runs. */
 export interface ApiConfig {
   port: number;
   host: string;
   guard: GuardOptions;
+  /** The shared store when `REDIS_URL` is set (also in `guard.store`); close it on shutdown. */
+  redis: RedisStore | undefined;
 }
 
 /**
@@ -20,6 +25,10 @@ export interface ApiConfig {
  * - `INTROSPECTION_CACHE_TTL` — seconds (default 5, so a revocation shows within seconds)
  * - `CLOCK_TOLERANCE` — seconds of leeway on `exp`/`nbf`/`iat` (default: the guard's, 5)
  * - `DPOP_NONCE=on` — require DPoP server nonces
+ * - `DPOP_BASE_URL` — the public origin DPoP proofs name (`htu`), when the API runs behind a proxy or
+ *   a load balancer in front of several instances
+ * - `REDIS_URL` — `redis://` or `rediss://` URL of a Redis/Valkey shared by every instance: DPoP
+ *   replay markers and the introspection cache (default: per-process memory)
  * - `MTLS_CERT_HEADER` — header a TLS-terminating proxy puts the client certificate in (dev: `x-ssl-client-cert`)
  * - `PORT` (default `defaultPort`), `HOST` (default `127.0.0.1`)
  */
@@ -35,9 +44,16 @@ export function readApiConfig(env: NodeJS.ProcessEnv, defaultPort: number): ApiC
     };
   }
   if (env.CLOCK_TOLERANCE !== undefined && env.CLOCK_TOLERANCE !== '') guard.clockTolerance = Number(env.CLOCK_TOLERANCE);
-  if (env.DPOP_NONCE === 'on') guard.dpop = { nonce: true };
+  if (env.DPOP_NONCE === 'on' || (env.DPOP_BASE_URL ?? '') !== '') {
+    guard.dpop = {
+      ...(env.DPOP_NONCE === 'on' ? { nonce: true } : {}),
+      ...((env.DPOP_BASE_URL ?? '') !== '' ? { baseUrl: env.DPOP_BASE_URL } : {}),
+    };
+  }
+  const redis = (env.REDIS_URL ?? '') === '' ? undefined : createRedisStore({ url: env.REDIS_URL! });
+  if (redis !== undefined) guard.store = redis;
   if (env.MTLS_CERT_HEADER !== undefined && env.MTLS_CERT_HEADER !== '') guard.mtls = { trustedProxyHeader: env.MTLS_CERT_HEADER };
   const port = Number(env.PORT ?? defaultPort);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError('PORT must be a TCP port number');
-  return { port, host: env.HOST ?? '127.0.0.1', guard };
+  return { port, host: env.HOST ?? '127.0.0.1', guard, redis };
 }

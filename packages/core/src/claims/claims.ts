@@ -1,4 +1,5 @@
 import { InvalidTokenError } from '../errors/errors.js';
+import { isPlainObject } from '../jws/jose-rules.js';
 
 /**
  * Claim checks shared by JWT access tokens (RFC 9068 §4) and introspection responses
@@ -88,7 +89,7 @@ export function checkClaimTypes(claims: Claims): void {
   if (scp !== undefined && typeof scp !== 'string' && !(Array.isArray(scp) && scp.every((item) => typeof item === 'string'))) {
     throw new InvalidTokenError('Token has a malformed claim', 'ERR_TOKEN_CLAIM_INVALID');
   }
-  if (cnf !== undefined && (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf))) {
+  if (cnf !== undefined && !isPlainObject(cnf)) {
     throw new InvalidTokenError('Token has a malformed claim', 'ERR_TOKEN_CLAIM_INVALID');
   }
 }

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isPlainObject, parseSecret } from '../jws/jose-rules.js';
 import type { DpopOptions } from '../options/guard-options.js';
 import { assertKnownKeys, readNumber } from '../options/validate.js';
 
@@ -48,17 +49,13 @@ export interface DpopNonces {
 export function readNonceOption(value: DpopOptions['nonce'] | unknown): NonceSettings | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === true) return { secret: randomBytes(MIN_NONCE_SECRET_BYTES), lifetime: DEFAULT_NONCE_LIFETIME };
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (!isPlainObject(value)) {
     throw new TypeError('resource-guard: "dpop.nonce" must be a boolean or { secret, lifetime? }');
   }
   assertKnownKeys(value, ['secret', 'lifetime'], 'dpop.nonce');
   const { secret, lifetime } = value as { secret?: unknown; lifetime?: unknown };
-  const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret;
-  if (!(bytes instanceof Uint8Array) || bytes.byteLength < MIN_NONCE_SECRET_BYTES) {
-    throw new TypeError(`resource-guard: "dpop.nonce.secret" must be a string or Uint8Array of at least ${MIN_NONCE_SECRET_BYTES} bytes`);
-  }
   return {
-    secret: Buffer.from(bytes),
+    secret: parseSecret(secret, 'dpop.nonce.secret', MIN_NONCE_SECRET_BYTES),
     lifetime: readNumber(lifetime, 'dpop.nonce.lifetime', DEFAULT_NONCE_LIFETIME, 1),
   };
 }

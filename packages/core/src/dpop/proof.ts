@@ -2,6 +2,7 @@ import { sha256Base64Url } from '../lib/digest.js';
 import { LRUCache } from 'lru-cache';
 import type { GuardErrorCode } from '../errors/codes.js';
 import { InvalidDpopProofError } from '../errors/errors.js';
+import { hasPrivateMembers, isPlainObject, normalizeTyp } from '../jws/jose-rules.js';
 import {
   decodeProtectedHeader, importPublicJwk, isAsymmetricAlgorithm, keyMatchesAlgorithm, parseJws, verifySignature, verifySignatureOffloaded,
   MAX_PROOF_RSA_BITS, type ParsedJws, type VerificationKey,
@@ -18,9 +19,6 @@ export const MAX_PROOF_LENGTH = 8192;
 
 /** Longest accepted proof `jti`, in characters (RFC 9449 §4.2 asks for ≥ 96 bits of randomness). */
 export const MAX_JTI_LENGTH = 256;
-
-/** JWK members that carry private or symmetric key material (RFC 7518 §6.2.2, §6.3.2, §6.4). */
-const PRIVATE_JWK_MEMBERS: readonly string[] = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 /** RFC 7638 §3.2 required members per key type, in lexicographic order. */
 const THUMBPRINT_MEMBERS: ReadonlyMap<string, readonly string[]> = new Map([
@@ -133,7 +131,7 @@ function checkHeader(proof: string, algorithms: ReadonlySet<string>): CheckedHea
   const header = decodeProtectedHeader(proof);
   if (header === undefined) fail('DPoP proof is not a well-formed JWT', 'ERR_DPOP_PROOF_MALFORMED');
   const { typ, alg } = header;
-  if (typeof typ !== 'string' || typ.toLowerCase().replace(/^application\//, '') !== 'dpop+jwt') {
+  if (normalizeTyp(typ) !== 'dpop+jwt') {
     fail('DPoP proof has the wrong type (typ)', 'ERR_DPOP_TYP_INVALID');
   }
   if (typeof alg !== 'string' || !algorithms.has(alg) || !isAsymmetricAlgorithm(alg)) {
@@ -142,9 +140,9 @@ function checkHeader(proof: string, algorithms: ReadonlySet<string>): CheckedHea
   if (header.crit !== undefined) fail('DPoP proof uses unsupported critical headers', 'ERR_DPOP_CRIT_UNSUPPORTED');
 
   const { jwk } = header;
-  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) fail('DPoP proof has no public key (jwk)', 'ERR_DPOP_JWK_INVALID');
-  const members = jwk as Record<string, unknown>;
-  if (PRIVATE_JWK_MEMBERS.some((name) => Object.hasOwn(members, name))) {
+  if (!isPlainObject(jwk)) fail('DPoP proof has no public key (jwk)', 'ERR_DPOP_JWK_INVALID');
+  const members = jwk;
+  if (hasPrivateMembers(members)) {
     fail('DPoP proof key contains private key material', 'ERR_DPOP_JWK_PRIVATE');
   }
   const key = importPublicJwk(members, { maxRsaBits: MAX_PROOF_RSA_BITS });

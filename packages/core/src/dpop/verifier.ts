@@ -4,37 +4,18 @@ import {
 } from '../errors/errors.js';
 import { createDpopNonces, readNonceOption, type DpopNonces } from './nonce.js';
 import { createProofHeaderCache, verifyDpopProof, verifyDpopProofOffloaded, type DpopProof } from './proof.js';
-import type { DpopOptions, ResolvedOptions } from '../options/guard-options.js';
+import type { ResolvedOptions } from '../options/guard-options.js';
+import { readDpopOptions, type DpopOptions } from './options.js';
 import { readHeaderValues, type GuardRequest } from '../http/request.js';
-import { assertKnownKeys, readBoolean, readNumber, toStringList } from '../options/validate.js';
 import { readRequestTarget } from '../http/request-url.js';
 
 export {
   accessTokenHash, createProofHeaderCache, jwkThumbprint, normalizeHttpUri, verifyDpopProof, verifyDpopProofOffloaded,
 } from './proof.js';
 export type { DpopProof, DpopProofExpectations, ProofHeaderCache } from './proof.js';
-
-/**
- * DPoP proof algorithms accepted by default, and the only ones `dpop.algorithms` may list:
- * asymmetric only (RFC 9449 §4.3 check 5) — never `none`, never HMAC.
- */
-export const DEFAULT_DPOP_ALGORITHMS: readonly string[] = Object.freeze([
-  'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA', 'Ed25519',
-]);
-
-/** Default `dpop.proofMaxAge`, in seconds. */
-export const DEFAULT_PROOF_MAX_AGE = 300;
-
-/**
- * Default `dpop.clockTolerance`, in seconds: proofs dated up to this far before or after now are
- * accepted (the OpenID FAPI 2.0 conformance suite sends proofs 10 s off in both directions).
- */
-export const DEFAULT_PROOF_CLOCK_TOLERANCE = 10;
-
-/** Default `dpop.maxProofsPerKey`: proofs one key may present per replay window. */
-export const DEFAULT_MAX_PROOFS_PER_KEY = 10_000;
-
-const KNOWN_DPOP_OPTIONS = ['required', 'algorithms', 'proofMaxAge', 'clockTolerance', 'maxProofsPerKey', 'nonce', 'baseUrl'] as const;
+export {
+  DEFAULT_DPOP_ALGORITHMS, DEFAULT_MAX_PROOFS_PER_KEY, DEFAULT_PROOF_CLOCK_TOLERANCE, DEFAULT_PROOF_MAX_AGE,
+} from './options.js';
 
 /** Prefix of the replay-guard keys in the store; the rest is a SHA-256 of the proof key's thumbprint and `jti`. */
 export const JTI_KEY_PREFIX = 'dpop:jti:';
@@ -65,15 +46,6 @@ export interface DpopVerifier {
   checkProof(request: GuardRequest, token: string): Promise<DpopProof>;
 }
 
-interface DpopSettings {
-  required: boolean;
-  algorithms: readonly string[];
-  proofMaxAge: number;
-  clockTolerance: number;
-  maxProofsPerKey: number;
-  baseUrl: string | undefined;
-}
-
 /**
  * Validates the `dpop` options (start-up; `TypeError` naming `dpop.<option>`; unknown keys
  * rejected) and creates the verifier. Per request, in order (cheap and stateless first, the replay
@@ -98,7 +70,7 @@ interface DpopSettings {
  * Deliberately not checked: that the client's clock is right beyond `dpop.clockTolerance` (no
  * server `iat` offset is learned), nonce binding to a client, or the URL's query string (RFC 9449 §4.3).
  */
-export function createDpopVerifier(options: DpopOptions, guard: ResolvedOptions): DpopVerifier {
+export function createDpopVerifier(options: DpopOptions, guard: Pick<ResolvedOptions, 'clock' | 'store' | 'offloadSignatures'>): DpopVerifier {
   const settings = readDpopOptions(options);
   const nonceSettings = readNonceOption(options.nonce);
   const nonces: DpopNonces | undefined = nonceSettings === undefined ? undefined : createDpopNonces(nonceSettings, guard.clock);
@@ -172,44 +144,6 @@ async function callStore<T>(call: () => T | PromiseLike<T>): Promise<T> {
   } catch (cause) {
     throw new UpstreamUnavailableError('DPoP replay store is unavailable', 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE', { cause });
   }
-}
-
-function readDpopOptions(options: DpopOptions): DpopSettings {
-  assertKnownKeys(options, KNOWN_DPOP_OPTIONS, 'dpop');
-  let algorithms = DEFAULT_DPOP_ALGORITHMS;
-  if (options.algorithms !== undefined) {
-    algorithms = toStringList(options.algorithms, 'dpop.algorithms');
-    for (const alg of algorithms) {
-      if (!DEFAULT_DPOP_ALGORITHMS.includes(alg)) {
-        throw new TypeError(
-          `resource-guard: "dpop.algorithms" contains "${alg}"; DPoP proofs need an asymmetric algorithm (${DEFAULT_DPOP_ALGORITHMS.join(', ')})`,
-        );
-      }
-    }
-  }
-  return {
-    required: readBoolean(options.required, 'dpop.required', false),
-    algorithms: Object.freeze([...algorithms]),
-    proofMaxAge: readNumber(options.proofMaxAge, 'dpop.proofMaxAge', DEFAULT_PROOF_MAX_AGE, 1),
-    clockTolerance: readNumber(options.clockTolerance, 'dpop.clockTolerance', DEFAULT_PROOF_CLOCK_TOLERANCE),
-    maxProofsPerKey: readNumber(options.maxProofsPerKey, 'dpop.maxProofsPerKey', DEFAULT_MAX_PROOFS_PER_KEY, 1),
-    baseUrl: readBaseUrl(options.baseUrl),
-  };
-}
-
-function readBaseUrl(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  let url: URL | undefined;
-  try {
-    url = typeof value === 'string' ? new URL(value) : undefined;
-  } catch {
-    url = undefined;
-  }
-  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')
-    || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
-    throw new TypeError('resource-guard: "dpop.baseUrl" must be an absolute http(s) URL without credentials, query or fragment');
-  }
-  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
 /** The one `DPoP` header value (RFC 9449 §4.3 check 1). */

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { GuardErrorCode } from '../errors/codes.js';
 import { UpstreamUnavailableError } from '../errors/errors.js';
+import { isPlainObject } from '../jws/jose-rules.js';
 
 /** Largest authorization-server response body read, in bytes (metadata, JWKS, introspection). */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -68,7 +69,7 @@ export function parseJsonObject(response: UpstreamResponse, request: Pick<Upstre
   } catch {
     throw new UpstreamUnavailableError(`${request.what} response is not JSON`, request.code);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (!isPlainObject(value)) {
     throw new UpstreamUnavailableError(`${request.what} response is not a JSON object`, request.code);
   }
   if (exceedsDepth(value, MAX_JSON_DEPTH)) {

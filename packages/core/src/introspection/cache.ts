@@ -1,4 +1,5 @@
 import { sha256Base64Url } from '../lib/digest.js';
+import { UpstreamUnavailableError } from '../errors/errors.js';
 import type { ResolvedIntrospection } from './options.js';
 import { cacheTtlFor, isPastExpiry } from './response.js';
 import type { Logger } from '../options/guard-options.js';
@@ -43,7 +44,10 @@ export interface IntrospectionCacheSettings {
  *   token being introspected right now, i.e. it is bounded by concurrency, not by traffic).
  * - Memory is bounded by the store (the default one evicts least-recently-used entries).
  * - `cacheTtl: 0`: no store access and no coalescing; every lookup calls upstream.
- * - A failing store is treated as a miss (and logged): the cache must not take authentication down.
+ * - A failing store is treated as a miss: the cache must not take authentication down. Logged
+ *   once per outage (again after the store has answered), not once per request. With
+ *   `storeFailure: 'fail-closed'` a failed read is a 503 instead (the authorization server is
+ *   spared); a failed write is only logged either way.
  */
 export class IntrospectionCache {
   readonly #settings: ResolvedIntrospection;
@@ -51,6 +55,7 @@ export class IntrospectionCache {
   readonly #clock: () => number;
   readonly #logger: Logger;
   readonly #inFlight = new Map<string, Promise<Outcome>>();
+  #storeFailing = false;
 
   constructor({ settings, store, clock, logger }: IntrospectionCacheSettings) {
     this.#settings = settings;
@@ -93,8 +98,9 @@ export class IntrospectionCache {
       const entry: Entry = { client: this.#settings.clientId, response: response.active === false ? { active: false } : response };
       try {
         await this.#store.set(key, entry, ttl);
+        this.#storeFailing = false;
       } catch {
-        this.#logger.warn('resource-guard: the store failed to save an introspection result; continuing without caching it');
+        this.#reportStoreFailure('resource-guard: the store failed to save an introspection result; continuing without caching it');
       }
     }
     return { response };
@@ -104,13 +110,25 @@ export class IntrospectionCache {
     let value: unknown;
     try {
       value = await this.#store.get(key);
-    } catch {
-      this.#logger.warn('resource-guard: the store failed to read an introspection result; introspecting instead');
+      this.#storeFailing = false;
+    } catch (cause) {
+      if (this.#settings.failClosedOnStore) {
+        this.#reportStoreFailure('resource-guard: the store failed to read an introspection result; answering 503 (storeFailure: fail-closed)');
+        throw new UpstreamUnavailableError('The introspection cache store is unavailable', 'ERR_INTROSPECTION_STORE_UNAVAILABLE', { cause });
+      }
+      this.#reportStoreFailure('resource-guard: the store failed to read an introspection result; introspecting instead');
       return undefined;
     }
     if (typeof value !== 'object' || value === null) return undefined;
     const { client, response } = value as Partial<Entry>;
     if (client !== this.#settings.clientId || typeof response !== 'object' || response === null) return undefined;
     return isPastExpiry(response, this.#clock()) ? undefined : response;
+  }
+
+  // A shared store that is down fails every call: one line per outage, not two per request.
+  #reportStoreFailure(message: string): void {
+    if (this.#storeFailing) return;
+    this.#storeFailing = true;
+    this.#logger.warn(message);
   }
 }

@@ -1,5 +1,6 @@
 import type { GuardErrorCode } from '../errors/codes.js';
 import { UpstreamUnavailableError } from '../errors/errors.js';
+import { isPlainObject, normalizeTyp } from '../jws/jose-rules.js';
 import type { UpstreamResponse } from '../http/upstream.js';
 import type { TrustedIssuer } from '../issuer/trusted-issuer.js';
 import { decodeProtectedHeader, isAsymmetricAlgorithm, parseJws, verifySignature } from '../jws/jws.js';
@@ -7,7 +8,6 @@ import type { ResolvedOptions } from '../options/guard-options.js';
 
 /** RFC 9701 §4 media type of a JWT introspection response (RFC 7515 §4.1.9: `application/` optional in `typ`). */
 export const INTROSPECTION_JWT_MEDIA_TYPE = 'application/token-introspection+jwt';
-const INTROSPECTION_JWT_TYPES = new Set([INTROSPECTION_JWT_MEDIA_TYPE, 'token-introspection+jwt']);
 
 /** What {@link verifyIntrospectionJwt} needs besides the response. */
 export interface IntrospectionJwtSettings {
@@ -42,7 +42,7 @@ export async function verifyIntrospectionJwt(
   response: UpstreamResponse,
   issuers: ReadonlyMap<string, TrustedIssuer>,
   settings: IntrospectionJwtSettings,
-  options: ResolvedOptions,
+  options: Pick<ResolvedOptions, 'algorithms' | 'clock' | 'clockTolerance'>,
 ): Promise<Record<string, unknown>> {
   // A JSON answer to a JWT request is a downgrade (unsigned): most often the client is not
   // registered for signed responses at the authorization server.
@@ -56,7 +56,7 @@ export async function verifyIntrospectionJwt(
 
   if (!options.algorithms.has(jws.alg) || !isAsymmetricAlgorithm(jws.alg)) fail('algorithm not allowed', 'ERR_INTROSPECTION_JWT_ALG_NOT_ALLOWED');
   const { typ, kid } = header;
-  if (typeof typ !== 'string' || !INTROSPECTION_JWT_TYPES.has(typ.toLowerCase())) fail('wrong typ', 'ERR_INTROSPECTION_JWT_TYP_INVALID');
+  if (normalizeTyp(typ) !== 'token-introspection+jwt') fail('wrong typ', 'ERR_INTROSPECTION_JWT_TYP_INVALID');
   if (header.crit !== undefined) fail('unsupported critical header', 'ERR_INTROSPECTION_JWT_MALFORMED');
   if (kid !== undefined && typeof kid !== 'string') fail('malformed kid', 'ERR_INTROSPECTION_JWT_MALFORMED');
 
@@ -80,7 +80,7 @@ export async function verifyIntrospectionJwt(
   if (exp !== undefined && (typeof exp !== 'number' || !(exp > now - tolerance))) fail('expired', 'ERR_INTROSPECTION_JWT_STALE');
 
   const introspection = claims.token_introspection;
-  if (typeof introspection !== 'object' || introspection === null || Array.isArray(introspection)) {
+  if (!isPlainObject(introspection)) {
     fail('no token_introspection member', 'ERR_INTROSPECTION_JWT_MALFORMED');
   }
   return introspection as Record<string, unknown>;

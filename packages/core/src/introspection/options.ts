@@ -1,7 +1,80 @@
-import type { IntrospectionOptions, ResolvedOptions } from '../options/guard-options.js';
+import type { ResolvedOptions } from '../options/guard-options.js';
 import {
-  assertKnownKeys, assertNonEmptyString, parseServerUrl, readBoolean, readNumber,
+  assertKnownKeys, assertNonEmptyString, knownKeys, parseServerUrl, readBoolean, readNumber,
 } from '../options/validate.js';
+
+/**
+ * Opaque-token introspection (RFC 7662, RFC 9701). Enables tokens that are not JWTs: such a token
+ * is sent to the authorization server's introspection endpoint and accepted only when it answers
+ * `active: true` (a JSON boolean) and the response passes the local `exp`/`nbf`/`aud`/`iss` checks.
+ *
+ * Validated at start-up by `createGuard()` (a `TypeError` naming the option). Results are cached
+ * in the guard's `store` under a SHA-256 hash of the token, never past the token's `exp`.
+ * JWT-shaped tokens still go to local JWT validation unless {@link introspectJwts} is set.
+ */
+export interface IntrospectionOptions {
+  /**
+   * Introspection endpoint URL (https; plain http only on loopback or with `allowInsecureRequests`).
+   * Default: the `introspection_endpoint` metadata (RFC 8414 §2) of the issuer, discovered on first
+   * use. Required when several issuers are configured: the guard cannot guess whose endpoint it is.
+   */
+  endpoint?: string;
+  /** This resource server's client id at the authorization server (RFC 7662 §2.1 client authentication). */
+  clientId: string;
+  /**
+   * Client secret for `client_secret_basic` / `client_secret_post`. Required: RFC 7662 §2.1 demands
+   * that the resource server authenticates, and both supported methods use a secret.
+   */
+  clientSecret?: string;
+  /**
+   * Client authentication method. Default `client_secret_basic`: HTTP Basic with the id and the
+   * secret each `application/x-www-form-urlencoded` before base64 (RFC 6749 §2.3.1), so ids and
+   * secrets with `:`, `%`, `+` or spaces work. `client_secret_post` sends them in the form body.
+   */
+  clientAuth?: 'client_secret_basic' | 'client_secret_post';
+  /**
+   * Longest time, in seconds, an `active: true` result is cached; never past the token's `exp`
+   * (TTL = min(cacheTtl, exp − now)). Default 60. `0` disables caching *and* request coalescing:
+   * every request introspects, so a revocation at the authorization server takes effect on the next
+   * request. Otherwise a revocation is seen at most `cacheTtl` seconds late.
+   */
+  cacheTtl?: number;
+  /**
+   * Time, in seconds, an `active: false` result is cached, so a repeated bad token does not hit the
+   * authorization server on every request. Default 5 (or `cacheTtl` when smaller); must not exceed
+   * `cacheTtl`. `0` never caches inactive results.
+   */
+  inactiveCacheTtl?: number;
+  /** Request timeout in milliseconds; past it the request gets a 503. Default: the guard's `httpTimeout` (5000). */
+  timeout?: number;
+  /**
+   * Ask for RFC 9701 signed JWT responses (`Accept: application/token-introspection+jwt`) and accept
+   * nothing else. The response is verified with the issuer's JWKS: `typ`, signature (asymmetric
+   * algorithms from `algorithms` only), `iss`, `aud` = {@link clientId}, fresh `iat`; only its
+   * `token_introspection` member is read. Default false. The client must be registered for it
+   * (`introspection_signed_response_alg`); encrypted responses are not supported.
+   */
+  jwtResponse?: boolean;
+  /** Longest accepted age, in seconds, of an RFC 9701 response's `iat` (plus `clockTolerance`). Default 60. */
+  jwtResponseMaxAge?: number;
+  /** `token_type_hint` sent with each request (RFC 7662 §2.1); `false` sends none. Default `access_token`. */
+  tokenTypeHint?: string | false;
+  /**
+   * Send JWT-shaped tokens to introspection too, instead of validating them locally. Default false.
+   * Use it when the authorization server must be asked about every token (e.g. to see revocations of
+   * JWTs); the authorization server must then support introspecting its JWTs.
+   */
+  introspectJwts?: boolean;
+  /**
+   * What a cache lookup does when the `store` fails (throws, rejects, times out — a shared Redis
+   * that is down). `'fall-through'` (default): introspect as on a miss, so a store outage costs
+   * introspection calls, not availability. `'fail-closed'`: answer 503
+   * (`ERR_INTROSPECTION_STORE_UNAVAILABLE`, `Retry-After`) without calling the authorization
+   * server, for one that cannot take every instance's traffic uncached. A failed write never fails
+   * the request: the answer is already there.
+   */
+  storeFailure?: 'fall-through' | 'fail-closed';
+}
 
 /** {@link IntrospectionOptions} after start-up validation and defaults; internal. */
 export interface ResolvedIntrospection {
@@ -21,12 +94,15 @@ export interface ResolvedIntrospection {
   jwtResponseMaxAge: number;
   tokenTypeHint: string | undefined;
   introspectJwts: boolean;
+  /** `storeFailure: 'fail-closed'`: a failed cache read is a 503, not an introspection call. */
+  failClosedOnStore: boolean;
 }
 
-const KNOWN_KEYS: ReadonlyArray<keyof IntrospectionOptions> = [
+const KNOWN_KEYS = knownKeys<IntrospectionOptions>()([
   'endpoint', 'clientId', 'clientSecret', 'clientAuth', 'cacheTtl', 'inactiveCacheTtl', 'timeout',
-  'jwtResponse', 'jwtResponseMaxAge', 'tokenTypeHint', 'introspectJwts',
-];
+  'jwtResponse', 'jwtResponseMaxAge', 'tokenTypeHint', 'introspectJwts', 'storeFailure',
+]);
+const STORE_FAILURE_MODES = ['fall-through', 'fail-closed'] as const;
 const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
 /** RFC 6749 Appendix A.1/A.2: client ids and secrets are VSCHAR (printable ASCII and space). */
 const VSCHAR = /^[\x20-\x7e]+$/;
@@ -69,6 +145,11 @@ export function resolveIntrospectionOptions(options: ResolvedOptions): ResolvedI
     tokenTypeHint = raw.tokenTypeHint;
   }
 
+  const storeFailure = raw.storeFailure ?? 'fall-through';
+  if (!STORE_FAILURE_MODES.includes(storeFailure)) {
+    throw new TypeError(`resource-guard: "introspection.storeFailure" must be one of ${STORE_FAILURE_MODES.join(', ')}`);
+  }
+
   return {
     endpoint,
     clientId,
@@ -81,6 +162,7 @@ export function resolveIntrospectionOptions(options: ResolvedOptions): ResolvedI
     jwtResponseMaxAge: readNumber(raw.jwtResponseMaxAge, 'introspection.jwtResponseMaxAge', 60, 1),
     tokenTypeHint,
     introspectJwts: readBoolean(raw.introspectJwts, 'introspection.introspectJwts', false),
+    failClosedOnStore: storeFailure === 'fail-closed',
   };
 }
 

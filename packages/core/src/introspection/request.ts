@@ -56,7 +56,7 @@ function oauthError(response: UpstreamResponse): string | undefined {
  * `unsupported_token_type` is about the token (e.g. a JWT sent with `introspectJwts` to a server
  * that does not introspect JWTs): 401. Everything else: the server is unusable right now, 503.
  */
-function rejectStatus(response: UpstreamResponse, options: ResolvedOptions): never {
+function rejectStatus(response: UpstreamResponse, options: Pick<ResolvedOptions, 'logger'>): never {
   const error = response.status === 400 ? oauthError(response) : undefined;
   if (response.status === 401 || response.status === 403 || error === 'invalid_client' || error === 'unauthorized_client') {
     // The log line names the options to check; it never carries the token or the response body.
@@ -86,7 +86,7 @@ export async function requestIntrospection(
   endpoint: URL,
   settings: ResolvedIntrospection,
   issuers: ReadonlyMap<string, TrustedIssuer>,
-  options: ResolvedOptions,
+  options: Pick<ResolvedOptions, 'fetch' | 'logger' | 'algorithms' | 'clock' | 'clockTolerance'>,
 ): Promise<Record<string, unknown>> {
   const { headers, body } = buildRequest(token, settings);
   const response = await fetchUpstream(options.fetch, endpoint, {

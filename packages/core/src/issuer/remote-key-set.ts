@@ -65,9 +65,15 @@ export class RemoteKeySet {
       }, () => previous);
     }
     let matches = match(keys, alg, kid);
-    if (matches.length === 0 && !fresh && now - this.#lastKidRefetch >= this.#options.cooldown * 1000) {
-      this.#lastKidRefetch = now;
-      matches = match(await this.#refresh(), alg, kid);
+    if (matches.length === 0 && !fresh) {
+      if (this.#pending !== undefined) {
+        // A refetch is under way (another token's unknown kid, e.g. the first one after a key
+        // rotation): wait for it rather than answer "no such key" while the new set is arriving.
+        matches = match(await this.#pending, alg, kid);
+      } else if (now - this.#lastKidRefetch >= this.#options.cooldown * 1000) {
+        this.#lastKidRefetch = now;
+        matches = match(await this.#refresh(), alg, kid);
+      }
     }
     return matches;
   }

@@ -14,14 +14,19 @@ export interface IssuerMetadata {
 
 const DISCOVERY = { code: 'ERR_DISCOVERY_UNAVAILABLE', what: 'Discovery' } as const;
 
+/** What a {@link TrustedIssuer} reads of the guard's options. */
+export type IssuerSettings = Pick<
+  ResolvedOptions, 'jwksUri' | 'fetch' | 'httpTimeout' | 'jwksCooldown' | 'jwksCacheMaxAge' | 'clock' | 'allowInsecureRequests'
+>;
+
 /** One trusted issuer: its metadata (discovered once, lazily) and its key set. */
 export class TrustedIssuer {
   readonly issuer: string;
   readonly keys: RemoteKeySet;
-  readonly #options: ResolvedOptions;
+  readonly #options: IssuerSettings;
   #metadata: Promise<IssuerMetadata> | undefined;
 
-  constructor(issuer: string, options: ResolvedOptions) {
+  constructor(issuer: string, options: IssuerSettings) {
     this.issuer = issuer;
     this.#options = options;
     const jwksUri = options.jwksUri;
@@ -73,7 +78,7 @@ export function discoveryUrls(issuer: string): URL[] {
   ];
 }
 
-async function discover(issuer: string, options: ResolvedOptions): Promise<IssuerMetadata> {
+async function discover(issuer: string, options: IssuerSettings): Promise<IssuerMetadata> {
   let lastStatus = 0;
   for (const url of discoveryUrls(issuer)) {
     const response = await fetchUpstream(options.fetch, url, {

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { isBase64Url } from '../lib/charset.js';
+import { hasPrivateMembers, isPlainObject } from './jose-rules.js';
 import {
   createHmac, createPublicKey, timingSafeEqual, verify, type JsonWebKey, type KeyObject,
   type VerifyKeyObjectInput,
@@ -30,7 +31,7 @@ export function decodeJsonSegment(segment: string, checked = false): Record<stri
   if (!isUtf8(bytes)) return undefined;
   try {
     const value: unknown = JSON.parse(bytes.toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
+    return isPlainObject(value) ? value : undefined;
   } catch {
     return undefined;
   }
@@ -136,8 +137,6 @@ export interface VerificationKey {
   curve: string | undefined;
 }
 
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
-
 /** Largest RSA modulus accepted for keys from a JWKS, in bits. */
 export const MAX_JWKS_RSA_BITS = 8192;
 
@@ -162,10 +161,10 @@ export interface ImportJwkOptions {
  * modulus or exponent costs far more than any honest key, and the key may come from a client.
  */
 export function importPublicJwk(jwk: unknown, options: ImportJwkOptions = {}): VerificationKey | undefined {
-  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return undefined;
-  const member = jwk as Record<string, unknown>;
+  if (!isPlainObject(jwk)) return undefined;
+  const member = jwk;
   if (member.kty === 'RSA' && !hasSafeRsaSize(member, options.maxRsaBits ?? MAX_JWKS_RSA_BITS)) return undefined;
-  if (PRIVATE_MEMBERS.some((name) => name in member)) return undefined;
+  if (hasPrivateMembers(member)) return undefined;
   if (member.use !== undefined && member.use !== 'sig') return undefined;
   if (member.key_ops !== undefined && (!Array.isArray(member.key_ops) || !member.key_ops.includes('verify'))) return undefined;
   if (member.kid !== undefined && typeof member.kid !== 'string') return undefined;

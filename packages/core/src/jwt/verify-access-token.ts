@@ -1,4 +1,5 @@
 import { InvalidTokenError } from '../errors/errors.js';
+import { normalizeTyp } from '../jws/jose-rules.js';
 import { freezeClaims, type Claims } from '../claims/claims.js';
 import type { TrustedIssuer } from '../issuer/trusted-issuer.js';
 import {
@@ -6,9 +7,8 @@ import {
 } from '../jws/jws.js';
 import type { ResolvedOptions } from '../options/guard-options.js';
 
-/** Media types accepted in `typ` (RFC 9068 §2.1; the `application/` prefix is optional, RFC 7515 §4.1.9). */
-const ACCESS_TOKEN_TYPES = new Set(['at+jwt', 'application/at+jwt']);
-const GENERIC_TYPES = new Set(['jwt', 'application/jwt']);
+/** What {@link verifyJwtAccessToken} reads of the guard's options. */
+export type JwtSettings = Pick<ResolvedOptions, 'algorithms' | 'allowGenericJwtTyp' | 'secret' | 'offloadSignatures'>;
 
 /**
  * Validates a JWT access token (RFC 9068 §4 with RFC 8725 hardening) and returns its claims.
@@ -23,7 +23,7 @@ export async function verifyJwtAccessToken(
   token: string,
   header: Readonly<Record<string, unknown>>,
   issuers: ReadonlyMap<string, TrustedIssuer>,
-  options: ResolvedOptions,
+  options: JwtSettings,
   compact = false,
 ): Promise<Claims> {
   const { alg } = header;
@@ -72,9 +72,8 @@ const signatureInvalid = () => new InvalidTokenError('Token signature is invalid
 
 function checkType(typ: unknown, allowGeneric: boolean): void {
   if (typ === undefined && allowGeneric) return;
-  if (typeof typ === 'string') {
-    const type = typ.toLowerCase();
-    if (ACCESS_TOKEN_TYPES.has(type) || (allowGeneric && GENERIC_TYPES.has(type))) return;
-  }
+  // RFC 9068 §2.1 `at+jwt`; `jwt` only for authorization servers predating it.
+  const type = normalizeTyp(typ);
+  if (type === 'at+jwt' || (allowGeneric && type === 'jwt')) return;
   throw new InvalidTokenError('Token is not a JWT access token (typ)', 'ERR_JWT_TYP_INVALID');
 }

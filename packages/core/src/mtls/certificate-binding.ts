@@ -1,9 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import { sha256Base64Url } from '../lib/digest.js';
 import { InvalidTokenError } from '../errors/errors.js';
-import type { MtlsOptions } from '../options/guard-options.js';
 import { readHeaderValues, type GuardRequest } from '../http/request.js';
-import { assertKnownKeys, readBoolean } from '../options/validate.js';
+import { assertKnownKeys, knownKeys, readBoolean } from '../options/validate.js';
 
 /**
  * RFC 8705 certificate-bound access tokens. The token's `cnf["x5t#S256"]` must equal the SHA-256
@@ -11,7 +10,40 @@ import { assertKnownKeys, readBoolean } from '../options/validate.js';
  * (RFC 8705 §6.2): see {@link MtlsOptions}.
  */
 
-const KNOWN_MTLS_OPTIONS = ['required', 'trustedProxyHeader', 'certificate'] as const;
+/**
+ * Mutual-TLS certificate-bound access tokens (RFC 8705 §3). A token with `cnf["x5t#S256"]` is
+ * accepted only when this request's client certificate has that SHA-256 thumbprint. Validated at
+ * start-up (`TypeError` naming `mtls.<option>`; unknown options rejected).
+ *
+ * The certificate comes from the TLS connection (the adapters read the socket's peer certificate,
+ * so the server must ask for one: `https.createServer({ requestCert: true, ... })`), or — only when
+ * configured — from `trustedProxyHeader` or `certificate`. Chain validation is deliberately **not**
+ * done here (RFC 8705 §6.2 / §3): the token is bound to the exact certificate, which the TLS layer
+ * already made the client prove possession of; which issuers are acceptable is the TLS server's
+ * (`rejectUnauthorized`, `ca`) and the authorization server's business. Self-signed certificates
+ * (RFC 8705 §2.2) therefore work with `rejectUnauthorized: false`.
+ */
+export interface MtlsOptions {
+  /** Reject every token that is not certificate-bound. Default false. */
+  required?: boolean;
+  /**
+   * Name of a header in which a TLS-terminating proxy forwards the client certificate: URL-encoded
+   * PEM (nginx `$ssl_client_escaped_cert`, AWS ALB), PEM, or base64 DER. Read **only** when set, and
+   * then instead of the socket. Only set it when every request reaches this server through that
+   * proxy and the proxy overwrites (never appends to) the header: otherwise any client can claim
+   * any certificate. Two such header fields are rejected. Default: unset.
+   */
+  trustedProxyHeader?: string;
+  /**
+   * Custom source of the client certificate (DER bytes, or PEM / base64 DER text), e.g. for proxy
+   * formats such as Envoy's `x-forwarded-client-cert`. Replaces both the socket and
+   * `trustedProxyHeader` (which cannot be set together with it). Default: unset.
+   */
+  certificate?: (request: GuardRequest) =>
+    Uint8Array | string | undefined | Promise<Uint8Array | string | undefined>;
+}
+
+const KNOWN_MTLS_OPTIONS = knownKeys<MtlsOptions>()(['required', 'trustedProxyHeader', 'certificate']);
 
 /** RFC 9110 §5.1 field-name (`token`). */
 const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;

@@ -1,12 +1,18 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
-import type { GuardRequest } from '../http/request.js';
+import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, parseSecret } from '../jws/jose-rules.js';
+import type { DpopOptions } from '../dpop/options.js';
+import type { IntrospectionOptions } from '../introspection/options.js';
+import type { MtlsOptions } from '../mtls/certificate-binding.js';
 import type { ClaimValidator } from '../pipeline/validators.js';
+
 import { createMemoryStore, type Store } from '../store/memory-store.js';
 import { resolveEncryptedTokens, type EncryptedTokenOptions, type ResolvedEncryptedTokens } from '../jwe/jwe-format.js';
 import { resolveResourceMetadata, type ResolvedResourceMetadata, type ResourceMetadataOptions } from '../metadata/options.js';
 import {
-  assertKnownKeys, assertObject, parseServerUrl, readBoolean, readNumber, toStringList,
+  assertKnownKeys, assertObject, knownKeys, parseServerUrl, readBoolean, readNumber, toStringList,
 } from './validate.js';
+
+export type { DpopOptions, IntrospectionOptions, MtlsOptions };
 
 /** Where the guard looks for the access token (RFC 6750 §2). */
 export type TokenLocation = 'header' | 'body' | 'query';
@@ -18,181 +24,13 @@ export interface Logger {
 }
 
 /** Asymmetric JWS algorithms accepted by default for access tokens (RFC 8725 §3.1). */
-export const DEFAULT_ALGORITHMS: readonly string[] = Object.freeze([
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
-]);
+export const DEFAULT_ALGORITHMS: readonly string[] = ASYMMETRIC_ALGORITHMS;
 
 /** Every JWS algorithm the guard can verify. `none` is not one of them, in any casing. */
-export const SUPPORTED_ALGORITHMS: readonly string[] = Object.freeze([...DEFAULT_ALGORITHMS, 'HS256', 'HS384', 'HS512']);
+export const SUPPORTED_ALGORITHMS: readonly string[] = Object.freeze([...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS]);
 
 /** RFC 9068 §2.2 claims required by default, on top of `iss`, `aud` and `exp`, which are always required. */
 export const DEFAULT_REQUIRED_CLAIMS: readonly string[] = Object.freeze(['sub', 'client_id', 'iat', 'jti']);
-
-/**
- * Opaque-token introspection (RFC 7662, RFC 9701). Enables tokens that are not JWTs: such a token
- * is sent to the authorization server's introspection endpoint and accepted only when it answers
- * `active: true` (a JSON boolean) and the response passes the local `exp`/`nbf`/`aud`/`iss` checks.
- *
- * Validated at start-up by `createGuard()` (a `TypeError` naming the option). Results are cached
- * in the guard's `store` under a SHA-256 hash of the token, never past the token's `exp`.
- * JWT-shaped tokens still go to local JWT validation unless {@link introspectJwts} is set.
- */
-export interface IntrospectionOptions {
-  /**
-   * Introspection endpoint URL (https; plain http only on loopback or with `allowInsecureRequests`).
-   * Default: the `introspection_endpoint` metadata (RFC 8414 §2) of the issuer, discovered on first
-   * use. Required when several issuers are configured: the guard cannot guess whose endpoint it is.
-   */
-  endpoint?: string;
-  /** This resource server's client id at the authorization server (RFC 7662 §2.1 client authentication). */
-  clientId: string;
-  /**
-   * Client secret for `client_secret_basic` / `client_secret_post`. Required: RFC 7662 §2.1 demands
-   * that the resource server authenticates, and both supported methods use a secret.
-   */
-  clientSecret?: string;
-  /**
-   * Client authentication method. Default `client_secret_basic`: HTTP Basic with the id and the
-   * secret each `application/x-www-form-urlencoded` before base64 (RFC 6749 §2.3.1), so ids and
-   * secrets with `:`, `%`, `+` or spaces work. `client_secret_post` sends them in the form body.
-   */
-  clientAuth?: 'client_secret_basic' | 'client_secret_post';
-  /**
-   * Longest time, in seconds, an `active: true` result is cached; never past the token's `exp`
-   * (TTL = min(cacheTtl, exp − now)). Default 60. `0` disables caching *and* request coalescing:
-   * every request introspects, so a revocation at the authorization server takes effect on the next
-   * request. Otherwise a revocation is seen at most `cacheTtl` seconds late.
-   */
-  cacheTtl?: number;
-  /**
-   * Time, in seconds, an `active: false` result is cached, so a repeated bad token does not hit the
-   * authorization server on every request. Default 5 (or `cacheTtl` when smaller); must not exceed
-   * `cacheTtl`. `0` never caches inactive results.
-   */
-  inactiveCacheTtl?: number;
-  /** Request timeout in milliseconds; past it the request gets a 503. Default: the guard's `httpTimeout` (5000). */
-  timeout?: number;
-  /**
-   * Ask for RFC 9701 signed JWT responses (`Accept: application/token-introspection+jwt`) and accept
-   * nothing else. The response is verified with the issuer's JWKS: `typ`, signature (asymmetric
-   * algorithms from `algorithms` only), `iss`, `aud` = {@link clientId}, fresh `iat`; only its
-   * `token_introspection` member is read. Default false. The client must be registered for it
-   * (`introspection_signed_response_alg`); encrypted responses are not supported.
-   */
-  jwtResponse?: boolean;
-  /** Longest accepted age, in seconds, of an RFC 9701 response's `iat` (plus `clockTolerance`). Default 60. */
-  jwtResponseMaxAge?: number;
-  /** `token_type_hint` sent with each request (RFC 7662 §2.1); `false` sends none. Default `access_token`. */
-  tokenTypeHint?: string | false;
-  /**
-   * Send JWT-shaped tokens to introspection too, instead of validating them locally. Default false.
-   * Use it when the authorization server must be asked about every token (e.g. to see revocations of
-   * JWTs); the authorization server must then support introspecting its JWTs.
-   */
-  introspectJwts?: boolean;
-}
-
-/**
- * DPoP (RFC 9449): sender-constrained tokens. A token with `cnf.jkt` (or an introspection response
- * with `token_type: DPoP`) is accepted only as `Authorization: DPoP <token>` with exactly one
- * `DPoP` proof header that passes every RFC 9449 §4.3 check, covers this token (`ath`), was signed
- * by the key the token is bound to, and was not seen before (`jti`, via the guard's `store`).
- *
- * Validated at start-up (`TypeError` naming `dpop.<option>`; unknown options rejected).
- * Deliberately not done: refresh-token binding and token-endpoint proofs (authorization-server
- * concerns), and trusting a proof's `kid`/`x5c`/`jku` — the key is always the embedded `jwk`.
- */
-export interface DpopOptions {
-  /**
-   * Reject every token that is not DPoP-bound, and advertise only the `DPoP` scheme in challenges.
-   * Default false: bearer tokens still work, DPoP-bound tokens need a proof.
-   */
-  required?: boolean;
-  /**
-   * Proof JWS algorithms accepted (RFC 9449 §4.3 check 5), advertised in `DPoP algs="…"`. Asymmetric
-   * only: `none` and `HS*` are refused at start-up. Default ES256, ES384, ES512, PS256, PS384,
-   * PS512, RS256, RS384, RS512, EdDSA, Ed25519.
-   */
-  algorithms?: string[];
-  /**
-   * Longest accepted proof age in seconds, measured from its `iat` (plus `dpop.clockTolerance`).
-   * It also sets the replay window: a proof's `jti` is remembered for `proofMaxAge` + 2 ×
-   * `dpop.clockTolerance` seconds (with `nonce` on, at most two nonce lifetimes). Default 300.
-   */
-  proofMaxAge?: number;
-  /**
-   * Leeway for a proof's `iat`, in seconds, in both directions: clients' clocks drift, and proofs
-   * dated up to this far in the future (or past `proofMaxAge`) are accepted. Separate from the
-   * guard's `clockTolerance`, which applies to access tokens. Default 10 (the OpenID FAPI 2.0
-   * conformance suite checks ±10 s).
-   */
-  clockTolerance?: number;
-  /**
-   * Most proofs one DPoP key may present per replay window (counted with the store's atomic
-   * `increment`, across every process sharing the store). Past it, requests with that key get a
-   * 503 with `Retry-After` until the window ends, while every other key keeps working: one client
-   * cannot fill the replay store for all (each accepted proof leaves a marker for the whole
-   * window). Default 10,000 — about 32 requests per second per key at the default window; raise
-   * it for busy machine clients, or shrink the window with `proofMaxAge` or `nonce`. Not enforced
-   * with a custom store that has no `increment`.
-   */
-  maxProofsPerKey?: number;
-  /**
-   * Server nonces (RFC 9449 §9). Default off. When on, a proof without a current nonce gets
-   * 401 `DPoP error="use_dpop_nonce"` with a fresh `DPoP-Nonce` header, and a successful response
-   * carries the next nonce (`DPoP-Nonce`, with `Cache-Control: no-store`) once the nonce has rotated.
-   * Nonces are stateless (HMAC-SHA256 of a time step): `true` uses a random per-process secret;
-   * `{ secret }` (≥ 32 bytes) lets every process that shares it accept the others' nonces.
-   * `lifetime` is the time step in seconds (default 300): a nonce stays valid in its step and the
-   * next, i.e. for `lifetime` to 2 × `lifetime` seconds.
-   *
-   * Browser clients across origins can read the headers only if CORS exposes them:
-   * `Access-Control-Expose-Headers: DPoP-Nonce, WWW-Authenticate`.
-   */
-  nonce?: boolean | { secret: string | Uint8Array; lifetime?: number };
-  /**
-   * Public base URL (e.g. `https://api.example.com`, optionally with a path prefix that a proxy
-   * strips) used for the proof's `htu` instead of the request's own scheme and host; the request
-   * path is appended. Default: the request URL as the adapter built it. The request's `Host` is
-   * client-controlled: the adapters build the origin from the framework's trust-proxy settings
-   * (Express `trust proxy`, Koa `app.proxy`), so set this whenever those are not configured
-   * exactly for your proxies.
-   */
-  baseUrl?: string;
-}
-
-/**
- * Mutual-TLS certificate-bound access tokens (RFC 8705 §3). A token with `cnf["x5t#S256"]` is
- * accepted only when this request's client certificate has that SHA-256 thumbprint. Validated at
- * start-up (`TypeError` naming `mtls.<option>`; unknown options rejected).
- *
- * The certificate comes from the TLS connection (the adapters read the socket's peer certificate,
- * so the server must ask for one: `https.createServer({ requestCert: true, ... })`), or — only when
- * configured — from `trustedProxyHeader` or `certificate`. Chain validation is deliberately **not**
- * done here (RFC 8705 §6.2 / §3): the token is bound to the exact certificate, which the TLS layer
- * already made the client prove possession of; which issuers are acceptable is the TLS server's
- * (`rejectUnauthorized`, `ca`) and the authorization server's business. Self-signed certificates
- * (RFC 8705 §2.2) therefore work with `rejectUnauthorized: false`.
- */
-export interface MtlsOptions {
-  /** Reject every token that is not certificate-bound. Default false. */
-  required?: boolean;
-  /**
-   * Name of a header in which a TLS-terminating proxy forwards the client certificate: URL-encoded
-   * PEM (nginx `$ssl_client_escaped_cert`, AWS ALB), PEM, or base64 DER. Read **only** when set, and
-   * then instead of the socket. Only set it when every request reaches this server through that
-   * proxy and the proxy overwrites (never appends to) the header: otherwise any client can claim
-   * any certificate. Two such header fields are rejected. Default: unset.
-   */
-  trustedProxyHeader?: string;
-  /**
-   * Custom source of the client certificate (DER bytes, or PEM / base64 DER text), e.g. for proxy
-   * formats such as Envoy's `x-forwarded-client-cert`. Replaces both the socket and
-   * `trustedProxyHeader` (which cannot be set together with it). Default: unset.
-   */
-  certificate?: (request: GuardRequest) =>
-    Uint8Array | string | undefined | Promise<Uint8Array | string | undefined>;
-}
 
 /**
  * Options of {@link createGuard}. Durations: seconds for token times and cache TTLs,
@@ -310,12 +148,12 @@ export interface ResolvedOptions {
   encryptedTokens: ResolvedEncryptedTokens | undefined;
 }
 
-const KNOWN_OPTIONS = [
+const KNOWN_OPTIONS = knownKeys<GuardOptions>()([
   'issuer', 'audience', 'jwksUri', 'algorithms', 'secret', 'clockTolerance', 'requiredClaims', 'allowGenericJwtTyp',
   'tokenLocations', 'realm', 'httpTimeout', 'jwksCooldown', 'jwksCacheMaxAge', 'allowInsecureRequests', 'maxTokenLength',
   'fetch', 'clock', 'introspection', 'dpop', 'mtls', 'verifiedTokenCache', 'offloadSignatures', 'store', 'logger', 'validators',
   'resourceMetadata', 'encryptedTokens',
-] as const;
+]);
 
 const TOKEN_LOCATIONS: readonly TokenLocation[] = ['header', 'body', 'query'];
 
@@ -401,16 +239,12 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
 
 function readSecret(secret: GuardOptions['secret']): KeyObject | undefined {
   if (secret === undefined) return undefined;
-  const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret;
-  if (!(bytes instanceof Uint8Array) || bytes.byteLength < 32) {
-    throw new TypeError('resource-guard: "secret" must be a string or Uint8Array of at least 32 bytes (RFC 7518 §3.2)');
-  }
-  return createSecretKey(Buffer.from(bytes));
+  return createSecretKey(parseSecret(secret, 'secret'));
 }
 
 function readAlgorithms(value: unknown, hasSecret: boolean): ReadonlySet<string> {
   if (value === undefined) {
-    return new Set(hasSecret ? [...DEFAULT_ALGORITHMS, 'HS256', 'HS384', 'HS512'] : DEFAULT_ALGORITHMS);
+    return new Set(hasSecret ? SUPPORTED_ALGORITHMS : DEFAULT_ALGORITHMS);
   }
   const list = toStringList(value, 'algorithms');
   for (const alg of list) {

@@ -1,3 +1,5 @@
+import { isPlainObject } from '../jws/jose-rules.js';
+
 /**
  * Start-up option checks. Each throws a `TypeError` naming the option, so a misconfiguration
  * fails when the server starts, not on the first request.
@@ -37,9 +39,18 @@ export function readBoolean(value: unknown, name: string, fallback: boolean): bo
 
 /** Throws unless `value` is a plain object (or undefined). */
 export function assertObject(value: unknown, name: string): asserts value is Record<string, unknown> | undefined {
-  if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+  if (value !== undefined && !isPlainObject(value)) {
     throw new TypeError(`resource-guard: "${name}" must be an object`);
   }
+}
+
+/**
+ * The option names of `T`, checked at compile time against the type: a name missing from the list
+ * or not in `T` is a type error, so the list of known keys cannot drift from the options type.
+ * Usage: `knownKeys<DpopOptions>()(['required', ...])`.
+ */
+export function knownKeys<T>() {
+  return <const K extends ReadonlyArray<keyof T>>(keys: K & (Exclude<keyof T, K[number]> extends never ? unknown : { missing: Exclude<keyof T, K[number]> })): readonly (keyof T & string)[] => keys as readonly (keyof T & string)[];
 }
 
 /** Rejects option names the library does not know: a typo must not silently drop a check. */

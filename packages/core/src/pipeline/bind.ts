@@ -1,5 +1,6 @@
 import type { Claims } from '../claims/claims.js';
 import { InvalidTokenError } from '../errors/errors.js';
+import { isPlainObject } from '../jws/jose-rules.js';
 import type { Credentials } from './extract.js';
 import { createDpopVerifier, type DpopProof } from '../dpop/verifier.js';
 import { createCertificateBinding } from '../mtls/certificate-binding.js';
@@ -35,7 +36,7 @@ export interface SenderConstraint {
 
 function readConfirmation(claims: Claims): Record<string, unknown> {
   const cnf = claims.cnf;
-  return typeof cnf === 'object' && cnf !== null && !Array.isArray(cnf) ? cnf as Record<string, unknown> : {};
+  return isPlainObject(cnf) ? cnf : {};
 }
 
 /**
@@ -50,7 +51,7 @@ function readConfirmation(claims: Claims): Record<string, unknown> {
  * options are validated here, at start-up. A request that uses Bearer with an unbound token is not
  * rejected for also carrying a `DPoP` header (RFC 9449 leaves it open; the header is ignored).
  */
-export function createSenderConstraint(options: ResolvedOptions): SenderConstraint {
+export function createSenderConstraint(options: Pick<ResolvedOptions, 'dpop' | 'mtls' | 'clock' | 'store' | 'offloadSignatures'>): SenderConstraint {
   const dpop = options.dpop === undefined ? undefined : createDpopVerifier(options.dpop, options);
   const mtls = options.mtls === undefined ? undefined : createCertificateBinding(options.mtls);
   // Every rule that needs no I/O, so that nothing is left pending when one of them throws.

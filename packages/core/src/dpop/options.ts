@@ -1,0 +1,145 @@
+import { ASYMMETRIC_ALGORITHMS } from '../jws/jose-rules.js';
+import { assertKnownKeys, knownKeys, readBoolean, readNumber, toStringList } from '../options/validate.js';
+
+/** The `dpop` option: its type, defaults and parser together. */
+
+/**
+ * DPoP (RFC 9449): sender-constrained tokens. A token with `cnf.jkt` (or an introspection response
+ * with `token_type: DPoP`) is accepted only as `Authorization: DPoP <token>` with exactly one
+ * `DPoP` proof header that passes every RFC 9449 §4.3 check, covers this token (`ath`), was signed
+ * by the key the token is bound to, and was not seen before (`jti`, via the guard's `store`).
+ *
+ * Validated at start-up (`TypeError` naming `dpop.<option>`; unknown options rejected).
+ * Deliberately not done: refresh-token binding and token-endpoint proofs (authorization-server
+ * concerns), and trusting a proof's `kid`/`x5c`/`jku` — the key is always the embedded `jwk`.
+ */
+export interface DpopOptions {
+  /**
+   * Reject every token that is not DPoP-bound, and advertise only the `DPoP` scheme in challenges.
+   * Default false: bearer tokens still work, DPoP-bound tokens need a proof.
+   */
+  required?: boolean;
+  /**
+   * Proof JWS algorithms accepted (RFC 9449 §4.3 check 5), advertised in `DPoP algs="…"`. Asymmetric
+   * only: `none` and `HS*` are refused at start-up. Default ES256, ES384, ES512, PS256, PS384,
+   * PS512, RS256, RS384, RS512, EdDSA, Ed25519.
+   */
+  algorithms?: string[];
+  /**
+   * Longest accepted proof age in seconds, measured from its `iat` (plus `dpop.clockTolerance`).
+   * It also sets the replay window: a proof's `jti` is remembered for `proofMaxAge` + 2 ×
+   * `dpop.clockTolerance` seconds (with `nonce` on, at most two nonce lifetimes). Default 300.
+   */
+  proofMaxAge?: number;
+  /**
+   * Leeway for a proof's `iat`, in seconds, in both directions: clients' clocks drift, and proofs
+   * dated up to this far in the future (or past `proofMaxAge`) are accepted. Separate from the
+   * guard's `clockTolerance`, which applies to access tokens. Default 10 (the OpenID FAPI 2.0
+   * conformance suite checks ±10 s).
+   */
+  clockTolerance?: number;
+  /**
+   * Most proofs one DPoP key may present per replay window (counted with the store's atomic
+   * `increment`, across every process sharing the store). Past it, requests with that key get a
+   * 503 with `Retry-After` until the window ends, while every other key keeps working: one client
+   * cannot fill the replay store for all (each accepted proof leaves a marker for the whole
+   * window). Default 10,000 — about 32 requests per second per key at the default window; raise
+   * it for busy machine clients, or shrink the window with `proofMaxAge` or `nonce`. Not enforced
+   * with a custom store that has no `increment`.
+   */
+  maxProofsPerKey?: number;
+  /**
+   * Server nonces (RFC 9449 §9). Default off. When on, a proof without a current nonce gets
+   * 401 `DPoP error="use_dpop_nonce"` with a fresh `DPoP-Nonce` header, and a successful response
+   * carries the next nonce (`DPoP-Nonce`, with `Cache-Control: no-store`) once the nonce has rotated.
+   * Nonces are stateless (HMAC-SHA256 of a time step): `true` uses a random per-process secret;
+   * `{ secret }` (≥ 32 bytes) lets every process that shares it accept the others' nonces.
+   * `lifetime` is the time step in seconds (default 300): a nonce stays valid in its step and the
+   * next, i.e. for `lifetime` to 2 × `lifetime` seconds.
+   *
+   * Browser clients across origins can read the headers only if CORS exposes them:
+   * `Access-Control-Expose-Headers: DPoP-Nonce, WWW-Authenticate`.
+   */
+  nonce?: boolean | { secret: string | Uint8Array; lifetime?: number };
+  /**
+   * Public base URL (e.g. `https://api.example.com`, optionally with a path prefix that a proxy
+   * strips) used for the proof's `htu` instead of the request's own scheme and host; the request
+   * path is appended. Default: the request URL as the adapter built it. The request's `Host` is
+   * client-controlled: the adapters build the origin from the framework's trust-proxy settings
+   * (Express `trust proxy`, Koa `app.proxy`), so set this whenever those are not configured
+   * exactly for your proxies.
+   */
+  baseUrl?: string;
+}
+
+/**
+ * DPoP proof algorithms accepted by default, and the only ones `dpop.algorithms` may list:
+ * asymmetric only (RFC 9449 §4.3 check 5) — never `none`, never HMAC.
+ */
+export const DEFAULT_DPOP_ALGORITHMS: readonly string[] = Object.freeze(
+  // ECDSA first: the order is the preference advertised in `DPoP algs="…"`.
+  ['ES', 'PS', 'RS', 'Ed'].flatMap((family) => ASYMMETRIC_ALGORITHMS.filter((alg) => alg.startsWith(family))),
+);
+
+/** Default `dpop.proofMaxAge`, in seconds. */
+export const DEFAULT_PROOF_MAX_AGE = 300;
+
+/**
+ * Default `dpop.clockTolerance`, in seconds: proofs dated up to this far before or after now are
+ * accepted (the OpenID FAPI 2.0 conformance suite sends proofs 10 s off in both directions).
+ */
+export const DEFAULT_PROOF_CLOCK_TOLERANCE = 10;
+
+/** Default `dpop.maxProofsPerKey`: proofs one key may present per replay window. */
+export const DEFAULT_MAX_PROOFS_PER_KEY = 10_000;
+
+const KNOWN_DPOP_OPTIONS = knownKeys<DpopOptions>()(['required', 'algorithms', 'proofMaxAge', 'clockTolerance', 'maxProofsPerKey', 'nonce', 'baseUrl']);
+
+/** The `dpop` options after validation and defaults (the nonce settings are read by `nonce.ts`). */
+export interface DpopSettings {
+  required: boolean;
+  algorithms: readonly string[];
+  proofMaxAge: number;
+  clockTolerance: number;
+  maxProofsPerKey: number;
+  baseUrl: string | undefined;
+}
+
+/** Validates `dpop` at start-up (`TypeError` naming `dpop.<option>`; unknown names rejected) and applies the defaults. */
+export function readDpopOptions(options: DpopOptions): DpopSettings {
+  assertKnownKeys(options, KNOWN_DPOP_OPTIONS, 'dpop');
+  let algorithms = DEFAULT_DPOP_ALGORITHMS;
+  if (options.algorithms !== undefined) {
+    algorithms = toStringList(options.algorithms, 'dpop.algorithms');
+    for (const alg of algorithms) {
+      if (!DEFAULT_DPOP_ALGORITHMS.includes(alg)) {
+        throw new TypeError(
+          `resource-guard: "dpop.algorithms" contains "${alg}"; DPoP proofs need an asymmetric algorithm (${DEFAULT_DPOP_ALGORITHMS.join(', ')})`,
+        );
+      }
+    }
+  }
+  return {
+    required: readBoolean(options.required, 'dpop.required', false),
+    algorithms: Object.freeze([...algorithms]),
+    proofMaxAge: readNumber(options.proofMaxAge, 'dpop.proofMaxAge', DEFAULT_PROOF_MAX_AGE, 1),
+    clockTolerance: readNumber(options.clockTolerance, 'dpop.clockTolerance', DEFAULT_PROOF_CLOCK_TOLERANCE),
+    maxProofsPerKey: readNumber(options.maxProofsPerKey, 'dpop.maxProofsPerKey', DEFAULT_MAX_PROOFS_PER_KEY, 1),
+    baseUrl: readBaseUrl(options.baseUrl),
+  };
+}
+
+function readBaseUrl(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')
+    || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    throw new TypeError('resource-guard: "dpop.baseUrl" must be an absolute http(s) URL without credentials, query or fragment');
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}

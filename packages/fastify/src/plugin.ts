@@ -1,0 +1,63 @@
+import type { FastifyInstance, FastifyPluginCallback } from 'fastify';
+import fastifyPlugin from 'fastify-plugin';
+import type { Guard, ProtectOptions } from '@resource-guard/core/adapter';
+import { protect } from './hooks.js';
+
+/**
+ * Options of the plugin: guard options (a guard is created at registration), or `guard` to share
+ * one; `optional` as for `protect()`. `global: false` only declares `request.auth`, for apps that
+ * put `protect()` on their routes themselves. `hook` chooses where the guard runs; the default is
+ * `onRequest`, or `preHandler` when `tokenLocations` includes `'body'`.
+ */
+export interface ResourceGuardPluginOptions extends Partial<ProtectOptions> {
+  /** A guard from `createGuard()` to share, instead of guard options. */
+  guard?: Guard;
+  /** Default true: protect every route of the scope. `false`: only declare `request.auth`. */
+  global?: boolean;
+  /**
+   * Where the guard runs. Default `'onRequest'`, or `'preHandler'` when these options'
+   * `tokenLocations` include `'body'`; with a shared `guard` that accepts body tokens, set it.
+   */
+  hook?: 'onRequest' | 'preHandler';
+}
+
+function register(fastify: FastifyInstance, pluginOptions: ResourceGuardPluginOptions): void {
+  // `prefix` and the log settings are Fastify's own register options, not the guard's.
+  const {
+    guard, global, hook, optional, prefix: _prefix, logLevel: _logLevel, logSerializers: _logSerializers, ...guardOptions
+  } = pluginOptions as ResourceGuardPluginOptions & Record<string, unknown>;
+  if (global !== undefined && typeof global !== 'boolean') throw new TypeError('resource-guard: "global" must be a boolean');
+  if (hook !== undefined && hook !== 'onRequest' && hook !== 'preHandler') {
+    throw new TypeError('resource-guard: "hook" must be "onRequest" or "preHandler"');
+  }
+  if (global === false) {
+    if (guard !== undefined || Object.keys(guardOptions).length > 0 || optional !== undefined) {
+      throw new TypeError('resource-guard: with "global: false" the plugin takes no guard or guard options');
+    }
+  } else {
+    const handler = guard === undefined
+      ? protect({ ...guardOptions, optional } as ProtectOptions)
+      : protect(guard, { optional });
+    const body = (guardOptions as Partial<ProtectOptions>).tokenLocations?.includes('body') === true;
+    fastify.addHook(hook ?? (body ? 'preHandler' : 'onRequest'), handler);
+  }
+  if (!fastify.hasRequestDecorator('auth')) fastify.decorateRequest('auth', null);
+}
+
+// A callback plugin reports a bad option through `done`: thrown, it would escape Fastify's boot.
+const plugin: FastifyPluginCallback<ResourceGuardPluginOptions> = (fastify, pluginOptions, done) => {
+  try {
+    register(fastify, pluginOptions);
+  } catch (error) {
+    done(error as Error);
+    return;
+  }
+  done();
+};
+
+/**
+ * The Fastify plugin (`fastify-plugin`, so it applies to the scope it is registered in, not only
+ * to a child context): declares `request.auth` and, unless `global: false`, protects every route
+ * of that scope. Registered twice in one scope, the second guard also runs.
+ */
+export const resourceGuard = fastifyPlugin(plugin, { fastify: '5.x', name: '@resource-guard/fastify' });

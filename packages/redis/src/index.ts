@@ -1,0 +1,230 @@
+/**
+ * @resource-guard/redis — a {@link Store} on Redis or Valkey (through ioredis), so that several
+ * API processes share DPoP replay markers and the introspection cache.
+ */
+import { Redis, type Cluster, type RedisOptions } from 'ioredis';
+import type { Logger, Store } from '@resource-guard/core';
+
+/** Default {@link RedisStoreOptions.prefix}. */
+export const DEFAULT_PREFIX = 'resource-guard:';
+/** Default {@link RedisStoreOptions.timeout}, in milliseconds. */
+export const DEFAULT_TIMEOUT = 500;
+/** Default {@link RedisStoreOptions.maxInFlight}. */
+export const DEFAULT_MAX_IN_FLIGHT = 1000;
+
+/**
+ * Where the store's Redis is.
+ * - `{ client }`: your ioredis `Redis` (standalone or Sentinel) or `Cluster`, with your options
+ *   (TLS, ACL user, Sentinel, Cluster, reconnection) left untouched. Connected if it is not yet
+ *   (`lazyConnect`); never closed by the store.
+ * - `{ url, clientOptions? }`: the store creates its own client from a `redis://` or `rediss://`
+ *   (TLS) URL (`redis://user:password@host:port/db` for an ACL user and a database), with
+ *   `clientOptions` over the store's defaults (no offline queue, reconnection every ≤ 1 s), and
+ *   closes it in {@link RedisStore.close}.
+ */
+export type RedisConnection =
+  | { client: Redis | Cluster }
+  | { url: string; clientOptions?: RedisOptions };
+
+/** Options of {@link createRedisStore}. */
+export interface RedisStoreOptions {
+  /**
+   * Prepended to every key, before the library's own namespaces (`dpop:jti:`, `introspection:`,
+   * `verified:`), so that one Redis can serve several applications. Default `'resource-guard:'`.
+   */
+  prefix?: string;
+  /**
+   * Longest wait for one store call, in milliseconds; past it the call rejects (the DPoP replay
+   * guard answers 503, the caches fall through to the authorization server). Default 500.
+   */
+  timeout?: number;
+  /**
+   * Most store calls waiting for Redis at once; more reject at once. Bounds the commands queued
+   * behind a Redis that has stopped answering but kept the connection open. Default 1000.
+   */
+  maxInFlight?: number;
+  /** Where connection errors are reported (once per outage). Default `console`. */
+  logger?: Logger;
+}
+
+/** A {@link Store} on Redis, with the optional methods and a way to close it. */
+export interface RedisStore extends Store {
+  /** The ioredis client in use (yours, or the one made from `url`). */
+  readonly client: Redis | Cluster;
+  delete(key: string): Promise<void>;
+  /**
+   * Adds 1 to the counter under `key` and returns the new count; an absent counter starts at 0
+   * with a TTL of `ttl` seconds, which later increments do not extend. One `MULTI`/`EXEC`
+   * (`SET key 0 NX PX`, `INCR`): atomic, one round trip.
+   */
+  increment(key: string, ttl: number): Promise<number>;
+  /**
+   * Resolves `true` once the client is connected (at once when it is), or `false` after `wait`
+   * milliseconds (default 5000) without a connection; never rejects. For start-up: listen once
+   * Redis is there; until then every call fails (DPoP with 503, caches fall through).
+   */
+  ready(wait?: number): Promise<boolean>;
+  /** Closes the client the store created from `url` (a client you passed stays open). */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a {@link Store} on Redis (≥ 2.6.12) or Valkey.
+ *
+ * - `add`: one atomic `SET key value NX PX ttl` (RFC 9449 §11.1: of two concurrent uses of a DPoP
+ *   `jti`, exactly one wins, across every process sharing the Redis); `get`: `GET`; `set`:
+ *   `SET key value PX ttl`; `delete`: `DEL`. Values are JSON. Every entry has a TTL: a call with a
+ *   TTL ≤ 0 stores nothing (`add` rejects).
+ * - `increment`: `MULTI`, `SET key 0 NX PX ttl`, `INCR key`, `EXEC` (the per-key DPoP proof quota).
+ * - Keys are `prefix` + the library's key (`dpop:jti:<hash>`, `dpop:quota:<hash>`,
+ *   `introspection:<hash>`): hashes, never a token.
+ * - Faults: a call rejects when the client is not connected (no command is queued for later), when
+ *   Redis does not answer within `timeout` ms, or when `maxInFlight` calls are already waiting. The
+ *   client reconnects by itself; the next call after that succeeds. A rejection never escapes as
+ *   an unhandled one.
+ *
+ * Does not check Redis's eviction policy: replay markers must not be evicted early, so use
+ * `maxmemory-policy noeviction` (or a Redis of its own) for the store. Does not detect a dead
+ * connection that still looks open: until the client notices (TCP keep-alive, a reset), calls time
+ * out and, once `maxInFlight` are waiting, fail at once.
+ */
+export function createRedisStore(connection: RedisConnection, options: RedisStoreOptions = {}): RedisStore {
+  const settings = readOptions(options);
+  const { client, owned } = openClient(connection);
+  const { prefix, timeout, maxInFlight, logger } = settings;
+  let inFlight = 0;
+  let reported = false;
+  const onError = (error: unknown) => {
+    if (reported) return;
+    reported = true;
+    const code = (error as { code?: unknown } | null)?.code;
+    logger.warn(`resource-guard: Redis store connection error${typeof code === 'string' ? ` (${code})` : ''}; calls fail until it reconnects`);
+  };
+  const onReady = () => {
+    reported = false;
+  };
+  client.on('error', onError);
+  client.on('ready', onReady);
+  if (client.status === 'wait') client.connect().catch(() => {});
+
+  /** Runs one command, bounded in time and in number; never leaves a rejection unhandled. */
+  function run<T>(command: () => Promise<T>): Promise<T> {
+    if (client.status !== 'ready') return Promise.reject(new Error(`Redis store: not connected (${client.status})`));
+    if (inFlight >= maxInFlight) return Promise.reject(new Error('Redis store: too many calls waiting for Redis'));
+    inFlight += 1;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`Redis store: no answer within ${timeout} ms`)), timeout);
+      command().then(resolve, reject).finally(() => {
+        clearTimeout(timer);
+        inFlight -= 1;
+      });
+    });
+  }
+
+  return {
+    client,
+    async get(key) {
+      const text = await run(() => client.get(prefix + key));
+      return text === null ? undefined : parseValue(text);
+    },
+    async set(key, value, ttl) {
+      const ms = toMilliseconds(ttl);
+      if (ms === 0) return;
+      await run(() => client.set(prefix + key, JSON.stringify(value), 'PX', ms));
+    },
+    async add(key, value, ttl) {
+      const ms = toMilliseconds(ttl);
+      if (ms === 0) throw new RangeError('Redis store: add() needs a TTL > 0');
+      return (await run(() => client.set(prefix + key, JSON.stringify(value), 'PX', ms, 'NX'))) === 'OK';
+    },
+    async delete(key) {
+      await run(() => client.del(prefix + key));
+    },
+    async increment(key, ttl) {
+      const ms = toMilliseconds(ttl);
+      if (ms === 0) throw new RangeError('Redis store: increment() needs a TTL > 0');
+      const full = prefix + key;
+      const results = await run(() => client.multi().set(full, '0', 'PX', ms, 'NX').incr(full).exec());
+      const [, counted] = results ?? [];
+      if (counted === undefined || counted[0] !== null || typeof counted[1] !== 'number') {
+        throw new Error('Redis store: the increment transaction failed', { cause: counted?.[0] ?? undefined });
+      }
+      return counted[1];
+    },
+    ready(wait = 5000) {
+      if (!(typeof wait === 'number' && wait >= 0 && Number.isFinite(wait))) {
+        return Promise.reject(new TypeError('RedisStore.ready(): "wait" must be a number of milliseconds ≥ 0'));
+      }
+      if (client.status === 'ready') return Promise.resolve(true);
+      return new Promise<boolean>((resolve) => {
+        const settle = (connected: boolean) => {
+          clearTimeout(timer);
+          client.off('ready', onConnected);
+          resolve(connected);
+        };
+        const onConnected = () => settle(true);
+        const timer = setTimeout(() => settle(false), wait);
+        client.once('ready', onConnected);
+      });
+    },
+    async close() {
+      if (owned) await client.quit().catch(() => client.disconnect());
+      client.off('error', onError);
+      client.off('ready', onReady);
+    },
+  };
+}
+
+function readOptions(options: RedisStoreOptions): Required<RedisStoreOptions> {
+  if (typeof options !== 'object' || options === null) throw new TypeError('createRedisStore(): options must be an object');
+  const known = ['prefix', 'timeout', 'maxInFlight', 'logger'];
+  for (const name of Object.keys(options)) {
+    if (!known.includes(name)) throw new TypeError(`createRedisStore(): unknown option "${name}"`);
+  }
+  const { prefix = DEFAULT_PREFIX, timeout = DEFAULT_TIMEOUT, maxInFlight = DEFAULT_MAX_IN_FLIGHT, logger = console } = options;
+  if (typeof prefix !== 'string') throw new TypeError('createRedisStore(): "prefix" must be a string');
+  if (!Number.isInteger(timeout) || timeout < 1) throw new TypeError('createRedisStore(): "timeout" must be a positive integer (ms)');
+  if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new TypeError('createRedisStore(): "maxInFlight" must be a positive integer');
+  if (typeof logger?.warn !== 'function') throw new TypeError('createRedisStore(): "logger" must have a warn() method');
+  return { prefix, timeout, maxInFlight, logger };
+}
+
+function openClient(connection: RedisConnection): { client: Redis | Cluster; owned: boolean } {
+  if (typeof connection !== 'object' || connection === null) {
+    throw new TypeError('createRedisStore(): the first argument must be { client } or { url }');
+  }
+  if ('client' in connection) {
+    const { client } = connection;
+    if (typeof client?.set !== 'function' || typeof client.multi !== 'function' || typeof client.on !== 'function') {
+      throw new TypeError('createRedisStore(): "client" must be an ioredis Redis or Cluster');
+    }
+    return { client, owned: false };
+  }
+  const { url, clientOptions } = connection as { url?: unknown; clientOptions?: RedisOptions };
+  if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) {
+    throw new TypeError('createRedisStore(): "url" must be a redis:// or rediss:// URL');
+  }
+  const client = new Redis(url, {
+    // Fail now instead of queueing commands while disconnected: the guard answers 503 at once.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    // Keep reconnecting, at least once a second, so the guard recovers soon after Redis is back.
+    retryStrategy: (attempt: number) => Math.min(attempt * 100, 1000),
+    ...clientOptions,
+  });
+  return { client, owned: true };
+}
+
+/** Seconds to whole milliseconds; 0 for anything that is not a positive number. */
+function toMilliseconds(ttl: number): number {
+  return typeof ttl === 'number' && ttl > 0 && Number.isFinite(ttl) ? Math.max(1, Math.ceil(ttl * 1000)) : 0;
+}
+
+/** A stored value; one that is not JSON (not written by this store) reads as absent. */
+function parseValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,43 @@
+import type http from 'node:http';
+import Fastify, { type FastifyRequest } from 'fastify';
+import formbody from '@fastify/formbody';
+import type { Guard } from '@resource-guard/core';
+import { protect, requireAnyScope, requireClaims, requireScopes, resourceGuard } from '@resource-guard/fastify';
+import type { State } from './apps.js';
+
+/**
+ * The shared test routes on Fastify: `protect()` as each route's `onRequest` hook (`preHandler` on
+ * `/form`, whose body is parsed in between), requirements as `preHandler`s. An app
+ * `setErrorHandler` records each error and passes it on to Fastify's default error handler,
+ * which replies with its status and headers.
+ */
+export async function fastifyApp(guard: Guard, state: State): Promise<http.RequestListener> {
+  const app = Fastify({ logger: false });
+  await app.register(formbody);
+  await app.register(resourceGuard, { global: false });
+  app.setErrorHandler((error, _request, reply) => {
+    state.errors.push(error);
+    return reply.send(error);
+  });
+  const reply = async (request: FastifyRequest) => {
+    state.handlerCalls += 1;
+    return { auth: request.auth };
+  };
+  app.all('/protected', { onRequest: protect(guard) }, reply);
+  app.get('/optional', { onRequest: protect(guard, { optional: true }) }, reply);
+  app.get('/scopes/all', { onRequest: protect(guard), preHandler: requireScopes('orders:read', 'orders:write') }, reply);
+  app.get('/scopes/any', { onRequest: protect(guard), preHandler: requireAnyScope('orders:write', 'admin') }, reply);
+  app.get('/claims', { onRequest: protect(guard), preHandler: requireClaims({ tenant: 'acme', email_verified: (value) => value === true }) }, reply);
+  app.post('/form', { preHandler: protect(guard) }, reply);
+  app.get('/misordered', { preHandler: requireScopes('orders:read') }, reply);
+  app.get('/optional/scoped', { onRequest: protect(guard, { optional: true }), preHandler: requireScopes('orders:read') }, reply);
+  app.get('/replaced', {
+    onRequest: protect(guard),
+    preHandler: [(request, _reply, done) => {
+      request.auth = { ...request.auth!, scopes: ['admin'] };
+      done();
+    }, requireScopes('admin')],
+  }, reply);
+  await app.ready();
+  return app.routing as http.RequestListener;
+}
