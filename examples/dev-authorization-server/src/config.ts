@@ -4,6 +4,7 @@
  */
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { ClientMetadata, ResourceServer } from 'oidc-provider';
 
 /** Every scope the dev AS knows. Both resource servers accept all of them. */
@@ -23,12 +24,15 @@ export const RESOURCES = {
 } as const;
 
 /**
- * The private key of the encrypted resource (a P-256 JWK with `kid` and `alg`), from
+ * The file of the encrypted resource's private key (a P-256 JWK with `kid` and `alg`) in
  * `fixtures/`: the resource server decrypts with it, the AS encrypts to its public half.
  * DEVELOPMENT ONLY: the key is public.
  */
+export const RESOURCE_ENCRYPTION_KEY_FILE = fileURLToPath(new URL('../fixtures/resource-encryption-key.json', import.meta.url));
+
+/** The JWK in {@link RESOURCE_ENCRYPTION_KEY_FILE}. */
 export const RESOURCE_ENCRYPTION_KEY: Readonly<JsonWebKey & { kid: string; alg: 'ECDH-ES+A256KW' }> = Object.freeze(
-  JSON.parse(readFileSync(new URL('../fixtures/resource-encryption-key.json', import.meta.url), 'utf8')) as JsonWebKey & { kid: string; alg: 'ECDH-ES+A256KW' },
+  JSON.parse(readFileSync(RESOURCE_ENCRYPTION_KEY_FILE, 'utf8')) as JsonWebKey & { kid: string; alg: 'ECDH-ES+A256KW' },
 );
 
 /** Content encryption of the encrypted resource's tokens. */
