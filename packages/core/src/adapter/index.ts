@@ -11,3 +11,5 @@ export type { ProtectOptions, ProtectSettings, RequirementMiddlewares } from './
 export { buildRequestUrl, checkHost, checkTarget } from '../http/request-url.js';
 export { quoteParam } from '../http/challenge.js';
 export type { AuthenticateOptions, AuthenticateResult, Guard } from '../guard.js';
+export { createResourceMetadataEndpoint } from '../metadata/resource-metadata.js';
+export type { MetadataResponse, ResourceMetadataEndpoint } from '../metadata/resource-metadata.js';
