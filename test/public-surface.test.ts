@@ -3,15 +3,16 @@ import test from 'ava';
 
 const KIT = [
   'GUARD_KEY', 'NodeRequestView', 'authorizeRequirement', 'buildRequestUrl', 'checkHost', 'checkTarget',
-  'createErrorResponder', 'createRequirementMiddlewares', 'quoteParam', 'readAuthContext', 'readPeerCertificate',
-  'resolveProtectArguments',
+  'createErrorResponder', 'createRequirementMiddlewares', 'createResourceMetadataEndpoint', 'quoteParam', 'readAuthContext',
+  'readPeerCertificate', 'resolveProtectArguments',
 ];
 
 const APPLICATION = [
-  'DEFAULT_ALGORITHMS', 'DEFAULT_DPOP_ALGORITHMS', 'DEFAULT_REQUIRED_CLAIMS', 'GUARD_ERROR_CODES', 'GuardError',
+  'AUTH_RESPONSE_HEADERS', 'DEFAULT_ALGORITHMS', 'DEFAULT_DPOP_ALGORITHMS', 'DEFAULT_REQUIRED_CLAIMS', 'GUARD_ERROR_CODES', 'GuardError',
   'InsufficientScopeError', 'InsufficientUserAuthenticationError', 'InvalidDpopProofError', 'InvalidRequestError',
-  'InvalidTokenError', 'MisconfigurationError', 'MissingCredentialsError', 'SUPPORTED_ALGORITHMS', 'UpstreamUnavailableError',
-  'UseDpopNonceError', 'accessTokenHash', 'certificateThumbprint', 'createGuard', 'createMemoryStore', 'isGuardError',
+  'InvalidTokenError', 'JWE_CONTENT_ALGORITHMS', 'JWE_KEY_ALGORITHMS', 'MisconfigurationError', 'MissingCredentialsError', 'SUPPORTED_ALGORITHMS', 'UpstreamUnavailableError',
+  'UseDpopNonceError', 'accessTokenHash', 'buildProtectedResourceMetadata', 'certificateThumbprint', 'createGuard',
+  'createMemoryStore', 'exposedAuthHeaders', 'isGuardError',
   'jwkThumbprint', 'requireAnyScope', 'requireAuthentication', 'requireClaims', 'requireScopes',
 ];
 
@@ -25,9 +26,13 @@ test('@resource-guard/core/adapter exports the adapter kit', async (t) => {
 });
 
 test('the adapters export the contract names', async (t) => {
-  const names = ['createGuard', 'protect', 'requireAnyScope', 'requireAuthentication', 'requireClaims', 'requireScopes', 'requireThat'];
+  const names = ['createGuard', 'exposedAuthHeaders', 'protect', 'protectedResourceMetadata', 'requireAnyScope', 'requireAuthentication', 'requireClaims', 'requireScopes', 'requireThat'];
   for (const adapter of ['@resource-guard/express', '@resource-guard/koa']) {
     const exported = Object.keys(await import(adapter));
     t.deepEqual(names.filter((name) => !exported.includes(name)), [], adapter);
   }
+});
+
+test('@resource-guard/mcp exports the MCP integration', async (t) => {
+  t.deepEqual(Object.keys(await import('@resource-guard/mcp')).sort(), ['createTokenVerifier', 'mcpAuth', 'requireToolScopes', 'toAuthInfo']);
 });

@@ -61,7 +61,7 @@ test.after.always(async () => {
 
 test('the demo walks every flow of issue 5', (t) => {
   t.deepEqual(FLOWS.map((flow) => flow.id), [
-    'no-token', 'jwt-scope', 'jwt-missing-scope', 'jwt-expired', 'jwt-tampered', 'opaque', 'opaque-revoked',
+    'no-token', 'jwt-scope', 'jwt-missing-scope', 'jwt-expired', 'jwt-tampered', 'jwe', 'opaque', 'opaque-revoked',
     'dpop', 'dpop-as-bearer', 'dpop-replay', 'mtls', 'mtls-wrong-cert',
   ]);
 });

@@ -80,5 +80,7 @@ test('rendering a rejection copies the error: the original is never changed', as
   // 503s carry Retry-After from the start and need no rendering.
   const down = new UpstreamUnavailableError('JWKS request failed', 'ERR_JWKS_UNAVAILABLE', { retryAfter: 7 });
   t.is(down.headers['Retry-After'], '7');
-  t.is(guard.reject(down), down);
+  const rendered = guard.reject(down);
+  t.not(rendered, down, 'a copy per request: CORS middleware writes its headers onto the error it is thrown');
+  t.deepEqual(rendered.headers, down.headers);
 });

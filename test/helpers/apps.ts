@@ -5,7 +5,9 @@ import express from 'express';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
-import { createGuard, type Guard, type GuardOptions } from '@resource-guard/core';
+import koaCors from '@koa/cors';
+import expressCors from 'cors';
+import { createGuard, exposedAuthHeaders, type Guard, type GuardOptions } from '@resource-guard/core';
 import * as expressAdapter from '@resource-guard/express';
 import * as koaAdapter from '@resource-guard/koa';
 import { fastifyApp } from './apps-fastify.js';
@@ -32,7 +34,17 @@ export interface TestApp {
 export interface StartAppOptions {
   /** Serve over TLS with these options (e.g. `requestCert` for mTLS). */
   https?: https.ServerOptions;
+  /** Mount the adapter's `protectedResourceMetadata()` first (the guard needs `resourceMetadata`). */
+  metadata?: boolean;
+  /**
+   * Put the real CORS package in front (`cors` on Express, `@koa/cors` on Koa) allowing this
+   * origin, with `exposedAuthHeaders()` as its exposed headers.
+   */
+  corsOrigin?: string;
 }
+
+/** The origin the CORS cases call from. */
+export const BROWSER_ORIGIN = 'https://app.example.test';
 
 /**
  * Starts an API with the same routes on any adapter, through the adapter's public functions:
@@ -52,10 +64,13 @@ export interface StartAppOptions {
 export async function startApp(framework: Framework, options: GuardOptions | Guard, settings: StartAppOptions = {}): Promise<TestApp> {
   const guard = 'authenticate' in options ? options : createGuard(options);
   const state = { handlerCalls: 0, errors: [] as unknown[] };
-  const builders: Record<Framework, (guard: Guard, state: State) => http.RequestListener | Promise<http.RequestListener>> = {
+  const builders: Record<Framework, (guard: Guard, state: State, settings: StartAppOptions) => http.RequestListener | Promise<http.RequestListener>> = {
     express: expressApp, koa: koaApp, fastify: fastifyApp, fetch: fetchApp,
   };
-  const handler = await builders[framework](guard, state);
+  if ((settings.metadata === true || settings.corsOrigin !== undefined) && framework !== 'express' && framework !== 'koa') {
+    throw new Error(`the ${framework} test app has no metadata route or CORS package`);
+  }
+  const handler = await builders[framework](guard, state, settings);
   const server = settings.https === undefined ? http.createServer(handler) : https.createServer(settings.https, handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -79,9 +94,11 @@ export async function startApp(framework: Framework, options: GuardOptions | Gua
 /** What every test app counts: handler runs and the errors its framework's error handling saw. */
 export type State = { handlerCalls: number; errors: unknown[] };
 
-function expressApp(guard: Guard, state: State): http.RequestListener {
-  const { protect, requireScopes, requireAnyScope, requireClaims } = expressAdapter;
+function expressApp(guard: Guard, state: State, settings: StartAppOptions): http.RequestListener {
+  const { protect, requireScopes, requireAnyScope, requireClaims, protectedResourceMetadata } = expressAdapter;
   const app = express();
+  if (settings.corsOrigin !== undefined) app.use(expressCors({ origin: settings.corsOrigin, exposedHeaders: exposedAuthHeaders() }));
+  if (settings.metadata === true) app.use(protectedResourceMetadata(guard));
   const reply = (req: express.Request, res: express.Response) => {
     state.handlerCalls += 1;
     res.json({ auth: req.auth ?? null });
@@ -105,11 +122,13 @@ function expressApp(guard: Guard, state: State): http.RequestListener {
   return app;
 }
 
-function koaApp(guard: Guard, state: State): http.RequestListener {
-  const { protect, requireScopes, requireAnyScope, requireClaims } = koaAdapter;
+function koaApp(guard: Guard, state: State, settings: StartAppOptions): http.RequestListener {
+  const { protect, requireScopes, requireAnyScope, requireClaims, protectedResourceMetadata } = koaAdapter;
   const app = new Koa();
   app.silent = true;
   app.on('error', (error: unknown) => state.errors.push(error));
+  if (settings.corsOrigin !== undefined) app.use(koaCors({ origin: settings.corsOrigin, exposeHeaders: exposedAuthHeaders() }));
+  if (settings.metadata === true) app.use(protectedResourceMetadata(guard));
   const router = new Router();
   const reply = (ctx: Koa.Context) => {
     state.handlerCalls += 1;

@@ -1,6 +1,6 @@
 import type { ExecutionContext, TestFn } from 'ava';
 import type { GuardOptions } from '@resource-guard/core';
-import { FRAMEWORKS, startApp, type Framework, type TestApp } from './apps.js';
+import { FRAMEWORKS, startApp, type Framework, type StartAppOptions, type TestApp } from './apps.js';
 import { parseChallenges } from './challenge.js';
 import { send, type RawResponse, type SendOptions } from './http.js';
 import { AUDIENCE, startMockIssuer, type MockIssuer } from './issuer.js';
@@ -38,6 +38,11 @@ export interface HttpCase {
   options?: (issuer: MockIssuer) => Partial<GuardOptions>;
   /** Key algorithm of the issuer's first key. Default ES256. */
   alg?: string;
+  /**
+   * How the app is started (metadata route, CORS in front, TLS). The metadata route and the CORS
+   * packages exist for Express and Koa only, so such cases run on those two.
+   */
+  app?: StartAppOptions;
   /** Sends the request(s); the last response is checked. Returns the response and the token(s) used. */
   run(context: CaseContext): Promise<{ response: RawResponse; secrets?: string[] }>;
   expect: Expectation;
@@ -82,6 +87,8 @@ export async function assertCase(t: ExecutionContext, context: CaseContext, item
 export function runCaseTable(test: TestFn, table: readonly HttpCase[]): void {
   for (const framework of FRAMEWORKS) {
     for (const item of table) {
+      const nodeOnly = item.app?.metadata === true || item.app?.corsOrigin !== undefined;
+      if (nodeOnly && framework !== 'express' && framework !== 'koa') continue;
       const difference = item.differences?.[framework];
       const title = difference === undefined ? item.title : `${item.title} (differs here: ${difference.why})`;
       test(`[${framework}] ${title}`, (t) => limitCases(() => runCase(t, framework, item)));
@@ -93,7 +100,7 @@ async function runCase(t: ExecutionContext, framework: Framework, item: HttpCase
   const issuer = await startMockIssuer(item.alg);
   const app = await startApp(framework, {
     issuer: issuer.issuer, audience: AUDIENCE, httpTimeout: 30_000, logger: { warn() {}, error() {} }, ...item.options?.(issuer),
-  });
+  }, item.app);
   try {
     const context: CaseContext = {
       issuer,

@@ -252,6 +252,11 @@ async function startGlobalApp(framework: string, options: GuardOptions): Promise
     const fetchHandler = withAuth(options, () => Response.json({ ok: true }), { onRejection: (error) => errors.push(error) });
     handler = getRequestListener(fetchHandler, { overrideGlobalObjects: false });
   }
+  return listen(handler, errors);
+}
+
+/** Serves `handler` on a random loopback port; `errors` is what the app's error handling saw. */
+async function listen(handler: http.RequestListener, errors: unknown[]): Promise<{ url: string; errors: unknown[]; close(): Promise<void> }> {
   const server = http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -284,16 +289,7 @@ async function startEarlyAnswerApp(options: GuardOptions): Promise<{ url: string
     if (res.headersSent) return;
     next(error);
   });
-  const server = http.createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    errors,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
+  return listen(app, errors);
 }
 
 test.serial('[express] a response sent before the guard settles: no unhandled rejection, on every asynchronous path', async (t) => {

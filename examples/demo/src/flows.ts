@@ -146,6 +146,16 @@ export const FLOWS: readonly Flow[] = [
     },
   },
   {
+    id: 'jwe',
+    title: 'encrypted JWT (JWE)',
+    expected: { status: 200, auth: { clientId: CLIENTS.demo.clientId, scopes: ['orders:read'], format: 'jwt', scheme: 'Bearer' } },
+    async run(context, api) {
+      const { access_token: token } = await requestToken(context.as, CLIENTS.demo, { scope: 'orders:read', resource: RESOURCES.encrypted });
+      const note = `resource ${RESOURCES.encrypted}: a ${token.split('.').length}-part JWE, decrypted with the API's key, then verified`;
+      return observe((await callApi(`${api.url}/me`, bearer(token))).response, note);
+    },
+  },
+  {
     id: 'opaque',
     title: 'opaque token (introspection)',
     expected: { status: 200, auth: { clientId: CLIENTS.demo.clientId, scopes: ['orders:read'], format: 'opaque', scheme: 'Bearer' } },

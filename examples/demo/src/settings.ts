@@ -3,7 +3,7 @@
  * (`readApiConfig` in `@resource-guard-examples/shared`). The demo passes them to the API child
  * processes; the end-to-end test feeds the same variables to `readApiConfig` in-process.
  */
-import { CLIENT_CERT_HEADER, CLIENTS, RESOURCES } from '@resource-guard-examples/dev-authorization-server';
+import { CLIENT_CERT_HEADER, CLIENTS, RESOURCE_ENCRYPTION_KEY_FILE, RESOURCES } from '@resource-guard-examples/dev-authorization-server';
 
 /** What the flows need to know about the APIs' configuration (to decide how long to wait). */
 export interface DemoSettings {
@@ -29,7 +29,8 @@ export const DEMO_SETTINGS: DemoSettings = {
 export function apiEnvironment(issuer: string, port: number, settings: DemoSettings = DEMO_SETTINGS): Record<string, string> {
   return {
     ISSUER: issuer,
-    AUDIENCE: `${RESOURCES.jwt},${RESOURCES.opaque}`,
+    AUDIENCE: `${RESOURCES.jwt},${RESOURCES.opaque},${RESOURCES.encrypted}`,
+    ENCRYPTION_KEY: RESOURCE_ENCRYPTION_KEY_FILE,
     INTROSPECTION: 'on',
     INTROSPECTION_CLIENT_ID: CLIENTS.resourceServer.clientId,
     INTROSPECTION_CLIENT_SECRET: CLIENTS.resourceServer.clientSecret,

@@ -2,6 +2,9 @@
  * The dev authorization server's whole world, in one readable place: scopes, resource servers
  * (RFC 8707 resource indicators) and clients. DEVELOPMENT ONLY: the secrets below are public.
  */
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { ClientMetadata, ResourceServer } from 'oidc-provider';
 
 /** Every scope the dev AS knows. Both resource servers accept all of them. */
@@ -16,7 +19,24 @@ export const RESOURCES = {
   jwt: 'urn:resource-guard:jwt-api',
   /** Gets opaque access tokens, to be checked with introspection (RFC 7662). */
   opaque: 'urn:resource-guard:opaque-api',
+  /** Gets encrypted JWT access tokens: a JWE (ECDH-ES+A256KW, A256GCM) around the signed JWT. */
+  encrypted: 'urn:resource-guard:encrypted-api',
 } as const;
+
+/**
+ * The file of the encrypted resource's private key (a P-256 JWK with `kid` and `alg`) in
+ * `fixtures/`: the resource server decrypts with it, the AS encrypts to its public half.
+ * DEVELOPMENT ONLY: the key is public.
+ */
+export const RESOURCE_ENCRYPTION_KEY_FILE = fileURLToPath(new URL('../fixtures/resource-encryption-key.json', import.meta.url));
+
+/** The JWK in {@link RESOURCE_ENCRYPTION_KEY_FILE}. */
+export const RESOURCE_ENCRYPTION_KEY: Readonly<JsonWebKey & { kid: string; alg: 'ECDH-ES+A256KW' }> = Object.freeze(
+  JSON.parse(readFileSync(RESOURCE_ENCRYPTION_KEY_FILE, 'utf8')) as JsonWebKey & { kid: string; alg: 'ECDH-ES+A256KW' },
+);
+
+/** Content encryption of the encrypted resource's tokens. */
+export const RESOURCE_ENCRYPTION_ENC = 'A256GCM' as const;
 
 /** Default access-token lifetime, seconds. */
 export const ACCESS_TOKEN_TTL = 600;
@@ -44,7 +64,37 @@ export const RESOURCE_SERVERS: Readonly<Record<string, ResourceServer>> = {
     accessTokenFormat: 'opaque',
     accessTokenTTL: ACCESS_TOKEN_TTL,
   },
+  [RESOURCES.encrypted]: {
+    scope: SCOPES.join(' '),
+    accessTokenFormat: 'jwt',
+    accessTokenTTL: ACCESS_TOKEN_TTL,
+    jwt: {
+      sign: { alg: SIGNING_ALG },
+      encrypt: {
+        alg: RESOURCE_ENCRYPTION_KEY.alg,
+        enc: RESOURCE_ENCRYPTION_ENC,
+        kid: RESOURCE_ENCRYPTION_KEY.kid,
+        key: createPublicKey({ key: RESOURCE_ENCRYPTION_KEY as JsonWebKey, format: 'jwk' }),
+      },
+    },
+  },
 };
+
+/**
+ * MCP servers (and other resources named by their URL, RFC 8707) running on this machine: any
+ * `http://127.0.0.1:<port>/<path>` or `http://localhost:<port>/<path>` gets JWT access tokens
+ * with that exact URL as `aud`, so a local MCP server's audience check can be exercised on a
+ * random port. DEVELOPMENT ONLY.
+ */
+export const LOOPBACK_RESOURCE = /^http:\/\/(?:127\.0\.0\.1|localhost):\d{1,5}\/[A-Za-z0-9/_-]*$/;
+
+/** Settings of a {@link LOOPBACK_RESOURCE}: as the JWT resource. */
+export const LOOPBACK_RESOURCE_SERVER: ResourceServer = RESOURCE_SERVERS[RESOURCES.jwt]!;
+
+/** The resource-server settings of `resource`, or `undefined` when the dev AS does not know it. */
+export function findResourceServer(resource: string): ResourceServer | undefined {
+  return RESOURCE_SERVERS[resource] ?? (LOOPBACK_RESOURCE.test(resource) ? LOOPBACK_RESOURCE_SERVER : undefined);
+}
 
 /** Used when a token request has no `resource` parameter (so a bare request still gets a JWT). */
 export const DEFAULT_RESOURCE = RESOURCES.jwt;

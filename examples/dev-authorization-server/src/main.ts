@@ -19,6 +19,8 @@ issuer:     ${as.issuer}
 discovery:  ${as.issuer}/.well-known/openid-configuration
 resources:  ${as.resources.jwt}    (JWT access tokens, ES256, typ at+jwt)
             ${as.resources.opaque} (opaque access tokens, introspect them)
+            ${as.resources.encrypted} (encrypted JWT access tokens, JWE around the JWS)
+            http://127.0.0.1:<port>/<path> (JWT access tokens for local MCP servers)
 
 clients (client_secret_basic):`);
 for (const c of Object.values(as.clients)) {

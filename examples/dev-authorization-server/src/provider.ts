@@ -6,7 +6,7 @@ import {
   CLIENT_METADATA,
   DEFAULT_RESOURCE,
   INTROSPECTORS,
-  RESOURCE_SERVERS,
+  findResourceServer,
   SCOPES,
   SHORT_LIVED_TTL,
   CLIENTS,
@@ -44,7 +44,7 @@ export function providerConfiguration(): Configuration {
         // No `resource` parameter: the JWT API. Several candidates: refuse (invalid_target).
         defaultResource: (_ctx, _client, oneOf) => oneOf ?? DEFAULT_RESOURCE,
         getResourceServerInfo: (_ctx, resource) => {
-          const info = RESOURCE_SERVERS[resource];
+          const info = findResourceServer(resource);
           if (!info) throw new errors.InvalidTarget(`unknown resource indicator: ${resource}`);
           return info;
         },

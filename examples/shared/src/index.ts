@@ -2,6 +2,7 @@
  * Configuration of the sample APIs from environment variables, shared by the Express, Koa,
  * Fastify and Hono samples so that all of them read the same names the same way.
  */
+import { readFileSync } from 'node:fs';
 import type { GuardOptions } from '@resource-guard/core';
 import { createRedisStore, type RedisStore } from '@resource-guard/redis';
 
@@ -29,6 +30,8 @@ export interface ApiConfig {
  *   a load balancer in front of several instances
  * - `REDIS_URL` — `redis://` or `rediss://` URL of a Redis/Valkey shared by every instance: DPoP
  *   replay markers and the introspection cache (default: per-process memory)
+ * - `ENCRYPTION_KEY` — path of a private JWK (with `alg`, `kid`) that access tokens may be encrypted
+ *   to (JWE; the dev AS's `fixtures/resource-encryption-key.json`); default: no encrypted tokens
  * - `MTLS_CERT_HEADER` — header a TLS-terminating proxy puts the client certificate in (dev: `x-ssl-client-cert`)
  * - `PORT` (default `defaultPort`), `HOST` (default `127.0.0.1`)
  */
@@ -53,6 +56,10 @@ export function readApiConfig(env: NodeJS.ProcessEnv, defaultPort: number): ApiC
   const redis = (env.REDIS_URL ?? '') === '' ? undefined : createRedisStore({ url: env.REDIS_URL! });
   if (redis !== undefined) guard.store = redis;
   if (env.MTLS_CERT_HEADER !== undefined && env.MTLS_CERT_HEADER !== '') guard.mtls = { trustedProxyHeader: env.MTLS_CERT_HEADER };
+  if ((env.ENCRYPTION_KEY ?? '') !== '') {
+    const jwk = JSON.parse(readFileSync(env.ENCRYPTION_KEY!, 'utf8')) as { alg: string; kid?: string };
+    guard.encryptedTokens = { keys: [{ key: jwk, alg: jwk.alg, kid: jwk.kid }] };
+  }
   const port = Number(env.PORT ?? defaultPort);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError('PORT must be a TCP port number');
   return { port, host: env.HOST ?? '127.0.0.1', guard, redis };

@@ -1,6 +1,7 @@
 import { createChallengeAttacher } from './http/challenge.js';
 import type { AuthContext } from './pipeline/context.js';
-import { MissingCredentialsError, type GuardError } from './errors/errors.js';
+import { InvalidTokenError, MissingCredentialsError, type GuardError } from './errors/errors.js';
+import { createJweFormat } from './jwe/jwe-format.js';
 import { TrustedIssuer } from './issuer/trusted-issuer.js';
 import { createHeaderDecoder } from './jws/jws.js';
 import { verifyJwtAccessToken } from './jwt/verify-access-token.js';
@@ -13,6 +14,7 @@ import type { TokenFormat } from './pipeline/formats.js';
 import { createPipeline, type AuthenticateResult } from './pipeline/pipeline.js';
 import { ClaimValidators, buildClaimRules } from './pipeline/validators.js';
 import { VerifiedTokenCache } from './pipeline/verified-cache.js';
+import { registerResourceMetadata } from './metadata/resource-metadata.js';
 
 export type { AuthenticateResult } from './pipeline/pipeline.js';
 
@@ -60,25 +62,44 @@ export function createGuard(options: GuardOptions): Guard {
 
   // Tried in this order; the first that recognises a token verifies it.
   const formats: TokenFormat[] = [];
+  const encrypted = resolved.encryptedTokens;
+  if (encrypted !== undefined) {
+    formats.push(createJweFormat(encrypted, (inner, compact) => {
+      const header = decodeHeader(inner);
+      if (header === undefined) throw new InvalidTokenError('Encrypted token does not contain a JWT', 'ERR_JWE_CTY_INVALID');
+      return verifyJwtAccessToken(inner, header, issuers, resolved, compact);
+    }) as TokenFormat);
+  }
   if (!(introspector?.introspectsJwts ?? false)) {
     formats.push({
       name: 'jwt',
       classify: (token) => decodeHeader(token),
-      verify: (token, header, compact) => verifyJwtAccessToken(token, header as Readonly<Record<string, unknown>>, issuers, resolved, compact),
+      verify(token, header, compact) {
+        if (encrypted?.required === true) throw new InvalidTokenError('Access tokens must be encrypted', 'ERR_JWE_REQUIRED');
+        return verifyJwtAccessToken(token, header as Readonly<Record<string, unknown>>, issuers, resolved, compact);
+      },
     });
   }
   if (introspector !== undefined) {
     formats.push({ name: 'opaque', classify: () => true, verify: (token) => introspector.introspect(token) });
   }
 
+  const guard = {} as Guard;
+  const metadataUrl = resolved.resourceMetadata === undefined ? undefined : registerResourceMetadata(guard, resolved.resourceMetadata, {
+    issuers: resolved.issuers,
+    tokenLocations: resolved.tokenLocations,
+    dpopAlgorithms: constraint.dpopAlgorithms,
+    dpopRequired: !constraint.bearerAccepted,
+    mtlsEnabled: constraint.mtlsEnabled,
+  });
   const attachChallenge = createChallengeAttacher({
     realm: resolved.realm,
     bearer: constraint.bearerAccepted,
     dpopAlgorithms: constraint.dpopAlgorithms,
+    resourceMetadata: metadataUrl,
   });
   const reject = (error: GuardError, scheme?: 'Bearer' | 'DPoP'): GuardError => attachChallenge(error, scheme);
 
-  const guard = {} as Guard;
   const authenticate = createPipeline({
     tokenLocations: resolved.tokenLocations,
     maxTokenLength: resolved.maxTokenLength,

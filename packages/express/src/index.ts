@@ -7,7 +7,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AuthContext, Requirement } from '@resource-guard/core';
 import {
   GUARD_KEY, NodeRequestView, authorizeRequirement, resolveProtectArguments, createRequirementMiddlewares,
-  type AuthenticateResult, type Guard, type ProtectOptions, type ProtectSettings, type RequirementMiddlewares,
+  createResourceMetadataEndpoint, type AuthenticateResult, type Guard, type ProtectOptions, type ProtectSettings, type RequirementMiddlewares,
 } from '@resource-guard/core/adapter';
 
 declare global {
@@ -91,7 +91,31 @@ export const {
   requireScopes, requireAnyScope, requireClaims, requireAuthentication, requireThat,
 }: RequirementMiddlewares<RequestHandler> = createRequirementMiddlewares(requirementMiddleware);
 
-export { createGuard } from '@resource-guard/core';
+/**
+ * Serves the guard's OAuth 2.0 Protected Resource Metadata (RFC 9728) at
+ * `/.well-known/oauth-protected-resource` and, when the resource identifier has a path, at the
+ * path-suffixed form (§3.1); every other request passes on. Needs no token; GET and HEAD only
+ * (405 with `Allow` otherwise); public, cacheable (`resourceMetadata.cacheMaxAge`, default 3600 s)
+ * and readable from any origin. Mount it before `protect()`, at the application's root. The
+ * guard must have the `resourceMetadata` option (a `TypeError` otherwise, at start-up).
+ */
+export function protectedResourceMetadata(guard: Guard): RequestHandler {
+  const endpoint = createResourceMetadataEndpoint(guard);
+  return async function protectedResourceMetadataMiddleware(req: Request, res: Response, next: NextFunction): Promise<void> {
+    if (!endpoint.matches(req.path)) {
+      next();
+      return;
+    }
+    try {
+      const { status, headers, body } = await endpoint.respond(req.method);
+      res.status(status).set(headers).end(body);
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
+export { createGuard, exposedAuthHeaders, AUTH_RESPONSE_HEADERS } from '@resource-guard/core';
 export type { AuthContext, Guard, GuardOptions, Requirement } from '@resource-guard/core';
 export type { ProtectOptions, ProtectSettings } from '@resource-guard/core/adapter';
 export { errorHandler } from './error-handler.js';

@@ -7,7 +7,7 @@ import type { Context, Middleware, Next } from 'koa';
 import type { AuthContext, Requirement } from '@resource-guard/core';
 import {
   GUARD_KEY, NodeRequestView, authorizeRequirement, resolveProtectArguments, createRequirementMiddlewares,
-  type Guard, type ProtectOptions, type ProtectSettings, type RequirementMiddlewares,
+  createResourceMetadataEndpoint, type Guard, type ProtectOptions, type ProtectSettings, type RequirementMiddlewares,
 } from '@resource-guard/core/adapter';
 
 declare module 'koa' {
@@ -72,7 +72,32 @@ export const {
   requireScopes, requireAnyScope, requireClaims, requireAuthentication, requireThat,
 }: RequirementMiddlewares<Middleware> = createRequirementMiddlewares(requirementMiddleware);
 
-export { createGuard } from '@resource-guard/core';
+/**
+ * Serves the guard's OAuth 2.0 Protected Resource Metadata (RFC 9728) at
+ * `/.well-known/oauth-protected-resource` and, when the resource identifier has a path, at the
+ * path-suffixed form (§3.1); every other request passes on. Needs no token; GET and HEAD only
+ * (405 with `Allow` otherwise); public, cacheable (`resourceMetadata.cacheMaxAge`, default 3600 s)
+ * and readable from any origin. Use it before `protect()`. The guard must have the
+ * `resourceMetadata` option (a `TypeError` otherwise, at start-up).
+ */
+export function protectedResourceMetadata(guard: Guard): Middleware {
+  const endpoint = createResourceMetadataEndpoint(guard);
+  return async function protectedResourceMetadataMiddleware(ctx: Context, next: Next): Promise<void> {
+    if (!endpoint.matches(ctx.path)) {
+      await next();
+      return;
+    }
+    const { status, headers, body } = await endpoint.respond(ctx.method);
+    ctx.status = status;
+    ctx.set(headers);
+    if (body !== undefined) {
+      ctx.type = 'application/json';
+      ctx.body = body;
+    }
+  };
+}
+
+export { createGuard, exposedAuthHeaders, AUTH_RESPONSE_HEADERS } from '@resource-guard/core';
 export type { AuthContext, Guard, GuardOptions, Requirement } from '@resource-guard/core';
 export type { ProtectOptions, ProtectSettings } from '@resource-guard/core/adapter';
 export { errorHandler } from './error-handler.js';

@@ -14,3 +14,5 @@ export type { AuthenticateOptions, AuthenticateResult, Guard } from '../guard.js
 export { readAuthContext } from './auth-context-access.js';
 export { createErrorResponder } from './error-response.js';
 export type { ErrorResponse, ErrorResponseLogger, ErrorResponseOptions } from './error-response.js';
+export { createResourceMetadataEndpoint } from '../metadata/resource-metadata.js';
+export type { MetadataResponse, ResourceMetadataEndpoint } from '../metadata/resource-metadata.js';

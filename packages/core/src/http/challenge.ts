@@ -7,6 +7,8 @@ export interface ChallengeSettings {
   bearer: boolean;
   /** Accepted DPoP proof algorithms; `undefined` when DPoP is off. */
   dpopAlgorithms: readonly string[] | undefined;
+  /** RFC 9728 §5.1 metadata URL, put into every challenge; `undefined` when not configured. */
+  resourceMetadata?: string | undefined;
 }
 
 /**
@@ -30,7 +32,8 @@ function renderParams(params: ReadonlyArray<readonly [string, string | undefined
  * `scope`, ...) go only into the challenge of the scheme the request used, or of DPoP for
  * DPoP-proof errors — except `invalid_request`, which goes into every challenge: a malformed
  * request (two `Authorization` fields, say) has no one scheme it used (RFC 9449 §7.2). Without an
- * error (no credentials), the challenges carry no `error`.
+ * error (no credentials), the challenges carry no `error`. With protected resource metadata
+ * configured, every challenge carries `resource_metadata` (RFC 9728 §5.1).
  */
 export function renderChallenge(settings: ChallengeSettings, error: GuardError | undefined, usedScheme: 'Bearer' | 'DPoP' | undefined): string {
   const dpopOn = settings.dpopAlgorithms !== undefined;
@@ -45,11 +48,12 @@ export function renderChallenge(settings: ChallengeSettings, error: GuardError |
   );
   const challenges: string[] = [];
   if (settings.bearer || !dpopOn) {
-    challenges.push(`Bearer ${renderParams([['realm', settings.realm], ...details('Bearer')])}`);
+    challenges.push(`Bearer ${renderParams([['realm', settings.realm], ...details('Bearer'), ['resource_metadata', settings.resourceMetadata]])}`);
   }
   if (dpopOn) {
     challenges.push(`DPoP ${renderParams([
       ['realm', settings.realm], ...details('DPoP'), ['algs', settings.dpopAlgorithms!.join(' ')],
+      ['resource_metadata', settings.resourceMetadata],
     ])}`);
   }
   return challenges.join(', ');
@@ -60,12 +64,13 @@ type UsedScheme = 'Bearer' | 'DPoP' | undefined;
 const isChallenged = (error: GuardError) => error.status === 400 || error.status === 401 || error.status === 403;
 
 /**
- * The rendered rejection: for 400/401/403 a copy of `error` whose headers add `WWW-Authenticate`
- * (RFC 6750 §3) to those it has (e.g. `DPoP-Nonce`); other errors (5xx, whose `Retry-After` is set
- * when they are made) as they are. `error` itself is never changed.
+ * The rendered rejection: a copy of `error`, for 400/401/403 with `WWW-Authenticate` (RFC 6750 §3)
+ * added to the headers it has (e.g. `DPoP-Nonce`); other errors (5xx, whose `Retry-After` is set
+ * when they are made) with their own headers. Always a copy: one 503 can be shared by concurrent
+ * requests, and middleware on the way out (CORS) sets per-request headers onto what it is thrown.
  */
 export function attachChallenge(error: GuardError, settings: ChallengeSettings, usedScheme: UsedScheme): GuardError {
-  return isChallenged(error) ? error.withHeaders({ 'WWW-Authenticate': renderChallenge(settings, error, usedScheme) }) : error;
+  return error.withHeaders(isChallenged(error) ? { 'WWW-Authenticate': renderChallenge(settings, error, usedScheme) } : {});
 }
 
 /**

@@ -24,7 +24,8 @@ export interface ParsedJws {
 
 // RFC 7515 §5.2 / RFC 8725 §3.7: the segments are UTF-8; invalid bytes make the JWS malformed
 // (a lenient decoder would turn them into U+FFFD, so two different byte strings read the same).
-function decodeJson(segment: string, checked = false): Record<string, unknown> | undefined {
+/** A base64url segment holding a JSON object, strict UTF-8; `undefined` otherwise. Shared with JWE headers. */
+export function decodeJsonSegment(segment: string, checked = false): Record<string, unknown> | undefined {
   if (!checked && !isBase64Url(segment)) return undefined;
   const bytes = Buffer.from(segment, 'base64url');
   if (!isUtf8(bytes)) return undefined;
@@ -45,7 +46,7 @@ export function decodeProtectedHeader(token: string): Record<string, unknown> | 
   if (dot <= 0) return undefined;
   const second = token.indexOf('.', dot + 1);
   if (second < 0 || token.indexOf('.', second + 1) >= 0) return undefined;
-  const header = decodeJson(token.slice(0, dot));
+  const header = decodeJsonSegment(token.slice(0, dot));
   return header !== undefined && typeof header.alg === 'string' ? header : undefined;
 }
 
@@ -81,7 +82,7 @@ export function createHeaderDecoder(max = 64): (token: string) => Readonly<Recor
 export function parseJws(token: string, header: Readonly<Record<string, unknown>>, segmentsChecked = false): ParsedJws | undefined {
   const dot = token.indexOf('.');
   const second = token.indexOf('.', dot + 1);
-  const payload = decodeJson(token.slice(dot + 1, second), segmentsChecked);
+  const payload = decodeJsonSegment(token.slice(dot + 1, second), segmentsChecked);
   const signature = token.slice(second + 1);
   if (payload === undefined || signature.length === 0 || (!segmentsChecked && !isBase64Url(signature))) return undefined;
   return {

@@ -6,6 +6,8 @@ import type { MtlsOptions } from '../mtls/certificate-binding.js';
 import type { ClaimValidator } from '../pipeline/validators.js';
 
 import { createMemoryStore, type Store } from '../store/memory-store.js';
+import { resolveEncryptedTokens, type EncryptedTokenOptions, type ResolvedEncryptedTokens } from '../jwe/jwe-format.js';
+import { resolveResourceMetadata, type ResolvedResourceMetadata, type ResourceMetadataOptions } from '../metadata/options.js';
 import {
   assertKnownKeys, assertObject, knownKeys, parseServerUrl, readBoolean, readNumber, toStringList,
 } from './validate.js';
@@ -102,6 +104,17 @@ export interface GuardOptions {
    * Route-specific conditions belong in `requireClaims()` (403) instead.
    */
   validators?: Readonly<Record<string, ClaimValidator>>;
+  /**
+   * Publish OAuth 2.0 Protected Resource Metadata (RFC 9728) for this resource, and add
+   * `resource_metadata="<metadata URL>"` to every challenge (§5.1). Serve the document with the
+   * adapters' `protectedResourceMetadata()`. Default off.
+   */
+  resourceMetadata?: ResourceMetadataOptions;
+  /**
+   * Accept encrypted JWT access tokens (JWE, RFC 9068 §2.1), decrypted with these keys; with
+   * `required`, accept nothing else. Default off (five-segment tokens are then not JWTs).
+   */
+  encryptedTokens?: EncryptedTokenOptions;
 }
 
 /** Options after validation and defaults; internal. */
@@ -131,12 +144,15 @@ export interface ResolvedOptions {
   store: Store;
   logger: Logger;
   validators: Readonly<Record<string, ClaimValidator>>;
+  resourceMetadata: ResolvedResourceMetadata | undefined;
+  encryptedTokens: ResolvedEncryptedTokens | undefined;
 }
 
 const KNOWN_OPTIONS = knownKeys<GuardOptions>()([
   'issuer', 'audience', 'jwksUri', 'algorithms', 'secret', 'clockTolerance', 'requiredClaims', 'allowGenericJwtTyp',
   'tokenLocations', 'realm', 'httpTimeout', 'jwksCooldown', 'jwksCacheMaxAge', 'allowInsecureRequests', 'maxTokenLength',
   'fetch', 'clock', 'introspection', 'dpop', 'mtls', 'verifiedTokenCache', 'offloadSignatures', 'store', 'logger', 'validators',
+  'resourceMetadata', 'encryptedTokens',
 ]);
 
 const TOKEN_LOCATIONS: readonly TokenLocation[] = ['header', 'body', 'query'];
@@ -216,6 +232,8 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     store: options.store ?? createMemoryStore({ max: 10_000, clock: options.clock }),
     logger: options.logger ?? console,
     validators: options.validators ?? {},
+    resourceMetadata: resolveResourceMetadata(options.resourceMetadata, audiences, allowInsecureRequests),
+    encryptedTokens: resolveEncryptedTokens(options.encryptedTokens),
   };
 }
 

@@ -13,6 +13,8 @@ export interface SenderConstraint {
   readonly bearerAccepted: boolean;
   /** DPoP proof algorithms accepted, for `DPoP algs="…"`; `undefined` when DPoP is off. */
   readonly dpopAlgorithms: readonly string[] | undefined;
+  /** Whether certificate-bound tokens (RFC 8705) are accepted. */
+  readonly mtlsEnabled: boolean;
   /**
    * For a token {@link SenderConstraint.isBound} said is bound: rejects unless the request proves
    * possession (DPoP proof by `cnf.jkt`, client certificate by `cnf["x5t#S256"]`); resolves to
@@ -73,6 +75,7 @@ export function createSenderConstraint(options: Pick<ResolvedOptions, 'dpop' | '
   return {
     bearerAccepted: dpop?.required !== true,
     dpopAlgorithms: dpop?.algorithms,
+    mtlsEnabled: mtls !== undefined,
     isBound,
     precheck(request, credentials) {
       // The DPoP scheme is only recognised when DPoP is on, so `dpop` is defined here.

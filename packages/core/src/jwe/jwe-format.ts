@@ -1,0 +1,167 @@
+import { isUtf8 } from 'node:buffer';
+import { KeyObject, createPrivateKey, createSecretKey, type JsonWebKey } from 'node:crypto';
+import { compactDecrypt } from 'jose';
+import type { Claims } from '../claims/claims.js';
+import { InvalidTokenError } from '../errors/errors.js';
+import { decodeJsonSegment } from '../jws/jws.js';
+import { checkTokenSyntax } from '../lib/charset.js';
+import { assertKnownKeys, assertNonEmptyString, assertObject, readBoolean, toStringList } from '../options/validate.js';
+import type { TokenFormat } from '../pipeline/formats.js';
+
+/** Key-management algorithms accepted for encrypted access tokens (RFC 7518 §4). No RSA1_5, no PBES2. */
+export const JWE_KEY_ALGORITHMS: readonly string[] = Object.freeze([
+  'RSA-OAEP-256', 'RSA-OAEP-384', 'RSA-OAEP-512', 'ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A192KW', 'ECDH-ES+A256KW', 'dir',
+]);
+
+/** Content-encryption algorithms accepted by default (RFC 7518 §5). */
+export const JWE_CONTENT_ALGORITHMS: readonly string[] = Object.freeze([
+  'A128GCM', 'A192GCM', 'A256GCM', 'A128CBC-HS256', 'A192CBC-HS384', 'A256CBC-HS512',
+]);
+
+/** One private key that encrypted access tokens may be encrypted to. */
+export interface DecryptionKey {
+  /** A private `KeyObject` or JWK (RSA, EC, X25519); for `dir`, the secret key (`KeyObject`, bytes). */
+  key: KeyObject | JsonWebKey | Uint8Array;
+  /** The key-management algorithm this key is for (one of {@link JWE_KEY_ALGORITHMS}). */
+  alg: string;
+  /** When set, a token whose header names another `kid` does not use this key (one without `kid` tries every key of its `alg`). Default none. */
+  kid?: string;
+}
+
+/**
+ * Encrypted JWT access tokens (RFC 9068 §2.1, RFC 7516, nested JWTs per RFC 7519 §5.2): a JWE
+ * whose payload is the signed access token. The JWE is decrypted with one of `keys` (never a key
+ * named by the token: `jku`, `jwk`, `x5u` are ignored), then the inner JWS is verified as any
+ * access token. Validated at start-up (a `TypeError` naming `encryptedTokens.<option>`).
+ * Refused: `zip` (compression, a decompression bomb for the unauthenticated), PBES2 and RSA1_5,
+ * a `cty` other than `JWT` (or `at+jwt`). Every failure is 401 `invalid_token`; the plaintext is never logged.
+ */
+export interface EncryptedTokenOptions {
+  /** The private keys (at least one). */
+  keys: DecryptionKey[];
+  /** Refuse access tokens that are not encrypted (plain JWS, `ERR_JWE_REQUIRED`). Default false. */
+  required?: boolean;
+  /** Accepted `enc` values. Default {@link JWE_CONTENT_ALGORITHMS}. */
+  contentAlgorithms?: string[];
+}
+
+interface ResolvedKey {
+  key: KeyObject;
+  alg: string;
+  kid: string | undefined;
+}
+
+/** `encryptedTokens` after validation. */
+export interface ResolvedEncryptedTokens {
+  keys: readonly ResolvedKey[];
+  required: boolean;
+  contentAlgorithms: readonly string[];
+}
+
+function readKey(value: unknown, where: string): ResolvedKey {
+  assertObject(value, where);
+  const entry = (value ?? {}) as Record<string, unknown>;
+  assertKnownKeys(entry, ['key', 'alg', 'kid'], where);
+  const { alg, kid, key } = entry;
+  if (typeof alg !== 'string' || !JWE_KEY_ALGORITHMS.includes(alg)) {
+    throw new TypeError(`resource-guard: "${where}.alg" must be one of ${JWE_KEY_ALGORITHMS.join(', ')}`);
+  }
+  if (kid !== undefined) assertNonEmptyString(kid, `${where}.kid`);
+  let keyObject: KeyObject;
+  try {
+    if (key instanceof KeyObject) keyObject = key;
+    else if (key instanceof Uint8Array) keyObject = createSecretKey(key);
+    else keyObject = createPrivateKey({ key: key as JsonWebKey, format: 'jwk' });
+  } catch (error) {
+    throw new TypeError(`resource-guard: "${where}.key" must be a private KeyObject, a private JWK or secret bytes`, { cause: error });
+  }
+  if (keyObject.type !== (alg === 'dir' ? 'secret' : 'private')) {
+    throw new TypeError(`resource-guard: "${where}.key" must be ${alg === 'dir' ? 'a secret key for "dir"' : 'a private key'}`);
+  }
+  return { key: keyObject, alg, kid: kid as string | undefined };
+}
+
+/** Validates `encryptedTokens`; `undefined` when not configured. */
+export function resolveEncryptedTokens(value: unknown): ResolvedEncryptedTokens | undefined {
+  if (value === undefined) return undefined;
+  assertObject(value, 'encryptedTokens');
+  const options = value as Record<string, unknown>;
+  assertKnownKeys(options, ['keys', 'required', 'contentAlgorithms'], 'encryptedTokens');
+  if (!Array.isArray(options.keys) || options.keys.length === 0) {
+    throw new TypeError('resource-guard: "encryptedTokens.keys" must be a non-empty array of { key, alg, kid? }');
+  }
+  const contentAlgorithms = options.contentAlgorithms === undefined
+    ? JWE_CONTENT_ALGORITHMS
+    : toStringList(options.contentAlgorithms, 'encryptedTokens.contentAlgorithms');
+  for (const enc of contentAlgorithms) {
+    if (!JWE_CONTENT_ALGORITHMS.includes(enc)) {
+      throw new TypeError(`resource-guard: "encryptedTokens.contentAlgorithms" contains unsupported "${enc}"`);
+    }
+  }
+  return {
+    keys: Object.freeze(options.keys.map((key, index) => readKey(key, `encryptedTokens.keys[${index}]`))),
+    required: readBoolean(options.required, 'encryptedTokens.required', false),
+    contentAlgorithms: Object.freeze([...contentAlgorithms]),
+  };
+}
+
+const JWE_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * The `jwe` token format: five segments with a JSON protected header (RFC 7516 §7.1). Header
+ * checks before any decryption; then the configured keys for that `alg` (and `kid`) are tried,
+ * at most all of them; then `verifyInner` judges the decrypted JWS as an access token.
+ */
+export function createJweFormat(
+  settings: ResolvedEncryptedTokens,
+  verifyInner: (jws: string, compact: boolean) => Promise<Claims>,
+): TokenFormat<Readonly<Record<string, unknown>>> {
+  const algorithms = [...new Set(settings.keys.map((key) => key.alg))];
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  return {
+    name: 'jwt',
+    classify(token) {
+      if (!JWE_COMPACT.test(token)) return undefined;
+      const header = decodeJsonSegment(token.slice(0, token.indexOf('.')));
+      if (header === undefined || typeof header.alg !== 'string' || typeof header.enc !== 'string') {
+        throw new InvalidTokenError('Malformed encrypted token', 'ERR_JWE_MALFORMED');
+      }
+      if (header.zip !== undefined) throw new InvalidTokenError('Compressed encrypted tokens are not accepted', 'ERR_JWE_ZIP_UNSUPPORTED');
+      if (!algorithms.includes(header.alg)) throw new InvalidTokenError('Encryption algorithm not allowed', 'ERR_JWE_ALG_NOT_ALLOWED');
+      if (!settings.contentAlgorithms.includes(header.enc)) throw new InvalidTokenError('Content encryption not allowed', 'ERR_JWE_ENC_NOT_ALLOWED');
+      // RFC 7519 §5.2: a nested JWT says so with cty "JWT"; some servers (oidc-provider) name the
+      // inner media type, "at+jwt". Compared case-insensitively, `application/` optional (RFC 7515 §4.1.10).
+      if (typeof header.cty !== 'string' || !/^(application\/)?(at\+)?jwt$/i.test(header.cty)) {
+        throw new InvalidTokenError('Encrypted token does not contain a JWT', 'ERR_JWE_CTY_INVALID');
+      }
+      return header;
+    },
+    async verify(token, header) {
+      const { kid } = header;
+      const candidates = settings.keys.filter((key) => key.alg === header.alg && (kid === undefined || key.kid === undefined || key.kid === kid));
+      let plaintext: Uint8Array | undefined;
+      for (const candidate of candidates) {
+        try {
+          ({ plaintext } = await compactDecrypt(token, candidate.key, {
+            keyManagementAlgorithms: [candidate.alg],
+            contentEncryptionAlgorithms: [...settings.contentAlgorithms],
+          }));
+          break;
+        } catch {
+          // The next key, or the failure below; jose's error can name header values, so it is dropped.
+        }
+      }
+      if (plaintext === undefined) throw new InvalidTokenError('Encrypted token could not be decrypted', 'ERR_JWE_DECRYPTION_FAILED');
+      let inner: string;
+      let compact: boolean;
+      try {
+        if (!isUtf8(plaintext)) throw new Error('not UTF-8');
+        inner = decoder.decode(plaintext);
+        compact = checkTokenSyntax(inner);
+      } catch {
+        throw new InvalidTokenError('Encrypted token does not contain a JWT', 'ERR_JWE_CTY_INVALID');
+      }
+      return verifyInner(inner, compact);
+    },
+  };
+}
