@@ -3,7 +3,8 @@ import test from 'ava';
 
 const KIT = [
   'GUARD_KEY', 'NodeRequestView', 'authorizeRequirement', 'buildRequestUrl', 'checkHost', 'checkTarget',
-  'createRequirementMiddlewares', 'createResourceMetadataEndpoint', 'quoteParam', 'readPeerCertificate', 'resolveProtectArguments',
+  'createErrorResponder', 'createRequirementMiddlewares', 'createResourceMetadataEndpoint', 'quoteParam', 'readAuthContext',
+  'readPeerCertificate', 'resolveProtectArguments',
 ];
 
 const APPLICATION = [

@@ -1,10 +1,11 @@
 /**
  * Sample Express API protected by resource-guard: one route per feature.
- * Every rejection is rendered by Express's own final handler from the error's status and headers.
+ * Rejections are answered by errorHandler(): JSON `{ error, error_description }` with the
+ * challenge headers; anything else would go on to Express's own final handler.
  */
 import express, { type Express } from 'express';
 import {
-  createGuard, protect, requireAnyScope, requireClaims, requireScopes, type GuardOptions,
+  createGuard, errorHandler, getAuth, protect, requireAnyScope, requireClaims, requireScopes, type GuardOptions,
 } from '@resource-guard/express';
 
 /**
@@ -28,7 +29,7 @@ export function createApp(options: GuardOptions): Express {
     res.json({ auth: req.auth });
   });
   app.get('/orders', protect(guard), requireScopes('orders:read'), (req, res) => {
-    res.json({ orders: [{ id: 1, owner: req.auth?.subject }] });
+    res.json({ orders: [{ id: 1, owner: getAuth(req).subject }] });
   });
   app.post('/orders', protect(guard), requireScopes('orders:write'), (_req, res) => {
     res.status(201).json({ created: true });
@@ -42,5 +43,6 @@ export function createApp(options: GuardOptions): Express {
   app.get('/greeting', protect(guard, { optional: true }), (req, res) => {
     res.json({ greeting: `Hello, ${req.auth?.subject ?? 'anonymous'}` });
   });
+  app.use(errorHandler());
   return app;
 }

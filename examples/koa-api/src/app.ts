@@ -1,11 +1,12 @@
 /**
  * Sample Koa API protected by resource-guard: one route per feature.
- * Every rejection is rendered by Koa's own `ctx.onerror` from the error's status and headers.
+ * Rejections are answered by errorHandler(): JSON `{ error, error_description }` with the
+ * challenge headers; anything else goes on to Koa's own `ctx.onerror`.
  */
 import Koa from 'koa';
 import Router from '@koa/router';
 import {
-  createGuard, protect, requireAnyScope, requireClaims, requireScopes, type GuardOptions,
+  createGuard, errorHandler, getAuth, protect, requireAnyScope, requireClaims, requireScopes, type GuardOptions,
 } from '@resource-guard/koa';
 
 /**
@@ -19,6 +20,7 @@ export function createApp(options: GuardOptions): Koa {
   const app = new Koa();
   const router = new Router();
 
+  app.use(errorHandler());
   router.get('/health', (ctx) => {
     ctx.body = { ok: true };
   });
@@ -26,7 +28,7 @@ export function createApp(options: GuardOptions): Koa {
     ctx.body = { auth: ctx.state.auth };
   });
   router.get('/orders', protect(guard), requireScopes('orders:read'), (ctx) => {
-    ctx.body = { orders: [{ id: 1, owner: ctx.state.auth?.subject }] };
+    ctx.body = { orders: [{ id: 1, owner: getAuth(ctx).subject }] };
   });
   router.post('/orders', protect(guard), requireScopes('orders:write'), (ctx) => {
     ctx.status = 201;

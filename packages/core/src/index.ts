@@ -30,6 +30,7 @@ export { createMemoryStore } from './store/memory-store.js';
 export type { Store, MemoryStoreOptions } from './store/memory-store.js';
 export { certificateThumbprint } from './mtls/certificate-binding.js';
 export { DEFAULT_DPOP_ALGORITHMS, accessTokenHash, jwkThumbprint } from './dpop/verifier.js';
+export type { Claims } from './claims/claims.js';
 export { buildProtectedResourceMetadata } from './metadata/resource-metadata.js';
 export type { ProtectedResourceMetadata } from './metadata/resource-metadata.js';
 export type { ResourceMetadataOptions, MetadataSigningKey } from './metadata/options.js';

@@ -20,3 +20,11 @@ export type { ResourceGuardPluginOptions } from './plugin.js';
 export { createGuard } from '@resource-guard/core';
 export type { AuthContext, Guard, GuardOptions, Requirement } from '@resource-guard/core';
 export type { ProtectOptions, ProtectSettings } from '@resource-guard/core/adapter';
+// Re-exported so applications import only their adapter (strict layouts such as pnpm's do not
+// let them import @resource-guard/core, which they never installed).
+export {
+  GuardError, MissingCredentialsError, InvalidRequestError, InvalidTokenError, InsufficientScopeError,
+  InvalidDpopProofError, UseDpopNonceError, InsufficientUserAuthenticationError, UpstreamUnavailableError,
+  MisconfigurationError, isGuardError, createMemoryStore,
+} from '@resource-guard/core';
+export type { ChallengeError, Claims, MemoryStoreOptions, Store } from '@resource-guard/core';

@@ -144,3 +144,11 @@ export type { FetchRequestOptions } from './request-view.js';
 export { createGuard } from '@resource-guard/core';
 export type { AuthContext, AuthenticateResult, Guard, GuardOptions, Requirement } from '@resource-guard/core';
 export type { ProtectOptions } from '@resource-guard/core/adapter';
+// Re-exported so applications import only their adapter (strict layouts such as pnpm's do not
+// let them import @resource-guard/core, which they never installed).
+export {
+  GuardError, MissingCredentialsError, InvalidRequestError, InvalidTokenError, InsufficientScopeError,
+  InvalidDpopProofError, UseDpopNonceError, InsufficientUserAuthenticationError, UpstreamUnavailableError,
+  MisconfigurationError, isGuardError, createMemoryStore,
+} from '@resource-guard/core';
+export type { ChallengeError, Claims, MemoryStoreOptions, Store } from '@resource-guard/core';

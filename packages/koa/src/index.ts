@@ -100,3 +100,15 @@ export function protectedResourceMetadata(guard: Guard): Middleware {
 export { createGuard, exposedAuthHeaders, AUTH_RESPONSE_HEADERS } from '@resource-guard/core';
 export type { AuthContext, Guard, GuardOptions, Requirement } from '@resource-guard/core';
 export type { ProtectOptions, ProtectSettings } from '@resource-guard/core/adapter';
+export { errorHandler } from './error-handler.js';
+export type { ErrorHandlerOptions } from './error-handler.js';
+export { getAuth } from './get-auth.js';
+// Re-exported so applications import only their adapter (strict layouts such as pnpm's do not
+// let them import @resource-guard/core, which they never installed).
+export {
+  GuardError, MissingCredentialsError, InvalidRequestError, InvalidTokenError, InsufficientScopeError,
+  InvalidDpopProofError, UseDpopNonceError, InsufficientUserAuthenticationError, UpstreamUnavailableError,
+  MisconfigurationError, isGuardError, createMemoryStore,
+} from '@resource-guard/core';
+export type { ChallengeError, Claims, MemoryStoreOptions, Store } from '@resource-guard/core';
+export type { ErrorResponseLogger } from '@resource-guard/core/adapter';

@@ -11,5 +11,8 @@ export type { ProtectOptions, ProtectSettings, RequirementMiddlewares } from './
 export { buildRequestUrl, checkHost, checkTarget } from '../http/request-url.js';
 export { quoteParam } from '../http/challenge.js';
 export type { AuthenticateOptions, AuthenticateResult, Guard } from '../guard.js';
+export { readAuthContext } from './auth-context-access.js';
+export { createErrorResponder } from './error-response.js';
+export type { ErrorResponse, ErrorResponseLogger, ErrorResponseOptions } from './error-response.js';
 export { createResourceMetadataEndpoint } from '../metadata/resource-metadata.js';
 export type { MetadataResponse, ResourceMetadataEndpoint } from '../metadata/resource-metadata.js';

@@ -31,7 +31,7 @@ const THUMBPRINT_MEMBERS: ReadonlyMap<string, readonly string[]> = new Map([
  * RFC 7638 JWK SHA-256 thumbprint, base64url without padding: the value of `cnf.jkt` (RFC 9449 §6).
  * Only the required members of the key type count (RFC 7638 §3.2), so `kid`, `alg`, `use` do not
  * change it. `undefined` for key types other than RSA, EC and OKP or a missing/non-string member.
- * Does not check that the members form a valid key: {@link verifyDpopProof} imports it for that.
+ * Does not check that the members form a valid key: the DPoP proof check imports the key for that.
  */
 export function jwkThumbprint(jwk: Readonly<Record<string, unknown>>): string | undefined {
   const members = typeof jwk.kty === 'string' ? THUMBPRINT_MEMBERS.get(jwk.kty) : undefined;

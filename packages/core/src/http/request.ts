@@ -44,7 +44,7 @@ export interface GuardRequest {
    * The DER bytes of the client's TLS certificate (RFC 8705), when the connection carried one or a
    * trusted proxy forwarded it.
    */
-  clientCertificate?: Uint8Array;
+  clientCertificate?: Uint8Array | undefined;
 }
 
 /** Every value of a header field, in order, counting repeated fields (reads `rawHeaders` when given). */

@@ -4,8 +4,13 @@ import type { Guard } from '../guard.js';
 /**
  * Who called, with what, as established by `guard.verify()`. Set as `req.auth` (Express) and
  * `ctx.state.auth` (Koa). **Contract.**
+ *
+ * `C` describes the claims the application relies on, e.g. `AuthContext<{ sub: string; tenant: string }>`
+ * (what `getAuth<C>()` returns). It is an assertion, not a check: make the guard enforce it with
+ * `requiredClaims` and `requireClaims()`. With `sub` (`client_id`) declared a string, `subject`
+ * (`clientId`) is typed `string`.
  */
-export interface AuthContext {
+export interface AuthContext<C extends object = Claims> {
   /**
    * The access token as received. Non-enumerable: `JSON.stringify(auth)` and `console.log(auth)`
    * leave it out, so echoing the context never echoes the credential.
@@ -18,9 +23,9 @@ export interface AuthContext {
   /** `iss` (for opaque tokens: the introspection response's `iss`, or the configured issuer). */
   readonly issuer: string | undefined;
   /** `sub`: the resource owner, or the client itself for client-credentials tokens. */
-  readonly subject: string | undefined;
+  readonly subject: C extends { sub: string } ? string : string | undefined;
   /** `client_id`: the OAuth client the token was issued to. */
-  readonly clientId: string | undefined;
+  readonly clientId: C extends { client_id: string } ? string : string | undefined;
   /** `aud` as a list (empty when the introspection response had none). */
   readonly audience: string[];
   /** Granted scopes from `scope` or `scp`. */
@@ -28,7 +33,7 @@ export interface AuthContext {
   /** `exp`, seconds since the epoch (`undefined` only for opaque tokens without `exp`). */
   readonly expiresAt: number | undefined;
   /** Every claim or introspection member, unknown ones included. */
-  readonly claims: Readonly<Claims>;
+  readonly claims: Readonly<Claims & C>;
   /** `cnf` (RFC 7800): `jkt` for DPoP-bound, `x5t#S256` for certificate-bound tokens. */
   readonly confirmation: Readonly<Record<string, unknown>> | undefined;
 }

@@ -1,0 +1,20 @@
+import type { Claims } from '../claims/claims.js';
+import { findIssuingGuard, type AuthContext } from '../pipeline/context.js';
+import { MisconfigurationError } from '../errors/errors.js';
+
+/**
+ * Behind the adapters' `getAuth()`: `auth` when it is a context a guard created, typed with the
+ * application's claims `C` (an assertion the guard does not check; see {@link AuthContext}).
+ * Anything else — `protect()` did not run before, an optional route without credentials, or a
+ * context replaced by another object — is a 500 `ERR_MISCONFIGURED_MIDDLEWARE_ORDER`, never a
+ * context that was not verified.
+ */
+export function readAuthContext<C extends object = Claims>(auth: unknown): AuthContext<C> {
+  if (findIssuingGuard(auth) === undefined) {
+    throw new MisconfigurationError(
+      'getAuth() used where protect() did not set a context (no protect() before it, an optional route without credentials, or a replaced context)',
+      'ERR_MISCONFIGURED_MIDDLEWARE_ORDER',
+    );
+  }
+  return auth as AuthContext<C>;
+}
