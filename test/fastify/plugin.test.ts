@@ -13,7 +13,7 @@ import { protect, requireScopes, resourceGuard } from '@resource-guard/fastify';
 import { findChallenge } from '../helpers/challenge.js';
 import { clientKey, signProof } from '../helpers/dpop.js';
 import { send } from '../helpers/http.js';
-import { AUDIENCE, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
+import { AUDIENCE, flipSignature, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
 
 let issuer: MockIssuer;
 test.before(async () => {
@@ -87,7 +87,7 @@ test('an app setErrorHandler that answers by itself still receives the rejection
   app.get('/me', async () => ({ ok: true }));
   const server = await listen(app);
   try {
-    const response = await send(`${server.url}/me`, { headers: bearer(`${await issuer.sign()}x`) });
+    const response = await send(`${server.url}/me`, { headers: bearer(flipSignature(await issuer.sign())) });
     t.is(response.status, 401);
     t.deepEqual(JSON.parse(response.body), { problem: 'ERR_JWS_SIGNATURE_INVALID' });
     t.is(seen.length, 1);

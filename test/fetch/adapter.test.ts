@@ -9,7 +9,7 @@ import {
   MAX_FORM_BYTES, authenticate, authorize, rejectionResponse, requireScopes, verify, withAuth,
 } from '@resource-guard/fetch';
 import { findChallenge } from '../helpers/challenge.js';
-import { AUDIENCE, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
+import { AUDIENCE, flipSignature, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
 
 let issuer: MockIssuer;
 test.before(async () => {
@@ -36,7 +36,7 @@ test('verify(guard, Request): the context of a valid token; a GuardError with st
   t.is(error.status, 401);
   t.is(error.code, 'ERR_CREDENTIALS_MISSING');
   t.is(findChallenge(error.headers['WWW-Authenticate']!, 'Bearer')?.params.realm, AUDIENCE);
-  t.is(await codeOf(verify(guard, bearer(`${token}x`))), 'ERR_JWS_SIGNATURE_INVALID');
+  t.is(await codeOf(verify(guard, bearer(flipSignature(token)))), 'ERR_JWS_SIGNATURE_INVALID');
 });
 
 test('rejectionResponse: status and headers as rendered, a small JSON body; 5xx and foreign errors carry no detail', async (t) => {

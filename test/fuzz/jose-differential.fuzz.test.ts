@@ -64,6 +64,9 @@ function stricterSyntax(token: string): string | undefined {
     // Non-canonical base64url (trailing bits set): the same bytes under another spelling.
     if (bytes.toString('base64url') !== segment) return 'non-canonical base64url';
   }
+  // RFC 4648 §3.5: the signature too has one spelling (unused bits zero).
+  const signature = token.split('.')[2] ?? '';
+  if (Buffer.from(signature, 'base64url').toString('base64url') !== signature) return 'non-canonical base64url signature (RFC 4648 §3.5)';
   return undefined;
 }
 
@@ -174,7 +177,7 @@ test('differential: mutated serialisations (tampering, padding, re-encoding, tru
   })();
   const mutation = fc.oneof(
     fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), char: fc.constantFrom('A', 'B', '_', '-', 'z', '0') }),
-    fc.record({ kind: fc.constantFrom('pad' as const, 'truncate' as const, 'swap' as const, 'der' as const, 'reencode' as const, 'bytes' as const), at: fc.nat(), char: fc.constant('') }),
+    fc.record({ kind: fc.constantFrom('pad' as const, 'truncate' as const, 'swap' as const, 'der' as const, 'reencode' as const, 'bytes' as const, 'malleate' as const), at: fc.nat(), char: fc.constant('') }),
   );
   let accepted = 0;
   await fc.assert(fc.asyncProperty(mutation, async ({ kind, at, char }) => {
@@ -191,6 +194,13 @@ test('differential: mutated serialisations (tampering, padding, re-encoding, tru
       case 'swap': token = `${p}.${h}.${s}`; break;
       case 'der': token = derToken; break;
       case 'reencode': token = `${Buffer.from(h, 'base64url').toString('base64')}.${p}.${s}`; break;
+      case 'malleate': {
+        // The unused low bits of the signature's last character set: the same bytes, another spelling.
+        const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+        const sextet = alphabet.indexOf(s.at(-1)!) | (s.length % 4 === 2 ? 1 + (at % 15) : 1 + (at % 3));
+        token = `${h}.${p}.${s.slice(0, -1)}${alphabet[sextet]}`;
+        break;
+      }
       default: {
         // A payload byte replaced (valid base64url, possibly invalid UTF-8), signature kept.
         const bytes = Buffer.from(p, 'base64url');

@@ -167,6 +167,12 @@ export async function startMockIssuer(alg = 'ES256'): Promise<MockIssuer> {
   return issuerObject;
 }
 
+/** The token with one character in the middle of its signature changed: same length, a bad signature. */
+export function flipSignature(token: string): string {
+  const at = token.lastIndexOf('.') + Math.floor((token.length - token.lastIndexOf('.')) / 2);
+  return token.slice(0, at) + (token[at] === 'A' ? 'B' : 'A') + token.slice(at + 1);
+}
+
 /** base64url of a JSON value. */
 /** Runs `run` with a mock issuer of its own, closed afterwards. */
 export async function withIssuer(run: (issuer: MockIssuer) => Promise<void>): Promise<void> {

@@ -60,6 +60,26 @@ test('an access token whose payload is not valid UTF-8 is refused, though correc
   t.is(error.error, 'invalid_token');
 });
 
+/** The same segment with the unused low bits of its last character set: decodes to the same bytes. */
+function malleate(segment: string): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const sextet = alphabet.indexOf(segment.at(-1)!);
+  const unused = segment.length % 4 === 2 ? 15 : 3;
+  return segment.slice(0, -1) + alphabet[sextet | unused];
+}
+
+test('a non-canonical base64url spelling of a valid token is refused (RFC 4648 §3.5): one signature, one token', async (t) => {
+  const token = await issuer.sign();
+  const [header = '', payload = '', signature = ''] = token.split('.');
+  t.true(Buffer.from(malleate(signature), 'base64url').equals(Buffer.from(signature, 'base64url')), 'same bytes');
+  t.is(await codeOf(guardOf().verify(bearer(token))), 'accepted');
+  t.is(await codeOf(guardOf().verify(bearer(`${header}.${payload}.${malleate(signature)}`))), 'ERR_JWT_MALFORMED');
+  if (payload.length % 4 !== 0) t.is(await codeOf(guardOf().verify(bearer(`${header}.${malleate(payload)}.${signature}`))), 'ERR_JWT_MALFORMED');
+  const oneMod4 = signature + 'A'.repeat((5 - (signature.length % 4)) % 4 || 4);
+  t.is(oneMod4.length % 4, 1);
+  t.is(await codeOf(guardOf().verify(bearer(`${header}.${payload}.${oneMod4}`))), 'ERR_JWT_MALFORMED', 'a length of 1 mod 4');
+});
+
 test('an access token whose header is not valid UTF-8 is not a JWT (401 invalid_token)', async (t) => {
   const key = issuer.published[0]!;
   const header = withBadUtf8({ alg: 'ES256', typ: 'at+jwt', kid: key.kid, x: 'XX' });

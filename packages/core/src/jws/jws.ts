@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { isBase64Url } from '../lib/charset.js';
+import { hasCanonicalEnd, isBase64Url } from '../lib/charset.js';
 import { hasPrivateMembers, isPlainObject } from './jose-rules.js';
 import {
   createHmac, createPublicKey, timingSafeEqual, verify, type JsonWebKey, type KeyObject,
@@ -26,7 +26,7 @@ export interface ParsedJws {
 // (a lenient decoder would turn them into U+FFFD, so two different byte strings read the same).
 /** A base64url segment holding a JSON object, strict UTF-8; `undefined` otherwise. Shared with JWE headers. */
 export function decodeJsonSegment(segment: string, checked = false): Record<string, unknown> | undefined {
-  if (!checked && !isBase64Url(segment)) return undefined;
+  if ((!checked && !isBase64Url(segment)) || !hasCanonicalEnd(segment)) return undefined;
   const bytes = Buffer.from(segment, 'base64url');
   if (!isUtf8(bytes)) return undefined;
   try {
@@ -84,7 +84,7 @@ export function parseJws(token: string, header: Readonly<Record<string, unknown>
   const second = token.indexOf('.', dot + 1);
   const payload = decodeJsonSegment(token.slice(dot + 1, second), segmentsChecked);
   const signature = token.slice(second + 1);
-  if (payload === undefined || signature.length === 0 || (!segmentsChecked && !isBase64Url(signature))) return undefined;
+  if (payload === undefined || signature.length === 0 || (!segmentsChecked && !isBase64Url(signature)) || !hasCanonicalEnd(signature)) return undefined;
   return {
     header,
     payload,

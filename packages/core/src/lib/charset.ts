@@ -20,6 +20,24 @@ export function isBase64Url(value: string): boolean {
   return BASE64URL.test(value);
 }
 
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const SEXTETS = new Int8Array(128).fill(-1);
+for (let i = 0; i < ALPHABET.length; i += 1) SEXTETS[ALPHABET.charCodeAt(i)] = i;
+
+/**
+ * True when the base64url `segment` (already known to use only base64url characters) is the
+ * canonical encoding of its bytes (RFC 4648 §3.5): a length that is not 1 mod 4, and no bits set
+ * in the last character beyond the encoded bytes. Decoders ignore those bits, so without this
+ * check one signature has several spellings (`…Q` and `…R` decode alike). One character read.
+ */
+export function hasCanonicalEnd(segment: string): boolean {
+  const rest = segment.length % 4;
+  if (rest === 0) return true;
+  if (rest === 1) return false;
+  const sextet = SEXTETS[segment.charCodeAt(segment.length - 1)] ?? -1;
+  return sextet >= 0 && (sextet & (rest === 2 ? 15 : 3)) === 0;
+}
+
 /** True when `value` matches RFC 6750's `b64token`: one or more token characters, then any `=`. */
 export function isB64Token(value: string): boolean {
   return B64TOKEN.test(value);
