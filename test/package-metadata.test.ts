@@ -69,8 +69,9 @@ for (const { dir, json } of published) {
   });
 
   test(`${json.name}: packing builds first and ships what the source maps point at`, (t) => {
-    // dist is emptied first: tsc -b never deletes outputs of files that no longer exist.
-    t.is(json.scripts?.prepack, `node -e "fs.rmSync('dist',{recursive:true,force:true})" && tsc -b`);
+    // dist is emptied first (tsc -b never deletes outputs of files that no longer exist), and the
+    // build info with it, or tsc -b would think the deleted outputs are up to date.
+    t.is(json.scripts?.prepack, `node -e "for (const p of ['dist', 'tsconfig.tsbuildinfo']) fs.rmSync(p, { recursive: true, force: true })" && tsc -b`);
     t.true(json.files?.includes('dist'));
     t.true(json.files?.includes('src'), 'source maps reference ../src/*.ts');
     t.true(json.files?.includes('!dist/**/*.tsbuildinfo'));
