@@ -123,7 +123,7 @@ export function renderReport(report: Report): string {
 
 function renderTargets(report: Report): string[] {
   const { outcomes } = report;
-  const lines = ['## Targets (issue 6)', '', '| target | measured | limit | verdict |', '|---|---:|---:|---|'];
+  const lines = ['## Targets', '', '| target | measured | limit | verdict |', '|---|---:|---:|---|'];
   const micro = report.micro !== undefined && 'rows' in report.micro ? report.micro : undefined;
   for (const alg of ['ES256', 'RS256'] as const) {
     const row = micro?.rows.find((candidate) => candidate.id === `${alg}-guard`);
