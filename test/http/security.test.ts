@@ -63,6 +63,12 @@ function sendRaw(url: string, target: string, headers: Array<[string, string]>, 
   });
 }
 
+/** A client key and an access token bound to it (`cnf.jkt`). */
+async function boundToken(): Promise<{ key: Awaited<ReturnType<typeof clientKey>>; token: string }> {
+  const key = await clientKey();
+  return { key, token: await issuer.sign({ cnf: { jkt: key.jkt } }) };
+}
+
 /** Every challenge of the response carries `error` (and no token anywhere in the response). */
 function assertInvalidRequest(t: ExecutionContext, response: RawResponse, app: TestApp, code: string, secrets: string[] = [], handlerCalls = 0): void {
   t.is(response.status, 400, 'status');
@@ -104,8 +110,7 @@ for (const framework of FRAMEWORKS) {
     test(`[${framework}] DPoP: a Host with ${title} is a 400, never a path of the client's choosing`, async (t) => {
       const app = await startApp(framework, base());
       t.teardown(() => app.close());
-      const key = await clientKey();
-      const token = await issuer.sign({ cnf: { jkt: key.jkt } });
+      const { key, token } = await boundToken();
       const host = new URL(app.url).host;
       // A proof for /orders: with the path taken from Host, it was accepted on /protected.
       const proof = await signProof(key, token, `http://${host}/orders`);
@@ -128,8 +133,7 @@ for (const framework of FRAMEWORKS) {
   test(`[${framework}] DPoP: with dpop.baseUrl, Host is never read and the path comes from the request target`, async (t) => {
     const app = await startApp(framework, { ...base(), dpop: { baseUrl: 'https://api.example.test/v1' } });
     t.teardown(() => app.close());
-    const key = await clientKey();
-    const token = await issuer.sign({ cnf: { jkt: key.jkt } });
+    const { key, token } = await boundToken();
     const good = await signProof(key, token, 'https://api.example.test/v1/protected');
     // The fetch bridge refuses an unparsable Host itself (see assertRefusedByBridge): a valid but foreign one there.
     const [badHost, pathHost] = framework === 'fetch' ? ['evil.example', 'api.example.test'] : ['evil.example/orders#', 'api.example.test/v1/orders#'];
@@ -144,8 +148,7 @@ for (const framework of FRAMEWORKS) {
   test(`[${framework}] DPoP: a request target with dot segments is a 400 (the router and htu would name different paths)`, async (t) => {
     const app = await startGlobalApp(framework, base());
     t.teardown(() => app.close());
-    const key = await clientKey();
-    const token = await issuer.sign({ cnf: { jkt: key.jkt } });
+    const { key, token } = await boundToken();
     const host = new URL(app.url).host;
     const proof = await signProof(key, token, `http://${host}/protected`);
     t.is((await sendRaw(app.url, '/protected', [['host', host], ['authorization', `DPoP ${token}`], ['dpop', proof]])).status, 200);
