@@ -21,12 +21,17 @@ const deepFrozen = new WeakSet<object>();
  */
 export function freezeClaims<T extends object>(claims: T): Readonly<T> {
   if (deepFrozen.has(claims)) return claims;
-  const seen = new Set<object>();
+  // Objects found frozen already: descended into once each. Created only when one is met, which a
+  // JSON.parse result (every token payload) never has, so the common case allocates nothing.
+  let visited: Set<object> | undefined;
   const pending: object[] = [claims];
   for (let value = pending.pop(); value !== undefined; value = pending.pop()) {
-    if (seen.has(value) || deepFrozen.has(value)) continue;
-    seen.add(value);
-    Object.freeze(value);
+    if (Object.isFrozen(value)) {
+      if (deepFrozen.has(value) || visited?.has(value) === true) continue;
+      (visited ??= new Set()).add(value);
+    } else {
+      Object.freeze(value);
+    }
     for (const member of Object.values(value) as unknown[]) {
       if (typeof member === 'object' && member !== null) pending.push(member);
     }
