@@ -8,7 +8,7 @@ const KIT = [
 ];
 
 const APPLICATION = [
-  'AUTH_RESPONSE_HEADERS', 'DEFAULT_ALGORITHMS', 'DEFAULT_DPOP_ALGORITHMS', 'DEFAULT_REQUIRED_CLAIMS', 'GUARD_ERROR_CODES', 'GuardError',
+  'AUTH_RESPONSE_HEADERS', 'CRYPTO_BACKEND', 'DEFAULT_ALGORITHMS', 'DEFAULT_DPOP_ALGORITHMS', 'DEFAULT_REQUIRED_CLAIMS', 'GUARD_ERROR_CODES', 'GuardError',
   'InsufficientScopeError', 'InsufficientUserAuthenticationError', 'InvalidDpopProofError', 'InvalidRequestError',
   'InvalidTokenError', 'JWE_CONTENT_ALGORITHMS', 'JWE_KEY_ALGORITHMS', 'MisconfigurationError', 'MissingCredentialsError', 'SUPPORTED_ALGORITHMS', 'UpstreamUnavailableError',
   'UseDpopNonceError', 'accessTokenHash', 'buildProtectedResourceMetadata', 'certificateThumbprint', 'createGuard',
