@@ -27,10 +27,13 @@ test('@resource-guard/core/adapter exports the adapter kit', async (t) => {
 
 test('the adapters export the contract names', async (t) => {
   const names = ['createGuard', 'exposedAuthHeaders', 'protect', 'protectedResourceMetadata', 'requireAnyScope', 'requireAuthentication', 'requireClaims', 'requireScopes', 'requireThat'];
-  for (const adapter of ['@resource-guard/express', '@resource-guard/koa']) {
+  for (const adapter of ['@resource-guard/express', '@resource-guard/koa', '@resource-guard/fastify']) {
     const exported = Object.keys(await import(adapter));
     t.deepEqual(names.filter((name) => !exported.includes(name)), [], adapter);
   }
+  // The fetch adapter wraps handlers (`withAuth`) instead of `protect()`.
+  const fetchExports = Object.keys(await import('@resource-guard/fetch'));
+  t.deepEqual(names.filter((name) => name !== 'protect' && !fetchExports.includes(name)), [], '@resource-guard/fetch');
 });
 
 test('@resource-guard/mcp exports the MCP integration', async (t) => {

@@ -6,7 +6,9 @@ import { hmacSha256Bytes, sha256Bytes } from './sha256.js';
  * The WebCrypto backend (see `backend.ts`) for runtimes without `node:` modules (Cloudflare
  * Workers, Vercel Edge, browsers): signatures by `crypto.subtle` (asynchronous only, so the guard
  * takes its asynchronous path), hashes and HMAC for nonces synchronously in plain JavaScript
- * (`sha256.ts`), no `Buffer`. Selected by every export condition except `node`.
+ * (`sha256.ts`), no `Buffer`. Selected by every export condition except `node`. `crypto.subtle` is
+ * called directly rather than through jose's `compactVerify`: the core has parsed and checked the
+ * JWS already, and jose would parse it again.
  *
  * Limits: no private keys (JWE decryption and signed metadata need `node:crypto`: a start-up
  * `TypeError`); a JWK is imported into WebCrypto when first used, so a malformed key (say, an EC

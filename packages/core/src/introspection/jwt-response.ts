@@ -1,9 +1,10 @@
+import { verifiesSynchronously } from '#crypto-backend';
 import type { GuardErrorCode } from '../errors/codes.js';
 import { UpstreamUnavailableError } from '../errors/errors.js';
 import { isPlainObject, normalizeTyp } from '../jws/jose-rules.js';
 import type { UpstreamResponse } from '../http/upstream.js';
 import type { TrustedIssuer } from '../issuer/trusted-issuer.js';
-import { decodeProtectedHeader, isAsymmetricAlgorithm, parseJws, verifiesSynchronously, verifySignature, verifyWithAnyKey } from '../jws/jws.js';
+import { decodeProtectedHeader, isAsymmetricAlgorithm, parseJws, verifySignature, verifyWithAnyKey } from '../jws/jws.js';
 import type { ResolvedOptions } from '../options/guard-options.js';
 
 /** RFC 9701 §4 media type of a JWT introspection response (RFC 7515 §4.1.9: `application/` optional in `typ`). */

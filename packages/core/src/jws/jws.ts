@@ -211,7 +211,7 @@ export function keyMatchesAlgorithm(key: VerificationKey, alg: string): boolean 
 /**
  * Verifies the signature of `jws` with `key`. The caller has already checked that `alg` is
  * allowed and that the key matches it; this returns false (never throws) for a bad signature.
- * Only for a backend that {@link verifiesSynchronously}; the others take {@link verifySignatureOffloaded}.
+ * Only for a backend that verifies synchronously (`verifiesSynchronously`); the others take {@link verifySignatureOffloaded}.
  */
 export function verifySignature(jws: ParsedJws, key: VerificationKey): boolean {
   const spec = ALGORITHMS[jws.alg];
@@ -238,5 +238,3 @@ export async function verifyWithAnyKey(jws: ParsedJws, keys: readonly Verificati
   }
   return false;
 }
-
-export { verifiesSynchronously } from '#crypto-backend';

@@ -1,9 +1,10 @@
+import { verifiesSynchronously } from '#crypto-backend';
 import { InvalidTokenError } from '../errors/errors.js';
 import { normalizeTyp } from '../jws/jose-rules.js';
 import { freezeClaims, type Claims } from '../claims/claims.js';
 import type { TrustedIssuer } from '../issuer/trusted-issuer.js';
 import {
-  parseJws, verifiesSynchronously, verifySignature, verifySignatureOffloaded, type ParsedJws, type VerificationKey,
+  parseJws, verifySignature, verifySignatureOffloaded, type ParsedJws, type VerificationKey,
 } from '../jws/jws.js';
 import type { ResolvedOptions } from '../options/guard-options.js';
 
