@@ -15,6 +15,7 @@ import { runChild } from './children.js';
 import type { FloodResult } from './flood.js';
 import { runIntrospectionLoad } from './introspection-load.js';
 import { runLoad, type LoadResult } from './load.js';
+import type { MemoryResult } from './memory.js';
 import type { MicroResult } from './micro.js';
 import { renderReport, type Report, type RunSettings } from './report.js';
 import { createWorld, startAndCheck, stopAll, type Running } from './setup.js';
@@ -193,9 +194,20 @@ export async function main(argv: readonly string[]): Promise<number> {
         report.micro = { skipped: (error as Error).message };
       }
     }
+    if (!options.noMicro) {
+      log('memory per entry');
+      try {
+        report.memory = await runChild<MemoryResult>('memory', ['--entries', '5000'], ['--expose-gc']);
+      } catch (error) {
+        report.memory = { rows: [], skipped: (error as Error).message };
+      }
+    }
     if (!options.noIntrospectionLoad) {
-      log('introspection load: 200 connections, 100 tokens, 20,000 requests');
-      report.introspectionLoad = await runIntrospectionLoad(world.server, { connections: 200, tokens: 100, requests: 20_000 });
+      log('introspection load: 200 connections, 100 tokens, 20,000 requests; then the same on 3 processes sharing Redis');
+      report.introspectionLoad = [
+        await runIntrospectionLoad(world.server, { connections: 200, tokens: 100, requests: 20_000 }),
+        await runIntrospectionLoad(world.server, { connections: 200, tokens: 100, requests: 20_000, processes: 3, redisUrl: world.redis?.url }),
+      ];
     }
     if (!options.noFlood) {
       log(`introspection flood: ${formatNumber(options.flood)} distinct tokens (time limit ${options.floodTimeLimit} s)`);
@@ -212,7 +224,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   mkdirSync(path.dirname(options.out), { recursive: true });
   writeFileSync(options.out, markdown);
   log(`written to ${options.out}`);
-  const broken = report.outcomes.some((outcome) => outcome.status === 'failed') || (report.introspectionLoad?.ok === false && report.introspectionLoad.skipped === undefined);
+  const broken = report.outcomes.some((outcome) => outcome.status === 'failed')
+    || (report.introspectionLoad ?? []).some((load) => !load.ok && load.skipped === undefined);
   return broken ? 1 : 0;
 }
 
