@@ -1,4 +1,4 @@
-import { runInNewContext } from 'node:vm';
+import { StacklessError } from '#stackless-error';
 import type { ErrorCode } from './codes.js';
 
 /**
@@ -35,15 +35,12 @@ const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
- * `Error` of a private realm whose `stackTraceLimit` is 0: a client error (4xx) is an expected
- * outcome, not a bug, and capturing a stack trace costs more than the rest of a rejection (a
- * flood of bad tokens is all rejections). Errors made with it are native errors (`isNativeError`,
- * test frameworks and loggers see an error) of our classes, with no stack captured; the
- * application's own `Error.stackTraceLimit` is never touched.
+ * The base of `GuardError`: 4xx made without a stack capture (`#stackless-error`: on Node the
+ * `Error` of a private realm whose `stackTraceLimit` is 0), 5xx as plain `Error`s with their
+ * stack. A client error is an expected outcome, not a bug, and capturing a stack trace costs more
+ * than the rest of a rejection (a flood of bad tokens is all rejections). Errors made so are
+ * native errors (`isNativeError`; test frameworks and loggers see an error) of our classes.
  */
-const StacklessError = runInNewContext('Error.stackTraceLimit = 0; Error') as ErrorConstructor;
-
-/** The base of `GuardError`: 4xx made without a stack capture, 5xx as plain `Error`s with their stack. */
 const ErrorBase = function ErrorBase(message: string, status: number, cause: unknown): Error {
   const init = cause === undefined ? undefined : { cause };
   return Reflect.construct(status >= 500 ? Error : StacklessError, [message, init], new.target) as Error;

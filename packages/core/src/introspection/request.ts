@@ -1,3 +1,4 @@
+import { encodeBase64 } from '#crypto-backend';
 import { InvalidTokenError, MisconfigurationError, UpstreamUnavailableError } from '../errors/errors.js';
 import { fetchUpstream, parseJsonObject, type UpstreamResponse } from '../http/upstream.js';
 import type { ResolvedIntrospection } from './options.js';
@@ -31,7 +32,7 @@ export function buildRequest(token: string, settings: ResolvedIntrospection): { 
   };
   if (settings.clientAuth === 'client_secret_basic') {
     const credentials = `${formEncode(settings.clientId)}:${formEncode(settings.clientSecret)}`;
-    headers.authorization = `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
+    headers.authorization = `Basic ${encodeBase64(credentials)}`;
   } else {
     params.set('client_id', settings.clientId);
     params.set('client_secret', settings.clientSecret);

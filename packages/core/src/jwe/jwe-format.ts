@@ -1,5 +1,5 @@
-import { isUtf8 } from 'node:buffer';
-import { KeyObject, createPrivateKey, createSecretKey, type JsonWebKey } from 'node:crypto';
+import type { JsonWebKey, KeyObject } from 'node:crypto';
+import { importPrivateKey, supportsPrivateKeys } from '#crypto-backend';
 import { compactDecrypt } from 'jose';
 import type { Claims } from '../claims/claims.js';
 import { InvalidTokenError } from '../errors/errors.js';
@@ -67,18 +67,17 @@ function readKey(value: unknown, where: string): ResolvedKey {
     throw new TypeError(`resource-guard: "${where}.alg" must be one of ${JWE_KEY_ALGORITHMS.join(', ')}`);
   }
   if (kid !== undefined) assertNonEmptyString(kid, `${where}.kid`);
-  let keyObject: KeyObject;
+  if (!supportsPrivateKeys) throw new TypeError(`resource-guard: "${where}" needs node:crypto (not available with the WebCrypto backend)`);
+  let keyObject: { key: unknown; type: string };
   try {
-    if (key instanceof KeyObject) keyObject = key;
-    else if (key instanceof Uint8Array) keyObject = createSecretKey(key);
-    else keyObject = createPrivateKey({ key: key as JsonWebKey, format: 'jwk' });
+    keyObject = importPrivateKey(key, true);
   } catch (error) {
     throw new TypeError(`resource-guard: "${where}.key" must be a private KeyObject, a private JWK or secret bytes`, { cause: error });
   }
   if (keyObject.type !== (alg === 'dir' ? 'secret' : 'private')) {
     throw new TypeError(`resource-guard: "${where}.key" must be ${alg === 'dir' ? 'a secret key for "dir"' : 'a private key'}`);
   }
-  return { key: keyObject, alg, kid: kid as string | undefined };
+  return { key: keyObject.key as KeyObject, alg, kid: kid as string | undefined };
 }
 
 /** Validates `encryptedTokens`; `undefined` when not configured. */
@@ -155,7 +154,7 @@ export function createJweFormat(
       let inner: string;
       let compact: boolean;
       try {
-        if (!isUtf8(plaintext)) throw new Error('not UTF-8');
+        // The fatal decoder refuses invalid UTF-8 (RFC 7516 §5.2: the plaintext is UTF-8).
         inner = decoder.decode(plaintext);
         compact = checkTokenSyntax(inner);
       } catch {

@@ -1,3 +1,4 @@
+import { verifiesSynchronously } from '#crypto-backend';
 import { InvalidTokenError } from '../errors/errors.js';
 import { normalizeTyp } from '../jws/jose-rules.js';
 import { freezeClaims, type Claims } from '../claims/claims.js';
@@ -42,7 +43,11 @@ export async function verifyJwtAccessToken(
   const trusted = typeof claims.iss === 'string' ? issuers.get(claims.iss) : undefined;
   if (trusted === undefined) throw new InvalidTokenError('Token issuer is not trusted', 'ERR_JWT_ISSUER_UNTRUSTED');
 
-  if (alg.startsWith('HS')) return finish(jws, [{ key: options.secret!, kid: undefined, alg, keyType: 'oct', curve: undefined }]);
+  if (alg.startsWith('HS')) {
+    const secret: VerificationKey[] = [{ key: options.secret!, kid: undefined, alg, keyType: 'oct', curve: undefined }];
+    // HMAC is checked in place on Node whatever `offloadSignatures` says; WebCrypto has no in-place check.
+    return verifiesSynchronously ? finish(jws, secret) : finishOffloaded(jws, secret);
+  }
   // Loaded keys are used without an `await`: only a fetch (or a refetch for a new kid) waits.
   const keys = trusted.keys.cached(alg, kid) ?? await trusted.keys.select(alg, kid);
   return options.offloadSignatures ? finishOffloaded(jws, keys) : finish(jws, keys);

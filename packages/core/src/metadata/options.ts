@@ -1,4 +1,5 @@
-import { KeyObject, createPrivateKey, type JsonWebKey } from 'node:crypto';
+import type { JsonWebKey, KeyObject } from 'node:crypto';
+import { importPrivateKey, supportsPrivateKeys } from '#crypto-backend';
 import {
   assertKnownKeys, assertNonEmptyString, assertObject, parseServerUrl, readNumber, toStringList,
 } from '../options/validate.js';
@@ -70,16 +71,17 @@ function readSigningKey(value: unknown, resource: string): ResolvedResourceMetad
   if (typeof alg !== 'string' || !SIGNING_ALGORITHMS.includes(alg)) {
     throw new TypeError(`resource-guard: "resourceMetadata.signingKey.alg" must be one of ${SIGNING_ALGORITHMS.join(', ')}`);
   }
-  let keyObject: KeyObject;
+  if (!supportsPrivateKeys) throw new TypeError('resource-guard: "resourceMetadata.signingKey" needs node:crypto (not available with the WebCrypto backend)');
+  let keyObject: { key: unknown; type: string };
   try {
-    keyObject = key instanceof KeyObject ? key : createPrivateKey({ key: key as JsonWebKey, format: 'jwk' });
+    keyObject = importPrivateKey(key, false);
   } catch (error) {
     throw new TypeError('resource-guard: "resourceMetadata.signingKey.key" must be a private KeyObject or a private JWK', { cause: error });
   }
   if (keyObject.type !== 'private') throw new TypeError('resource-guard: "resourceMetadata.signingKey.key" must be a private key');
   if (kid !== undefined) assertNonEmptyString(kid, 'resourceMetadata.signingKey.kid');
   if (issuer !== undefined) assertNonEmptyString(issuer, 'resourceMetadata.signingKey.issuer');
-  return { key: keyObject, alg, kid, issuer: issuer ?? resource };
+  return { key: keyObject.key as KeyObject, alg, kid, issuer: issuer ?? resource };
 }
 
 /** Validates `resourceMetadata` against the guard's audiences; `undefined` when not configured. */

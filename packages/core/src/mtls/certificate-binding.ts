@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { certificateDer, decodeBase64 } from '#crypto-backend';
 import { sha256Base64Url } from '../lib/digest.js';
 import { InvalidTokenError } from '../errors/errors.js';
 import { readHeaderValues, type GuardRequest } from '../http/request.js';
@@ -74,7 +74,7 @@ export function parseForwardedCertificate(value: string): Uint8Array | undefined
     }
     text = text.replace(/\s+/g, '');
     if (!BASE64.test(text)) return undefined;
-    return new X509Certificate(Buffer.from(text, 'base64')).raw;
+    return certificateDer(decodeBase64(text));
   } catch {
     return undefined;
   }

@@ -1,4 +1,5 @@
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import { importSecretKey, verifiesSynchronously } from '#crypto-backend';
+import type { BackendKey } from '../crypto/backend.js';
 import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, parseSecret } from '../jws/jose-rules.js';
 import type { DpopOptions } from '../dpop/options.js';
 import type { IntrospectionOptions } from '../introspection/options.js';
@@ -123,7 +124,7 @@ export interface ResolvedOptions {
   audiences: ReadonlySet<string>;
   jwksUri: URL | undefined;
   algorithms: ReadonlySet<string>;
-  secret: KeyObject | undefined;
+  secret: BackendKey | undefined;
   clockTolerance: number;
   requiredClaims: readonly string[];
   allowGenericJwtTyp: boolean;
@@ -228,7 +229,8 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     dpop: options.dpop === false ? undefined : (options.dpop === true ? {} : (options.dpop ?? {})),
     mtls: options.mtls === false ? undefined : (options.mtls === true ? {} : (options.mtls ?? {})),
     verifiedTokenCache: readVerifiedTokenCache(options.verifiedTokenCache),
-    offloadSignatures: readBoolean(options.offloadSignatures, 'offloadSignatures', false),
+    // A backend that verifies only asynchronously (WebCrypto) always takes the asynchronous path.
+    offloadSignatures: readBoolean(options.offloadSignatures, 'offloadSignatures', false) || !verifiesSynchronously,
     store: options.store ?? createMemoryStore({ max: 10_000, clock: options.clock }),
     logger: options.logger ?? console,
     validators: options.validators ?? {},
@@ -237,9 +239,9 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
   };
 }
 
-function readSecret(secret: GuardOptions['secret']): KeyObject | undefined {
+function readSecret(secret: GuardOptions['secret']): BackendKey | undefined {
   if (secret === undefined) return undefined;
-  return createSecretKey(parseSecret(secret, 'secret'));
+  return importSecretKey(parseSecret(secret, 'secret'));
 }
 
 function readAlgorithms(value: unknown, hasSecret: boolean): ReadonlySet<string> {
