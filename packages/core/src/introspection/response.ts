@@ -1,4 +1,5 @@
 import { freezeClaims, type Claims } from '../claims/claims.js';
+import { describeType } from '../errors/detail.js';
 import { InvalidTokenError } from '../errors/errors.js';
 import type { ResolvedIntrospection } from './options.js';
 
@@ -12,8 +13,16 @@ import type { ResolvedIntrospection } from './options.js';
  */
 export function evaluateResponse(response: Record<string, unknown>): Claims {
   const { active } = response;
-  if (active === false) throw new InvalidTokenError('Token is not active', 'ERR_INTROSPECTION_INACTIVE');
-  if (active !== true) throw new InvalidTokenError('Introspection response has no boolean active member', 'ERR_INTROSPECTION_MALFORMED');
+  if (active === false) {
+    throw new InvalidTokenError('Token is not active', 'ERR_INTROSPECTION_INACTIVE', {
+      detail: 'the introspection endpoint answered active: false (unknown, expired or revoked token, or one this client may not introspect)',
+    });
+  }
+  if (active !== true) {
+    throw new InvalidTokenError('Introspection response has no boolean active member', 'ERR_INTROSPECTION_MALFORMED', {
+      detail: `the introspection answer's "active" is ${describeType(active)}, not a JSON boolean (RFC 7662 §2.2)`,
+    });
+  }
   // A frozen copy per request: route handlers must never be able to alter a cached answer.
   return freezeClaims(structuredClone(response));
 }
