@@ -48,7 +48,7 @@ function oauthError(response: UpstreamResponse): string | undefined {
  */
 function rejectStatus(response: UpstreamResponse, endpoint: URL, settings: ResolvedIntrospection, options: Pick<ResolvedOptions, 'logger'>): never {
   const where = `${endpoint.origin}${endpoint.pathname}`;
-  const error = response.status === 400 ? oauthError(response) : undefined;
+  const error = response.status === 400 || response.status === 401 ? oauthError(response) : undefined;
   if (response.status === 401 || response.status === 403 || error === 'invalid_client' || error === 'unauthorized_client') {
     // The log line names the options to check; it never carries the token or the response body.
     options.logger.error(
