@@ -5,6 +5,7 @@ import type { FloodResult } from './flood.js';
 import type { IntrospectionLoadResult } from './introspection-load.js';
 import type { MicroResult } from './micro.js';
 import type { LoadResult } from './load.js';
+import type { MemoryResult } from './memory.js';
 import type { PrecheckResult } from './precheck.js';
 import { formatMicros, formatNumber, formatRatio, median, megabytes } from './stats.js';
 
@@ -46,6 +47,7 @@ export interface Report {
   micro?: MicroResult | { skipped: string };
   introspectionLoad?: IntrospectionLoadResult;
   flood?: FloodResult;
+  memory?: MemoryResult;
   loadavg: { start: number[]; end: number[] };
   seconds: number;
 }
@@ -109,6 +111,7 @@ export function renderReport(report: Report): string {
   lines.push(...renderTargets(report));
   lines.push(...renderMicro(report.micro));
   lines.push(...renderIntrospection(report));
+  lines.push(...renderMemory(report.memory));
   lines.push('## Pre-checks (before any measurement)');
   lines.push('');
   lines.push('| scenario | result | checks (expected → got) |');
@@ -183,6 +186,22 @@ function renderMicro(micro: Report['micro']): string[] {
   for (const row of micro.rows) {
     lines.push(`| ${row.label} | ${row.micros === undefined ? '–' : row.micros.toFixed(1)} | ${row.wallMicros === undefined ? '–' : row.wallMicros.toFixed(1)} | ${row.ratio === undefined ? '–' : formatRatio(row.ratio)} `
       + `| ${row.target === undefined ? '' : `≤ ${row.target}×`} | ${row.note ?? ''} |`);
+  }
+  lines.push('');
+  return lines;
+}
+
+function renderMemory(memory: MemoryResult | undefined): string[] {
+  const lines = ['## Memory per entry', ''];
+  if (memory === undefined) return [...lines, 'not run', ''];
+  if (memory.skipped !== undefined) return [...lines, `skipped: ${memory.skipped}`, ''];
+  lines.push('Heap after GC with N entries made through `guard.verify()`, minus the heap before, over N (`node --expose-gc bench/dist/memory.js`). '
+    + 'The worst case is the default bound × bytes per entry.');
+  lines.push('');
+  lines.push('| entry | bytes per entry | entries measured | default bound | at the bound |');
+  lines.push('|---|---:|---:|---:|---:|');
+  for (const row of memory.rows) {
+    lines.push(`| ${row.label} | ${row.bytesPerEntry.toFixed(0)} | ${formatNumber(row.entries)} | ${formatNumber(row.defaultMax)} | ${megabytes(row.bytesPerEntry * row.defaultMax)} |`);
   }
   lines.push('');
   return lines;

@@ -4,7 +4,7 @@
  * configured value, never the token, a proof or a thumbprint.
  */
 import { randomUUID } from 'node:crypto';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { CompactSign } from 'jose';
 import {
   createGuard, requireAnyScope, requireAuthentication, requireClaims, requireScopes, type AuthContext, type GuardError, type GuardOptions,
@@ -27,7 +27,7 @@ async function proof(key: ClientKey, token: string, claims: Record<string, unkno
 }
 
 /** Asserts code and detail, and that the detail carries none of `secrets`. */
-function expectDetail(t: import('ava').ExecutionContext, error: GuardError, code: string, detail: RegExp, secrets: string[]): void {
+function expectDetail(t: ExecutionContext, error: GuardError, code: string, detail: RegExp, secrets: string[]): void {
   t.is(error.code, code);
   t.regex(error.detail ?? '', detail);
   for (const secret of secrets) t.false(error.detail!.includes(secret), 'no token, proof or thumbprint in the detail');

@@ -1,4 +1,4 @@
-import { freezeClaims, type Claims } from '../claims/claims.js';
+import { freezeClaims, isFrozenClaims, type Claims } from '../claims/claims.js';
 import { describeType } from '../errors/detail.js';
 import { InvalidTokenError } from '../errors/errors.js';
 import type { ResolvedIntrospection } from './options.js';
@@ -23,8 +23,10 @@ export function evaluateResponse(response: Record<string, unknown>): Claims {
       detail: `the introspection answer's "active" is ${describeType(active)}, not a JSON boolean (RFC 7662 §2.2)`,
     });
   }
-  // A frozen copy per request: route handlers must never be able to alter a cached answer.
-  return freezeClaims(structuredClone(response));
+  // Route handlers must never be able to alter a cached answer. Answers this guard received are
+  // frozen once, before they are cached (see the introspector), and shared as they are; anything
+  // else a custom store hands back is copied first, as the store may still hold and change it.
+  return isFrozenClaims(response) ? response : freezeClaims(structuredClone(response));
 }
 
 /**
