@@ -28,7 +28,7 @@ async function proof(key: ClientKey, token: string, claims: Record<string, unkno
 
 /** Asserts code and detail, and that the detail carries none of `secrets`. */
 function expectDetail(t: ExecutionContext, error: GuardError, code: string, detail: RegExp, secrets: string[]): void {
-  t.is(error.code, code);
+  t.is(error.code as string, code);
   t.regex(error.detail ?? '', detail);
   for (const secret of secrets) t.false(error.detail!.includes(secret), 'no token, proof or thumbprint in the detail');
   t.false(JSON.stringify(error.headers).includes(error.detail!), 'not in the challenge');

@@ -201,7 +201,7 @@ for (const item of CLASSES) {
     test(`detail: ${item.title}${offload ? ' (offloadSignatures)' : ''}`, async (t) => {
       const token = await item.token();
       const error = await rejection(t, guardOf({ offloadSignatures: offload, ...item.options }).verify(requestWith(token)));
-      t.is(error.code, item.code);
+      t.is(error.code as string, item.code);
       if (item.code === 'ERR_TOKEN_FORMAT_UNSUPPORTED') return;
       t.regex(error.detail ?? '', typeof item.detail === 'function' ? item.detail() : item.detail);
       t.false(error.detail!.includes(token), 'never the token');
