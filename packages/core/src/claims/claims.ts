@@ -78,15 +78,19 @@ export function checkRequiredClaims(claims: Claims, required: readonly string[])
 
 const STRING_CLAIMS = ['iss', 'sub', 'client_id', 'jti', 'scope'] as const;
 
-/** Throws when a well-known claim has the wrong JSON type (a number `sub`, an object `scope`, ...). */
-export function checkClaimTypes(claims: Claims): void {
+/**
+ * Throws when a well-known claim has the wrong JSON type (a number `sub`, an object `scope`, ...).
+ * `scopeArrays`: `scope` may also be an array of strings, like `scp` (providers that emit one,
+ * e.g. Duende IdentityServer; RFC 9068 §2.2.3 says a space-separated string).
+ */
+export function checkClaimTypes(claims: Claims, scopeArrays = false): void {
   for (const name of STRING_CLAIMS) {
-    if (claims[name] !== undefined && typeof claims[name] !== 'string') {
+    if (claims[name] !== undefined && typeof claims[name] !== 'string' && !(scopeArrays && name === 'scope' && isStringList(claims[name]))) {
       throw new InvalidTokenError('Token has a malformed claim', 'ERR_TOKEN_CLAIM_INVALID');
     }
   }
   const { scp, cnf } = claims;
-  if (scp !== undefined && typeof scp !== 'string' && !(Array.isArray(scp) && scp.every((item) => typeof item === 'string'))) {
+  if (scp !== undefined && typeof scp !== 'string' && !isStringList(scp)) {
     throw new InvalidTokenError('Token has a malformed claim', 'ERR_TOKEN_CLAIM_INVALID');
   }
   if (cnf !== undefined && !isPlainObject(cnf)) {
@@ -94,9 +98,17 @@ export function checkClaimTypes(claims: Claims): void {
   }
 }
 
+function isStringList(value: unknown): boolean {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
 /** Scopes from `scope` (space-separated, RFC 9068 §2.2.3) or `scp` (array or space-separated string). */
 export function readScopes(claims: Claims): string[] {
-  const value = claims.scope ?? claims.scp;
+  return readScopeValue(claims.scope ?? claims.scp);
+}
+
+/** The scopes of one claim value: a space-separated string or an array (non-strings skipped); else none. */
+export function readScopeValue(value: unknown): string[] {
   if (typeof value === 'string') return splitScopes(value);
   if (Array.isArray(value)) return value.filter((scope): scope is string => typeof scope === 'string' && scope.length > 0);
   return [];

@@ -1,7 +1,7 @@
 import { InvalidTokenError } from '../errors/errors.js';
 import { normalizeTyp } from '../jws/jose-rules.js';
 import { freezeClaims, type Claims } from '../claims/claims.js';
-import type { TrustedIssuer } from '../issuer/trusted-issuer.js';
+import type { IssuerLookup } from '../issuer/trusted-issuer.js';
 import {
   parseJws, verifySignature, verifySignatureOffloaded, type ParsedJws, type VerificationKey,
 } from '../jws/jws.js';
@@ -22,7 +22,7 @@ export type JwtSettings = Pick<ResolvedOptions, 'algorithms' | 'allowGenericJwtT
 export async function verifyJwtAccessToken(
   token: string,
   header: Readonly<Record<string, unknown>>,
-  issuers: ReadonlyMap<string, TrustedIssuer>,
+  findIssuer: IssuerLookup,
   options: JwtSettings,
   compact = false,
 ): Promise<Claims> {
@@ -39,7 +39,7 @@ export async function verifyJwtAccessToken(
   const jws = parseJws(token, header, compact);
   if (jws === undefined) throw new InvalidTokenError('Token is malformed', 'ERR_JWT_MALFORMED');
   const claims = jws.payload;
-  const trusted = typeof claims.iss === 'string' ? issuers.get(claims.iss) : undefined;
+  const trusted = findIssuer(claims.iss, claims);
   if (trusted === undefined) throw new InvalidTokenError('Token issuer is not trusted', 'ERR_JWT_ISSUER_UNTRUSTED');
 
   if (alg.startsWith('HS')) return finish(jws, [{ key: options.secret!, kid: undefined, alg, keyType: 'oct', curve: undefined }]);

@@ -4,6 +4,7 @@ import {
 import { InvalidTokenError } from '../errors/errors.js';
 import { toClaimPredicate, type ClaimCondition } from '../requirements/requirements.js';
 import type { TokenFormatName } from './formats.js';
+import type { AccessTokenMarker, ProviderProfile } from '../profiles/profiles.js';
 
 /**
  * Stage 5 of the pipeline: one table of claim rules for every token format — JWT access tokens
@@ -39,6 +40,8 @@ export interface ClaimRuleSettings {
   /** Configured issuers: an introspection answer's `iss`, when present, must be one of them. */
   issuers: ReadonlySet<string>;
   validators: Readonly<Record<string, ClaimValidator>>;
+  /** The provider profile: `scope` arrays, the audience claim, the access-token markers. */
+  profile: Pick<ProviderProfile, 'name' | 'scopeArrays' | 'audienceClaim' | 'markers'>;
 }
 
 /** RFC 7662 §2.2 members that must be strings when present, besides those `checkClaimTypes` covers. */
@@ -53,9 +56,9 @@ const OPAQUE: readonly TokenFormatName[] = ['opaque'];
  * format before any I/O (its keys depend on it), that of an introspection answer here.
  */
 export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
-  const { clockTolerance, audiences, requiredClaims, issuers } = settings;
+  const { clockTolerance, audiences, requiredClaims, issuers, profile } = settings;
   const rules: ClaimRule[] = [
-    { name: 'types', formats: ALL, recheck: false, check: checkClaimTypes },
+    { name: 'types', formats: ALL, recheck: false, check: (claims) => checkClaimTypes(claims, profile.scopeArrays) },
     {
       name: 'introspection-types',
       formats: OPAQUE,
@@ -74,11 +77,7 @@ export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
       name: 'audience',
       formats: JWT,
       recheck: false,
-      check(claims) {
-        const audience = readAudience(claims);
-        if (audience === undefined) throw new InvalidTokenError('Token has no audience', 'ERR_TOKEN_CLAIM_MISSING');
-        checkAudience(audience, audiences);
-      },
+      check: profile.audienceClaim === 'aud' ? checkJwtAudience : checkClientAudience,
     },
     {
       name: 'audience',
@@ -90,6 +89,9 @@ export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
       },
     },
     { name: 'required-claims', formats: JWT, recheck: false, check: (claims) => checkRequiredClaims(claims, requiredClaims) },
+    ...profile.markers.map((marker): ClaimRule => ({
+      name: `profile.${profile.name}`, formats: JWT, recheck: false, check: (claims) => checkMarker(claims, marker),
+    })),
     {
       name: 'issuer',
       formats: OPAQUE,
@@ -101,6 +103,19 @@ export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
       },
     },
   ];
+  function checkJwtAudience(claims: Claims): void {
+    const audience = readAudience(claims);
+    if (audience === undefined) throw new InvalidTokenError('Token has no audience', 'ERR_TOKEN_CLAIM_MISSING');
+    checkAudience(audience, audiences);
+  }
+  // Cognito: access tokens name the app client in `client_id` and carry no `aud`; an `aud` that
+  // is there anyway (resource binding) must match too.
+  function checkClientAudience(claims: Claims): void {
+    if (typeof claims.client_id !== 'string') throw new InvalidTokenError('Token has no client_id', 'ERR_TOKEN_CLAIM_MISSING');
+    checkAudience([claims.client_id], audiences);
+    const audience = readAudience(claims);
+    if (audience !== undefined) checkAudience(audience, audiences);
+  }
   for (const [claim, condition] of Object.entries(settings.validators)) {
     const test = toClaimPredicate(`validators.${claim}`, condition);
     rules.push({
@@ -114,6 +129,23 @@ export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
     });
   }
   return rules;
+}
+
+const present = (claims: Claims, name: string): boolean => claims[name] !== undefined && claims[name] !== null;
+
+/** A provider's access-token marker (see `profiles/profiles.ts`); an ID token fails it. */
+function checkMarker(claims: Claims, marker: AccessTokenMarker): void {
+  let holds: boolean;
+  if ('anyOf' in marker) {
+    holds = marker.anyOf.some((name) => present(claims, name));
+  } else if ('equals' in marker) {
+    holds = claims[marker.claim] === marker.equals;
+  } else {
+    const value = claims[marker.claim];
+    const needed = typeof value === 'string' && Object.hasOwn(marker.cases, value) ? marker.cases[value] : undefined;
+    holds = needed !== undefined && needed.every((name) => present(claims, name));
+  }
+  if (!holds) throw new InvalidTokenError('Token is not an access token of the configured profile', 'ERR_TOKEN_NOT_ACCESS_TOKEN');
 }
 
 /** The rule table of one guard, split per format once so that a request only loops over its own. */
