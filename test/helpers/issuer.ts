@@ -71,15 +71,29 @@ export function generateTestKeyPair(alg: string): { privateKey: KeyObject; publi
   };
 }
 
+/**
+ * Where a mock issuer serves, to mirror a provider: `issuerPath` is appended to the origin to form
+ * `iss` exactly (`/` gives Auth0's and Hydra's trailing slash, `/realms/demo` a Keycloak realm);
+ * discovery is at `<issuer without trailing slash>/.well-known/openid-configuration`, the key set
+ * at `jwksPath`. Default: the bare origin, `/jwks`.
+ */
+export interface IssuerLayout {
+  issuerPath?: string;
+  jwksPath?: string;
+}
+
 /** Starts a mock issuer on a random loopback port with one published key of `alg`. */
-export async function startMockIssuer(alg = 'ES256'): Promise<MockIssuer> {
+export async function startMockIssuer(alg = 'ES256', layout: IssuerLayout = {}): Promise<MockIssuer> {
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  const base = `http://127.0.0.1:${port}`;
+  const origin = `http://127.0.0.1:${port}`;
+  const base = `${origin}${layout.issuerPath ?? ''}`;
+  const jwksPath = layout.jwksPath ?? '/jwks';
+  const discoveryPath = `${(layout.issuerPath ?? '').replace(/\/$/, '')}/.well-known/openid-configuration`;
   const issuerObject: MockIssuer = {
     issuer: base,
-    jwksUri: `${base}/jwks`,
+    jwksUri: `${origin}${jwksPath}`,
     hits: { discovery: 0, jwks: 0, other: 0 },
     mode: 'ok',
     slowMs: 2000,
@@ -116,8 +130,8 @@ export async function startMockIssuer(alg = 'ES256'): Promise<MockIssuer> {
 
   server.on('request', (req, res) => {
     const path = req.url ?? '/';
-    const isDiscovery = path === '/.well-known/openid-configuration';
-    const isJwks = path === '/jwks';
+    const isDiscovery = path === discoveryPath;
+    const isJwks = path === jwksPath;
     if (isDiscovery) issuerObject.hits.discovery += 1;
     else if (isJwks) issuerObject.hits.jwks += 1;
     else issuerObject.hits.other += 1;
@@ -143,7 +157,7 @@ export async function startMockIssuer(alg = 'ES256'): Promise<MockIssuer> {
         default: break;
       }
       const body = isDiscovery
-        ? { issuer: base, jwks_uri: `${base}/jwks`, ...issuerObject.metadata }
+        ? { issuer: base, jwks_uri: issuerObject.jwksUri, ...issuerObject.metadata }
         : { keys: issuerObject.published.map((key) => key.publicJwk) };
       const json = JSON.stringify(body);
       if (issuerObject.mode === 'not-utf8') {

@@ -29,10 +29,11 @@ export function resolveIssuerOptions(options: IssuerOptions, allowInsecureReques
   for (const issuer of issuers) parseServerUrl(issuer, 'issuer', allowInsecureRequests);
   const issuerTemplates = listed.filter(isIssuerTemplate).map((template) => parseIssuerTemplate(template, allowInsecureRequests));
   const templated = issuerTemplates.length > 0;
+  if (templated && issuers.length > 0) throw new TypeError('resource-guard: "issuer" templates cannot be mixed with plain issuers (they share one key set)');
 
   let jwksUri: URL | undefined;
   if (options.jwksUri !== undefined) {
-    if (issuers.length !== (templated ? 0 : 1)) {
+    if (!templated && issuers.length !== 1) {
       throw new TypeError('resource-guard: "jwksUri" can only be used with a single issuer, or with issuer templates only');
     }
     jwksUri = parseServerUrl(options.jwksUri, 'jwksUri', allowInsecureRequests);
@@ -41,7 +42,6 @@ export function resolveIssuerOptions(options: IssuerOptions, allowInsecureReques
     if (options.tenants !== undefined) throw new TypeError('resource-guard: "tenants" needs an "issuer" template with {tenantid}');
     return { issuers, issuerTemplates, jwksUri, acceptsTenant: undefined };
   }
-  if (issuers.length > 0) throw new TypeError('resource-guard: "issuer" templates cannot be mixed with plain issuers (they share one key set)');
   if (jwksUri === undefined) throw new TypeError('resource-guard: "jwksUri" is required with "issuer" templates (one key set for every tenant)');
   if (options.tenants === undefined) throw new TypeError('resource-guard: "tenants" is required with "issuer" templates');
   return { issuers, issuerTemplates, jwksUri, acceptsTenant: readTenantFilter(options.tenants) };

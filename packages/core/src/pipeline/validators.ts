@@ -73,6 +73,10 @@ export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
     },
     { name: 'time', formats: JWT, recheck: true, check: (claims, now) => checkTimeClaims(claims, now, clockTolerance, true) },
     { name: 'time', formats: OPAQUE, recheck: true, check: (claims, now) => checkTimeClaims(claims, now, clockTolerance, false) },
+    // Before the audience: an ID token is refused as what it is, even when its `aud` does not fit.
+    ...profile.markers.map((marker): ClaimRule => ({
+      name: `profile.${profile.name}`, formats: JWT, recheck: false, check: (claims) => checkMarker(claims, marker),
+    })),
     {
       name: 'audience',
       formats: JWT,
@@ -89,9 +93,6 @@ export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
       },
     },
     { name: 'required-claims', formats: JWT, recheck: false, check: (claims) => checkRequiredClaims(claims, requiredClaims) },
-    ...profile.markers.map((marker): ClaimRule => ({
-      name: `profile.${profile.name}`, formats: JWT, recheck: false, check: (claims) => checkMarker(claims, marker),
-    })),
     {
       name: 'issuer',
       formats: OPAQUE,
