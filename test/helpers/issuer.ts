@@ -6,6 +6,7 @@ import {
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CompactSign, exportJWK, type JWK } from 'jose';
+import { isGuardError, type GuardError } from '@resource-guard/core';
 
 /** The audience every test API accepts. */
 export const AUDIENCE = 'https://api.example.test';
@@ -253,3 +254,19 @@ export function keySigner(key: IssuerKey): (input: Buffer) => Buffer {
 
 /** jose JWK export, re-exported for tests. */
 export { exportJWK };
+
+/** A `GET` request to the test API with `token` as Bearer (no `Authorization` without one). */
+export function bearerRequest(token?: string): { method: string; url: string; headers: Record<string, string> } {
+  return { method: 'GET', url: 'https://api.example.test/orders', headers: token === undefined ? {} : { authorization: `Bearer ${token}` } };
+}
+
+/** The `GuardError` that `promise` rejects with; fails when it resolves or rejects with anything else. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<GuardError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isGuardError(error)) return error;
+    throw error;
+  }
+  throw new Error('expected a rejection');
+}

@@ -3,7 +3,7 @@
  * token), and the layout of each provider's issuer (the form of `iss`, trailing slash included,
  * the discovery document under it, the key-set path), for a locally served mock issuer.
  */
-import type { ProfileName } from '@resource-guard/core';
+import type { GuardErrorCode, ProfileName } from '@resource-guard/core';
 import type { IssuerLayout } from './issuer.js';
 
 /** One provider's case: where it serves, what it issues, what the guard should make of it. */
@@ -17,11 +17,11 @@ export interface ProviderShape {
   /** Access-token claims, without `iss`, `iat`, `exp` (added for the issuer and the clock). */
   access: Record<string, unknown>;
   /** How the default profile refuses the access token. */
-  defaultCode: string;
+  defaultCode: GuardErrorCode;
   idHeader: Record<string, unknown>;
   id: Record<string, unknown>;
   /** How the provider's profile refuses its ID token. */
-  idCode: string;
+  idCode: GuardErrorCode;
   clientId: string | undefined;
   scopes: string[];
 }

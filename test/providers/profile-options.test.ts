@@ -4,29 +4,19 @@
  * scheme-less issuer, and a TypeError naming every bad new option.
  */
 import test from 'ava';
-import { createGuard, isGuardError, type GuardError, type GuardOptions } from '@resource-guard/core';
-import { AUDIENCE, useMockIssuer } from '../helpers/issuer.js';
+import { createGuard, type GuardOptions } from '@resource-guard/core';
+import { AUDIENCE, bearerRequest, rejectionOf, useMockIssuer } from '../helpers/issuer.js';
 
 const quiet = { warn() {}, error() {} };
-const request = (token: string) => ({ method: 'GET', url: 'https://api.example.test/orders', headers: { authorization: `Bearer ${token}` } });
+const request = bearerRequest;
 const issuer = useMockIssuer(test);
 const guardOf = (options: Partial<GuardOptions>) => createGuard({ issuer: issuer.issuer, audience: AUDIENCE, logger: quiet, ...options });
 const generic = { header: { typ: 'JWT' } };
 
-async function rejection(promise: Promise<unknown>): Promise<GuardError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isGuardError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
-
 test('an explicit option wins over the profile default: allowGenericJwtTyp, requiredClaims', async (t) => {
   const token = await issuer.sign({ typ: 'Bearer', azp: 'web' }, generic);
-  t.is((await rejection(guardOf({ profile: 'keycloak', allowGenericJwtTyp: false }).verify(request(token)))).code, 'ERR_JWT_TYP_INVALID');
-  t.is((await rejection(guardOf({ profile: 'keycloak', requiredClaims: ['tenant'] }).verify(request(token)))).code, 'ERR_TOKEN_CLAIM_MISSING');
+  t.is((await rejectionOf(guardOf({ profile: 'keycloak', allowGenericJwtTyp: false }).verify(request(token)))).code, 'ERR_JWT_TYP_INVALID');
+  t.is((await rejectionOf(guardOf({ profile: 'keycloak', requiredClaims: ['tenant'] }).verify(request(token)))).code, 'ERR_TOKEN_CLAIM_MISSING');
   await t.notThrowsAsync(guardOf({ profile: 'keycloak' }).verify(request(token)));
 });
 
@@ -36,8 +26,8 @@ test('the default profile is unchanged: scope wins over scp, no client id fallba
   t.is(auth.clientId, 'c');
   const noClient = await guardOf({ requiredClaims: [] }).verify(request(await issuer.sign({ client_id: undefined, azp: 'web' })));
   t.is(noClient.clientId, undefined);
-  t.is((await rejection(guardOf({}).verify(request(await issuer.sign({ scope: ['a'] }))))).code, 'ERR_TOKEN_CLAIM_INVALID');
-  t.is((await rejection(guardOf({ profile: 'rfc9068' }).verify(request(await issuer.sign({}, generic))))).code, 'ERR_JWT_TYP_INVALID');
+  t.is((await rejectionOf(guardOf({}).verify(request(await issuer.sign({ scope: ['a'] }))))).code, 'ERR_TOKEN_CLAIM_INVALID');
+  t.is((await rejectionOf(guardOf({ profile: 'rfc9068' }).verify(request(await issuer.sign({}, generic))))).code, 'ERR_JWT_TYP_INVALID');
 });
 
 test('clientIdClaim: read after client_id, in order; it replaces the profile default', async (t) => {
@@ -79,37 +69,37 @@ test('Entra markers: v2 needs azp, v1 appid, any other ver is refused; scp or ro
     { ver: '1.0', azp: 'a', scp: 's' }, { ver: '2.0', appid: 'a', scp: 's' }, { azp: 'a', scp: 's' }, { ver: '3.0', azp: 'a', scp: 's' },
     { ver: 'constructor', azp: 'a', scp: 's' }, { ver: 2, azp: 'a', scp: 's' }, { ver: '2.0', azp: 'a' }, { ver: '2.0', azp: null, scp: 's' },
   ]) {
-    t.is((await rejection(guard.verify(request(await entra(claims))))).code, 'ERR_TOKEN_NOT_ACCESS_TOKEN', JSON.stringify(claims));
+    t.is((await rejectionOf(guard.verify(request(await entra(claims))))).code, 'ERR_TOKEN_NOT_ACCESS_TOKEN', JSON.stringify(claims));
   }
-  t.is((await rejection(guard.verify(request(await entra({ ver: '2.0', azp: 'a', scp: 's', tid: undefined }))))).code, 'ERR_TOKEN_CLAIM_MISSING');
+  t.is((await rejectionOf(guard.verify(request(await entra({ ver: '2.0', azp: 'a', scp: 's', tid: undefined }))))).code, 'ERR_TOKEN_CLAIM_MISSING');
 });
 
 test('Auth0 markers: a client (client_id or azp) and scope or permissions', async (t) => {
   const guard = guardOf({ profile: 'auth0' });
   await t.notThrowsAsync(guard.verify(request(await issuer.sign({ scope: undefined, permissions: ['p'] }, generic))));
   await t.notThrowsAsync(guard.verify(request(await issuer.sign({ client_id: undefined, azp: 'a' }, generic))));
-  t.is((await rejection(guard.verify(request(await issuer.sign({ client_id: undefined }, generic))))).code, 'ERR_TOKEN_NOT_ACCESS_TOKEN');
-  t.is((await rejection(guard.verify(request(await issuer.sign({ scope: undefined }, generic))))).code, 'ERR_TOKEN_NOT_ACCESS_TOKEN');
+  t.is((await rejectionOf(guard.verify(request(await issuer.sign({ client_id: undefined }, generic))))).code, 'ERR_TOKEN_NOT_ACCESS_TOKEN');
+  t.is((await rejectionOf(guard.verify(request(await issuer.sign({ scope: undefined }, generic))))).code, 'ERR_TOKEN_NOT_ACCESS_TOKEN');
 });
 
 test('Cognito: the audience is client_id (a wrong one refused), an aud present must match too, token_use must be access', async (t) => {
   const guard = guardOf({ profile: 'cognito', audience: 'app-client' });
   const cognito = (claims: Record<string, unknown>) => issuer.sign({ aud: undefined, client_id: 'app-client', token_use: 'access', ...claims }, { header: { typ: undefined } });
   await t.notThrowsAsync(guard.verify(request(await cognito({}))));
-  t.is((await rejection(guard.verify(request(await cognito({ client_id: 'other-client' }))))).code, 'ERR_TOKEN_AUDIENCE_INVALID');
-  t.is((await rejection(guard.verify(request(await cognito({ aud: 'https://other.example' }))))).code, 'ERR_TOKEN_AUDIENCE_INVALID');
-  t.is((await rejection(guard.verify(request(await cognito({ token_use: 'id' }))))).code, 'ERR_TOKEN_NOT_ACCESS_TOKEN');
-  t.is((await rejection(guard.verify(request(await cognito({ token_use: undefined }))))).code, 'ERR_TOKEN_NOT_ACCESS_TOKEN');
-  t.is((await rejection(guard.verify(request(await cognito({ client_id: undefined }))))).code, 'ERR_TOKEN_CLAIM_MISSING');
+  t.is((await rejectionOf(guard.verify(request(await cognito({ client_id: 'other-client' }))))).code, 'ERR_TOKEN_AUDIENCE_INVALID');
+  t.is((await rejectionOf(guard.verify(request(await cognito({ aud: 'https://other.example' }))))).code, 'ERR_TOKEN_AUDIENCE_INVALID');
+  t.is((await rejectionOf(guard.verify(request(await cognito({ token_use: 'id' }))))).code, 'ERR_TOKEN_NOT_ACCESS_TOKEN');
+  t.is((await rejectionOf(guard.verify(request(await cognito({ token_use: undefined }))))).code, 'ERR_TOKEN_NOT_ACCESS_TOKEN');
+  t.is((await rejectionOf(guard.verify(request(await cognito({ client_id: undefined }))))).code, 'ERR_TOKEN_CLAIM_MISSING');
   // Only under this profile: the default profile still requires aud.
-  t.is((await rejection(guardOf({ audience: 'app-client' }).verify(request(await cognito({}))))).code, 'ERR_JWT_TYP_INVALID');
-  t.is((await rejection(guardOf({ audience: 'app-client', allowGenericJwtTyp: true }).verify(request(await cognito({}))))).code, 'ERR_TOKEN_CLAIM_MISSING');
+  t.is((await rejectionOf(guardOf({ audience: 'app-client' }).verify(request(await cognito({}))))).code, 'ERR_JWT_TYP_INVALID');
+  t.is((await rejectionOf(guardOf({ audience: 'app-client', allowGenericJwtTyp: true }).verify(request(await cognito({}))))).code, 'ERR_TOKEN_CLAIM_MISSING');
 });
 
 test('Duende: scope arrays pass, and client-credentials tokens without sub', async (t) => {
   const auth = await guardOf({ profile: 'duende' }).verify(request(await issuer.sign({ sub: undefined, scope: ['a', 'b'] })));
   t.deepEqual(auth.scopes, ['a', 'b']);
-  t.is((await rejection(guardOf({ profile: 'duende' }).verify(request(await issuer.sign({ scope: ['a', 1] }))))).code, 'ERR_TOKEN_CLAIM_INVALID');
+  t.is((await rejectionOf(guardOf({ profile: 'duende' }).verify(request(await issuer.sign({ scope: ['a', 1] }))))).code, 'ERR_TOKEN_CLAIM_INVALID');
 });
 
 test('Google: the scheme-less iss "accounts.google.com" counts as https://accounts.google.com, nothing else does', async (t) => {
@@ -118,12 +108,12 @@ test('Google: the scheme-less iss "accounts.google.com" counts as https://accoun
   await t.notThrowsAsync(guardOf(options).verify(request(await google('accounts.google.com'))));
   await t.notThrowsAsync(guardOf(options).verify(request(await google('https://accounts.google.com'))));
   for (const iss of ['accounts.google.com.evil.example', 'https://accounts.google.com/', 'Accounts.google.com']) {
-    t.is((await rejection(guardOf(options).verify(request(await google(iss))))).code, 'ERR_JWT_ISSUER_UNTRUSTED', iss);
+    t.is((await rejectionOf(guardOf(options).verify(request(await google(iss))))).code, 'ERR_JWT_ISSUER_UNTRUSTED', iss);
   }
-  t.is((await rejection(guardOf({ ...options, profile: 'rfc9068', allowGenericJwtTyp: true, requiredClaims: [] })
+  t.is((await rejectionOf(guardOf({ ...options, profile: 'rfc9068', allowGenericJwtTyp: true, requiredClaims: [] })
     .verify(request(await google('accounts.google.com'))))).code, 'ERR_JWT_ISSUER_UNTRUSTED');
   // Google's access tokens are opaque ("ya29.…"): without an introspection endpoint there is nothing to verify them with.
-  t.is((await rejection(guardOf(options).verify(request('ya29.a0AfH6SMBexampleexampleexample')))).code, 'ERR_TOKEN_FORMAT_UNSUPPORTED');
+  t.is((await rejectionOf(guardOf(options).verify(request('ya29.a0AfH6SMBexampleexampleexample')))).code, 'ERR_TOKEN_FORMAT_UNSUPPORTED');
 });
 
 const base: GuardOptions = { issuer: 'https://as.example.com', audience: 'https://api.example.com' };

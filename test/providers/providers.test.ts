@@ -4,24 +4,14 @@
  * profile and refused under the default one, and the provider's ID token refused under its profile.
  */
 import test from 'ava';
-import { createGuard, isGuardError, type GuardError, type GuardOptions } from '@resource-guard/core';
-import { startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
+import { createGuard, type GuardOptions } from '@resource-guard/core';
+import { bearerRequest, rejectionOf, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
 import { PROVIDER_SHAPES, type ProviderShape } from '../helpers/provider-shapes.js';
 
 const quiet = { warn() {}, error() {} };
-const request = (token: string) => ({ method: 'GET', url: 'https://api.example.test/orders', headers: { authorization: `Bearer ${token}` } });
+const request = bearerRequest;
 // The mock issuer's RFC 9068 defaults, removed so that a token carries exactly the provider's claims.
 const NO_DEFAULTS = { sub: undefined, client_id: undefined, aud: undefined, jti: undefined, scope: undefined };
-
-async function rejection(promise: Promise<unknown>): Promise<GuardError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isGuardError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 const signShape = (issuer: MockIssuer, claims: Record<string, unknown>, header: Record<string, unknown>) =>
   issuer.sign({ ...NO_DEFAULTS, ...claims }, { header });
@@ -51,7 +41,7 @@ for (const shape of PROVIDER_SHAPES) {
   test(`${shape.profile}: its access token is refused under the default profile`, async (t) => {
     const issuer = await startMockIssuer('RS256', shape.layout);
     try {
-      const error = await rejection(guardFor(issuer, shape).verify(request(await signShape(issuer, shape.access, shape.accessHeader))));
+      const error = await rejectionOf(guardFor(issuer, shape).verify(request(await signShape(issuer, shape.access, shape.accessHeader))));
       t.is(error.code, shape.defaultCode);
       t.is(error.status, 401);
     } finally {
@@ -67,7 +57,7 @@ for (const shape of PROVIDER_SHAPES) {
       const clientAudience = shape.id.aud as string | string[];
       const audience = shape.idCode === 'ERR_TOKEN_AUDIENCE_INVALID' ? shape.audience : [shape.audience, ...[clientAudience].flat()];
       const guard = guardFor(issuer, shape, { profile: shape.profile, audience });
-      const error = await rejection(guard.verify(request(await signShape(issuer, shape.id, shape.idHeader))));
+      const error = await rejectionOf(guard.verify(request(await signShape(issuer, shape.id, shape.idHeader))));
       t.is(error.code, shape.idCode);
     } finally {
       await issuer.close();
