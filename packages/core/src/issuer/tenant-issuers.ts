@@ -1,5 +1,6 @@
 import type { Claims } from '../claims/claims.js';
 import { InvalidTokenError } from '../errors/errors.js';
+import { quoteValue } from '../errors/detail.js';
 import { parseServerUrl } from '../options/validate.js';
 
 /**
@@ -65,6 +66,11 @@ export class TenantIssuers<T> {
   readonly #accepts: (tenantId: string) => boolean;
   readonly #trusted: T;
 
+  /** The templates as configured, for details. */
+  get templates(): readonly string[] {
+    return this.#templates.map((template) => template.template);
+  }
+
   constructor(templates: readonly IssuerTemplate[], accepts: (tenantId: string) => boolean, trusted: T) {
     this.#templates = templates;
     this.#accepts = accepts;
@@ -80,7 +86,11 @@ export class TenantIssuers<T> {
       if (iss.length <= prefix.length + suffix.length || !iss.startsWith(prefix) || !iss.endsWith(suffix)) continue;
       const tenant = iss.slice(prefix.length, iss.length - suffix.length);
       if (!this.#accepts(tenant)) return undefined;
-      if (claims.tid !== tenant) throw new InvalidTokenError('Token tenant does not match its issuer', 'ERR_JWT_TENANT_MISMATCH');
+      if (claims.tid !== tenant) {
+        throw new InvalidTokenError('Token tenant does not match its issuer', 'ERR_JWT_TENANT_MISMATCH', {
+          detail: `claim "tid" ${quoteValue(claims.tid)} is not the tenant ${quoteValue(tenant)} named in iss (issuer templates require them equal)`,
+        });
+      }
       return this.#trusted;
     }
     return undefined;

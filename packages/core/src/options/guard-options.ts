@@ -25,6 +25,8 @@ export type TokenLocation = 'header' | 'body' | 'query';
 export interface Logger {
   warn(message: string): void;
   error(message: string): void;
+  /** One line per rejection with its `detail`, only when `logRejections` is on. */
+  debug?(message: string): void;
 }
 
 /** Asymmetric JWS algorithms accepted by default for access tokens (RFC 8725 §3.1). */
@@ -129,6 +131,14 @@ export interface GuardOptions {
   /** Where misconfigurations are reported. Default `console`. */
   logger?: Logger;
   /**
+   * Log every rejection at `logger.debug` (which the logger must then have): status, code,
+   * message and the error's `detail` (which check, which claim, the configured value), e.g.
+   * `resource-guard: rejected 401 ERR_TOKEN_CLAIM_MISSING: Token lacks a required claim
+   * (required claim "client_id" is absent; requiredClaims: [...])`. Never the token; never sent to
+   * the client. Default false: a flood of bad tokens is not a flood of log lines.
+   */
+  logRejections?: boolean;
+  /**
    * Extra claim checks run on every token, JWT or introspected, after the built-in ones (and again
    * on every verified-token cache hit): claim name → an exact value, a list of accepted values, or
    * a predicate `(value, claims) => boolean`. A token that fails one is rejected with 401
@@ -181,6 +191,7 @@ export interface ResolvedOptions {
   offloadSignatures: boolean;
   store: Store;
   logger: Logger;
+  logRejections: boolean;
   validators: Readonly<Record<string, ClaimValidator>>;
   resourceMetadata: ResolvedResourceMetadata | undefined;
   encryptedTokens: ResolvedEncryptedTokens | undefined;
@@ -190,7 +201,7 @@ const KNOWN_OPTIONS = knownKeys<GuardOptions>()([
   'issuer', 'audience', 'jwksUri', 'algorithms', 'secret', 'clockTolerance', 'requiredClaims', 'allowGenericJwtTyp',
   'tokenLocations', 'realm', 'httpTimeout', 'jwksCooldown', 'jwksCacheMaxAge', 'allowInsecureRequests', 'maxTokenLength',
   'fetch', 'clock', 'introspection', 'dpop', 'mtls', 'verifiedTokenCache', 'offloadSignatures', 'store', 'logger', 'validators',
-  'resourceMetadata', 'encryptedTokens', 'profile', 'tenants', 'clientIdClaim', 'scopeClaims',
+  'resourceMetadata', 'encryptedTokens', 'logRejections', 'profile', 'tenants', 'clientIdClaim', 'scopeClaims',
 ]);
 
 const TOKEN_LOCATIONS: readonly TokenLocation[] = ['header', 'body', 'query'];
@@ -232,6 +243,10 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
   if (options.logger !== undefined && (typeof options.logger?.warn !== 'function' || typeof options.logger?.error !== 'function')) {
     throw new TypeError('resource-guard: "logger" must have warn() and error() methods');
   }
+  const logRejections = readBoolean(options.logRejections, 'logRejections', false);
+  if (logRejections && typeof (options.logger ?? console).debug !== 'function') {
+    throw new TypeError('resource-guard: "logRejections" needs a "logger" with a debug() method');
+  }
 
   return {
     issuers,
@@ -264,6 +279,7 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     offloadSignatures: readBoolean(options.offloadSignatures, 'offloadSignatures', false),
     store: options.store ?? createMemoryStore({ max: 10_000, clock: options.clock }),
     logger: options.logger ?? console,
+    logRejections,
     validators: options.validators ?? {},
     resourceMetadata: resolveResourceMetadata(options.resourceMetadata, audiences, allowInsecureRequests),
     encryptedTokens: resolveEncryptedTokens(options.encryptedTokens),

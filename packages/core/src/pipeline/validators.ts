@@ -1,10 +1,11 @@
 import {
-  checkAudience, checkClaimTypes, checkRequiredClaims, checkTimeClaims, readAudience, type Claims,
+  checkAudience, checkClaimTypes, checkRequiredClaims, checkTimeClaims, malformedClaim, readAudience, type Claims,
 } from '../claims/claims.js';
+import { quoteList, quoteValue } from '../errors/detail.js';
 import { InvalidTokenError } from '../errors/errors.js';
 import { toClaimPredicate, type ClaimCondition } from '../requirements/requirements.js';
 import type { TokenFormatName } from './formats.js';
-import type { AccessTokenMarker, ProviderProfile } from '../profiles/profiles.js';
+import type { AccessTokenMarker, ProfileName, ProviderProfile } from '../profiles/profiles.js';
 
 /**
  * Stage 5 of the pipeline: one table of claim rules for every token format — JWT access tokens
@@ -65,9 +66,7 @@ export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
       recheck: false,
       check(claims) {
         for (const name of INTROSPECTION_STRING_MEMBERS) {
-          if (claims[name] !== undefined && typeof claims[name] !== 'string') {
-            throw new InvalidTokenError('Token has a malformed claim', 'ERR_TOKEN_CLAIM_INVALID');
-          }
+          if (claims[name] !== undefined && typeof claims[name] !== 'string') throw malformedClaim(name, 'a string', claims[name]);
         }
       },
     },
@@ -75,7 +74,7 @@ export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
     { name: 'time', formats: OPAQUE, recheck: true, check: (claims, now) => checkTimeClaims(claims, now, clockTolerance, false) },
     // Before the audience: an ID token is refused as what it is, even when its `aud` does not fit.
     ...profile.markers.map((marker): ClaimRule => ({
-      name: `profile.${profile.name}`, formats: JWT, recheck: false, check: (claims) => checkMarker(claims, marker),
+      name: `profile.${profile.name}`, formats: JWT, recheck: false, check: (claims) => checkMarker(claims, marker, profile.name),
     })),
     {
       name: 'audience',
@@ -99,21 +98,34 @@ export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
       recheck: false,
       check(claims) {
         if (claims.iss !== undefined && !issuers.has(claims.iss as string)) {
-          throw new InvalidTokenError('Token issuer is not trusted', 'ERR_INTROSPECTION_ISSUER_UNTRUSTED');
+          throw new InvalidTokenError('Token issuer is not trusted', 'ERR_INTROSPECTION_ISSUER_UNTRUSTED', {
+            detail: `the introspection answer's iss ${quoteValue(claims.iss)} is not one of issuer: ${quoteList(issuers)} (compared exactly)`,
+          });
         }
       },
     },
   ];
   function checkJwtAudience(claims: Claims): void {
     const audience = readAudience(claims);
-    if (audience === undefined) throw new InvalidTokenError('Token has no audience', 'ERR_TOKEN_CLAIM_MISSING');
+    if (audience === undefined) {
+      throw new InvalidTokenError('Token has no audience', 'ERR_TOKEN_CLAIM_MISSING', {
+        detail: `claim "aud" is absent; a JWT access token must name one of audience: ${quoteList(audiences)} (RFC 9068 §2.2)`
+          + (typeof claims.client_id === 'string' && claims.token_use !== undefined ? '; Amazon Cognito access tokens: set profile "cognito"' : ''),
+      });
+    }
     checkAudience(audience, audiences);
   }
   // Cognito: access tokens name the app client in `client_id` and carry no `aud`; an `aud` that
   // is there anyway (resource binding) must match too.
   function checkClientAudience(claims: Claims): void {
-    if (typeof claims.client_id !== 'string') throw new InvalidTokenError('Token has no client_id', 'ERR_TOKEN_CLAIM_MISSING');
-    checkAudience([claims.client_id], audiences);
+    const clientId = claims.client_id;
+    if (typeof clientId !== 'string' || !audiences.has(clientId)) {
+      throw new InvalidTokenError(clientId === undefined ? 'Token has no client_id' : 'Token is not meant for this resource',
+        clientId === undefined ? 'ERR_TOKEN_CLAIM_MISSING' : 'ERR_TOKEN_AUDIENCE_INVALID', {
+          detail: `profile "${profile.name}" matches audience against "client_id": client_id ${quoteValue(clientId)} is not one of `
+            + `audience: ${quoteList(audiences)} (list your app client ids)`,
+        });
+    }
     const audience = readAudience(claims);
     if (audience !== undefined) checkAudience(audience, audiences);
   }
@@ -125,7 +137,11 @@ export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
       // User code may depend on anything (a deny list, the time): it runs on every request.
       recheck: true,
       check(claims) {
-        if (!test(claims[claim], claims)) throw new InvalidTokenError('Token was rejected by a claim validator', 'ERR_TOKEN_VALIDATOR_FAILED');
+        if (!test(claims[claim], claims)) {
+          throw new InvalidTokenError('Token was rejected by a claim validator', 'ERR_TOKEN_VALIDATOR_FAILED', {
+            detail: `the "validators" check of claim ${quoteValue(claim)} failed`,
+          });
+        }
       },
     });
   }
@@ -135,18 +151,27 @@ export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
 const present = (claims: Claims, name: string): boolean => claims[name] !== undefined && claims[name] !== null;
 
 /** A provider's access-token marker (see `profiles/profiles.ts`); an ID token fails it. */
-function checkMarker(claims: Claims, marker: AccessTokenMarker): void {
+function checkMarker(claims: Claims, marker: AccessTokenMarker, profile: ProfileName): void {
   let holds: boolean;
+  let expected: string;
   if ('anyOf' in marker) {
     holds = marker.anyOf.some((name) => present(claims, name));
+    expected = `has one of the claims ${quoteList(marker.anyOf)}, this token none`;
   } else if ('equals' in marker) {
     holds = claims[marker.claim] === marker.equals;
+    expected = `has claim ${quoteValue(marker.claim)} ${quoteValue(marker.equals)}, this token ${quoteValue(claims[marker.claim])}`;
   } else {
     const value = claims[marker.claim];
     const needed = typeof value === 'string' && Object.hasOwn(marker.cases, value) ? marker.cases[value] : undefined;
     holds = needed !== undefined && needed.every((name) => present(claims, name));
+    expected = `has claim ${quoteValue(marker.claim)} one of ${Object.entries(marker.cases).map(([key, names]) => `${quoteValue(key)} with ${quoteList(names)}`).join(' or ')}`
+      + `, this token ${quoteValue(marker.claim)} ${quoteValue(value)}`;
   }
-  if (!holds) throw new InvalidTokenError('Token is not an access token of the configured profile', 'ERR_TOKEN_NOT_ACCESS_TOKEN');
+  if (!holds) {
+    throw new InvalidTokenError('Token is not an access token of the configured profile', 'ERR_TOKEN_NOT_ACCESS_TOKEN', {
+      detail: `profile "${profile}": an access token ${expected} (an ID token? the API needs the access token; or set the "profile" of the provider that issued it)`,
+    });
+  }
 }
 
 /** The rule table of one guard, split per format once so that a request only loops over its own. */
