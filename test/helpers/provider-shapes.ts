@@ -16,8 +16,9 @@ export interface ProviderShape {
   accessHeader: Record<string, unknown>;
   /** Access-token claims, without `iss`, `iat`, `exp` (added for the issuer and the clock). */
   access: Record<string, unknown>;
-  /** How the default profile refuses the access token. */
+  /** How the default profile refuses the access token, and what its `detail` says to fix. */
   defaultCode: GuardErrorCode;
+  defaultFix: RegExp;
   idHeader: Record<string, unknown>;
   id: Record<string, unknown>;
   /** How the provider's profile refuses its ID token. */
@@ -27,6 +28,8 @@ export interface ProviderShape {
 }
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+// The typ rejection names both ways out: the provider's profile, or the opt-out.
+const TYP_FIX = /set the "profile" of your provider, or "allowGenericJwtTyp: true"/;
 
 /** The providers, by profile name. */
 export const PROVIDER_SHAPES: ProviderShape[] = [
@@ -41,6 +44,7 @@ export const PROVIDER_SHAPES: ProviderShape[] = [
       scope: 'openid profile read:orders', permissions: ['read:orders', 'write:orders'],
     },
     defaultCode: 'ERR_JWT_TYP_INVALID',
+    defaultFix: TYP_FIX,
     idHeader: { typ: 'JWT' },
     id: { sub: 'auth0|123456', aud: 'my_client_id', name: 'Jane Doe', nonce: 'n-0S6_WzA2Mj', sid: 'abc' },
     idCode: 'ERR_TOKEN_NOT_ACCESS_TOKEN',
@@ -58,6 +62,7 @@ export const PROVIDER_SHAPES: ProviderShape[] = [
       scp: ['openid', 'orders.read'], auth_time: 1_700_000_000, sub: 'jane@example.com',
     },
     defaultCode: 'ERR_JWT_TYP_INVALID',
+    defaultFix: TYP_FIX,
     idHeader: { typ: undefined },
     id: {
       ver: 1, sub: '00u1a2b3c4', aud: '0oa1b2c3d4e5', jti: 'ID.4eAWJOCMB3SX8', amr: ['pwd'], idp: '00o1', nonce: 'n1', auth_time: 1_700_000_000,
@@ -78,6 +83,7 @@ export const PROVIDER_SHAPES: ProviderShape[] = [
       scp: 'Orders.Read Orders.Write', sub: 'AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ', tid: TENANT, uti: 'fqiBqXLPj0eQa82S', ver: '2.0',
     },
     defaultCode: 'ERR_JWT_TYP_INVALID',
+    defaultFix: TYP_FIX,
     idHeader: { typ: 'JWT' },
     id: {
       aud: '6e74172b-be56-4843-9ff4-e66a39bb12e3', nbf: 1_700_000_000, name: 'Jane Doe', nonce: '12345', oid: '690222be-ff1a-4d56-abd1-7e4f7d38e474',
@@ -100,6 +106,7 @@ export const PROVIDER_SHAPES: ProviderShape[] = [
       jti: 'aaaaaaaa-bbbb-cccc-dddd-ffffffffffff', username: 'jane',
     },
     defaultCode: 'ERR_JWT_TYP_INVALID',
+    defaultFix: TYP_FIX,
     idHeader: { typ: undefined },
     id: {
       sub: 'aaaaaaaa-bbbb-cccc-dddd-example', aud: '1example23456789', 'cognito:username': 'jane', email: 'jane@example.com',
@@ -120,6 +127,7 @@ export const PROVIDER_SHAPES: ProviderShape[] = [
       sid: 's-1', acr: '1', realm_access: { roles: ['user'] }, scope: 'openid profile orders:read', preferred_username: 'jane',
     },
     defaultCode: 'ERR_JWT_TYP_INVALID',
+    defaultFix: TYP_FIX,
     idHeader: { typ: 'JWT' },
     id: {
       auth_time: 1_700_000_000, jti: 'ontrid:0a1b2c3d', aud: 'web-app', sub: 'f1e2d3c4', typ: 'ID', azp: 'web-app', nonce: 'n1', sid: 's-1',
@@ -140,6 +148,7 @@ export const PROVIDER_SHAPES: ProviderShape[] = [
       aud: 'api.example.com', purpose: 'access_token', client_id: 'web-client',
     },
     defaultCode: 'ERR_JWT_TYP_INVALID',
+    defaultFix: TYP_FIX,
     idHeader: { typ: 'JWT' },
     id: {
       jti: '7e4a1b2c-0000-4000-8000-000000000002', delegationId: 'd-1', sub: 'johndoe', aud: 'web-client', azp: 'web-client',
@@ -160,6 +169,7 @@ export const PROVIDER_SHAPES: ProviderShape[] = [
       nbf: 1_700_000_000, sub: '170085849471442689', scope: 'openid profile',
     },
     defaultCode: 'ERR_JWT_TYP_INVALID',
+    defaultFix: TYP_FIX,
     idHeader: { typ: 'JWT' },
     id: {
       aud: ['170086574599995649', '170086592283181313@orders'], azp: '170086592283181313@orders', amr: ['password'], at_hash: 'x',
@@ -180,6 +190,7 @@ export const PROVIDER_SHAPES: ProviderShape[] = [
       auth_time: 1_700_000_000, idp: 'local', jti: 'C4A2DD3B6A3D1E1C9E0F', sid: 'S1',
     },
     defaultCode: 'ERR_TOKEN_CLAIM_INVALID',
+    defaultFix: /profile "duende"/,
     idHeader: { typ: 'JWT' },
     id: { nbf: 1_700_000_000, aud: 'web', amr: ['pwd'], sub: '88421113', auth_time: 1_700_000_000, idp: 'local', nonce: 'n1', sid: 'S1' },
     idCode: 'ERR_JWT_TYP_INVALID',
@@ -197,6 +208,7 @@ export const PROVIDER_SHAPES: ProviderShape[] = [
       scp: ['orders.read', 'offline'], sub: 'foo@bar.example',
     },
     defaultCode: 'ERR_JWT_TYP_INVALID',
+    defaultFix: TYP_FIX,
     idHeader: { typ: 'JWT' },
     id: {
       acr: '0', amr: ['pwd'], at_hash: 'x', aud: ['web'], auth_time: 1_700_000_000, jti: '3f5b1a54-0000-4000-8000-000000000004', rat: 1_700_000_000,
@@ -218,6 +230,7 @@ export const PROVIDER_SHAPES: ProviderShape[] = [
       email_verified: true, sub: '107517467455664443765',
     },
     defaultCode: 'ERR_JWT_TYP_INVALID',
+    defaultFix: TYP_FIX,
     idHeader: { typ: 'JWT' },
     id: {
       aud: '1234987819200.apps.googleusercontent.com', azp: '1234987819200.apps.googleusercontent.com', sub: '10769150350006150715113082367',

@@ -52,12 +52,15 @@ test('an unlisted tenant is refused before any key is fetched', async (t) => {
   const before = entra.hits.jwks;
   const error = await rejectionOf(guard.verify(request(await v2Token(OTHER))));
   t.is(error.code, 'ERR_JWT_ISSUER_UNTRUSTED');
+  t.true(error.detail!.includes(`${origin()}/{tenantid}/v2.0`), 'the detail names the templates trusted');
   t.is(entra.hits.jwks, before);
 });
 
 test('tid other than the tenant in iss is refused', async (t) => {
   const guard = tenantGuard();
-  t.is((await rejectionOf(guard.verify(request(await v2Token(LISTED, OTHER))))).code, 'ERR_JWT_TENANT_MISMATCH');
+  const mismatch = await rejectionOf(guard.verify(request(await v2Token(LISTED, OTHER))));
+  t.is(mismatch.code, 'ERR_JWT_TENANT_MISMATCH');
+  t.is(mismatch.detail, `claim "tid" "${OTHER}" is not the tenant "${LISTED}" named in iss (issuer templates require them equal)`);
   t.is((await rejectionOf(guard.verify(request(await v2Token(LISTED, null))))).code, 'ERR_JWT_TENANT_MISMATCH');
   t.is((await rejectionOf(guard.verify(request(await entra.sign({ iss: v2(LISTED), tid: undefined, ver: '2.0', azp: 'a', scp: 's', aud: API }, { header: { typ: 'JWT' } }))))).code, 'ERR_JWT_TENANT_MISMATCH');
 });

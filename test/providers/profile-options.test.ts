@@ -71,6 +71,10 @@ test('Entra markers: v2 needs azp, v1 appid, any other ver is refused; scp or ro
   ]) {
     t.is((await rejectionOf(guard.verify(request(await entra(claims))))).code, 'ERR_TOKEN_NOT_ACCESS_TOKEN', JSON.stringify(claims));
   }
+  t.regex((await rejectionOf(guard.verify(request(await entra({ ver: '1.0', azp: 'a', scp: 's' }))))).detail!,
+    /^profile "entra": an access token has claim "ver" one of "1\.0" with \["appid"\] or "2\.0" with \["azp"\], this token "ver" "1\.0"/);
+  t.regex((await rejectionOf(guard.verify(request(await entra({ ver: '2.0', azp: 'a' }))))).detail!,
+    /^profile "entra": an access token has one of the claims \["scp", "roles"\], this token none/);
   t.is((await rejectionOf(guard.verify(request(await entra({ ver: '2.0', azp: 'a', scp: 's', tid: undefined }))))).code, 'ERR_TOKEN_CLAIM_MISSING');
 });
 
@@ -86,14 +90,20 @@ test('Cognito: the audience is client_id (a wrong one refused), an aud present m
   const guard = guardOf({ profile: 'cognito', audience: 'app-client' });
   const cognito = (claims: Record<string, unknown>) => issuer.sign({ aud: undefined, client_id: 'app-client', token_use: 'access', ...claims }, { header: { typ: undefined } });
   await t.notThrowsAsync(guard.verify(request(await cognito({}))));
-  t.is((await rejectionOf(guard.verify(request(await cognito({ client_id: 'other-client' }))))).code, 'ERR_TOKEN_AUDIENCE_INVALID');
+  const wrongClient = await rejectionOf(guard.verify(request(await cognito({ client_id: 'other-client' }))));
+  t.is(wrongClient.code, 'ERR_TOKEN_AUDIENCE_INVALID');
+  t.regex(wrongClient.detail!, /profile "cognito" matches audience against "client_id": client_id "other-client" is not one of audience: \["app-client"\]/);
   t.is((await rejectionOf(guard.verify(request(await cognito({ aud: 'https://other.example' }))))).code, 'ERR_TOKEN_AUDIENCE_INVALID');
-  t.is((await rejectionOf(guard.verify(request(await cognito({ token_use: 'id' }))))).code, 'ERR_TOKEN_NOT_ACCESS_TOKEN');
+  const idToken = await rejectionOf(guard.verify(request(await cognito({ token_use: 'id' }))));
+  t.is(idToken.code, 'ERR_TOKEN_NOT_ACCESS_TOKEN');
+  t.regex(idToken.detail!, /^profile "cognito": an access token has claim "token_use" "access", this token "id"/);
   t.is((await rejectionOf(guard.verify(request(await cognito({ token_use: undefined }))))).code, 'ERR_TOKEN_NOT_ACCESS_TOKEN');
   t.is((await rejectionOf(guard.verify(request(await cognito({ client_id: undefined }))))).code, 'ERR_TOKEN_CLAIM_MISSING');
   // Only under this profile: the default profile still requires aud.
   t.is((await rejectionOf(guardOf({ audience: 'app-client' }).verify(request(await cognito({}))))).code, 'ERR_JWT_TYP_INVALID');
-  t.is((await rejectionOf(guardOf({ audience: 'app-client', allowGenericJwtTyp: true }).verify(request(await cognito({}))))).code, 'ERR_TOKEN_CLAIM_MISSING');
+  const noAud = await rejectionOf(guardOf({ audience: 'app-client', allowGenericJwtTyp: true }).verify(request(await cognito({}))));
+  t.is(noAud.code, 'ERR_TOKEN_CLAIM_MISSING');
+  t.regex(noAud.detail!, /set profile "cognito"/);
 });
 
 test('Duende: scope arrays pass, and client-credentials tokens without sub', async (t) => {

@@ -41,9 +41,12 @@ for (const shape of PROVIDER_SHAPES) {
   test(`${shape.profile}: its access token is refused under the default profile`, async (t) => {
     const issuer = await startMockIssuer('RS256', shape.layout);
     try {
-      const error = await rejectionOf(guardFor(issuer, shape).verify(request(await signShape(issuer, shape.access, shape.accessHeader))));
+      const token = await signShape(issuer, shape.access, shape.accessHeader);
+      const error = await rejectionOf(guardFor(issuer, shape).verify(request(token)));
       t.is(error.code, shape.defaultCode);
       t.is(error.status, 401);
+      t.regex(error.detail ?? '', shape.defaultFix);
+      t.false(error.detail!.includes(token.slice(token.lastIndexOf('.') + 1)), 'no part of the token in the detail');
     } finally {
       await issuer.close();
     }
@@ -59,6 +62,8 @@ for (const shape of PROVIDER_SHAPES) {
       const guard = guardFor(issuer, shape, { profile: shape.profile, audience });
       const error = await rejectionOf(guard.verify(request(await signShape(issuer, shape.id, shape.idHeader))));
       t.is(error.code, shape.idCode);
+      // The detail says what the token is and what the API needs, or which audience it lacks.
+      t.regex(error.detail ?? '', shape.idCode === 'ERR_TOKEN_AUDIENCE_INVALID' ? /names none of audience/ : new RegExp(`profile "${shape.profile}".*an ID token\\?`));
     } finally {
       await issuer.close();
     }
