@@ -39,6 +39,7 @@ test('clientIdClaim: read after client_id, in order; it replaces the profile def
     client_id: undefined, azp: 'from-azp', appid: 'from-appid', ver: '2.0', tid: 't', scp: 's',
   }, generic)))).clientId, 'from-appid');
   t.is((await guardOf({ clientIdClaim: 'azp' }).verify(request(await issuer.sign({ azp: 'from-azp' })))).clientId, 'client-abc');
+  t.is((await guardOf({ ...options, clientIdClaim: ['cid', 'azp'] }).verify(request(await issuer.sign({ client_id: undefined, azp: 7 })))).clientId, undefined);
 });
 
 test('scopeClaims: merged without duplicates; scp only when scope is absent; non-strings grant nothing', async (t) => {
