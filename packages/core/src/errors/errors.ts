@@ -121,8 +121,8 @@ export class GuardError extends ErrorBase {
 
 /** 401 without an `error` attribute: the request carried no credentials (RFC 6750 §3.1). */
 export class MissingCredentialsError extends GuardError {
-  constructor(message = 'Authentication required') {
-    super(message, 'ERR_CREDENTIALS_MISSING', 401, undefined);
+  constructor(message = 'Authentication required', options?: Pick<GuardErrorOptions, 'detail'>) {
+    super(message, 'ERR_CREDENTIALS_MISSING', 401, undefined, options);
   }
 }
 
