@@ -3,9 +3,9 @@
  * introspection answers, route requirements, and the request itself. Each names the check and the
  * configured value, never the token, a proof or a thumbprint.
  */
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
-import { CompactSign } from 'jose';
+import { CompactEncrypt, CompactSign } from 'jose';
 import {
   createGuard, requireAnyScope, requireAuthentication, requireClaims, requireScopes, type AuthContext, type GuardError, type GuardOptions,
 } from '@resource-guard/core';
@@ -154,4 +154,22 @@ test('route requirements name what the route needs, never the token\'s other cla
   expectDetail(t, reject(requireClaims({ region: 'eu' })), 'ERR_CLAIMS_INSUFFICIENT', /^requireClaims\(\): claim "region" is absent$/, []);
   expectDetail(t, reject(requireAuthentication({ acrValues: ['mfa'] })), 'ERR_USER_AUTHENTICATION_INSUFFICIENT', /^requireAuthentication\(\): acr "pwd" is not one of acrValues: \["mfa"\]$/, []);
   expectDetail(t, reject(requireAuthentication({ maxAge: 60 })), 'ERR_USER_AUTHENTICATION_INSUFFICIENT', /^requireAuthentication\(\): auth_time \d+ is older than maxAge 60 s$/, []);
+});
+
+test('encrypted tokens: the header member refused and the configured lists', async (t) => {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const guard = guardOf({ encryptedTokens: { keys: [{ key: rsa.privateKey, alg: 'RSA-OAEP-256', kid: 'enc-1' }], contentAlgorithms: ['A256GCM'] } });
+  const inner = await issuer.sign();
+  const jwe = await new CompactEncrypt(new TextEncoder().encode(inner)).setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', cty: 'JWT' }).encrypt(rsa.publicKey);
+  const withHeader = (header: Record<string, unknown>) => [Buffer.from(JSON.stringify(header)).toString('base64url'), ...jwe.split('.').slice(1)].join('.');
+  const cases: Array<[Record<string, unknown>, string, RegExp]> = [
+    [{ alg: 'RSA-OAEP-256', enc: 'A256GCM', cty: 'JWT', zip: 'DEF' }, 'ERR_JWE_ZIP_UNSUPPORTED', /^zip "DEF": compressed tokens are refused/],
+    [{ alg: 'PBES2-HS256+A128KW', enc: 'A256GCM', cty: 'JWT' }, 'ERR_JWE_ALG_NOT_ALLOWED', /^JWE alg "PBES2-HS256\+A128KW" is not the alg of any key in encryptedTokens\.keys: \["RSA-OAEP-256"\]$/],
+    [{ alg: 'RSA-OAEP-256', enc: 'A128CBC-HS256', cty: 'JWT' }, 'ERR_JWE_ENC_NOT_ALLOWED', /^JWE enc "A128CBC-HS256" is not one of encryptedTokens\.contentAlgorithms: \["A256GCM"\]$/],
+    [{ alg: 'RSA-OAEP-256', enc: 'A256GCM', cty: 'json' }, 'ERR_JWE_CTY_INVALID', /^JWE cty "json", expected "JWT"/],
+  ];
+  for (const [header, code, detail] of cases) expectDetail(t, await rejection(t, guard.verify(requestWith(withHeader(header)))), code, detail, [inner]);
+  const foreign = await new CompactEncrypt(new TextEncoder().encode(inner)).setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', cty: 'JWT', kid: 'enc-1' }).encrypt(stranger.publicKey);
+  expectDetail(t, await rejection(t, guard.verify(requestWith(foreign))), 'ERR_JWE_DECRYPTION_FAILED', /^none of the 1 key of encryptedTokens\.keys for alg "RSA-OAEP-256" and kid "enc-1" decrypts it$/, [inner, foreign]);
 });

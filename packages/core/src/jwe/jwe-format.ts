@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { KeyObject, createPrivateKey, createSecretKey, type JsonWebKey } from 'node:crypto';
 import { compactDecrypt } from 'jose';
 import type { Claims } from '../claims/claims.js';
+import { quoteList, quoteValue } from '../errors/detail.js';
 import { InvalidTokenError } from '../errors/errors.js';
 import { decodeJsonSegment } from '../jws/jws.js';
 import { checkTokenSyntax } from '../lib/charset.js';
@@ -126,13 +127,23 @@ export function createJweFormat(
       if (header === undefined || typeof header.alg !== 'string' || typeof header.enc !== 'string') {
         throw new InvalidTokenError('Malformed encrypted token', 'ERR_JWE_MALFORMED');
       }
-      if (header.zip !== undefined) throw new InvalidTokenError('Compressed encrypted tokens are not accepted', 'ERR_JWE_ZIP_UNSUPPORTED');
-      if (!algorithms.includes(header.alg)) throw new InvalidTokenError('Encryption algorithm not allowed', 'ERR_JWE_ALG_NOT_ALLOWED');
-      if (!settings.contentAlgorithms.includes(header.enc)) throw new InvalidTokenError('Content encryption not allowed', 'ERR_JWE_ENC_NOT_ALLOWED');
+      if (header.zip !== undefined) {
+        throw new InvalidTokenError('Compressed encrypted tokens are not accepted', 'ERR_JWE_ZIP_UNSUPPORTED', { detail: `zip ${quoteValue(header.zip)}: compressed tokens are refused (RFC 8725 §3.6)` });
+      }
+      if (!algorithms.includes(header.alg)) {
+        throw new InvalidTokenError('Encryption algorithm not allowed', 'ERR_JWE_ALG_NOT_ALLOWED', {
+          detail: `JWE alg ${quoteValue(header.alg)} is not the alg of any key in encryptedTokens.keys: ${quoteList(algorithms)}`,
+        });
+      }
+      if (!settings.contentAlgorithms.includes(header.enc)) {
+        throw new InvalidTokenError('Content encryption not allowed', 'ERR_JWE_ENC_NOT_ALLOWED', {
+          detail: `JWE enc ${quoteValue(header.enc)} is not one of encryptedTokens.contentAlgorithms: ${quoteList(settings.contentAlgorithms)}`,
+        });
+      }
       // RFC 7519 §5.2: a nested JWT says so with cty "JWT"; some servers (oidc-provider) name the
       // inner media type, "at+jwt". Compared case-insensitively, `application/` optional (RFC 7515 §4.1.10).
       if (typeof header.cty !== 'string' || !/^(application\/)?(at\+)?jwt$/i.test(header.cty)) {
-        throw new InvalidTokenError('Encrypted token does not contain a JWT', 'ERR_JWE_CTY_INVALID');
+        throw new InvalidTokenError('Encrypted token does not contain a JWT', 'ERR_JWE_CTY_INVALID', { detail: `JWE cty ${quoteValue(header.cty)}, expected "JWT" (or "at+jwt")` });
       }
       return header;
     },
@@ -151,7 +162,11 @@ export function createJweFormat(
           // The next key, or the failure below; jose's error can name header values, so it is dropped.
         }
       }
-      if (plaintext === undefined) throw new InvalidTokenError('Encrypted token could not be decrypted', 'ERR_JWE_DECRYPTION_FAILED');
+      if (plaintext === undefined) {
+        throw new InvalidTokenError('Encrypted token could not be decrypted', 'ERR_JWE_DECRYPTION_FAILED', {
+          detail: `none of the ${candidates.length} key${candidates.length === 1 ? '' : 's'} of encryptedTokens.keys for alg ${quoteValue(header.alg)}${kid === undefined ? '' : ` and kid ${quoteValue(kid)}`} decrypts it`,
+        });
+      }
       let inner: string;
       let compact: boolean;
       try {

@@ -56,27 +56,31 @@ export async function verifyJwtAccessToken(
   const trusted = findIssuer(claims.iss, claims);
   if (trusted === undefined) throw issuerUntrusted(claims.iss, findIssuer.names);
 
-  if (alg.startsWith('HS')) return finish(jws, [{ key: options.secret!, kid: undefined, alg, keyType: 'oct', curve: undefined }], 'the configured "secret"');
+  if (alg.startsWith('HS')) return finish(jws, [{ key: options.secret!, kid: undefined, alg, keyType: 'oct', curve: undefined }], undefined);
   // Loaded keys are used without an `await`: only a fetch (or a refetch for a new kid) waits.
   const keys = trusted.keys.cached(alg, kid) ?? await trusted.keys.select(alg, kid);
-  const source = `issuer ${quoteValue(trusted.issuer)}`;
-  if (keys.length === 0) throw noMatchingKey(alg, kid, source);
-  return options.offloadSignatures ? finishOffloaded(jws, keys, source) : finish(jws, keys, source);
+  if (keys.length === 0) throw noMatchingKey(alg, kid, trusted.issuer);
+  return options.offloadSignatures ? finishOffloaded(jws, keys, trusted.issuer) : finish(jws, keys, trusted.issuer);
 }
 
-/** The signature by one of the candidate keys; the claims when it holds. `source` names the keys' owner for the detail. */
-function finish(jws: ParsedJws, candidates: readonly VerificationKey[], source: string): Claims {
-  if (!candidates.some((key) => verifySignature(jws, key))) throw signatureInvalid(candidates.length, source);
+/**
+ * The signature by one of the candidate keys; the claims when it holds. `issuer` owns the keys
+ * (`undefined`: the configured secret), for the detail only, which is built only on failure.
+ */
+function finish(jws: ParsedJws, candidates: readonly VerificationKey[], issuer: string | undefined): Claims {
+  if (!candidates.some((key) => verifySignature(jws, key))) throw signatureInvalid(candidates.length, issuer);
   return freezeClaims(jws.payload);
 }
 
 /** {@link finish} with the signature checked on the thread pool (`offloadSignatures`). */
-async function finishOffloaded(jws: ParsedJws, candidates: readonly VerificationKey[], source: string): Promise<Claims> {
+async function finishOffloaded(jws: ParsedJws, candidates: readonly VerificationKey[], issuer: string): Promise<Claims> {
   for (const key of candidates) {
     if (await verifySignatureOffloaded(jws, key)) return freezeClaims(jws.payload);
   }
-  throw signatureInvalid(candidates.length, source);
+  throw signatureInvalid(candidates.length, issuer);
 }
+
+const keysOf = (issuer: string | undefined): string => (issuer === undefined ? 'the configured "secret"' : `issuer ${quoteValue(issuer)}`);
 
 function issuerUntrusted(iss: unknown, trusted: Iterable<string>): InvalidTokenError {
   const found = iss === undefined ? 'claim "iss" is absent' : typeof iss === 'string' ? `iss ${quoteValue(iss)}` : `claim "iss" is ${describeType(iss)}`;
@@ -85,13 +89,13 @@ function issuerUntrusted(iss: unknown, trusted: Iterable<string>): InvalidTokenE
   });
 }
 
-const noMatchingKey = (alg: string, kid: unknown, source: string) => new InvalidTokenError('No key of the issuer matches the token', 'ERR_JWKS_NO_MATCHING_KEY', {
-  detail: `no key of ${source} ${kid === undefined ? '' : `has kid ${quoteValue(kid)} and `}fits alg ${quoteValue(alg)} `
+const noMatchingKey = (alg: string, kid: unknown, issuer: string) => new InvalidTokenError('No key of the issuer matches the token', 'ERR_JWKS_NO_MATCHING_KEY', {
+  detail: `no key of ${keysOf(issuer)} ${kid === undefined ? '' : `has kid ${quoteValue(kid)} and `}fits alg ${quoteValue(alg)} `
     + '(an unknown kid refetches the JWKS at most once per jwksCooldown)',
 });
 
-const signatureInvalid = (count: number, source: string) => new InvalidTokenError('Token signature is invalid', 'ERR_JWS_SIGNATURE_INVALID', {
-  detail: `the signature verifies with none of ${count} candidate key${count === 1 ? '' : 's'} of ${source}`,
+const signatureInvalid = (count: number, issuer: string | undefined) => new InvalidTokenError('Token signature is invalid', 'ERR_JWS_SIGNATURE_INVALID', {
+  detail: `the signature verifies with none of ${count} candidate key${count === 1 ? '' : 's'} of ${keysOf(issuer)}`,
 });
 
 function checkType(typ: unknown, allowGeneric: boolean, profile: string): void {
