@@ -6,6 +6,7 @@ import {
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CompactSign, exportJWK, type JWK } from 'jose';
+import { isGuardError, type GuardError } from '@resource-guard/core';
 
 /** The audience every test API accepts. */
 export const AUDIENCE = 'https://api.example.test';
@@ -71,15 +72,29 @@ export function generateTestKeyPair(alg: string): { privateKey: KeyObject; publi
   };
 }
 
+/**
+ * Where a mock issuer serves, to mirror a provider: `issuerPath` is appended to the origin to form
+ * `iss` exactly (`/` gives Auth0's and Hydra's trailing slash, `/realms/demo` a Keycloak realm);
+ * discovery is at `<issuer without trailing slash>/.well-known/openid-configuration`, the key set
+ * at `jwksPath`. Default: the bare origin, `/jwks`.
+ */
+export interface IssuerLayout {
+  issuerPath?: string;
+  jwksPath?: string;
+}
+
 /** Starts a mock issuer on a random loopback port with one published key of `alg`. */
-export async function startMockIssuer(alg = 'ES256'): Promise<MockIssuer> {
+export async function startMockIssuer(alg = 'ES256', layout: IssuerLayout = {}): Promise<MockIssuer> {
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  const base = `http://127.0.0.1:${port}`;
+  const origin = `http://127.0.0.1:${port}`;
+  const base = `${origin}${layout.issuerPath ?? ''}`;
+  const jwksPath = layout.jwksPath ?? '/jwks';
+  const discoveryPath = `${(layout.issuerPath ?? '').replace(/\/$/, '')}/.well-known/openid-configuration`;
   const issuerObject: MockIssuer = {
     issuer: base,
-    jwksUri: `${base}/jwks`,
+    jwksUri: `${origin}${jwksPath}`,
     hits: { discovery: 0, jwks: 0, other: 0 },
     mode: 'ok',
     slowMs: 2000,
@@ -116,8 +131,8 @@ export async function startMockIssuer(alg = 'ES256'): Promise<MockIssuer> {
 
   server.on('request', (req, res) => {
     const path = req.url ?? '/';
-    const isDiscovery = path === '/.well-known/openid-configuration';
-    const isJwks = path === '/jwks';
+    const isDiscovery = path === discoveryPath;
+    const isJwks = path === jwksPath;
     if (isDiscovery) issuerObject.hits.discovery += 1;
     else if (isJwks) issuerObject.hits.jwks += 1;
     else issuerObject.hits.other += 1;
@@ -143,7 +158,7 @@ export async function startMockIssuer(alg = 'ES256'): Promise<MockIssuer> {
         default: break;
       }
       const body = isDiscovery
-        ? { issuer: base, jwks_uri: `${base}/jwks`, ...issuerObject.metadata }
+        ? { issuer: base, jwks_uri: issuerObject.jwksUri, ...issuerObject.metadata }
         : { keys: issuerObject.published.map((key) => key.publicJwk) };
       const json = JSON.stringify(body);
       if (issuerObject.mode === 'not-utf8') {
@@ -239,3 +254,19 @@ export function keySigner(key: IssuerKey): (input: Buffer) => Buffer {
 
 /** jose JWK export, re-exported for tests. */
 export { exportJWK };
+
+/** A `GET` request to the test API with `token` as Bearer (no `Authorization` without one). */
+export function bearerRequest(token?: string): { method: string; url: string; headers: Record<string, string> } {
+  return { method: 'GET', url: 'https://api.example.test/orders', headers: token === undefined ? {} : { authorization: `Bearer ${token}` } };
+}
+
+/** The `GuardError` that `promise` rejects with; fails when it resolves or rejects with anything else. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<GuardError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isGuardError(error)) return error;
+    throw error;
+  }
+  throw new Error('expected a rejection');
+}

@@ -1,24 +1,12 @@
 /** The pipeline through `guard.verify()` directly: context contract, key-set policy, challenges. */
 import test from 'ava';
-import { createGuard, isGuardError, type GuardError, type GuardOptions } from '@resource-guard/core';
+import { createGuard, type GuardOptions } from '@resource-guard/core';
 import { VerifiedTokenCache } from '../../packages/core/dist/pipeline/verified-cache.js';
 import { parseChallenges } from '../helpers/challenge.js';
-import { AUDIENCE, hmacSigner, rawJws, withIssuer } from '../helpers/issuer.js';
+import { AUDIENCE, bearerRequest, hmacSigner, rawJws, rejectionOf, withIssuer } from '../helpers/issuer.js';
 
 const quiet = { warn() {}, error() {} };
-const request = (token?: string) => ({
-  method: 'GET', url: 'https://api.example.test/orders', headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
-});
-
-async function rejection(promise: Promise<unknown>): Promise<GuardError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isGuardError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
+const request = bearerRequest;
 
 test('AuthContext carries every contract field; the token is non-enumerable', (t) => withIssuer(async (issuer) => {
   const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, logger: quiet });
@@ -41,7 +29,7 @@ test('AuthContext carries every contract field; the token is non-enumerable', (t
 
 test('rejections carry status, code and a rendered challenge; the default advertises DPoP too', (t) => withIssuer(async (issuer) => {
   const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, logger: quiet });
-  const missing = await rejection(guard.verify(request()));
+  const missing = await rejectionOf(guard.verify(request()));
   t.is(missing.status, 401);
   t.is(missing.code, 'ERR_CREDENTIALS_MISSING');
   const challenges = parseChallenges(missing.headers['WWW-Authenticate']);
@@ -49,7 +37,7 @@ test('rejections carry status, code and a rendered challenge; the default advert
   t.is(challenges[0]?.params.error, undefined);
   t.regex(challenges[1]?.params.algs ?? '', /ES256/);
 
-  const expired = await rejection(guard.verify(request(await issuer.sign({ exp: Math.floor(Date.now() / 1000) - 60 }))));
+  const expired = await rejectionOf(guard.verify(request(await issuer.sign({ exp: Math.floor(Date.now() / 1000) - 60 }))));
   t.is(expired.code, 'ERR_TOKEN_EXPIRED');
   const parsed = parseChallenges(expired.headers['WWW-Authenticate']);
   t.is(parsed[0]?.params.error, 'invalid_token');
@@ -58,24 +46,24 @@ test('rejections carry status, code and a rendered challenge; the default advert
 
 test('dpop: false advertises Bearer only; dpop.required advertises DPoP only and refuses Bearer tokens', (t) => withIssuer(async (issuer) => {
   const bearerOnly = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, dpop: false, logger: quiet });
-  const missing = await rejection(bearerOnly.verify(request()));
+  const missing = await rejectionOf(bearerOnly.verify(request()));
   t.deepEqual(parseChallenges(missing.headers['WWW-Authenticate']).map((c) => c.scheme), ['Bearer']);
   const dpopOnly = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, dpop: { required: true }, logger: quiet });
-  const refused = await rejection(dpopOnly.verify(request(await issuer.sign())));
+  const refused = await rejectionOf(dpopOnly.verify(request(await issuer.sign())));
   t.is(refused.code, 'ERR_DPOP_REQUIRED');
   t.deepEqual(parseChallenges(refused.headers['WWW-Authenticate']).map((c) => c.scheme), ['DPoP']);
 }));
 
 test('a DPoP-scheme request is not recognised when DPoP is off (no credentials)', (t) => withIssuer(async (issuer) => {
   const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, dpop: false, logger: quiet });
-  const error = await rejection(guard.verify({ ...request(), headers: { authorization: `DPoP ${await issuer.sign()}` } }));
+  const error = await rejectionOf(guard.verify({ ...request(), headers: { authorization: `DPoP ${await issuer.sign()}` } }));
   t.is(error.code, 'ERR_CREDENTIALS_MISSING');
 }));
 
 test('an opaque token without introspection configured → 401 invalid_token', (t) => withIssuer(async (issuer) => {
   const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, logger: quiet });
   for (const token of ['2YotnFZFEjr1zCsicMWpAA', 'a.b.c', 'eyJhbGciOiJFUzI1NiJ9.e30', `${'x'.repeat(20)}.${'y'.repeat(20)}.${'z'.repeat(20)}.q.r`]) {
-    const error = await rejection(guard.verify(request(token)));
+    const error = await rejectionOf(guard.verify(request(token)));
     t.is(error.code, 'ERR_TOKEN_FORMAT_UNSUPPORTED', token);
     t.is(error.status, 401);
   }
@@ -84,7 +72,7 @@ test('an opaque token without introspection configured → 401 invalid_token', (
 
 test('tokens longer than maxTokenLength are refused before parsing', (t) => withIssuer(async (issuer) => {
   const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, maxTokenLength: 100, logger: quiet });
-  const error = await rejection(guard.verify(request(await issuer.sign())));
+  const error = await rejectionOf(guard.verify(request(await issuer.sign())));
   t.is(error.code, 'ERR_TOKEN_TOO_LONG');
 }));
 
@@ -94,10 +82,10 @@ test('HS256 works only with the configured secret, never with an issuer key', (t
   const good = rawJws({ alg: 'HS256', typ: 'at+jwt' }, issuer.claims(), hmacSigner(secret));
   t.is((await guard.verify(request(good))).subject, 'user-123');
   const wrong = rawJws({ alg: 'HS256', typ: 'at+jwt' }, issuer.claims(), hmacSigner('t'.repeat(32)));
-  t.is((await rejection(guard.verify(request(wrong)))).code, 'ERR_JWS_SIGNATURE_INVALID');
+  t.is((await rejectionOf(guard.verify(request(wrong)))).code, 'ERR_JWS_SIGNATURE_INVALID');
   t.is(issuer.hits.jwks, 0, 'HS tokens never consult the key set');
   const asymmetricOnly = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, logger: quiet });
-  t.is((await rejection(asymmetricOnly.verify(request(good)))).code, 'ERR_JWT_ALG_NOT_ALLOWED');
+  t.is((await rejectionOf(asymmetricOnly.verify(request(good)))).code, 'ERR_JWT_ALG_NOT_ALLOWED');
 }));
 
 test('JWKS: refreshed after jwksCacheMaxAge; a failed refresh keeps serving the previous keys', (t) => withIssuer(async (issuer) => {
@@ -140,7 +128,7 @@ test('JWKS: unknown kids within the cooldown cost no fetch; after it, one more',
   const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, jwksCooldown: 30, clock: () => now, logger: quiet });
   await guard.verify(request(await issuer.sign()));
   const stranger = () => issuer.sign({}, { key: issuer.createKey('ES256') });
-  for (let i = 0; i < 10; i += 1) t.is((await rejection(guard.verify(request(await stranger())))).code, 'ERR_JWKS_NO_MATCHING_KEY');
+  for (let i = 0; i < 10; i += 1) t.is((await rejectionOf(guard.verify(request(await stranger())))).code, 'ERR_JWKS_NO_MATCHING_KEY');
   t.is(issuer.hits.jwks, 2);
   now += 31_000;
   const rotated = issuer.createKey('ES256');
@@ -162,7 +150,7 @@ test('JWKS entries that must not verify are skipped: private, enc, wrong key_ops
   for (const jwk of variants) {
     issuer.published = [{ ...key, publicJwk: jwk as typeof key.publicJwk }];
     const fresh = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, logger: quiet });
-    t.is((await rejection(fresh.verify(request(await issuer.sign({}, { key }))))).code, 'ERR_JWKS_NO_MATCHING_KEY', JSON.stringify(Object.keys(jwk)));
+    t.is((await rejectionOf(fresh.verify(request(await issuer.sign({}, { key }))))).code, 'ERR_JWKS_NO_MATCHING_KEY', JSON.stringify(Object.keys(jwk)));
   }
   t.truthy(guard);
 }));
@@ -177,11 +165,11 @@ test('verifiedTokenCache: a hit skips the key set, never outlives exp, never ser
   t.is((await guard.verify(request(token))).subject, 'user-123', 'served from the cache while the JWKS is down');
   // Prefix/suffix variants are different tokens: not served from the entry of `token`.
   for (const variant of [`${token}A`, token.slice(0, -1)]) {
-    const error = await rejection(guard.verify(request(variant)));
+    const error = await rejectionOf(guard.verify(request(variant)));
     t.not(error.status, 200);
   }
   now += 36_000;
-  t.is((await rejection(guard.verify(request(token)))).code, 'ERR_TOKEN_EXPIRED', 'never past exp (+ tolerance)');
+  t.is((await rejectionOf(guard.verify(request(token)))).code, 'ERR_TOKEN_EXPIRED', 'never past exp (+ tolerance)');
 }));
 
 test('token syntax: checked on every cache miss; b64token-but-not-base64url segments are malformed JWTs', (t) => withIssuer(async (issuer) => {
@@ -193,7 +181,7 @@ test('token syntax: checked on every cache miss; b64token-but-not-base64url segm
     const [header, payload, signature] = token.split('.') as [string, string, string];
     // Outside b64token: 400 whether or not a valid token is cached.
     for (const variant of [`${token}$`, `${header}.${payload}.${signature.slice(0, -2)},,`, `${header}.${payload}.${signature}~x`.replace('~', '"')]) {
-      const error = await rejection(guard.verify(request(variant)));
+      const error = await rejectionOf(guard.verify(request(variant)));
       t.is(error.code, 'ERR_REQUEST_MALFORMED_CREDENTIALS', variant.slice(-8));
       t.is(error.status, 400);
     }
@@ -204,7 +192,7 @@ test('token syntax: checked on every cache miss; b64token-but-not-base64url segm
       `${token}==`, `${header}.${payload}.${signature.slice(0, -1)}+`, `${header}.${payload.slice(0, -1)}~.${signature}`, `${header}.${payload}/.${signature}`,
       `${header}.${payload}.`,
     ]) {
-      t.is((await rejection(guard.verify(request(variant)))).code, 'ERR_JWT_MALFORMED', variant.slice(-8));
+      t.is((await rejectionOf(guard.verify(request(variant)))).code, 'ERR_JWT_MALFORMED', variant.slice(-8));
     }
   }
 }));
@@ -225,14 +213,14 @@ test('offloadSignatures: every algorithm verified on the thread pool, bad signat
     t.true(turned, `${alg}: the signature check left the event loop`);
     const [header, payload, signature] = token.split('.') as [string, string, string];
     const forged = `${header}.${rawJws({}, { ...issuer.claims(), sub: 'admin' }, 'none').split('.')[1]}.${signature}`;
-    t.is((await rejection(guard.verify(request(forged)))).code, 'ERR_JWS_SIGNATURE_INVALID', `${alg}: tampered payload`);
+    t.is((await rejectionOf(guard.verify(request(forged)))).code, 'ERR_JWS_SIGNATURE_INVALID', `${alg}: tampered payload`);
     const flipped = `${header}.${payload}.${signature.slice(0, 10)}${signature[10] === 'A' ? 'B' : 'A'}${signature.slice(11)}`;
-    t.is((await rejection(guard.verify(request(flipped)))).code, 'ERR_JWS_SIGNATURE_INVALID', `${alg}: flipped signature`);
+    t.is((await rejectionOf(guard.verify(request(flipped)))).code, 'ERR_JWS_SIGNATURE_INVALID', `${alg}: flipped signature`);
   }
   const hmac = rawJws({ alg: 'HS256', typ: 'at+jwt' }, issuer.claims(), hmacSigner(secret));
   t.is((await guard.verify(request(hmac))).subject, 'user-123', 'HS256 is checked in place');
   const unknownKid = await issuer.sign({}, { key: issuer.createKey('ES256') });
-  t.is((await rejection(guard.verify(request(unknownKid)))).code, 'ERR_JWKS_NO_MATCHING_KEY');
+  t.is((await rejectionOf(guard.verify(request(unknownKid)))).code, 'ERR_JWKS_NO_MATCHING_KEY');
 }));
 
 test('without offloadSignatures a token with loaded keys is answered within the same event-loop turn', (t) => withIssuer(async (issuer) => {
@@ -251,7 +239,7 @@ test('verifiedTokenCache: nbf is re-checked on every hit', (t) => withIssuer(asy
   const token = await issuer.sign({ nbf: Math.floor(now / 1000) + 3 });
   t.is((await guard.verify(request(token))).subject, 'user-123', 'inside the tolerance');
   now -= 10_000;
-  t.is((await rejection(guard.verify(request(token)))).code, 'ERR_TOKEN_NOT_YET_VALID');
+  t.is((await rejectionOf(guard.verify(request(token)))).code, 'ERR_TOKEN_NOT_YET_VALID');
 }));
 
 test('verifiedTokenCache: bounded by max entries (LRU)', (t) => {
@@ -269,7 +257,7 @@ test('a token without kid and one with kid "" select keys separately (memoised m
   const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, logger: quiet });
   t.is((await guard.verify(request(await issuer.sign({}, { header: { kid: undefined } })))).subject, 'user-123');
   const emptyKid = await issuer.sign({}, { header: { kid: '' } });
-  t.is((await rejection(guard.verify(request(emptyKid)))).code, 'ERR_JWKS_NO_MATCHING_KEY');
+  t.is((await rejectionOf(guard.verify(request(emptyKid)))).code, 'ERR_JWKS_NO_MATCHING_KEY');
 }));
 
 test('scopes: single and irregular spacing, scp arrays', (t) => withIssuer(async (issuer) => {
@@ -286,7 +274,7 @@ test('a remembered JWT header does not make a token with more segments JWT-shape
   await guard.verify(request(token)); // its header segment is now remembered
   const [header] = token.split('.');
   for (const variant of [`${token}.extra`, `${header}.onlytwo`, `${header}`]) {
-    t.is((await rejection(guard.verify(request(variant)))).code, 'ERR_TOKEN_FORMAT_UNSUPPORTED', variant.slice(-12));
+    t.is((await rejectionOf(guard.verify(request(variant)))).code, 'ERR_TOKEN_FORMAT_UNSUPPORTED', variant.slice(-12));
   }
 }));
 

@@ -7,6 +7,7 @@ import type { Context, Middleware } from 'koa';
 import { expectTypeOf } from 'expect-type';
 import {
   createGuard, type AuthContext, type ErrorCode, type GuardError, type GuardErrorCode, type GuardOptions, type Guard,
+  type ProfileName, type TenantFilter,
 } from '@resource-guard/core';
 import * as expressAdapter from '@resource-guard/express';
 import * as koaAdapter from '@resource-guard/koa';
@@ -34,6 +35,11 @@ expectTypeOf(guard.verify).returns.toEqualTypeOf<Promise<AuthContext>>();
 expectTypeOf<GuardOptions>().toHaveProperty('validators');
 // @ts-expect-error an unknown option name is a type error too
 createGuard({ issuer: 'https://as.example', audience: 'api', issuers: [] });
+// Provider profiles are a closed list; tenants a list or a predicate.
+expectTypeOf<'entra'>().toExtend<ProfileName>();
+// @ts-expect-error a profile the library does not know
+createGuard({ issuer: 'https://as.example', audience: 'api', profile: 'okta2' });
+expectTypeOf<(tenantId: string) => boolean>().toExtend<TenantFilter>();
 
 // Error codes: the library's codes are a union; custom ones must follow ERR_AREA_REASON.
 expectTypeOf<'ERR_TOKEN_EXPIRED'>().toExtend<GuardErrorCode>();

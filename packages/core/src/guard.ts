@@ -2,7 +2,8 @@ import { createChallengeAttacher } from './http/challenge.js';
 import type { AuthContext } from './pipeline/context.js';
 import { InvalidTokenError, MissingCredentialsError, type GuardError } from './errors/errors.js';
 import { createJweFormat } from './jwe/jwe-format.js';
-import { TrustedIssuer } from './issuer/trusted-issuer.js';
+import { TrustedIssuer, createIssuerLookup } from './issuer/trusted-issuer.js';
+import { TenantIssuers } from './issuer/tenant-issuers.js';
 import { createHeaderDecoder } from './jws/jws.js';
 import { verifyJwtAccessToken } from './jwt/verify-access-token.js';
 import { resolveOptions, type GuardOptions } from './options/guard-options.js';
@@ -12,6 +13,7 @@ import { createSenderConstraint } from './pipeline/bind.js';
 import { createIntrospector } from './introspection/introspector.js';
 import type { TokenFormat } from './pipeline/formats.js';
 import { createPipeline, type AuthenticateResult } from './pipeline/pipeline.js';
+import { createClaimReader } from './claims/claim-reader.js';
 import { ClaimValidators, buildClaimRules } from './pipeline/validators.js';
 import { VerifiedTokenCache } from './pipeline/verified-cache.js';
 import { registerResourceMetadata } from './metadata/resource-metadata.js';
@@ -57,6 +59,12 @@ const pickAuth = (result: AuthenticateResult): AuthContext => result.auth!;
 export function createGuard(options: GuardOptions): Guard {
   const resolved = resolveOptions(options);
   const issuers = new Map(resolved.issuers.map((issuer) => [issuer, new TrustedIssuer(issuer, resolved)] as const));
+  const templates = resolved.issuerTemplates;
+  // Every tenant shares one TrustedIssuer: one key set (the configured jwksUri), fetched once.
+  const tenants = templates.length === 0
+    ? undefined
+    : new TenantIssuers(templates, resolved.acceptsTenant!, new TrustedIssuer(templates[0]!.template, resolved));
+  const findIssuer = createIssuerLookup(issuers, resolved.profile.issuerAliases, tenants);
   const introspector = createIntrospector(resolved, issuers);
   const constraint = createSenderConstraint(resolved);
   const decodeHeader = createHeaderDecoder();
@@ -68,7 +76,7 @@ export function createGuard(options: GuardOptions): Guard {
     formats.push(createJweFormat(encrypted, (inner, compact) => {
       const header = decodeHeader(inner);
       if (header === undefined) throw new InvalidTokenError('Encrypted token does not contain a JWT', 'ERR_JWE_CTY_INVALID');
-      return verifyJwtAccessToken(inner, header, issuers, resolved, compact);
+      return verifyJwtAccessToken(inner, header, findIssuer, resolved, compact);
     }) as TokenFormat);
   }
   if (!(introspector?.introspectsJwts ?? false)) {
@@ -77,7 +85,7 @@ export function createGuard(options: GuardOptions): Guard {
       classify: (token) => decodeHeader(token),
       verify(token, header, compact) {
         if (encrypted?.required === true) throw new InvalidTokenError('Access tokens must be encrypted', 'ERR_JWE_REQUIRED');
-        return verifyJwtAccessToken(token, header as Readonly<Record<string, unknown>>, issuers, resolved, compact);
+        return verifyJwtAccessToken(token, header as Readonly<Record<string, unknown>>, findIssuer, resolved, compact);
       },
     });
   }
@@ -115,7 +123,9 @@ export function createGuard(options: GuardOptions): Guard {
       requiredClaims: resolved.requiredClaims,
       issuers: new Set(resolved.issuers),
       validators: resolved.validators,
+      profile: resolved.profile,
     }), resolved.clock),
+    readClaims: createClaimReader(resolved.clientIdClaims, resolved.scopeClaims),
     constraint,
     verifiedCache: resolved.verifiedTokenCache === undefined
       ? undefined

@@ -11,7 +11,7 @@ export {
   DEFAULT_ALGORITHMS, DEFAULT_REQUIRED_CLAIMS, SUPPORTED_ALGORITHMS,
 } from './options/guard-options.js';
 export type {
-  GuardOptions, IntrospectionOptions, DpopOptions, MtlsOptions, TokenLocation, Logger,
+  GuardOptions, IntrospectionOptions, DpopOptions, MtlsOptions, TokenLocation, Logger, ProfileName, TenantFilter,
 } from './options/guard-options.js';
 export {
   GuardError, MissingCredentialsError, InvalidRequestError, InvalidTokenError, InsufficientScopeError,

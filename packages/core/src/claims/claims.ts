@@ -112,13 +112,21 @@ export function checkRequiredClaims(claims: Claims, required: readonly string[])
 
 const STRING_CLAIMS = ['iss', 'sub', 'client_id', 'jti', 'scope'] as const;
 
-/** Throws when a well-known claim has the wrong JSON type (a number `sub`, an object `scope`, ...). */
-export function checkClaimTypes(claims: Claims): void {
+/**
+ * Throws when a well-known claim has the wrong JSON type (a number `sub`, an object `scope`, ...).
+ * `scopeArrays`: `scope` may also be an array of strings, like `scp` (providers that emit one,
+ * e.g. Duende IdentityServer; RFC 9068 §2.2.3 says a space-separated string).
+ */
+export function checkClaimTypes(claims: Claims, scopeArrays = false): void {
   for (const name of STRING_CLAIMS) {
-    if (claims[name] !== undefined && typeof claims[name] !== 'string') throw malformedClaim(name, 'a string', claims[name]);
+    const value = claims[name];
+    if (value !== undefined && typeof value !== 'string' && !(scopeArrays && name === 'scope' && isStringList(value))) {
+      throw malformedClaim(name, name !== 'scope' ? 'a string' : scopeArrays ? 'a space-separated string or a list of strings'
+        : 'a space-separated string (RFC 9068 §2.2.3; the provider profiles, e.g. profile "duende", accept a list of strings too)', value);
+    }
   }
   const { scp, cnf } = claims;
-  if (scp !== undefined && typeof scp !== 'string' && !(Array.isArray(scp) && scp.every((item) => typeof item === 'string'))) {
+  if (scp !== undefined && typeof scp !== 'string' && !isStringList(scp)) {
     throw malformedClaim('scp', 'a string or a list of strings', scp);
   }
   if (cnf !== undefined && !isPlainObject(cnf)) throw malformedClaim('cnf', 'a JSON object', cnf);
@@ -131,9 +139,17 @@ export function malformedClaim(name: string, expected: string, value: unknown): 
   });
 }
 
+function isStringList(value: unknown): boolean {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
 /** Scopes from `scope` (space-separated, RFC 9068 §2.2.3) or `scp` (array or space-separated string). */
 export function readScopes(claims: Claims): string[] {
-  const value = claims.scope ?? claims.scp;
+  return readScopeValue(claims.scope ?? claims.scp);
+}
+
+/** The scopes of one claim value: a space-separated string or an array (non-strings skipped); else none. */
+export function readScopeValue(value: unknown): string[] {
   if (typeof value === 'string') return splitScopes(value);
   if (Array.isArray(value)) return value.filter((scope): scope is string => typeof scope === 'string' && scope.length > 0);
   return [];

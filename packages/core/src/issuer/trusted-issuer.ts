@@ -4,6 +4,8 @@ import { fetchUpstream, parseJsonObject } from '../http/upstream.js';
 import { RemoteKeySet } from './remote-key-set.js';
 import type { ResolvedOptions } from '../options/guard-options.js';
 import { parseServerUrl } from '../options/validate.js';
+import type { Claims } from '../claims/claims.js';
+import type { TenantIssuers } from './tenant-issuers.js';
 
 /** Authorization-server metadata members the guard uses (RFC 8414 §2). */
 export interface IssuerMetadata {
@@ -94,6 +96,35 @@ export class TrustedIssuer {
       throw new UpstreamUnavailableError(`Issuer metadata ${name} is not an acceptable URL`, DISCOVERY.code, { cause });
     }
   }
+}
+
+/**
+ * Finds the trusted issuer of a token by its `iss`, before any I/O: an exact match of a configured
+ * issuer, a documented alias of one (a profile's `issuerAliases`), or a tenant of an issuer
+ * template (which also checks `tid`, see `tenant-issuers.ts`). `undefined`: not trusted.
+ */
+export interface IssuerLookup {
+  (iss: unknown, claims: Claims): TrustedIssuer | undefined;
+  /** What is trusted, for a rejection's detail: the issuers and the templates, as configured. */
+  readonly names: readonly string[];
+}
+
+/** Builds the {@link IssuerLookup} of one guard; a plain map lookup unless aliases or templates are configured. */
+export function createIssuerLookup(
+  issuers: ReadonlyMap<string, TrustedIssuer>,
+  aliases: Readonly<Record<string, string>>,
+  tenants: TenantIssuers<TrustedIssuer> | undefined,
+): IssuerLookup {
+  const names = Object.freeze([...issuers.keys(), ...(tenants?.templates ?? [])]);
+  const aliased = new Map(Object.entries(aliases).filter(([, issuer]) => issuers.has(issuer)));
+  if (aliased.size === 0 && tenants === undefined) {
+    return Object.assign((iss: unknown) => (typeof iss === 'string' ? issuers.get(iss) : undefined), { names });
+  }
+  return Object.assign((iss: unknown, claims: Claims) => {
+    if (typeof iss !== 'string') return undefined;
+    const alias = aliased.get(iss);
+    return issuers.get(iss) ?? (alias === undefined ? undefined : issuers.get(alias)) ?? tenants?.match(iss, claims);
+  }, { names });
 }
 
 /** The well-known locations to try, in order: OIDC (path appended), then RFC 8414 (path inserted). */

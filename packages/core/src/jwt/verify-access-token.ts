@@ -3,14 +3,14 @@ import { describeType, quoteList, quoteValue } from '../errors/detail.js';
 import { InvalidTokenError } from '../errors/errors.js';
 import { normalizeTyp } from '../jws/jose-rules.js';
 import { freezeClaims, type Claims } from '../claims/claims.js';
-import type { TrustedIssuer } from '../issuer/trusted-issuer.js';
+import type { IssuerLookup } from '../issuer/trusted-issuer.js';
 import {
   parseJws, verifySignature, verifySignatureOffloaded, type ParsedJws, type VerificationKey,
 } from '../jws/jws.js';
 import type { ResolvedOptions } from '../options/guard-options.js';
 
 /** What {@link verifyJwtAccessToken} reads of the guard's options. */
-export type JwtSettings = Pick<ResolvedOptions, 'algorithms' | 'allowGenericJwtTyp' | 'secret' | 'offloadSignatures'>;
+export type JwtSettings = Pick<ResolvedOptions, 'algorithms' | 'allowGenericJwtTyp' | 'secret' | 'offloadSignatures' | 'profile'>;
 
 /**
  * Validates a JWT access token (RFC 9068 §4 with RFC 8725 hardening) and returns its claims.
@@ -24,7 +24,7 @@ export type JwtSettings = Pick<ResolvedOptions, 'algorithms' | 'allowGenericJwtT
 export async function verifyJwtAccessToken(
   token: string,
   header: Readonly<Record<string, unknown>>,
-  issuers: ReadonlyMap<string, TrustedIssuer>,
+  findIssuer: IssuerLookup,
   options: JwtSettings,
   compact = false,
 ): Promise<Claims> {
@@ -35,7 +35,7 @@ export async function verifyJwtAccessToken(
         + (typeof alg === 'string' && alg.startsWith('HS') && options.secret === undefined ? '; HS* tokens need "secret"' : ''),
     });
   }
-  checkType(header.typ, options.allowGenericJwtTyp);
+  checkType(header.typ, options.allowGenericJwtTyp, options.profile.name);
   // RFC 7515 §4.1.11: we understand no extension header, so any `crit` makes the token unusable.
   if (header.crit !== undefined) {
     throw new InvalidTokenError('Token uses unsupported critical headers', 'ERR_JWT_CRIT_UNSUPPORTED', {
@@ -54,8 +54,8 @@ export async function verifyJwtAccessToken(
     });
   }
   const claims = jws.payload;
-  const trusted = typeof claims.iss === 'string' ? issuers.get(claims.iss) : undefined;
-  if (trusted === undefined) throw issuerUntrusted(claims.iss, issuers.keys());
+  const trusted = findIssuer(claims.iss, claims);
+  if (trusted === undefined) throw issuerUntrusted(claims.iss, findIssuer.names);
 
   if (alg.startsWith('HS')) {
     const secret: VerificationKey[] = [{ key: options.secret!, kid: undefined, alg, keyType: 'oct', curve: undefined }];
@@ -103,16 +103,18 @@ const signatureInvalid = (count: number, issuer: string | undefined) => new Inva
   detail: `the signature verifies with none of ${count} candidate key${count === 1 ? '' : 's'} of ${keysOf(issuer)}`,
 });
 
-function checkType(typ: unknown, allowGeneric: boolean): void {
+function checkType(typ: unknown, allowGeneric: boolean, profile: string): void {
   if (typ === undefined && allowGeneric) return;
   // RFC 9068 §2.1 `at+jwt`; `jwt` only for authorization servers predating it.
   const type = normalizeTyp(typ);
   if (type === 'at+jwt' || (allowGeneric && type === 'jwt')) return;
-  throw new InvalidTokenError('Token is not a JWT access token (typ)', 'ERR_JWT_TYP_INVALID', { detail: typDetail(typ, allowGeneric) });
+  throw new InvalidTokenError('Token is not a JWT access token (typ)', 'ERR_JWT_TYP_INVALID', { detail: typDetail(typ, allowGeneric, profile) });
 }
 
-function typDetail(typ: unknown, allowGeneric: boolean): string {
+function typDetail(typ: unknown, allowGeneric: boolean, profile: string): string {
   const found = typ === undefined ? 'no "typ" header' : `typ ${quoteValue(typ)}`;
+  // A provider that issues `at+jwt` (Duende): another type is its ID token, not a setting to relax.
+  if (!allowGeneric && profile !== 'rfc9068') return `${found}, expected "at+jwt" as profile "${profile}" issues access tokens (an ID token? the API needs the access token)`;
   if (allowGeneric) return `${found}: neither "at+jwt" nor "JWT" (allowGenericJwtTyp is on; other types, e.g. ID tokens' or DPoP proofs', stay refused)`;
   return `${found}, expected "at+jwt" (RFC 9068 §2.1); if your authorization server issues access tokens as plain JWTs, `
     + 'set the "profile" of your provider, or "allowGenericJwtTyp: true"';

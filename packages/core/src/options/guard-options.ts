@@ -10,10 +10,14 @@ import { createMemoryStore, type Store } from '../store/memory-store.js';
 import { resolveEncryptedTokens, type EncryptedTokenOptions, type ResolvedEncryptedTokens } from '../jwe/jwe-format.js';
 import { resolveResourceMetadata, type ResolvedResourceMetadata, type ResourceMetadataOptions } from '../metadata/options.js';
 import {
-  assertKnownKeys, assertObject, knownKeys, parseServerUrl, readBoolean, readNumber, toStringList,
+  assertKnownKeys, assertObject, knownKeys, readBoolean, readNumber, toStringList,
 } from './validate.js';
+import { PROVIDER_PROFILES, type ProfileName, type ProviderProfile } from '../profiles/profiles.js';
+import { resolveProfile } from '../profiles/resolve-profile.js';
+import type { IssuerTemplate, TenantFilter } from '../issuer/tenant-issuers.js';
+import { resolveIssuerOptions } from '../issuer/issuer-options.js';
 
-export type { DpopOptions, IntrospectionOptions, MtlsOptions };
+export type { DpopOptions, IntrospectionOptions, MtlsOptions, ProfileName, TenantFilter };
 
 /** Where the guard looks for the access token (RFC 6750 §2). */
 export type TokenLocation = 'header' | 'body' | 'query';
@@ -33,18 +37,35 @@ export const DEFAULT_ALGORITHMS: readonly string[] = ASYMMETRIC_ALGORITHMS;
 export const SUPPORTED_ALGORITHMS: readonly string[] = Object.freeze([...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS]);
 
 /** RFC 9068 §2.2 claims required by default, on top of `iss`, `aud` and `exp`, which are always required. */
-export const DEFAULT_REQUIRED_CLAIMS: readonly string[] = Object.freeze(['sub', 'client_id', 'iat', 'jti']);
+export const DEFAULT_REQUIRED_CLAIMS: readonly string[] = PROVIDER_PROFILES.rfc9068.requiredClaims;
 
 /**
  * Options of {@link createGuard}. Durations: seconds for token times and cache TTLs,
  * milliseconds for network timeouts.
  */
 export interface GuardOptions {
-  /** Trusted issuer(s), matched exactly against `iss`. Endpoints are discovered unless given. */
+  /**
+   * Trusted issuer(s), matched exactly against `iss`. Endpoints are discovered unless given. Or
+   * issuer templates with `{tenantid}` as a whole path segment (Entra multi-tenant, e.g.
+   * `https://login.microsoftonline.com/{tenantid}/v2.0`): then `tenants` and `jwksUri` are required,
+   * plain issuers cannot be mixed in, and a token's `tid` must equal the tenant in its `iss`.
+   */
   issuer: string | string[];
+  /**
+   * With issuer templates: the accepted tenants, a list of tenant ids (matched exactly) or a
+   * predicate called with a tenant id that is a lower-case GUID. Default none.
+   */
+  tenants?: TenantFilter;
+  /**
+   * A provider's documented defaults (docs/providers.md): `typ` handling, required claims, where
+   * the client id and the scopes are, how the audience is matched, and the checks that keep the
+   * provider's ID tokens out. Each default is overridden by its own option. Default `rfc9068`
+   * (RFC 9068 access tokens only).
+   */
+  profile?: ProfileName;
   /** This resource's identifier(s); a token's `aud` must contain one of them. Required. */
   audience: string | string[];
-  /** JWKS URL; skips discovery. Only with a single issuer. */
+  /** JWKS URL; skips discovery. Only with a single issuer, or with issuer templates (one key set for every tenant). */
   jwksUri?: string;
   /** JWS allow-list for access tokens. Default {@link DEFAULT_ALGORITHMS}; HS* only with `secret`. */
   algorithms?: string[];
@@ -52,11 +73,22 @@ export interface GuardOptions {
   secret?: string | Uint8Array;
   /** Leeway for `exp`, `nbf` and `iat`, in seconds. Default 5. */
   clockTolerance?: number;
-  /** Claims that must be present in every token. Default `sub`, `client_id`, `iat`, `jti` (RFC 9068 §2.2). */
+  /** Claims that must be present in every token. Default `sub`, `client_id`, `iat`, `jti` (RFC 9068 §2.2), or the profile's. */
   requiredClaims?: string[];
   /**
+   * Claim(s) naming the client when `client_id` is absent, read in order into `auth.clientId`
+   * (e.g. `azp`). Default the profile's (`rfc9068`: none).
+   */
+  clientIdClaim?: string | string[];
+  /**
+   * Claims whose values are granted scopes, merged into `auth.scopes` (space-separated strings or
+   * arrays of strings), e.g. `['scp', 'roles']`. `scope` and `scp` count as one: `scp` is read only
+   * when `scope` is absent. Default the profile's (`rfc9068`: `['scope', 'scp']`).
+   */
+  scopeClaims?: string[];
+  /**
    * Also accept `typ: JWT` or no `typ` (authorization servers predating RFC 9068). Default false:
-   * only `at+jwt` / `application/at+jwt`. Other explicit types (`dpop+jwt`, ...) stay rejected.
+   * only `at+jwt` / `application/at+jwt`, or the profile's. Other explicit types (`dpop+jwt`, ...) stay rejected.
    */
   allowGenericJwtTyp?: boolean;
   /** Where tokens may come from. Default `['header']`. */
@@ -131,6 +163,12 @@ export interface GuardOptions {
 /** Options after validation and defaults; internal. */
 export interface ResolvedOptions {
   issuers: string[];
+  /** Issuer templates (`{tenantid}`) and the tenant test; empty / undefined without templates. */
+  issuerTemplates: readonly IssuerTemplate[];
+  acceptsTenant: ((tenantId: string) => boolean) | undefined;
+  profile: ProviderProfile;
+  clientIdClaims: readonly string[];
+  scopeClaims: readonly string[];
   audiences: ReadonlySet<string>;
   jwksUri: URL | undefined;
   algorithms: ReadonlySet<string>;
@@ -164,7 +202,7 @@ const KNOWN_OPTIONS = knownKeys<GuardOptions>()([
   'issuer', 'audience', 'jwksUri', 'algorithms', 'secret', 'clockTolerance', 'requiredClaims', 'allowGenericJwtTyp',
   'tokenLocations', 'realm', 'httpTimeout', 'jwksCooldown', 'jwksCacheMaxAge', 'allowInsecureRequests', 'maxTokenLength',
   'fetch', 'clock', 'introspection', 'dpop', 'mtls', 'verifiedTokenCache', 'offloadSignatures', 'store', 'logger', 'validators',
-  'resourceMetadata', 'encryptedTokens', 'logRejections',
+  'resourceMetadata', 'encryptedTokens', 'logRejections', 'profile', 'tenants', 'clientIdClaim', 'scopeClaims',
 ]);
 
 const TOKEN_LOCATIONS: readonly TokenLocation[] = ['header', 'body', 'query'];
@@ -176,22 +214,12 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
   assertKnownKeys(options, KNOWN_OPTIONS, '');
   const allowInsecureRequests = readBoolean(options.allowInsecureRequests, 'allowInsecureRequests', false);
 
-  const issuers = toStringList(options.issuer, 'issuer');
-  for (const issuer of issuers) parseServerUrl(issuer, 'issuer', allowInsecureRequests);
+  const { issuers, issuerTemplates, jwksUri, acceptsTenant } = resolveIssuerOptions(options, allowInsecureRequests);
   const audiences = new Set(toStringList(options.audience, 'audience'));
-
-  let jwksUri: URL | undefined;
-  if (options.jwksUri !== undefined) {
-    if (issuers.length !== 1) throw new TypeError('resource-guard: "jwksUri" can only be used with a single issuer');
-    jwksUri = parseServerUrl(options.jwksUri, 'jwksUri', allowInsecureRequests);
-  }
+  const profile = resolveProfile(options);
 
   const secret = readSecret(options.secret);
   const algorithms = readAlgorithms(options.algorithms, secret !== undefined);
-
-  const requiredClaims = options.requiredClaims === undefined
-    ? DEFAULT_REQUIRED_CLAIMS
-    : readClaimNames(options.requiredClaims);
 
   const tokenLocations = new Set<TokenLocation>(options.tokenLocations ?? ['header']);
   if (!Array.isArray(options.tokenLocations ?? []) || tokenLocations.size === 0
@@ -223,13 +251,18 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
 
   return {
     issuers,
+    issuerTemplates,
+    acceptsTenant,
+    profile: profile.profile,
+    clientIdClaims: profile.clientIdClaims,
+    scopeClaims: profile.scopeClaims,
     audiences,
     jwksUri,
     algorithms,
     secret,
     clockTolerance: readNumber(options.clockTolerance, 'clockTolerance', 5),
-    requiredClaims,
-    allowGenericJwtTyp: readBoolean(options.allowGenericJwtTyp, 'allowGenericJwtTyp', false),
+    requiredClaims: profile.requiredClaims,
+    allowGenericJwtTyp: profile.allowGenericJwtTyp,
     tokenLocations,
     realm,
     httpTimeout: readNumber(options.httpTimeout, 'httpTimeout', 5000, 1),
@@ -274,13 +307,6 @@ function readAlgorithms(value: unknown, hasSecret: boolean): ReadonlySet<string>
     }
   }
   return new Set(list);
-}
-
-function readClaimNames(value: unknown): readonly string[] {
-  if (!Array.isArray(value) || !value.every((name) => typeof name === 'string' && name.length > 0)) {
-    throw new TypeError('resource-guard: "requiredClaims" must be an array of claim names');
-  }
-  return [...new Set(value as string[])];
 }
 
 function readVerifiedTokenCache(value: GuardOptions['verifiedTokenCache']): { max: number } | undefined {

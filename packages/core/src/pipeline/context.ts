@@ -1,4 +1,5 @@
-import { readAudience, readScopes, type Claims } from '../claims/claims.js';
+import { readAudience, type Claims } from '../claims/claims.js';
+import { createClaimReader, type ClaimReader } from '../claims/claim-reader.js';
 import type { Guard } from '../guard.js';
 
 /**
@@ -24,11 +25,11 @@ export interface AuthContext<C extends object = Claims> {
   readonly issuer: string | undefined;
   /** `sub`: the resource owner, or the client itself for client-credentials tokens. */
   readonly subject: C extends { sub: string } ? string : string | undefined;
-  /** `client_id`: the OAuth client the token was issued to. */
+  /** `client_id` (else the `clientIdClaim` / the profile's claim, e.g. `azp`): the OAuth client the token was issued to. */
   readonly clientId: C extends { client_id: string } ? string : string | undefined;
   /** `aud` as a list (empty when the introspection response had none). */
   readonly audience: string[];
-  /** Granted scopes from `scope` or `scp`. */
+  /** Granted scopes from `scope` or `scp` (or the `scopeClaims` / the profile's claims, merged). */
   readonly scopes: string[];
   /** `exp`, seconds since the epoch (`undefined` only for opaque tokens without `exp`). */
   readonly expiresAt: number | undefined;
@@ -58,6 +59,7 @@ class VerifiedContext implements AuthContext {
 
   constructor(
     token: string, scheme: 'Bearer' | 'DPoP', format: 'jwt' | 'opaque', claims: Claims, fallbackIssuer: string | undefined, guard: Guard | undefined,
+    reader: ClaimReader,
   ) {
     this.#token = token;
     this.#guard = guard;
@@ -65,10 +67,10 @@ class VerifiedContext implements AuthContext {
     this.format = format;
     this.issuer = typeof claims.iss === 'string' ? claims.iss : fallbackIssuer;
     this.subject = typeof claims.sub === 'string' ? claims.sub : undefined;
-    this.clientId = typeof claims.client_id === 'string' ? claims.client_id : undefined;
+    this.clientId = reader.clientId(claims);
     // Frozen like the claims it may alias (`aud` as an array).
     this.audience = Object.freeze(readAudience(claims) ?? []) as string[];
-    this.scopes = readScopes(claims);
+    this.scopes = reader.scopes(claims);
     this.expiresAt = typeof claims.exp === 'number' ? claims.exp : undefined;
     this.claims = claims;
     this.confirmation = typeof claims.cnf === 'object' && claims.cnf !== null ? claims.cnf as Record<string, unknown> : undefined;
@@ -83,7 +85,12 @@ class VerifiedContext implements AuthContext {
   }
 }
 
-/** Builds the {@link AuthContext} from validated claims; `guard` is remembered for route requirements. */
+const DEFAULT_READER = createClaimReader([], ['scope', 'scp']);
+
+/**
+ * Builds the {@link AuthContext} from validated claims; `guard` is remembered for route
+ * requirements; `reader` says where the client id and scopes are (default `client_id`, `scope`/`scp`).
+ */
 export function createAuthContext(
   token: string,
   scheme: 'Bearer' | 'DPoP',
@@ -91,8 +98,9 @@ export function createAuthContext(
   claims: Claims,
   fallbackIssuer?: string,
   guard?: Guard,
+  reader: ClaimReader = DEFAULT_READER,
 ): AuthContext {
-  return new VerifiedContext(token, scheme, format, claims, fallbackIssuer, guard);
+  return new VerifiedContext(token, scheme, format, claims, fallbackIssuer, guard, reader);
 }
 
 /**

@@ -9,6 +9,7 @@ import { createAuthContext, type AuthContext } from './context.js';
 import { extractCredentials } from './extract.js';
 import { classifyToken, verifyClassified, type TokenFormat, type TokenFormatName } from './formats.js';
 import type { ClaimValidators } from './validators.js';
+import type { ClaimReader } from '../claims/claim-reader.js';
 import type { VerifiedTokenCache } from './verified-cache.js';
 
 /** What {@link Guard.authenticate} returns. */
@@ -29,6 +30,8 @@ export interface PipelineParts {
   /** Token formats in the order they are tried (see `formats.ts`). */
   formats: readonly TokenFormat[];
   validators: ClaimValidators;
+  /** Where the context's client id and scopes come from (`clientIdClaim`, `scopeClaims`). */
+  readClaims: ClaimReader;
   constraint: SenderConstraint;
   verifiedCache: VerifiedTokenCache | undefined;
   /** `iss` of contexts whose claims name none (introspection answers, when one issuer is trusted). */
@@ -49,7 +52,7 @@ const NO_CREDENTIALS: AuthenticateResult = Object.freeze({ auth: undefined, head
  * costs one promise; a verified-token cache hit skips classify and verify altogether.
  */
 export function createPipeline(parts: PipelineParts, guard: Guard): (request: GuardRequest, optional: boolean) => Promise<AuthenticateResult> {
-  const { tokenLocations, maxTokenLength, formats, validators, constraint, verifiedCache, soleIssuer, reject } = parts;
+  const { tokenLocations, maxTokenLength, formats, validators, readClaims, constraint, verifiedCache, soleIssuer, reject } = parts;
   const dpopEnabled = constraint.dpopAlgorithms !== undefined;
   // Built once: an unauthenticated request is common and must stay cheap.
   const missingDetail = `no access token in ${[...tokenLocations].join(', ')} (tokenLocations); Authorization schemes read: Bearer${dpopEnabled ? ', DPoP' : ''}`;
@@ -96,7 +99,7 @@ export function createPipeline(parts: PipelineParts, guard: Guard): (request: Gu
       if (credentials.location === 'query') headers['Cache-Control'] = 'private';
 
       // 7. context
-      return { auth: createAuthContext(token, scheme, format, claims, soleIssuer, guard), headers };
+      return { auth: createAuthContext(token, scheme, format, claims, soleIssuer, guard, readClaims), headers };
     } catch (error) {
       throw isGuardError(error) ? reject(error, scheme) : error;
     }

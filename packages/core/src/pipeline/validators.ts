@@ -5,6 +5,7 @@ import { quoteList, quoteValue } from '../errors/detail.js';
 import { InvalidTokenError } from '../errors/errors.js';
 import { toClaimPredicate, type ClaimCondition } from '../requirements/requirements.js';
 import type { TokenFormatName } from './formats.js';
+import type { AccessTokenMarker, ProfileName, ProviderProfile } from '../profiles/profiles.js';
 
 /**
  * Stage 5 of the pipeline: one table of claim rules for every token format — JWT access tokens
@@ -40,6 +41,8 @@ export interface ClaimRuleSettings {
   /** Configured issuers: an introspection answer's `iss`, when present, must be one of them. */
   issuers: ReadonlySet<string>;
   validators: Readonly<Record<string, ClaimValidator>>;
+  /** The provider profile: `scope` arrays, the audience claim, the access-token markers. */
+  profile: Pick<ProviderProfile, 'name' | 'scopeArrays' | 'audienceClaim' | 'markers'>;
 }
 
 /** RFC 7662 §2.2 members that must be strings when present, besides those `checkClaimTypes` covers. */
@@ -54,9 +57,9 @@ const OPAQUE: readonly TokenFormatName[] = ['opaque'];
  * format before any I/O (its keys depend on it), that of an introspection answer here.
  */
 export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
-  const { clockTolerance, audiences, requiredClaims, issuers } = settings;
+  const { clockTolerance, audiences, requiredClaims, issuers, profile } = settings;
   const rules: ClaimRule[] = [
-    { name: 'types', formats: ALL, recheck: false, check: checkClaimTypes },
+    { name: 'types', formats: ALL, recheck: false, check: (claims) => checkClaimTypes(claims, profile.scopeArrays) },
     {
       name: 'introspection-types',
       formats: OPAQUE,
@@ -69,19 +72,15 @@ export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
     },
     { name: 'time', formats: JWT, recheck: true, check: (claims, now) => checkTimeClaims(claims, now, clockTolerance, true) },
     { name: 'time', formats: OPAQUE, recheck: true, check: (claims, now) => checkTimeClaims(claims, now, clockTolerance, false) },
+    // Before the audience: an ID token is refused as what it is, even when its `aud` does not fit.
+    ...profile.markers.map((marker): ClaimRule => ({
+      name: `profile.${profile.name}`, formats: JWT, recheck: false, check: (claims) => checkMarker(claims, marker, profile.name),
+    })),
     {
       name: 'audience',
       formats: JWT,
       recheck: false,
-      check(claims) {
-        const audience = readAudience(claims);
-        if (audience === undefined) {
-          throw new InvalidTokenError('Token has no audience', 'ERR_TOKEN_CLAIM_MISSING', {
-            detail: `claim "aud" is absent; a JWT access token must name one of audience: ${quoteList(audiences)} (RFC 9068 §2.2)`,
-          });
-        }
-        checkAudience(audience, audiences);
-      },
+      check: profile.audienceClaim === 'aud' ? checkJwtAudience : checkClientAudience,
     },
     {
       name: 'audience',
@@ -106,6 +105,30 @@ export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
       },
     },
   ];
+  function checkJwtAudience(claims: Claims): void {
+    const audience = readAudience(claims);
+    if (audience === undefined) {
+      throw new InvalidTokenError('Token has no audience', 'ERR_TOKEN_CLAIM_MISSING', {
+        detail: `claim "aud" is absent; a JWT access token must name one of audience: ${quoteList(audiences)} (RFC 9068 §2.2)`
+          + (typeof claims.client_id === 'string' && claims.token_use !== undefined ? '; Amazon Cognito access tokens: set profile "cognito"' : ''),
+      });
+    }
+    checkAudience(audience, audiences);
+  }
+  // Cognito: access tokens name the app client in `client_id` and carry no `aud`; an `aud` that
+  // is there anyway (resource binding) must match too.
+  function checkClientAudience(claims: Claims): void {
+    const clientId = claims.client_id;
+    if (typeof clientId !== 'string' || !audiences.has(clientId)) {
+      throw new InvalidTokenError(clientId === undefined ? 'Token has no client_id' : 'Token is not meant for this resource',
+        clientId === undefined ? 'ERR_TOKEN_CLAIM_MISSING' : 'ERR_TOKEN_AUDIENCE_INVALID', {
+          detail: `profile "${profile.name}" matches audience against "client_id": client_id ${quoteValue(clientId)} is not one of `
+            + `audience: ${quoteList(audiences)} (list your app client ids)`,
+        });
+    }
+    const audience = readAudience(claims);
+    if (audience !== undefined) checkAudience(audience, audiences);
+  }
   for (const [claim, condition] of Object.entries(settings.validators)) {
     const test = toClaimPredicate(`validators.${claim}`, condition);
     rules.push({
@@ -123,6 +146,32 @@ export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
     });
   }
   return rules;
+}
+
+const present = (claims: Claims, name: string): boolean => claims[name] !== undefined && claims[name] !== null;
+
+/** A provider's access-token marker (see `profiles/profiles.ts`); an ID token fails it. */
+function checkMarker(claims: Claims, marker: AccessTokenMarker, profile: ProfileName): void {
+  let holds: boolean;
+  let expected: string;
+  if ('anyOf' in marker) {
+    holds = marker.anyOf.some((name) => present(claims, name));
+    expected = `has one of the claims ${quoteList(marker.anyOf)}, this token none`;
+  } else if ('equals' in marker) {
+    holds = claims[marker.claim] === marker.equals;
+    expected = `has claim ${quoteValue(marker.claim)} ${quoteValue(marker.equals)}, this token ${quoteValue(claims[marker.claim])}`;
+  } else {
+    const value = claims[marker.claim];
+    const needed = typeof value === 'string' && Object.hasOwn(marker.cases, value) ? marker.cases[value] : undefined;
+    holds = needed !== undefined && needed.every((name) => present(claims, name));
+    expected = `has claim ${quoteValue(marker.claim)} one of ${Object.entries(marker.cases).map(([key, names]) => `${quoteValue(key)} with ${quoteList(names)}`).join(' or ')}`
+      + `, this token ${quoteValue(marker.claim)} ${quoteValue(value)}`;
+  }
+  if (!holds) {
+    throw new InvalidTokenError('Token is not an access token of the configured profile', 'ERR_TOKEN_NOT_ACCESS_TOKEN', {
+      detail: `profile "${profile}": an access token ${expected} (an ID token? the API needs the access token; or set the "profile" of the provider that issued it)`,
+    });
+  }
 }
 
 /** The rule table of one guard, split per format once so that a request only loops over its own. */

@@ -1,0 +1,48 @@
+import { parseServerUrl, toStringList } from '../options/validate.js';
+import {
+  isIssuerTemplate, parseIssuerTemplate, readTenantFilter, type IssuerTemplate, type TenantFilter,
+} from './tenant-issuers.js';
+
+/** The issuer options as given. */
+export interface IssuerOptions {
+  issuer: string | string[];
+  jwksUri?: string;
+  tenants?: TenantFilter;
+}
+
+/** Trusted issuers after validation: plain ones, templates with their tenant test, one key set. */
+export interface ResolvedIssuers {
+  issuers: string[];
+  issuerTemplates: readonly IssuerTemplate[];
+  jwksUri: URL | undefined;
+  acceptsTenant: ((tenantId: string) => boolean) | undefined;
+}
+
+/**
+ * Validates `issuer`, `jwksUri` and `tenants` together: `jwksUri` only for one issuer (or for
+ * templates, which share one key set and need it), `tenants` exactly when there are templates.
+ * A bad value is a `TypeError` naming the option.
+ */
+export function resolveIssuerOptions(options: IssuerOptions, allowInsecureRequests: boolean): ResolvedIssuers {
+  const listed = toStringList(options.issuer, 'issuer');
+  const issuers = listed.filter((issuer) => !isIssuerTemplate(issuer));
+  for (const issuer of issuers) parseServerUrl(issuer, 'issuer', allowInsecureRequests);
+  const issuerTemplates = listed.filter(isIssuerTemplate).map((template) => parseIssuerTemplate(template, allowInsecureRequests));
+  const templated = issuerTemplates.length > 0;
+  if (templated && issuers.length > 0) throw new TypeError('resource-guard: "issuer" templates cannot be mixed with plain issuers (they share one key set)');
+
+  let jwksUri: URL | undefined;
+  if (options.jwksUri !== undefined) {
+    if (!templated && issuers.length !== 1) {
+      throw new TypeError('resource-guard: "jwksUri" can only be used with a single issuer, or with issuer templates only');
+    }
+    jwksUri = parseServerUrl(options.jwksUri, 'jwksUri', allowInsecureRequests);
+  }
+  if (!templated) {
+    if (options.tenants !== undefined) throw new TypeError('resource-guard: "tenants" needs an "issuer" template with {tenantid}');
+    return { issuers, issuerTemplates, jwksUri, acceptsTenant: undefined };
+  }
+  if (jwksUri === undefined) throw new TypeError('resource-guard: "jwksUri" is required with "issuer" templates (one key set for every tenant)');
+  if (options.tenants === undefined) throw new TypeError('resource-guard: "tenants" is required with "issuer" templates');
+  return { issuers, issuerTemplates, jwksUri, acceptsTenant: readTenantFilter(options.tenants) };
+}
