@@ -13,6 +13,8 @@ export {
 export type {
   GuardOptions, IntrospectionOptions, DpopOptions, MtlsOptions, TokenLocation, Logger, ProfileName, TenantFilter,
 } from './options/guard-options.js';
+export type { ClientAuthMethod, PrivateKeyJwtOptions } from './introspection/client-auth.js';
+export type { PrivateKeyInput } from './jws/signing-key.js';
 export {
   GuardError, MissingCredentialsError, InvalidRequestError, InvalidTokenError, InsufficientScopeError,
   InvalidDpopProofError, UseDpopNonceError, InsufficientUserAuthenticationError, UpstreamUnavailableError,
