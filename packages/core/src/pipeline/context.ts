@@ -1,6 +1,7 @@
 import { readAudience, type Claims } from '../claims/claims.js';
 import { createClaimReader, type ClaimReader } from '../claims/claim-reader.js';
 import type { Guard } from '../guard.js';
+import type { TokenFormatName } from './formats.js';
 
 /**
  * Who called, with what, as established by `guard.verify()`. Set as `req.auth` (Express) and
@@ -20,7 +21,7 @@ export interface AuthContext<C extends object = Claims> {
   /** The scheme the token came with. */
   readonly scheme: 'Bearer' | 'DPoP';
   /** `jwt` for locally validated JWTs, `opaque` for introspected tokens. */
-  readonly format: 'jwt' | 'opaque';
+  readonly format: TokenFormatName;
   /** `iss` (for opaque tokens: the introspection response's `iss`, or the configured issuer). */
   readonly issuer: string | undefined;
   /** `sub`: the resource owner, or the client itself for client-credentials tokens. */
@@ -47,7 +48,7 @@ class VerifiedContext implements AuthContext {
   // to JSON, spreading and console.log, and costs the adapters no extra property on the request.
   readonly #guard: Guard | undefined;
   readonly scheme: 'Bearer' | 'DPoP';
-  readonly format: 'jwt' | 'opaque';
+  readonly format: TokenFormatName;
   readonly issuer: string | undefined;
   readonly subject: string | undefined;
   readonly clientId: string | undefined;
@@ -58,7 +59,7 @@ class VerifiedContext implements AuthContext {
   readonly confirmation: Readonly<Record<string, unknown>> | undefined;
 
   constructor(
-    token: string, scheme: 'Bearer' | 'DPoP', format: 'jwt' | 'opaque', claims: Claims, fallbackIssuer: string | undefined, guard: Guard | undefined,
+    token: string, scheme: 'Bearer' | 'DPoP', format: TokenFormatName, claims: Claims, fallbackIssuer: string | undefined, guard: Guard | undefined,
     reader: ClaimReader,
   ) {
     this.#token = token;
@@ -94,7 +95,7 @@ const DEFAULT_READER = createClaimReader([], ['scope', 'scp']);
 export function createAuthContext(
   token: string,
   scheme: 'Bearer' | 'DPoP',
-  format: 'jwt' | 'opaque',
+  format: TokenFormatName,
   claims: Claims,
   fallbackIssuer?: string,
   guard?: Guard,
