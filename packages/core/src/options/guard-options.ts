@@ -5,8 +5,8 @@ import type { DpopOptions } from '../dpop/options.js';
 import type { IntrospectionOptions } from '../introspection/options.js';
 import type { MtlsOptions } from '../mtls/certificate-binding.js';
 import type { ClaimValidator } from '../pipeline/validators.js';
-
-import { createMemoryStore, type Store } from '../store/memory-store.js';
+import { readVerifiedTokenCacheOption } from '../pipeline/verified-cache.js';
+import { createMemoryStore, isStore, type Store } from '../store/memory-store.js';
 import { resolveEncryptedTokens, type EncryptedTokenOptions, type ResolvedEncryptedTokens } from '../jwe/jwe-format.js';
 import { resolveResourceMetadata, type ResolvedResourceMetadata, type ResourceMetadataOptions } from '../metadata/options.js';
 import {
@@ -276,7 +276,7 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     // `true` and absent both mean "on with defaults"; `false` turns the binding off.
     dpop: options.dpop === false ? undefined : (options.dpop === true ? {} : (options.dpop ?? {})),
     mtls: options.mtls === false ? undefined : (options.mtls === true ? {} : (options.mtls ?? {})),
-    verifiedTokenCache: readVerifiedTokenCache(options.verifiedTokenCache),
+    verifiedTokenCache: readVerifiedTokenCacheOption(options.verifiedTokenCache),
     // A backend that verifies only asynchronously (WebCrypto) always takes the asynchronous path.
     offloadSignatures: readBoolean(options.offloadSignatures, 'offloadSignatures', false) || !verifiesSynchronously,
     store: options.store ?? createMemoryStore({ max: 10_000, clock: options.clock }),
@@ -307,17 +307,4 @@ function readAlgorithms(value: unknown, hasSecret: boolean): ReadonlySet<string>
     }
   }
   return new Set(list);
-}
-
-function readVerifiedTokenCache(value: GuardOptions['verifiedTokenCache']): { max: number } | undefined {
-  if (value === undefined || value === false) return undefined;
-  if (value === true) return { max: 10_000 };
-  assertObject(value, 'verifiedTokenCache');
-  return { max: readNumber(value.max, 'verifiedTokenCache.max', 10_000, 1) };
-}
-
-function isStore(value: unknown): value is Store {
-  const store = value as Partial<Store> | null;
-  return typeof store === 'object' && store !== null
-    && typeof store.get === 'function' && typeof store.set === 'function' && typeof store.add === 'function';
 }

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { assertObject, readNumber } from '../options/validate.js';
 import type { Claims } from '../claims/claims.js';
 
 /**
@@ -51,4 +52,15 @@ export class VerifiedTokenCache {
   get size(): number {
     return this.#entries.size;
   }
+}
+
+/**
+ * Parses the `verifiedTokenCache` option: off by default; `true` is `{ max: 10_000 }` entries;
+ * `{ max }` a positive integer (a `TypeError` naming `verifiedTokenCache.max` otherwise).
+ */
+export function readVerifiedTokenCacheOption(value: boolean | { max?: number } | undefined): { max: number } | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return { max: 10_000 };
+  assertObject(value, 'verifiedTokenCache');
+  return { max: readNumber(value.max, 'verifiedTokenCache.max', 10_000, 1) };
 }

@@ -121,3 +121,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     },
   };
 }
+
+/** Whether `value` has the three methods every {@link Store} must have (`get`, `set`, `add`). */
+export function isStore(value: unknown): value is Store {
+  const store = value as Partial<Store> | null;
+  return typeof store === 'object' && store !== null
+    && typeof store.get === 'function' && typeof store.set === 'function' && typeof store.add === 'function';
+}
