@@ -95,7 +95,7 @@ test('withAuth: success headers are added, also to a response whose headers are 
 test('form-body tokens: read from a clone (the handler can still read the body), at most MAX_FORM_BYTES', async (t) => {
   const handler = withAuth(options({ tokenLocations: ['header', 'body'] }), async (request, auth) => Response.json({ subject: auth.subject, body: await request.text() }));
   const token = await issuer.sign();
-  const form = (body: BodyInit, headers: Record<string, string> = {}) => new Request(URL_, {
+  const form = (body: NonNullable<RequestInit['body']>, headers: Record<string, string> = {}) => new Request(URL_, {
     method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, duplex: 'half',
   } as RequestInit);
   const ok = await handler(form(`access_token=${token}&x=1`));

@@ -34,12 +34,12 @@ export function fetchApp(guard: Guard, state: State, settings: StartAppOptions):
     return rejectionResponse(error);
   };
   const routes: Record<string, (request: Request, ...rest: NodeBindings) => Promise<Response>> = {
-    '/protected': withAuth(guard, reply, bindings),
-    '/optional': withAuth(guard, reply, { ...bindings, optional: true }),
-    '/scopes/all': withAuth(guard, reply, { ...bindings, require: requireScopes('orders:read', 'orders:write') }),
-    '/scopes/any': withAuth(guard, reply, { ...bindings, require: requireAnyScope('orders:write', 'admin') }),
-    '/claims': withAuth(guard, reply, { ...bindings, require: requireClaims({ tenant: 'acme', email_verified: (value) => value === true }) }),
-    '/form': withAuth(guard, reply, bindings),
+    '/protected': withAuth<NodeBindings>(guard, reply, bindings),
+    '/optional': withAuth<NodeBindings>(guard, reply, { ...bindings, optional: true }),
+    '/scopes/all': withAuth<NodeBindings>(guard, reply, { ...bindings, require: requireScopes('orders:read', 'orders:write') }),
+    '/scopes/any': withAuth<NodeBindings>(guard, reply, { ...bindings, require: requireAnyScope('orders:write', 'admin') }),
+    '/claims': withAuth<NodeBindings>(guard, reply, { ...bindings, require: requireClaims({ tenant: 'acme', email_verified: (value) => value === true }) }),
+    '/form': withAuth<NodeBindings>(guard, reply, bindings),
     // A requirement checked with no guard and no context: the misuse `withAuth` makes impossible.
     '/misordered': async (request) => {
       try {
@@ -49,8 +49,8 @@ export function fetchApp(guard: Guard, state: State, settings: StartAppOptions):
         return rejected(error);
       }
     },
-    '/optional/scoped': withAuth(guard, reply, { ...bindings, optional: true, require: requireScopes('orders:read') }),
-    '/replaced': withAuth(guard, (request, auth) => {
+    '/optional/scoped': withAuth<NodeBindings>(guard, reply, { ...bindings, optional: true, require: requireScopes('orders:read') }),
+    '/replaced': withAuth<NodeBindings>(guard, (request, auth) => {
       try {
         authorize({ ...auth, scopes: ['admin'] }, requireScopes('admin'), guard);
         return reply(request, auth);
@@ -65,7 +65,7 @@ export function fetchApp(guard: Guard, state: State, settings: StartAppOptions):
     const route = routes[new URL(request.url).pathname];
     return route === undefined ? new Response(null, { status: 404 }) : route(request, env);
   };
-  if (settings.corsOrigin === undefined) return getRequestListener(dispatch, { overrideGlobalObjects: false });
+  if (settings.corsOrigin === undefined) return getRequestListener(dispatch as Parameters<typeof getRequestListener>[0], { overrideGlobalObjects: false });
   const app = new Hono<{ Bindings: NodeBindings[0] }>();
   app.use(cors({ origin: settings.corsOrigin, exposeHeaders: exposedAuthHeaders() }));
   app.all('*', (c) => dispatch(c.req.raw, c.env));
