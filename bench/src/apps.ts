@@ -64,7 +64,8 @@ function subjectOf(req: Request, config: AppConfig): unknown {
   switch (config.kind) {
     case 'bare':
     case 'noop': return SUBJECT;
-    case 'express-oauth2-jwt-bearer': return auth?.payload?.sub;
+    case 'express-oauth2-jwt-bearer':
+    case 'express-oauth2-jwt-bearer-dpop': return auth?.payload?.sub;
     case 'express-jwt': return auth?.sub;
     default: return auth?.subject;
   }
@@ -91,6 +92,11 @@ export async function buildExpressApp(config: AppConfig): Promise<http.RequestLi
     case 'express-oauth2-jwt-bearer': {
       const { auth } = await loadExpressOauth2JwtBearer();
       app.use(auth({ issuer: config.issuer, audience: config.audience, jwksUri: config.jwksUri, tokenSigningAlg: config.alg }));
+      break;
+    }
+    case 'express-oauth2-jwt-bearer-dpop': {
+      const { auth } = await loadExpressOauth2JwtBearer();
+      app.use(auth({ issuer: config.issuer, audience: config.audience, jwksUri: config.jwksUri, tokenSigningAlg: config.alg, dpop: { enabled: true, required: true } }));
       break;
     }
     case 'express-jwt': {
@@ -140,6 +146,7 @@ export async function buildKoaApp(config: AppConfig): Promise<http.RequestListen
       break;
     }
     case 'express-oauth2-jwt-bearer':
+    case 'express-oauth2-jwt-bearer-dpop':
     case 'express-jwt':
     case 'fastify-jwt':
       throw new Error(`${config.kind} is not a Koa middleware`);

@@ -1,6 +1,7 @@
 /** Starting and talking to child processes (API servers, the micro benchmark, the flood). */
 import { fork, type ChildProcess } from 'node:child_process';
 import type { AppConfig, ChildMessage } from './config.js';
+import type { LatencyReport } from './latency-probe.js';
 
 /** `name` next to this module: `.ts` when run from source (tsx), `.js` when built. */
 export function sibling(name: string): string {
@@ -17,6 +18,8 @@ export type ServerHandle =
     memory(): Promise<{ rss: number; heapUsed: number }>;
     /** CPU time the server process has used so far (user + system), in µs. */
     cpu(): Promise<number>;
+    /** Answer times per credential kind since the last call; `undefined` unless the app is the soak's. */
+    latency(): Promise<LatencyReport | undefined>;
     stop(): Promise<void>;
   }
   | { status: 'skipped'; reason: string };
@@ -60,6 +63,7 @@ export function startServer(config: AppConfig, execArgv: readonly string[] = [])
         child,
         memory: () => ask(child, 'memory').then((reply) => (reply.type === 'memory' ? { rss: reply.rss, heapUsed: reply.heapUsed } : { rss: 0, heapUsed: 0 })),
         cpu: () => ask(child, 'cpu').then((reply) => (reply.type === 'cpu' ? reply.micros : Number.NaN)),
+        latency: () => ask(child, 'latency').then((reply) => (reply.type === 'latency' ? reply.report : undefined)),
         stop: () => stopChild(child),
       });
     });
@@ -67,7 +71,7 @@ export function startServer(config: AppConfig, execArgv: readonly string[] = [])
 }
 
 /** Sends a query to a server child and resolves with its next message (queries are sequential). */
-function ask(child: ChildProcess, query: 'memory' | 'cpu'): Promise<ChildMessage> {
+function ask(child: ChildProcess, query: 'memory' | 'cpu' | 'latency'): Promise<ChildMessage> {
   return new Promise((resolve) => {
     child.once('message', resolve);
     child.send(query);

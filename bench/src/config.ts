@@ -1,6 +1,7 @@
 /**
  * What the parent tells a server child to build, and the scenario list. Shared by both sides.
  */
+import type { LatencyReport } from './latency-probe.js';
 
 /** One API server variant; each runs in its own child process. */
 export type AppKind =
@@ -21,6 +22,8 @@ export type AppKind =
   | 'resource-guard-opaque-redis'
   | 'resource-guard-dpop-redis'
   | 'express-oauth2-jwt-bearer'
+  /** express-oauth2-jwt-bearer with its DPoP support on (`dpop: { enabled: true, required: true }`). */
+  | 'express-oauth2-jwt-bearer-dpop'
   | 'express-jwt'
   | 'koa-jwt'
   /** `@fastify/jwt` with `get-jwks`, as @fastify/jwt's README documents it. */
@@ -55,6 +58,11 @@ export interface Scenario {
   kind: AppKind;
   alg: Alg;
   token: TokenKind;
+  /**
+   * Pre-checks this peer does not pass because it does not make that check (e.g. replay detection
+   * of DPoP proofs): reported with their result, not counted as a failure. Never set for resource-guard.
+   */
+  gaps?: readonly string[];
 }
 
 /** The subject every token carries and every app echoes back, so all bodies have the same size. */
@@ -77,6 +85,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { id: 'express-rg-dpop-redis', label: 'resource-guard Express ES256 + DPoP proof, replay markers on Redis', framework: 'express', kind: 'resource-guard-dpop-redis', alg: 'ES256', token: 'dpop' },
   { id: 'express-rg-dpop-offload', label: 'resource-guard Express ES256 + DPoP proof + offloadSignatures', framework: 'express', kind: 'resource-guard-dpop-offload', alg: 'ES256', token: 'dpop' },
   { id: 'express-auth0', label: 'express-oauth2-jwt-bearer ES256', framework: 'express', kind: 'express-oauth2-jwt-bearer', alg: 'ES256', token: 'ES256' },
+  { id: 'express-auth0-dpop', label: 'express-oauth2-jwt-bearer ES256 + DPoP proof', framework: 'express', kind: 'express-oauth2-jwt-bearer-dpop', alg: 'ES256', token: 'dpop', gaps: ['replayed proof'] },
   { id: 'express-jwt', label: 'express-jwt + jwks-rsa ES256', framework: 'express', kind: 'express-jwt', alg: 'ES256', token: 'ES256' },
   { id: 'koa-bare', label: 'Koa (bare)', framework: 'koa', kind: 'bare', alg: 'ES256', token: 'ES256' },
   { id: 'koa-noop', label: 'Koa + a pass-through middleware (reference)', framework: 'koa', kind: 'noop', alg: 'ES256', token: 'ES256' },
@@ -99,4 +108,6 @@ export type ChildMessage =
   | { type: 'skip'; reason: string }
   | { type: 'memory'; rss: number; heapUsed: number }
   /** `process.cpuUsage()` user + system, in µs. */
-  | { type: 'cpu'; micros: number };
+  | { type: 'cpu'; micros: number }
+  /** Per-kind answer times and event-loop delay since the last query (`latency-probe.ts`; soak only). */
+  | { type: 'latency'; report: LatencyReport };

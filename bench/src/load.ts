@@ -25,8 +25,11 @@ export interface LoadResult {
   /** Mean latency in ms as autocannon measured it. */
   latencyMean: number;
   latencyP99: number;
+  /** Slowest answer the client saw, ms. */
+  latencyMax: number;
   total: number;
   non2xx: number;
+  /** Connection errors and timeouts (autocannon counts each timeout as an error too). */
   errors: number;
   timeouts: number;
   duration: number;
@@ -36,7 +39,7 @@ export interface LoadResult {
 
 interface AutocannonResult {
   requests: { total: number };
-  latency: { mean: number; p99: number };
+  latency: { mean: number; p99: number; max: number };
   duration: number;
   non2xx: number;
   errors: number;
@@ -69,6 +72,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     rps: result.requests.total / duration,
     latencyMean: result.latency.mean,
     latencyP99: result.latency.p99,
+    latencyMax: result.latency.max,
     total: result.requests.total,
     non2xx: result.non2xx,
     errors: result.errors,

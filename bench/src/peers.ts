@@ -21,7 +21,7 @@ export interface JwksRsa {
 }
 
 export interface ExpressOauth2JwtBearer {
-  auth(options: { issuer: string; audience: string; jwksUri: string; tokenSigningAlg: string }): RequestHandler;
+  auth(options: { issuer: string; audience: string; jwksUri: string; tokenSigningAlg: string; dpop?: { enabled?: boolean; required?: boolean } }): RequestHandler;
 }
 
 export interface ExpressJwt {

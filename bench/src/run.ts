@@ -15,6 +15,7 @@ import { runChild } from './children.js';
 import type { FloodResult } from './flood.js';
 import { runIntrospectionLoad } from './introspection-load.js';
 import { runLoad, type LoadResult } from './load.js';
+import type { MemoryResult } from './memory.js';
 import type { MicroResult } from './micro.js';
 import { renderReport, type Report, type RunSettings } from './report.js';
 import { createWorld, startAndCheck, stopAll, type Running } from './setup.js';
@@ -191,6 +192,14 @@ export async function main(argv: readonly string[]): Promise<number> {
         report.micro = await runChild<MicroResult>('micro', []);
       } catch (error) {
         report.micro = { skipped: (error as Error).message };
+      }
+    }
+    if (!options.noMicro) {
+      log('memory per entry');
+      try {
+        report.memory = await runChild<MemoryResult>('memory', ['--entries', '5000'], ['--expose-gc']);
+      } catch (error) {
+        report.memory = { rows: [], skipped: (error as Error).message };
       }
     }
     if (!options.noIntrospectionLoad) {

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { buildExpressApp, buildKoaApp, SkipScenario } from './apps.js';
 import { buildFastifyApp } from './apps-fastify.js';
 import type { AppConfig, ChildMessage } from './config.js';
+import { createLatencyProbe } from './latency-probe.js';
 
 function send(message: ChildMessage): void {
   process.send?.(message);
@@ -24,7 +25,9 @@ try {
   process.exit(0);
 }
 
-const server = http.createServer({ keepAliveTimeout: 30_000 }, listener);
+// Only the soak measures per-request latency: the probe's own cost must not enter the bench figures.
+const probe = config.kind === 'resource-guard-soak' ? createLatencyProbe() : undefined;
+const server = http.createServer({ keepAliveTimeout: 30_000 }, probe === undefined ? listener : probe.wrap(listener));
 server.listen(0, '127.0.0.1', () => {
   send({ type: 'ready', port: (server.address() as AddressInfo).port });
 });
@@ -34,6 +37,8 @@ process.on('message', (message) => {
     (globalThis as { gc?: () => void }).gc?.();
     const { rss, heapUsed } = process.memoryUsage();
     send({ type: 'memory', rss, heapUsed });
+  } else if (message === 'latency' && probe !== undefined) {
+    send({ type: 'latency', report: probe.read() });
   } else if (message === 'cpu') {
     const { user, system } = process.cpuUsage();
     send({ type: 'cpu', micros: user + system });

@@ -100,7 +100,7 @@ async function startOne(world: World, scenario: Scenario): Promise<Running> {
   }
   const credential = credentialFor(scenario.token, world.tokens, handle.url);
   try {
-    outcome.precheck = await precheck(handle.url, credential, scenario.kind !== 'bare' && scenario.kind !== 'noop');
+    outcome.precheck = await precheck(handle.url, credential, scenario.kind !== 'bare' && scenario.kind !== 'noop', scenario.gaps, scenario.kind.startsWith('resource-guard'));
   } catch (error) {
     outcome.precheck = { ok: false, details: [`error: ${(error as Error).message}`] };
   }

@@ -3,18 +3,20 @@
  * One Express API (JWTs, opaque tokens by introspection and DPoP-bound JWTs through one guard) in
  * its own process, 200 connections cycling through 10,000 distinct tokens (40 % JWT, 30 % opaque,
  * 30 % DPoP-bound with a fresh proof per request), in 10-second rounds. Between rounds the
- * server's RSS and heap after a full GC are sampled. Passes when every request was answered 200
- * and the heap after GC at the end is within `--heap-growth` MB (default 16) of the first sample
- * after warm-up. Loopback only; bounded by `--minutes`.
+ * server's RSS and heap after a full GC are sampled, and the server reports how long it held each
+ * request (`latency-probe.ts`). A control round against a bare Express app shows what the machine
+ * alone does to the same load. Verdict: `soak-report.ts`. Loopback only; bounded by `--minutes`.
  */
 import { writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { startServer } from './children.js';
 import { AUDIENCE, INTROSPECTION_CLIENT, type AppConfig } from './config.js';
 import {
   createDpopKey, createDpopProofs, createSigningKey, mintAccessToken, opaqueToken, startAuthServer, type DpopKey,
 } from './fixtures.js';
-import { runLoad } from './load.js';
+import { runLoad, type LoadResult } from './load.js';
+import { judgeSoak, type SoakSample } from './soak-report.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -71,46 +73,47 @@ async function main(): Promise<void> {
     return { authorization: `DPoP ${credential.token}`, dpop: proof! };
   };
 
-  const samples: Array<{ second: number; rss: number; heap: number; requests: number; failures: number }> = [];
-  const started = Date.now();
-  let requests = 0;
-  let failures = 0;
-  const statuses: Record<string, number> = {};
-  let timeouts = 0;
-  // A first round fills every cache (keys, introspection answers, proof headers) before the baseline.
-  const warmup = await runLoad({ url: server.url, connections, duration: 10, next });
-  const baseline = await server.memory();
-  samples.push({ second: 0, rss: baseline.rss, heap: baseline.heapUsed, requests: warmup.total, failures: warmup.non2xx + warmup.errors + warmup.timeouts });
-  while (Date.now() - started < minutes * 60_000) {
-    const round = await runLoad({ url: server.url, connections, duration: 10, next });
-    for (const [status, count] of Object.entries(round.statuses)) statuses[status] = (statuses[status] ?? 0) + count;
-    requests += round.total;
-    failures += round.non2xx + round.errors + round.timeouts;
-    timeouts += round.timeouts;
+  // The load generator's own event loop: autocannon, the proof signing and the mock AS share it.
+  const generatorLoop = monitorEventLoopDelay({ resolution: 10 });
+  generatorLoop.enable();
+  const round = async (second: () => number): Promise<SoakSample> => {
+    generatorLoop.reset();
+    const load = await runLoad({ url: server.url, connections, duration: 10, next });
+    const generatorDelayMs = generatorLoop.max / 1e6;
+    const latency = await server.latency();
     const memory = await server.memory();
-    samples.push({ second: Math.round((Date.now() - started) / 1000), rss: memory.rss, heap: memory.heapUsed, requests: round.total, failures: round.non2xx + round.errors + round.timeouts });
-  }
+    return { second: second(), load, rss: memory.rss, heap: memory.heapUsed, server: latency, generatorDelayMs };
+  };
+
+  // The same load on a bare Express app first: what this machine does to 200 connections by itself.
+  const control = await runControl(config, connections, credentials.find((credential) => credential.kind === 'jwt')!.token);
+  const started = Date.now();
+  // A first round fills every cache (keys, introspection answers, proof headers) before the baseline.
+  const samples: SoakSample[] = [await round(() => 0)];
+  while (Date.now() - started < minutes * 60_000) samples.push(await round(() => Math.round((Date.now() - started) / 1000)));
   await server.stop();
   await as.close();
 
-  const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
-  const last = samples.at(-1)!;
-  const growth = (last.heap - baseline.heapUsed) / 1024 / 1024;
-  const peakRss = Math.max(...samples.map((sample) => sample.rss));
-  const lines = [
+  const verdict = judgeSoak({ samples, control, heapGrowthMb, introspectionCalls: as.stats.introspection, opaqueTokens: Math.round(tokenCount * 0.3) });
+  const report = [
     `Soak: ${minutes} min, ${connections} connections, ${tokenCount} distinct tokens (40 % JWT, 30 % opaque, 30 % DPoP-bound), Express.`,
     '',
-    '| t (s) | requests in round | failures | RSS (MB) | heap after GC (MB) |',
-    '|---:|---:|---:|---:|---:|',
-    ...samples.map((sample) => `| ${sample.second} | ${sample.requests} | ${sample.failures} | ${mb(sample.rss)} | ${mb(sample.heap)} |`),
-    '',
-    `Requests after warm-up: ${requests} (by status: ${JSON.stringify(statuses)}); failures: ${failures} (of which no answer within 10 s: ${timeouts}); introspection calls: ${as.stats.introspection} for ${Math.round(tokenCount * 0.3)} opaque tokens;`,
-    `heap after GC ${mb(baseline.heapUsed)} → ${mb(last.heap)} MB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB, bound ${heapGrowthMb} MB); peak RSS ${mb(peakRss)} MB.`,
-  ];
-  const report = lines.join('\n');
+    ...verdict.lines,
+  ].join('\n');
   console.log(report);
   if (flags.out !== undefined) writeFileSync(flags.out, `${report}\n`);
-  process.exit(failures === 0 && growth <= heapGrowthMb ? 0 : 1);
+  process.exit(verdict.ok ? 0 : 1);
+}
+
+/** One 10-second round of the same load against a bare Express app in its own process. */
+async function runControl(config: AppConfig, connections: number, token: string): Promise<LoadResult> {
+  const bare = await startServer({ ...config, kind: 'bare' });
+  if (bare.status !== 'ready') throw new Error(`control server skipped: ${bare.reason}`);
+  try {
+    return await runLoad({ url: bare.url, connections, duration: 10, headers: { authorization: `Bearer ${token}` } });
+  } finally {
+    await bare.stop();
+  }
 }
 
 await main();

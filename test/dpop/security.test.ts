@@ -3,7 +3,7 @@
  * replay store for all), the replay window with nonces, the proof's own clock leeway, and stores
  * whose answers are non-native thenables.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import test from 'ava';
 import { CompactSign } from 'jose';
 import { createGuard, createMemoryStore, type GuardError, type GuardOptions, type GuardRequest, type Store } from '@resource-guard/core';
@@ -159,4 +159,88 @@ test('a store whose increment fails makes the DPoP request a 503 (fail closed)',
   const error = await t.throwsAsync(guardOf({ store }).verify(request(token, await proof(key, token)))) as GuardError;
   t.is(error.code, 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE');
   t.is(error.status, 503);
+});
+
+/** A store whose calls answer only when the test says so, recording what was asked in which order. */
+function deferredStore(options: { withDelete: boolean; failDelete?: boolean }) {
+  const inner = createMemoryStore();
+  const calls: string[] = [];
+  const waiting: Array<() => void> = [];
+  const later = <T>(name: string, answer: () => T): Promise<T> => {
+    calls.push(name);
+    return new Promise<T>((resolve) => waiting.push(() => resolve(answer())));
+  };
+  const store: Store = {
+    get: (key) => inner.get(key),
+    set: (key, value, ttl) => inner.set(key, value, ttl),
+    add: (key, value, ttl) => later('add', () => inner.add(key, value, ttl) as boolean),
+    increment: (key, ttl) => later('increment', () => inner.increment!(key, ttl) as number),
+  };
+  if (options.withDelete) {
+    store.delete = (key) => {
+      calls.push('delete');
+      if (options.failDelete === true) throw new Error('store down');
+      return inner.delete!(key);
+    };
+  }
+  // Answers whatever is waiting, again and again, until the verdict is in.
+  const answerAll = async <T>(pending: Promise<T>): Promise<T> => {
+    let settled = false;
+    const outcome = pending.finally(() => { settled = true; });
+    while (!settled) {
+      waiting.splice(0).forEach((answer) => answer());
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return outcome;
+  };
+  return { store, calls, inner, answerAll };
+}
+
+test('a store with delete: count and marker are asked for together (one round trip), not one after the other', async (t) => {
+  const { store, calls, answerAll } = deferredStore({ withDelete: true });
+  const guard = guardOf({ store });
+  const client = await bound();
+  const pending = guard.verify(request(client.token, await proof(client.key, client.token)));
+  // Let the guard run until it waits for the store.
+  for (let i = 0; i < 20 && calls.length < 2; i += 1) await new Promise((resolve) => setImmediate(resolve));
+  t.deepEqual([...calls].sort(), ['add', 'increment'], 'both calls made before either was answered');
+  t.is((await answerAll(pending)).scheme, 'DPoP');
+});
+
+test('a store with delete: a proof over its key\'s quota leaves no marker behind', async (t) => {
+  const { store, calls, inner, answerAll } = deferredStore({ withDelete: true });
+  const guard = guardOf({ store, dpop: { maxProofsPerKey: 2 } });
+  const client = await bound();
+  const acceptedJti = randomUUID();
+  await answerAll(guard.verify(request(client.token, await proof(client.key, client.token, { jti: acceptedJti }))));
+  await answerAll(guard.verify(request(client.token, await proof(client.key, client.token))));
+  const jti = randomUUID();
+  const refused = await t.throwsAsync(answerAll(guard.verify(request(client.token, await proof(client.key, client.token, { jti }))))) as GuardError;
+  t.is(refused.code, 'ERR_DPOP_REPLAY_QUOTA_EXCEEDED');
+  t.is(calls.filter((call) => call === 'delete').length, 1);
+  const markerOf = (id: string) => `dpop:jti:${createHash('sha256').update(`${client.key.jkt}:${id}`).digest('base64url')}`;
+  t.is(inner.get(markerOf(jti)), undefined, 'the refused proof holds no marker');
+  t.is(inner.get(markerOf(acceptedJti)), 1, 'an accepted proof does (the probe can find one)');
+});
+
+test('a store with delete: a failing delete still refuses the proof over quota (503, not a crash)', async (t) => {
+  const { store, answerAll } = deferredStore({ withDelete: true, failDelete: true });
+  const guard = guardOf({ store, dpop: { maxProofsPerKey: 1 } });
+  const client = await bound();
+  await answerAll(guard.verify(request(client.token, await proof(client.key, client.token))));
+  const refused = await t.throwsAsync(answerAll(guard.verify(request(client.token, await proof(client.key, client.token))))) as GuardError;
+  t.is(refused.code, 'ERR_DPOP_REPLAY_QUOTA_EXCEEDED');
+  t.is(refused.status, 503);
+});
+
+test('a store without delete: the marker is written only after the count allowed it', async (t) => {
+  const { store, calls, answerAll } = deferredStore({ withDelete: false });
+  const guard = guardOf({ store, dpop: { maxProofsPerKey: 1 } });
+  const client = await bound();
+  await answerAll(guard.verify(request(client.token, await proof(client.key, client.token))));
+  t.deepEqual(calls, ['increment', 'add']);
+  calls.length = 0;
+  const refused = await t.throwsAsync(answerAll(guard.verify(request(client.token, await proof(client.key, client.token))))) as GuardError;
+  t.is(refused.code, 'ERR_DPOP_REPLAY_QUOTA_EXCEEDED');
+  t.deepEqual(calls, ['increment'], 'no marker for a key over its quota');
 });

@@ -61,7 +61,41 @@ test('50 concurrent requests on a cold cache → exactly 1 upstream call', async
   const results = await Promise.all(Array.from({ length: 50 }, () => guard.verify(requestWith('concurrent'))));
   t.is(endpoint.calls.length, 1);
   t.true(results.every((auth) => auth.subject === 'user-123'));
-  t.is(new Set(results.map((auth) => auth.claims)).size, 50, 'each request gets its own claims object');
+  // They share one deep-frozen answer: no request can change what the next one is told.
+  t.true(results.every((auth) => Object.isFrozen(auth.claims)));
+});
+
+test('cached answers are deep-frozen: a handler that edits its claims cannot change the next verdict', async (t) => {
+  const endpoint = await endpointFor(t, () => ({ body: activeBody({ scope: 'orders:read', ext: { tenant: 'acme' } }) }));
+  const guard = guardFor(endpoint);
+  const first = await guard.verify(requestWith('edited'));
+  const claims = first.claims as Record<string, unknown> & { ext: Record<string, unknown> };
+  t.throws(() => { claims.scope = 'orders:write'; }, { instanceOf: TypeError });
+  t.throws(() => { claims.ext.tenant = 'evil'; }, { instanceOf: TypeError });
+  const second = await guard.verify(requestWith('edited'));
+  t.deepEqual(second.scopes, ['orders:read']);
+  t.is((second.claims.ext as Record<string, unknown>).tenant, 'acme');
+  t.is(endpoint.calls.length, 1);
+});
+
+test('an answer a custom store hands back is copied: the store changing its object later changes no verdict', async (t) => {
+  const endpoint = await endpointFor(t, () => ({ body: activeBody({ scope: 'orders:read' }) }));
+  // A store that keeps (and hands out) its own mutable copies, as a naive custom store might.
+  const held = new Map<string, { response: Record<string, unknown> }>();
+  const store: Store = {
+    get: (key) => held.get(key),
+    set: (key, value) => { held.set(key, structuredClone(value) as { response: Record<string, unknown> }); },
+    add: () => true,
+  };
+  const guard = guardFor(endpoint, {}, { store });
+  await guard.verify(requestWith('custom-store'));
+  const hit = await guard.verify(requestWith('custom-store'));
+  t.deepEqual(hit.scopes, ['orders:read']);
+  t.true(Object.isFrozen(hit.claims));
+  for (const entry of held.values()) entry.response.scope = 'orders:write admin';
+  t.deepEqual(hit.scopes, ['orders:read'], 'the context already handed out is unaffected');
+  t.is(hit.claims.scope, 'orders:read');
+  t.false(Object.isFrozen([...held.values()][0]!.response), 'the store\'s own object was not frozen under it');
 });
 
 test('a shared failed call: every waiter gets 503, nothing cached, the next request calls again', async (t) => {

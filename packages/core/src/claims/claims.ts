@@ -9,22 +9,40 @@ import { isPlainObject } from '../jws/jose-rules.js';
 /** A JSON object of claims. */
 export type Claims = Record<string, unknown>;
 
+// Roots deep-frozen by freezeClaims: such claims can be handed out again without a copy.
+const deepFrozen = new WeakSet<object>();
+
 /**
  * Deep-freezes verified claims, in place, and returns them. A verified-token cache hands the same
  * claims to every request with that token: a route handler that edits `req.auth.claims` (drops
  * `cnf`, adds a scope) must not change the verdict for the next request. Iterative, so the nesting
- * of a hostile (but validly signed) payload cannot overflow the stack.
+ * of a hostile (but validly signed) payload cannot overflow the stack; an object frozen by someone
+ * else is still descended into (it may hold mutable members).
  */
 export function freezeClaims<T extends object>(claims: T): Readonly<T> {
+  if (deepFrozen.has(claims)) return claims;
+  // Objects found frozen already: descended into once each. Created only when one is met, which a
+  // JSON.parse result (every token payload) never has, so the common case allocates nothing.
+  let visited: Set<object> | undefined;
   const pending: object[] = [claims];
   for (let value = pending.pop(); value !== undefined; value = pending.pop()) {
-    if (Object.isFrozen(value)) continue;
-    Object.freeze(value);
+    if (Object.isFrozen(value)) {
+      if (deepFrozen.has(value) || visited?.has(value) === true) continue;
+      (visited ??= new Set()).add(value);
+    } else {
+      Object.freeze(value);
+    }
     for (const member of Object.values(value) as unknown[]) {
       if (typeof member === 'object' && member !== null) pending.push(member);
     }
   }
+  deepFrozen.add(claims);
   return claims;
+}
+
+/** Whether `value` was deep-frozen by {@link freezeClaims} (and so may be shared without a copy). */
+export function isFrozenClaims(value: object): boolean {
+  return deepFrozen.has(value);
 }
 
 /**

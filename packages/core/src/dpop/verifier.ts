@@ -60,7 +60,10 @@ export interface DpopVerifier {
  * 5. at most `maxProofsPerKey` proofs per key and replay window (an atomic `store.increment()`
  *    under a key hashed from the thumbprint): one client flooding its own key cannot fill the
  *    replay store for everyone; past the quota that key alone gets a 503 with `Retry-After`
- *    (fail closed) until its window ends. Skipped with a store that has no `increment`;
+ *    (fail closed) until its window ends. Skipped with a store that has no `increment`. With a
+ *    store that has `delete`, the count and step 6's marker are asked for together (one round
+ *    trip to Redis, not two) and the marker of a proof over the quota is deleted before the
+ *    refusal; without `delete`, the marker is only written once the count allowed it;
  * 6. `jti` unseen: an atomic `store.add()` under a key hashed from thumbprint and `jti`, kept for
  *    the whole window in which the proof can still be accepted — `proofMaxAge` + 2 ×
  *    `dpop.clockTolerance`, or with nonces on at most two nonce lifetimes (an older nonce is
@@ -80,6 +83,13 @@ export function createDpopVerifier(options: DpopOptions, guard: Pick<ResolvedOpt
   // older than that is refused by the nonce check and its marker need not outlive it.
   const proofWindow = settings.proofMaxAge + 2 * settings.clockTolerance;
   const replayTtl = nonceSettings === undefined ? proofWindow : Math.min(proofWindow, 2 * nonceSettings.lifetime + settings.clockTolerance);
+  // The store's count must be a number within the quota; past it, that key alone waits out its window.
+  const withinQuota = (count: unknown) => typeof count === 'number' && count <= settings.maxProofsPerKey;
+  const overQuota = (): never => {
+    throw new UpstreamUnavailableError('Too many DPoP proofs for this key; retry later', 'ERR_DPOP_REPLAY_QUOTA_EXCEEDED', {
+      retryAfter: Math.ceil(replayTtl),
+    });
+  };
 
   async function checkProof(request: GuardRequest, token: string): Promise<DpopProof> {
     const verifyProof = guard.offloadSignatures ? verifyDpopProofOffloaded : verifyDpopProof;
@@ -118,20 +128,33 @@ export function createDpopVerifier(options: DpopOptions, guard: Pick<ResolvedOpt
 
     const { store } = guard;
     const key = JTI_KEY_PREFIX + sha256Base64Url(`${proof.jkt}:${proof.jti}`);
-    // The quota is counted before the marker is written: a key over its quota adds no marker.
-    if (store.increment !== undefined) {
-      const count = await callStore(() => store.increment!(QUOTA_KEY_PREFIX + sha256Base64Url(proof.jkt), replayTtl));
-      if (typeof count !== 'number' || !(count <= settings.maxProofsPerKey)) {
-        throw new UpstreamUnavailableError('Too many DPoP proofs for this key; retry later', 'ERR_DPOP_REPLAY_QUOTA_EXCEEDED', {
-          retryAfter: Math.ceil(replayTtl),
-        });
-      }
+    const mark = () => callStore(() => store.add(key, 1, replayTtl));
+    if (store.increment === undefined) {
+      if (await mark() !== true) replayed();
+      return success;
     }
-    if (await callStore(() => store.add(key, 1, replayTtl)) !== true) {
-      throw new InvalidDpopProofError('DPoP proof was already used (jti)', 'ERR_DPOP_JTI_REPLAYED');
+    const count = () => callStore(() => store.increment!(QUOTA_KEY_PREFIX + sha256Base64Url(proof.jkt), replayTtl));
+    if (store.delete === undefined) {
+      // The quota is counted before the marker is written: a key over its quota adds no marker.
+      if (!withinQuota(await count())) overQuota();
+      if (await mark() !== true) replayed();
+      return success;
     }
+    // Count and marker asked for together: one round trip to a networked store instead of two.
+    // A key over its quota has then written a marker; it is deleted again before the refusal, so
+    // the quota still bounds what one key keeps in the store.
+    const [counted, added] = await Promise.all([count(), mark()]);
+    if (!withinQuota(counted)) {
+      if (added === true) await callStore(() => store.delete!(key)).catch(() => undefined);
+      overQuota();
+    }
+    if (added !== true) replayed();
     return success;
   }
+}
+
+function replayed(): never {
+  throw new InvalidDpopProofError('DPoP proof was already used (jti)', 'ERR_DPOP_JTI_REPLAYED');
 }
 
 /**

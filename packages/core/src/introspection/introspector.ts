@@ -1,4 +1,4 @@
-import type { Claims } from '../claims/claims.js';
+import { freezeClaims, type Claims } from '../claims/claims.js';
 import { MisconfigurationError } from '../errors/errors.js';
 import { IntrospectionCache } from './cache.js';
 import { resolveIntrospectionOptions } from './options.js';
@@ -49,7 +49,9 @@ export function createIntrospector(options: ResolvedOptions, issuers: ReadonlyMa
   return {
     introspectsJwts: settings.introspectJwts,
     async introspect(token) {
-      const response = await cache.lookup(token, async () => requestIntrospection(token, await endpoint(), settings, issuers, options));
+      // Frozen before it is cached: the memory store then holds (and every hit shares) one frozen
+      // copy instead of a structured clone per request.
+      const response = await cache.lookup(token, async () => freezeClaims(await requestIntrospection(token, await endpoint(), settings, issuers, options)));
       return evaluateResponse(response);
     },
   };

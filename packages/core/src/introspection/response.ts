@@ -1,4 +1,4 @@
-import { freezeClaims, type Claims } from '../claims/claims.js';
+import { freezeClaims, isFrozenClaims, type Claims } from '../claims/claims.js';
 import { InvalidTokenError } from '../errors/errors.js';
 import type { ResolvedIntrospection } from './options.js';
 
@@ -14,8 +14,10 @@ export function evaluateResponse(response: Record<string, unknown>): Claims {
   const { active } = response;
   if (active === false) throw new InvalidTokenError('Token is not active', 'ERR_INTROSPECTION_INACTIVE');
   if (active !== true) throw new InvalidTokenError('Introspection response has no boolean active member', 'ERR_INTROSPECTION_MALFORMED');
-  // A frozen copy per request: route handlers must never be able to alter a cached answer.
-  return freezeClaims(structuredClone(response));
+  // Route handlers must never be able to alter a cached answer. Answers this guard received are
+  // frozen once, before they are cached (see the introspector), and shared as they are; anything
+  // else a custom store hands back is copied first, as the store may still hold and change it.
+  return isFrozenClaims(response) ? response : freezeClaims(structuredClone(response));
 }
 
 /**

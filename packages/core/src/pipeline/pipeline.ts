@@ -9,7 +9,7 @@ import { createAuthContext, type AuthContext } from './context.js';
 import { extractCredentials } from './extract.js';
 import { classifyToken, verifyClassified, type TokenFormat, type TokenFormatName } from './formats.js';
 import type { ClaimValidators } from './validators.js';
-import { VerifiedTokenCache } from './verified-cache.js';
+import type { VerifiedTokenCache } from './verified-cache.js';
 
 /** What {@link Guard.authenticate} returns. */
 export interface AuthenticateResult {
@@ -64,9 +64,8 @@ export function createPipeline(parts: PipelineParts, guard: Guard): (request: Gu
       const { token } = credentials;
       scheme = credentials.scheme;
       if (token.length > maxTokenLength) throw new InvalidTokenError('Token is too long', 'ERR_TOKEN_TOO_LONG');
-      // A hit is the hash of a JWT that passed every check before: no syntax scan, no parse, no signature.
-      const cacheKey = verifiedCache === undefined ? undefined : VerifiedTokenCache.keyOf(token);
-      const cached = cacheKey === undefined ? undefined : verifiedCache!.get(cacheKey);
+      // A hit is a JWT that passed every check before: no syntax scan, no parse, no signature.
+      const cached = verifiedCache?.get(token);
 
       // 2. classify
       const classified = cached === undefined ? classifyToken(formats, token) : undefined;
@@ -85,7 +84,7 @@ export function createPipeline(parts: PipelineParts, guard: Guard): (request: Gu
         claims = await verifyClassified(token, classified!);
         format = classified!.format!.name;
         validators.check(claims, format);
-        if (cacheKey !== undefined && format === 'jwt') verifiedCache!.set(cacheKey, claims);
+        if (verifiedCache !== undefined && format === 'jwt') verifiedCache.set(token, claims);
       }
 
       // 6. bind (RFC 9449, RFC 8705)
