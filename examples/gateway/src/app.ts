@@ -4,7 +4,7 @@
  * request with http-proxy-middleware. The API behind verifies that JWT with `protect()` and
  * trusts nothing else: the gateway adds no identity headers of its own.
  */
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import Koa from 'koa';
@@ -72,8 +72,7 @@ export function createKoaGateway(options: Pick<GatewayAppOptions, 'upstream' | '
 export async function startGateway(options: GatewayAppOptions): Promise<RunningGateway> {
   const app = options.framework === 'express' ? createExpressGateway(options) : createKoaGateway(options);
   const listener = options.framework === 'express' ? (app as express.Express) : (app as Koa).callback();
-  const { createServer } = await import('node:http');
-  const server: Server = createServer(listener);
+  const server = createServer(listener);
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
   const { port } = server.address() as AddressInfo;
