@@ -4,6 +4,8 @@
  * real dev-AS JWT and never the cookie.
  */
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import { RESOURCES } from '@resource-guard-examples/dev-authorization-server';
 import { createTokenHandler, encryptTokenCookie, serializeTokenCookie, type TokenCookieKey } from '@resource-guard/gateway';
@@ -114,4 +116,36 @@ test('a cookie longer than maxCookieLength is refused before decryption', async 
   const exchange = createTokenHandler({ keys: [current], allowedOrigins: [ORIGIN], maxCookieLength: 10 });
   const error = await t.throwsAsync(exchange.exchange({ method: 'GET', headers: { cookie: `${COOKIE}=${await encryptTokenCookie('abc', [current])}` } }));
   t.is((error as { code?: string }).code, 'ERR_GATEWAY_COOKIE_INVALID');
+});
+
+test('an API that is its own token handler: gateway() directly before protect(), Express and Koa', async (t) => {
+  const { default: express } = await import('express');
+  const { default: Koa } = await import('koa');
+  const { protect } = await import('@resource-guard/express');
+  const { protect: koaProtect } = await import('@resource-guard/koa');
+  const { gateway: expressGateway } = await import('@resource-guard/gateway/express');
+  const { gateway: koaGateway } = await import('@resource-guard/gateway/koa');
+  const handler = createTokenHandler({ keys: [current], allowedOrigins: [ORIGIN] });
+  const guard = { issuer: dev.server.issuer, audience: RESOURCES.jwt };
+  const expressApp = express();
+  expressApp.use(expressGateway(handler), protect(guard), (req, res) => {
+    res.json({ subject: req.auth?.subject, raw: req.rawHeaders.filter((_, i) => i % 2 === 0) });
+  });
+  const koaApp = new Koa();
+  koaApp.use(koaGateway(handler)).use(koaProtect(guard)).use((ctx) => {
+    ctx.body = { subject: ctx.state.auth?.subject, raw: ctx.req.rawHeaders.filter((_, i) => i % 2 === 0) };
+  });
+  const cookie = `${COOKIE}=${await encryptTokenCookie(accessToken, [current])}`;
+  for (const listener of [expressApp, koaApp.callback()]) {
+    const server = http.createServer(listener as http.RequestListener);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.teardown(() => server.close());
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const response = await fetch(url, { headers: { cookie, authorization: 'Bearer client-sent' } });
+    t.is(response.status, 200);
+    const body = await response.json() as { subject: string; raw: string[] };
+    t.is(body.subject, 'demo-client');
+    t.false(body.raw.some((name) => name.toLowerCase() === 'cookie'));
+    t.is(body.raw.filter((name) => name.toLowerCase() === 'authorization').length, 1);
+  }
 });

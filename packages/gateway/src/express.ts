@@ -23,7 +23,7 @@ export function gateway(exchange: CredentialExchange, options: GatewayMiddleware
   }
   const reject = createRejectionRenderer(options);
   return function gatewayMiddleware(req, res, next) {
-    forwardRequest(exchange, { method: req.method ?? 'GET', headers: req.headers }).then(() => next(), (error: unknown) => {
+    forwardRequest(exchange, { method: req.method ?? 'GET', headers: req.headers, rawHeaders: req.rawHeaders }).then(() => next(), (error: unknown) => {
       const { status, headers, body } = reject(error);
       if (!res.headersSent) res.writeHead(status, headers).end(body);
     });

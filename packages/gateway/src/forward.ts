@@ -16,6 +16,11 @@ export interface GatewayRequest {
   method: string;
   /** The request's headers, rewritten in place by {@link forwardRequest}. */
   headers: GatewayHeaders;
+  /**
+   * Node's `rawHeaders`, when there is one: rewritten in place too, so that `protect()` after the
+   * gateway (which reads the raw list to see duplicate `Authorization` fields) sees the JWT.
+   */
+  rawHeaders?: string[];
 }
 
 /** One gateway pattern: turns the client's credential into the JWT the APIs behind it verify. */
@@ -44,16 +49,34 @@ export function isPreflight(request: GatewayRequest): boolean {
 export async function forwardRequest(exchange: CredentialExchange, request: GatewayRequest): Promise<void> {
   if (isPreflight(request)) {
     stripCredentials(exchange, request.headers);
+    syncRawHeaders(request);
     return;
   }
   const jwt = await exchange.exchange(request);
   stripCredentials(exchange, request.headers);
   request.headers.authorization = `Bearer ${jwt}`;
+  syncRawHeaders(request);
 }
 
 function stripCredentials(exchange: CredentialExchange, headers: GatewayHeaders): void {
   delete headers.authorization;
   exchange.strip(headers);
+}
+
+/** The raw list after a rewrite: fields now absent dropped; `Authorization` and `Cookie` as they are now. */
+function syncRawHeaders(request: GatewayRequest): void {
+  const raw = request.rawHeaders;
+  if (raw === undefined) return;
+  const kept: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (name !== 'authorization' && name !== 'cookie' && request.headers[name] !== undefined) kept.push(raw[i]!, raw[i + 1]!);
+  }
+  for (const name of ['authorization', 'cookie']) {
+    const value = request.headers[name];
+    if (typeof value === 'string') kept.push(name, value);
+  }
+  raw.splice(0, raw.length, ...kept);
 }
 
 /** b64token (RFC 6750 §2.1). */

@@ -31,7 +31,7 @@ export function gateway(exchange: CredentialExchange, options: GatewayMiddleware
   const reject = createRejectionRenderer(options);
   return async function gatewayMiddleware(ctx, next) {
     try {
-      await forwardRequest(exchange, { method: ctx.req.method ?? 'GET', headers: ctx.req.headers });
+      await forwardRequest(exchange, { method: ctx.req.method ?? 'GET', headers: ctx.req.headers, rawHeaders: ctx.req.rawHeaders });
     } catch (error) {
       const { status, headers, body } = reject(error);
       ctx.status = status;
