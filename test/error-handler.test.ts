@@ -261,7 +261,7 @@ for (const framework of FRAMEWORKS) {
     t.throws(() => errorHandler({ format: 'xml' as 'oauth' }), { instanceOf: TypeError, message: /"format"/ });
     t.throws(() => errorHandler({ logger: {} as { error(): void } }), { instanceOf: TypeError, message: /"logger"/ });
     t.throws(() => errorHandler({ formats: 'problem' } as object), { instanceOf: TypeError, message: /"errorHandler\.formats"/ });
-    t.throws(() => errorHandler('problem' as object), { instanceOf: TypeError });
+    t.throws(() => errorHandler('problem' as unknown as object), { instanceOf: TypeError });
   });
 }
 

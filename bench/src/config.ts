@@ -45,7 +45,7 @@ export interface AppConfig {
   audience: string;
   /** Signing algorithm the app is configured for (peers take exactly one). */
   alg: Alg;
-  introspection?: { endpoint: string; clientId: string; clientSecret: string };
+  introspection?: { endpoint: string; clientId: string; clientSecret: string; cacheTtl?: number };
   /** The bench's redis-server, for the `-redis` kinds (absent when redis-server is not installed). */
   redisUrl?: string;
 }

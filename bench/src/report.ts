@@ -45,7 +45,7 @@ export interface Report {
   settings: RunSettings;
   outcomes: ScenarioOutcome[];
   micro?: MicroResult | { skipped: string };
-  introspectionLoad?: IntrospectionLoadResult;
+  introspectionLoad?: IntrospectionLoadResult[];
   flood?: FloodResult;
   memory?: MemoryResult;
   loadavg: { start: number[]; end: number[] };
@@ -220,13 +220,17 @@ function renderMemory(memory: MemoryResult | undefined): string[] {
 
 function renderIntrospection(report: Report): string[] {
   const lines = ['## Introspection under load', ''];
-  const load = report.introspectionLoad;
-  if (load === undefined) lines.push('Load scenario: not run.');
-  else if (load.skipped !== undefined) lines.push(`Load scenario: skipped: ${load.skipped}`);
-  else {
-    lines.push(`Load scenario: ${load.connections} connections, ${load.tokens} distinct active opaque tokens round-robin, ${formatNumber(load.requests)} requests on a fresh server `
-      + `→ **${load.introspectionCalls} introspection calls** (expected exactly ${load.tokens}; tokens introspected twice: ${load.duplicated}), `
-      + `${formatNumber(load.completed ?? 0)} responses, ${load.non2xx} non-2xx, ${load.errors} errors, ${formatNumber(load.rps ?? 0)} req/s → **${load.ok ? 'ok' : 'FAILED'}**.`);
+  const loads = report.introspectionLoad ?? [];
+  if (loads.length === 0) lines.push('Load scenario: not run.');
+  for (const load of loads) {
+    const where = load.processes > 1 ? `${load.processes} fresh server processes sharing one Redis store` : 'a fresh server';
+    if (load.skipped !== undefined) lines.push(`Load scenario (${where}): skipped: ${load.skipped}`);
+    else {
+      lines.push(`Load scenario: ${load.connections} connections, ${load.tokens} distinct active opaque tokens round-robin, ${formatNumber(load.requests)} requests on ${where} `
+        + `→ **${load.introspectionCalls} introspection calls** (expected exactly ${load.tokens}; tokens introspected twice: ${load.duplicated}), `
+        + `${formatNumber(load.completed ?? 0)} responses, ${load.non2xx} non-2xx, ${load.errors} errors, ${formatNumber(load.rps ?? 0)} req/s → **${load.ok ? 'ok' : 'FAILED'}**.`);
+    }
+    lines.push('');
   }
   lines.push('');
   const flood = report.flood;

@@ -203,8 +203,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
     }
     if (!options.noIntrospectionLoad) {
-      log('introspection load: 200 connections, 100 tokens, 20,000 requests');
-      report.introspectionLoad = await runIntrospectionLoad(world.server, { connections: 200, tokens: 100, requests: 20_000 });
+      log('introspection load: 200 connections, 100 tokens, 20,000 requests; then the same on 3 processes sharing Redis');
+      report.introspectionLoad = [
+        await runIntrospectionLoad(world.server, { connections: 200, tokens: 100, requests: 20_000 }),
+        await runIntrospectionLoad(world.server, { connections: 200, tokens: 100, requests: 20_000, processes: 3, redisUrl: world.redis?.url }),
+      ];
     }
     if (!options.noFlood) {
       log(`introspection flood: ${formatNumber(options.flood)} distinct tokens (time limit ${options.floodTimeLimit} s)`);
@@ -221,7 +224,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   mkdirSync(path.dirname(options.out), { recursive: true });
   writeFileSync(options.out, markdown);
   log(`written to ${options.out}`);
-  const broken = report.outcomes.some((outcome) => outcome.status === 'failed') || (report.introspectionLoad?.ok === false && report.introspectionLoad.skipped === undefined);
+  const broken = report.outcomes.some((outcome) => outcome.status === 'failed')
+    || (report.introspectionLoad ?? []).some((load) => !load.ok && load.skipped === undefined);
   return broken ? 1 : 0;
 }
 

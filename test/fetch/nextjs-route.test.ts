@@ -6,8 +6,8 @@
 import test from 'ava';
 import { findChallenge } from '../helpers/challenge.js';
 import { AUDIENCE, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
-import type * as OrdersRoute from '../../examples/nextjs-route-handler/src/app/orders/route.js';
-import type * as OrderRoute from '../../examples/nextjs-route-handler/src/app/orders/[id]/route.js';
+import type * as OrdersRoute from '../../examples/nextjs-route-handler/dist/app/orders/route.js';
+import type * as OrderRoute from '../../examples/nextjs-route-handler/dist/app/orders/[id]/route.js';
 
 let issuer: MockIssuer;
 let orders: typeof OrdersRoute;
@@ -16,8 +16,8 @@ test.before(async () => {
   issuer = await startMockIssuer();
   process.env.ISSUER = issuer.issuer;
   process.env.AUDIENCE = AUDIENCE;
-  orders = await import('../../examples/nextjs-route-handler/src/app/orders/route.js');
-  order = await import('../../examples/nextjs-route-handler/src/app/orders/[id]/route.js');
+  orders = await import('../../examples/nextjs-route-handler/dist/app/orders/route.js');
+  order = await import('../../examples/nextjs-route-handler/dist/app/orders/[id]/route.js');
 });
 test.after.always(async () => {
   await issuer.close();

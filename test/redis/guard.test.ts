@@ -8,6 +8,7 @@ import { createGuard, type GuardError, type GuardOptions, type GuardRequest } fr
 import { createRedisStore, type RedisStore } from '@resource-guard/redis';
 import { clientKey, signProof } from '../helpers/dpop.js';
 import { AUDIENCE, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
+import { activeBody, optionsFor, requestWith, startEndpoint } from '../helpers/introspection.js';
 import { startRedisServer, type TestRedisServer } from '../helpers/redis-server.js';
 
 const URL_ = 'https://api.example.test/orders';
@@ -73,4 +74,19 @@ test('no Redis to answer: the DPoP request is a 503 ERR_DPOP_REPLAY_STORE_UNAVAI
   t.is(error.status, 503);
   t.is(error.code, 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE');
   t.truthy(error.headers['Retry-After']);
+});
+
+test('introspection: guards on their own Redis clients make one upstream call per cold token between them', async (t) => {
+  const endpoint = await startEndpoint(() => ({ body: activeBody(), delay: 200 }));
+  t.teardown(() => endpoint.close());
+  const guards = await Promise.all([0, 1, 2].map(async () => {
+    const store = createRedisStore({ url: redis.url }, { logger: silent, timeout: 2000 });
+    stores.push(store);
+    if (!await store.ready(15_000)) throw new Error('the test redis-server did not accept a connection');
+    return createGuard(optionsFor(endpoint.url, {}, { store }));
+  }));
+  const tokens = ['cold-1', 'cold-2', 'cold-3', 'cold-4', 'cold-5'];
+  const results = await Promise.all(Array.from({ length: 60 }, (_, i) => guards[i % 3]!.verify(requestWith(tokens[i % tokens.length]!))));
+  t.true(results.every((auth) => auth.subject === 'user-123'));
+  t.is(endpoint.calls.length, tokens.length, 'one call per token for all three');
 });

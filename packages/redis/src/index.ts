@@ -51,6 +51,12 @@ export interface RedisStoreOptions {
 export interface RedisStore extends Store {
   /** The ioredis client in use (yours, or the one made from `url`). */
   readonly client: Redis | Cluster;
+  /** `GET`: always a promise on Redis (the `Store` contract allows plain values too). */
+  get(key: string): Promise<unknown>;
+  /** `SET key value PX ttl`. */
+  set(key: string, value: unknown, ttl: number): Promise<void>;
+  /** `SET key value NX PX ttl`: `true` when this call added `key`. */
+  add(key: string, value: unknown, ttl: number): Promise<boolean>;
   delete(key: string): Promise<void>;
   /**
    * Adds 1 to the counter under `key` and returns the new count; an absent counter starts at 0

@@ -8,6 +8,13 @@ import type { Store } from '../store/memory-store.js';
 /** Prefix of introspection entries in the shared {@link Store}. */
 export const CACHE_KEY_PREFIX = 'introspection:';
 
+/** Prefix of the lease one process takes in the store while it introspects a token for all. */
+export const LEASE_KEY_PREFIX = 'introspection-lease:';
+
+/** First and longest pause between two looks at the store while another process introspects, ms. */
+const POLL_FIRST_MS = 10;
+const POLL_MAX_MS = 100;
+
 /** The store key of `token`: a SHA-256 hash, so neither the store nor a memory dump holds the token. */
 export function cacheKey(token: string): string {
   return CACHE_KEY_PREFIX + sha256Base64Url(token);
@@ -42,6 +49,12 @@ export interface IntrospectionCacheSettings {
  * - Single flight: concurrent lookups of the same uncached token share one upstream call (a map of
  *   promises keyed by the hash, removed when the call settles, so it holds at most one entry per
  *   token being introspected right now, i.e. it is bounded by concurrency, not by traffic).
+ * - Across processes sharing a store that can `delete`: the process that wins an atomic `add` of a lease
+ *   (`introspection-lease:` + hash, TTL = the request timeout + 1 s) calls upstream; the others
+ *   look at the store (every 10 ms at first, at most every 100 ms) until the answer is there, the
+ *   lease is gone (the call failed, or its answer is not cacheable) or the request timeout has
+ *   passed, and only then call upstream themselves. One call per token per TTL for N processes;
+ *   a lease holder that dies costs the others at most one timeout.
  * - Memory is bounded by the store (the default one evicts least-recently-used entries).
  * - `cacheTtl: 0`: no store access and no coalescing; every lookup calls upstream.
  * - A failing store is treated as a miss: the cache must not take authentication down. Logged
@@ -76,7 +89,7 @@ export class IntrospectionCache {
       pending = this.#inFlight.get(key);
     }
     if (pending === undefined) {
-      pending = this.#load(key, load).finally(() => this.#inFlight.delete(key));
+      pending = this.#loadOnce(key, load).finally(() => this.#inFlight.delete(key));
       this.#inFlight.set(key, pending);
     }
     const outcome = await pending;
@@ -104,6 +117,41 @@ export class IntrospectionCache {
       }
     }
     return { response };
+  }
+
+  /**
+   * Calls upstream unless another process sharing the store already does: then waits for its
+   * answer in the store (see the class comment). A store that cannot take the lease is no reason
+   * to wait: the call is made. Only with a store that can `delete`: a lease that outlived a
+   * failed call would make every process wait out its TTL.
+   */
+  async #loadOnce(key: string, load: () => Promise<Record<string, unknown>>): Promise<Outcome> {
+    if (this.#store.delete === undefined) return this.#load(key, load);
+    const lease = LEASE_KEY_PREFIX + key.slice(CACHE_KEY_PREFIX.length);
+    let leased: boolean;
+    try {
+      leased = await this.#store.add(lease, 1, this.#settings.timeout / 1000 + 1) === true;
+    } catch {
+      return this.#load(key, load);
+    }
+    if (leased) {
+      try {
+        return await this.#load(key, load);
+      } finally {
+        // Waiting processes then look once more and call upstream themselves when nothing was stored.
+        await Promise.resolve().then(() => this.#store.delete!(lease)).catch(() => undefined);
+      }
+    }
+    // Real time, not the guard's clock (which tests may stop): the pauses are real timers.
+    const deadline = performance.now() + this.#settings.timeout;
+    for (let pause = POLL_FIRST_MS; performance.now() < deadline; pause = Math.min(pause * 2, POLL_MAX_MS)) {
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      const stored = await this.#read(key).catch(() => undefined);
+      if (stored !== undefined) return { response: stored };
+      const held = await Promise.resolve().then(() => this.#store.get(lease)).catch(() => undefined);
+      if (held === undefined) break;
+    }
+    return this.#load(key, load);
   }
 
   async #read(key: string): Promise<Record<string, unknown> | undefined> {
