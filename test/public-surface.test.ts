@@ -9,7 +9,7 @@ const KIT = [
 ];
 
 const APPLICATION = [
-  'AUTH_RESPONSE_HEADERS', 'DEFAULT_ALGORITHMS', 'DEFAULT_DPOP_ALGORITHMS', 'DEFAULT_REQUIRED_CLAIMS', 'GUARD_ERROR_CODES', 'GuardError',
+  'AUTH_RESPONSE_HEADERS', 'CRYPTO_BACKEND', 'DEFAULT_ALGORITHMS', 'DEFAULT_DPOP_ALGORITHMS', 'DEFAULT_REQUIRED_CLAIMS', 'GUARD_ERROR_CODES', 'GuardError',
   'InsufficientScopeError', 'InsufficientUserAuthenticationError', 'InvalidDpopProofError', 'InvalidRequestError',
   'InvalidTokenError', 'JWE_CONTENT_ALGORITHMS', 'JWE_KEY_ALGORITHMS', 'MisconfigurationError', 'MissingCredentialsError', 'SUPPORTED_ALGORITHMS', 'UpstreamUnavailableError',
   'UseDpopNonceError', 'accessTokenHash', 'buildProtectedResourceMetadata', 'certificateThumbprint', 'createGuard',
@@ -28,10 +28,13 @@ test('@resource-guard/core/adapter exports the adapter kit', async (t) => {
 
 test('the adapters export the contract names', async (t) => {
   const names = ['createGuard', 'exposedAuthHeaders', 'protect', 'protectedResourceMetadata', 'requireAnyScope', 'requireAuthentication', 'requireClaims', 'requireScopes', 'requireThat'];
-  for (const adapter of ['@resource-guard/express', '@resource-guard/koa']) {
+  for (const adapter of ['@resource-guard/express', '@resource-guard/koa', '@resource-guard/fastify']) {
     const exported = Object.keys(await import(adapter));
     t.deepEqual(names.filter((name) => !exported.includes(name)), [], adapter);
   }
+  // The fetch adapter wraps handlers (`withAuth`) instead of `protect()`.
+  const fetchExports = Object.keys(await import('@resource-guard/fetch'));
+  t.deepEqual(names.filter((name) => name !== 'protect' && !fetchExports.includes(name)), [], '@resource-guard/fetch');
 });
 
 test('@resource-guard/gateway exports the three patterns; ./express and ./koa the middleware', async (t) => {

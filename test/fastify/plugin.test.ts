@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import { createGuard } from '@resource-guard/core';
-import { protect, requireScopes, resourceGuard } from '@resource-guard/fastify';
+import { protect, protectedResourceMetadata, requireScopes, resourceGuard } from '@resource-guard/fastify';
 import { findChallenge } from '../helpers/challenge.js';
 import { clientKey, signProof } from '../helpers/dpop.js';
 import { send } from '../helpers/http.js';
@@ -141,7 +141,8 @@ test('plugin metadata: fastify-plugin with a Fastify 5 range and a name; bad plu
   const meta = (resourceGuard as unknown as Record<symbol, { fastify?: string; name?: string }>)[Symbol.for('plugin-meta')];
   t.is(meta?.fastify, '5.x');
   t.is(meta?.name, '@resource-guard/fastify');
-  for (const options of [{ global: 'yes' }, { hook: 'onSend' }, { global: false, issuer: 'https://as.example' }, { audience: AUDIENCE }]) {
+  const bad = [{ global: 'yes' }, { hook: 'onSend' }, { global: false, issuer: 'https://as.example' }, { audience: AUDIENCE }, { ...guardOptions(), metadata: 'yes' }, { global: false, metadata: true }];
+  for (const options of bad) {
     const app = Fastify();
     app.register(resourceGuard, options as never);
     await t.throwsAsync(app.ready(), { instanceOf: TypeError }, JSON.stringify(options));
@@ -216,4 +217,35 @@ test('an exception from the app\'s own callback (mtls.certificate) reaches Fasti
   } finally {
     await server.close();
   }
+});
+
+const WELL_KNOWN = '/.well-known/oauth-protected-resource';
+
+test('metadata: true serves the RFC 9728 document in the plugin\'s scope, exempt from its guard; challenges point to it', async (t) => {
+  const app = Fastify();
+  await app.register(resourceGuard, { ...guardOptions(), resourceMetadata: { resource: AUDIENCE }, metadata: true });
+  app.get('/api/me', async (request) => ({ subject: request.auth?.subject }));
+  const server = await listen(app);
+  try {
+    const document = await send(`${server.url}${WELL_KNOWN}`);
+    t.is(document.status, 200);
+    t.is((JSON.parse(document.body) as { resource: string }).resource, AUDIENCE);
+    t.is(document.headers['access-control-allow-origin'], '*');
+    const head = await send(`${server.url}${WELL_KNOWN}`, { method: 'HEAD' });
+    t.is(head.status, 200);
+    t.is(head.headers['content-length'], document.headers['content-length']);
+    const post = await send(`${server.url}${WELL_KNOWN}`, { method: 'POST', body: '{}' });
+    t.is(post.status, 405);
+    t.is(post.headers.allow, 'GET, HEAD');
+    const anonymous = await send(`${server.url}/api/me`);
+    t.is(anonymous.status, 401);
+    t.is(findChallenge(anonymous.headers['www-authenticate'] as string, 'Bearer')?.params.resource_metadata, `${AUDIENCE}${WELL_KNOWN}`);
+    t.is((await send(`${server.url}${WELL_KNOWN}/other`)).status, 401, 'only the metadata paths are exempt');
+  } finally {
+    await server.close();
+  }
+});
+
+test('protectedResourceMetadata(guard) without a resourceMetadata option is a TypeError at start-up', (t) => {
+  t.throws(() => protectedResourceMetadata(createGuard(guardOptions())), { instanceOf: TypeError });
 });

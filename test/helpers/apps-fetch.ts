@@ -1,11 +1,14 @@
 import type http from 'node:http';
 import { getRequestListener } from '@hono/node-server';
+import { Hono } from 'hono';
+import { cors } from 'hono/cors';
 import type { AuthContext, Guard } from '@resource-guard/core';
 import { readPeerCertificate } from '@resource-guard/core/adapter';
 import {
-  authorize, rejectionResponse, requireAnyScope, requireClaims, requireScopes, withAuth, type WithAuthSettings,
+  authorize, exposedAuthHeaders, protectedResourceMetadata, rejectionResponse, requireAnyScope, requireClaims, requireScopes, withAuth,
+  type WithAuthSettings,
 } from '@resource-guard/fetch';
-import type { State } from './apps.js';
+import type { StartAppOptions, State } from './apps.js';
 
 /** What `@hono/node-server` passes a fetch handler besides the request. */
 type NodeBindings = [{ incoming: http.IncomingMessage }];
@@ -13,10 +16,12 @@ type NodeBindings = [{ incoming: http.IncomingMessage }];
 /**
  * The shared test routes as plain fetch handlers wrapped by `withAuth`, served by Node through
  * `@hono/node-server`'s request listener (which builds a standard `Request`: repeated header
- * fields joined with ", "). The client certificate is passed along from the TLS socket.
+ * fields joined with ", "). The client certificate is passed along from the TLS socket. The
+ * metadata handler answers first when asked; Hono's `cors()` sits in front when asked.
  */
-export function fetchApp(guard: Guard, state: State): http.RequestListener {
-  const settings: WithAuthSettings<NodeBindings> = {
+export function fetchApp(guard: Guard, state: State, settings: StartAppOptions): http.RequestListener {
+  const metadata = settings.metadata === true ? protectedResourceMetadata(guard) : undefined;
+  const bindings: WithAuthSettings<NodeBindings> = {
     clientCertificate: (_request, env) => readPeerCertificate(env.incoming.socket),
     onRejection: (error) => state.errors.push(error),
   };
@@ -29,12 +34,12 @@ export function fetchApp(guard: Guard, state: State): http.RequestListener {
     return rejectionResponse(error);
   };
   const routes: Record<string, (request: Request, ...rest: NodeBindings) => Promise<Response>> = {
-    '/protected': withAuth(guard, reply, settings),
-    '/optional': withAuth(guard, reply, { ...settings, optional: true }),
-    '/scopes/all': withAuth(guard, reply, { ...settings, require: requireScopes('orders:read', 'orders:write') }),
-    '/scopes/any': withAuth(guard, reply, { ...settings, require: requireAnyScope('orders:write', 'admin') }),
-    '/claims': withAuth(guard, reply, { ...settings, require: requireClaims({ tenant: 'acme', email_verified: (value) => value === true }) }),
-    '/form': withAuth(guard, reply, settings),
+    '/protected': withAuth(guard, reply, bindings),
+    '/optional': withAuth(guard, reply, { ...bindings, optional: true }),
+    '/scopes/all': withAuth(guard, reply, { ...bindings, require: requireScopes('orders:read', 'orders:write') }),
+    '/scopes/any': withAuth(guard, reply, { ...bindings, require: requireAnyScope('orders:write', 'admin') }),
+    '/claims': withAuth(guard, reply, { ...bindings, require: requireClaims({ tenant: 'acme', email_verified: (value) => value === true }) }),
+    '/form': withAuth(guard, reply, bindings),
     // A requirement checked with no guard and no context: the misuse `withAuth` makes impossible.
     '/misordered': async (request) => {
       try {
@@ -44,7 +49,7 @@ export function fetchApp(guard: Guard, state: State): http.RequestListener {
         return rejected(error);
       }
     },
-    '/optional/scoped': withAuth(guard, reply, { ...settings, optional: true, require: requireScopes('orders:read') }),
+    '/optional/scoped': withAuth(guard, reply, { ...bindings, optional: true, require: requireScopes('orders:read') }),
     '/replaced': withAuth(guard, (request, auth) => {
       try {
         authorize({ ...auth, scopes: ['admin'] }, requireScopes('admin'), guard);
@@ -52,10 +57,17 @@ export function fetchApp(guard: Guard, state: State): http.RequestListener {
       } catch (error) {
         return rejected(error);
       }
-    }, settings),
+    }, bindings),
   };
-  return getRequestListener((request: Request, env: NodeBindings[0]) => {
+  const dispatch = async (request: Request, env: NodeBindings[0]): Promise<Response> => {
+    const answered = await metadata?.(request);
+    if (answered !== undefined) return answered;
     const route = routes[new URL(request.url).pathname];
     return route === undefined ? new Response(null, { status: 404 }) : route(request, env);
-  }, { overrideGlobalObjects: false });
+  };
+  if (settings.corsOrigin === undefined) return getRequestListener(dispatch, { overrideGlobalObjects: false });
+  const app = new Hono<{ Bindings: NodeBindings[0] }>();
+  app.use(cors({ origin: settings.corsOrigin, exposeHeaders: exposedAuthHeaders() }));
+  app.all('*', (c) => dispatch(c.req.raw, c.env));
+  return getRequestListener(app.fetch, { overrideGlobalObjects: false });
 }

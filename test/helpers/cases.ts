@@ -38,10 +38,7 @@ export interface HttpCase {
   options?: (issuer: MockIssuer) => Partial<GuardOptions>;
   /** Key algorithm of the issuer's first key. Default ES256. */
   alg?: string;
-  /**
-   * How the app is started (metadata route, CORS in front, TLS). The metadata route and the CORS
-   * packages exist for Express and Koa only, so such cases run on those two.
-   */
+  /** How the app is started (metadata route, CORS in front, TLS). */
   app?: StartAppOptions;
   /** Sends the request(s); the last response is checked. Returns the response and the token(s) used. */
   run(context: CaseContext): Promise<{ response: RawResponse; secrets?: string[] }>;
@@ -87,8 +84,6 @@ export async function assertCase(t: ExecutionContext, context: CaseContext, item
 export function runCaseTable(test: TestFn, table: readonly HttpCase[]): void {
   for (const framework of FRAMEWORKS) {
     for (const item of table) {
-      const nodeOnly = item.app?.metadata === true || item.app?.corsOrigin !== undefined;
-      if (nodeOnly && framework !== 'express' && framework !== 'koa') continue;
       const difference = item.differences?.[framework];
       const title = difference === undefined ? item.title : `${item.title} (differs here: ${difference.why})`;
       test(`[${framework}] ${title}`, (t) => limitCases(() => runCase(t, framework, item)));

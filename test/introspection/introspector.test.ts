@@ -31,7 +31,7 @@ test('option validation: a TypeError naming the option', (t) => {
     ['introspection.clientId', { clientId: 42 }],
     ['introspection.clientSecret', { clientSecret: undefined }],
     ['introspection.clientSecret', { clientSecret: 'secret\n' }],
-    ['introspection.clientAuth', { clientAuth: 'private_key_jwt' }],
+    ['introspection.clientAuth', { clientAuth: 'client_secret_jwt' }],
     ['introspection.endpoint', { endpoint: 'http://as.example.test/introspect' }],
     ['introspection.endpoint', { endpoint: 'not a url' }],
     ['introspection.cacheTtl', { cacheTtl: -1 }],

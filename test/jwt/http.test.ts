@@ -578,7 +578,7 @@ const upstream: HttpCase[] = [
     },
     expect: unavailable('ERR_JWKS_UNAVAILABLE'),
   },
-  ...(['refuse', 'error500', 'garbage', 'not-found'] as const).map((mode): HttpCase => ({
+  ...(['refuse', 'error500', 'garbage'] as const).map((mode): HttpCase => ({
     title: `discovery ${mode} → 503`,
     run: async (c) => {
       c.issuer.mode = mode;
@@ -586,6 +586,17 @@ const upstream: HttpCase[] = [
     },
     expect: unavailable('ERR_DISCOVERY_UNAVAILABLE'),
   })),
+  {
+    title: 'discovery 404 at both well-known URLs → 500 (a misconfiguration), no Retry-After',
+    run: async (c) => {
+      c.issuer.mode = 'not-found';
+      return sendToken(c, await c.issuer.sign());
+    },
+    expect: { status: 500, code: 'ERR_DISCOVERY_NOT_FOUND' },
+    check(t, _c, response) {
+      t.is(response.headers['retry-after'], undefined);
+    },
+  },
   {
     title: 'discovery recovers: next request passes (failure not cached)',
     run: async (c) => {

@@ -26,6 +26,8 @@ const rejected: Array<[string, unknown, RegExp]> = [
   ['symmetric signing alg', { resource: 'https://api.example.test', signingKey: { key: pair.privateKey, alg: 'HS256' } }, /"resourceMetadata\.signingKey\.alg"/],
   ['public signing key', { resource: 'https://api.example.test', signingKey: { key: pair.publicKey, alg: 'ES256' } }, /"resourceMetadata\.signingKey\.key" must be a private key/],
   ['signing key not a key', { resource: 'https://api.example.test', signingKey: { key: { kty: 'EC' }, alg: 'ES256' } }, /"resourceMetadata\.signingKey\.key"/],
+  ['signing key of another type than alg', { resource: 'https://api.example.test', signingKey: { key: pair.privateKey, alg: 'RS256' } }, /"resourceMetadata\.signingKey\.key" \(ec prime256v1\) cannot sign RS256/],
+  ['signing kid empty', { resource: 'https://api.example.test', signingKey: { key: pair.privateKey, alg: 'ES256', kid: '' } }, /"resourceMetadata\.signingKey\.kid"/],
   ['unknown signing key member', { resource: 'https://api.example.test', signingKey: { key: pair.privateKey, alg: 'ES256', x5c: [] } }, /unknown option "resourceMetadata\.signingKey\.x5c"/],
 ];
 

@@ -15,6 +15,7 @@ import { createPipeline, type AuthenticateResult } from './pipeline/pipeline.js'
 import { ClaimValidators, buildClaimRules } from './pipeline/validators.js';
 import { VerifiedTokenCache } from './pipeline/verified-cache.js';
 import { registerResourceMetadata } from './metadata/resource-metadata.js';
+import { createRejectionLogger } from './errors/detail.js';
 
 export type { AuthenticateResult } from './pipeline/pipeline.js';
 
@@ -98,7 +99,11 @@ export function createGuard(options: GuardOptions): Guard {
     dpopAlgorithms: constraint.dpopAlgorithms,
     resourceMetadata: metadataUrl,
   });
-  const reject = (error: GuardError, scheme?: 'Bearer' | 'DPoP'): GuardError => attachChallenge(error, scheme);
+  const logRejection = resolved.logRejections ? createRejectionLogger(resolved.logger) : undefined;
+  const reject = (error: GuardError, scheme?: 'Bearer' | 'DPoP'): GuardError => {
+    logRejection?.(error);
+    return attachChallenge(error, scheme);
+  };
 
   const authenticate = createPipeline({
     tokenLocations: resolved.tokenLocations,

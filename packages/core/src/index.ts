@@ -37,3 +37,4 @@ export type { ResourceMetadataOptions, MetadataSigningKey } from './metadata/opt
 export { AUTH_RESPONSE_HEADERS, exposedAuthHeaders } from './http/cors.js';
 export { JWE_CONTENT_ALGORITHMS, JWE_KEY_ALGORITHMS } from './jwe/jwe-format.js';
 export type { DecryptionKey, EncryptedTokenOptions } from './jwe/jwe-format.js';
+export { CRYPTO_BACKEND } from './crypto/selected-backend.js';

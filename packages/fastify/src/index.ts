@@ -17,7 +17,8 @@ export { protect, requireScopes, requireAnyScope, requireClaims, requireAuthenti
 export type { GuardHook } from './hooks.js';
 export { resourceGuard, resourceGuard as default } from './plugin.js';
 export type { ResourceGuardPluginOptions } from './plugin.js';
-export { createGuard } from '@resource-guard/core';
+export { protectedResourceMetadata } from './metadata.js';
+export { createGuard, exposedAuthHeaders } from '@resource-guard/core';
 export type { AuthContext, Guard, GuardOptions, Requirement } from '@resource-guard/core';
 export type { ProtectOptions, ProtectSettings } from '@resource-guard/core/adapter';
 // Re-exported so applications import only their adapter (strict layouts such as pnpm's do not

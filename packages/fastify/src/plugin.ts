@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyPluginCallback } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
-import type { Guard, ProtectOptions } from '@resource-guard/core/adapter';
-import { protect } from './hooks.js';
+import { createResourceMetadataEndpoint, resolveProtectArguments, type Guard, type ProtectOptions } from '@resource-guard/core/adapter';
+import { protect, type GuardHook } from './hooks.js';
+import { registerMetadataRoutes } from './metadata.js';
 
 /**
  * Options of the plugin: guard options (a guard is created at registration), or `guard` to share
@@ -19,25 +20,41 @@ export interface ResourceGuardPluginOptions extends Partial<ProtectOptions> {
    * `tokenLocations` include `'body'`; with a shared `guard` that accepts body tokens, set it.
    */
   hook?: 'onRequest' | 'preHandler';
+  /**
+   * Also serve the guard's RFC 9728 metadata (`protectedResourceMetadata`), exempt from the
+   * guard; needs the `resourceMetadata` guard option. Default false.
+   */
+  metadata?: boolean;
 }
 
 function register(fastify: FastifyInstance, pluginOptions: ResourceGuardPluginOptions): void {
   // `prefix` and the log settings are Fastify's own register options, not the guard's.
   const {
-    guard, global, hook, optional, prefix: _prefix, logLevel: _logLevel, logSerializers: _logSerializers, ...guardOptions
+    guard, global, hook, optional, metadata, prefix: _prefix, logLevel: _logLevel, logSerializers: _logSerializers, ...guardOptions
   } = pluginOptions as ResourceGuardPluginOptions & Record<string, unknown>;
   if (global !== undefined && typeof global !== 'boolean') throw new TypeError('resource-guard: "global" must be a boolean');
   if (hook !== undefined && hook !== 'onRequest' && hook !== 'preHandler') {
     throw new TypeError('resource-guard: "hook" must be "onRequest" or "preHandler"');
   }
+  if (metadata !== undefined && typeof metadata !== 'boolean') throw new TypeError('resource-guard: "metadata" must be a boolean');
   if (global === false) {
-    if (guard !== undefined || Object.keys(guardOptions).length > 0 || optional !== undefined) {
-      throw new TypeError('resource-guard: with "global: false" the plugin takes no guard or guard options');
+    if (guard !== undefined || Object.keys(guardOptions).length > 0 || optional !== undefined || metadata !== undefined) {
+      throw new TypeError('resource-guard: with "global: false" the plugin takes no guard, guard options or "metadata"');
     }
   } else {
-    const handler = guard === undefined
-      ? protect({ ...guardOptions, optional } as ProtectOptions)
-      : protect(guard, { optional });
+    const resolved = guard === undefined
+      ? resolveProtectArguments({ ...guardOptions, optional } as ProtectOptions)
+      : resolveProtectArguments(guard, { optional });
+    let handler: GuardHook = protect(resolved.guard, { optional: resolved.optional });
+    if (metadata === true) {
+      const endpoint = createResourceMetadataEndpoint(resolved.guard);
+      registerMetadataRoutes(fastify, endpoint);
+      const guarded = handler;
+      handler = function protectHook(request, reply, done) {
+        if (endpoint.matches(request.routeOptions.url ?? '')) done();
+        else guarded(request, reply, done);
+      };
+    }
     const body = (guardOptions as Partial<ProtectOptions>).tokenLocations?.includes('body') === true;
     fastify.addHook(hook ?? (body ? 'preHandler' : 'onRequest'), handler);
   }

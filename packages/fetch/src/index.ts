@@ -1,7 +1,7 @@
 /**
  * @resource-guard/fetch — Web-standard adapter: verifies a fetch `Request` and answers rejections
  * with a `Response`, for Hono, Next.js route handlers, Bun, Deno and Node's global `Request`.
- * Imports no `node:` module itself; the core it runs still uses `node:crypto` (see the README).
+ * Imports no `node:` module; on runtimes without them the core verifies with WebCrypto (see the README).
  */
 import type { AuthContext, Requirement } from '@resource-guard/core';
 import {
@@ -138,10 +138,12 @@ function withHeaders(response: Response, headers: Record<string, string>): Respo
 }
 
 export { rejectionResponse } from './response.js';
+export { protectedResourceMetadata } from './metadata.js';
+export type { MetadataHandler } from './metadata.js';
 export type { RejectionBody } from './response.js';
 export { MAX_FORM_BYTES } from './request-view.js';
 export type { FetchRequestOptions } from './request-view.js';
-export { createGuard } from '@resource-guard/core';
+export { createGuard, exposedAuthHeaders, CRYPTO_BACKEND } from '@resource-guard/core';
 export type { AuthContext, AuthenticateResult, Guard, GuardOptions, Requirement } from '@resource-guard/core';
 export type { ProtectOptions } from '@resource-guard/core/adapter';
 // Re-exported so applications import only their adapter (strict layouts such as pnpm's do not

@@ -60,7 +60,8 @@ function describe(error: GuardError): string {
 
 function logLine(error: GuardError): string {
   const cause = error.cause instanceof Error ? ` (cause: ${error.cause.name}: ${error.cause.message})` : '';
-  return `resource-guard: ${error.status} ${error.code}: ${error.message}${cause}`;
+  const detail = error.detail === undefined ? '' : ` (${error.detail})`;
+  return `resource-guard: ${error.status} ${error.code}: ${error.message}${detail}${cause}`;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { describeType, quoteList, quoteValue } from '../errors/detail.js';
 import { InvalidTokenError } from '../errors/errors.js';
 import { isPlainObject } from '../jws/jose-rules.js';
 
@@ -53,20 +54,28 @@ export function isFrozenClaims(value: object): boolean {
 export function checkTimeClaims(claims: Claims, now: number, tolerance: number, requireExp: boolean): void {
   const { exp, nbf, iat } = claims;
   if (exp === undefined) {
-    if (requireExp) throw new InvalidTokenError('Token has no expiry', 'ERR_TOKEN_CLAIM_MISSING');
+    if (requireExp) throw new InvalidTokenError('Token has no expiry', 'ERR_TOKEN_CLAIM_MISSING', { detail: 'claim "exp" is absent; a JWT access token must have one (RFC 9068 §2.2)' });
   } else if (typeof exp !== 'number' || !Number.isFinite(exp)) {
-    throw new InvalidTokenError('Token expiry is malformed', 'ERR_TOKEN_CLAIM_INVALID');
+    throw new InvalidTokenError('Token expiry is malformed', 'ERR_TOKEN_CLAIM_INVALID', { detail: notNumeric('exp', exp) });
   } else if (exp <= now - tolerance) {
-    throw new InvalidTokenError('Token expired', 'ERR_TOKEN_EXPIRED');
+    throw new InvalidTokenError('Token expired', 'ERR_TOKEN_EXPIRED', { detail: timeDetail('exp', exp, 'before', now, tolerance) });
   }
   if (nbf !== undefined) {
-    if (typeof nbf !== 'number' || !Number.isFinite(nbf)) throw new InvalidTokenError('Token nbf is malformed', 'ERR_TOKEN_CLAIM_INVALID');
-    if (nbf > now + tolerance) throw new InvalidTokenError('Token is not valid yet', 'ERR_TOKEN_NOT_YET_VALID');
+    if (typeof nbf !== 'number' || !Number.isFinite(nbf)) throw new InvalidTokenError('Token nbf is malformed', 'ERR_TOKEN_CLAIM_INVALID', { detail: notNumeric('nbf', nbf) });
+    if (nbf > now + tolerance) throw new InvalidTokenError('Token is not valid yet', 'ERR_TOKEN_NOT_YET_VALID', { detail: timeDetail('nbf', nbf, 'after', now, tolerance) });
   }
   if (iat !== undefined) {
-    if (typeof iat !== 'number' || !Number.isFinite(iat)) throw new InvalidTokenError('Token iat is malformed', 'ERR_TOKEN_CLAIM_INVALID');
-    if (iat > now + tolerance) throw new InvalidTokenError('Token was issued in the future', 'ERR_TOKEN_IAT_IN_FUTURE');
+    if (typeof iat !== 'number' || !Number.isFinite(iat)) throw new InvalidTokenError('Token iat is malformed', 'ERR_TOKEN_CLAIM_INVALID', { detail: notNumeric('iat', iat) });
+    if (iat > now + tolerance) throw new InvalidTokenError('Token was issued in the future', 'ERR_TOKEN_IAT_IN_FUTURE', { detail: timeDetail('iat', iat, 'after', now, tolerance) });
   }
+}
+
+const notNumeric = (name: string, value: unknown): string => `claim "${name}" must be a number of seconds (NumericDate), found ${describeType(value)}`;
+
+// Whole seconds: the clock is in milliseconds, and a fraction only makes the line harder to read.
+function timeDetail(name: string, value: number, side: 'before' | 'after', now: number, tolerance: number): string {
+  const distance = Math.abs(Math.round(now - value));
+  return `${name} ${Math.round(value)} is ${distance} s ${side} now (${Math.round(now)}), beyond clockTolerance ${tolerance} s`;
 }
 
 /** The `aud` claim as a list; `undefined` when absent, a thrown `invalid_token` when malformed. */
@@ -75,13 +84,17 @@ export function readAudience(claims: Claims): string[] | undefined {
   if (aud === undefined) return undefined;
   if (typeof aud === 'string') return [aud];
   if (Array.isArray(aud) && aud.every((item) => typeof item === 'string')) return aud as string[];
-  throw new InvalidTokenError('Token audience is malformed', 'ERR_TOKEN_CLAIM_INVALID');
+  throw new InvalidTokenError('Token audience is malformed', 'ERR_TOKEN_CLAIM_INVALID', {
+    detail: `claim "aud" must be a string or a list of strings, found ${describeType(aud)}`,
+  });
 }
 
 /** Throws unless the token's audience list names one of `accepted` (exact, case-sensitive). */
 export function checkAudience(audience: readonly string[], accepted: ReadonlySet<string>): void {
   if (!audience.some((item) => accepted.has(item))) {
-    throw new InvalidTokenError('Token is not meant for this resource', 'ERR_TOKEN_AUDIENCE_INVALID');
+    throw new InvalidTokenError('Token is not meant for this resource', 'ERR_TOKEN_AUDIENCE_INVALID', {
+      detail: `aud ${quoteList(audience)} names none of audience: ${quoteList(accepted)} (compared exactly)`,
+    });
   }
 }
 
@@ -89,7 +102,10 @@ export function checkAudience(audience: readonly string[], accepted: ReadonlySet
 export function checkRequiredClaims(claims: Claims, required: readonly string[]): void {
   for (const name of required) {
     if (claims[name] === undefined || claims[name] === null) {
-      throw new InvalidTokenError('Token lacks a required claim', 'ERR_TOKEN_CLAIM_MISSING');
+      throw new InvalidTokenError('Token lacks a required claim', 'ERR_TOKEN_CLAIM_MISSING', {
+        detail: `required claim ${quoteValue(name)} is ${claims[name] === null ? 'null' : 'absent'} (required: ${quoteList(required)}); `
+          + 'if your authorization server never issues it, set "requiredClaims" or the "profile" of your provider',
+      });
     }
   }
 }
@@ -99,17 +115,20 @@ const STRING_CLAIMS = ['iss', 'sub', 'client_id', 'jti', 'scope'] as const;
 /** Throws when a well-known claim has the wrong JSON type (a number `sub`, an object `scope`, ...). */
 export function checkClaimTypes(claims: Claims): void {
   for (const name of STRING_CLAIMS) {
-    if (claims[name] !== undefined && typeof claims[name] !== 'string') {
-      throw new InvalidTokenError('Token has a malformed claim', 'ERR_TOKEN_CLAIM_INVALID');
-    }
+    if (claims[name] !== undefined && typeof claims[name] !== 'string') throw malformedClaim(name, 'a string', claims[name]);
   }
   const { scp, cnf } = claims;
   if (scp !== undefined && typeof scp !== 'string' && !(Array.isArray(scp) && scp.every((item) => typeof item === 'string'))) {
-    throw new InvalidTokenError('Token has a malformed claim', 'ERR_TOKEN_CLAIM_INVALID');
+    throw malformedClaim('scp', 'a string or a list of strings', scp);
   }
-  if (cnf !== undefined && !isPlainObject(cnf)) {
-    throw new InvalidTokenError('Token has a malformed claim', 'ERR_TOKEN_CLAIM_INVALID');
-  }
+  if (cnf !== undefined && !isPlainObject(cnf)) throw malformedClaim('cnf', 'a JSON object', cnf);
+}
+
+/** `ERR_TOKEN_CLAIM_INVALID` naming the claim and the type it must have; never the claim's value. */
+export function malformedClaim(name: string, expected: string, value: unknown): InvalidTokenError {
+  return new InvalidTokenError('Token has a malformed claim', 'ERR_TOKEN_CLAIM_INVALID', {
+    detail: `claim ${quoteValue(name)} must be ${expected}, found ${describeType(value)}`,
+  });
 }
 
 /** Scopes from `scope` (space-separated, RFC 9068 §2.2.3) or `scp` (array or space-separated string). */

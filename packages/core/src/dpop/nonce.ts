@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { encodeUtf8, hmacSha256Base64Url, randomBytes, timingSafeEqual } from '#crypto-backend';
 import { isPlainObject, parseSecret } from '../jws/jose-rules.js';
 import type { DpopOptions } from '../options/guard-options.js';
 import { assertKnownKeys, readNumber } from '../options/validate.js';
@@ -25,7 +25,7 @@ const CONTEXT = 'resource-guard/dpop-nonce/v1:';
 
 /** Validated nonce settings. */
 export interface NonceSettings {
-  secret: Buffer;
+  secret: Uint8Array;
   /** Time step in seconds. */
   lifetime: number;
 }
@@ -64,23 +64,24 @@ export function readNonceOption(value: DpopOptions['nonce'] | unknown): NonceSet
 export function createDpopNonces(settings: NonceSettings, clock: () => number): DpopNonces {
   const { secret, lifetime } = settings;
   // The two most recent steps' nonces, so steady traffic costs no HMAC per request.
-  const memo = new Map<number, Buffer>();
-  const nonceAt = (step: number): Buffer => {
+  const memo = new Map<number, { text: string; bytes: Uint8Array }>();
+  const nonceAt = (step: number): { text: string; bytes: Uint8Array } => {
     let nonce = memo.get(step);
     if (nonce === undefined) {
-      nonce = Buffer.from(createHmac('sha256', secret).update(`${CONTEXT}${step}`).digest('base64url'), 'ascii');
+      const text = hmacSha256Base64Url(secret, `${CONTEXT}${step}`);
+      nonce = { text, bytes: encodeUtf8(text) };
       memo.set(step, nonce);
       for (const old of memo.keys()) if (old < step - 1 || old > step + 1) memo.delete(old);
     }
     return nonce;
   };
   const stepNow = () => Math.floor(clock() / 1000 / lifetime);
-  const equals = (candidate: Buffer, nonce: Buffer) => candidate.length === nonce.length && timingSafeEqual(candidate, nonce);
+  const equals = (candidate: Uint8Array, nonce: { bytes: Uint8Array }) => timingSafeEqual(candidate, nonce.bytes);
   return {
-    current: () => nonceAt(stepNow()).toString('ascii'),
+    current: () => nonceAt(stepNow()).text,
     check(nonce) {
       if (nonce === undefined || nonce.length === 0 || nonce.length > 128) return 'invalid';
-      const candidate = Buffer.from(nonce, 'utf8');
+      const candidate = encodeUtf8(nonce);
       const step = stepNow();
       if (equals(candidate, nonceAt(step))) return 'current';
       if (equals(candidate, nonceAt(step - 1))) return 'previous';

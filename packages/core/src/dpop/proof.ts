@@ -1,6 +1,7 @@
 import { sha256Base64Url } from '../lib/digest.js';
 import { LRUCache } from 'lru-cache';
 import type { GuardErrorCode } from '../errors/codes.js';
+import { describeType, quoteList, quoteValue } from '../errors/detail.js';
 import { InvalidDpopProofError } from '../errors/errors.js';
 import { hasPrivateMembers, isPlainObject, normalizeTyp } from '../jws/jose-rules.js';
 import {
@@ -102,8 +103,8 @@ export interface DpopProof {
   nonce: string | undefined;
 }
 
-function fail(message: string, code: GuardErrorCode): never {
-  throw new InvalidDpopProofError(message, code);
+function fail(message: string, code: GuardErrorCode, detail?: string): never {
+  throw new InvalidDpopProofError(message, code, { detail });
 }
 
 /** A proof header that passed every header check, with its imported key and thumbprint. */
@@ -132,10 +133,10 @@ function checkHeader(proof: string, algorithms: ReadonlySet<string>): CheckedHea
   if (header === undefined) fail('DPoP proof is not a well-formed JWT', 'ERR_DPOP_PROOF_MALFORMED');
   const { typ, alg } = header;
   if (normalizeTyp(typ) !== 'dpop+jwt') {
-    fail('DPoP proof has the wrong type (typ)', 'ERR_DPOP_TYP_INVALID');
+    fail('DPoP proof has the wrong type (typ)', 'ERR_DPOP_TYP_INVALID', `proof typ ${quoteValue(typ)}, expected "dpop+jwt" (RFC 9449 §4.2)`);
   }
   if (typeof alg !== 'string' || !algorithms.has(alg) || !isAsymmetricAlgorithm(alg)) {
-    fail('DPoP proof algorithm is not allowed', 'ERR_DPOP_ALG_NOT_ALLOWED');
+    fail('DPoP proof algorithm is not allowed', 'ERR_DPOP_ALG_NOT_ALLOWED', `proof alg ${quoteValue(alg)} is not one of dpop.algorithms: ${quoteList(algorithms)}`);
   }
   if (header.crit !== undefined) fail('DPoP proof uses unsupported critical headers', 'ERR_DPOP_CRIT_UNSUPPORTED');
 
@@ -143,12 +144,14 @@ function checkHeader(proof: string, algorithms: ReadonlySet<string>): CheckedHea
   if (!isPlainObject(jwk)) fail('DPoP proof has no public key (jwk)', 'ERR_DPOP_JWK_INVALID');
   const members = jwk;
   if (hasPrivateMembers(members)) {
-    fail('DPoP proof key contains private key material', 'ERR_DPOP_JWK_PRIVATE');
+    fail('DPoP proof key contains private key material', 'ERR_DPOP_JWK_PRIVATE', 'the proof\'s jwk has private members (d, p, q, ...): the client leaks its private key');
   }
   const key = importPublicJwk(members, { maxRsaBits: MAX_PROOF_RSA_BITS });
   const jkt = jwkThumbprint(members);
   if (key === undefined || jkt === undefined) fail('DPoP proof key is invalid', 'ERR_DPOP_JWK_INVALID');
-  if (!keyMatchesAlgorithm(key, alg)) fail('DPoP proof key does not match its algorithm', 'ERR_DPOP_JWK_ALG_MISMATCH');
+  if (!keyMatchesAlgorithm(key, alg)) {
+    fail('DPoP proof key does not match its algorithm', 'ERR_DPOP_JWK_ALG_MISMATCH', `the proof's jwk (kty ${quoteValue(members.kty)}) cannot sign alg ${quoteValue(alg)}`);
+  }
   return { header: Object.freeze(header), key, jkt };
 }
 
@@ -199,24 +202,30 @@ function parseProof(proof: string, expected: DpopProofExpectations, headers: Pro
 function checkProofClaims(signatureValid: boolean, claims: Record<string, unknown>, jkt: string, expected: DpopProofExpectations): DpopProof {
   if (!signatureValid) fail('DPoP proof signature is invalid', 'ERR_DPOP_SIGNATURE_INVALID');
   if (typeof claims.htm !== 'string' || claims.htm !== expected.method) {
-    fail('DPoP proof does not match the request method (htm)', 'ERR_DPOP_HTM_MISMATCH');
+    fail('DPoP proof does not match the request method (htm)', 'ERR_DPOP_HTM_MISMATCH', `proof htm ${quoteValue(claims.htm, 16)}, request method ${quoteValue(expected.method, 16)}`);
   }
   const htu = typeof claims.htu === 'string' ? normalizeHttpUri(claims.htu) : undefined;
   if (htu === undefined || htu !== normalizeHttpUri(expected.url)) {
-    fail('DPoP proof does not match the request URL (htu)', 'ERR_DPOP_HTU_MISMATCH');
+    fail('DPoP proof does not match the request URL (htu)', 'ERR_DPOP_HTU_MISMATCH', `proof htu ${quoteValue(claims.htu)}, request URL ${quoteValue(normalizeHttpUri(expected.url))}`
+      + ' (behind a proxy that changes the origin, set "dpop.baseUrl")');
   }
   const { iat } = claims;
-  if (typeof iat !== 'number' || !Number.isFinite(iat)) fail('DPoP proof has no valid issue time (iat)', 'ERR_DPOP_IAT_INVALID');
-  if (expected.now - iat > expected.maxAge + expected.clockTolerance) fail('DPoP proof is too old (iat)', 'ERR_DPOP_IAT_EXPIRED');
-  if (iat - expected.now > expected.clockTolerance) fail('DPoP proof is issued in the future (iat)', 'ERR_DPOP_IAT_FUTURE');
+  if (typeof iat !== 'number' || !Number.isFinite(iat)) fail('DPoP proof has no valid issue time (iat)', 'ERR_DPOP_IAT_INVALID', `proof iat is ${describeType(iat)}, not a number`);
+  const age = Math.round(expected.now - iat);
+  if (expected.now - iat > expected.maxAge + expected.clockTolerance) {
+    fail('DPoP proof is too old (iat)', 'ERR_DPOP_IAT_EXPIRED', `proof iat is ${age} s old; dpop.proofMaxAge ${expected.maxAge} s + clockTolerance ${expected.clockTolerance} s`);
+  }
+  if (iat - expected.now > expected.clockTolerance) {
+    fail('DPoP proof is issued in the future (iat)', 'ERR_DPOP_IAT_FUTURE', `proof iat is ${-age} s ahead of now, beyond clockTolerance ${expected.clockTolerance} s (client clock?)`);
+  }
   const { jti } = claims;
   if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) {
-    fail('DPoP proof has no valid identifier (jti)', 'ERR_DPOP_JTI_INVALID');
+    fail('DPoP proof has no valid identifier (jti)', 'ERR_DPOP_JTI_INVALID', `proof jti must be a string of 1 to ${MAX_JTI_LENGTH} characters, found ${describeType(jti)}`);
   }
   if (expected.accessToken !== undefined) {
     if (claims.ath === undefined) fail('DPoP proof does not cover the access token (no ath)', 'ERR_DPOP_ATH_MISSING');
     if (claims.ath !== accessTokenHash(expected.accessToken)) {
-      fail('DPoP proof is for another access token (ath)', 'ERR_DPOP_ATH_MISMATCH');
+      fail('DPoP proof is for another access token (ath)', 'ERR_DPOP_ATH_MISMATCH', 'proof ath is not the SHA-256 of the access token sent with it (RFC 9449 §4.2)');
     }
   }
   return { jkt, jti, iat, nonce: typeof claims.nonce === 'string' ? claims.nonce : undefined };

@@ -115,13 +115,20 @@ export function createDpopVerifier(options: DpopOptions, guard: Pick<ResolvedOpt
 
   // Steps 3-5, for a proof that passed the stateless checks.
   async function judge(proof: DpopProof, jkt: string): Promise<Record<string, string>> {
-    if (proof.jkt !== jkt) throw new InvalidTokenError('Invalid DPoP key binding', 'ERR_DPOP_BINDING_MISMATCH');
+    if (proof.jkt !== jkt) {
+      throw new InvalidTokenError('Invalid DPoP key binding', 'ERR_DPOP_BINDING_MISMATCH', {
+        detail: 'the thumbprint of the proof\'s jwk differs from the token\'s cnf.jkt: the proof is signed by another key than the token is bound to',
+      });
+    }
 
     const success: Record<string, string> = {};
     if (nonces !== undefined) {
       const state = nonces.check(proof.nonce);
       if (state === 'invalid') {
-        throw new UseDpopNonceError(undefined, { headers: { 'DPoP-Nonce': nonces.current(), 'Cache-Control': 'no-store' } });
+        throw new UseDpopNonceError(undefined, {
+          headers: { 'DPoP-Nonce': nonces.current(), 'Cache-Control': 'no-store' },
+          detail: proof.nonce === undefined ? 'the proof has no nonce (dpop.nonce is on)' : 'the proof\'s nonce is stale or was not issued by this server',
+        });
       }
       if (state === 'previous') Object.assign(success, { 'DPoP-Nonce': nonces.current(), 'Cache-Control': 'no-store' });
     }
@@ -154,7 +161,9 @@ export function createDpopVerifier(options: DpopOptions, guard: Pick<ResolvedOpt
 }
 
 function replayed(): never {
-  throw new InvalidDpopProofError('DPoP proof was already used (jti)', 'ERR_DPOP_JTI_REPLAYED');
+  throw new InvalidDpopProofError('DPoP proof was already used (jti)', 'ERR_DPOP_JTI_REPLAYED', {
+    detail: 'a proof with this jti and key was seen before: each request needs a fresh proof (RFC 9449 §11.1)',
+  });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { runInNewContext } from 'node:vm';
+import { StacklessError } from '#stackless-error';
 import type { ErrorCode } from './codes.js';
 
 /**
@@ -7,7 +7,8 @@ import type { ErrorCode } from './codes.js';
  * once the guard has rendered it, the response `headers` (`WWW-Authenticate`, `DPoP-Nonce`, `Retry-After`).
  *
  * Messages are fixed strings chosen by the library: never the token, a claim value or anything else
- * a client sent, so that error pages and logs cannot leak credentials.
+ * a client sent, so that error pages and logs cannot leak credentials. What the operator needs to
+ * fix a rejection (which claim, which configured value) is the separate `detail`, for logs only.
  */
 
 /** RFC 6750 §3.1 / RFC 9449 §7.1 / RFC 9470 §3 error values carried in a challenge. */
@@ -29,21 +30,23 @@ export interface GuardErrorOptions {
   scheme?: 'Bearer' | 'DPoP';
   /** Response headers known when the error is made (e.g. a fresh `DPoP-Nonce`); the challenge is added when it is rendered. */
   headers?: Record<string, string>;
+  /**
+   * What to fix, for logs (see {@link GuardError.detail}): which check, which claim, the
+   * configured value. Never the token; values the client sent only cut short and escaped.
+   */
+  detail?: string;
 }
 
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
- * `Error` of a private realm whose `stackTraceLimit` is 0: a client error (4xx) is an expected
- * outcome, not a bug, and capturing a stack trace costs more than the rest of a rejection (a
- * flood of bad tokens is all rejections). Errors made with it are native errors (`isNativeError`,
- * test frameworks and loggers see an error) of our classes, with no stack captured; the
- * application's own `Error.stackTraceLimit` is never touched.
+ * The base of `GuardError`: 4xx made without a stack capture (`#stackless-error`: on Node the
+ * `Error` of a private realm whose `stackTraceLimit` is 0), 5xx as plain `Error`s with their
+ * stack. A client error is an expected outcome, not a bug, and capturing a stack trace costs more
+ * than the rest of a rejection (a flood of bad tokens is all rejections). Errors made so are
+ * native errors (`isNativeError`; test frameworks and loggers see an error) of our classes.
  */
-const StacklessError = runInNewContext('Error.stackTraceLimit = 0; Error') as ErrorConstructor;
-
-/** The base of `GuardError`: 4xx made without a stack capture, 5xx as plain `Error`s with their stack. */
 const ErrorBase = function ErrorBase(message: string, status: number, cause: unknown): Error {
   const init = cause === undefined ? undefined : { cause };
   return Reflect.construct(status >= 500 ? Error : StacklessError, [message, init], new.target) as Error;
@@ -71,6 +74,15 @@ export class GuardError extends ErrorBase {
   readonly challengeParams: Readonly<Record<string, string>>;
   /** Scheme whose challenge carries `error`; defaults to the scheme the request used. */
   readonly scheme: 'Bearer' | 'DPoP' | undefined;
+  /**
+   * What to fix, for the operator's logs: which check failed, which claim, the configured value
+   * expected (e.g. `required claim "client_id" is absent (requiredClaims: [...])`); `undefined`
+   * when there is nothing to add to the message. Values taken from the token (`iss`, `aud`,
+   * `typ`, `alg`, `kid`) are cut to 64 characters and escaped; the token itself never appears.
+   * Never sent to the client (not in the challenge, not in `errorHandler()` bodies) and not
+   * enumerable, so serializing the error does not copy it: read it, or turn on `logRejections`.
+   */
+  declare readonly detail: string | undefined;
 
   constructor(
     message: string,
@@ -89,6 +101,7 @@ export class GuardError extends ErrorBase {
     this.headers = options.headers === undefined ? NO_HEADERS : Object.freeze({ ...options.headers });
     this.challengeParams = options.challengeParams === undefined ? NO_PARAMS : Object.freeze({ ...options.challengeParams });
     this.scheme = options.scheme;
+    Object.defineProperty(this, 'detail', { value: options.detail, enumerable: false });
   }
 
   /**
@@ -105,8 +118,8 @@ export class GuardError extends ErrorBase {
 
 /** 401 without an `error` attribute: the request carried no credentials (RFC 6750 §3.1). */
 export class MissingCredentialsError extends GuardError {
-  constructor(message = 'Authentication required') {
-    super(message, 'ERR_CREDENTIALS_MISSING', 401, undefined);
+  constructor(message = 'Authentication required', options?: Pick<GuardErrorOptions, 'detail'>) {
+    super(message, 'ERR_CREDENTIALS_MISSING', 401, undefined, options);
   }
 }
 

@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { decodeUtf8 } from '#crypto-backend';
 import type { GuardErrorCode } from '../errors/codes.js';
 import { UpstreamUnavailableError } from '../errors/errors.js';
 import { isPlainObject } from '../jws/jose-rules.js';
@@ -119,10 +119,20 @@ async function readLimited(response: Response): Promise<string> {
     if (size > MAX_RESPONSE_BYTES) void reader.cancel().catch(() => undefined);
     reader.releaseLock();
   }
-  const bytes = chunks.length === 1 ? Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength) : Buffer.concat(chunks);
   // JSON and JWS text is UTF-8 (RFC 8259 §8.1): invalid bytes are refused, not turned into U+FFFD.
-  if (!isUtf8(bytes)) throw new Error('response is not valid UTF-8');
-  return bytes.toString('utf8');
+  const text = decodeUtf8(chunks.length === 1 ? chunks[0]! : concatBytes(chunks, size));
+  if (text === undefined) throw new Error('response is not valid UTF-8');
+  return text;
+}
+
+function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
 }
 
 // A fetch error never carries the token (it is sent in POST bodies only), but keep causes small.

@@ -41,7 +41,9 @@ export function createIntrospector(options: ResolvedOptions, issuers: ReadonlyMa
     // An issuer without the endpoint will not grow one by retrying: a misconfiguration, not a 503.
     if ((await firstIssuer!.metadata()).introspection_endpoint === undefined) {
       options.logger.error('resource-guard: the issuer metadata has no introspection_endpoint; set "introspection.endpoint"');
-      throw new MisconfigurationError('The issuer has no introspection endpoint', 'ERR_INTROSPECTION_ENDPOINT_UNKNOWN');
+      throw new MisconfigurationError('The issuer has no introspection endpoint', 'ERR_INTROSPECTION_ENDPOINT_UNKNOWN', {
+        detail: 'the issuer metadata has no introspection_endpoint; set "introspection.endpoint"',
+      });
     }
     return firstIssuer!.endpoint('introspection_endpoint');
   };

@@ -1,9 +1,10 @@
+import { verifiesSynchronously } from '#crypto-backend';
 import type { GuardErrorCode } from '../errors/codes.js';
 import { UpstreamUnavailableError } from '../errors/errors.js';
 import { isPlainObject, normalizeTyp } from '../jws/jose-rules.js';
 import type { UpstreamResponse } from '../http/upstream.js';
 import type { TrustedIssuer } from '../issuer/trusted-issuer.js';
-import { decodeProtectedHeader, isAsymmetricAlgorithm, parseJws, verifySignature } from '../jws/jws.js';
+import { decodeProtectedHeader, isAsymmetricAlgorithm, parseJws, verifySignature, verifyWithAnyKey } from '../jws/jws.js';
 import type { ResolvedOptions } from '../options/guard-options.js';
 
 /** RFC 9701 §4 media type of a JWT introspection response (RFC 7515 §4.1.9: `application/` optional in `typ`). */
@@ -64,7 +65,9 @@ export async function verifyIntrospectionJwt(
   const issuer = typeof claims.iss === 'string' ? issuers.get(claims.iss) : undefined;
   if (issuer === undefined) fail('untrusted issuer', 'ERR_INTROSPECTION_JWT_ISSUER_INVALID');
   const keys = await issuer.keys.select(jws.alg, kid);
-  if (!keys.some((key) => verifySignature(jws, key))) fail('bad signature', 'ERR_INTROSPECTION_JWT_SIGNATURE_INVALID');
+  if (!(verifiesSynchronously ? keys.some((key) => verifySignature(jws, key)) : await verifyWithAnyKey(jws, keys))) {
+    fail('bad signature', 'ERR_INTROSPECTION_JWT_SIGNATURE_INVALID');
+  }
 
   const { aud } = claims;
   const audience = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];

@@ -1,4 +1,5 @@
 import type { ResolvedOptions } from '../options/guard-options.js';
+import { resolveClientAuth, type ClientAuthMethod, type PrivateKeyJwtOptions, type ResolvedClientAuth } from './client-auth.js';
 import {
   assertKnownKeys, assertNonEmptyString, knownKeys, parseServerUrl, readBoolean, readNumber,
 } from '../options/validate.js';
@@ -19,19 +20,29 @@ export interface IntrospectionOptions {
    * use. Required when several issuers are configured: the guard cannot guess whose endpoint it is.
    */
   endpoint?: string;
-  /** This resource server's client id at the authorization server (RFC 7662 §2.1 client authentication). */
-  clientId: string;
   /**
-   * Client secret for `client_secret_basic` / `client_secret_post`. Required: RFC 7662 §2.1 demands
-   * that the resource server authenticates, and both supported methods use a secret.
+   * This resource server's client id at the authorization server (RFC 7662 §2.1 client
+   * authentication). Required, except with `clientAuth` `none` or `bearer` (then sent only with
+   * `none`, as `client_id`), and with `jwtResponse` always (the answer's `aud`).
    */
+  clientId?: string;
+  /** Client secret, for `client_secret_basic` / `client_secret_post` (and only those). */
   clientSecret?: string;
   /**
-   * Client authentication method. Default `client_secret_basic`: HTTP Basic with the id and the
-   * secret each `application/x-www-form-urlencoded` before base64 (RFC 6749 §2.3.1), so ids and
-   * secrets with `:`, `%`, `+` or spaces work. `client_secret_post` sends them in the form body.
+   * Client authentication method (RFC 7662 §2.1 requires the resource server to authenticate
+   * somehow). Default `client_secret_basic`: HTTP Basic with the id and the secret each
+   * `application/x-www-form-urlencoded` before base64 (RFC 6749 §2.3.1), so ids and secrets with
+   * `:`, `%`, `+` or spaces work. `client_secret_post`: both in the form body. `private_key_jwt`
+   * (RFC 7523 §2.2): a JWT signed with {@link privateKeyJwt}, fresh per call. `bearer`:
+   * `Authorization: Bearer <bearerToken>` (an endpoint behind a gateway, an AS that protects
+   * introspection with an access token). `none`: no credentials, `client_id` only when set (an
+   * endpoint reachable only by the resource server, e.g. Ory Hydra's admin port).
    */
-  clientAuth?: 'client_secret_basic' | 'client_secret_post';
+  clientAuth?: ClientAuthMethod;
+  /** The token sent as `Authorization: Bearer` with `clientAuth: 'bearer'` (and only then). */
+  bearerToken?: string;
+  /** Key and claims of the client assertion with `clientAuth: 'private_key_jwt'` (and only then). */
+  privateKeyJwt?: PrivateKeyJwtOptions;
   /**
    * Longest time, in seconds, an `active: true` result is cached; never past the token's `exp`
    * (TTL = min(cacheTtl, exp − now)). Default 60. `0` disables caching *and* request coalescing:
@@ -77,12 +88,9 @@ export interface IntrospectionOptions {
 }
 
 /** {@link IntrospectionOptions} after start-up validation and defaults; internal. */
-export interface ResolvedIntrospection {
+export interface ResolvedIntrospection extends ResolvedClientAuth {
   /** The configured endpoint; `undefined` → the first issuer's `introspection_endpoint` metadata. */
   endpoint: URL | undefined;
-  clientId: string;
-  clientSecret: string;
-  clientAuth: 'client_secret_basic' | 'client_secret_post';
   /** Seconds; 0 disables caching and request coalescing. */
   cacheTtl: number;
   /** Seconds; ≤ cacheTtl. */
@@ -99,13 +107,10 @@ export interface ResolvedIntrospection {
 }
 
 const KNOWN_KEYS = knownKeys<IntrospectionOptions>()([
-  'endpoint', 'clientId', 'clientSecret', 'clientAuth', 'cacheTtl', 'inactiveCacheTtl', 'timeout',
+  'endpoint', 'clientId', 'clientSecret', 'clientAuth', 'bearerToken', 'privateKeyJwt', 'cacheTtl', 'inactiveCacheTtl', 'timeout',
   'jwtResponse', 'jwtResponseMaxAge', 'tokenTypeHint', 'introspectJwts', 'storeFailure',
 ]);
 const STORE_FAILURE_MODES = ['fall-through', 'fail-closed'] as const;
-const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
-/** RFC 6749 Appendix A.1/A.2: client ids and secrets are VSCHAR (printable ASCII and space). */
-const VSCHAR = /^[\x20-\x7e]+$/;
 
 /**
  * Validates `options.introspection` once, at start-up. Every bad value throws a `TypeError` that
@@ -124,13 +129,7 @@ export function resolveIntrospectionOptions(options: ResolvedOptions): ResolvedI
     throw new TypeError('resource-guard: "introspection.endpoint" is required when several issuers are configured');
   }
 
-  const clientId = readClientCredential(raw.clientId, 'introspection.clientId');
-  // Both supported methods authenticate with a secret; RFC 7662 §2.1 requires authentication.
-  const clientSecret = readClientCredential(raw.clientSecret, 'introspection.clientSecret');
-  const clientAuth = raw.clientAuth ?? 'client_secret_basic';
-  if (!CLIENT_AUTH_METHODS.includes(clientAuth)) {
-    throw new TypeError(`resource-guard: "introspection.clientAuth" must be one of ${CLIENT_AUTH_METHODS.join(', ')}`);
-  }
+  const clientAuth = resolveClientAuth(raw);
 
   const cacheTtl = readNumber(raw.cacheTtl, 'introspection.cacheTtl', 60);
   const inactiveCacheTtl = readNumber(raw.inactiveCacheTtl, 'introspection.inactiveCacheTtl', Math.min(5, cacheTtl));
@@ -152,9 +151,7 @@ export function resolveIntrospectionOptions(options: ResolvedOptions): ResolvedI
 
   return {
     endpoint,
-    clientId,
-    clientSecret,
-    clientAuth,
+    ...clientAuth,
     cacheTtl,
     inactiveCacheTtl,
     timeout: readNumber(raw.timeout, 'introspection.timeout', options.httpTimeout, 1),
@@ -164,11 +161,4 @@ export function resolveIntrospectionOptions(options: ResolvedOptions): ResolvedI
     introspectJwts: readBoolean(raw.introspectJwts, 'introspection.introspectJwts', false),
     failClosedOnStore: storeFailure === 'fail-closed',
   };
-}
-
-function readClientCredential(value: unknown, name: string): string {
-  if (typeof value !== 'string' || !VSCHAR.test(value)) {
-    throw new TypeError(`resource-guard: "${name}" must be a non-empty string of printable ASCII (RFC 6749 Appendix A)`);
-  }
-  return value;
 }

@@ -1,5 +1,7 @@
+import { quoteValue } from '../errors/detail.js';
 import { InvalidTokenError, MisconfigurationError, UpstreamUnavailableError } from '../errors/errors.js';
 import { fetchUpstream, parseJsonObject, type UpstreamResponse } from '../http/upstream.js';
+import { addClientAuth } from './client-auth.js';
 import type { ResolvedIntrospection } from './options.js';
 import { INTROSPECTION_JWT_MEDIA_TYPE, verifyIntrospectionJwt } from './jwt-response.js';
 import type { TrustedIssuer } from '../issuer/trusted-issuer.js';
@@ -8,20 +10,14 @@ import type { ResolvedOptions } from '../options/guard-options.js';
 /** Error code of every transport-level failure (down, refused, timeout, 5xx, HTML, redirect). */
 export const UNAVAILABLE = { code: 'ERR_INTROSPECTION_UNAVAILABLE', what: 'Introspection' } as const;
 
-/** The `application/x-www-form-urlencoded` encoding of one value (space → `+`, `%` → `%25`, ...). */
-export function formEncode(value: string): string {
-  return new URLSearchParams([['', value]]).toString().slice(1);
-}
-
 /**
  * Builds the RFC 7662 §2.1 request: always `POST` with a form body, so the token never appears in
- * a URL (logs, proxies). Only `token`, `token_type_hint` and, for `client_secret_post`, the client
- * credentials are sent: nothing of the caller's request (no `DPoP` header) is forwarded.
- *
- * `client_secret_basic` form-urlencodes id and secret *before* base64 (RFC 6749 §2.3.1); skipping
- * that step breaks ids and secrets with `:`, `%`, `+` or spaces at conforming servers.
+ * a URL (logs, proxies). Only `token`, `token_type_hint` and the client authentication (see
+ * `client-auth.ts`) are sent: nothing of the caller's request (no `DPoP` header) is forwarded.
  */
-export function buildRequest(token: string, settings: ResolvedIntrospection): { headers: Record<string, string>; body: string } {
+export async function buildRequest(
+  token: string, settings: ResolvedIntrospection, endpoint: URL, now: number,
+): Promise<{ headers: Record<string, string>; body: string }> {
   const params = new URLSearchParams();
   params.set('token', token);
   if (settings.tokenTypeHint !== undefined) params.set('token_type_hint', settings.tokenTypeHint);
@@ -29,13 +25,7 @@ export function buildRequest(token: string, settings: ResolvedIntrospection): { 
     'content-type': 'application/x-www-form-urlencoded',
     accept: settings.jwtResponse ? INTROSPECTION_JWT_MEDIA_TYPE : 'application/json',
   };
-  if (settings.clientAuth === 'client_secret_basic') {
-    const credentials = `${formEncode(settings.clientId)}:${formEncode(settings.clientSecret)}`;
-    headers.authorization = `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
-  } else {
-    params.set('client_id', settings.clientId);
-    params.set('client_secret', settings.clientSecret);
-  }
+  await addClientAuth(settings, endpoint, now, headers, params);
   return { headers, body: params.toString() };
 }
 
@@ -56,20 +46,25 @@ function oauthError(response: UpstreamResponse): string | undefined {
  * `unsupported_token_type` is about the token (e.g. a JWT sent with `introspectJwts` to a server
  * that does not introspect JWTs): 401. Everything else: the server is unusable right now, 503.
  */
-function rejectStatus(response: UpstreamResponse, options: Pick<ResolvedOptions, 'logger'>): never {
-  const error = response.status === 400 ? oauthError(response) : undefined;
+function rejectStatus(response: UpstreamResponse, endpoint: URL, settings: ResolvedIntrospection, options: Pick<ResolvedOptions, 'logger'>): never {
+  const where = `${endpoint.origin}${endpoint.pathname}`;
+  const error = response.status === 400 || response.status === 401 ? oauthError(response) : undefined;
   if (response.status === 401 || response.status === 403 || error === 'invalid_client' || error === 'unauthorized_client') {
     // The log line names the options to check; it never carries the token or the response body.
     options.logger.error(
       `resource-guard: the introspection endpoint rejected our client authentication (HTTP ${response.status}); `
-      + 'check "introspection.clientId", "introspection.clientSecret" and "introspection.clientAuth"',
+      + `check "introspection.clientId", "introspection.clientAuth" (${settings.clientAuth}) and its credential`,
     );
-    throw new MisconfigurationError('The introspection endpoint rejected the client credentials', 'ERR_INTROSPECTION_CLIENT_REJECTED');
+    throw new MisconfigurationError('The introspection endpoint rejected the client credentials', 'ERR_INTROSPECTION_CLIENT_REJECTED', {
+      detail: `POST ${where} answered HTTP ${response.status}${error === undefined ? '' : ` ${quoteValue(error, 32)}`}; check "introspection.clientId" and the credential of clientAuth ${settings.clientAuth}`,
+    });
   }
   if (error === 'unsupported_token_type') {
-    throw new InvalidTokenError('The authorization server does not introspect this kind of token', 'ERR_INTROSPECTION_TOKEN_UNSUPPORTED');
+    throw new InvalidTokenError('The authorization server does not introspect this kind of token', 'ERR_INTROSPECTION_TOKEN_UNSUPPORTED', {
+      detail: `POST ${where} answered unsupported_token_type (a JWT with "introspection.introspectJwts", or another "introspection.tokenTypeHint"?)`,
+    });
   }
-  throw new UpstreamUnavailableError(`Introspection answered HTTP ${response.status}`, UNAVAILABLE.code);
+  throw new UpstreamUnavailableError(`Introspection answered HTTP ${response.status}`, UNAVAILABLE.code, { detail: `POST ${where}` });
 }
 
 /**
@@ -88,11 +83,11 @@ export async function requestIntrospection(
   issuers: ReadonlyMap<string, TrustedIssuer>,
   options: Pick<ResolvedOptions, 'fetch' | 'logger' | 'algorithms' | 'clock' | 'clockTolerance'>,
 ): Promise<Record<string, unknown>> {
-  const { headers, body } = buildRequest(token, settings);
+  const { headers, body } = await buildRequest(token, settings, endpoint, options.clock());
   const response = await fetchUpstream(options.fetch, endpoint, {
     ...UNAVAILABLE, method: 'POST', headers, body, timeout: settings.timeout,
   });
-  if (response.status !== 200) rejectStatus(response, options);
+  if (response.status !== 200) rejectStatus(response, endpoint, settings, options);
   if (settings.jwtResponse) {
     return verifyIntrospectionJwt(response, issuers, { clientId: settings.clientId, maxAge: settings.jwtResponseMaxAge }, options);
   }

@@ -1,4 +1,5 @@
 import { freezeClaims, isFrozenClaims, type Claims } from '../claims/claims.js';
+import { describeType } from '../errors/detail.js';
 import { InvalidTokenError } from '../errors/errors.js';
 import type { ResolvedIntrospection } from './options.js';
 
@@ -12,8 +13,16 @@ import type { ResolvedIntrospection } from './options.js';
  */
 export function evaluateResponse(response: Record<string, unknown>): Claims {
   const { active } = response;
-  if (active === false) throw new InvalidTokenError('Token is not active', 'ERR_INTROSPECTION_INACTIVE');
-  if (active !== true) throw new InvalidTokenError('Introspection response has no boolean active member', 'ERR_INTROSPECTION_MALFORMED');
+  if (active === false) {
+    throw new InvalidTokenError('Token is not active', 'ERR_INTROSPECTION_INACTIVE', {
+      detail: 'the introspection endpoint answered active: false (unknown, expired or revoked token, or one this client may not introspect)',
+    });
+  }
+  if (active !== true) {
+    throw new InvalidTokenError('Introspection response has no boolean active member', 'ERR_INTROSPECTION_MALFORMED', {
+      detail: `the introspection answer's "active" is ${describeType(active)}, not a JSON boolean (RFC 7662 §2.2)`,
+    });
+  }
   // Route handlers must never be able to alter a cached answer. Answers this guard received are
   // frozen once, before they are cached (see the introspector), and shared as they are; anything
   // else a custom store hands back is copied first, as the store may still hold and change it.

@@ -108,7 +108,7 @@ export class RemoteKeySet {
     const response = await fetchUpstream(this.#options.fetch, url, {
       ...REQUEST, timeout: this.#options.timeout, headers: { accept: 'application/jwk-set+json, application/json' },
     });
-    if (response.status !== 200) throw new UpstreamUnavailableError(`JWKS answered HTTP ${response.status}`, REQUEST.code);
+    if (response.status !== 200) throw new UpstreamUnavailableError(`JWKS answered HTTP ${response.status}`, REQUEST.code, { detail: `GET ${url.href}` });
     const body = parseJsonObject(response, REQUEST);
     if (!Array.isArray(body.keys)) throw new UpstreamUnavailableError('JWKS has no "keys" array', REQUEST.code);
     // Importing a key costs real work, and an unknown `kid` (any client can send one) triggers a

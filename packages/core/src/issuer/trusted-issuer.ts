@@ -1,4 +1,5 @@
-import { UpstreamUnavailableError } from '../errors/errors.js';
+import { quoteValue } from '../errors/detail.js';
+import { MisconfigurationError, UpstreamUnavailableError } from '../errors/errors.js';
 import { fetchUpstream, parseJsonObject } from '../http/upstream.js';
 import { RemoteKeySet } from './remote-key-set.js';
 import type { ResolvedOptions } from '../options/guard-options.js';
@@ -14,9 +15,16 @@ export interface IssuerMetadata {
 
 const DISCOVERY = { code: 'ERR_DISCOVERY_UNAVAILABLE', what: 'Discovery' } as const;
 
+/**
+ * Seconds a "both well-known URLs answered 404" result is kept: requests meanwhile get the same
+ * 500 without a fetch; after it discovery is tried again, so a fixed authorization server is
+ * picked up without a restart.
+ */
+export const DISCOVERY_NOT_FOUND_RETRY = 60;
+
 /** What a {@link TrustedIssuer} reads of the guard's options. */
 export type IssuerSettings = Pick<
-  ResolvedOptions, 'jwksUri' | 'fetch' | 'httpTimeout' | 'jwksCooldown' | 'jwksCacheMaxAge' | 'clock' | 'allowInsecureRequests'
+  ResolvedOptions, 'jwksUri' | 'fetch' | 'httpTimeout' | 'jwksCooldown' | 'jwksCacheMaxAge' | 'clock' | 'allowInsecureRequests' | 'logger'
 >;
 
 /** One trusted issuer: its metadata (discovered once, lazily) and its key set. */
@@ -25,6 +33,9 @@ export class TrustedIssuer {
   readonly keys: RemoteKeySet;
   readonly #options: IssuerSettings;
   #metadata: Promise<IssuerMetadata> | undefined;
+  /** Epoch ms after which a kept "not found" result is dropped; `undefined` while none is kept. */
+  #notFoundUntil: number | undefined;
+  #notFoundLogged = false;
 
   constructor(issuer: string, options: IssuerSettings) {
     this.issuer = issuer;
@@ -44,14 +55,31 @@ export class TrustedIssuer {
 
   /**
    * The issuer's metadata, by OpenID Connect Discovery 1.0 §4 and then RFC 8414 §3. Fetched once
-   * and kept; a failure is not kept, so the next request tries again.
+   * and kept. An outage (timeout, 5xx, garbage) is not kept, so the next request tries again;
+   * 404 at both URLs is a misconfiguration (`ERR_DISCOVERY_NOT_FOUND`, 500), logged once and
+   * kept for {@link DISCOVERY_NOT_FOUND_RETRY} seconds.
    */
   metadata(): Promise<IssuerMetadata> {
-    this.#metadata ??= discover(this.issuer, this.#options).catch((error: unknown) => {
+    if (this.#notFoundUntil !== undefined && this.#options.clock() >= this.#notFoundUntil) {
       this.#metadata = undefined;
+      this.#notFoundUntil = undefined;
+    }
+    this.#metadata ??= discover(this.issuer, this.#options).then((metadata) => {
+      this.#notFoundLogged = false;
+      return metadata;
+    }, (error: unknown) => {
+      if (error instanceof MisconfigurationError && error.code === 'ERR_DISCOVERY_NOT_FOUND') this.#keepNotFound(error);
+      else this.#metadata = undefined;
       throw error;
     });
     return this.#metadata;
+  }
+
+  #keepNotFound(error: MisconfigurationError): void {
+    this.#notFoundUntil = this.#options.clock() + DISCOVERY_NOT_FOUND_RETRY * 1000;
+    if (this.#notFoundLogged) return;
+    this.#notFoundLogged = true;
+    this.#options.logger.error(`resource-guard: ${error.message}: ${error.detail!}`);
   }
 
   /** A URL from the metadata, validated like configured URLs (https off loopback). */
@@ -79,20 +107,27 @@ export function discoveryUrls(issuer: string): URL[] {
 }
 
 async function discover(issuer: string, options: IssuerSettings): Promise<IssuerMetadata> {
-  let lastStatus = 0;
-  for (const url of discoveryUrls(issuer)) {
+  const urls = discoveryUrls(issuer);
+  for (const url of urls) {
     const response = await fetchUpstream(options.fetch, url, {
       ...DISCOVERY, timeout: options.httpTimeout, headers: { accept: 'application/json' },
     });
-    if (response.status === 404) {
-      lastStatus = 404;
-      continue;
+    if (response.status === 404) continue;
+    if (response.status !== 200) {
+      throw new UpstreamUnavailableError(`Discovery answered HTTP ${response.status}`, DISCOVERY.code, { detail: `GET ${url.href}` });
     }
-    if (response.status !== 200) throw new UpstreamUnavailableError(`Discovery answered HTTP ${response.status}`, DISCOVERY.code);
     const metadata = parseJsonObject(response, DISCOVERY);
     // RFC 8414 §3.3: the metadata must name exactly the issuer we asked about.
-    if (metadata.issuer !== issuer) throw new UpstreamUnavailableError('Discovery returned metadata of another issuer', DISCOVERY.code);
+    if (metadata.issuer !== issuer) {
+      throw new UpstreamUnavailableError('Discovery returned metadata of another issuer', DISCOVERY.code, {
+        detail: `GET ${url.href} named issuer ${quoteValue(metadata.issuer)}, expected ${quoteValue(issuer)} (compared exactly, RFC 8414 §3.3)`,
+      });
+    }
     return metadata as IssuerMetadata;
   }
-  throw new UpstreamUnavailableError(`Discovery answered HTTP ${lastStatus}`, DISCOVERY.code);
+  // Both well-known URLs say "no such document": retrying will not help; the configuration must change.
+  throw new MisconfigurationError('Discovery found no metadata for the issuer', 'ERR_DISCOVERY_NOT_FOUND', {
+    detail: `${urls.map((url) => `GET ${url.href}`).join(' and ')} answered 404; check "issuer" (exactly as the authorization `
+      + 'server names itself, trailing slash included), or set "jwksUri" (and "introspection.endpoint") to skip discovery',
+  });
 }

@@ -1,7 +1,8 @@
-import { isUtf8 } from 'node:buffer';
-import { KeyObject, createPrivateKey, createSecretKey, type JsonWebKey } from 'node:crypto';
+import type { JsonWebKey, KeyObject } from 'node:crypto';
+import { importPrivateKey, supportsPrivateKeys } from '#crypto-backend';
 import { compactDecrypt } from 'jose';
 import type { Claims } from '../claims/claims.js';
+import { quoteList, quoteValue } from '../errors/detail.js';
 import { InvalidTokenError } from '../errors/errors.js';
 import { decodeJsonSegment } from '../jws/jws.js';
 import { checkTokenSyntax } from '../lib/charset.js';
@@ -67,18 +68,17 @@ function readKey(value: unknown, where: string): ResolvedKey {
     throw new TypeError(`resource-guard: "${where}.alg" must be one of ${JWE_KEY_ALGORITHMS.join(', ')}`);
   }
   if (kid !== undefined) assertNonEmptyString(kid, `${where}.kid`);
-  let keyObject: KeyObject;
+  if (!supportsPrivateKeys) throw new TypeError(`resource-guard: "${where}" needs node:crypto (not available with the WebCrypto backend)`);
+  let keyObject: { key: unknown; type: string };
   try {
-    if (key instanceof KeyObject) keyObject = key;
-    else if (key instanceof Uint8Array) keyObject = createSecretKey(key);
-    else keyObject = createPrivateKey({ key: key as JsonWebKey, format: 'jwk' });
+    keyObject = importPrivateKey(key, true);
   } catch (error) {
     throw new TypeError(`resource-guard: "${where}.key" must be a private KeyObject, a private JWK or secret bytes`, { cause: error });
   }
   if (keyObject.type !== (alg === 'dir' ? 'secret' : 'private')) {
     throw new TypeError(`resource-guard: "${where}.key" must be ${alg === 'dir' ? 'a secret key for "dir"' : 'a private key'}`);
   }
-  return { key: keyObject, alg, kid: kid as string | undefined };
+  return { key: keyObject.key as KeyObject, alg, kid: kid as string | undefined };
 }
 
 /** Validates `encryptedTokens`; `undefined` when not configured. */
@@ -126,13 +126,23 @@ export function createJweFormat(
       if (header === undefined || typeof header.alg !== 'string' || typeof header.enc !== 'string') {
         throw new InvalidTokenError('Malformed encrypted token', 'ERR_JWE_MALFORMED');
       }
-      if (header.zip !== undefined) throw new InvalidTokenError('Compressed encrypted tokens are not accepted', 'ERR_JWE_ZIP_UNSUPPORTED');
-      if (!algorithms.includes(header.alg)) throw new InvalidTokenError('Encryption algorithm not allowed', 'ERR_JWE_ALG_NOT_ALLOWED');
-      if (!settings.contentAlgorithms.includes(header.enc)) throw new InvalidTokenError('Content encryption not allowed', 'ERR_JWE_ENC_NOT_ALLOWED');
+      if (header.zip !== undefined) {
+        throw new InvalidTokenError('Compressed encrypted tokens are not accepted', 'ERR_JWE_ZIP_UNSUPPORTED', { detail: `zip ${quoteValue(header.zip)}: compressed tokens are refused (RFC 8725 §3.6)` });
+      }
+      if (!algorithms.includes(header.alg)) {
+        throw new InvalidTokenError('Encryption algorithm not allowed', 'ERR_JWE_ALG_NOT_ALLOWED', {
+          detail: `JWE alg ${quoteValue(header.alg)} is not the alg of any key in encryptedTokens.keys: ${quoteList(algorithms)}`,
+        });
+      }
+      if (!settings.contentAlgorithms.includes(header.enc)) {
+        throw new InvalidTokenError('Content encryption not allowed', 'ERR_JWE_ENC_NOT_ALLOWED', {
+          detail: `JWE enc ${quoteValue(header.enc)} is not one of encryptedTokens.contentAlgorithms: ${quoteList(settings.contentAlgorithms)}`,
+        });
+      }
       // RFC 7519 §5.2: a nested JWT says so with cty "JWT"; some servers (oidc-provider) name the
       // inner media type, "at+jwt". Compared case-insensitively, `application/` optional (RFC 7515 §4.1.10).
       if (typeof header.cty !== 'string' || !/^(application\/)?(at\+)?jwt$/i.test(header.cty)) {
-        throw new InvalidTokenError('Encrypted token does not contain a JWT', 'ERR_JWE_CTY_INVALID');
+        throw new InvalidTokenError('Encrypted token does not contain a JWT', 'ERR_JWE_CTY_INVALID', { detail: `JWE cty ${quoteValue(header.cty)}, expected "JWT" (or "at+jwt")` });
       }
       return header;
     },
@@ -151,11 +161,15 @@ export function createJweFormat(
           // The next key, or the failure below; jose's error can name header values, so it is dropped.
         }
       }
-      if (plaintext === undefined) throw new InvalidTokenError('Encrypted token could not be decrypted', 'ERR_JWE_DECRYPTION_FAILED');
+      if (plaintext === undefined) {
+        throw new InvalidTokenError('Encrypted token could not be decrypted', 'ERR_JWE_DECRYPTION_FAILED', {
+          detail: `none of the ${candidates.length} key${candidates.length === 1 ? '' : 's'} of encryptedTokens.keys for alg ${quoteValue(header.alg)}${kid === undefined ? '' : ` and kid ${quoteValue(kid)}`} decrypts it`,
+        });
+      }
       let inner: string;
       let compact: boolean;
       try {
-        if (!isUtf8(plaintext)) throw new Error('not UTF-8');
+        // The fatal decoder refuses invalid UTF-8 (RFC 7516 §5.2: the plaintext is UTF-8).
         inner = decoder.decode(plaintext);
         compact = checkTokenSyntax(inner);
       } catch {

@@ -1,3 +1,4 @@
+import { encodeUtf8 } from '#crypto-backend';
 /**
  * JOSE rules shared by access tokens (RFC 9068), DPoP proofs (RFC 9449) and RFC 9701
  * introspection responses, so that each is applied the same way everywhere: media types in
@@ -39,10 +40,11 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  * A shared secret option as bytes: a string (UTF-8) or a `Uint8Array` of at least `minBytes`
  * (RFC 7518 §3.2: an HMAC key as long as the hash). A `TypeError` naming `name` otherwise.
  */
-export function parseSecret(value: unknown, name: string, minBytes = 32): Buffer {
-  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+export function parseSecret(value: unknown, name: string, minBytes = 32): Uint8Array {
+  const bytes = typeof value === 'string' ? encodeUtf8(value) : value;
   if (!(bytes instanceof Uint8Array) || bytes.byteLength < minBytes) {
     throw new TypeError(`resource-guard: "${name}" must be a string or Uint8Array of at least ${minBytes} bytes (RFC 7518 §3.2)`);
   }
-  return Buffer.from(bytes);
+  // A copy: the caller's array may change after start-up.
+  return Uint8Array.from(bytes);
 }

@@ -1,15 +1,12 @@
-import { isUtf8 } from 'node:buffer';
+import { decodeBase64, decodeBase64UrlText, importPublicKey, verifySignatureAsync, verifySignatureSync } from '#crypto-backend';
+import type { BackendKey, SignatureSpec } from '../crypto/backend.js';
 import { hasCanonicalEnd, isBase64Url } from '../lib/charset.js';
 import { hasPrivateMembers, isPlainObject } from './jose-rules.js';
-import {
-  createHmac, createPublicKey, timingSafeEqual, verify, type JsonWebKey, type KeyObject,
-  type VerifyKeyObjectInput,
-} from 'node:crypto';
 
 /**
- * Compact JWS parsing and signature verification on `node:crypto` with prepared `KeyObject`s:
- * the fastest correct path in Node (WebCrypto adds a promise and key re-wrapping per call).
- * Shared by access tokens, DPoP proofs and RFC 9701 introspection responses.
+ * Compact JWS parsing and signature verification on the crypto backend (`crypto/backend.ts`):
+ * on Node, `node:crypto` with prepared `KeyObject`s, synchronously. Shared by access tokens, DPoP
+ * proofs and RFC 9701 introspection responses.
  */
 
 /** A compact JWS split and decoded; the signature is not verified yet. */
@@ -18,7 +15,7 @@ export interface ParsedJws {
   payload: Record<string, unknown>;
   /** `BASE64URL(header) || '.' || BASE64URL(payload)`, the bytes that were signed. */
   signingInput: string;
-  signature: Buffer;
+  signature: Uint8Array;
   alg: string;
 }
 
@@ -27,10 +24,10 @@ export interface ParsedJws {
 /** A base64url segment holding a JSON object, strict UTF-8; `undefined` otherwise. Shared with JWE headers. */
 export function decodeJsonSegment(segment: string, checked = false): Record<string, unknown> | undefined {
   if ((!checked && !isBase64Url(segment)) || !hasCanonicalEnd(segment)) return undefined;
-  const bytes = Buffer.from(segment, 'base64url');
-  if (!isUtf8(bytes)) return undefined;
+  const text = decodeBase64UrlText(segment);
+  if (text === undefined) return undefined;
   try {
-    const value: unknown = JSON.parse(bytes.toString('utf8'));
+    const value: unknown = JSON.parse(text);
     return isPlainObject(value) ? value : undefined;
   } catch {
     return undefined;
@@ -89,18 +86,14 @@ export function parseJws(token: string, header: Readonly<Record<string, unknown>
     header,
     payload,
     signingInput: token.slice(0, second),
-    signature: Buffer.from(signature, 'base64url'),
+    signature: decodeBase64(signature),
     alg: header.alg as string,
   };
 }
 
-interface AlgorithmSpec {
-  hash: string | null;
-  /** Key type(s) and curve a key must have for this algorithm. */
-  keyType: 'rsa' | 'ec' | 'okp' | 'oct';
-  curve?: string;
+interface AlgorithmSpec extends SignatureSpec {
+  /** Curves an OKP key may have for this algorithm. */
   curves?: readonly string[];
-  pss?: boolean;
   signatureLength?: number;
 }
 
@@ -127,9 +120,9 @@ export function isAsymmetricAlgorithm(alg: string): boolean {
   return spec !== undefined && spec.keyType !== 'oct';
 }
 
-/** A verification key prepared once: the `KeyObject` and what it may verify. */
+/** A verification key prepared once: the backend's key (a `KeyObject` on Node) and what it may verify. */
 export interface VerificationKey {
-  key: KeyObject;
+  key: BackendKey;
   kid: string | undefined;
   /** `alg` member of the JWK, when it named one. */
   alg: string | undefined;
@@ -174,21 +167,16 @@ export function importPublicJwk(jwk: unknown, options: ImportJwkOptions = {}): V
   else if (member.kty === 'EC') keyType = 'ec';
   else if (member.kty === 'OKP') keyType = 'okp';
   else return undefined;
-  let key: KeyObject;
-  try {
-    const { kid: _kid, alg: _alg, use: _use, key_ops: _ops, x5c: _x5c, x5t: _x5t, 'x5t#S256': _x5t256, x5u: _x5u, ...material } = member;
-    key = createPublicKey({ key: material as JsonWebKey, format: 'jwk' });
-  } catch {
-    return undefined;
-  }
-  const details = key.asymmetricKeyDetails;
-  if (keyType === 'rsa' && (key.asymmetricKeyType !== 'rsa' || (details?.modulusLength ?? 0) < MIN_RSA_BITS)) return undefined;
+  const { kid: _kid, alg: _alg, use: _use, key_ops: _ops, x5c: _x5c, x5t: _x5t, 'x5t#S256': _x5t256, x5u: _x5u, ...material } = member;
+  // The RSA modulus bounds were checked on `n` above, the same on every backend.
+  const key = importPublicKey(material, keyType);
+  if (key === undefined) return undefined;
   const curve = keyType === 'ec' ? (member.crv as string) : keyType === 'okp' ? (member.crv as string) : undefined;
   return { key, kid: member.kid as string | undefined, alg: member.alg as string | undefined, keyType, curve };
 }
 
 /** Bit length of a big-endian unsigned integer (leading zero bytes ignored). */
-function bitLength(bytes: Buffer): number {
+function bitLength(bytes: Uint8Array): number {
   let start = 0;
   while (start < bytes.length && bytes[start] === 0) start += 1;
   if (start === bytes.length) return 0;
@@ -201,12 +189,12 @@ function hasSafeRsaSize(jwk: Record<string, unknown>, maxBits: number): boolean 
   const { n, e } = jwk;
   if (typeof n !== 'string' || typeof e !== 'string' || n.length > Math.ceil(maxBits / 6) + 4 || e.length > 43) return false;
   if (!isBase64Url(n) || !isBase64Url(e)) return false;
-  const modulusBits = bitLength(Buffer.from(n, 'base64url'));
-  const exponent = Buffer.from(e, 'base64url');
+  const modulusBits = bitLength(decodeBase64(n));
+  const exponent = decodeBase64(e);
   const exponentBits = bitLength(exponent);
   // 65537 ≤ e < 2^256, odd.
   if (exponentBits > 256 || exponentBits < 17 || (exponent[exponent.length - 1]! & 1) === 0) return false;
-  if (exponentBits === 17 && exponent.readUIntBE(exponent.length - 3, 3) < 65537) return false;
+  if (exponentBits === 17 && (exponent[exponent.length - 3]! << 16 | exponent[exponent.length - 2]! << 8 | exponent[exponent.length - 1]!) < 65537) return false;
   return modulusBits >= MIN_RSA_BITS && modulusBits <= maxBits;
 }
 
@@ -223,45 +211,30 @@ export function keyMatchesAlgorithm(key: VerificationKey, alg: string): boolean 
 /**
  * Verifies the signature of `jws` with `key`. The caller has already checked that `alg` is
  * allowed and that the key matches it; this returns false (never throws) for a bad signature.
+ * Only for a backend that verifies synchronously (`verifiesSynchronously`); the others take {@link verifySignatureOffloaded}.
  */
 export function verifySignature(jws: ParsedJws, key: VerificationKey): boolean {
   const spec = ALGORITHMS[jws.alg];
   if (spec === undefined) return false;
-  const data = Buffer.from(jws.signingInput, 'latin1');
-  if (spec.keyType === 'oct') {
-    const expected = createHmac(spec.hash!, key.key).update(data).digest();
-    return expected.length === jws.signature.length && timingSafeEqual(expected, jws.signature);
-  }
   if (spec.signatureLength !== undefined && jws.signature.length !== spec.signatureLength) return false;
-  try {
-    return verify(spec.hash, data, verifyKeyInput(spec, key), jws.signature);
-  } catch {
-    return false;
-  }
+  return verifySignatureSync(spec, jws.signingInput, jws.signature, key.key);
 }
 
 /**
- * {@link verifySignature} on libuv's thread pool (`crypto.verify` with a callback), for
- * asymmetric algorithms; HMAC is checked in place (it costs less than the thread hop).
- * Resolves false (never rejects) for a bad signature.
+ * {@link verifySignature}, asynchronously: on Node on libuv's thread pool (`crypto.verify` with a
+ * callback) for asymmetric algorithms, HMAC in place (it costs less than the thread hop); with
+ * WebCrypto `crypto.subtle.verify`. Resolves false (never rejects) for a bad signature.
  */
 export function verifySignatureOffloaded(jws: ParsedJws, key: VerificationKey): Promise<boolean> {
   const spec = ALGORITHMS[jws.alg];
-  if (spec === undefined || spec.keyType === 'oct') return Promise.resolve(spec !== undefined && verifySignature(jws, key));
-  if (spec.signatureLength !== undefined && jws.signature.length !== spec.signatureLength) return Promise.resolve(false);
-  const data = Buffer.from(jws.signingInput, 'latin1');
-  return new Promise((resolve) => {
-    try {
-      verify(spec.hash, data, verifyKeyInput(spec, key), jws.signature, (error, valid) => resolve(error === null && valid));
-    } catch {
-      resolve(false);
-    }
-  });
+  if (spec === undefined || (spec.signatureLength !== undefined && jws.signature.length !== spec.signatureLength)) return Promise.resolve(false);
+  return verifySignatureAsync(spec, jws.signingInput, jws.signature, key.key);
 }
 
-/** The key argument of `crypto.verify` for `spec`: JOSE's raw ECDSA signatures, RSASSA-PSS salt = hash length. */
-function verifyKeyInput(spec: AlgorithmSpec, key: VerificationKey): KeyObject | VerifyKeyObjectInput {
-  if (spec.keyType === 'ec') return { key: key.key, dsaEncoding: 'ieee-p1363' };
-  if (spec.pss) return { key: key.key, padding: 6 /* RSA_PKCS1_PSS_PADDING */, saltLength: Number(spec.hash!.slice(3)) / 8 };
-  return key.key;
+/** {@link verifySignatureOffloaded} with each of `keys` in turn: whether one of them verifies. */
+export async function verifyWithAnyKey(jws: ParsedJws, keys: readonly VerificationKey[]): Promise<boolean> {
+  for (const key of keys) {
+    if (await verifySignatureOffloaded(jws, key)) return true;
+  }
+  return false;
 }

@@ -1,3 +1,5 @@
+import { verifiesSynchronously } from '#crypto-backend';
+import { describeType, quoteList, quoteValue } from '../errors/detail.js';
 import { InvalidTokenError } from '../errors/errors.js';
 import { normalizeTyp } from '../jws/jose-rules.js';
 import { freezeClaims, type Claims } from '../claims/claims.js';
@@ -28,52 +30,90 @@ export async function verifyJwtAccessToken(
 ): Promise<Claims> {
   const { alg } = header;
   if (typeof alg !== 'string' || !options.algorithms.has(alg)) {
-    throw new InvalidTokenError('Token signing algorithm is not allowed', 'ERR_JWT_ALG_NOT_ALLOWED');
+    throw new InvalidTokenError('Token signing algorithm is not allowed', 'ERR_JWT_ALG_NOT_ALLOWED', {
+      detail: `alg ${quoteValue(alg)} is not one of algorithms: ${quoteList(options.algorithms)}`
+        + (typeof alg === 'string' && alg.startsWith('HS') && options.secret === undefined ? '; HS* tokens need "secret"' : ''),
+    });
   }
   checkType(header.typ, options.allowGenericJwtTyp);
   // RFC 7515 §4.1.11: we understand no extension header, so any `crit` makes the token unusable.
-  if (header.crit !== undefined) throw new InvalidTokenError('Token uses unsupported critical headers', 'ERR_JWT_CRIT_UNSUPPORTED');
+  if (header.crit !== undefined) {
+    throw new InvalidTokenError('Token uses unsupported critical headers', 'ERR_JWT_CRIT_UNSUPPORTED', {
+      detail: `crit ${quoteValue(header.crit)} names extensions the guard does not understand (RFC 7515 §4.1.11)`,
+    });
+  }
   const { kid } = header;
-  if (kid !== undefined && typeof kid !== 'string') throw new InvalidTokenError('Token kid is malformed', 'ERR_JWT_MALFORMED');
+  if (kid !== undefined && typeof kid !== 'string') {
+    throw new InvalidTokenError('Token kid is malformed', 'ERR_JWT_MALFORMED', { detail: `header "kid" must be a string, found ${describeType(kid)}` });
+  }
 
   const jws = parseJws(token, header, compact);
-  if (jws === undefined) throw new InvalidTokenError('Token is malformed', 'ERR_JWT_MALFORMED');
+  if (jws === undefined) {
+    throw new InvalidTokenError('Token is malformed', 'ERR_JWT_MALFORMED', {
+      detail: 'the payload is not base64url of a UTF-8 JSON object, or the signature segment is empty or not canonical base64url',
+    });
+  }
   const claims = jws.payload;
   const trusted = typeof claims.iss === 'string' ? issuers.get(claims.iss) : undefined;
-  if (trusted === undefined) throw new InvalidTokenError('Token issuer is not trusted', 'ERR_JWT_ISSUER_UNTRUSTED');
+  if (trusted === undefined) throw issuerUntrusted(claims.iss, issuers.keys());
 
-  if (alg.startsWith('HS')) return finish(jws, [{ key: options.secret!, kid: undefined, alg, keyType: 'oct', curve: undefined }]);
+  if (alg.startsWith('HS')) {
+    const secret: VerificationKey[] = [{ key: options.secret!, kid: undefined, alg, keyType: 'oct', curve: undefined }];
+    // HMAC is checked in place on Node whatever `offloadSignatures` says; WebCrypto has no in-place check.
+    return verifiesSynchronously ? finish(jws, secret, undefined) : finishOffloaded(jws, secret, undefined);
+  }
   // Loaded keys are used without an `await`: only a fetch (or a refetch for a new kid) waits.
   const keys = trusted.keys.cached(alg, kid) ?? await trusted.keys.select(alg, kid);
-  return options.offloadSignatures ? finishOffloaded(jws, keys) : finish(jws, keys);
+  if (keys.length === 0) throw noMatchingKey(alg, kid, trusted.issuer);
+  return options.offloadSignatures ? finishOffloaded(jws, keys, trusted.issuer) : finish(jws, keys, trusted.issuer);
 }
 
-/** The signature by one of the candidate keys; the claims when it holds. */
-function finish(jws: ParsedJws, candidates: readonly VerificationKey[]): Claims {
-  requireCandidates(candidates);
-  if (!candidates.some((key) => verifySignature(jws, key))) throw signatureInvalid();
+/**
+ * The signature by one of the candidate keys; the claims when it holds. `issuer` owns the keys
+ * (`undefined`: the configured secret), for the detail only, which is built only on failure.
+ */
+function finish(jws: ParsedJws, candidates: readonly VerificationKey[], issuer: string | undefined): Claims {
+  if (!candidates.some((key) => verifySignature(jws, key))) throw signatureInvalid(candidates.length, issuer);
   return freezeClaims(jws.payload);
 }
 
 /** {@link finish} with the signature checked on the thread pool (`offloadSignatures`). */
-async function finishOffloaded(jws: ParsedJws, candidates: readonly VerificationKey[]): Promise<Claims> {
-  requireCandidates(candidates);
+async function finishOffloaded(jws: ParsedJws, candidates: readonly VerificationKey[], issuer: string | undefined): Promise<Claims> {
   for (const key of candidates) {
     if (await verifySignatureOffloaded(jws, key)) return freezeClaims(jws.payload);
   }
-  throw signatureInvalid();
+  throw signatureInvalid(candidates.length, issuer);
 }
 
-function requireCandidates(candidates: readonly VerificationKey[]): void {
-  if (candidates.length === 0) throw new InvalidTokenError('No key of the issuer matches the token', 'ERR_JWKS_NO_MATCHING_KEY');
+const keysOf = (issuer: string | undefined): string => (issuer === undefined ? 'the configured "secret"' : `issuer ${quoteValue(issuer)}`);
+
+function issuerUntrusted(iss: unknown, trusted: Iterable<string>): InvalidTokenError {
+  const found = iss === undefined ? 'claim "iss" is absent' : typeof iss === 'string' ? `iss ${quoteValue(iss)}` : `claim "iss" is ${describeType(iss)}`;
+  return new InvalidTokenError('Token issuer is not trusted', 'ERR_JWT_ISSUER_UNTRUSTED', {
+    detail: `${found}; trusted (issuer, compared exactly, trailing slash included): ${quoteList(trusted)}`,
+  });
 }
 
-const signatureInvalid = () => new InvalidTokenError('Token signature is invalid', 'ERR_JWS_SIGNATURE_INVALID');
+const noMatchingKey = (alg: string, kid: unknown, issuer: string) => new InvalidTokenError('No key of the issuer matches the token', 'ERR_JWKS_NO_MATCHING_KEY', {
+  detail: `no key of ${keysOf(issuer)} ${kid === undefined ? '' : `has kid ${quoteValue(kid)} and `}fits alg ${quoteValue(alg)} `
+    + '(an unknown kid refetches the JWKS at most once per jwksCooldown)',
+});
+
+const signatureInvalid = (count: number, issuer: string | undefined) => new InvalidTokenError('Token signature is invalid', 'ERR_JWS_SIGNATURE_INVALID', {
+  detail: `the signature verifies with none of ${count} candidate key${count === 1 ? '' : 's'} of ${keysOf(issuer)}`,
+});
 
 function checkType(typ: unknown, allowGeneric: boolean): void {
   if (typ === undefined && allowGeneric) return;
   // RFC 9068 §2.1 `at+jwt`; `jwt` only for authorization servers predating it.
   const type = normalizeTyp(typ);
   if (type === 'at+jwt' || (allowGeneric && type === 'jwt')) return;
-  throw new InvalidTokenError('Token is not a JWT access token (typ)', 'ERR_JWT_TYP_INVALID');
+  throw new InvalidTokenError('Token is not a JWT access token (typ)', 'ERR_JWT_TYP_INVALID', { detail: typDetail(typ, allowGeneric) });
+}
+
+function typDetail(typ: unknown, allowGeneric: boolean): string {
+  const found = typ === undefined ? 'no "typ" header' : `typ ${quoteValue(typ)}`;
+  if (allowGeneric) return `${found}: neither "at+jwt" nor "JWT" (allowGenericJwtTyp is on; other types, e.g. ID tokens' or DPoP proofs', stay refused)`;
+  return `${found}, expected "at+jwt" (RFC 9068 §2.1); if your authorization server issues access tokens as plain JWTs, `
+    + 'set the "profile" of your provider, or "allowGenericJwtTyp: true"';
 }

@@ -1,4 +1,5 @@
-import { KeyObject, createPrivateKey, type JsonWebKey } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { readSigningKey as readPrivateSigningKey, type PrivateKeyInput } from '../jws/signing-key.js';
 import {
   assertKnownKeys, assertNonEmptyString, assertObject, parseServerUrl, readNumber, toStringList,
 } from '../options/validate.js';
@@ -9,10 +10,10 @@ import {
  */
 export interface MetadataSigningKey {
   /** The private key: a `KeyObject` or a private JWK. */
-  key: KeyObject | JsonWebKey;
-  /** JWS algorithm, e.g. `ES256`, `PS256`, `EdDSA`. */
+  key: PrivateKeyInput;
+  /** JWS algorithm, e.g. `ES256`, `PS256`, `EdDSA`; checked against the key at start-up. */
   alg: string;
-  /** `kid` header, so verifiers can pick the key from `jwks_uri`. Default none. */
+  /** `kid` header, so verifiers can pick the key from `jwks_uri`. Default: the JWK's `kid`, else none. */
   kid?: string;
   /** `iss` of the signed metadata: the party attesting to it. Default: `resource`. */
   issuer?: string;
@@ -60,26 +61,15 @@ export interface ResolvedResourceMetadata {
 
 const KNOWN = ['resource', 'scopesSupported', 'resourceName', 'resourceDocumentation', 'jwksUri', 'signingKey', 'cacheMaxAge'] as const;
 const KNOWN_KEY = ['key', 'alg', 'kid', 'issuer'] as const;
-const SIGNING_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 
 function readSigningKey(value: unknown, resource: string): ResolvedResourceMetadata['signingKey'] {
   if (value === undefined) return undefined;
   assertObject(value, 'resourceMetadata.signingKey');
   assertKnownKeys(value!, KNOWN_KEY, 'resourceMetadata.signingKey');
   const { key, alg, kid, issuer } = value as Partial<MetadataSigningKey>;
-  if (typeof alg !== 'string' || !SIGNING_ALGORITHMS.includes(alg)) {
-    throw new TypeError(`resource-guard: "resourceMetadata.signingKey.alg" must be one of ${SIGNING_ALGORITHMS.join(', ')}`);
-  }
-  let keyObject: KeyObject;
-  try {
-    keyObject = key instanceof KeyObject ? key : createPrivateKey({ key: key as JsonWebKey, format: 'jwk' });
-  } catch (error) {
-    throw new TypeError('resource-guard: "resourceMetadata.signingKey.key" must be a private KeyObject or a private JWK', { cause: error });
-  }
-  if (keyObject.type !== 'private') throw new TypeError('resource-guard: "resourceMetadata.signingKey.key" must be a private key');
-  if (kid !== undefined) assertNonEmptyString(kid, 'resourceMetadata.signingKey.kid');
+  const signing = readPrivateSigningKey(key, alg, kid, 'resourceMetadata.signingKey');
   if (issuer !== undefined) assertNonEmptyString(issuer, 'resourceMetadata.signingKey.issuer');
-  return { key: keyObject, alg, kid, issuer: issuer ?? resource };
+  return { ...signing, issuer: issuer ?? resource };
 }
 
 /** Validates `resourceMetadata` against the guard's audiences; `undefined` when not configured. */

@@ -1,4 +1,5 @@
 import { SignJWT } from 'jose';
+import { encodeUtf8 } from '#crypto-backend';
 import type { Guard } from '../guard.js';
 import type { TokenLocation } from '../options/guard-options.js';
 import { metadataUrlOf, type ResolvedResourceMetadata } from './options.js';
@@ -154,7 +155,7 @@ export function createResourceMetadataEndpoint(guard: Guard): ResourceMetadataEn
         headers: {
           ...base,
           'Content-Type': 'application/json',
-          'Content-Length': String(Buffer.byteLength(body)),
+          'Content-Length': String(encodeUtf8(body).byteLength),
           'Cache-Control': `public, max-age=${source.settings.cacheMaxAge}`,
         },
         body: method === 'HEAD' ? undefined : body,

@@ -1,5 +1,6 @@
-import { X509Certificate } from 'node:crypto';
+import { certificateDer, decodeBase64 } from '#crypto-backend';
 import { sha256Base64Url } from '../lib/digest.js';
+import { describeType } from '../errors/detail.js';
 import { InvalidTokenError } from '../errors/errors.js';
 import { readHeaderValues, type GuardRequest } from '../http/request.js';
 import { assertKnownKeys, knownKeys, readBoolean } from '../options/validate.js';
@@ -74,7 +75,7 @@ export function parseForwardedCertificate(value: string): Uint8Array | undefined
     }
     text = text.replace(/\s+/g, '');
     if (!BASE64.test(text)) return undefined;
-    return new X509Certificate(Buffer.from(text, 'base64')).raw;
+    return certificateDer(decodeBase64(text));
   } catch {
     return undefined;
   }
@@ -115,6 +116,8 @@ export function createCertificateBinding(options: MtlsOptions): CertificateBindi
   }
   const headerName = trustedProxyHeader?.toLowerCase();
   const source = options.certificate;
+  // For details only: where the certificate was looked for.
+  const where = source !== undefined ? '"mtls.certificate"' : headerName !== undefined ? `the ${headerName} header (mtls.trustedProxyHeader)` : 'the TLS connection';
 
   const fromText = (value: string): Uint8Array | undefined => (
     value.trim() === '' ? undefined : (parseForwardedCertificate(value) ?? malformed())
@@ -134,17 +137,23 @@ export function createCertificateBinding(options: MtlsOptions): CertificateBindi
   };
   const compare = (der: Uint8Array | undefined, thumbprint: string): void => {
     if (der === undefined || der.length === 0) {
-      throw new InvalidTokenError('Token is bound to a client certificate, none was presented', 'ERR_MTLS_CERTIFICATE_MISSING');
+      throw new InvalidTokenError('Token is bound to a client certificate, none was presented', 'ERR_MTLS_CERTIFICATE_MISSING', {
+        detail: `the token has cnf["x5t#S256"] and the request has no client certificate (looked in: ${where})`,
+      });
     }
     if (certificateThumbprint(der) !== thumbprint) {
-      throw new InvalidTokenError('Token is bound to another client certificate', 'ERR_MTLS_BINDING_MISMATCH');
+      throw new InvalidTokenError('Token is bound to another client certificate', 'ERR_MTLS_BINDING_MISMATCH', {
+        detail: `the SHA-256 thumbprint of the client certificate (from ${where}) differs from the token's cnf["x5t#S256"] (RFC 8705 §3.1)`,
+      });
     }
   };
 
   return {
     required,
     async check(request, thumbprint) {
-      if (typeof thumbprint !== 'string') throw new InvalidTokenError('Token certificate binding is malformed', 'ERR_MTLS_BINDING_INVALID');
+      if (typeof thumbprint !== 'string') {
+        throw new InvalidTokenError('Token certificate binding is malformed', 'ERR_MTLS_BINDING_INVALID', { detail: `cnf["x5t#S256"] must be a string, found ${describeType(thumbprint)}` });
+      }
       compare(await readCertificate(request), thumbprint);
     },
   };

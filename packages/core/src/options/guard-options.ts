@@ -1,4 +1,5 @@
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import { importSecretKey, verifiesSynchronously } from '#crypto-backend';
+import type { BackendKey } from '../crypto/backend.js';
 import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, parseSecret } from '../jws/jose-rules.js';
 import type { DpopOptions } from '../dpop/options.js';
 import type { IntrospectionOptions } from '../introspection/options.js';
@@ -21,6 +22,8 @@ export type TokenLocation = 'header' | 'body' | 'query';
 export interface Logger {
   warn(message: string): void;
   error(message: string): void;
+  /** One line per rejection with its `detail`, only when `logRejections` is on. */
+  debug?(message: string): void;
 }
 
 /** Asymmetric JWS algorithms accepted by default for access tokens (RFC 8725 §3.1). */
@@ -97,6 +100,14 @@ export interface GuardOptions {
   /** Where misconfigurations are reported. Default `console`. */
   logger?: Logger;
   /**
+   * Log every rejection at `logger.debug` (which the logger must then have): status, code,
+   * message and the error's `detail` (which check, which claim, the configured value), e.g.
+   * `resource-guard: rejected 401 ERR_TOKEN_CLAIM_MISSING: Token lacks a required claim
+   * (required claim "client_id" is absent; requiredClaims: [...])`. Never the token; never sent to
+   * the client. Default false: a flood of bad tokens is not a flood of log lines.
+   */
+  logRejections?: boolean;
+  /**
    * Extra claim checks run on every token, JWT or introspected, after the built-in ones (and again
    * on every verified-token cache hit): claim name → an exact value, a list of accepted values, or
    * a predicate `(value, claims) => boolean`. A token that fails one is rejected with 401
@@ -123,7 +134,7 @@ export interface ResolvedOptions {
   audiences: ReadonlySet<string>;
   jwksUri: URL | undefined;
   algorithms: ReadonlySet<string>;
-  secret: KeyObject | undefined;
+  secret: BackendKey | undefined;
   clockTolerance: number;
   requiredClaims: readonly string[];
   allowGenericJwtTyp: boolean;
@@ -143,6 +154,7 @@ export interface ResolvedOptions {
   offloadSignatures: boolean;
   store: Store;
   logger: Logger;
+  logRejections: boolean;
   validators: Readonly<Record<string, ClaimValidator>>;
   resourceMetadata: ResolvedResourceMetadata | undefined;
   encryptedTokens: ResolvedEncryptedTokens | undefined;
@@ -152,7 +164,7 @@ const KNOWN_OPTIONS = knownKeys<GuardOptions>()([
   'issuer', 'audience', 'jwksUri', 'algorithms', 'secret', 'clockTolerance', 'requiredClaims', 'allowGenericJwtTyp',
   'tokenLocations', 'realm', 'httpTimeout', 'jwksCooldown', 'jwksCacheMaxAge', 'allowInsecureRequests', 'maxTokenLength',
   'fetch', 'clock', 'introspection', 'dpop', 'mtls', 'verifiedTokenCache', 'offloadSignatures', 'store', 'logger', 'validators',
-  'resourceMetadata', 'encryptedTokens',
+  'resourceMetadata', 'encryptedTokens', 'logRejections',
 ]);
 
 const TOKEN_LOCATIONS: readonly TokenLocation[] = ['header', 'body', 'query'];
@@ -204,6 +216,10 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
   if (options.logger !== undefined && (typeof options.logger?.warn !== 'function' || typeof options.logger?.error !== 'function')) {
     throw new TypeError('resource-guard: "logger" must have warn() and error() methods');
   }
+  const logRejections = readBoolean(options.logRejections, 'logRejections', false);
+  if (logRejections && typeof (options.logger ?? console).debug !== 'function') {
+    throw new TypeError('resource-guard: "logRejections" needs a "logger" with a debug() method');
+  }
 
   return {
     issuers,
@@ -228,18 +244,20 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     dpop: options.dpop === false ? undefined : (options.dpop === true ? {} : (options.dpop ?? {})),
     mtls: options.mtls === false ? undefined : (options.mtls === true ? {} : (options.mtls ?? {})),
     verifiedTokenCache: readVerifiedTokenCache(options.verifiedTokenCache),
-    offloadSignatures: readBoolean(options.offloadSignatures, 'offloadSignatures', false),
+    // A backend that verifies only asynchronously (WebCrypto) always takes the asynchronous path.
+    offloadSignatures: readBoolean(options.offloadSignatures, 'offloadSignatures', false) || !verifiesSynchronously,
     store: options.store ?? createMemoryStore({ max: 10_000, clock: options.clock }),
     logger: options.logger ?? console,
+    logRejections,
     validators: options.validators ?? {},
     resourceMetadata: resolveResourceMetadata(options.resourceMetadata, audiences, allowInsecureRequests),
     encryptedTokens: resolveEncryptedTokens(options.encryptedTokens),
   };
 }
 
-function readSecret(secret: GuardOptions['secret']): KeyObject | undefined {
+function readSecret(secret: GuardOptions['secret']): BackendKey | undefined {
   if (secret === undefined) return undefined;
-  return createSecretKey(parseSecret(secret, 'secret'));
+  return importSecretKey(parseSecret(secret, 'secret'));
 }
 
 function readAlgorithms(value: unknown, hasSecret: boolean): ReadonlySet<string> {

@@ -1,4 +1,5 @@
 import type { Claims } from '../claims/claims.js';
+import { describeType } from '../errors/detail.js';
 import { InvalidTokenError } from '../errors/errors.js';
 import { isPlainObject } from '../jws/jose-rules.js';
 import type { Credentials } from './extract.js';
@@ -58,17 +59,35 @@ export function createSenderConstraint(options: Pick<ResolvedOptions, 'dpop' | '
   function isBound(credentials: Credentials, claims: Claims): boolean {
     const cnf = readConfirmation(claims);
     const x5t = cnf['x5t#S256'];
-    if (x5t !== undefined && mtls === undefined) throw new InvalidTokenError('Certificate-bound tokens are not accepted here', 'ERR_MTLS_DISABLED');
-    if (x5t === undefined && mtls?.required === true) throw new InvalidTokenError('Token is not bound to a client certificate', 'ERR_MTLS_REQUIRED');
+    if (x5t !== undefined && mtls === undefined) {
+      throw new InvalidTokenError('Certificate-bound tokens are not accepted here', 'ERR_MTLS_DISABLED', {
+        detail: 'the token has cnf["x5t#S256"] (RFC 8705) and "mtls" is false: a binding that cannot be checked fails closed',
+      });
+    }
+    if (x5t === undefined && mtls?.required === true) {
+      throw new InvalidTokenError('Token is not bound to a client certificate', 'ERR_MTLS_REQUIRED', { detail: 'mtls.required is on and the token has no cnf["x5t#S256"]' });
+    }
     const jkt = cnf.jkt;
     const dpopBound = jkt !== undefined || (typeof claims.token_type === 'string' && claims.token_type.toLowerCase() === 'dpop');
     if (credentials.scheme === 'DPoP') {
-      if (!dpopBound) throw new InvalidTokenError('Token is not DPoP-bound', 'ERR_DPOP_TOKEN_UNBOUND');
-      if (typeof jkt !== 'string') throw new InvalidTokenError('Invalid DPoP key binding', 'ERR_DPOP_BINDING_INVALID');
+      if (!dpopBound) {
+        throw new InvalidTokenError('Token is not DPoP-bound', 'ERR_DPOP_TOKEN_UNBOUND', {
+          detail: 'the request uses the DPoP scheme, the token has no cnf.jkt (nor token_type "DPoP"): send it as Bearer',
+        });
+      }
+      if (typeof jkt !== 'string') {
+        throw new InvalidTokenError('Invalid DPoP key binding', 'ERR_DPOP_BINDING_INVALID', { detail: `cnf.jkt must be a string, found ${describeType(jkt)}` });
+      }
       return true;
     }
-    if (dpopBound) throw new InvalidTokenError('DPoP-bound token sent as a bearer token', 'ERR_DPOP_BEARER_DOWNGRADE');
-    if (dpop?.required === true) throw new InvalidTokenError('Only DPoP-bound tokens are accepted', 'ERR_DPOP_REQUIRED');
+    if (dpopBound) {
+      throw new InvalidTokenError('DPoP-bound token sent as a bearer token', 'ERR_DPOP_BEARER_DOWNGRADE', {
+        detail: 'the token is DPoP-bound (cnf.jkt or token_type "DPoP"): send it with "Authorization: DPoP" and a proof (RFC 9449 §7.1)',
+      });
+    }
+    if (dpop?.required === true) {
+      throw new InvalidTokenError('Only DPoP-bound tokens are accepted', 'ERR_DPOP_REQUIRED', { detail: 'dpop.required is on and the token has no cnf.jkt' });
+    }
     return x5t !== undefined;
   }
 

@@ -49,7 +49,9 @@ export function extractCredentials(
     if (token !== undefined) found.push({ token, scheme: 'Bearer', location: 'query' });
   }
   if (found.length > 1) {
-    throw new InvalidRequestError('More than one method was used to send the access token', 'ERR_REQUEST_MULTIPLE_METHODS');
+    throw new InvalidRequestError('More than one method was used to send the access token', 'ERR_REQUEST_MULTIPLE_METHODS', {
+      detail: `a token in each of: ${found.map((item) => item.location).join(', ')} (RFC 6750 §2: exactly one method)`,
+    });
   }
   return found[0];
 }

@@ -48,7 +48,15 @@ export function classifyToken(formats: readonly TokenFormat[], token: string): C
 export function verifyClassified(token: string, classified: ClassifiedToken): Promise<Claims> {
   const { format } = classified;
   if (format === undefined) {
-    throw new InvalidTokenError('Token is not a JWT and introspection is not configured', 'ERR_TOKEN_FORMAT_UNSUPPORTED');
+    throw new InvalidTokenError('Token is not a JWT and introspection is not configured', 'ERR_TOKEN_FORMAT_UNSUPPORTED', { detail: unsupportedDetail(token) });
   }
   return format.verify(token, classified.parsed, classified.compact);
+}
+
+// Only the shape of the token is described (its segment count), never its content.
+function unsupportedDetail(token: string): string {
+  const segments = token.split('.', 6).length;
+  if (segments === 5) return 'a five-segment token (JWE) and "encryptedTokens" is not set';
+  if (segments === 3) return 'three segments, but the header is not base64url JSON with a string "alg": not a JWS';
+  return `a token of ${segments} segment${segments === 1 ? '' : 's'} (opaque?) and "introspection" is not set`;
 }

@@ -51,6 +51,8 @@ const NO_CREDENTIALS: AuthenticateResult = Object.freeze({ auth: undefined, head
 export function createPipeline(parts: PipelineParts, guard: Guard): (request: GuardRequest, optional: boolean) => Promise<AuthenticateResult> {
   const { tokenLocations, maxTokenLength, formats, validators, constraint, verifiedCache, soleIssuer, reject } = parts;
   const dpopEnabled = constraint.dpopAlgorithms !== undefined;
+  // Built once: an unauthenticated request is common and must stay cheap.
+  const missingDetail = `no access token in ${[...tokenLocations].join(', ')} (tokenLocations); Authorization schemes read: Bearer${dpopEnabled ? ', DPoP' : ''}`;
 
   return async function authenticate(request: GuardRequest, optional: boolean): Promise<AuthenticateResult> {
     let scheme: 'Bearer' | 'DPoP' | undefined;
@@ -59,11 +61,13 @@ export function createPipeline(parts: PipelineParts, guard: Guard): (request: Gu
       const credentials = extractCredentials(request, tokenLocations, dpopEnabled);
       if (credentials === undefined) {
         if (optional) return NO_CREDENTIALS;
-        throw new MissingCredentialsError();
+        throw new MissingCredentialsError(undefined, { detail: missingDetail });
       }
       const { token } = credentials;
       scheme = credentials.scheme;
-      if (token.length > maxTokenLength) throw new InvalidTokenError('Token is too long', 'ERR_TOKEN_TOO_LONG');
+      if (token.length > maxTokenLength) {
+        throw new InvalidTokenError('Token is too long', 'ERR_TOKEN_TOO_LONG', { detail: `${token.length} characters, more than maxTokenLength ${maxTokenLength}` });
+      }
       // A hit is a JWT that passed every check before: no syntax scan, no parse, no signature.
       const cached = verifiedCache?.get(token);
 

@@ -1,6 +1,7 @@
 import {
-  checkAudience, checkClaimTypes, checkRequiredClaims, checkTimeClaims, readAudience, type Claims,
+  checkAudience, checkClaimTypes, checkRequiredClaims, checkTimeClaims, malformedClaim, readAudience, type Claims,
 } from '../claims/claims.js';
+import { quoteList, quoteValue } from '../errors/detail.js';
 import { InvalidTokenError } from '../errors/errors.js';
 import { toClaimPredicate, type ClaimCondition } from '../requirements/requirements.js';
 import type { TokenFormatName } from './formats.js';
@@ -62,9 +63,7 @@ export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
       recheck: false,
       check(claims) {
         for (const name of INTROSPECTION_STRING_MEMBERS) {
-          if (claims[name] !== undefined && typeof claims[name] !== 'string') {
-            throw new InvalidTokenError('Token has a malformed claim', 'ERR_TOKEN_CLAIM_INVALID');
-          }
+          if (claims[name] !== undefined && typeof claims[name] !== 'string') throw malformedClaim(name, 'a string', claims[name]);
         }
       },
     },
@@ -76,7 +75,11 @@ export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
       recheck: false,
       check(claims) {
         const audience = readAudience(claims);
-        if (audience === undefined) throw new InvalidTokenError('Token has no audience', 'ERR_TOKEN_CLAIM_MISSING');
+        if (audience === undefined) {
+          throw new InvalidTokenError('Token has no audience', 'ERR_TOKEN_CLAIM_MISSING', {
+            detail: `claim "aud" is absent; a JWT access token must name one of audience: ${quoteList(audiences)} (RFC 9068 §2.2)`,
+          });
+        }
         checkAudience(audience, audiences);
       },
     },
@@ -96,7 +99,9 @@ export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
       recheck: false,
       check(claims) {
         if (claims.iss !== undefined && !issuers.has(claims.iss as string)) {
-          throw new InvalidTokenError('Token issuer is not trusted', 'ERR_INTROSPECTION_ISSUER_UNTRUSTED');
+          throw new InvalidTokenError('Token issuer is not trusted', 'ERR_INTROSPECTION_ISSUER_UNTRUSTED', {
+            detail: `the introspection answer's iss ${quoteValue(claims.iss)} is not one of issuer: ${quoteList(issuers)} (compared exactly)`,
+          });
         }
       },
     },
@@ -109,7 +114,11 @@ export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
       // User code may depend on anything (a deny list, the time): it runs on every request.
       recheck: true,
       check(claims) {
-        if (!test(claims[claim], claims)) throw new InvalidTokenError('Token was rejected by a claim validator', 'ERR_TOKEN_VALIDATOR_FAILED');
+        if (!test(claims[claim], claims)) {
+          throw new InvalidTokenError('Token was rejected by a claim validator', 'ERR_TOKEN_VALIDATOR_FAILED', {
+            detail: `the "validators" check of claim ${quoteValue(claim)} failed`,
+          });
+        }
       },
     });
   }

@@ -1,5 +1,6 @@
 import type { AuthContext } from '../pipeline/context.js';
 import type { GuardError } from '../errors/errors.js';
+import { quoteList, quoteValue } from '../errors/detail.js';
 import { InsufficientScopeError, InsufficientUserAuthenticationError } from '../errors/errors.js';
 
 /**
@@ -37,9 +38,11 @@ export function requireScopes(...scopes: Array<string | readonly string[]>): Req
   return {
     check(auth) {
       const granted = new Set(auth.scopes);
-      return required.every((item) => granted.has(item))
-        ? undefined
-        : new InsufficientScopeError('The token lacks a required scope', 'ERR_SCOPE_INSUFFICIENT', { challengeParams: { scope } });
+      if (required.every((item) => granted.has(item))) return undefined;
+      return new InsufficientScopeError('The token lacks a required scope', 'ERR_SCOPE_INSUFFICIENT', {
+        challengeParams: { scope },
+        detail: `requireScopes(): the token lacks ${quoteList(required.filter((item) => !granted.has(item)))} of ${quoteList(required)}`,
+      });
     },
   };
 }
@@ -50,9 +53,11 @@ export function requireAnyScope(...scopes: Array<string | readonly string[]>): R
   const scope = accepted.join(' ');
   return {
     check(auth) {
-      return auth.scopes.some((item) => accepted.includes(item))
-        ? undefined
-        : new InsufficientScopeError('The token has none of the accepted scopes', 'ERR_SCOPE_INSUFFICIENT', { challengeParams: { scope } });
+      if (auth.scopes.some((item) => accepted.includes(item))) return undefined;
+      return new InsufficientScopeError('The token has none of the accepted scopes', 'ERR_SCOPE_INSUFFICIENT', {
+        challengeParams: { scope },
+        detail: `requireAnyScope(): the token has none of ${quoteList(accepted)}`,
+      });
     },
   };
 }
@@ -70,9 +75,12 @@ export function requireClaims(conditions: Readonly<Record<string, ClaimCondition
   const entries = Object.entries(conditions).map(([name, condition]) => [name, toClaimPredicate(`requireClaims(): "${name}"`, condition)] as const);
   return {
     check(auth) {
-      return entries.every(([name, test]) => test(auth.claims[name], auth.claims))
+      const failed = entries.find(([name, test]) => !test(auth.claims[name], auth.claims));
+      return failed === undefined
         ? undefined
-        : new InsufficientScopeError('The token does not meet the claim requirements', 'ERR_CLAIMS_INSUFFICIENT');
+        : new InsufficientScopeError('The token does not meet the claim requirements', 'ERR_CLAIMS_INSUFFICIENT', {
+          detail: `requireClaims(): claim ${quoteValue(failed[0])} ${auth.claims[failed[0]] === undefined ? 'is absent' : 'has another value'}`,
+        });
     },
   };
 }
@@ -125,9 +133,11 @@ export function requireAuthentication(options: RequireAuthenticationOptions): Re
       // Whole seconds, as `auth_time` and `max_age` are (RFC 9470 §3, OIDC Core §2): a token
       // authenticated exactly `max_age` seconds ago still passes, whatever the milliseconds.
       const ageOk = maxAge === undefined || (typeof authTime === 'number' && Math.floor(clock() / 1000) - authTime <= maxAge);
-      return acrOk && ageOk
-        ? undefined
-        : new InsufficientUserAuthenticationError('A stronger or more recent user authentication is required', { challengeParams });
+      if (acrOk && ageOk) return undefined;
+      const detail = !acrOk
+        ? `requireAuthentication(): acr ${quoteValue(acr)} is not one of acrValues: ${quoteList(acrValues!)}`
+        : `requireAuthentication(): auth_time ${quoteValue(authTime)} is older than maxAge ${maxAge!} s`;
+      return new InsufficientUserAuthenticationError('A stronger or more recent user authentication is required', { challengeParams, detail });
     },
   };
 }

@@ -1,0 +1,169 @@
+import { encodeBase64 } from '#crypto-backend';
+import { SignJWT } from 'jose';
+import { readSigningKey, type PrivateKeyInput, type SigningKey } from '../jws/signing-key.js';
+import { assertKnownKeys, assertObject, knownKeys, readNumber } from '../options/validate.js';
+
+/**
+ * How the guard authenticates to the introspection endpoint (RFC 7662 §2.1, which requires some
+ * form of authorization): the client-secret methods of RFC 6749 §2.3.1, `private_key_jwt`
+ * (RFC 7523 §2.2, OpenID Connect Core §9), a bearer token, or none. Options validated once, at
+ * start-up; per call, only the request's auth part is built here.
+ */
+
+/** Methods of `introspection.clientAuth`. */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'bearer' | 'none';
+
+/** `introspection.privateKeyJwt`: the key and claims of the RFC 7523 client assertion. */
+export interface PrivateKeyJwtOptions {
+  /** The client's private key: a `KeyObject` or a private JWK. Its public half is registered at the AS. */
+  key: PrivateKeyInput;
+  /** JWS algorithm, checked against the key at start-up: `RS256`…`PS512` (RSA ≥ 2048 bits), `ES256`/`ES384`/`ES512` (that curve), `EdDSA`/`Ed25519`. */
+  alg: string;
+  /** `kid` header. Default: the JWK's `kid`, else none. */
+  kid?: string;
+  /**
+   * `aud` of the assertion. Default: the introspection endpoint URL the call goes to (RFC 7523
+   * §3 lets the AS choose; Okta wants the endpoint). Some servers want their issuer identifier
+   * instead (ZITADEL): set it here.
+   */
+  audience?: string;
+  /** Seconds from `iat` to `exp` of each assertion. Default 60, at most 600. */
+  lifetime?: number;
+}
+
+/** The auth part of {@link ResolvedIntrospection}; internal. */
+export interface ResolvedClientAuth {
+  clientAuth: ClientAuthMethod;
+  /** `''` when none is configured (`none`, `bearer`). */
+  clientId: string;
+  clientSecret: string | undefined;
+  bearerToken: string | undefined;
+  assertion: { key: SigningKey; audience: string | undefined; lifetime: number } | undefined;
+}
+
+const METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'bearer', 'none'];
+const KNOWN_ASSERTION_KEYS = knownKeys<PrivateKeyJwtOptions>()(['key', 'alg', 'kid', 'audience', 'lifetime']);
+/** RFC 6749 Appendix A.1/A.2: client ids and secrets are VSCHAR (printable ASCII and space). */
+const VSCHAR = /^[\x20-\x7e]+$/;
+/** RFC 6750 §2.1 b64token. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+/** RFC 7523 §3: the assertion type of `private_key_jwt`. */
+export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/** What the client-auth options are, before validation. */
+export interface ClientAuthInput {
+  clientId?: unknown;
+  clientSecret?: unknown;
+  clientAuth?: unknown;
+  bearerToken?: unknown;
+  privateKeyJwt?: unknown;
+  jwtResponse?: unknown;
+}
+
+/**
+ * Validates the client-auth options of `introspection` (a `TypeError` naming the option): each
+ * method's own credential required, the others' refused (a secret configured for a method that
+ * does not send it is a mistake worth hearing about at start-up).
+ */
+export function resolveClientAuth(raw: ClientAuthInput): ResolvedClientAuth {
+  const clientAuth = (raw.clientAuth ?? 'client_secret_basic') as ClientAuthMethod;
+  if (!METHODS.includes(clientAuth)) {
+    throw new TypeError(`resource-guard: "introspection.clientAuth" must be one of ${METHODS.join(', ')}`);
+  }
+  const secretMethod = clientAuth === 'client_secret_basic' || clientAuth === 'client_secret_post';
+  // The client id names us in `client_secret_*` and `private_key_jwt`, and is the `aud` of RFC 9701 answers.
+  const idRequired = secretMethod || clientAuth === 'private_key_jwt' || raw.jwtResponse === true;
+  const clientId = raw.clientId === undefined && !idRequired ? '' : readCredential(raw.clientId, 'introspection.clientId');
+  refuseUnless(secretMethod, raw.clientSecret, 'clientSecret', 'client_secret_basic or client_secret_post');
+  refuseUnless(clientAuth === 'bearer', raw.bearerToken, 'bearerToken', 'bearer');
+  refuseUnless(clientAuth === 'private_key_jwt', raw.privateKeyJwt, 'privateKeyJwt', 'private_key_jwt');
+  let bearerToken: string | undefined;
+  if (clientAuth === 'bearer') {
+    if (typeof raw.bearerToken !== 'string' || !B64TOKEN.test(raw.bearerToken)) {
+      throw new TypeError('resource-guard: "introspection.bearerToken" must be a token of the b64token characters (RFC 6750 §2.1)');
+    }
+    bearerToken = raw.bearerToken;
+  }
+  return {
+    clientAuth,
+    clientId,
+    clientSecret: secretMethod ? readCredential(raw.clientSecret, 'introspection.clientSecret') : undefined,
+    bearerToken,
+    assertion: clientAuth === 'private_key_jwt' ? readAssertion(raw.privateKeyJwt) : undefined,
+  };
+}
+
+function refuseUnless(used: boolean, value: unknown, name: string, methods: string): void {
+  if (!used && value !== undefined) {
+    throw new TypeError(`resource-guard: "introspection.${name}" is only used with "introspection.clientAuth" ${methods}`);
+  }
+}
+
+function readAssertion(value: unknown): ResolvedClientAuth['assertion'] {
+  if (value === undefined) throw new TypeError('resource-guard: "introspection.privateKeyJwt" ({ key, alg }) is required with clientAuth private_key_jwt');
+  assertObject(value, 'introspection.privateKeyJwt');
+  const options = value as Partial<PrivateKeyJwtOptions>;
+  assertKnownKeys(options, KNOWN_ASSERTION_KEYS, 'introspection.privateKeyJwt');
+  const key = readSigningKey(options.key, options.alg, options.kid, 'introspection.privateKeyJwt');
+  if (options.audience !== undefined && (typeof options.audience !== 'string' || options.audience.length === 0)) {
+    throw new TypeError('resource-guard: "introspection.privateKeyJwt.audience" must be a non-empty string');
+  }
+  const lifetime = readNumber(options.lifetime, 'introspection.privateKeyJwt.lifetime', 60, 1);
+  if (lifetime > 600) throw new TypeError('resource-guard: "introspection.privateKeyJwt.lifetime" must be at most 600 seconds');
+  return { key, audience: options.audience, lifetime };
+}
+
+function readCredential(value: unknown, name: string): string {
+  if (typeof value !== 'string' || !VSCHAR.test(value)) {
+    throw new TypeError(`resource-guard: "${name}" must be a non-empty string of printable ASCII (RFC 6749 Appendix A)`);
+  }
+  return value;
+}
+
+/** The `application/x-www-form-urlencoded` encoding of one value (space → `+`, `%` → `%25`, ...). */
+export function formEncode(value: string): string {
+  return new URLSearchParams([['', value]]).toString().slice(1);
+}
+
+/**
+ * Adds this call's client authentication to `headers` and `params`. `client_secret_basic`
+ * form-urlencodes id and secret *before* base64 (RFC 6749 §2.3.1); `private_key_jwt` signs a
+ * fresh assertion per call (`iss` = `sub` = client id, `aud`, random `jti`, `iat`, short `exp`),
+ * so a captured one is useless after `lifetime` seconds and never replayable as is.
+ */
+export async function addClientAuth(
+  auth: ResolvedClientAuth, endpoint: URL, now: number, headers: Record<string, string>, params: URLSearchParams,
+): Promise<void> {
+  switch (auth.clientAuth) {
+    case 'client_secret_basic': {
+      const credentials = `${formEncode(auth.clientId)}:${formEncode(auth.clientSecret!)}`;
+      headers.authorization = `Basic ${encodeBase64(credentials)}`;
+      return;
+    }
+    case 'client_secret_post':
+      params.set('client_id', auth.clientId);
+      params.set('client_secret', auth.clientSecret!);
+      return;
+    case 'bearer':
+      headers.authorization = `Bearer ${auth.bearerToken!}`;
+      return;
+    case 'none':
+      if (auth.clientId !== '') params.set('client_id', auth.clientId);
+      return;
+    case 'private_key_jwt': {
+      const { key, audience, lifetime } = auth.assertion!;
+      const iat = Math.floor(now / 1000);
+      const assertion = await new SignJWT({ jti: crypto.randomUUID() })
+        .setProtectedHeader(key.kid === undefined ? { alg: key.alg, typ: 'JWT' } : { alg: key.alg, typ: 'JWT', kid: key.kid })
+        .setIssuer(auth.clientId)
+        .setSubject(auth.clientId)
+        .setAudience(audience ?? endpoint.href)
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + lifetime)
+        .sign(key.key);
+      params.set('client_id', auth.clientId);
+      params.set('client_assertion_type', CLIENT_ASSERTION_TYPE);
+      params.set('client_assertion', assertion);
+    }
+  }
+}

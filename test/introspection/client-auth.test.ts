@@ -1,0 +1,169 @@
+/**
+ * Introspection client authentication beyond the client secret: private_key_jwt (RFC 7523 §2.2),
+ * a bearer token, none. Against a real loopback endpoint that verifies what it receives (the
+ * assertion with jose: signature, aud, iss/sub, exp, unique jti) and refuses everything else.
+ */
+import { createSecretKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import test, { type ExecutionContext } from 'ava';
+import { decodeProtectedHeader, exportJWK, jwtVerify, type JWK } from 'jose';
+import { createGuard, type GuardOptions } from '@resource-guard/core';
+import {
+  AUDIENCE, CLIENT_ID, ISSUER, activeBody, assertRejected, recordingLogger, requestWith, startEndpoint,
+  type Answer, type Endpoint, type ReceivedRequest,
+} from '../helpers/introspection.js';
+
+const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+const refuse: Answer = { status: 401, body: { error: 'invalid_client' } };
+
+/**
+ * An endpoint that accepts a call only with a valid assertion by `publicKey`: signed with `alg`,
+ * `iss` = `sub` = the client id, `aud` = `audience` (default its own URL), `exp` no more than
+ * 60 s after `iat`, a `jti` it has not seen before. Returns the endpoint and the verified payloads.
+ */
+async function assertionEndpoint(t: ExecutionContext, publicKey: KeyObject, alg: string, audience?: string) {
+  const seen = new Set<string>();
+  const payloads: Array<Record<string, unknown>> = [];
+  const endpoint: Endpoint = await startEndpoint(async (request: ReceivedRequest) => {
+    const { form } = request;
+    if (form.get('client_assertion_type') !== ASSERTION_TYPE || request.headers.authorization !== undefined || form.has('client_secret')) return refuse;
+    try {
+      const { payload } = await jwtVerify(form.get('client_assertion') ?? '', publicKey, {
+        algorithms: [alg], issuer: CLIENT_ID, subject: CLIENT_ID, audience: audience ?? endpoint.url, maxTokenAge: 60,
+      });
+      if (typeof payload.jti !== 'string' || seen.has(payload.jti) || payload.exp! - payload.iat! > 60) return refuse;
+      seen.add(payload.jti);
+      payloads.push(payload);
+      return { body: activeBody() };
+    } catch {
+      return refuse;
+    }
+  });
+  t.teardown(() => endpoint.close());
+  return { endpoint, payloads };
+}
+
+const options = (endpoint: string, introspection: Record<string, unknown>, overrides: Partial<GuardOptions> = {}): GuardOptions => ({
+  issuer: ISSUER,
+  audience: AUDIENCE,
+  logger: { warn() {}, error() {} },
+  ...overrides,
+  introspection: { endpoint, cacheTtl: 0, ...introspection } as GuardOptions['introspection'],
+});
+
+function ecKey(namedCurve = 'P-256'): { privateKey: KeyObject; publicKey: KeyObject } {
+  return generateKeyPairSync('ec', { namedCurve });
+}
+
+test('private_key_jwt with a JWK: a fresh assertion per call, verified by the endpoint (aud = endpoint, iss = sub = client id, 60 s, unique jti)', async (t) => {
+  const { privateKey, publicKey } = ecKey();
+  const jwk = { ...(await exportJWK(privateKey)), kid: 'rs-key-1' } as JWK;
+  const { endpoint, payloads } = await assertionEndpoint(t, publicKey, 'ES256');
+  const guard = createGuard(options(endpoint.url, { clientId: CLIENT_ID, clientAuth: 'private_key_jwt', privateKeyJwt: { key: jwk, alg: 'ES256' } }));
+  for (const token of ['opaque-1', 'opaque-2', 'opaque-1']) t.is((await guard.verify(requestWith(token))).subject, 'user-123');
+  t.is(payloads.length, 3, 'every call verified by the endpoint');
+  t.is(new Set(payloads.map((payload) => payload.jti)).size, 3);
+  for (const payload of payloads) t.is((payload.exp as number) - (payload.iat as number), 60);
+  const call = endpoint.calls[0]!;
+  t.is(call.form.get('client_id'), CLIENT_ID);
+  t.is(call.form.get('token'), 'opaque-1');
+  t.deepEqual(decodeProtectedHeader(call.form.get('client_assertion')!), { alg: 'ES256', typ: 'JWT', kid: 'rs-key-1' });
+});
+
+test('private_key_jwt with a KeyObject, RS256, a configured audience (the issuer) and lifetime', async (t) => {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { endpoint, payloads } = await assertionEndpoint(t, publicKey, 'PS256', ISSUER);
+  const guard = createGuard(options(endpoint.url, {
+    clientId: CLIENT_ID, clientAuth: 'private_key_jwt', privateKeyJwt: { key: privateKey, alg: 'PS256', kid: 'k2', audience: ISSUER, lifetime: 30 },
+  }));
+  await guard.verify(requestWith('opaque'));
+  t.is(payloads[0]!.aud, ISSUER);
+  t.is((payloads[0]!.exp as number) - (payloads[0]!.iat as number), 30);
+  // The endpoint's own check: an assertion for the endpoint URL is refused where the issuer is expected.
+  const other = createGuard(options(endpoint.url, { clientId: CLIENT_ID, clientAuth: 'private_key_jwt', privateKeyJwt: { key: privateKey, alg: 'PS256' } }));
+  await assertRejected(t, other.verify(requestWith('opaque')), { status: 500, code: 'ERR_INTROSPECTION_CLIENT_REJECTED' });
+});
+
+test('an assertion the endpoint refuses (another key): 500, and neither the assertion nor the key reaches an error or a log', async (t) => {
+  const { publicKey } = ecKey();
+  const wrong = ecKey();
+  const { endpoint } = await assertionEndpoint(t, publicKey, 'ES256');
+  const logger = recordingLogger();
+  const guard = createGuard(options(endpoint.url, { clientId: CLIENT_ID, clientAuth: 'private_key_jwt', privateKeyJwt: { key: wrong.privateKey, alg: 'ES256' } }, { logger }));
+  const error = await assertRejected(t, guard.verify(requestWith('opaque-token')), { status: 500, code: 'ERR_INTROSPECTION_CLIENT_REJECTED' }, 'opaque-token');
+  t.regex(error.detail!, /answered HTTP 401 "invalid_client"; check "introspection\.clientId" and the credential of clientAuth private_key_jwt/);
+  const assertion = endpoint.calls[0]!.form.get('client_assertion')!;
+  const d = (await exportJWK(wrong.privateKey)).d!;
+  const visible = [error.message, error.detail, JSON.stringify(error.headers), String(error.cause), ...logger.lines].join('\n');
+  for (const secret of [assertion, assertion.split('.')[2]!, d, 'opaque-token']) t.false(visible.includes(secret));
+  t.is(logger.lines.length, 1);
+  t.regex(logger.lines[0]!, /"introspection\.clientAuth" \(private_key_jwt\)/);
+});
+
+test('bearer: Authorization: Bearer <bearerToken>, nothing else; a refused token never appears in errors or logs', async (t) => {
+  const bearerToken = 'gateway-token-9f8e7d';
+  const endpoint = await startEndpoint((request) => (request.headers.authorization === `Bearer ${bearerToken}` ? { body: activeBody() } : refuse));
+  t.teardown(() => endpoint.close());
+  const guard = createGuard(options(endpoint.url, { clientAuth: 'bearer', bearerToken }));
+  await guard.verify(requestWith('opaque'));
+  t.deepEqual([...endpoint.calls[0]!.form.keys()].sort(), ['token', 'token_type_hint']);
+
+  const logger = recordingLogger();
+  const wrongToken = 'stale-gateway-token';
+  const refused = createGuard(options(endpoint.url, { clientAuth: 'bearer', bearerToken: wrongToken }, { logger }));
+  const error = await assertRejected(t, refused.verify(requestWith('opaque')), { status: 500, code: 'ERR_INTROSPECTION_CLIENT_REJECTED' });
+  const visible = [error.message, error.detail, JSON.stringify(error.headers), ...logger.lines].join('\n');
+  t.false(visible.includes(wrongToken));
+  t.regex(error.detail!, /clientAuth bearer/);
+});
+
+test('none: no credentials at all, client_id only when configured (Hydra admin endpoint)', async (t) => {
+  const endpoint = await startEndpoint((request) => (request.headers.authorization === undefined ? { body: activeBody() } : refuse));
+  t.teardown(() => endpoint.close());
+  await createGuard(options(endpoint.url, { clientAuth: 'none' })).verify(requestWith('opaque'));
+  t.deepEqual([...endpoint.calls[0]!.form.keys()].sort(), ['token', 'token_type_hint']);
+  await createGuard(options(endpoint.url, { clientAuth: 'none', clientId: 'public-api' })).verify(requestWith('opaque'));
+  t.deepEqual([...endpoint.calls[1]!.form.keys()].sort(), ['client_id', 'token', 'token_type_hint']);
+  t.is(endpoint.calls[1]!.form.get('client_id'), 'public-api');
+});
+
+test('option validation: a TypeError naming the option, at start-up', async (t) => {
+  const { privateKey, publicKey } = ecKey();
+  const jwk = await exportJWK(privateKey);
+  const url = 'https://as.example.test/introspect';
+  const pkj = (privateKeyJwt: unknown, extra: Record<string, unknown> = {}) => ({ clientId: CLIENT_ID, clientAuth: 'private_key_jwt', privateKeyJwt, ...extra });
+  const bad: Array<[string, Record<string, unknown>, Partial<GuardOptions>?]> = [
+    ['introspection.privateKeyJwt', { clientId: CLIENT_ID, clientAuth: 'private_key_jwt' }],
+    ['introspection.clientId', pkj({ key: privateKey, alg: 'ES256' }, { clientId: undefined })],
+    ['introspection.privateKeyJwt.key', pkj({ key: publicKey, alg: 'ES256' })],
+    ['introspection.privateKeyJwt.key', pkj({ key: await exportJWK(publicKey), alg: 'ES256' })],
+    ['introspection.privateKeyJwt.key', pkj({ key: createSecretKey(Buffer.alloc(32)), alg: 'ES256' })],
+    ['introspection.privateKeyJwt.key', pkj({ key: { kty: 'oct', k: 'c2VjcmV0' }, alg: 'ES256' })],
+    ['introspection.privateKeyJwt.key', pkj({ key: privateKey, alg: 'RS256' })],
+    ['introspection.privateKeyJwt.key', pkj({ key: privateKey, alg: 'ES384' })],
+    ['introspection.privateKeyJwt.key', pkj({ key: generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey, alg: 'RS256' })],
+    ['introspection.privateKeyJwt.key', pkj({ key: generateKeyPairSync('ed25519').privateKey, alg: 'ES256' })],
+    ['introspection.privateKeyJwt.alg', pkj({ key: privateKey, alg: 'HS256' })],
+    ['introspection.privateKeyJwt.alg', pkj({ key: privateKey })],
+    ['introspection.privateKeyJwt.alg', pkj({ key: { ...jwk, alg: 'ES384' }, alg: 'ES256' })],
+    ['introspection.privateKeyJwt.kid', pkj({ key: privateKey, alg: 'ES256', kid: '' })],
+    ['introspection.privateKeyJwt.audience', pkj({ key: privateKey, alg: 'ES256', audience: 7 })],
+    ['introspection.privateKeyJwt.lifetime', pkj({ key: privateKey, alg: 'ES256', lifetime: 3600 })],
+    ['introspection.privateKeyJwt.lifetime', pkj({ key: privateKey, alg: 'ES256', lifetime: 0 })],
+    ['introspection.privateKeyJwt.keyId', pkj({ key: privateKey, alg: 'ES256', keyId: 'x' })],
+    ['introspection.privateKeyJwt', pkj('a key')],
+    ['introspection.clientSecret', pkj({ key: privateKey, alg: 'ES256' }, { clientSecret: 'also-a-secret' })],
+    ['introspection.privateKeyJwt', { clientId: CLIENT_ID, clientSecret: 'secret', privateKeyJwt: { key: privateKey, alg: 'ES256' } }],
+    ['introspection.bearerToken', { clientAuth: 'bearer' }],
+    ['introspection.bearerToken', { clientAuth: 'bearer', bearerToken: 'has space' }],
+    ['introspection.bearerToken', { clientId: CLIENT_ID, clientSecret: 'secret', bearerToken: 'abc' }],
+    ['introspection.clientId', { clientAuth: 'none', jwtResponse: true }],
+    ['introspection.clientId', { clientAuth: 'none', clientId: 'bad\nid' }],
+  ];
+  for (const [name, introspection] of bad) {
+    const error = t.throws(() => createGuard(options(url, introspection)), { instanceOf: TypeError }, name);
+    t.true(error?.message.includes(`"${name}"`), `${name}: ${error?.message}`);
+  }
+  t.notThrows(() => createGuard(options(url, pkj({ key: generateKeyPairSync('ed25519').privateKey, alg: 'EdDSA' }))));
+  t.notThrows(() => createGuard(options(url, pkj({ key: ecKey('P-521').privateKey, alg: 'ES512' }))));
+  t.notThrows(() => createGuard(options(url, { clientAuth: 'none', clientId: CLIENT_ID, jwtResponse: true })));
+});
