@@ -212,6 +212,26 @@ const server = app.listen(0, '127.0.0.1', () => {
 });
 `;
 
+// The gateway package from its tarball: a token-handler cookie turned into the Bearer token that
+// protect() verifies in the same app (an API that is its own token handler).
+const gatewayApp = `import express from 'express';
+import { errorHandler, getAuth, protect, requireScopes } from '@resource-guard/express';
+import { createTokenHandler } from '@resource-guard/gateway';
+import { gateway } from '@resource-guard/gateway/express';
+const { ISSUER = '', AUDIENCE = '', JWKS_URI = '', COOKIE_KEY = '' } = process.env;
+const app = express();
+app.use(gateway(createTokenHandler({ keys: [{ kid: 'consumer', key: COOKIE_KEY }], allowedOrigins: ['https://app.example.test'] })));
+app.use(protect({ issuer: ISSUER, audience: AUDIENCE, jwksUri: JWKS_URI }));
+app.get('/orders', requireScopes('orders:read'), (req, res) => {
+  res.json({ subject: getAuth(req).subject });
+});
+app.use(errorHandler());
+const server = app.listen(0, '127.0.0.1', () => {
+  const address = server.address();
+  console.log('listening ' + (typeof address === 'object' && address !== null ? address.port : ''));
+});
+`;
+
 const fastifyApp = `import Fastify from 'fastify';
 import { requireScopes, resourceGuard } from '@resource-guard/fastify';
 const { ISSUER = '', AUDIENCE = '', JWKS_URI = '' } = process.env;
@@ -286,6 +306,14 @@ const scenarios = [
     redis: true,
   },
   {
+    name: 'ESM, TypeScript strict, @resource-guard/gateway token handler in front of protect(), Express 5',
+    type: 'module',
+    dependencies: { express: '^5.1.0', '@types/express': '^5.0.0', '@types/node': '^20.19.0' },
+    tsconfig: { ...strict, module: 'nodenext', moduleResolution: 'nodenext', verbatimModuleSyntax: true },
+    source: gatewayApp,
+    cookie: true,
+  },
+  {
     name: 'ESM, TypeScript strict, Fastify 5 (its own error rendering)',
     type: 'module',
     dependencies: { fastify: '^5.0.0', '@types/node': '^20.19.0' },
@@ -339,7 +367,11 @@ async function runScenario(scenario, index) {
   const port = scenario.devAs ? await freePort() : undefined;
   const env = scenario.devAs
     ? { ISSUER: devAs.issuer, AUDIENCE: devResource, PORT: String(port) }
-    : { ISSUER, AUDIENCE, JWKS_URI: `${ISSUER}/jwks`, ...(scenario.redis ? { REDIS_URL: await startRedis() } : {}) };
+    : {
+      ISSUER, AUDIENCE, JWKS_URI: `${ISSUER}/jwks`,
+      ...(scenario.redis ? { REDIS_URL: await startRedis() } : {}),
+      ...(scenario.cookie ? { COOKIE_KEY: cookieKey.toString('base64url') } : {}),
+    };
   const child = spawn(process.execPath, [entry], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let stdout = '';
@@ -347,7 +379,9 @@ async function runScenario(scenario, index) {
   child.stdout.on('data', (chunk) => { stdout += chunk; });
   try {
     const url = `http://127.0.0.1:${port ?? await announcedPort(child, () => stderr)}/orders`;
-    if (scenario.devAs) {
+    if (scenario.cookie) {
+      await expectCookieResponses(url);
+    } else if (scenario.devAs) {
       await waitUntilListening(url, () => stderr);
       await expectResponses(url, await devAsToken('orders:read'), 'demo-client', await devAsToken('profile:read'));
     } else {
@@ -412,6 +446,27 @@ async function expectResponses(url, token, subject, unscopedToken, ownErrorBody 
   await unscoped.arrayBuffer();
   assert(unscoped.status === 403 && /error="insufficient_scope"/.test(unscoped.headers.get('www-authenticate') ?? ''), `unscoped token: ${unscoped.status}`);
   return validBody;
+}
+
+// The token-handler cookie: a JWE (dir, A256GCM) of a signed token, made here with jose.
+const cookieKey = crypto.randomBytes(32);
+async function expectCookieResponses(url) {
+  const { CompactEncrypt } = await import('jose');
+  const encrypt = (token) => new CompactEncrypt(new TextEncoder().encode(token)).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: 'consumer' }).encrypt(cookieKey);
+  const cookie = await encrypt(signToken(signing.privateKey));
+  const valid = await fetch(url, { headers: { cookie: `__Host-rg-at=${cookie}` } });
+  const body = await valid.json();
+  assert(valid.status === 200 && body.subject === 'alice', `valid cookie: ${valid.status} ${JSON.stringify(body)}`);
+  const [h, k, iv, ciphertext, tag] = cookie.split('.');
+  const tampered = await fetch(url, { headers: { cookie: `__Host-rg-at=${[h, k, iv, (ciphertext[0] === 'A' ? 'B' : 'A') + ciphertext.slice(1), tag].join('.')}` } });
+  await tampered.arrayBuffer();
+  assert(tampered.status === 401 && /error="invalid_token"/.test(tampered.headers.get('www-authenticate') ?? ''), `tampered cookie: ${tampered.status}`);
+  const post = await fetch(url, { method: 'POST', headers: { cookie: `__Host-rg-at=${cookie}`, origin: 'https://evil.example' } });
+  await post.arrayBuffer();
+  assert(post.status === 403, `POST from another origin: ${post.status}`);
+  const none = await fetch(url);
+  await none.arrayBuffer();
+  assert(none.status === 401, `no cookie: ${none.status}`);
 }
 
 function assert(condition, message) {

@@ -2,9 +2,10 @@
 import test from 'ava';
 
 const KIT = [
-  'GUARD_KEY', 'NodeRequestView', 'authorizeRequirement', 'buildRequestUrl', 'checkHost', 'checkTarget',
-  'createErrorResponder', 'createRequirementMiddlewares', 'createResourceMetadataEndpoint', 'quoteParam', 'readAuthContext',
-  'readPeerCertificate', 'resolveProtectArguments',
+  'GUARD_KEY', 'NodeRequestView', 'assertKnownKeys', 'assertNonEmptyString', 'assertObject', 'authorizeRequirement',
+  'buildRequestUrl', 'checkHost', 'checkTarget', 'createErrorResponder', 'createRequirementMiddlewares',
+  'createResourceMetadataEndpoint', 'fetchUpstream', 'formEncode', 'parseServerUrl', 'quoteParam', 'readAuthContext',
+  'readNumber', 'readPeerCertificate', 'resolveProtectArguments', 'toStringList',
 ];
 
 const APPLICATION = [
@@ -34,6 +35,15 @@ test('the adapters export the contract names', async (t) => {
   // The fetch adapter wraps handlers (`withAuth`) instead of `protect()`.
   const fetchExports = Object.keys(await import('@resource-guard/fetch'));
   t.deepEqual(names.filter((name) => name !== 'protect' && !fetchExports.includes(name)), [], '@resource-guard/fetch');
+});
+
+test('@resource-guard/gateway exports the three patterns; ./express and ./koa the middleware', async (t) => {
+  t.deepEqual(Object.keys(await import('@resource-guard/gateway')).sort(), [
+    'SPLIT_TOKEN_PREFIX', 'createPhantomToken', 'createSplitToken', 'createTokenHandler', 'encryptTokenCookie', 'forwardRequest',
+    'isPreflight', 'maxAgeOf', 'revokeSplitToken', 'serializeTokenCookie', 'splitTokenKey', 'storeSplitToken',
+  ]);
+  t.deepEqual(Object.keys(await import('@resource-guard/gateway/express')), ['gateway']);
+  t.deepEqual(Object.keys(await import('@resource-guard/gateway/koa')), ['gateway']);
 });
 
 test('@resource-guard/mcp exports the MCP integration', async (t) => {

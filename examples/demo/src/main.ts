@@ -8,6 +8,7 @@
 import { startAuthorizationServer, type DevAuthorizationServer } from '@resource-guard-examples/dev-authorization-server';
 import { redisServerInstalled, startRedisServer, type TestRedisServer } from '@resource-guard-examples/shared';
 import { createFlowContext, FLOWS, SCALE_OUT_FLOWS, type ApiTarget } from './flows.js';
+import { GATEWAY_FLOWS, startGateways } from './gateway-flows.js';
 import { mainOf, startApi, stopAll } from './processes.js';
 import { runFlow, runFlows, type FlowResult } from './run.js';
 import { printCurlCommands } from './serve.js';
@@ -86,6 +87,16 @@ and run npm run demo again; the demo starts its own redis-server on a free loopb
     results.push(...shared);
   }
 
+  console.log(bold('\nThrough the example gateway (http-proxy-middleware, in this process) in front of the Express and Koa APIs\n'));
+  const { targets, gateways } = await startGateways(as, apis);
+  try {
+    const proxied = await runFlows(context, targets, GATEWAY_FLOWS);
+    console.log(renderTable(proxied));
+    results.push(...proxied);
+  } finally {
+    await Promise.all(gateways.map((gateway) => gateway.close()));
+  }
+
   const failed = results.filter((r) => !r.verdict.pass);
   console.log(dim(`
 Tokens from the AS token endpoint (client credentials); introspection and revocation at the AS;
@@ -94,7 +105,7 @@ mTLS: no TLS here — the APIs (MTLS_CERT_HEADER) and the AS read the client cer
 ${DEMO_SETTINGS.certHeader} header, standing in for a TLS-terminating proxy that verified it.`));
   const elapsed = `${((Date.now() - started) / 1000).toFixed(1)} s`;
   console.log(failed.length === 0
-    ? green(`\n✔ all ${results.length} checks passed (${results.length / apis.length} flows × ${apis.length} frameworks) in ${elapsed}`)
+    ? green(`\n✔ all ${results.length} checks passed in ${elapsed}`)
     : red(`\n✘ ${failed.length} of ${results.length} checks failed (${elapsed})`));
   exitCode = failed.length === 0 ? 0 : 1;
   if (failed.length > 0 && !verbose) console.log(dim('(the APIs\' own logs: npm run demo -- --verbose)'));

@@ -29,7 +29,7 @@ export const DEMO_SETTINGS: DemoSettings = {
 export function apiEnvironment(issuer: string, port: number, settings: DemoSettings = DEMO_SETTINGS): Record<string, string> {
   return {
     ISSUER: issuer,
-    AUDIENCE: `${RESOURCES.jwt},${RESOURCES.opaque},${RESOURCES.encrypted}`,
+    AUDIENCE: `${RESOURCES.jwt},${RESOURCES.opaque},${RESOURCES.encrypted},${RESOURCES.split}`,
     ENCRYPTION_KEY: RESOURCE_ENCRYPTION_KEY_FILE,
     INTROSPECTION: 'on',
     INTROSPECTION_CLIENT_ID: CLIENTS.resourceServer.clientId,

@@ -21,6 +21,11 @@ export const RESOURCES = {
   opaque: 'urn:resource-guard:opaque-api',
   /** Gets encrypted JWT access tokens: a JWE (ECDH-ES+A256KW, A256GCM) around the signed JWT. */
   encrypted: 'urn:resource-guard:encrypted-api',
+  /**
+   * Gets split JWT access tokens: the client receives only the signature; header and payload are
+   * kept in the split-token store for a gateway to reassemble (see `startAuthorizationServer`).
+   */
+  split: 'urn:resource-guard:split-api',
 } as const;
 
 /**
@@ -63,6 +68,12 @@ export const RESOURCE_SERVERS: Readonly<Record<string, ResourceServer>> = {
     scope: SCOPES.join(' '),
     accessTokenFormat: 'opaque',
     accessTokenTTL: ACCESS_TOKEN_TTL,
+  },
+  [RESOURCES.split]: {
+    scope: SCOPES.join(' '),
+    accessTokenFormat: 'jwt',
+    accessTokenTTL: ACCESS_TOKEN_TTL,
+    jwt: { sign: { alg: SIGNING_ALG } },
   },
   [RESOURCES.encrypted]: {
     scope: SCOPES.join(' '),

@@ -7,7 +7,11 @@ import type { AddressInfo } from 'node:net';
 
 import type { default as Provider, errors } from 'oidc-provider';
 
+import { createMemoryStore, type Store } from '@resource-guard/core';
+
 import { CLIENTS, RESOURCES } from './config.js';
+import { installGatewayPatterns } from './gateway-patterns.js';
+import { generateSigningKeys } from './keys.js';
 import { createProvider } from './provider.js';
 
 export { createProvider } from './provider.js';
@@ -39,6 +43,12 @@ export interface StartOptions {
   host?: string;
   /** Log one line per request and every rejected grant/introspection to stdout; default false. */
   log?: boolean;
+  /**
+   * Where split tokens' headers and payloads are kept (tokens for `RESOURCES.split`), shared
+   * with the gateways that reassemble them: a Redis store when several processes run. Default:
+   * a memory store of this process (`splitTokenStore` below).
+   */
+  splitTokenStore?: Store;
 }
 
 /** A running dev authorization server. */
@@ -56,6 +66,8 @@ export interface DevAuthorizationServer {
    * can show what an API's introspection cache saved.
    */
   readonly introspectionRequests: number;
+  /** The split-token store (the one given, or this process's memory store). */
+  readonly splitTokenStore: Store;
   /** The oidc-provider instance, for anything the above does not cover. */
   readonly provider: Provider;
   /** Stops listening and closes open connections. */
@@ -67,7 +79,7 @@ export interface DevAuthorizationServer {
  * The issuer uses the actual port, so `port: 0` gives a fresh, collision-free server per test.
  */
 export async function startAuthorizationServer(options: StartOptions = {}): Promise<DevAuthorizationServer> {
-  const { port = 0, host = '127.0.0.1', log = false } = options;
+  const { port = 0, host = '127.0.0.1', log = false, splitTokenStore = createMemoryStore() } = options;
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -79,7 +91,9 @@ export async function startAuthorizationServer(options: StartOptions = {}): Prom
 
   const actualPort = (server.address() as AddressInfo).port;
   const issuer = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
-  const provider = createProvider(issuer);
+  const keys = generateSigningKeys();
+  const provider = createProvider(issuer, keys);
+  installGatewayPatterns(provider, keys, splitTokenStore);
 
   provider.on('server_error', (_ctx, err) => console.error('[dev-as] server error:', err));
   if (log) {
@@ -105,6 +119,7 @@ export async function startAuthorizationServer(options: StartOptions = {}): Prom
     clients: CLIENTS,
     resources: RESOURCES,
     provider,
+    splitTokenStore,
     get introspectionRequests() {
       return introspectionRequests;
     },

@@ -12,7 +12,7 @@ import {
   CLIENTS,
   ACCESS_TOKEN_TTL,
 } from './config.js';
-import { generateSigningKeys } from './keys.js';
+import { generateSigningKeys, type SigningJwk } from './keys.js';
 import { getClientCertificate } from './mtls.js';
 
 /**
@@ -20,10 +20,10 @@ import { getClientCertificate } from './mtls.js';
  * indicators, introspection (+ RFC 9701 JWT responses), revocation, DPoP and RFC 8705
  * certificate-bound tokens. Every user-facing flow (interactions, userinfo, ...) is off.
  */
-export function providerConfiguration(): Configuration {
+export function providerConfiguration(keys: readonly SigningJwk[] = generateSigningKeys()): Configuration {
   return {
     clients: [...CLIENT_METADATA],
-    jwks: { keys: generateSigningKeys() } as Configuration['jwks'],
+    jwks: { keys: [...keys] } as Configuration['jwks'],
     scopes: [...SCOPES],
     claims: {},
     // The first key whose alg matches signs; ES256 is listed first and is the default everywhere.
@@ -72,7 +72,7 @@ export function providerConfiguration(): Configuration {
   };
 }
 
-/** Creates the oidc-provider instance for `issuer` (e.g. `http://127.0.0.1:9000`). */
-export function createProvider(issuer: string): Provider {
-  return new Provider(issuer, providerConfiguration());
+/** Creates the oidc-provider instance for `issuer` (e.g. `http://127.0.0.1:9000`), signing with `keys` (default: fresh ones). */
+export function createProvider(issuer: string, keys?: readonly SigningJwk[]): Provider {
+  return new Provider(issuer, providerConfiguration(keys));
 }

@@ -20,7 +20,7 @@ export interface ApiConfig {
 /**
  * Reads:
  * - `ISSUER` — trusted issuer (default `http://127.0.0.1:9000`, the dev authorization server)
- * - `AUDIENCE` — comma-separated accepted audiences (default both dev resources)
+ * - `AUDIENCE` — comma-separated accepted audiences (default the JWT, opaque and split dev resources)
  * - `INTROSPECTION_CLIENT_ID` / `INTROSPECTION_CLIENT_SECRET` — enables opaque tokens
  *   (default the dev AS's `resource-server` client); `INTROSPECTION=off` disables it
  * - `INTROSPECTION_CACHE_TTL` — seconds (default 5, so a revocation shows within seconds)
@@ -37,7 +37,7 @@ export interface ApiConfig {
  */
 export function readApiConfig(env: NodeJS.ProcessEnv, defaultPort: number): ApiConfig {
   const issuer = env.ISSUER ?? 'http://127.0.0.1:9000';
-  const audience = (env.AUDIENCE ?? 'urn:resource-guard:jwt-api,urn:resource-guard:opaque-api').split(',').map((item) => item.trim());
+  const audience = (env.AUDIENCE ?? 'urn:resource-guard:jwt-api,urn:resource-guard:opaque-api,urn:resource-guard:split-api').split(',').map((item) => item.trim());
   const guard: GuardOptions = { issuer, audience, realm: 'sample-api' };
   if (env.INTROSPECTION !== 'off') {
     guard.introspection = {

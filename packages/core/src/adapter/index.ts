@@ -16,3 +16,10 @@ export { createErrorResponder } from './error-response.js';
 export type { ErrorResponse, ErrorResponseLogger, ErrorResponseOptions } from './error-response.js';
 export { createResourceMetadataEndpoint } from '../metadata/resource-metadata.js';
 export type { MetadataResponse, ResourceMetadataEndpoint } from '../metadata/resource-metadata.js';
+// Seams for the gateway package (`@resource-guard/gateway`), which calls the authorization server
+// and validates its options the same way the guard does: bounded fetches, form encoding, and the
+// option checks whose `TypeError`s name the option.
+export { fetchUpstream } from '../http/upstream.js';
+export type { UpstreamRequest, UpstreamResponse } from '../http/upstream.js';
+export { formEncode } from '../introspection/client-auth.js';
+export { assertKnownKeys, assertNonEmptyString, assertObject, parseServerUrl, readNumber, toStringList } from '../options/validate.js';

@@ -11,6 +11,11 @@ export interface UpstreamResponse {
   status: number;
   contentType: string;
   body: string;
+  /**
+   * The `Cache-Control` response header, `''` when absent: a caller that caches the answer (a
+   * gateway's phantom-token cache) may honour its `max-age`. Optional for hand-made responses.
+   */
+  cacheControl?: string;
 }
 
 /** A request to the authorization server. */
@@ -55,7 +60,7 @@ export async function fetchUpstream(fetchImpl: typeof fetch, url: URL, request: 
     } catch (cause) {
       throw new UpstreamUnavailableError(`${request.what} response could not be read`, request.code, { cause: sanitizeCause(cause) });
     }
-    return { status: response.status, contentType: response.headers.get('content-type') ?? '', body };
+    return { status: response.status, contentType: response.headers.get('content-type') ?? '', body, cacheControl: response.headers.get('cache-control') ?? '' };
   } finally {
     clearTimeout(timer);
   }

@@ -1,0 +1,151 @@
+/**
+ * Token handler, API side, end to end: the browser's encrypted cookie → the example gateway
+ * (Express, Koa) → CSRF defence, decryption → the sample API gets `Authorization: Bearer` with a
+ * real dev-AS JWT and never the cookie.
+ */
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import test from 'ava';
+import { RESOURCES } from '@resource-guard-examples/dev-authorization-server';
+import { createTokenHandler, encryptTokenCookie, serializeTokenCookie, type TokenCookieKey } from '@resource-guard/gateway';
+import { parseChallenges } from '../helpers/challenge.js';
+import { getToken, startDevAs, type DevAs } from '../helpers/dev-as.js';
+import { FRAMEWORKS, carries, startGatewaySetup, type GatewaySetup } from '../helpers/gateway.js';
+
+const current: TokenCookieKey = { kid: 'k2', key: randomBytes(32) };
+const previous: TokenCookieKey = { kid: 'k1', key: randomBytes(32).toString('base64url') };
+const foreign: TokenCookieKey = { kid: 'k1', key: randomBytes(32) };
+const ORIGIN = 'https://spa.example';
+const COOKIE = '__Host-rg-at';
+
+let dev: DevAs;
+let accessToken: string;
+const setups = new Map<string, GatewaySetup>();
+test.before(async () => {
+  dev = await startDevAs();
+  accessToken = (await getToken(dev, dev.server.clients.demo, { scope: 'orders:read orders:write', resource: RESOURCES.jwt })).access_token;
+  for (const framework of FRAMEWORKS) {
+    setups.set(framework, await startGatewaySetup(framework, () => ({
+      '/bff': createTokenHandler({ keys: [current, previous], allowedOrigins: [ORIGIN] }),
+    }), dev));
+  }
+});
+test.after.always(async () => {
+  await Promise.all([...setups.values()].map((setup) => setup.close()));
+  await dev?.close();
+});
+
+for (const framework of FRAMEWORKS) {
+  const call = (path: string, init: { method?: string; cookie?: string; headers?: Record<string, string> } = {}) =>
+    fetch(`${setups.get(framework)!.gateway.url}/bff${path}`, {
+      method: init.method ?? 'GET',
+      headers: { ...(init.cookie === undefined ? {} : { cookie: init.cookie }), ...init.headers },
+    });
+  const requests = () => setups.get(framework)!.api.requests;
+
+  test.serial(`${framework}: the cookie becomes Authorization: Bearer; the API never sees the cookie, other cookies pass`, async (t) => {
+    const value = await encryptTokenCookie(accessToken, [current]);
+    const response = await call('/orders', { cookie: `theme=dark; ${COOKIE}=${value}`, headers: { authorization: 'Bearer client-sent' } });
+    t.is(response.status, 200);
+    const forwarded = requests().at(-1)!;
+    t.is(forwarded.headers.authorization, `Bearer ${accessToken}`);
+    t.is(forwarded.headers.cookie, 'theme=dark');
+    t.false(carries(requests(), value));
+    t.false(carries(requests(), 'client-sent'));
+  });
+
+  test.serial(`${framework}: POST with the cookie, an allowed Origin and the CSRF header reaches the API`, async (t) => {
+    const cookie = `${COOKIE}=${await encryptTokenCookie(accessToken, [current])}`;
+    const response = await call('/orders', { method: 'POST', cookie, headers: { origin: ORIGIN, 'x-rg-csrf': '1' } });
+    t.is(response.status, 201);
+  });
+
+  test.serial(`${framework}: POST without the CSRF header, or from another Origin, or none, is 403 and never reaches the API`, async (t) => {
+    const cookie = `${COOKIE}=${await encryptTokenCookie(accessToken, [current])}`;
+    const seen = requests().length;
+    t.is((await call('/orders', { method: 'POST', cookie, headers: { origin: ORIGIN } })).status, 403);
+    t.is((await call('/orders', { method: 'POST', cookie, headers: { origin: ORIGIN, 'x-rg-csrf': ' ' } })).status, 403);
+    t.is((await call('/orders', { method: 'POST', cookie, headers: { origin: 'https://evil.example', 'x-rg-csrf': '1' } })).status, 403);
+    t.is((await call('/orders', { method: 'DELETE', cookie, headers: { 'x-rg-csrf': '1' } })).status, 403);
+    t.is(requests().length, seen);
+  });
+
+  test.serial(`${framework}: a tampered cookie, a foreign key, two cookies are 401 invalid_token; no cookie is 401 without error`, async (t) => {
+    const value = await encryptTokenCookie(accessToken, [current]);
+    const [h, k, iv, ciphertext, tag] = value.split('.');
+    const flipped = (ciphertext![0] === 'A' ? 'B' : 'A') + ciphertext!.slice(1);
+    const seen = requests().length;
+    const tampered = await call('/orders', { cookie: `${COOKIE}=${[h, k, iv, flipped, tag].join('.')}` });
+    t.is(tampered.status, 401);
+    t.is(parseChallenges(tampered.headers.get('www-authenticate') ?? undefined)[0]?.params.error, 'invalid_token');
+    t.is((await call('/orders', { cookie: `${COOKIE}=${await encryptTokenCookie(accessToken, [foreign])}` })).status, 401);
+    t.is((await call('/orders', { cookie: `${COOKIE}=${value}; ${COOKIE}=${value}` })).status, 401);
+    t.is((await call('/orders', { cookie: `${COOKIE}=not-a-jwe` })).status, 401);
+    const none = await call('/orders', { cookie: 'theme=dark' });
+    t.is(none.status, 401);
+    t.is(parseChallenges(none.headers.get('www-authenticate') ?? undefined)[0]?.params.error, undefined);
+    t.is(requests().length, seen);
+  });
+
+  test.serial(`${framework}: a cookie encrypted with the previous key still works (rotation)`, async (t) => {
+    const response = await call('/orders', { cookie: `${COOKIE}=${await encryptTokenCookie(accessToken, [previous])}` });
+    t.is(response.status, 200);
+  });
+}
+
+test('serializeTokenCookie() writes the attributes the pattern relies on', (t) => {
+  t.is(serializeTokenCookie('v', 60.7), '__Host-rg-at=v; Max-Age=60; Path=/; HttpOnly; Secure; SameSite=Strict');
+});
+
+test('createTokenHandler() validates its options', (t) => {
+  const ok = { keys: [current], allowedOrigins: [ORIGIN] };
+  t.throws(() => createTokenHandler(undefined as never), { instanceOf: TypeError, message: /tokenHandler/ });
+  t.throws(() => createTokenHandler({ ...ok, keys: [] }), { instanceOf: TypeError, message: /tokenHandler\.keys/ });
+  t.throws(() => createTokenHandler({ ...ok, keys: [{ kid: 'a', key: randomBytes(16) }] }), { instanceOf: TypeError, message: /tokenHandler\.keys/ });
+  t.throws(() => createTokenHandler({ ...ok, keys: [current, current] }), { instanceOf: TypeError, message: /tokenHandler\.keys/ });
+  t.throws(() => createTokenHandler({ ...ok, allowedOrigins: [] }), { instanceOf: TypeError, message: /tokenHandler\.allowedOrigins/ });
+  t.throws(() => createTokenHandler({ ...ok, allowedOrigins: ['https://spa.example/'] }), { instanceOf: TypeError, message: /tokenHandler\.allowedOrigins/ });
+  t.throws(() => createTokenHandler({ ...ok, cookieName: 'a b' }), { instanceOf: TypeError, message: /tokenHandler\.cookieName/ });
+  t.throws(() => createTokenHandler({ ...ok, csrfHeader: '' }), { instanceOf: TypeError, message: /tokenHandler\.csrfHeader/ });
+  t.throws(() => createTokenHandler({ ...ok, maxCookieLength: 0 }), { instanceOf: TypeError, message: /tokenHandler\.maxCookieLength/ });
+  t.throws(() => createTokenHandler({ ...ok, typo: true } as never), { instanceOf: TypeError, message: /tokenHandler\.typo/ });
+});
+
+test('a cookie longer than maxCookieLength is refused before decryption', async (t) => {
+  const exchange = createTokenHandler({ keys: [current], allowedOrigins: [ORIGIN], maxCookieLength: 10 });
+  const error = await t.throwsAsync(exchange.exchange({ method: 'GET', headers: { cookie: `${COOKIE}=${await encryptTokenCookie('abc', [current])}` } }));
+  t.is((error as { code?: string }).code, 'ERR_GATEWAY_COOKIE_INVALID');
+});
+
+test('an API that is its own token handler: gateway() directly before protect(), Express and Koa', async (t) => {
+  const { default: express } = await import('express');
+  const { default: Koa } = await import('koa');
+  const { protect } = await import('@resource-guard/express');
+  const { protect: koaProtect } = await import('@resource-guard/koa');
+  const { gateway: expressGateway } = await import('@resource-guard/gateway/express');
+  const { gateway: koaGateway } = await import('@resource-guard/gateway/koa');
+  const handler = createTokenHandler({ keys: [current], allowedOrigins: [ORIGIN] });
+  const guard = { issuer: dev.server.issuer, audience: RESOURCES.jwt };
+  const expressApp = express();
+  expressApp.use(expressGateway(handler), protect(guard), (req, res) => {
+    res.json({ subject: req.auth?.subject, raw: req.rawHeaders.filter((_, i) => i % 2 === 0) });
+  });
+  const koaApp = new Koa();
+  koaApp.use(koaGateway(handler)).use(koaProtect(guard)).use((ctx) => {
+    ctx.body = { subject: ctx.state.auth?.subject, raw: ctx.req.rawHeaders.filter((_, i) => i % 2 === 0) };
+  });
+  const cookie = `${COOKIE}=${await encryptTokenCookie(accessToken, [current])}`;
+  for (const listener of [expressApp, koaApp.callback()]) {
+    const server = http.createServer(listener as http.RequestListener);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.teardown(() => server.close());
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const response = await fetch(url, { headers: { cookie, authorization: 'Bearer client-sent' } });
+    t.is(response.status, 200);
+    const body = await response.json() as { subject: string; raw: string[] };
+    t.is(body.subject, 'demo-client');
+    t.false(body.raw.some((name) => name.toLowerCase() === 'cookie'));
+    t.is(body.raw.filter((name) => name.toLowerCase() === 'authorization').length, 1);
+  }
+});
