@@ -88,3 +88,21 @@ test('a store that cannot take the lease is no reason to wait: the call is made'
   t.is((await guard.verify(requestWith('no-lease'))).subject, 'user-123');
   t.is(endpoint.calls.length, 1);
 });
+
+test('another instance stored the answer between our miss and our lease: no second call', async (t) => {
+  const endpoint = await endpointFor(t, () => ({ body: activeBody({ sub: 'from-the-as' }) }));
+  const inner = createMemoryStore();
+  const store: Store = {
+    get: (key) => inner.get(key),
+    set: (key, value, ttl) => inner.set(key, value, ttl),
+    add: (key, value, ttl) => {
+      // As an instance that just finished would leave it: the answer stored, its lease given back.
+      if (key === leaseKey('raced')) inner.set(storeKey('raced'), { client: 'api-client', response: activeBody({ sub: 'from-the-store' }) }, 60);
+      return inner.add(key, value, ttl);
+    },
+    delete: (key) => inner.delete!(key),
+  };
+  const guard = createGuard(optionsFor(endpoint.url, {}, { store }));
+  t.is((await guard.verify(requestWith('raced'))).subject, 'from-the-store');
+  t.is(endpoint.calls.length, 0);
+});

@@ -136,6 +136,10 @@ export class IntrospectionCache {
     }
     if (leased) {
       try {
+        // Another instance may have stored the answer and given the lease back between our miss
+        // and our add: look once more before calling (the answer is stored before the lease goes).
+        const stored = await this.#read(key).catch(() => undefined);
+        if (stored !== undefined) return { response: stored };
         return await this.#load(key, load);
       } finally {
         // Waiting processes then look once more and call upstream themselves when nothing was stored.
