@@ -7,7 +7,8 @@
 import test, { type ExecutionContext } from 'ava';
 import * as oauth from 'oauth4webapi';
 import { createGuard, type AuthenticateResult, type GuardError, type GuardOptions, type GuardRequest } from '@resource-guard/core';
-import { createDpopNonces, readNonceOption } from '../../packages/core/dist/dpop/nonce.js';
+import { createDpopNonces } from '../../packages/core/dist/dpop/nonce.js';
+import { readNonceOption } from '../../packages/core/dist/dpop/options.js';
 import { parseChallenges } from '../helpers/challenge.js';
 import { AUDIENCE, useMockIssuer } from '../helpers/issuer.js';
 

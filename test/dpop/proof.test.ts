@@ -127,8 +127,8 @@ const RFC9449 = {
 
 /** A DPoP verifier as the guard builds it, with the clock set to `at` (epoch seconds). */
 function rfcVerifier(at: number, dpop: GuardOptions['dpop'] = {}) {
-  const resolved = resolveOptions({ issuer: 'https://server.example.com', audience: 'https://resource.example.org', clock: () => at * 1000 });
-  return createDpopVerifier(typeof dpop === 'object' ? dpop : {}, resolved);
+  const resolved = resolveOptions({ issuer: 'https://server.example.com', audience: 'https://resource.example.org', clock: () => at * 1000, dpop });
+  return createDpopVerifier(resolved.dpop!, resolved);
 }
 
 function rfcRequest(overrides: Partial<GuardRequest> = {}): GuardRequest {

@@ -71,3 +71,23 @@ test('dpop: true / mtls: true mean "on with defaults"; false turns them off', (t
   t.notThrows(() => createGuard({ ...base, dpop: false, mtls: false }));
   t.throws(() => createGuard({ ...base, dpop: 'yes' as never }), { instanceOf: TypeError, message: /"dpop"/ });
 });
+
+test('resolveOptions resolves every feature once: no user object reaches the modules', async (t) => {
+  const { resolveOptions } = await import('../../packages/core/dist/options/guard-options.js');
+  const dpop = { nonce: { secret: 'n'.repeat(32), lifetime: 60 }, baseUrl: 'https://api.example.com/v1/' };
+  const mtls = { trustedProxyHeader: 'X-Client-Cert' };
+  const introspection = { endpoint: 'https://as.example.com/introspect', clientId: 'rs', clientSecret: 's' };
+  const resolved = resolveOptions({ ...base, dpop, mtls, introspection, httpTimeout: 1234 });
+  t.not(resolved.dpop as unknown, dpop);
+  t.is(resolved.dpop!.baseUrl, 'https://api.example.com/v1');
+  t.deepEqual([resolved.dpop!.nonce!.lifetime, resolved.dpop!.nonce!.secret.length], [60, 32]);
+  t.deepEqual(resolved.mtls, { required: false, proxyHeader: 'x-client-cert', certificate: undefined });
+  t.is(resolved.introspection!.endpoint!.href, 'https://as.example.com/introspect');
+  // The guard's own settings are the defaults of the features' settings.
+  t.is(resolved.introspection!.timeout, 1234);
+  t.is(resolveOptions({ ...base, dpop: false, mtls: false }).dpop, undefined);
+  t.is(resolveOptions({ ...base, dpop: false, mtls: false }).mtls, undefined);
+  t.deepEqual(resolveOptions({ ...base, dpop: true }).dpop, resolveOptions(base).dpop);
+  t.throws(() => resolveOptions({ ...base, mtls: [] as never }), { instanceOf: TypeError, message: /"mtls" must be an object/ });
+  t.throws(() => resolveOptions({ ...base, introspection: 'on' as never }), { instanceOf: TypeError, message: /"introspection" must be an object/ });
+});

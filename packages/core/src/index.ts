@@ -32,6 +32,7 @@ export type { ClaimValidator } from './pipeline/validators.js';
 export { createMemoryStore } from './store/memory-store.js';
 export type { Store, MemoryStoreOptions } from './store/memory-store.js';
 export { certificateThumbprint } from './mtls/certificate-binding.js';
+export type { CertificateSource } from './mtls/options.js';
 export { DEFAULT_DPOP_ALGORITHMS, accessTokenHash, jwkThumbprint } from './dpop/verifier.js';
 export type { Claims } from './claims/claims.js';
 export { buildProtectedResourceMetadata } from './metadata/resource-metadata.js';

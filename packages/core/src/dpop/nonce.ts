@@ -1,7 +1,5 @@
-import { encodeUtf8, hmacSha256Base64Url, randomBytes, timingSafeEqual } from '#crypto-backend';
-import { isPlainObject, parseSecret } from '../jws/jose-rules.js';
-import type { DpopOptions } from '../options/guard-options.js';
-import { assertKnownKeys, readNumber } from '../options/validate.js';
+import { encodeUtf8, hmacSha256Base64Url, timingSafeEqual } from '#crypto-backend';
+import type { NonceSettings } from './options.js';
 
 /**
  * Stateless DPoP server nonces (RFC 9449 §9): `nonce = base64url(HMAC-SHA256(secret, step))`, where
@@ -14,21 +12,8 @@ import { assertKnownKeys, readNumber } from '../options/validate.js';
  * proof's own `jti` replay guard still applies), and single-use nonces (those would need state).
  */
 
-/** Default nonce time step, in seconds. */
-export const DEFAULT_NONCE_LIFETIME = 300;
-
-/** Least secret size, in bytes (HMAC-SHA256 key, RFC 2104 §3 / RFC 7518 §3.2). */
-export const MIN_NONCE_SECRET_BYTES = 32;
-
 /** Domain separation: a secret reused elsewhere never produces a nonce by accident, and vice versa. */
 const CONTEXT = 'resource-guard/dpop-nonce/v1:';
-
-/** Validated nonce settings. */
-export interface NonceSettings {
-  secret: Uint8Array;
-  /** Time step in seconds. */
-  lifetime: number;
-}
 
 /** Issues and checks nonces; see the module comment. */
 export interface DpopNonces {
@@ -39,25 +24,6 @@ export interface DpopNonces {
    * should carry the current one); `'invalid'`: missing, unknown, or older.
    */
   check(nonce: string | undefined): 'current' | 'previous' | 'invalid';
-}
-
-/**
- * Validates `dpop.nonce` (start-up, `TypeError` naming the option): `undefined`/`false` → off,
- * `true` → a random 32-byte secret for this process, `{ secret, lifetime? }` → a shared secret of
- * at least {@link MIN_NONCE_SECRET_BYTES} bytes (UTF-8 for strings) and a step in seconds (≥ 1).
- */
-export function readNonceOption(value: DpopOptions['nonce'] | unknown): NonceSettings | undefined {
-  if (value === undefined || value === false) return undefined;
-  if (value === true) return { secret: randomBytes(MIN_NONCE_SECRET_BYTES), lifetime: DEFAULT_NONCE_LIFETIME };
-  if (!isPlainObject(value)) {
-    throw new TypeError('resource-guard: "dpop.nonce" must be a boolean or { secret, lifetime? }');
-  }
-  assertKnownKeys(value, ['secret', 'lifetime'], 'dpop.nonce');
-  const { secret, lifetime } = value as { secret?: unknown; lifetime?: unknown };
-  return {
-    secret: parseSecret(secret, 'dpop.nonce.secret', MIN_NONCE_SECRET_BYTES),
-    lifetime: readNumber(lifetime, 'dpop.nonce.lifetime', DEFAULT_NONCE_LIFETIME, 1),
-  };
 }
 
 /** Creates the nonce issuer/checker. `clock` is in epoch milliseconds. */

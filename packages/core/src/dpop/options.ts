@@ -1,5 +1,8 @@
-import { ASYMMETRIC_ALGORITHMS } from '../jws/jose-rules.js';
-import { assertKnownKeys, knownKeys, readBoolean, readNumber, toStringList } from '../options/validate.js';
+import { randomBytes } from '#crypto-backend';
+import { ASYMMETRIC_ALGORITHMS, isPlainObject, parseSecret } from '../jws/jose-rules.js';
+import {
+  assertKnownKeys, assertObject, knownKeys, readBoolean, readNumber, toStringList,
+} from '../options/validate.js';
 
 /** The `dpop` option: its type, defaults and parser together. */
 
@@ -93,20 +96,45 @@ export const DEFAULT_PROOF_CLOCK_TOLERANCE = 10;
 /** Default `dpop.maxProofsPerKey`: proofs one key may present per replay window. */
 export const DEFAULT_MAX_PROOFS_PER_KEY = 10_000;
 
+/** Default `dpop.nonce.lifetime` (the nonce time step), in seconds. */
+export const DEFAULT_NONCE_LIFETIME = 300;
+
+/** Least `dpop.nonce.secret` size, in bytes (HMAC-SHA256 key, RFC 2104 §3 / RFC 7518 §3.2). */
+export const MIN_NONCE_SECRET_BYTES = 32;
+
 const KNOWN_DPOP_OPTIONS = knownKeys<DpopOptions>()(['required', 'algorithms', 'proofMaxAge', 'clockTolerance', 'maxProofsPerKey', 'nonce', 'baseUrl']);
 
-/** The `dpop` options after validation and defaults (the nonce settings are read by `nonce.ts`). */
+/** Validated `dpop.nonce` settings. */
+export interface NonceSettings {
+  secret: Uint8Array;
+  /** Time step in seconds. */
+  lifetime: number;
+}
+
+/** The `dpop` option after validation and defaults; internal. */
 export interface DpopSettings {
   required: boolean;
   algorithms: readonly string[];
+  /** Seconds. */
   proofMaxAge: number;
+  /** Seconds. */
   clockTolerance: number;
   maxProofsPerKey: number;
+  /** Origin and path prefix, without a trailing `/`. */
   baseUrl: string | undefined;
+  /** `undefined`: nonces off. */
+  nonce: NonceSettings | undefined;
 }
 
-/** Validates `dpop` at start-up (`TypeError` naming `dpop.<option>`; unknown names rejected) and applies the defaults. */
-export function readDpopOptions(options: DpopOptions): DpopSettings {
+/**
+ * Validates `dpop` at start-up (`TypeError` naming `dpop.<option>`; unknown names rejected) and
+ * applies the defaults. `true` and absent both mean "on with defaults"; `false` turns DPoP off
+ * (`undefined`: DPoP-bound tokens are then refused, and the `DPoP` scheme is not recognised).
+ */
+export function resolveDpopOptions(value: DpopOptions | boolean | undefined): DpopSettings | undefined {
+  if (value === false) return undefined;
+  const options = value === true || value === undefined ? {} : value;
+  assertObject(options, 'dpop');
   assertKnownKeys(options, KNOWN_DPOP_OPTIONS, 'dpop');
   let algorithms = DEFAULT_DPOP_ALGORITHMS;
   if (options.algorithms !== undefined) {
@@ -126,9 +154,28 @@ export function readDpopOptions(options: DpopOptions): DpopSettings {
     clockTolerance: readNumber(options.clockTolerance, 'dpop.clockTolerance', DEFAULT_PROOF_CLOCK_TOLERANCE),
     maxProofsPerKey: readNumber(options.maxProofsPerKey, 'dpop.maxProofsPerKey', DEFAULT_MAX_PROOFS_PER_KEY, 1),
     baseUrl: readBaseUrl(options.baseUrl),
+    nonce: readNonceOption(options.nonce),
   };
 }
 
+/**
+ * Validates `dpop.nonce` (start-up, `TypeError` naming the option): `undefined`/`false` → off,
+ * `true` → a random 32-byte secret for this process, `{ secret, lifetime? }` → a shared secret of
+ * at least {@link MIN_NONCE_SECRET_BYTES} bytes (UTF-8 for strings) and a step in seconds (≥ 1).
+ */
+export function readNonceOption(value: unknown): NonceSettings | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return { secret: randomBytes(MIN_NONCE_SECRET_BYTES), lifetime: DEFAULT_NONCE_LIFETIME };
+  if (!isPlainObject(value)) {
+    throw new TypeError('resource-guard: "dpop.nonce" must be a boolean or { secret, lifetime? }');
+  }
+  assertKnownKeys(value, ['secret', 'lifetime'], 'dpop.nonce');
+  const { secret, lifetime } = value as { secret?: unknown; lifetime?: unknown };
+  return {
+    secret: parseSecret(secret, 'dpop.nonce.secret', MIN_NONCE_SECRET_BYTES),
+    lifetime: readNumber(lifetime, 'dpop.nonce.lifetime', DEFAULT_NONCE_LIFETIME, 1),
+  };
+}
 function readBaseUrl(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   let url: URL | undefined;

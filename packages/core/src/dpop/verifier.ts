@@ -2,10 +2,10 @@ import { sha256Base64Url } from '../lib/digest.js';
 import {
   InvalidDpopProofError, InvalidRequestError, InvalidTokenError, UpstreamUnavailableError, UseDpopNonceError,
 } from '../errors/errors.js';
-import { createDpopNonces, readNonceOption, type DpopNonces } from './nonce.js';
+import { createDpopNonces, type DpopNonces } from './nonce.js';
 import { createProofHeaderCache, verifyDpopProof, verifyDpopProofOffloaded, type DpopProof } from './proof.js';
 import type { ResolvedOptions } from '../options/guard-options.js';
-import { readDpopOptions, type DpopOptions } from './options.js';
+import type { DpopSettings } from './options.js';
 import { readHeaderValues, type GuardRequest } from '../http/request.js';
 import { readRequestTarget } from '../http/request-url.js';
 
@@ -47,9 +47,8 @@ export interface DpopVerifier {
 }
 
 /**
- * Validates the `dpop` options (start-up; `TypeError` naming `dpop.<option>`; unknown keys
- * rejected) and creates the verifier. Per request, in order (cheap and stateless first, the replay
- * store last, so rejected proofs never fill it):
+ * Creates the verifier from the resolved `dpop` settings (see `resolveDpopOptions`). Per request,
+ * in order (cheap and stateless first, the replay store last, so rejected proofs never fill it):
  * 1. exactly one `DPoP` header field (two fields, or one with a comma — Node's join of duplicates —
  *    is `ERR_DPOP_PROOF_MULTIPLE`); none is `ERR_DPOP_PROOF_MISSING`;
  * 2. the stateless proof checks of {@link verifyDpopProof}, with `htm` = the request method and
@@ -73,9 +72,8 @@ export interface DpopVerifier {
  * Deliberately not checked: that the client's clock is right beyond `dpop.clockTolerance` (no
  * server `iat` offset is learned), nonce binding to a client, or the URL's query string (RFC 9449 §4.3).
  */
-export function createDpopVerifier(options: DpopOptions, guard: Pick<ResolvedOptions, 'clock' | 'store' | 'offloadSignatures'>): DpopVerifier {
-  const settings = readDpopOptions(options);
-  const nonceSettings = readNonceOption(options.nonce);
+export function createDpopVerifier(settings: DpopSettings, guard: Pick<ResolvedOptions, 'clock' | 'store' | 'offloadSignatures'>): DpopVerifier {
+  const nonceSettings = settings.nonce;
   const nonces: DpopNonces | undefined = nonceSettings === undefined ? undefined : createDpopNonces(nonceSettings, guard.clock);
   const algorithms = new Set(settings.algorithms);
   const headers = createProofHeaderCache();

@@ -1,7 +1,6 @@
 import { freezeClaims, type Claims } from '../claims/claims.js';
 import { MisconfigurationError } from '../errors/errors.js';
 import { IntrospectionCache } from './cache.js';
-import { resolveIntrospectionOptions } from './options.js';
 import { requestIntrospection } from './request.js';
 import { evaluateResponse } from './response.js';
 import type { TrustedIssuer } from '../issuer/trusted-issuer.js';
@@ -19,9 +18,14 @@ export interface Introspector {
   introspect(token: string): Promise<Claims>;
 }
 
+/** The guard settings the introspection client uses. */
+export type IntrospectorOptions = Pick<
+  ResolvedOptions, 'introspection' | 'issuers' | 'store' | 'clock' | 'logger' | 'fetch' | 'algorithms' | 'clockTolerance'
+>;
+
 /**
- * Creates the RFC 7662 introspection client, or `undefined` when `introspection` is not configured.
- * Options are validated here, at start-up (`TypeError` naming the option). The endpoint, when not
+ * Creates the RFC 7662 introspection client, or `undefined` when `introspection` is not configured
+ * (its options were validated by `resolveOptions`, at start-up). The endpoint, when not
  * configured, is read from the first issuer's metadata on first use (RFC 8414 §2).
  *
  * Per token: cache / in-flight lookup (see {@link IntrospectionCache}) → on a miss, one `POST` to
@@ -31,8 +35,8 @@ export interface Introspector {
  * (`cnf`, `token_type`: the pipeline's next step), and `sub`/`client_id`/`jti` presence (RFC 7662
  * makes them optional).
  */
-export function createIntrospector(options: ResolvedOptions, issuers: ReadonlyMap<string, TrustedIssuer>): Introspector | undefined {
-  const settings = resolveIntrospectionOptions(options);
+export function createIntrospector(options: IntrospectorOptions, issuers: ReadonlyMap<string, TrustedIssuer>): Introspector | undefined {
+  const settings = options.introspection;
   if (settings === undefined) return undefined;
   const cache = new IntrospectionCache({ settings, store: options.store, clock: options.clock, logger: options.logger });
   const firstIssuer = issuers.get(options.issuers[0]!);

@@ -1,7 +1,6 @@
-import type { ResolvedOptions } from '../options/guard-options.js';
 import { resolveClientAuth, type ClientAuthMethod, type PrivateKeyJwtOptions, type ResolvedClientAuth } from './client-auth.js';
 import {
-  assertKnownKeys, assertNonEmptyString, knownKeys, parseServerUrl, readBoolean, readNumber,
+  assertKnownKeys, assertNonEmptyString, assertObject, knownKeys, parseServerUrl, readBoolean, readNumber,
 } from '../options/validate.js';
 
 /**
@@ -106,6 +105,15 @@ export interface ResolvedIntrospection extends ResolvedClientAuth {
   failClosedOnStore: boolean;
 }
 
+/** What the introspection defaults depend on among the guard's own options. */
+export interface IntrospectionDefaults {
+  /** Without `introspection.endpoint`, exactly one issuer must be trusted (its metadata names the endpoint). */
+  issuerCount: number;
+  allowInsecureRequests: boolean;
+  /** Milliseconds; the default `introspection.timeout`. */
+  httpTimeout: number;
+}
+
 const KNOWN_KEYS = knownKeys<IntrospectionOptions>()([
   'endpoint', 'clientId', 'clientSecret', 'clientAuth', 'bearerToken', 'privateKeyJwt', 'cacheTtl', 'inactiveCacheTtl', 'timeout',
   'jwtResponse', 'jwtResponseMaxAge', 'tokenTypeHint', 'introspectJwts', 'storeFailure',
@@ -117,15 +125,15 @@ const STORE_FAILURE_MODES = ['fall-through', 'fail-closed'] as const;
  * names the option, e.g. `resource-guard: "introspection.clientId" must be ...`; unknown keys are
  * rejected so that a typo cannot silently turn a check or the cache off.
  */
-export function resolveIntrospectionOptions(options: ResolvedOptions): ResolvedIntrospection | undefined {
-  const raw = options.introspection;
+export function resolveIntrospectionOptions(raw: IntrospectionOptions | undefined, guard: IntrospectionDefaults): ResolvedIntrospection | undefined {
   if (raw === undefined) return undefined;
+  assertObject(raw, 'introspection');
   assertKnownKeys(raw, KNOWN_KEYS, 'introspection');
 
   let endpoint: URL | undefined;
   if (raw.endpoint !== undefined) {
-    endpoint = parseServerUrl(raw.endpoint, 'introspection.endpoint', options.allowInsecureRequests);
-  } else if (options.issuers.length !== 1) {
+    endpoint = parseServerUrl(raw.endpoint, 'introspection.endpoint', guard.allowInsecureRequests);
+  } else if (guard.issuerCount !== 1) {
     throw new TypeError('resource-guard: "introspection.endpoint" is required when several issuers are configured');
   }
 
@@ -154,7 +162,7 @@ export function resolveIntrospectionOptions(options: ResolvedOptions): ResolvedI
     ...clientAuth,
     cacheTtl,
     inactiveCacheTtl,
-    timeout: readNumber(raw.timeout, 'introspection.timeout', options.httpTimeout, 1),
+    timeout: readNumber(raw.timeout, 'introspection.timeout', guard.httpTimeout, 1),
     jwtResponse: readBoolean(raw.jwtResponse, 'introspection.jwtResponse', false),
     jwtResponseMaxAge: readNumber(raw.jwtResponseMaxAge, 'introspection.jwtResponseMaxAge', 60, 1),
     tokenTypeHint,

@@ -3,51 +3,16 @@ import { sha256Base64Url } from '../lib/digest.js';
 import { describeType } from '../errors/detail.js';
 import { InvalidTokenError } from '../errors/errors.js';
 import { readHeaderValues, type GuardRequest } from '../http/request.js';
-import { assertKnownKeys, knownKeys, readBoolean } from '../options/validate.js';
+import type { MtlsSettings } from './options.js';
 
 /**
  * RFC 8705 certificate-bound access tokens. The token's `cnf["x5t#S256"]` must equal the SHA-256
  * thumbprint of this request's client certificate. Chain validation is deliberately not done
- * (RFC 8705 §6.2): see {@link MtlsOptions}.
+ * (RFC 8705 §6.2): see `MtlsOptions`.
  */
 
-/**
- * Mutual-TLS certificate-bound access tokens (RFC 8705 §3). A token with `cnf["x5t#S256"]` is
- * accepted only when this request's client certificate has that SHA-256 thumbprint. Validated at
- * start-up (`TypeError` naming `mtls.<option>`; unknown options rejected).
- *
- * The certificate comes from the TLS connection (the adapters read the socket's peer certificate,
- * so the server must ask for one: `https.createServer({ requestCert: true, ... })`), or — only when
- * configured — from `trustedProxyHeader` or `certificate`. Chain validation is deliberately **not**
- * done here (RFC 8705 §6.2 / §3): the token is bound to the exact certificate, which the TLS layer
- * already made the client prove possession of; which issuers are acceptable is the TLS server's
- * (`rejectUnauthorized`, `ca`) and the authorization server's business. Self-signed certificates
- * (RFC 8705 §2.2) therefore work with `rejectUnauthorized: false`.
- */
-export interface MtlsOptions {
-  /** Reject every token that is not certificate-bound. Default false. */
-  required?: boolean;
-  /**
-   * Name of a header in which a TLS-terminating proxy forwards the client certificate: URL-encoded
-   * PEM (nginx `$ssl_client_escaped_cert`, AWS ALB), PEM, or base64 DER. Read **only** when set, and
-   * then instead of the socket. Only set it when every request reaches this server through that
-   * proxy and the proxy overwrites (never appends to) the header: otherwise any client can claim
-   * any certificate. Two such header fields are rejected. Default: unset.
-   */
-  trustedProxyHeader?: string;
-  /**
-   * Custom source of the client certificate (DER bytes, or PEM / base64 DER text), e.g. for proxy
-   * formats such as Envoy's `x-forwarded-client-cert`. Replaces both the socket and
-   * `trustedProxyHeader` (which cannot be set together with it). Default: unset.
-   */
-  certificate?: (request: GuardRequest) =>
-    Uint8Array | string | undefined | Promise<Uint8Array | string | undefined>;
-}
+export type { CertificateSource, MtlsOptions } from './options.js';
 
-const KNOWN_MTLS_OPTIONS = knownKeys<MtlsOptions>()(['required', 'trustedProxyHeader', 'certificate']);
-
-/** RFC 9110 §5.1 field-name (`token`). */
-const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----([^-]*)-----END CERTIFICATE-----/;
 
@@ -94,28 +59,14 @@ export interface CertificateBinding {
 }
 
 /**
- * Validates the `mtls` options (start-up; `TypeError` naming `mtls.<option>`; unknown options
- * rejected) and creates the binding check. Where the certificate comes from:
+ * Creates the binding check from the resolved `mtls` settings. Where the certificate comes from:
  * - `certificate` set: whatever it returns (DER bytes, or text parsed as by {@link parseForwardedCertificate});
  * - `trustedProxyHeader` set: that header only (the socket's certificate is then the proxy's, if any);
  *   two fields of it are rejected;
  * - otherwise: `request.clientCertificate`, the TLS socket's peer certificate as set by the adapter.
  */
-export function createCertificateBinding(options: MtlsOptions): CertificateBinding {
-  assertKnownKeys(options, KNOWN_MTLS_OPTIONS, 'mtls');
-  const required = readBoolean(options.required, 'mtls.required', false);
-  const { trustedProxyHeader, certificate } = options as { trustedProxyHeader?: unknown; certificate?: unknown };
-  if (trustedProxyHeader !== undefined && (typeof trustedProxyHeader !== 'string' || !FIELD_NAME.test(trustedProxyHeader))) {
-    throw new TypeError('resource-guard: "mtls.trustedProxyHeader" must be a header field name');
-  }
-  if (certificate !== undefined && typeof certificate !== 'function') {
-    throw new TypeError('resource-guard: "mtls.certificate" must be a function');
-  }
-  if (certificate !== undefined && trustedProxyHeader !== undefined) {
-    throw new TypeError('resource-guard: "mtls.certificate" and "mtls.trustedProxyHeader" cannot be used together');
-  }
-  const headerName = trustedProxyHeader?.toLowerCase();
-  const source = options.certificate;
+export function createCertificateBinding(settings: MtlsSettings): CertificateBinding {
+  const { required, proxyHeader: headerName, certificate: source } = settings;
   // For details only: where the certificate was looked for.
   const where = source !== undefined ? '"mtls.certificate"' : headerName !== undefined ? `the ${headerName} header (mtls.trustedProxyHeader)` : 'the TLS connection';
 

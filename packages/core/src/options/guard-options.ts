@@ -1,9 +1,11 @@
-import { importSecretKey, verifiesSynchronously } from '#crypto-backend';
+import { verifiesSynchronously } from '#crypto-backend';
 import type { BackendKey } from '../crypto/backend.js';
-import { ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, parseSecret } from '../jws/jose-rules.js';
-import type { DpopOptions } from '../dpop/options.js';
-import type { IntrospectionOptions } from '../introspection/options.js';
-import type { MtlsOptions } from '../mtls/certificate-binding.js';
+import {
+  DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS, readAlgorithms, readSecret,
+} from './algorithms.js';
+import { resolveDpopOptions, type DpopOptions, type DpopSettings } from '../dpop/options.js';
+import { resolveIntrospectionOptions, type IntrospectionOptions, type ResolvedIntrospection } from '../introspection/options.js';
+import { resolveMtlsOptions, type MtlsOptions, type MtlsSettings } from '../mtls/options.js';
 import type { ClaimValidator } from '../pipeline/validators.js';
 import { readVerifiedTokenCacheOption } from '../pipeline/verified-cache.js';
 import { createMemoryStore, isStore, type Store } from '../store/memory-store.js';
@@ -18,6 +20,7 @@ import type { IssuerTemplate, TenantFilter } from '../issuer/tenant-issuers.js';
 import { resolveIssuerOptions } from '../issuer/issuer-options.js';
 
 export type { DpopOptions, IntrospectionOptions, MtlsOptions, ProfileName, TenantFilter };
+export { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS };
 
 /** Where the guard looks for the access token (RFC 6750 §2). */
 export type TokenLocation = 'header' | 'body' | 'query';
@@ -29,12 +32,6 @@ export interface Logger {
   /** One line per rejection with its `detail`, only when `logRejections` is on. */
   debug?(message: string): void;
 }
-
-/** Asymmetric JWS algorithms accepted by default for access tokens (RFC 8725 §3.1). */
-export const DEFAULT_ALGORITHMS: readonly string[] = ASYMMETRIC_ALGORITHMS;
-
-/** Every JWS algorithm the guard can verify. `none` is not one of them, in any casing. */
-export const SUPPORTED_ALGORITHMS: readonly string[] = Object.freeze([...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS]);
 
 /** RFC 9068 §2.2 claims required by default, on top of `iss`, `aud` and `exp`, which are always required. */
 export const DEFAULT_REQUIRED_CLAIMS: readonly string[] = PROVIDER_PROFILES.rfc9068.requiredClaims;
@@ -185,9 +182,11 @@ export interface ResolvedOptions {
   maxTokenLength: number;
   fetch: typeof fetch;
   clock: () => number;
-  introspection: IntrospectionOptions | undefined;
-  dpop: DpopOptions | undefined;
-  mtls: MtlsOptions | undefined;
+  introspection: ResolvedIntrospection | undefined;
+  /** `undefined`: DPoP off (`dpop: false`). */
+  dpop: DpopSettings | undefined;
+  /** `undefined`: certificate binding off (`mtls: false`). */
+  mtls: MtlsSettings | undefined;
   verifiedTokenCache: { max: number } | undefined;
   offloadSignatures: boolean;
   store: Store;
@@ -234,9 +233,6 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
 
   if (options.fetch !== undefined && typeof options.fetch !== 'function') throw new TypeError('resource-guard: "fetch" must be a function');
   if (options.clock !== undefined && typeof options.clock !== 'function') throw new TypeError('resource-guard: "clock" must be a function');
-  assertObject(options.introspection, 'introspection');
-  if (typeof options.dpop !== 'boolean') assertObject(options.dpop, 'dpop');
-  if (typeof options.mtls !== 'boolean') assertObject(options.mtls, 'mtls');
   assertObject(options.validators, 'validators');
   if (options.store !== undefined && !isStore(options.store)) {
     throw new TypeError('resource-guard: "store" must implement get(), set() and add()');
@@ -244,6 +240,8 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
   if (options.logger !== undefined && (typeof options.logger?.warn !== 'function' || typeof options.logger?.error !== 'function')) {
     throw new TypeError('resource-guard: "logger" must have warn() and error() methods');
   }
+  const httpTimeout = readNumber(options.httpTimeout, 'httpTimeout', 5000, 1);
+  const introspection = resolveIntrospectionOptions(options.introspection, { issuerCount: issuers.length, allowInsecureRequests, httpTimeout });
   const logRejections = readBoolean(options.logRejections, 'logRejections', false);
   if (logRejections && typeof (options.logger ?? console).debug !== 'function') {
     throw new TypeError('resource-guard: "logRejections" needs a "logger" with a debug() method');
@@ -265,17 +263,16 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     allowGenericJwtTyp: profile.allowGenericJwtTyp,
     tokenLocations,
     realm,
-    httpTimeout: readNumber(options.httpTimeout, 'httpTimeout', 5000, 1),
+    httpTimeout,
     jwksCooldown: readNumber(options.jwksCooldown, 'jwksCooldown', 30),
     jwksCacheMaxAge: readNumber(options.jwksCacheMaxAge, 'jwksCacheMaxAge', 600, 1),
     allowInsecureRequests,
     maxTokenLength: readNumber(options.maxTokenLength, 'maxTokenLength', 16_384, 16),
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     clock: options.clock ?? Date.now,
-    introspection: options.introspection,
-    // `true` and absent both mean "on with defaults"; `false` turns the binding off.
-    dpop: options.dpop === false ? undefined : (options.dpop === true ? {} : (options.dpop ?? {})),
-    mtls: options.mtls === false ? undefined : (options.mtls === true ? {} : (options.mtls ?? {})),
+    introspection,
+    dpop: resolveDpopOptions(options.dpop),
+    mtls: resolveMtlsOptions(options.mtls),
     verifiedTokenCache: readVerifiedTokenCacheOption(options.verifiedTokenCache),
     // A backend that verifies only asynchronously (WebCrypto) always takes the asynchronous path.
     offloadSignatures: readBoolean(options.offloadSignatures, 'offloadSignatures', false) || !verifiesSynchronously,
@@ -286,25 +283,4 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     resourceMetadata: resolveResourceMetadata(options.resourceMetadata, audiences, allowInsecureRequests),
     encryptedTokens: resolveEncryptedTokens(options.encryptedTokens),
   };
-}
-
-function readSecret(secret: GuardOptions['secret']): BackendKey | undefined {
-  if (secret === undefined) return undefined;
-  return importSecretKey(parseSecret(secret, 'secret'));
-}
-
-function readAlgorithms(value: unknown, hasSecret: boolean): ReadonlySet<string> {
-  if (value === undefined) {
-    return new Set(hasSecret ? SUPPORTED_ALGORITHMS : DEFAULT_ALGORITHMS);
-  }
-  const list = toStringList(value, 'algorithms');
-  for (const alg of list) {
-    if (!SUPPORTED_ALGORITHMS.includes(alg)) {
-      throw new TypeError(`resource-guard: "algorithms" contains unsupported "${alg}" (supported: ${SUPPORTED_ALGORITHMS.join(', ')})`);
-    }
-    if (alg.startsWith('HS') && !hasSecret) {
-      throw new TypeError(`resource-guard: "algorithms" contains ${alg}, which needs "secret"`);
-    }
-  }
-  return new Set(list);
 }

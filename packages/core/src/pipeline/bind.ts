@@ -48,9 +48,9 @@ function readConfirmation(claims: Claims): Record<string, unknown> {
  *   are required; such a token sent as Bearer is rejected (no downgrade, `ERR_DPOP_BEARER_DOWNGRADE`);
  * - the DPoP scheme with a token that is not DPoP-bound → `invalid_token` (`ERR_DPOP_TOKEN_UNBOUND`);
  * - `dpop.required` rejects tokens that are not DPoP-bound.
- * A binding the guard cannot check (DPoP or mTLS turned off) fails closed. The `dpop` and `mtls`
- * options are validated here, at start-up. A request that uses Bearer with an unbound token is not
- * rejected for also carrying a `DPoP` header (RFC 9449 leaves it open; the header is ignored).
+ * A binding the guard cannot check (DPoP or mTLS turned off) fails closed. A request that uses
+ * Bearer with an unbound token is not rejected for also carrying a `DPoP` header (RFC 9449 leaves
+ * it open; the header is ignored).
  */
 export function createSenderConstraint(options: Pick<ResolvedOptions, 'dpop' | 'mtls' | 'clock' | 'store' | 'offloadSignatures'>): SenderConstraint {
   const dpop = options.dpop === undefined ? undefined : createDpopVerifier(options.dpop, options);
