@@ -2,7 +2,7 @@
  * `npm run bench`: the side-by-side benchmark. `--quick` (`npm run bench:quick`): only the
  * pre-checks (each app accepts the valid token and rejects the bad ones), in a few seconds.
  *
- * Options: --duration S (2) --warmup S (2) --reps N (5) --connections N (50) --only id,id
+ * Options: --duration S (2) --warmup S (2) --reps N (5) --connections N (50) --rate N (unthrottled) --only id,id
  * --flood N (1000000) --flood-time-limit S (300) --no-flood --no-micro --no-introspection-load
  * --out FILE (bench/results/latest.md)
  */
@@ -31,12 +31,14 @@ interface Options extends RunSettings {
   noMicro: boolean;
   noIntrospectionLoad: boolean;
   out: string;
+  /** `--rate N`: requests per second (all connections); default unthrottled. */
+  rate: number | undefined;
 }
 
 function parseOptions(argv: readonly string[]): Options {
   const values = readArgs(argv, {
     quick: { type: 'boolean' }, duration: { type: 'string' }, warmup: { type: 'string' }, reps: { type: 'string' },
-    connections: { type: 'string' }, only: { type: 'string' }, flood: { type: 'string' }, 'flood-time-limit': { type: 'string' },
+    connections: { type: 'string' }, rate: { type: 'string' }, only: { type: 'string' }, flood: { type: 'string' }, 'flood-time-limit': { type: 'string' },
     'no-flood': { type: 'boolean' }, 'no-micro': { type: 'boolean' }, 'no-introspection-load': { type: 'boolean' }, out: { type: 'string' },
   });
   const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -46,6 +48,7 @@ function parseOptions(argv: readonly string[]): Options {
     warmup: positiveNumber(values, 'warmup', 2),
     reps: positiveNumber(values, 'reps', 5),
     connections: positiveNumber(values, 'connections', 50),
+    rate: values.rate === undefined ? undefined : positiveNumber(values, 'rate', 1),
     only: values.only?.split(','),
     flood: positiveNumber(values, 'flood', 1_000_000),
     floodTimeLimit: positiveNumber(values, 'flood-time-limit', 300),
@@ -64,7 +67,7 @@ const log = (message: string) => console.error(`[bench] ${message}`);
  */
 type Measured = { result: LoadResult; cpuPerRequest: number };
 
-async function loadOnce(entry: Running, seconds: number, connections: number): Promise<Measured> {
+async function loadOnce(entry: Running, seconds: number, connections: number, rate?: number): Promise<Measured> {
   if (entry.handle.status !== 'ready' || entry.credential === undefined) throw new Error('not running');
   const { credential, handle } = entry;
   const before = credential.exhausted();
@@ -77,6 +80,7 @@ async function loadOnce(entry: Running, seconds: number, connections: number): P
     url: handle.url,
     connections,
     duration: seconds,
+    rate,
     ...(credential.rotating ? { next: () => credential.valid() } : { headers: credential.valid() }),
   });
   const cpuPerRequest = (await handle.cpu() - cpuBefore) / result.total;
@@ -130,7 +134,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
     for (const entry of measurable) {
       log(`warm-up ${entry.outcome.scenario.id}`);
-      await loadOnce(entry, options.warmup, options.connections);
+      await loadOnce(entry, options.warmup, options.connections, options.rate);
     }
     const record = (entry: Running, run: Measured, bare: Measured, rep: number) => {
       const { outcome } = entry;
@@ -145,7 +149,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (non2xx > 0 || errors > 0 || timeouts > 0) outcome.notes.push(`rep ${rep + 1}: ${non2xx} non-2xx, ${errors} errors, ${timeouts} timeouts`);
       log(`rep ${rep + 1}/${options.reps} ${outcome.scenario.id}: ${formatNumber(run.result.rps)} req/s (${(run.result.rps / bare.result.rps).toFixed(2)}× bare), server CPU ${run.cpuPerRequest.toFixed(0)} µs/req`);
     };
-    const measureOnce = async (entry: Running): Promise<Measured> => loadOnce(entry, options.duration, options.connections);
+    const measureOnce = async (entry: Running): Promise<Measured> => loadOnce(entry, options.duration, options.connections, options.rate);
     for (let rep = 0; rep < options.reps; rep++) {
       for (const framework of FRAMEWORKS) {
         const group = measurable.filter((entry) => entry.outcome.scenario.framework === framework);

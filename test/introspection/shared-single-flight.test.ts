@@ -106,3 +106,29 @@ test('another instance stored the answer between our miss and our lease: no seco
   t.is((await guard.verify(requestWith('raced'))).subject, 'from-the-store');
   t.is(endpoint.calls.length, 0);
 });
+
+test('the holder stores its answer and gives the lease back between a waiter\'s look and its lease check: no second call', async (t) => {
+  const endpoint = await endpointFor(t, () => ({ body: activeBody({ sub: 'from-the-as' }) }));
+  const inner = createMemoryStore();
+  // Another instance holds the lease; it finishes right after this guard's first look at the store.
+  inner.add(leaseKey('waiter-raced'), 1, 60);
+  let looks = 0;
+  const store: Store = {
+    get: (key) => {
+      if (key === storeKey('waiter-raced') && ++looks === 2) {
+        // The look that misses (the first was the lookup's own); then the holder finishes.
+        const missed = inner.get(key);
+        inner.set(storeKey('waiter-raced'), { client: 'api-client', response: activeBody({ sub: 'from-the-store' }) }, 60);
+        inner.delete!(leaseKey('waiter-raced'));
+        return missed;
+      }
+      return inner.get(key);
+    },
+    set: (key, value, ttl) => inner.set(key, value, ttl),
+    add: (key, value, ttl) => inner.add(key, value, ttl),
+    delete: (key) => inner.delete!(key),
+  };
+  const guard = createGuard(optionsFor(endpoint.url, {}, { store }));
+  t.is((await guard.verify(requestWith('waiter-raced'))).subject, 'from-the-store');
+  t.is(endpoint.calls.length, 0);
+});

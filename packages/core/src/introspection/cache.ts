@@ -52,8 +52,8 @@ export interface IntrospectionCacheSettings {
  * - Across processes sharing a store that can `delete`: the process that wins an atomic `add` of a lease
  *   (`introspection-lease:` + hash, TTL = the request timeout + 1 s) calls upstream; the others
  *   look at the store (every 10 ms at first, at most every 100 ms) until the answer is there, the
- *   lease is gone (the call failed, or its answer is not cacheable) or the request timeout has
- *   passed, and only then call upstream themselves. One call per token per TTL for N processes;
+ *   lease is gone with no answer stored (the call failed, or its answer is not cacheable) or the
+ *   request timeout has passed, and only then call upstream themselves. One call per token per TTL for N processes;
  *   a lease holder that dies costs the others at most one timeout.
  * - Memory is bounded by the store (the default one evicts least-recently-used entries).
  * - `cacheTtl: 0`: no store access and no coalescing; every lookup calls upstream.
@@ -153,7 +153,13 @@ export class IntrospectionCache {
       const stored = await this.#read(key).catch(() => undefined);
       if (stored !== undefined) return { response: stored };
       const held = await Promise.resolve().then(() => this.#store.get(lease)).catch(() => undefined);
-      if (held === undefined) break;
+      if (held === undefined) {
+        // The holder may have stored its answer and given the lease back since the look above
+        // (it stores first, then lets go): look once more before calling.
+        const answer = await this.#read(key).catch(() => undefined);
+        if (answer !== undefined) return { response: answer };
+        break;
+      }
     }
     return this.#load(key, load);
   }
