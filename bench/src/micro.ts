@@ -338,7 +338,7 @@ async function dpopRows(
     note: 'floor = 2 × ES256 crypto.verify (token + proof); the proof is parsed, its key imported and its jti stored per call',
   }];
   if (onRedis !== undefined) {
-    rows.push(redisRow('dpop-redis', `${label}, Redis store (quota + jti sent together)`, result, 'dpop'));
+    rows.push(redisRow('dpop-redis', `${label}, Redis store (quota and jti marker in one script)`, result, 'dpop'));
     rows.push({ id: 'redis-round-trip', label: 'one Redis store get() (a round trip, for scale)', micros: result.cpu('redis-round-trip'), wallMicros: result.wall('redis-round-trip') });
   }
   return rows;

@@ -244,3 +244,60 @@ test('a store without delete: the marker is written only after the count allowed
   t.is(refused.code, 'ERR_DPOP_REPLAY_QUOTA_EXCEEDED');
   t.deepEqual(calls, ['increment'], 'no marker for a key over its quota');
 });
+
+/** A store whose addCounted is a memory store's increment-then-add, recording every call. */
+function countedStore(answer?: (key: string, counterKey: string) => unknown): { store: Store; calls: string[] } {
+  const inner = createMemoryStore();
+  const calls: string[] = [];
+  const store: Store = {
+    get: (key) => inner.get(key),
+    set: (key, value, ttl) => inner.set(key, value, ttl),
+    add: (key, value, ttl) => { calls.push('add'); return inner.add(key, value, ttl); },
+    increment: (key, ttl) => { calls.push('increment'); return inner.increment!(key, ttl); },
+    delete: (key) => { calls.push('delete'); return inner.delete!(key); },
+    addCounted(key, value, ttl, counterKey, limit) {
+      calls.push(`addCounted ${key.split(':')[1]} ${counterKey.split(':')[1]} ${ttl} ${limit}`);
+      if (answer !== undefined) return answer(key, counterKey) as never;
+      const count = inner.increment!(counterKey, ttl) as number;
+      return { added: count <= limit && inner.add(key, value, ttl) === true, count };
+    },
+  };
+  return { store, calls };
+}
+
+test('a store with addCounted: one call per proof (marker, counter, window, quota), and nothing else', async (t) => {
+  const { store, calls } = countedStore();
+  const guard = guardOf({ store, dpop: { maxProofsPerKey: 2 } });
+  const client = await bound();
+  const first = await proof(client.key, client.token);
+  t.is((await guard.verify(request(client.token, first))).scheme, 'DPoP');
+  t.deepEqual(calls, ['addCounted jti quota 320 2'], 'proofMaxAge 300 + 2 × clockTolerance 10');
+  const replay = await t.throwsAsync(guard.verify(request(client.token, first))) as GuardError;
+  t.is(replay.code, 'ERR_DPOP_JTI_REPLAYED');
+  const over = await t.throwsAsync(guard.verify(request(client.token, await proof(client.key, client.token)))) as GuardError;
+  t.is(over.code, 'ERR_DPOP_REPLAY_QUOTA_EXCEEDED', 'the third proof of this key in the window');
+  t.is(over.status, 503);
+  t.is(calls.length, 3);
+  t.true(calls.every((call) => call.startsWith('addCounted')));
+});
+
+test('a store with addCounted: a count that is not a number is over the quota; a failing call is a 503', async (t) => {
+  const client = await bound();
+  const notANumber = guardOf({ store: countedStore(() => ({ added: true, count: '1' })).store });
+  t.is((await t.throwsAsync(notANumber.verify(request(client.token, await proof(client.key, client.token)))) as GuardError).code, 'ERR_DPOP_REPLAY_QUOTA_EXCEEDED');
+  const noAnswer = guardOf({ store: countedStore(() => undefined).store });
+  t.is((await t.throwsAsync(noAnswer.verify(request(client.token, await proof(client.key, client.token)))) as GuardError).code, 'ERR_DPOP_REPLAY_QUOTA_EXCEEDED');
+  const failing = guardOf({ store: countedStore(() => Promise.reject(new Error('down'))).store });
+  const refused = await t.throwsAsync(failing.verify(request(client.token, await proof(client.key, client.token)))) as GuardError;
+  t.is(refused.code, 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE');
+  t.is(refused.status, 503);
+});
+
+test('createGuard rejects a store whose optional methods are not functions', (t) => {
+  const inner = createMemoryStore();
+  for (const name of ['increment', 'delete', 'addCounted']) {
+    t.throws(() => guardOf({ store: { get: inner.get, set: inner.set, add: inner.add, [name]: true } as unknown as Store }), {
+      instanceOf: TypeError, message: /"store" must implement get\(\), set\(\) and add\(\); increment\(\), delete\(\) and addCounted\(\) are optional functions/,
+    }, name);
+  }
+});

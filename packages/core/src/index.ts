@@ -30,7 +30,7 @@ export {
 export type { Requirement, ClaimCondition, RequireAuthenticationOptions } from './requirements/requirements.js';
 export type { ClaimValidator } from './pipeline/validators.js';
 export { createMemoryStore } from './store/memory-store.js';
-export type { Store, MemoryStoreOptions } from './store/memory-store.js';
+export type { AddCountedResult, Store, MemoryStoreOptions } from './store/memory-store.js';
 export { certificateThumbprint } from './mtls/certificate-binding.js';
 export type { CertificateSource } from './mtls/options.js';
 export { DEFAULT_DPOP_ALGORITHMS, accessTokenHash, jwkThumbprint } from './dpop/verifier.js';

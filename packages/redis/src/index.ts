@@ -2,8 +2,9 @@
  * @resource-guard/redis — a {@link Store} on Redis or Valkey (through ioredis), so that several
  * API processes share DPoP replay markers and the introspection cache.
  */
+import { createHash } from 'node:crypto';
 import { Redis, type Cluster, type RedisOptions } from 'ioredis';
-import type { Logger, Store } from '@resource-guard/core';
+import type { AddCountedResult, Logger, Store } from '@resource-guard/core';
 
 /** Default {@link RedisStoreOptions.prefix}. */
 export const DEFAULT_PREFIX = 'resource-guard:';
@@ -65,6 +66,13 @@ export interface RedisStore extends Store {
    */
   increment(key: string, ttl: number): Promise<number>;
   /**
+   * `increment(counterKey, ttl)` and, within `limit`, `add(key, value, ttl)`, atomically in one
+   * Lua script (`EVALSHA`, loaded again by `EVAL` after a `SCRIPT FLUSH` or a restart): one round
+   * trip per DPoP proof. On a Cluster, whose two keys may sit in different slots, the two
+   * commands are sent together instead and a marker past the limit is deleted again.
+   */
+  addCounted(key: string, value: unknown, ttl: number, counterKey: string, limit: number): Promise<AddCountedResult>;
+  /**
    * Resolves `true` once the client is connected (at once when it is), or `false` after `wait`
    * milliseconds (default 5000) without a connection; never rejects. For start-up: listen once
    * Redis is there; until then every call fails (DPoP with 503, caches fall through).
@@ -82,6 +90,7 @@ export interface RedisStore extends Store {
  *   `SET key value PX ttl`; `delete`: `DEL`. Values are JSON. Every entry has a TTL: a call with a
  *   TTL ≤ 0 stores nothing (`add` rejects).
  * - `increment`: `MULTI`, `SET key 0 NX PX ttl`, `INCR key`, `EXEC` (the per-key DPoP proof quota).
+ * - `addCounted`: both in one Lua script (the DPoP replay check: one round trip per proof).
  * - Keys are `prefix` + the library's key (`dpop:jti:<hash>`, `dpop:quota:<hash>`,
  *   `introspection:<hash>`): hashes, never a token.
  * - Faults: a call rejects when the client is not connected (no command is queued for later), when
@@ -127,7 +136,7 @@ export function createRedisStore(connection: RedisConnection, options: RedisStor
     });
   }
 
-  return {
+  const store: RedisStore = {
     client,
     async get(key) {
       const text = await run(() => client.get(prefix + key));
@@ -157,6 +166,15 @@ export function createRedisStore(connection: RedisConnection, options: RedisStor
       }
       return counted[1];
     },
+    async addCounted(key, value, ttl, counterKey, limit) {
+      const ms = toMilliseconds(ttl);
+      if (ms === 0) throw new RangeError('Redis store: addCounted() needs a TTL > 0');
+      if (client.isCluster) return addCountedApart(store, key, value, ttl, counterKey, limit);
+      const args = [prefix + key, prefix + counterKey, JSON.stringify(value), String(ms), String(limit)] as const;
+      const reply = await run(() => evalAddCounted(client as Redis, args));
+      if (!Array.isArray(reply) || typeof reply[1] !== 'number') throw new Error('Redis store: the addCounted script answered unexpectedly');
+      return { added: reply[0] === 1, count: reply[1] };
+    },
     ready(wait = 5000) {
       if (!(typeof wait === 'number' && wait >= 0 && Number.isFinite(wait))) {
         return Promise.reject(new TypeError('RedisStore.ready(): "wait" must be a number of milliseconds ≥ 0'));
@@ -179,6 +197,38 @@ export function createRedisStore(connection: RedisConnection, options: RedisStor
       client.off('ready', onReady);
     },
   };
+  return store;
+}
+
+/**
+ * `addCounted` in Redis: count first, and add the marker only within the limit, so a key past
+ * its quota leaves nothing behind. `SET NX PX` + `INCR` is exactly what `increment` runs.
+ */
+const ADD_COUNTED_SCRIPT = `redis.call('SET', KEYS[2], '0', 'PX', ARGV[2], 'NX')
+local count = redis.call('INCR', KEYS[2])
+if count > tonumber(ARGV[3]) then return { 0, count } end
+if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return { 1, count } end
+return { 0, count }`;
+const ADD_COUNTED_SHA = createHash('sha1').update(ADD_COUNTED_SCRIPT).digest('hex');
+
+/** `EVALSHA`, or `EVAL` (which caches the script again) when Redis does not know it (a restart, `SCRIPT FLUSH`). */
+async function evalAddCounted(client: Redis, [key, counterKey, value, ms, limit]: readonly string[]): Promise<unknown> {
+  try {
+    return await client.evalsha(ADD_COUNTED_SHA, 2, key!, counterKey!, value!, ms!, limit!);
+  } catch (error) {
+    if (!String((error as Error | undefined)?.message).startsWith('NOSCRIPT')) throw error;
+    return client.eval(ADD_COUNTED_SCRIPT, 2, key!, counterKey!, value!, ms!, limit!);
+  }
+}
+
+/** `addCounted` from `increment`, `add` and `delete`, for a Cluster (the two keys may be in different slots). */
+async function addCountedApart(
+  store: Pick<RedisStore, 'increment' | 'add' | 'delete'>, key: string, value: unknown, ttl: number, counterKey: string, limit: number,
+): Promise<AddCountedResult> {
+  const [count, added] = await Promise.all([store.increment(counterKey, ttl), store.add(key, value, ttl)]);
+  if (count <= limit) return { added, count };
+  if (added) await store.delete(key);
+  return { added: false, count };
 }
 
 function readOptions(options: RedisStoreOptions): Required<RedisStoreOptions> {

@@ -3,6 +3,7 @@ import {
   InvalidDpopProofError, InvalidRequestError, InvalidTokenError, UpstreamUnavailableError, UseDpopNonceError,
 } from '../errors/errors.js';
 import { createDpopNonces, type DpopNonces } from './nonce.js';
+import { recordProof } from './replay-marker.js';
 import { createProofHeaderCache, verifyDpopProof, verifyDpopProofOffloaded, type DpopProof } from './proof.js';
 import type { ResolvedOptions } from '../options/guard-options.js';
 import type { DpopSettings } from './options.js';
@@ -59,10 +60,9 @@ export interface DpopVerifier {
  * 5. at most `maxProofsPerKey` proofs per key and replay window (an atomic `store.increment()`
  *    under a key hashed from the thumbprint): one client flooding its own key cannot fill the
  *    replay store for everyone; past the quota that key alone gets a 503 with `Retry-After`
- *    (fail closed) until its window ends. Skipped with a store that has no `increment`. With a
- *    store that has `delete`, the count and step 6's marker are asked for together (one round
- *    trip to Redis, not two) and the marker of a proof over the quota is deleted before the
- *    refusal; without `delete`, the marker is only written once the count allowed it;
+ *    (fail closed) until its window ends. Skipped with a store that has no `increment`. Steps 5
+ *    and 6 are one store call with a store that has `addCounted` (the Redis store: one script);
+ *    see `recordProof` for the others;
  * 6. `jti` unseen: an atomic `store.add()` under a key hashed from thumbprint and `jti`, kept for
  *    the whole window in which the proof can still be accepted — `proofMaxAge` + 2 ×
  *    `dpop.clockTolerance`, or with nonces on at most two nonce lifetimes (an older nonce is
@@ -81,8 +81,6 @@ export function createDpopVerifier(settings: DpopSettings, guard: Pick<ResolvedO
   // older than that is refused by the nonce check and its marker need not outlive it.
   const proofWindow = settings.proofMaxAge + 2 * settings.clockTolerance;
   const replayTtl = nonceSettings === undefined ? proofWindow : Math.min(proofWindow, 2 * nonceSettings.lifetime + settings.clockTolerance);
-  // The store's count must be a number within the quota; past it, that key alone waits out its window.
-  const withinQuota = (count: unknown) => typeof count === 'number' && count <= settings.maxProofsPerKey;
   const overQuota = (): never => {
     throw new UpstreamUnavailableError('Too many DPoP proofs for this key; retry later', 'ERR_DPOP_REPLAY_QUOTA_EXCEEDED', {
       retryAfter: Math.ceil(replayTtl),
@@ -111,7 +109,7 @@ export function createDpopVerifier(settings: DpopSettings, guard: Pick<ResolvedO
     },
   };
 
-  // Steps 3-5, for a proof that passed the stateless checks.
+  // Steps 3-6, for a proof that passed the stateless checks.
   async function judge(proof: DpopProof, jkt: string): Promise<Record<string, string>> {
     if (proof.jkt !== jkt) {
       throw new InvalidTokenError('Invalid DPoP key binding', 'ERR_DPOP_BINDING_MISMATCH', {
@@ -131,29 +129,14 @@ export function createDpopVerifier(settings: DpopSettings, guard: Pick<ResolvedO
       if (state === 'previous') Object.assign(success, { 'DPoP-Nonce': nonces.current(), 'Cache-Control': 'no-store' });
     }
 
-    const { store } = guard;
-    const key = JTI_KEY_PREFIX + sha256Base64Url(`${proof.jkt}:${proof.jti}`);
-    const mark = () => callStore(() => store.add(key, 1, replayTtl));
-    if (store.increment === undefined) {
-      if (await mark() !== true) replayed();
-      return success;
-    }
-    const count = () => callStore(() => store.increment!(QUOTA_KEY_PREFIX + sha256Base64Url(proof.jkt), replayTtl));
-    if (store.delete === undefined) {
-      // The quota is counted before the marker is written: a key over its quota adds no marker.
-      if (!withinQuota(await count())) overQuota();
-      if (await mark() !== true) replayed();
-      return success;
-    }
-    // Count and marker asked for together: one round trip to a networked store instead of two.
-    // A key over its quota has then written a marker; it is deleted again before the refusal, so
-    // the quota still bounds what one key keeps in the store.
-    const [counted, added] = await Promise.all([count(), mark()]);
-    if (!withinQuota(counted)) {
-      if (added === true) await callStore(() => store.delete!(key)).catch(() => undefined);
-      overQuota();
-    }
-    if (added !== true) replayed();
+    const recorded = await recordProof(guard.store, {
+      marker: JTI_KEY_PREFIX + sha256Base64Url(`${proof.jkt}:${proof.jti}`),
+      counter: QUOTA_KEY_PREFIX + sha256Base64Url(proof.jkt),
+      ttl: replayTtl,
+      limit: settings.maxProofsPerKey,
+    });
+    if (recorded === 'over-quota') overQuota();
+    if (recorded === 'replayed') replayed();
     return success;
   }
 }
@@ -162,18 +145,6 @@ function replayed(): never {
   throw new InvalidDpopProofError('DPoP proof was already used (jti)', 'ERR_DPOP_JTI_REPLAYED', {
     detail: 'a proof with this jti and key was seen before: each request needs a fresh proof (RFC 9449 §11.1)',
   });
-}
-
-/**
- * The store's answer: `await` adopts a promise, any other thenable and a plain value alike. A
- * store that throws or rejects is a 503 (fail closed).
- */
-async function callStore<T>(call: () => T | PromiseLike<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (cause) {
-    throw new UpstreamUnavailableError('DPoP replay store is unavailable', 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE', { cause });
-  }
 }
 
 /** The one `DPoP` header value (RFC 9449 §4.3 check 1). */

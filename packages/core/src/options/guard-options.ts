@@ -235,7 +235,7 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
   if (options.clock !== undefined && typeof options.clock !== 'function') throw new TypeError('resource-guard: "clock" must be a function');
   assertObject(options.validators, 'validators');
   if (options.store !== undefined && !isStore(options.store)) {
-    throw new TypeError('resource-guard: "store" must implement get(), set() and add()');
+    throw new TypeError('resource-guard: "store" must implement get(), set() and add(); increment(), delete() and addCounted() are optional functions');
   }
   if (options.logger !== undefined && (typeof options.logger?.warn !== 'function' || typeof options.logger?.error !== 'function')) {
     throw new TypeError('resource-guard: "logger" must have warn() and error() methods');

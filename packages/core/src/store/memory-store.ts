@@ -27,6 +27,23 @@ export interface Store {
   increment?(key: string, ttl: number): Promise<number> | number;
   /** Removes `key`; optional. */
   delete?(key: string): Promise<void> | void;
+  /**
+   * Optional: `increment` and `add` as one atomic step, for a networked store to answer in one
+   * round trip what the DPoP replay check asks per proof. Increments the counter under
+   * `counterKey` exactly as `increment(counterKey, ttl)` does; then, only when the new count is at
+   * most `limit`, adds `value` under `key` exactly as `add(key, value, ttl)` does. Returns whether
+   * `key` was added and the new count. Without it, the guard calls `increment` and `add` (and
+   * `delete` to take back a marker past the limit).
+   */
+  addCounted?(key: string, value: unknown, ttl: number, counterKey: string, limit: number): Promise<AddCountedResult> | AddCountedResult;
+}
+
+/** The answer of {@link Store.addCounted}. */
+export interface AddCountedResult {
+  /** Whether this call added the key (`false`: it was there already, or the count is past the limit). */
+  added: boolean;
+  /** The counter's value after this call's increment. */
+  count: number;
 }
 
 /** Options of {@link createMemoryStore}. */
@@ -126,5 +143,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
 export function isStore(value: unknown): value is Store {
   const store = value as Partial<Store> | null;
   return typeof store === 'object' && store !== null
-    && typeof store.get === 'function' && typeof store.set === 'function' && typeof store.add === 'function';
+    && typeof store.get === 'function' && typeof store.set === 'function' && typeof store.add === 'function'
+    // The optional methods are absent or callable: one that is neither would fail every DPoP request.
+    && ['increment', 'delete', 'addCounted'].every((name) => ['undefined', 'function'].includes(typeof store[name as keyof Store]));
 }
