@@ -32,3 +32,11 @@ test('deep nesting does not overflow the stack', (t) => {
   freezeClaims(root);
   t.true(Object.isFrozen(deep));
 });
+
+test('a verified JWT\'s claims are deep-frozen without the shareable record (freezeTokenClaims)', async (t) => {
+  const { freezeTokenClaims } = await import('../../packages/core/dist/claims/claims.js');
+  const claims = freezeTokenClaims({ sub: 'user-1', cnf: { jkt: 'x' }, roles: ['a'] });
+  t.true(Object.isFrozen(claims) && Object.isFrozen(claims.cnf) && Object.isFrozen(claims.roles));
+  t.false(isFrozenClaims(claims), 'only freezeClaims records a root as shareable');
+  t.true(isFrozenClaims(freezeClaims(claims)), 'and freezeClaims still can, later');
+});

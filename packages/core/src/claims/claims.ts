@@ -22,6 +22,23 @@ const deepFrozen = new WeakSet<object>();
  */
 export function freezeClaims<T extends object>(claims: T): Readonly<T> {
   if (deepFrozen.has(claims)) return claims;
+  deepFreeze(claims);
+  deepFrozen.add(claims);
+  return claims;
+}
+
+/**
+ * {@link freezeClaims} without the record that lets {@link isFrozenClaims} recognise them: for a
+ * JWT's payload, which is parsed afresh for every request and never looked up again (the
+ * verified-token cache keeps its own reference). A weak-set entry per token is measurable on the
+ * hot path, and in every garbage collection.
+ */
+export function freezeTokenClaims<T extends object>(claims: T): Readonly<T> {
+  deepFreeze(claims);
+  return claims;
+}
+
+function deepFreeze(claims: object): void {
   // Objects found frozen already: descended into once each. Created only when one is met, which a
   // JSON.parse result (every token payload) never has, so the common case allocates nothing.
   let visited: Set<object> | undefined;
@@ -37,8 +54,6 @@ export function freezeClaims<T extends object>(claims: T): Readonly<T> {
       if (typeof member === 'object' && member !== null) pending.push(member);
     }
   }
-  deepFrozen.add(claims);
-  return claims;
 }
 
 /** Whether `value` was deep-frozen by {@link freezeClaims} (and so may be shared without a copy). */

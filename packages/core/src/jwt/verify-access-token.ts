@@ -2,7 +2,7 @@ import { verifiesSynchronously } from '#crypto-backend';
 import { describeType, quoteList, quoteValue } from '../errors/detail.js';
 import { InvalidTokenError } from '../errors/errors.js';
 import { normalizeTyp } from '../jws/jose-rules.js';
-import { freezeClaims, type Claims } from '../claims/claims.js';
+import { freezeTokenClaims, type Claims } from '../claims/claims.js';
 import type { IssuerLookup } from '../issuer/trusted-issuer.js';
 import {
   parseJws, verifySignature, verifySignatureOffloaded, type ParsedJws, type VerificationKey,
@@ -74,13 +74,13 @@ export async function verifyJwtAccessToken(
  */
 function finish(jws: ParsedJws, candidates: readonly VerificationKey[], issuer: string | undefined): Claims {
   if (!candidates.some((key) => verifySignature(jws, key))) throw signatureInvalid(candidates.length, issuer);
-  return freezeClaims(jws.payload);
+  return freezeTokenClaims(jws.payload);
 }
 
 /** {@link finish} with the signature checked on the thread pool (`offloadSignatures`). */
 async function finishOffloaded(jws: ParsedJws, candidates: readonly VerificationKey[], issuer: string | undefined): Promise<Claims> {
   for (const key of candidates) {
-    if (await verifySignatureOffloaded(jws, key)) return freezeClaims(jws.payload);
+    if (await verifySignatureOffloaded(jws, key)) return freezeTokenClaims(jws.payload);
   }
   throw signatureInvalid(candidates.length, issuer);
 }
