@@ -45,7 +45,7 @@ export async function buildFastifyApp(config: AppConfig): Promise<http.RequestLi
     default:
       throw new Error(`${config.kind} has no Fastify app`);
   }
-  app.get('/', async (request) => ({ sub: subject(request) }));
+  app.get(config.path ?? '/', async (request) => ({ sub: subject(request) }));
   app.setErrorHandler((error: { status?: number; statusCode?: number; headers?: Record<string, string> }, _request, reply) => {
     if (error.headers !== undefined) reply.headers(error.headers);
     return reply.code(error.statusCode ?? error.status ?? 500).send();

@@ -117,7 +117,7 @@ export async function buildExpressApp(config: AppConfig): Promise<http.RequestLi
       app.use(guarded(() => protectExpress(options), config));
     }
   }
-  app.get('/', (req, res) => {
+  app.get(config.path ?? '/', (req, res) => {
     res.json({ sub: subjectOf(req, config) });
   });
   app.use(renderError);

@@ -1,6 +1,6 @@
 /** Starting and talking to child processes (API servers, the micro benchmark, the flood). */
 import { fork, type ChildProcess } from 'node:child_process';
-import type { AppConfig, ChildMessage } from './config.js';
+import type { ChildMessage, ServerConfig } from './config.js';
 import type { LatencyReport } from './latency-probe.js';
 
 /** `name` next to this module: `.ts` when run from source (tsx), `.js` when built. */
@@ -15,6 +15,8 @@ export type ServerHandle =
     port: number;
     url: string;
     child: ChildProcess;
+    /** With several routes: those whose app could not be built (path → reason). */
+    skipped?: Record<string, string>;
     memory(): Promise<{ rss: number; heapUsed: number }>;
     /** CPU time the server process has used so far (user + system), in µs. */
     cpu(): Promise<number>;
@@ -29,7 +31,8 @@ export type ServerHandle =
 const STARTUP_TIMEOUT = 60_000;
 
 /** Forks `server` with `config`; resolves once it listens (or says it must be skipped). */
-export function startServer(config: AppConfig, execArgv: readonly string[] = []): Promise<ServerHandle> {
+export function startServer(config: ServerConfig, execArgv: readonly string[] = []): Promise<ServerHandle> {
+  const name = 'routes' in config ? `${config.routes[0]?.framework} (${config.routes.length} apps in one process)` : `${config.framework}/${config.kind}`;
   const child = fork(sibling('server'), [JSON.stringify(config)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, NODE_ENV: 'production' },
@@ -38,11 +41,11 @@ export function startServer(config: AppConfig, execArgv: readonly string[] = [])
   return new Promise<ServerHandle>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill();
-      reject(new Error(`${config.framework}/${config.kind}: server did not start within ${STARTUP_TIMEOUT} ms`));
+      reject(new Error(`${name}: server did not start within ${STARTUP_TIMEOUT} ms`));
     }, STARTUP_TIMEOUT);
     const onExit = (code: number | null) => {
       clearTimeout(timer);
-      reject(new Error(`${config.framework}/${config.kind}: server exited with code ${code} before listening`));
+      reject(new Error(`${name}: server exited with code ${code} before listening`));
     };
     child.once('exit', onExit);
     child.once('message', (message: ChildMessage) => {
@@ -61,6 +64,7 @@ export function startServer(config: AppConfig, execArgv: readonly string[] = [])
         port: message.port,
         url: `http://127.0.0.1:${message.port}/`,
         child,
+        ...(message.skipped !== undefined ? { skipped: message.skipped } : {}),
         memory: () => ask(child, 'memory').then((reply) => (reply.type === 'memory' ? { rss: reply.rss, heapUsed: reply.heapUsed } : { rss: 0, heapUsed: 0 })),
         cpu: () => ask(child, 'cpu').then((reply) => (reply.type === 'cpu' ? reply.micros : Number.NaN)),
         latency: () => ask(child, 'latency').then((reply) => (reply.type === 'latency' ? reply.report : undefined)),

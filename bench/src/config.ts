@@ -48,7 +48,16 @@ export interface AppConfig {
   introspection?: { endpoint: string; clientId: string; clientSecret: string; cacheTtl?: number };
   /** The bench's redis-server, for the `-redis` kinds (absent when redis-server is not installed). */
   redisUrl?: string;
+  /**
+   * The route's path (default `/`). With `--one-process` every app of a framework runs in one
+   * server process, each under `/<scenario id>/`, so that they share one heap, one JIT and one
+   * event loop and differ only in their middleware.
+   */
+  path?: string;
 }
+
+/** What a server child is told to build: one app, or (`--one-process`) several, each at its `path`. */
+export type ServerConfig = AppConfig | { routes: AppConfig[] };
 
 /** A measured scenario. */
 export interface Scenario {
@@ -104,7 +113,8 @@ export const SCENARIOS: readonly Scenario[] = [
 
 /** Messages from a server child to the parent. */
 export type ChildMessage =
-  | { type: 'ready'; port: number }
+  /** `skipped`: with several routes, those that could not be built (path → reason). */
+  | { type: 'ready'; port: number; skipped?: Record<string, string> }
   | { type: 'skip'; reason: string }
   | { type: 'memory'; rss: number; heapUsed: number }
   /** `process.cpuUsage()` user + system, in µs. */

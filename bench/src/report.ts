@@ -39,6 +39,10 @@ export interface RunSettings {
   duration: number;
   warmup: number;
   reps: number;
+  /** `--one-process`: one server process per framework (its apps at their own paths). */
+  oneProcess?: boolean;
+  /** `--rate`: requests per second, all connections together. */
+  rate?: number;
 }
 
 export interface Report {
@@ -79,8 +83,11 @@ export function renderReport(report: Report): string {
   lines.push('');
   lines.push(`${new Date().toISOString()} · Node ${process.version} · ${cpu.length} × ${cpu[0]?.model ?? 'cpu'} · load average ${report.loadavg.start.map((v) => v.toFixed(2)).join(' ')} at start, ${report.loadavg.end.map((v) => v.toFixed(2)).join(' ')} at end · ${report.seconds.toFixed(0)} s`);
   lines.push('');
-  lines.push(`Load: autocannon (programmatic, in the parent process) → each API server in its own child process over loopback; `
-    + `${settings.connections} connections, ${settings.warmup} s warm-up per scenario, then ${settings.reps} repetitions of ${settings.duration} s runs in alternating order (forward, reversed, ...). `
+  const servers = settings.oneProcess === true
+    ? 'one server process per framework holding all of its apps, each at `/<scenario id>/` (one heap, one JIT, one event loop: the apps differ only in their middleware; "server RSS" is the shared process\'s)'
+    : 'each API server in its own child process';
+  lines.push(`Load: autocannon (programmatic, in the parent process) → ${servers} over loopback; `
+    + `${settings.connections} connections${settings.rate === undefined ? '' : ` at ${settings.rate} requests/s in all`}, ${settings.warmup} s warm-up per scenario, then ${settings.reps} repetitions of ${settings.duration} s runs in alternating order (forward, reversed, ...). `
     + 'Within a repetition every scenario run is **bracketed** by runs of the bare app of its framework (bare, A, bare, B, bare, ...), and its "× bare" and "added µs" '
     + 'are computed against the mean of the two bare runs around it, so that the machine\'s drift over a run of minutes cancels; then the median over repetitions is taken. '
     + 'req/s is the median over repetitions of completed responses / duration. Added µs = 1e6/rps(scenario) − 1e6/rps(bare), i.e. from **throughput** (server time per request; '

@@ -2,7 +2,8 @@
  * `npm run bench`: the side-by-side benchmark. `--quick` (`npm run bench:quick`): only the
  * pre-checks (each app accepts the valid token and rejects the bad ones), in a few seconds.
  *
- * Options: --duration S (2) --warmup S (2) --reps N (5) --connections N (50) --rate N (unthrottled) --only id,id
+ * Options: --duration S (2) --warmup S (2) --reps N (5) --connections N (50) --rate N (unthrottled)
+ * --one-process --only id,id
  * --flood N (1000000) --flood-time-limit S (300) --no-flood --no-micro --no-introspection-load
  * --out FILE (bench/results/latest.md)
  */
@@ -33,12 +34,14 @@ interface Options extends RunSettings {
   out: string;
   /** `--rate N`: requests per second (all connections); default unthrottled. */
   rate: number | undefined;
+  /** `--one-process`: every app of a framework in one server process, each at its own path. */
+  oneProcess: boolean;
 }
 
 function parseOptions(argv: readonly string[]): Options {
   const values = readArgs(argv, {
     quick: { type: 'boolean' }, duration: { type: 'string' }, warmup: { type: 'string' }, reps: { type: 'string' },
-    connections: { type: 'string' }, rate: { type: 'string' }, only: { type: 'string' }, flood: { type: 'string' }, 'flood-time-limit': { type: 'string' },
+    connections: { type: 'string' }, rate: { type: 'string' }, 'one-process': { type: 'boolean' }, only: { type: 'string' }, flood: { type: 'string' }, 'flood-time-limit': { type: 'string' },
     'no-flood': { type: 'boolean' }, 'no-micro': { type: 'boolean' }, 'no-introspection-load': { type: 'boolean' }, out: { type: 'string' },
   });
   const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,6 +52,7 @@ function parseOptions(argv: readonly string[]): Options {
     reps: positiveNumber(values, 'reps', 5),
     connections: positiveNumber(values, 'connections', 50),
     rate: values.rate === undefined ? undefined : positiveNumber(values, 'rate', 1),
+    oneProcess: values['one-process'] === true,
     only: values.only?.split(','),
     flood: positiveNumber(values, 'flood', 1_000_000),
     floodTimeLimit: positiveNumber(values, 'flood-time-limit', 300),
@@ -90,11 +94,11 @@ async function loadOnce(entry: Running, seconds: number, connections: number, ra
 }
 
 /** Runs prechecks only; resolves with the outcomes. Used by `--quick` and by the CI test. */
-export async function runQuick(scenarios: readonly Scenario[] = SCENARIOS): Promise<Running['outcome'][]> {
+export async function runQuick(scenarios: readonly Scenario[] = SCENARIOS, oneProcess = false): Promise<Running['outcome'][]> {
   const world = await createWorld();
   let running: Running[] = [];
   try {
-    running = await startAndCheck(world, scenarios);
+    running = await startAndCheck(world, scenarios, oneProcess);
     return running.map((entry) => entry.outcome);
   } finally {
     await stopAll(running);
@@ -108,7 +112,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const loadavgStart = os.loadavg();
   const scenarios = options.only === undefined ? SCENARIOS : SCENARIOS.filter((scenario) => options.only!.includes(scenario.id));
   if (options.quick) {
-    const outcomes = await runQuick(scenarios);
+    const outcomes = await runQuick(scenarios, options.oneProcess);
     let failed = 0;
     for (const outcome of outcomes) {
       const status = outcome.status === 'skipped' ? `SKIPPED (${outcome.reason})` : outcome.precheck?.ok === true ? 'ok' : 'FAILED';
@@ -125,7 +129,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const report: Report = { settings: options, outcomes: [], loadavg: { start: loadavgStart, end: [] }, seconds: 0 };
   try {
     log(`starting ${scenarios.length} servers and running the pre-checks`);
-    running = await startAndCheck(world, scenarios);
+    running = await startAndCheck(world, scenarios, options.oneProcess);
     report.outcomes = running.map((entry) => entry.outcome);
     for (const { outcome } of running) {
       log(`${outcome.scenario.id}: ${outcome.status === 'skipped' ? `skipped (${outcome.reason})` : outcome.precheck?.ok === true ? 'pre-check ok' : `PRE-CHECK FAILED ${outcome.precheck?.details.join('; ') ?? outcome.reason}`}`);

@@ -1,9 +1,10 @@
 /**
  * Shared by the full run and the quick mode: the authorization server and tokens, one server child
- * per scenario, and the pre-checks.
+ * per scenario (or, with `--one-process`, one per framework holding all of its scenarios' apps),
+ * and the pre-checks.
  */
 import {
-  AUDIENCE, CLIENT_ID, INTROSPECTION_CLIENT, SCENARIOS, SUBJECT, type AppConfig, type Scenario,
+  AUDIENCE, CLIENT_ID, FRAMEWORKS, INTROSPECTION_CLIENT, SCENARIOS, SUBJECT, type AppConfig, type Scenario, type ServerConfig,
 } from './config.js';
 import { startServer, type ServerHandle } from './children.js';
 import { credentialFor, type Credential, type Tokens } from './credentials.js';
@@ -68,13 +69,17 @@ export interface Running {
   credential: Credential | undefined;
 }
 
-/** Starts every scenario's server (four at a time) and runs its pre-checks. */
-export async function startAndCheck(world: World, scenarios: readonly Scenario[] = SCENARIOS): Promise<Running[]> {
+/**
+ * Starts every scenario's server (four at a time) and runs its pre-checks. `oneProcess`: one server
+ * per framework, every scenario's app under `/<scenario id>/` in it (see `AppConfig.path`).
+ */
+export async function startAndCheck(world: World, scenarios: readonly Scenario[] = SCENARIOS, oneProcess = false): Promise<Running[]> {
+  if (oneProcess) return startShared(world, scenarios);
   const running: Running[] = [];
   const queue = [...scenarios];
   async function next(): Promise<void> {
     for (let scenario = queue.shift(); scenario !== undefined; scenario = queue.shift()) {
-      running.push(await startOne(world, scenario));
+      running.push(await checkOne(world, scenario, await startHandle(appConfig(scenario, world.server, world.redis))));
     }
   }
   await Promise.all(Array.from({ length: 4 }, next));
@@ -82,17 +87,46 @@ export async function startAndCheck(world: World, scenarios: readonly Scenario[]
   return scenarios.map((scenario) => running.find((entry) => entry.outcome.scenario === scenario)!);
 }
 
-async function startOne(world: World, scenario: Scenario): Promise<Running> {
+async function startShared(world: World, scenarios: readonly Scenario[]): Promise<Running[]> {
+  const running: Running[] = [];
+  for (const framework of FRAMEWORKS) {
+    const group = scenarios.filter((scenario) => scenario.framework === framework);
+    if (group.length === 0) continue;
+    const shared = await startHandle({ routes: group.map((scenario) => ({ ...appConfig(scenario, world.server, world.redis), path: `/${scenario.id}/` })) });
+    // Every scenario's handle stops the one process: once.
+    let stopped: Promise<void> | undefined;
+    for (const scenario of group) {
+      let handle: ServerHandle | FailedStart = shared;
+      if (shared.status === 'ready') {
+        const reason = shared.skipped?.[`/${scenario.id}/`];
+        const stop = shared.stop;
+        handle = reason !== undefined
+          ? { status: 'skipped', reason }
+          : { ...shared, url: `${shared.url}${scenario.id}/`, stop: () => (stopped ??= stop()) };
+      }
+      running.push(await checkOne(world, scenario, handle));
+    }
+  }
+  return scenarios.map((scenario) => running.find((entry) => entry.outcome.scenario === scenario)!);
+}
+
+/** A server that did not start: its scenarios are reported as failed, with the reason. */
+interface FailedStart { status: 'failed'; reason: string }
+
+async function startHandle(config: ServerConfig): Promise<ServerHandle | FailedStart> {
+  try {
+    return await startServer(config);
+  } catch (error) {
+    return { status: 'failed', reason: `server failed to start: ${(error as Error).message}` };
+  }
+}
+
+async function checkOne(world: World, scenario: Scenario, started: ServerHandle | FailedStart): Promise<Running> {
   const outcome: ScenarioOutcome = {
     scenario, status: 'checked', runs: [], cpuPerRequest: [], bareRps: [], bareCpuPerRequest: [], ratios: [], addedMicros: [], addedCpuMicros: [], notes: [],
   };
-  let handle: ServerHandle;
-  try {
-    handle = await startServer(appConfig(scenario, world.server, world.redis));
-  } catch (error) {
-    handle = { status: 'skipped', reason: `server failed to start: ${(error as Error).message}` };
-    outcome.status = 'failed';
-  }
+  const handle: ServerHandle = started.status === 'failed' ? { status: 'skipped', reason: started.reason } : started;
+  if (started.status === 'failed') outcome.status = 'failed';
   if (handle.status === 'skipped') {
     if (outcome.status !== 'failed') outcome.status = 'skipped';
     outcome.reason = handle.reason;

@@ -3,7 +3,7 @@
  * the peers, the bare apps) starts and answers the valid credential with 200 and the tampered /
  * missing ones with 401 — the same pre-checks `npm run bench` runs before measuring. No timing.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { startServer } from '../../bench/src/children.js';
 import { SCENARIOS } from '../../bench/src/config.js';
 import { credentialFor } from '../../bench/src/credentials.js';
@@ -18,9 +18,14 @@ const ALWAYS = [
   'fastify-bare', 'fastify-noop', 'fastify-rg-es256', 'fastify-rg-rs256', 'fastify-rg-cache', 'fastify-jwt',
 ];
 
-test('bench quick mode: every app accepts the valid token and rejects the tampered one', async (t) => {
-  t.timeout(300_000);
-  const outcomes = await runQuick();
+for (const oneProcess of [false, true]) {
+  test(`bench quick mode${oneProcess ? ' with --one-process (every app of a framework in one server, each at its path)' : ''}: every app accepts the valid token and rejects the tampered one`, async (t) => {
+    t.timeout(300_000);
+    checkAll(t, await runQuick(undefined, oneProcess));
+  });
+}
+
+function checkAll(t: ExecutionContext, outcomes: Awaited<ReturnType<typeof runQuick>>): void {
   t.is(outcomes.length, SCENARIOS.length);
   for (const outcome of outcomes) {
     const { id } = outcome.scenario;
@@ -33,7 +38,7 @@ test('bench quick mode: every app accepts the valid token and rejects the tamper
     t.true(outcome.precheck?.ok, `${id}: ${outcome.precheck?.details.join('; ')}`);
     if (outcome.scenario.kind !== 'bare' && outcome.scenario.kind !== 'noop') t.true(outcome.precheck!.details.some((line) => line.startsWith('tampered: 401 → 401')));
   }
-});
+}
 
 test('bench pre-check catches a broken setup: an app that lets everything through fails it', async (t) => {
   t.timeout(60_000);
