@@ -60,9 +60,9 @@ export interface DpopVerifier {
  * 5. at most `maxProofsPerKey` proofs per key and replay window (an atomic `store.increment()`
  *    under a key hashed from the thumbprint): one client flooding its own key cannot fill the
  *    replay store for everyone; past the quota that key alone gets a 503 with `Retry-After`
- *    (fail closed) until its window ends. Skipped with a store that has no `increment`. Steps 5
- *    and 6 are one store call with a store that has `addCounted` (the Redis store: one script);
- *    see `recordProof` for the others;
+ *    (fail closed) until its window ends. Skipped with a store that has neither `increment` nor
+ *    `addCounted`. Steps 5 and 6 are one store call with a store that has `addCounted` (the Redis
+ *    store: one script); see `recordProof` for the others;
  * 6. `jti` unseen: an atomic `store.add()` under a key hashed from thumbprint and `jti`, kept for
  *    the whole window in which the proof can still be accepted — `proofMaxAge` + 2 ×
  *    `dpop.clockTolerance`, or with nonces on at most two nonce lifetimes (an older nonce is
