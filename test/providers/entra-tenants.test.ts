@@ -115,3 +115,17 @@ for (const [title, options, message] of bad) {
     t.throws(() => createGuard({ ...base, ...options } as unknown as GuardOptions), { instanceOf: TypeError, message });
   });
 }
+
+test('RFC 9728 metadata: every template filled with every listed tenant; none for a predicate', async (t) => {
+  const { buildProtectedResourceMetadata } = await import('@resource-guard/core');
+  const templates = ['https://login.example.com/{tenantid}/v2.0', 'https://sts.example.com/{tenantid}/'];
+  const resource = 'https://orders.example.com';
+  const options = { profile: 'entra' as const, issuer: templates, jwksUri: 'https://login.example.com/keys', audience: [API, resource], resourceMetadata: { resource } };
+  const listed = await buildProtectedResourceMetadata(createGuard({ ...options, tenants: [LISTED, 'contoso'] }));
+  t.deepEqual(listed.authorization_servers, [
+    `https://login.example.com/${LISTED}/v2.0`, 'https://login.example.com/contoso/v2.0', `https://sts.example.com/${LISTED}/`, 'https://sts.example.com/contoso/',
+  ]);
+  const predicate = await buildProtectedResourceMetadata(createGuard({ ...options, tenants: (tenant) => tenant === LISTED }));
+  t.false('authorization_servers' in predicate, 'a predicate\'s tenants cannot be listed: the member is absent, not empty');
+  t.is(predicate.resource, resource);
+});

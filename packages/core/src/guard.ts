@@ -95,7 +95,8 @@ export function createGuard(options: GuardOptions): Guard {
 
   const guard = {} as Guard;
   const metadataUrl = resolved.resourceMetadata === undefined ? undefined : registerResourceMetadata(guard, resolved.resourceMetadata, {
-    issuers: resolved.issuers,
+    // With issuer templates, the listed tenants' issuers (none with a predicate: they cannot be listed).
+    issuers: templates.length === 0 ? resolved.issuers : resolved.tenantIssuers,
     tokenLocations: resolved.tokenLocations,
     dpopAlgorithms: constraint.dpopAlgorithms,
     dpopRequired: !constraint.bearerAccepted,

@@ -16,6 +16,12 @@ export interface ResolvedIssuers {
   issuerTemplates: readonly IssuerTemplate[];
   jwksUri: URL | undefined;
   acceptsTenant: ((tenantId: string) => boolean) | undefined;
+  /**
+   * With templates and a list of `tenants`: every issuer a token may have (each template filled
+   * with each listed tenant), for RFC 9728 `authorization_servers`. Empty otherwise: a predicate's
+   * tenants cannot be listed.
+   */
+  tenantIssuers: readonly string[];
 }
 
 /**
@@ -40,9 +46,14 @@ export function resolveIssuerOptions(options: IssuerOptions, allowInsecureReques
   }
   if (!templated) {
     if (options.tenants !== undefined) throw new TypeError('resource-guard: "tenants" needs an "issuer" template with {tenantid}');
-    return { issuers, issuerTemplates, jwksUri, acceptsTenant: undefined };
+    return { issuers, issuerTemplates, jwksUri, acceptsTenant: undefined, tenantIssuers: [] };
   }
   if (jwksUri === undefined) throw new TypeError('resource-guard: "jwksUri" is required with "issuer" templates (one key set for every tenant)');
   if (options.tenants === undefined) throw new TypeError('resource-guard: "tenants" is required with "issuer" templates');
-  return { issuers, issuerTemplates, jwksUri, acceptsTenant: readTenantFilter(options.tenants) };
+  const { tenants } = options;
+  const acceptsTenant = readTenantFilter(tenants);
+  const tenantIssuers = typeof tenants === 'function'
+    ? []
+    : issuerTemplates.flatMap((template) => tenants.map((tenant) => `${template.prefix}${tenant}${template.suffix}`));
+  return { issuers, issuerTemplates, jwksUri, acceptsTenant, tenantIssuers };
 }

@@ -50,7 +50,9 @@ export interface GuardOptions {
   issuer: string | string[];
   /**
    * With issuer templates: the accepted tenants, a list of tenant ids (matched exactly) or a
-   * predicate called with a tenant id that is a lower-case GUID. Default none.
+   * predicate called with a tenant id that is a lower-case GUID. Default none. With a list, the
+   * RFC 9728 metadata names every listed tenant's issuer in `authorization_servers`; with a
+   * predicate it names none (its tenants cannot be listed).
    */
   tenants?: TenantFilter;
   /**
@@ -163,6 +165,8 @@ export interface ResolvedOptions {
   /** Issuer templates (`{tenantid}`) and the tenant test; empty / undefined without templates. */
   issuerTemplates: readonly IssuerTemplate[];
   acceptsTenant: ((tenantId: string) => boolean) | undefined;
+  /** Templates filled with each listed tenant (RFC 9728 `authorization_servers`); empty otherwise. */
+  tenantIssuers: readonly string[];
   profile: ProviderProfile;
   clientIdClaims: readonly string[];
   scopeClaims: readonly string[];
@@ -213,7 +217,9 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
   assertKnownKeys(options, KNOWN_OPTIONS, '');
   const allowInsecureRequests = readBoolean(options.allowInsecureRequests, 'allowInsecureRequests', false);
 
-  const { issuers, issuerTemplates, jwksUri, acceptsTenant } = resolveIssuerOptions(options, allowInsecureRequests);
+  const {
+    issuers, issuerTemplates, jwksUri, acceptsTenant, tenantIssuers,
+  } = resolveIssuerOptions(options, allowInsecureRequests);
   const audiences = new Set(toStringList(options.audience, 'audience'));
   const profile = resolveProfile(options);
 
@@ -251,6 +257,7 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     issuers,
     issuerTemplates,
     acceptsTenant,
+    tenantIssuers,
     profile: profile.profile,
     clientIdClaims: profile.clientIdClaims,
     scopeClaims: profile.scopeClaims,
