@@ -116,6 +116,11 @@ test('storeSplitToken() refuses what it cannot store safely; revoking needs a st
   await t.throwsAsync(storeSplitToken(store, 'not-a-jwt'), { instanceOf: TypeError });
   const noExp = `${Buffer.from('{"alg":"ES256"}').toString('base64url')}.${Buffer.from('{}').toString('base64url')}.c2ln`;
   await t.throwsAsync(storeSplitToken(store, noExp), { instanceOf: TypeError });
+  const jwtWith = (exp: number) => `${Buffer.from('{"alg":"ES256"}').toString('base64url')}.${Buffer.from(JSON.stringify({ exp })).toString('base64url')}.c2ln`;
+  const now = 1_700_000_000_500;
+  await t.throwsAsync(storeSplitToken(store, jwtWith(1_700_000_000), { clock: () => now }), { instanceOf: TypeError }, 'exp already past');
+  // Issued late in its iat second with a short lifetime: less than a whole second left, still stored, until exp.
+  t.is(await storeSplitToken(store, jwtWith(1_700_000_001), { clock: () => now }), 'c2ln');
   const { revokeSplitToken } = await import('@resource-guard/gateway');
   await t.throwsAsync(revokeSplitToken({ get: () => undefined, set: () => undefined, add: () => true }, 'sig'), { instanceOf: TypeError });
 });

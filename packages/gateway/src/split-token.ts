@@ -34,8 +34,10 @@ export async function storeSplitToken(store: Store, jwt: string, options: SplitT
   } catch {
     exp = undefined;
   }
-  const ttl = typeof exp === 'number' ? Math.floor(exp - (options.clock ?? Date.now)() / 1000) : 0;
-  if (!(ttl > 0)) throw new TypeError('resource-guard: storeSplitToken() needs a JWT with a future "exp"');
+  // Exactly until `exp`, fractions of a second included: a token issued late in its `iat` second
+  // with a short lifetime has less than a whole second left, and is still a valid token.
+  const ttl = typeof exp === 'number' ? exp - (options.clock ?? Date.now)() / 1000 : 0;
+  if (!(ttl > 0 && Number.isFinite(ttl))) throw new TypeError('resource-guard: storeSplitToken() needs a JWT with a future "exp"');
   await store.set(splitTokenKey(parts[2]!, options.prefix), `${parts[0]}.${parts[1]}`, ttl);
   return parts[2]!;
 }
