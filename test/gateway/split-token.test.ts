@@ -119,6 +119,9 @@ test('storeSplitToken() refuses what it cannot store safely; revoking needs a st
   const jwtWith = (exp: number) => `${Buffer.from('{"alg":"ES256"}').toString('base64url')}.${Buffer.from(JSON.stringify({ exp })).toString('base64url')}.c2ln`;
   const now = 1_700_000_000_500;
   await t.throwsAsync(storeSplitToken(store, jwtWith(1_700_000_000), { clock: () => now }), { instanceOf: TypeError }, 'exp already past');
+  // `1e999` is valid JSON and parses to Infinity: an entry that would never expire.
+  const forever = `${Buffer.from('{"alg":"ES256"}').toString('base64url')}.${Buffer.from('{"exp":1e999}').toString('base64url')}.c2ln`;
+  await t.throwsAsync(storeSplitToken(store, forever, { clock: () => now }), { instanceOf: TypeError }, 'exp never reached');
   // Issued late in its iat second with a short lifetime: less than a whole second left, still stored, until exp.
   t.is(await storeSplitToken(store, jwtWith(1_700_000_001), { clock: () => now }), 'c2ln');
   const { revokeSplitToken } = await import('@resource-guard/gateway');

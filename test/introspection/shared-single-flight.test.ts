@@ -17,6 +17,17 @@ async function endpointFor(t: ExecutionContext, respond: (request: ReceivedReque
 
 const leaseKey = (token: string) => storeKey(token).replace(/^introspection:/, 'introspection-lease:');
 
+/** A store that passes every call to `inner`, except those in `overrides` (`delete: undefined` takes it away). */
+function storeOver(inner: Store, overrides: Partial<Store>): Store {
+  return {
+    get: (key) => inner.get(key),
+    set: (key, value, ttl) => inner.set(key, value, ttl),
+    add: (key, value, ttl) => inner.add(key, value, ttl),
+    delete: (key) => inner.delete!(key),
+    ...overrides,
+  };
+}
+
 test('two guards on one store, 40 concurrent requests for a cold token → exactly 1 upstream call', async (t) => {
   const endpoint = await endpointFor(t, () => ({ body: activeBody(), delay: 200 }));
   const store = createMemoryStore();
@@ -33,12 +44,9 @@ test('a lease whose holder died: the waiting guard calls upstream itself once th
   // As a process that took the lease and crashed would leave it.
   inner.add(leaseKey('orphaned'), 1, 60);
   let looks = 0;
-  const store: Store = {
+  const store = storeOver(inner, {
     get: (key) => { if (key === leaseKey('orphaned')) looks += 1; return inner.get(key); },
-    set: (key, value, ttl) => inner.set(key, value, ttl),
-    add: (key, value, ttl) => inner.add(key, value, ttl),
-    delete: (key) => inner.delete!(key),
-  };
+  });
   const guard = createGuard(optionsFor(endpoint.url, { timeout: 400 }, { store }));
   t.is((await guard.verify(requestWith('orphaned'))).subject, 'user-123');
   t.true(looks >= 1, 'it waited for the holder first, looking at the lease');
@@ -64,11 +72,10 @@ test('a store without delete takes no lease (a stale one would make everyone wai
   const endpoint = await endpointFor(t, () => ({ body: activeBody(), delay: 200 }));
   const inner = createMemoryStore();
   const adds: string[] = [];
-  const store: Store = {
-    get: (key) => inner.get(key),
-    set: (key, value, ttl) => inner.set(key, value, ttl),
+  const store = storeOver(inner, {
     add: (key, value, ttl) => { adds.push(key); return inner.add(key, value, ttl); },
-  };
+    delete: undefined,
+  });
   const guards = [createGuard(optionsFor(endpoint.url, {}, { store })), createGuard(optionsFor(endpoint.url, {}, { store }))];
   await Promise.all([guards[0]!.verify(requestWith('no-delete')), guards[1]!.verify(requestWith('no-delete'))]);
   t.deepEqual(adds, []);
@@ -78,12 +85,7 @@ test('a store without delete takes no lease (a stale one would make everyone wai
 test('a store that cannot take the lease is no reason to wait: the call is made', async (t) => {
   const endpoint = await endpointFor(t, () => ({ body: activeBody() }));
   const inner = createMemoryStore();
-  const store: Store = {
-    get: (key) => inner.get(key),
-    set: (key, value, ttl) => inner.set(key, value, ttl),
-    add: () => { throw new Error('store down'); },
-    delete: (key) => inner.delete!(key),
-  };
+  const store = storeOver(inner, { add: () => { throw new Error('store down'); } });
   const guard = createGuard(optionsFor(endpoint.url, {}, { store }));
   t.is((await guard.verify(requestWith('no-lease'))).subject, 'user-123');
   t.is(endpoint.calls.length, 1);
@@ -92,16 +94,13 @@ test('a store that cannot take the lease is no reason to wait: the call is made'
 test('another instance stored the answer between our miss and our lease: no second call', async (t) => {
   const endpoint = await endpointFor(t, () => ({ body: activeBody({ sub: 'from-the-as' }) }));
   const inner = createMemoryStore();
-  const store: Store = {
-    get: (key) => inner.get(key),
-    set: (key, value, ttl) => inner.set(key, value, ttl),
+  const store = storeOver(inner, {
     add: (key, value, ttl) => {
       // As an instance that just finished would leave it: the answer stored, its lease given back.
       if (key === leaseKey('raced')) inner.set(storeKey('raced'), { client: 'api-client', response: activeBody({ sub: 'from-the-store' }) }, 60);
       return inner.add(key, value, ttl);
     },
-    delete: (key) => inner.delete!(key),
-  };
+  });
   const guard = createGuard(optionsFor(endpoint.url, {}, { store }));
   t.is((await guard.verify(requestWith('raced'))).subject, 'from-the-store');
   t.is(endpoint.calls.length, 0);
@@ -113,7 +112,7 @@ test('the holder stores its answer and gives the lease back between a waiter\'s 
   // Another instance holds the lease; it finishes right after this guard's first look at the store.
   inner.add(leaseKey('waiter-raced'), 1, 60);
   let looks = 0;
-  const store: Store = {
+  const store = storeOver(inner, {
     get: (key) => {
       if (key === storeKey('waiter-raced') && ++looks === 2) {
         // The look that misses (the first was the lookup's own); then the holder finishes.
@@ -124,10 +123,7 @@ test('the holder stores its answer and gives the lease back between a waiter\'s 
       }
       return inner.get(key);
     },
-    set: (key, value, ttl) => inner.set(key, value, ttl),
-    add: (key, value, ttl) => inner.add(key, value, ttl),
-    delete: (key) => inner.delete!(key),
-  };
+  });
   const guard = createGuard(optionsFor(endpoint.url, {}, { store }));
   t.is((await guard.verify(requestWith('waiter-raced'))).subject, 'from-the-store');
   t.is(endpoint.calls.length, 0);
