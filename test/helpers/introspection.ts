@@ -170,9 +170,14 @@ export async function assertRejected(
   return error;
 }
 
-/** `introspection:` + base64url SHA-256 of `token`: the store key the guard must use. */
+/** `introspection:` + base64url SHA-256 of `token`: the key the guard must use in a store the application supplies. */
 export function storeKey(token: string): string {
   return `introspection:${createHash('sha256').update(token).digest('base64url')}`;
+}
+
+/** `introspection:` + `token`: the key in the built-in memory store, which never leaves the process. */
+export function memoryStoreKey(token: string): string {
+  return `introspection:${token}`;
 }
 
 /** Signs an RFC 9701 response: `payload` members over defaults (`undefined` deletes). */

@@ -7,7 +7,7 @@ import { createGuard, createMemoryStore, type GuardOptions, type Store } from '@
 import { findChallenge } from '../helpers/challenge.js';
 import { clientKey, signProof } from '../helpers/dpop.js';
 import {
-  activeBody, assertRejected, optionsFor, recordingLogger, requestWith, startEndpoint, storeKey,
+  activeBody, assertRejected, optionsFor, recordingLogger, requestWith, startEndpoint, storeKey, memoryStoreKey,
   type Answer, type Endpoint, type ReceivedRequest,
 } from '../helpers/introspection.js';
 
@@ -204,6 +204,44 @@ test('token A\'s entry never serves token B (prefix, suffix and case variants)',
   t.true(spy.sets().some((call) => call.key === storeKey('ticketA')));
 });
 
+test('the built-in memory store keys answers by the whole token: no variant of it is served, a store of yours sees only hashes', async (t) => {
+  const endpoint = await endpointFor(t, (request) => {
+    const token = request.form.get('token')!;
+    return { body: token === 'ticketA' ? activeBody({ sub: 'A' }) : { active: false } };
+  });
+  const store = createMemoryStore();
+  const guard = guardFor(endpoint, {}, { store });
+  t.is((await guard.verify(requestWith('ticketA'))).subject, 'A');
+  t.not(store.get(memoryStoreKey('ticketA')), undefined, 'in this process: keyed by the token');
+  t.is(store.get(storeKey('ticketA')), undefined);
+  for (const variant of ['ticketA=', 'ticketAA', 'xticketA', 'ticketa', 'ticket']) {
+    await assertRejected(t, guard.verify(requestWith(variant)), { status: 401, code: 'ERR_INTROSPECTION_INACTIVE' });
+  }
+  t.is((await guard.verify(requestWith('ticketA'))).subject, 'A');
+  t.is(endpoint.calls.length, 6);
+  // The same memory store behind a wrapper of the application's: not known to stay in the process.
+  const spy = spyStore(createMemoryStore());
+  await guardFor(endpoint, {}, { store: spy.store }).verify(requestWith('ticketA'));
+  t.true(spy.calls.length > 0 && spy.calls.every((call) => !call.key.includes('ticketA')));
+});
+
+test('a store whose get() throws at once: a miss by default, a 503 with storeFailure fail-closed', async (t) => {
+  const endpoint = await endpointFor(t, () => ({ body: activeBody() }));
+  const throwing = (): Store => ({
+    get: () => { throw new Error('store down'); },
+    set: () => undefined,
+    add: () => false,
+  });
+  const logger = recordingLogger();
+  const open = guardFor(endpoint, {}, { store: throwing(), logger });
+  t.is((await open.verify(requestWith('sync-down'))).subject, 'user-123');
+  t.is(endpoint.calls.length, 1);
+  t.is(logger.lines.length, 1);
+  const closed = guardFor(endpoint, { storeFailure: 'fail-closed' }, { store: throwing(), logger: recordingLogger() });
+  await assertRejected(t, closed.verify(requestWith('sync-down')), { status: 503, code: 'ERR_INTROSPECTION_STORE_UNAVAILABLE' }, 'sync-down');
+  t.is(endpoint.calls.length, 1, 'no call while the cache cannot be read');
+});
+
 test('cacheTtl 0: no store use, no coalescing, revocation seen on the next request', async (t) => {
   let revoked = false;
   const endpoint = await endpointFor(t, () => ({ body: revoked ? { active: false } : activeBody(), delay: 20 }));
@@ -363,8 +401,8 @@ test('a flood of 20,000 distinct tokens keeps a 1,000-entry store within bound; 
   t.is(calls, 20_000 + 1, 'every distinct token introspected once, the hot one once');
   t.is(hotCalls, 1, 'the hot token stayed cached');
   let live = 0;
-  for (const token of tokens) if (await store.get(storeKey(token)) !== undefined) live += 1;
+  for (const token of tokens) if (await store.get(memoryStoreKey(token)) !== undefined) live += 1;
   t.true(live <= 1000, `live entries: ${live}`);
   t.true(live > 0);
-  t.not(await store.get(storeKey('hot-token')), undefined);
+  t.not(await store.get(memoryStoreKey('hot-token')), undefined);
 });

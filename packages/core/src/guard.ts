@@ -18,6 +18,7 @@ import { ClaimValidators, buildClaimRules } from './pipeline/validators.js';
 import { VerifiedTokenCache } from './pipeline/verified-cache.js';
 import { registerResourceMetadata } from './metadata/resource-metadata.js';
 import { createRejectionLogger } from './errors/detail.js';
+import { isPromiseLike, type MaybePromise } from './lib/maybe-promise.js';
 
 export type { AuthenticateResult } from './pipeline/pipeline.js';
 
@@ -37,6 +38,14 @@ export interface Guard {
   /** Like `verify`, plus headers for the successful response and the `optional` mode; used by adapters. */
   authenticate(request: GuardRequest, options?: AuthenticateOptions): Promise<AuthenticateResult>;
   /**
+   * {@link Guard.authenticate} without a promise when none is needed, for adapters: the result at
+   * once when no stage had I/O to wait for (a JWT whose keys are loaded, a cache hit), else a
+   * promise of it; a rejection is thrown in the first case and rejects the promise in the second.
+   * An adapter then calls the next middleware in the same tick. Handle both shapes, or use
+   * `authenticate`, which always returns a promise.
+   */
+  authenticateNow(request: GuardRequest, options?: AuthenticateOptions): AuthenticateResult | Promise<AuthenticateResult>;
+  /**
    * Checks a per-route requirement (scopes, claims, step-up) against a verified context, and
    * throws the rendered rejection. `auth` undefined (an optional route without credentials) → 401.
    */
@@ -46,6 +55,16 @@ export interface Guard {
 }
 
 const pickAuth = (result: AuthenticateResult): AuthContext => result.auth!;
+
+/** `result` as a promise, or `error` as a rejection: `verify` and `authenticate` never throw. */
+function settle<T>(run: () => MaybePromise<T>): Promise<T> {
+  try {
+    const result = run();
+    return isPromiseLike(result) ? result as Promise<T> : Promise.resolve(result);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
 
 /**
  * Creates the verification pipeline. Options are validated here, once: a bad option throws a
@@ -137,8 +156,16 @@ export function createGuard(options: GuardOptions): Guard {
   }, guard);
 
   return Object.assign(guard, {
-    verify: (request: GuardRequest) => authenticate(request, false).then(pickAuth),
-    authenticate: (request: GuardRequest, authenticateOptions?: AuthenticateOptions) => authenticate(request, authenticateOptions?.optional === true),
+    verify(request: GuardRequest): Promise<AuthContext> {
+      try {
+        const result = authenticate(request, false);
+        return isPromiseLike(result) ? result.then(pickAuth) : Promise.resolve(result.auth!);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+    authenticate: (request: GuardRequest, authenticateOptions?: AuthenticateOptions) => settle(() => authenticate(request, authenticateOptions?.optional === true)),
+    authenticateNow: (request: GuardRequest, authenticateOptions?: AuthenticateOptions) => authenticate(request, authenticateOptions?.optional === true),
     authorize(auth: AuthContext | undefined, requirement: Requirement) {
       if (auth === undefined) throw reject(new MissingCredentialsError());
       const error = requirement.check(auth);

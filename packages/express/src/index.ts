@@ -59,14 +59,24 @@ function accept(req: Request, res: Response, guard: Guard, result: AuthenticateR
 export function protect(options: ProtectOptions | Guard, settings?: ProtectSettings): RequestHandler {
   const { guard, optional } = resolveProtectArguments(options, settings);
   const authenticateOptions = { optional };
-  return async function protectMiddleware(req: Request, res: Response, next: NextFunction): Promise<void> {
+  return function protectMiddleware(req: Request, res: Response, next: NextFunction): void | Promise<void> {
+    let result: AuthenticateResult | Promise<AuthenticateResult>;
     try {
-      accept(req, res, guard, await guard.authenticate(new ExpressGuardRequest(req), authenticateOptions));
+      result = guard.authenticateNow(new ExpressGuardRequest(req), authenticateOptions);
     } catch (error) {
       next(error);
       return;
     }
-    // Outside the try: an error thrown further down the chain is Express's to handle, not a rejection.
+    // Most requests settle at once (loaded keys, a cache hit): the route runs in the same tick.
+    // `next()` stays outside the rejection handler: an error further down the chain is Express's
+    // to handle, not a rejection.
+    if (result instanceof Promise) {
+      return result.then((settled) => {
+        accept(req, res, guard, settled);
+        next();
+      }, next);
+    }
+    accept(req, res, guard, result);
     next();
   };
 }

@@ -6,7 +6,7 @@ import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fast
 import type { Requirement } from '@resource-guard/core';
 import {
   GUARD_KEY, NodeRequestView, authorizeRequirement, resolveProtectArguments, createRequirementMiddlewares,
-  type AuthenticateOptions, type AuthenticateResult, type Guard, type ProtectOptions,
+  type AuthenticateResult, type Guard, type ProtectOptions,
   type ProtectSettings, type RequirementMiddlewares,
 } from '@resource-guard/core/adapter';
 
@@ -54,22 +54,36 @@ export function protect(options: ProtectOptions | Guard, settings?: ProtectSetti
   const { guard, optional } = resolveProtectArguments(options, settings);
   const authenticateOptions = { optional };
   return function protectHook(request, reply, done): void {
-    // A callback-style hook (Fastify refuses async hooks that take `done`): the work is one
-    // module-level async function, so no closure is made per request.
-    void authenticateInto(guard, authenticateOptions, request, reply, done);
+    let result: AuthenticateResult | Promise<AuthenticateResult>;
+    try {
+      result = guard.authenticateNow(new FastifyGuardRequest(request), authenticateOptions);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    // Most requests settle at once (loaded keys, a cache hit): the next hook runs in the same tick.
+    if (result instanceof Promise) {
+      void settleInto(guard, result, request, reply, done);
+      return;
+    }
+    accept(request, reply, guard, result);
+    done();
   };
 }
 
-async function authenticateInto(
-  guard: Guard, options: AuthenticateOptions, request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction,
+// Module-level, so that even a request that waits makes no closure.
+async function settleInto(
+  guard: Guard, pending: Promise<AuthenticateResult>, request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction,
 ): Promise<void> {
+  let result: AuthenticateResult;
   try {
-    accept(request, reply, guard, await guard.authenticate(new FastifyGuardRequest(request), options));
+    result = await pending;
   } catch (error) {
     done(error as Error);
     return;
   }
   // Outside the try: Fastify handles what later hooks throw.
+  accept(request, reply, guard, result);
   done();
 }
 

@@ -7,7 +7,7 @@ import type { Context, Middleware, Next } from 'koa';
 import type { AuthContext, Requirement } from '@resource-guard/core';
 import {
   GUARD_KEY, NodeRequestView, authorizeRequirement, resolveProtectArguments, createRequirementMiddlewares,
-  createResourceMetadataEndpoint, type Guard, type ProtectOptions, type ProtectSettings, type RequirementMiddlewares,
+  createResourceMetadataEndpoint, type AuthenticateResult, type Guard, type ProtectOptions, type ProtectSettings, type RequirementMiddlewares,
 } from '@resource-guard/core/adapter';
 
 declare module 'koa' {
@@ -47,13 +47,29 @@ class KoaGuardRequest extends NodeRequestView {
 export function protect(options: ProtectOptions | Guard, settings?: ProtectSettings): Middleware {
   const { guard, optional } = resolveProtectArguments(options, settings);
   const authenticateOptions = { optional };
-  return async function protectMiddleware(ctx: Context, next: Next): Promise<void> {
-    const result = await guard.authenticate(new KoaGuardRequest(ctx), authenticateOptions);
-    if (result.auth !== undefined) ctx.state.auth = result.auth;
-    else (ctx.state as Record<symbol, unknown>)[GUARD_KEY] = guard;
-    for (const name of Object.keys(result.headers)) ctx.set(name, result.headers[name]!);
-    await next();
+  return function protectMiddleware(ctx: Context, next: Next): Promise<void> {
+    let result: AuthenticateResult | Promise<AuthenticateResult>;
+    try {
+      result = guard.authenticateNow(new KoaGuardRequest(ctx), authenticateOptions);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // Most requests settle at once (loaded keys, a cache hit): no promise of ours in between.
+    if (result instanceof Promise) {
+      return result.then((settled) => {
+        accept(ctx, guard, settled);
+        return next();
+      });
+    }
+    accept(ctx, guard, result);
+    return next();
   };
+}
+
+function accept(ctx: Context, guard: Guard, result: AuthenticateResult): void {
+  if (result.auth !== undefined) ctx.state.auth = result.auth;
+  else (ctx.state as Record<symbol, unknown>)[GUARD_KEY] = guard;
+  for (const name of Object.keys(result.headers)) ctx.set(name, result.headers[name]!);
 }
 
 function requirementMiddleware(requirement: Requirement): Middleware {

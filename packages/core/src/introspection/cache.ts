@@ -3,7 +3,8 @@ import { UpstreamUnavailableError } from '../errors/errors.js';
 import type { ResolvedIntrospection } from './options.js';
 import { cacheTtlFor, isPastExpiry } from './response.js';
 import type { Logger } from '../options/guard-options.js';
-import type { Store } from '../store/memory-store.js';
+import { isInProcessStore, type Store } from '../store/memory-store.js';
+import { isPromiseLike, type MaybePromise } from '../lib/maybe-promise.js';
 
 /** Prefix of introspection entries in the shared {@link Store}. */
 export const CACHE_KEY_PREFIX = 'introspection:';
@@ -15,9 +16,21 @@ export const LEASE_KEY_PREFIX = 'introspection-lease:';
 const POLL_FIRST_MS = 10;
 const POLL_MAX_MS = 100;
 
-/** The store key of `token`: a SHA-256 hash, so neither the store nor a memory dump holds the token. */
+/**
+ * The key of `token` in a store the application supplies (Redis, its own): a SHA-256 hash, so the
+ * store, shared and perhaps persisted, never holds a token.
+ */
 export function cacheKey(token: string): string {
   return CACHE_KEY_PREFIX + sha256Base64Url(token);
+}
+
+/**
+ * The key of `token` in the built-in memory store: the token itself. That store lives in this
+ * process, which holds every token it is sent anyway, and a hit is an exact match of the whole
+ * token; hashing it cost more than the rest of a hit under load (`bench/README.md`).
+ */
+function inProcessKey(token: string): string {
+  return CACHE_KEY_PREFIX + token;
 }
 
 /** What is stored: the raw response and the client that asked (answers are per client, RFC 7662 §2.2). */
@@ -39,8 +52,9 @@ export interface IntrospectionCacheSettings {
 /**
  * Introspection results through the guard's {@link Store}, with request coalescing.
  *
- * - Key: `introspection:` + base64url SHA-256 of the token: an entry can only serve the exact
- *   token (no prefix or suffix variant), and the token itself is never kept.
+ * - Key: `introspection:` + base64url SHA-256 of the token, so a shared store never holds a
+ *   token; in the built-in memory store (this process's own) `introspection:` + the token. Either
+ *   way an entry can only serve the exact token (no prefix or suffix variant).
  * - TTL: min(`cacheTtl`, `exp` − now) for active answers, `inactiveCacheTtl` for `active: false`;
  *   a hit past the token's `exp` is ignored, so a cached grant is never served past `exp` even by a
  *   store that keeps entries longer than asked. Failures are never stored.
@@ -57,6 +71,8 @@ export interface IntrospectionCacheSettings {
  *   a lease holder that dies costs the others at most one timeout.
  * - Memory is bounded by the store (the default one evicts least-recently-used entries).
  * - `cacheTtl: 0`: no store access and no coalescing; every lookup calls upstream.
+ * - A hit on a store that answers synchronously (the memory store) is returned synchronously:
+ *   the pipeline then settles no promise for it.
  * - A failing store is treated as a miss: the cache must not take authentication down. Logged
  *   once per outage (again after the store has answered), not once per request. With
  *   `storeFailure: 'fail-closed'` a failed read is a 503 instead (the authorization server is
@@ -68,6 +84,7 @@ export class IntrospectionCache {
   readonly #clock: () => number;
   readonly #logger: Logger;
   readonly #inFlight = new Map<string, Promise<Outcome>>();
+  readonly #keyOf: (token: string) => string;
   #storeFailing = false;
 
   constructor({ settings, store, clock, logger }: IntrospectionCacheSettings) {
@@ -75,23 +92,34 @@ export class IntrospectionCache {
     this.#store = store;
     this.#clock = clock;
     this.#logger = logger;
+    this.#keyOf = isInProcessStore(store) ? inProcessKey : cacheKey;
   }
 
-  /** The response for `token`: cached, joined from an in-flight call, or from `load` (then stored). */
-  async lookup(token: string, load: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
+  /**
+   * The response for `token`: cached, joined from an in-flight call, or from `load` (then stored).
+   * Synchronous on a hit in a store that answers synchronously.
+   */
+  lookup(token: string, load: () => Promise<Record<string, unknown>>): MaybePromise<Record<string, unknown>> {
     if (this.#settings.cacheTtl === 0) return load();
-    const key = cacheKey(token);
+    const key = this.#keyOf(token);
+    const pending = this.#inFlight.get(key);
+    if (pending !== undefined) return this.#join(pending);
+    const cached = this.#read(key);
+    if (!isPromiseLike(cached)) return cached ?? this.#start(key, load);
+    return cached.then((response) => response ?? this.#start(key, load));
+  }
+
+  // Checked again: another lookup may have started the call while we read the store.
+  #start(key: string, load: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
     let pending = this.#inFlight.get(key);
-    if (pending === undefined) {
-      const cached = await this.#read(key);
-      if (cached !== undefined) return cached;
-      // Checked again: another lookup may have started the call while we read the store.
-      pending = this.#inFlight.get(key);
-    }
     if (pending === undefined) {
       pending = this.#loadOnce(key, load).finally(() => this.#inFlight.delete(key));
       this.#inFlight.set(key, pending);
     }
+    return this.#join(pending);
+  }
+
+  async #join(pending: Promise<Outcome>): Promise<Record<string, unknown>> {
     const outcome = await pending;
     // Errors are immutable (the guard renders each rejection onto a copy): waiters may share one.
     if ('error' in outcome) throw outcome.error;
@@ -138,7 +166,7 @@ export class IntrospectionCache {
       try {
         // Another instance may have stored the answer and given the lease back between our miss
         // and our add: look once more before calling (the answer is stored before the lease goes).
-        const stored = await this.#read(key).catch(() => undefined);
+        const stored = await this.#readQuietly(key);
         if (stored !== undefined) return { response: stored };
         return await this.#load(key, load);
       } finally {
@@ -150,13 +178,13 @@ export class IntrospectionCache {
     const deadline = performance.now() + this.#settings.timeout;
     for (let pause = POLL_FIRST_MS; performance.now() < deadline; pause = Math.min(pause * 2, POLL_MAX_MS)) {
       await new Promise((resolve) => setTimeout(resolve, pause));
-      const stored = await this.#read(key).catch(() => undefined);
+      const stored = await this.#readQuietly(key);
       if (stored !== undefined) return { response: stored };
       const held = await Promise.resolve().then(() => this.#store.get(lease)).catch(() => undefined);
       if (held === undefined) {
         // The holder may have stored its answer and given the lease back since the look above
         // (it stores first, then lets go): look once more before calling.
-        const answer = await this.#read(key).catch(() => undefined);
+        const answer = await this.#readQuietly(key);
         if (answer !== undefined) return { response: answer };
         break;
       }
@@ -164,23 +192,45 @@ export class IntrospectionCache {
     return this.#load(key, load);
   }
 
-  async #read(key: string): Promise<Record<string, unknown> | undefined> {
+  /**
+   * The usable answer stored under `key`, `undefined` for none; synchronous when the store is. A
+   * failing store is a miss, or with `storeFailure: 'fail-closed'` a 503 (thrown or rejected).
+   */
+  #read(key: string): MaybePromise<Record<string, unknown> | undefined> {
     let value: unknown;
     try {
-      value = await this.#store.get(key);
-      this.#storeFailing = false;
+      value = this.#store.get(key);
     } catch (cause) {
-      if (this.#settings.failClosedOnStore) {
-        this.#reportStoreFailure('resource-guard: the store failed to read an introspection result; answering 503 (storeFailure: fail-closed)');
-        throw new UpstreamUnavailableError('The introspection cache store is unavailable', 'ERR_INTROSPECTION_STORE_UNAVAILABLE', { cause });
-      }
-      this.#reportStoreFailure('resource-guard: the store failed to read an introspection result; introspecting instead');
+      return this.#readFailed(cause);
+    }
+    if (!isPromiseLike(value)) return this.#accept(value);
+    return Promise.resolve(value).then((stored) => this.#accept(stored), (cause: unknown) => this.#readFailed(cause));
+  }
+
+  /** {@link #read} for the lease paths, where a failed look is only a miss. */
+  async #readQuietly(key: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      return await this.#read(key);
+    } catch {
       return undefined;
     }
+  }
+
+  #accept(value: unknown): Record<string, unknown> | undefined {
+    this.#storeFailing = false;
     if (typeof value !== 'object' || value === null) return undefined;
     const { client, response } = value as Partial<Entry>;
     if (client !== this.#settings.clientId || typeof response !== 'object' || response === null) return undefined;
     return isPastExpiry(response, this.#clock()) ? undefined : response;
+  }
+
+  #readFailed(cause: unknown): undefined {
+    if (this.#settings.failClosedOnStore) {
+      this.#reportStoreFailure('resource-guard: the store failed to read an introspection result; answering 503 (storeFailure: fail-closed)');
+      throw new UpstreamUnavailableError('The introspection cache store is unavailable', 'ERR_INTROSPECTION_STORE_UNAVAILABLE', { cause });
+    }
+    this.#reportStoreFailure('resource-guard: the store failed to read an introspection result; introspecting instead');
+    return undefined;
   }
 
   // A shared store that is down fails every call: one line per outage, not two per request.

@@ -1,6 +1,7 @@
 import { freezeClaims, type Claims } from '../claims/claims.js';
 import { MisconfigurationError } from '../errors/errors.js';
 import { IntrospectionCache } from './cache.js';
+import { isPromiseLike, type MaybePromise } from '../lib/maybe-promise.js';
 import { requestIntrospection } from './request.js';
 import { evaluateResponse } from './response.js';
 import type { TrustedIssuer } from '../issuer/trusted-issuer.js';
@@ -13,9 +14,10 @@ export interface Introspector {
   /**
    * Introspects `token` (cached, coalesced) and returns the validated response members as claims.
    * Throws 401 `invalid_token` for inactive or locally rejected tokens, 503 when the authorization
-   * server cannot give a usable answer, 500 when it rejects our client credentials.
+   * server cannot give a usable answer, 500 when it rejects our client credentials. Synchronous
+   * (the claims, or a thrown error) for a hit in a store that answers synchronously.
    */
-  introspect(token: string): Promise<Claims>;
+  introspect(token: string): MaybePromise<Claims>;
 }
 
 /** The guard settings the introspection client uses. */
@@ -54,11 +56,11 @@ export function createIntrospector(options: IntrospectorOptions, issuers: Readon
 
   return {
     introspectsJwts: settings.introspectJwts,
-    async introspect(token) {
+    introspect(token) {
       // Frozen before it is cached: the memory store then holds (and every hit shares) one frozen
       // copy instead of a structured clone per request.
-      const response = await cache.lookup(token, async () => freezeClaims(await requestIntrospection(token, await endpoint(), settings, issuers, options)));
-      return evaluateResponse(response);
+      const response = cache.lookup(token, async () => freezeClaims(await requestIntrospection(token, await endpoint(), settings, issuers, options)));
+      return isPromiseLike(response) ? response.then(evaluateResponse) : evaluateResponse(response);
     },
   };
 }

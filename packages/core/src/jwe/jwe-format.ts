@@ -8,6 +8,7 @@ import { decodeJsonSegment } from '../jws/jws.js';
 import { checkTokenSyntax } from '../lib/charset.js';
 import { assertKnownKeys, assertNonEmptyString, assertObject, readBoolean, toStringList } from '../options/validate.js';
 import type { TokenFormat } from '../pipeline/formats.js';
+import type { MaybePromise } from '../lib/maybe-promise.js';
 
 /** Key-management algorithms accepted for encrypted access tokens (RFC 7518 §4). No RSA1_5, no PBES2. */
 export const JWE_KEY_ALGORITHMS: readonly string[] = Object.freeze([
@@ -114,7 +115,7 @@ const JWE_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9
  */
 export function createJweFormat(
   settings: ResolvedEncryptedTokens,
-  verifyInner: (jws: string, compact: boolean) => Promise<Claims>,
+  verifyInner: (jws: string, compact: boolean) => MaybePromise<Claims>,
 ): TokenFormat<Readonly<Record<string, unknown>>> {
   const algorithms = [...new Set(settings.keys.map((key) => key.alg))];
   const decoder = new TextDecoder('utf-8', { fatal: true });

@@ -8,6 +8,7 @@ import {
   parseJws, verifySignature, verifySignatureOffloaded, type ParsedJws, type VerificationKey,
 } from '../jws/jws.js';
 import type { ResolvedOptions } from '../options/guard-options.js';
+import type { MaybePromise } from '../lib/maybe-promise.js';
 
 /** What {@link verifyJwtAccessToken} reads of the guard's options. */
 export type JwtSettings = Pick<ResolvedOptions, 'algorithms' | 'allowGenericJwtTyp' | 'secret' | 'offloadSignatures' | 'profile'>;
@@ -20,14 +21,18 @@ export type JwtSettings = Pick<ResolvedOptions, 'algorithms' | 'allowGenericJwtT
  * (`exp`/`nbf`/`iat`, `aud`, required claims, user validators) are the pipeline's next stage (see
  * `pipeline/validators.ts`); sender binding (`cnf`) and scopes come later still.
  * `compact`: the token already matched the compact JWS shape (`checkTokenSyntax`).
+ *
+ * Synchronous when the issuer's keys are loaded and the signature is checked in place (the
+ * default on Node): the claims, or a thrown `GuardError`. A promise otherwise (a key fetch,
+ * `offloadSignatures`, WebCrypto), which rejects with the same errors.
  */
-export async function verifyJwtAccessToken(
+export function verifyJwtAccessToken(
   token: string,
   header: Readonly<Record<string, unknown>>,
   findIssuer: IssuerLookup,
   options: JwtSettings,
   compact = false,
-): Promise<Claims> {
+): MaybePromise<Claims> {
   const { alg } = header;
   if (typeof alg !== 'string' || !options.algorithms.has(alg)) {
     throw new InvalidTokenError('Token signing algorithm is not allowed', 'ERR_JWT_ALG_NOT_ALLOWED', {
@@ -62,10 +67,16 @@ export async function verifyJwtAccessToken(
     // HMAC is checked in place on Node whatever `offloadSignatures` says; WebCrypto has no in-place check.
     return verifiesSynchronously ? finish(jws, secret, undefined) : finishOffloaded(jws, secret, undefined);
   }
-  // Loaded keys are used without an `await`: only a fetch (or a refetch for a new kid) waits.
-  const keys = trusted.keys.cached(alg, kid) ?? await trusted.keys.select(alg, kid);
-  if (keys.length === 0) throw noMatchingKey(alg, kid, trusted.issuer);
-  return options.offloadSignatures ? finishOffloaded(jws, keys, trusted.issuer) : finish(jws, keys, trusted.issuer);
+  // Loaded keys are used at once: only a fetch (or a refetch for a new kid) waits.
+  const loaded = trusted.keys.cached(alg, kid);
+  if (loaded !== undefined) return verifyWithKeys(jws, loaded, kid, trusted.issuer, options.offloadSignatures);
+  return trusted.keys.select(alg, kid).then((keys) => verifyWithKeys(jws, keys, kid, trusted.issuer, options.offloadSignatures));
+}
+
+/** The signature by one of the issuer's candidate `keys` for the token's `alg` and `kid`. */
+function verifyWithKeys(jws: ParsedJws, keys: readonly VerificationKey[], kid: string | undefined, issuer: string, offload: boolean): MaybePromise<Claims> {
+  if (keys.length === 0) throw noMatchingKey(jws.alg, kid, issuer);
+  return offload ? finishOffloaded(jws, keys, issuer) : finish(jws, keys, issuer);
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Claims } from '../claims/claims.js';
 import { InvalidTokenError } from '../errors/errors.js';
 import { checkTokenSyntax } from '../lib/charset.js';
+import type { MaybePromise } from '../lib/maybe-promise.js';
 
 /** The formats an {@link AuthContext} reports: `jwt` (verified locally) or `opaque` (introspected). */
 export type TokenFormatName = 'jwt' | 'opaque';
@@ -17,8 +18,11 @@ export interface TokenFormat<Parsed = unknown> {
    * is of this format, `undefined` when it is not. `compact`: the token has the compact JWS shape.
    */
   classify(token: string, compact: boolean): Parsed | undefined;
-  /** Verifies the token (signature, issuer, keys, or an introspection call) and returns its claims. */
-  verify(token: string, parsed: Parsed, compact: boolean): Promise<Claims>;
+  /**
+   * Verifies the token (signature, issuer, keys, or an introspection call) and returns its claims:
+   * at once when no I/O is needed (loaded keys, a cached answer), else a promise of them.
+   */
+  verify(token: string, parsed: Parsed, compact: boolean): MaybePromise<Claims>;
 }
 
 /** What {@link classifyToken} found; `format` undefined when no configured format takes the token. */
@@ -45,7 +49,7 @@ export function classifyToken(formats: readonly TokenFormat[], token: string): C
  * Stage 4: verifies a classified token with its format. A token no configured format takes (an
  * opaque token without introspection) is `invalid_token`, `ERR_TOKEN_FORMAT_UNSUPPORTED`.
  */
-export function verifyClassified(token: string, classified: ClassifiedToken): Promise<Claims> {
+export function verifyClassified(token: string, classified: ClassifiedToken): MaybePromise<Claims> {
   const { format } = classified;
   if (format === undefined) {
     throw new InvalidTokenError('Token is not a JWT and introspection is not configured', 'ERR_TOKEN_FORMAT_UNSUPPORTED', { detail: unsupportedDetail(token) });

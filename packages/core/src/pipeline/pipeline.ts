@@ -6,8 +6,9 @@ import type { GuardRequest } from '../http/request.js';
 import type { TokenLocation } from '../options/guard-options.js';
 import type { SenderConstraint } from './bind.js';
 import { createAuthContext, type AuthContext } from './context.js';
-import { extractCredentials } from './extract.js';
-import { classifyToken, verifyClassified, type TokenFormat, type TokenFormatName } from './formats.js';
+import { extractCredentials, type Credentials } from './extract.js';
+import { classifyToken, verifyClassified, type ClassifiedToken, type TokenFormat, type TokenFormatName } from './formats.js';
+import { isPromiseLike, type MaybePromise } from '../lib/maybe-promise.js';
 import type { ClaimValidators } from './validators.js';
 import type { ClaimReader } from '../claims/claim-reader.js';
 import type { VerifiedTokenCache } from './verified-cache.js';
@@ -45,19 +46,72 @@ const NO_CREDENTIALS: AuthenticateResult = Object.freeze({ auth: undefined, head
 /**
  * The request pipeline (DESIGN.md "The pipeline"): extract → classify → DPoP proof precheck →
  * verify → validate claims → bind → context, cheap checks before any network I/O. Every stage
- * throws a `GuardError`; the one `catch` renders it for the scheme the request used.
+ * throws a `GuardError`; one handler renders it for the scheme the request used.
  *
- * Plain `async`: a stage awaits only when it has I/O to wait for (a key fetch, introspection, a
- * DPoP replay store, a custom certificate source), so an unbound Bearer JWT with loaded keys
- * costs one promise; a verified-token cache hit skips classify and verify altogether.
+ * Synchronous until a stage has I/O to wait for (a key fetch, introspection, a store that answers
+ * with a promise, the DPoP replay check, a custom certificate source): then it returns a promise
+ * and the rest runs when that settles. An unbound Bearer JWT with loaded keys, a verified-token
+ * cache hit and an introspection hit on the in-process store settle no promise at all, so the
+ * adapters can call the next middleware in the same tick. A cache hit skips classify and verify.
  */
-export function createPipeline(parts: PipelineParts, guard: Guard): (request: GuardRequest, optional: boolean) => Promise<AuthenticateResult> {
+export function createPipeline(parts: PipelineParts, guard: Guard): (request: GuardRequest, optional: boolean) => MaybePromise<AuthenticateResult> {
   const { tokenLocations, maxTokenLength, formats, validators, readClaims, constraint, verifiedCache, soleIssuer, reject } = parts;
   const dpopEnabled = constraint.dpopAlgorithms !== undefined;
   // Built once: an unauthenticated request is common and must stay cheap.
   const missingDetail = `no access token in ${[...tokenLocations].join(', ')} (tokenLocations); Authorization schemes read: Bearer${dpopEnabled ? ', DPoP' : ''}`;
+  const render = (error: unknown, scheme: 'Bearer' | 'DPoP' | undefined): unknown => (isGuardError(error) ? reject(error, scheme) : error);
 
-  return async function authenticate(request: GuardRequest, optional: boolean): Promise<AuthenticateResult> {
+  // Stages 2-7 for the credentials found.
+  function verifyCredentials(request: GuardRequest, credentials: Credentials): MaybePromise<AuthenticateResult> {
+    const { token } = credentials;
+    if (token.length > maxTokenLength) {
+      throw new InvalidTokenError('Token is too long', 'ERR_TOKEN_TOO_LONG', { detail: `${token.length} characters, more than maxTokenLength ${maxTokenLength}` });
+    }
+    // A hit is a JWT that passed every check before: no syntax scan, no parse, no signature.
+    const cached = verifiedCache?.get(token);
+    // 2. classify
+    const classified = cached === undefined ? classifyToken(formats, token) : undefined;
+    // 3. DPoP proof precheck: a bad proof must cost no JWKS fetch and no introspection call.
+    if (credentials.scheme === 'DPoP') {
+      return constraint.precheck(request, credentials).then((proof) => verifyToken(request, credentials, cached, classified, proof));
+    }
+    return verifyToken(request, credentials, cached, classified, undefined);
+  }
+
+  // 4. verify
+  function verifyToken(
+    request: GuardRequest, credentials: Credentials, cached: Claims | undefined, classified: ClassifiedToken | undefined, proof: DpopProof | undefined,
+  ): MaybePromise<AuthenticateResult> {
+    if (cached !== undefined) {
+      validators.recheck(cached, 'jwt');
+      return bindToken(request, credentials, cached, 'jwt', proof);
+    }
+    const claims = verifyClassified(credentials.token, classified!);
+    const format = classified!.format!.name;
+    return isPromiseLike(claims)
+      ? claims.then((verified) => validateClaims(request, credentials, verified, format, proof))
+      : validateClaims(request, credentials, claims, format, proof);
+  }
+
+  // 5. validate claims
+  function validateClaims(request: GuardRequest, credentials: Credentials, claims: Claims, format: TokenFormatName, proof: DpopProof | undefined): MaybePromise<AuthenticateResult> {
+    validators.check(claims, format);
+    if (verifiedCache !== undefined && format === 'jwt') verifiedCache.set(credentials.token, claims);
+    return bindToken(request, credentials, claims, format, proof);
+  }
+
+  // 6. bind (RFC 9449, RFC 8705), 7. context
+  function bindToken(request: GuardRequest, credentials: Credentials, claims: Claims, format: TokenFormatName, proof: DpopProof | undefined): MaybePromise<AuthenticateResult> {
+    if (!constraint.isBound(credentials, claims)) return createResult(credentials, claims, format, {});
+    return constraint.check(request, credentials, claims, proof).then((headers) => createResult(credentials, claims, format, headers));
+  }
+
+  function createResult(credentials: Credentials, claims: Claims, format: TokenFormatName, headers: Record<string, string>): AuthenticateResult {
+    if (credentials.location === 'query') headers['Cache-Control'] = 'private';
+    return { auth: createAuthContext(credentials.token, credentials.scheme, format, claims, soleIssuer, guard, readClaims), headers };
+  }
+
+  return function authenticate(request: GuardRequest, optional: boolean): MaybePromise<AuthenticateResult> {
     let scheme: 'Bearer' | 'DPoP' | undefined;
     try {
       // 1. extract (RFC 6750 §2)
@@ -66,42 +120,15 @@ export function createPipeline(parts: PipelineParts, guard: Guard): (request: Gu
         if (optional) return NO_CREDENTIALS;
         throw new MissingCredentialsError(undefined, { detail: missingDetail });
       }
-      const { token } = credentials;
       scheme = credentials.scheme;
-      if (token.length > maxTokenLength) {
-        throw new InvalidTokenError('Token is too long', 'ERR_TOKEN_TOO_LONG', { detail: `${token.length} characters, more than maxTokenLength ${maxTokenLength}` });
-      }
-      // A hit is a JWT that passed every check before: no syntax scan, no parse, no signature.
-      const cached = verifiedCache?.get(token);
-
-      // 2. classify
-      const classified = cached === undefined ? classifyToken(formats, token) : undefined;
-
-      // 3. DPoP proof precheck: a bad proof must cost no JWKS fetch and no introspection call.
-      const proof: DpopProof | undefined = scheme === 'DPoP' ? await constraint.precheck(request, credentials) : undefined;
-
-      // 4. verify, 5. validate claims
-      let claims: Claims;
-      let format: TokenFormatName;
-      if (cached !== undefined) {
-        claims = cached;
-        format = 'jwt';
-        validators.recheck(claims, format);
-      } else {
-        claims = await verifyClassified(token, classified!);
-        format = classified!.format!.name;
-        validators.check(claims, format);
-        if (verifiedCache !== undefined && format === 'jwt') verifiedCache.set(token, claims);
-      }
-
-      // 6. bind (RFC 9449, RFC 8705)
-      const headers = constraint.isBound(credentials, claims) ? await constraint.check(request, credentials, claims, proof) : {};
-      if (credentials.location === 'query') headers['Cache-Control'] = 'private';
-
-      // 7. context
-      return { auth: createAuthContext(token, scheme, format, claims, soleIssuer, guard, readClaims), headers };
+      const result = verifyCredentials(request, credentials);
+      if (!isPromiseLike(result)) return result;
+      const used = scheme;
+      return result.then(undefined, (error: unknown) => {
+        throw render(error, used);
+      });
     } catch (error) {
-      throw isGuardError(error) ? reject(error, scheme) : error;
+      throw render(error, scheme);
     }
   };
 }

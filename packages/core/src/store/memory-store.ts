@@ -4,7 +4,8 @@ import { LRUCache } from 'lru-cache';
  * The seam for state: introspection results, verified-token cache entries, DPoP `jti` replay
  * markers. Values are JSON-serialisable so that a shared store (Redis) can hold them.
  *
- * Keys are always hashes or fixed prefixes chosen by the library: never a token.
+ * Keys are always hashes or fixed prefixes chosen by the library: never a token. (The built-in
+ * memory store alone, which never leaves the process, keys introspection answers by the token.)
  */
 export interface Store {
   /** The value stored under `key`, or `undefined` when absent or expired. */
@@ -60,6 +61,9 @@ export interface MemoryStoreOptions {
   clock?: () => number;
 }
 
+// Stores made by createMemoryStore: they never leave this process, so they may hold what a shared one must not.
+const inProcessStores = new WeakSet<Store>();
+
 /**
  * The default store: one process, bounded, each entry with its own TTL. Two partitions:
  *
@@ -113,7 +117,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     markers.delete(key);
     markers.set(key, { value, expiresAt: now + ttl * 1000 });
   };
-  return {
+  const store: Store = {
     get: (key) => read(key)?.value ?? liveMarker(key),
     set: write,
     add(key, value, ttl) {
@@ -137,6 +141,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       markers.delete(key);
     },
   };
+  inProcessStores.add(store);
+  return store;
+}
+
+/** Whether `store` was made by {@link createMemoryStore} (in this process, never shared, never persisted). */
+export function isInProcessStore(store: Store): boolean {
+  return inProcessStores.has(store);
 }
 
 /** Whether `value` has the three methods every {@link Store} must have (`get`, `set`, `add`). */
