@@ -138,9 +138,8 @@ export function createRedisStore(connection: RedisConnection, options: RedisStor
 
   const store: RedisStore = {
     client,
-    async get(key) {
-      const text = await run(() => client.get(prefix + key));
-      return text === null ? undefined : parseValue(text);
+    get(key) {
+      return run(() => client.get(prefix + key)).then(parseValue);
     },
     async set(key, value, ttl) {
       const ms = toMilliseconds(ttl);
@@ -276,8 +275,9 @@ function toMilliseconds(ttl: number): number {
   return typeof ttl === 'number' && ttl > 0 && Number.isFinite(ttl) ? Math.max(1, Math.ceil(ttl * 1000)) : 0;
 }
 
-/** A stored value; one that is not JSON (not written by this store) reads as absent. */
-function parseValue(text: string): unknown {
+/** A stored value; absent, or not JSON (not written by this store), reads as `undefined`. */
+function parseValue(text: string | null): unknown {
+  if (text === null) return undefined;
   try {
     return JSON.parse(text);
   } catch {
