@@ -90,3 +90,31 @@ test('introspection: guards on their own Redis clients make one upstream call pe
   t.true(results.every((auth) => auth.subject === 'user-123'));
   t.is(endpoint.calls.length, tokens.length, 'one call per token for all three');
 });
+
+test('one command to Redis per request: an EVALSHA for a DPoP proof, a GET for an introspection hit', async (t) => {
+  const store = createRedisStore({ url: redis.url }, { logger: silent, timeout: 1000 });
+  stores.push(store);
+  t.true(await store.ready(15_000));
+  const sent: string[] = [];
+  const client = store.client as unknown as { sendCommand(command: { name: string }): unknown };
+  const send = client.sendCommand.bind(client);
+  client.sendCommand = (command) => {
+    sent.push(command.name);
+    return send(command);
+  };
+  const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, jwksUri: issuer.jwksUri, store, logger: silent });
+  const holder = await bound();
+  t.is(await codeOf(guard.verify(await holder.request())), 'ok');
+  sent.length = 0;
+  t.is(await codeOf(guard.verify(await holder.request())), 'ok');
+  t.deepEqual(sent, ['evalsha'], 'the quota count and the jti marker in one script');
+
+  const endpoint = await startEndpoint(() => ({ body: activeBody() }));
+  t.teardown(() => endpoint.close());
+  const opaque = createGuard(optionsFor(endpoint.url, {}, { store, logger: silent }));
+  t.is((await opaque.verify(requestWith('one-get'))).subject, 'user-123');
+  sent.length = 0;
+  t.is((await opaque.verify(requestWith('one-get'))).subject, 'user-123');
+  t.deepEqual(sent, ['get']);
+  t.is(endpoint.calls.length, 1);
+});
