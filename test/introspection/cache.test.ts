@@ -225,6 +225,24 @@ test('the built-in memory store keys answers by the whole token: no variant of i
   t.true(spy.calls.length > 0 && spy.calls.every((call) => !call.key.includes('ticketA')));
 });
 
+test('the memory store hashes tokens over 128 characters, under a key no short token can name', async (t) => {
+  const long = `L${'a'.repeat(200)}`;
+  const endpoint = await endpointFor(t, (request) => ({ body: request.form.get('token') === long ? activeBody({ sub: 'long' }) : { active: false } }));
+  const store = createMemoryStore();
+  const guard = guardFor(endpoint, {}, { store });
+  t.is((await guard.verify(requestWith(long))).subject, 'long');
+  const hash = storeKey(long).slice('introspection:'.length);
+  t.not(store.get(`introspection:#${hash}`), undefined, 'the entry is under the hash');
+  t.is(store.get(memoryStoreKey(long)), undefined, 'not under the long token itself');
+  // The hash itself, sent as a token: its own (inactive) answer, never the long token's.
+  await assertRejected(t, guard.verify(requestWith(hash)), { status: 401, code: 'ERR_INTROSPECTION_INACTIVE' });
+  const exactly128 = 'b'.repeat(128);
+  await assertRejected(t, guard.verify(requestWith(exactly128)), { status: 401, code: 'ERR_INTROSPECTION_INACTIVE' });
+  t.not(store.get(memoryStoreKey(exactly128)), undefined, '128 characters: still the token itself');
+  t.is((await guard.verify(requestWith(long))).subject, 'long');
+  t.is(endpoint.calls.length, 3);
+});
+
 test('a store whose get() throws at once: a miss by default, a 503 with storeFailure fail-closed', async (t) => {
   const endpoint = await endpointFor(t, () => ({ body: activeBody() }));
   const throwing = (): Store => ({

@@ -24,13 +24,19 @@ export function cacheKey(token: string): string {
   return CACHE_KEY_PREFIX + sha256Base64Url(token);
 }
 
+/** Longest token the built-in memory store is keyed by as it is, in characters; longer ones are hashed. */
+const MAX_PLAIN_KEY_LENGTH = 128;
+
 /**
  * The key of `token` in the built-in memory store: the token itself. That store lives in this
  * process, which holds every token it is sent anyway, and a hit is an exact match of the whole
- * token; hashing it cost more than the rest of a hit under load (`bench/README.md`).
+ * token; hashing it cost more than the rest of a hit under load (`bench/README.md`). Only up to
+ * {@link MAX_PLAIN_KEY_LENGTH} characters (opaque tokens are far shorter): a flood of distinct
+ * long tokens must not make each of the store's entries as long as `maxTokenLength`. Longer ones
+ * are hashed under `#`, which no token has, so a short token can never name a long one's entry.
  */
 function inProcessKey(token: string): string {
-  return CACHE_KEY_PREFIX + token;
+  return token.length <= MAX_PLAIN_KEY_LENGTH ? CACHE_KEY_PREFIX + token : `${CACHE_KEY_PREFIX}#${sha256Base64Url(token)}`;
 }
 
 /** What is stored: the raw response and the client that asked (answers are per client, RFC 7662 §2.2). */
@@ -53,8 +59,9 @@ export interface IntrospectionCacheSettings {
  * Introspection results through the guard's {@link Store}, with request coalescing.
  *
  * - Key: `introspection:` + base64url SHA-256 of the token, so a shared store never holds a
- *   token; in the built-in memory store (this process's own) `introspection:` + the token. Either
- *   way an entry can only serve the exact token (no prefix or suffix variant).
+ *   token; in the built-in memory store (this process's own) `introspection:` + the token, when
+ *   it has at most 128 characters. Either way an entry can only serve the exact token (no prefix
+ *   or suffix variant).
  * - TTL: min(`cacheTtl`, `exp` − now) for active answers, `inactiveCacheTtl` for `active: false`;
  *   a hit past the token's `exp` is ignored, so a cached grant is never served past `exp` even by a
  *   store that keeps entries longer than asked. Failures are never stored.

@@ -5,7 +5,7 @@ import { LRUCache } from 'lru-cache';
  * markers. Values are JSON-serialisable so that a shared store (Redis) can hold them.
  *
  * Keys are always hashes or fixed prefixes chosen by the library: never a token. (The built-in
- * memory store alone, which never leaves the process, keys introspection answers by the token.)
+ * memory store alone, which never leaves the process, keys introspection answers by short tokens.)
  */
 export interface Store {
   /** The value stored under `key`, or `undefined` when absent or expired. */
