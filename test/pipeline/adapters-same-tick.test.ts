@@ -104,3 +104,41 @@ test('Fastify: done() in the same tick once the keys are loaded; done(error) for
   t.true(refused.sameTick);
   t.is((refused.error as { code?: string }).code, 'ERR_TOKEN_AUDIENCE_INVALID');
 });
+
+/** An object whose `name` property cannot be set: handing the context over then throws. */
+function refusing<T extends object>(target: T, name: string): T {
+  return Object.defineProperty(target, name, { set() { throw new Error('cannot set here'); }, configurable: true });
+}
+
+test('handing the context over throws: the error reaches next(error) / done(error) / the rejection, at once and after a wait', async (t) => {
+  const token = await issuer.sign({});
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  t.teardown(() => process.off('unhandledRejection', onUnhandled));
+  for (const waits of [true, false]) {
+    const express = expressAdapter.protect(freshGuard());
+    const koa = koaAdapter.protect(freshGuard());
+    const fastify = fastifyAdapter.protect(freshGuard());
+    if (!waits) {
+      // Load each guard's keys first: then the hand-over happens in the same tick.
+      await observe((done) => express({ ...incoming(token), originalUrl: '/', protocol: 'https', host: 'h' } as never, { headersSent: false, setHeader() {} } as never, done));
+      await observe((done) => koa({ req: incoming(token), request: {}, originalUrl: '/', state: {}, set() {} } as never, async () => done()));
+      await observe((done) => fastify({ raw: incoming(token), url: '/' } as never, { header() {} } as never, done as never));
+    }
+    const calls: Array<[string, unknown]> = [];
+    const outcome = (name: string) => (error?: unknown) => calls.push([name, error]);
+    const req = refusing({ ...incoming(token), originalUrl: '/orders', protocol: 'https', host: 'api.example.test' }, 'auth');
+    await express(req as never, { headersSent: false, setHeader() {} } as never, outcome('express'));
+    const state = refusing({}, 'auth');
+    await koa({ req: incoming(token), request: {}, originalUrl: '/orders', state, set() {} } as never, async () => { calls.push(['koa-next', undefined]); })
+      .catch((error: unknown) => { calls.push(['koa', error]); });
+    fastify(refusing({ raw: incoming(token), url: '/orders' }, 'auth') as never, { header() {} } as never, outcome('fastify') as never);
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    t.deepEqual(calls.map(([name, error]) => [name, (error as Error | undefined)?.message]), [
+      ['express', 'cannot set here'], ['koa', 'cannot set here'], ['fastify', 'cannot set here'],
+    ], waits ? 'after the key-set fetch' : 'in the same tick');
+  }
+  t.deepEqual(unhandled, []);
+});

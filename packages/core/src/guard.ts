@@ -56,15 +56,18 @@ export interface Guard {
 
 const pickAuth = (result: AuthenticateResult): AuthContext => result.auth!;
 
-/** `result` as a promise, or `error` as a rejection: `verify` and `authenticate` never throw. */
+/** What `run` returns, as a promise; what it throws, as a rejection: `verify` and `authenticate` never throw. */
 function settle<T>(run: () => MaybePromise<T>): Promise<T> {
   try {
-    const result = run();
-    return isPromiseLike(result) ? result as Promise<T> : Promise.resolve(result);
+    return Promise.resolve(run());
   } catch (error) {
     return Promise.reject(error);
   }
 }
+
+const authOf = (result: MaybePromise<AuthenticateResult>): MaybePromise<AuthContext> => (
+  isPromiseLike(result) ? result.then(pickAuth) : pickAuth(result)
+);
 
 /**
  * Creates the verification pipeline. Options are validated here, once: a bad option throws a
@@ -156,14 +159,7 @@ export function createGuard(options: GuardOptions): Guard {
   }, guard);
 
   return Object.assign(guard, {
-    verify(request: GuardRequest): Promise<AuthContext> {
-      try {
-        const result = authenticate(request, false);
-        return isPromiseLike(result) ? result.then(pickAuth) : Promise.resolve(result.auth!);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    },
+    verify: (request: GuardRequest) => settle(() => authOf(authenticate(request, false))),
     authenticate: (request: GuardRequest, authenticateOptions?: AuthenticateOptions) => settle(() => authenticate(request, authenticateOptions?.optional === true)),
     authenticateNow: (request: GuardRequest, authenticateOptions?: AuthenticateOptions) => authenticate(request, authenticateOptions?.optional === true),
     authorize(auth: AuthContext | undefined, requirement: Requirement) {

@@ -68,17 +68,21 @@ export function protect(options: ProtectOptions | Guard, settings?: ProtectSetti
       return;
     }
     // Most requests settle at once (loaded keys, a cache hit): the route runs in the same tick.
-    // `next()` stays outside the rejection handler: an error further down the chain is Express's
-    // to handle, not a rejection.
-    if (result instanceof Promise) {
-      return result.then((settled) => {
-        accept(req, res, guard, settled);
-        next();
-      }, next);
-    }
-    accept(req, res, guard, result);
-    next();
+    if (result instanceof Promise) return result.then((settled) => proceed(req, res, next, guard, settled), next);
+    proceed(req, res, next, guard, result);
   };
+}
+
+// `next()` outside the try: an error further down the chain is Express's to handle, not a rejection.
+// Anything `accept` throws goes to `next(error)`: Express 4 ignores a rejected promise.
+function proceed(req: Request, res: Response, next: NextFunction, guard: Guard, result: AuthenticateResult): void {
+  try {
+    accept(req, res, guard, result);
+  } catch (error) {
+    next(error);
+    return;
+  }
+  next();
 }
 
 function requirementMiddleware(requirement: Requirement): RequestHandler {

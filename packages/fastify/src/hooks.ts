@@ -57,6 +57,7 @@ export function protect(options: ProtectOptions | Guard, settings?: ProtectSetti
     let result: AuthenticateResult | Promise<AuthenticateResult>;
     try {
       result = guard.authenticateNow(new FastifyGuardRequest(request), authenticateOptions);
+      if (!(result instanceof Promise)) accept(request, reply, guard, result);
     } catch (error) {
       done(error as Error);
       return;
@@ -66,7 +67,7 @@ export function protect(options: ProtectOptions | Guard, settings?: ProtectSetti
       void settleInto(guard, result, request, reply, done);
       return;
     }
-    accept(request, reply, guard, result);
+    // Outside the try: Fastify handles what later hooks throw.
     done();
   };
 }
@@ -75,15 +76,13 @@ export function protect(options: ProtectOptions | Guard, settings?: ProtectSetti
 async function settleInto(
   guard: Guard, pending: Promise<AuthenticateResult>, request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction,
 ): Promise<void> {
-  let result: AuthenticateResult;
   try {
-    result = await pending;
+    accept(request, reply, guard, await pending);
   } catch (error) {
     done(error as Error);
     return;
   }
   // Outside the try: Fastify handles what later hooks throw.
-  accept(request, reply, guard, result);
   done();
 }
 

@@ -51,7 +51,9 @@ export function protect(options: ProtectOptions | Guard, settings?: ProtectSetti
     let result: AuthenticateResult | Promise<AuthenticateResult>;
     try {
       result = guard.authenticateNow(new KoaGuardRequest(ctx), authenticateOptions);
+      if (!(result instanceof Promise)) accept(ctx, guard, result);
     } catch (error) {
+      // A rejected promise, never a throw: what Koa (and any caller awaiting the middleware) expects.
       return Promise.reject(error);
     }
     // Most requests settle at once (loaded keys, a cache hit): no promise of ours in between.
@@ -61,7 +63,6 @@ export function protect(options: ProtectOptions | Guard, settings?: ProtectSetti
         return next();
       });
     }
-    accept(ctx, guard, result);
     return next();
   };
 }

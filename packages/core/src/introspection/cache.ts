@@ -50,6 +50,8 @@ type Outcome = { response: Record<string, unknown> } | { error: unknown };
 /** Dependencies of {@link IntrospectionCache}. */
 export interface IntrospectionCacheSettings {
   settings: ResolvedIntrospection;
+  /** Asks the authorization server about `token` (on a miss); what it resolves to is stored. */
+  load: (token: string) => Promise<Record<string, unknown>>;
   store: Store;
   clock: () => number;
   logger: Logger;
@@ -92,10 +94,12 @@ export class IntrospectionCache {
   readonly #logger: Logger;
   readonly #inFlight = new Map<string, Promise<Outcome>>();
   readonly #keyOf: (token: string) => string;
+  readonly #loadAnswer: (token: string) => Promise<Record<string, unknown>>;
   #storeFailing = false;
 
-  constructor({ settings, store, clock, logger }: IntrospectionCacheSettings) {
+  constructor({ settings, load, store, clock, logger }: IntrospectionCacheSettings) {
     this.#settings = settings;
+    this.#loadAnswer = load;
     this.#store = store;
     this.#clock = clock;
     this.#logger = logger;
@@ -103,24 +107,24 @@ export class IntrospectionCache {
   }
 
   /**
-   * The response for `token`: cached, joined from an in-flight call, or from `load` (then stored).
+   * The response for `token`: cached, joined from an in-flight call, or loaded (then stored).
    * Synchronous on a hit in a store that answers synchronously.
    */
-  lookup(token: string, load: () => Promise<Record<string, unknown>>): MaybePromise<Record<string, unknown>> {
-    if (this.#settings.cacheTtl === 0) return load();
+  lookup(token: string): MaybePromise<Record<string, unknown>> {
+    if (this.#settings.cacheTtl === 0) return this.#loadAnswer(token);
     const key = this.#keyOf(token);
     const pending = this.#inFlight.get(key);
     if (pending !== undefined) return this.#join(pending);
     const cached = this.#read(key);
-    if (!isPromiseLike(cached)) return cached ?? this.#start(key, load);
-    return cached.then((response) => response ?? this.#start(key, load));
+    if (!isPromiseLike(cached)) return cached ?? this.#start(key, token);
+    return cached.then((response) => response ?? this.#start(key, token));
   }
 
   // Checked again: another lookup may have started the call while we read the store.
-  #start(key: string, load: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
+  #start(key: string, token: string): Promise<Record<string, unknown>> {
     let pending = this.#inFlight.get(key);
     if (pending === undefined) {
-      pending = this.#loadOnce(key, load).finally(() => this.#inFlight.delete(key));
+      pending = this.#loadOnce(key, token).finally(() => this.#inFlight.delete(key));
       this.#inFlight.set(key, pending);
     }
     return this.#join(pending);
@@ -133,10 +137,10 @@ export class IntrospectionCache {
     return outcome.response;
   }
 
-  async #load(key: string, load: () => Promise<Record<string, unknown>>): Promise<Outcome> {
+  async #load(key: string, token: string): Promise<Outcome> {
     let response: Record<string, unknown>;
     try {
-      response = await load();
+      response = await this.#loadAnswer(token);
     } catch (error) {
       return { error };
     }
@@ -160,14 +164,14 @@ export class IntrospectionCache {
    * to wait: the call is made. Only with a store that can `delete`: a lease that outlived a
    * failed call would make every process wait out its TTL.
    */
-  async #loadOnce(key: string, load: () => Promise<Record<string, unknown>>): Promise<Outcome> {
-    if (this.#store.delete === undefined) return this.#load(key, load);
+  async #loadOnce(key: string, token: string): Promise<Outcome> {
+    if (this.#store.delete === undefined) return this.#load(key, token);
     const lease = LEASE_KEY_PREFIX + key.slice(CACHE_KEY_PREFIX.length);
     let leased: boolean;
     try {
       leased = await this.#store.add(lease, 1, this.#settings.timeout / 1000 + 1) === true;
     } catch {
-      return this.#load(key, load);
+      return this.#load(key, token);
     }
     if (leased) {
       try {
@@ -175,7 +179,7 @@ export class IntrospectionCache {
         // and our add: look once more before calling (the answer is stored before the lease goes).
         const stored = await this.#readQuietly(key);
         if (stored !== undefined) return { response: stored };
-        return await this.#load(key, load);
+        return await this.#load(key, token);
       } finally {
         // Waiting processes then look once more and call upstream themselves when nothing was stored.
         await Promise.resolve().then(() => this.#store.delete!(lease)).catch(() => undefined);
@@ -196,7 +200,7 @@ export class IntrospectionCache {
         break;
       }
     }
-    return this.#load(key, load);
+    return this.#load(key, token);
   }
 
   /**

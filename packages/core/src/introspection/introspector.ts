@@ -40,7 +40,6 @@ export type IntrospectorOptions = Pick<
 export function createIntrospector(options: IntrospectorOptions, issuers: ReadonlyMap<string, TrustedIssuer>): Introspector | undefined {
   const settings = options.introspection;
   if (settings === undefined) return undefined;
-  const cache = new IntrospectionCache({ settings, store: options.store, clock: options.clock, logger: options.logger });
   const firstIssuer = issuers.get(options.issuers[0]!);
   const endpoint = async (): Promise<URL> => {
     if (settings.endpoint !== undefined) return settings.endpoint;
@@ -54,12 +53,20 @@ export function createIntrospector(options: IntrospectorOptions, issuers: Readon
     return firstIssuer!.endpoint('introspection_endpoint');
   };
 
+  const cache = new IntrospectionCache({
+    settings,
+    // Frozen before it is cached: the memory store then holds (and every hit shares) one frozen
+    // copy instead of a structured clone per request.
+    load: async (token) => freezeClaims(await requestIntrospection(token, await endpoint(), settings, issuers, options)),
+    store: options.store,
+    clock: options.clock,
+    logger: options.logger,
+  });
+
   return {
     introspectsJwts: settings.introspectJwts,
     introspect(token) {
-      // Frozen before it is cached: the memory store then holds (and every hit shares) one frozen
-      // copy instead of a structured clone per request.
-      const response = cache.lookup(token, async () => freezeClaims(await requestIntrospection(token, await endpoint(), settings, issuers, options)));
+      const response = cache.lookup(token);
       return isPromiseLike(response) ? response.then(evaluateResponse) : evaluateResponse(response);
     },
   };

@@ -123,9 +123,9 @@ export function createPipeline(parts: PipelineParts, guard: Guard): (request: Gu
       scheme = credentials.scheme;
       const result = verifyCredentials(request, credentials);
       if (!isPromiseLike(result)) return result;
-      const used = scheme;
-      return result.then(undefined, (error: unknown) => {
-        throw render(error, used);
+      // A native promise whatever a stage handed back: adapters tell the two shapes apart with `instanceof Promise`.
+      return Promise.resolve(result).then(undefined, (error: unknown) => {
+        throw render(error, scheme);
       });
     } catch (error) {
       throw render(error, scheme);
