@@ -4,8 +4,8 @@ import test from 'ava';
 const KIT = [
   'GUARD_KEY', 'NodeRequestView', 'assertKnownKeys', 'assertNonEmptyString', 'assertObject', 'authorizeRequirement',
   'buildRequestUrl', 'checkHost', 'checkTarget', 'createErrorResponder', 'createRequirementMiddlewares',
-  'createResourceMetadataEndpoint', 'fetchUpstream', 'formEncode', 'parseServerUrl', 'quoteParam', 'readAuthContext',
-  'readNumber', 'readPeerCertificate', 'resolveProtectArguments', 'toStringList',
+  'createResourceMetadataEndpoint', 'fetchUpstream', 'formEncode', 'isGuard', 'parseServerUrl', 'quoteParam', 'readAuthContext',
+  'readNumber', 'readPeerCertificate', 'resolveProtectArguments', 'runGuard', 'toStringList',
 ];
 
 const APPLICATION = [

@@ -1,7 +1,8 @@
 /** The pipeline through `guard.verify()` directly: context contract, key-set policy, challenges. */
 import test from 'ava';
-import { createGuard, createMemoryStore, type GuardError, type GuardOptions, type Store } from '@resource-guard/core';
+import { createGuard, createMemoryStore, type Guard, type GuardError, type GuardOptions, type GuardRequest, type Store } from '@resource-guard/core';
 import { VerifiedTokenCache } from '../../packages/core/dist/pipeline/verified-cache.js';
+import { guardInternals } from '../../packages/core/dist/guard-brand.js';
 import { parseChallenges } from '../helpers/challenge.js';
 import { AUDIENCE, bearerRequest, hmacSigner, rawJws, rejectionOf, withIssuer } from '../helpers/issuer.js';
 
@@ -291,19 +292,22 @@ test('an introspection answer without iss is attributed to the issuer only when 
   t.is((await several.verify(request('opaque-token-1'))).issuer, undefined);
 });
 
-test('authenticateNow: the result itself when nothing waits (loaded keys, cache hits), a promise when something does', (t) => withIssuer(async (issuer) => {
+// The pipeline's two shapes, as runGuard() (test/adapter/run-guard.test.ts) receives them.
+const runNow = (guard: Guard, value: GuardRequest, optional = false) => guardInternals(guard).authenticate(value, optional);
+
+test('the pipeline: the result itself when nothing waits (loaded keys, cache hits), a promise when something does', (t) => withIssuer(async (issuer) => {
   const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, logger: quiet });
   const token = await issuer.sign({});
-  const first = guard.authenticateNow(request(token));
+  const first = runNow(guard, request(token));
   t.true(first instanceof Promise, 'the first token waits for the key set');
   t.is((await first).auth?.subject, 'user-123');
-  const now = guard.authenticateNow(request(token));
+  const now = runNow(guard, request(token));
   t.false(now instanceof Promise, 'keys loaded: no promise');
   t.is((now as { auth?: { subject?: string } }).auth?.subject, 'user-123');
 
   // A rejection is thrown, rendered like any other; verify() and authenticate() reject instead.
   const elsewhere = await issuer.sign({ aud: 'https://other.example.test' });
-  const thrown = t.throws(() => guard.authenticateNow(request(elsewhere))) as GuardError;
+  const thrown = t.throws(() => runNow(guard, request(elsewhere))) as GuardError;
   t.is(thrown.code, 'ERR_TOKEN_AUDIENCE_INVALID');
   t.regex(thrown.headers['WWW-Authenticate'] ?? '', /^Bearer .*error="invalid_token"/);
   const rejected = guard.verify(request(elsewhere));
@@ -311,17 +315,17 @@ test('authenticateNow: the result itself when nothing waits (loaded keys, cache 
   t.is((await rejectionOf(rejected)).code, 'ERR_TOKEN_AUDIENCE_INVALID');
   t.is((await rejectionOf(guard.authenticate({ method: 'GET', url: 'https://api.example.test/', headers: { authorization: 'Bearer a b' } }))).code, 'ERR_REQUEST_MALFORMED_CREDENTIALS');
   t.is((await rejectionOf(guard.verify(request()))).code, 'ERR_CREDENTIALS_MISSING');
-  t.deepEqual(guard.authenticateNow(request(), { optional: true }), { auth: undefined, headers: {} });
+  t.deepEqual(runNow(guard, request(), true), { auth: undefined, headers: {} });
 
   const cached = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, logger: quiet, verifiedTokenCache: true });
   await cached.verify(request(token));
-  t.false(cached.authenticateNow(request(token)) instanceof Promise, 'a verified-token cache hit');
+  t.false(runNow(cached, request(token)) instanceof Promise, 'a verified-token cache hit');
   const offloaded = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, logger: quiet, offloadSignatures: true });
   await offloaded.verify(request(token));
-  t.true(offloaded.authenticateNow(request(token)) instanceof Promise, 'the signature is checked on the thread pool');
+  t.true(runNow(offloaded, request(token)) instanceof Promise, 'the signature is checked on the thread pool');
 }));
 
-test('authenticateNow: an introspection hit in the memory store settles at once; a store answering with a promise does not', async (t) => {
+test('the pipeline: an introspection hit in the memory store settles at once; a store answering with a promise does not', async (t) => {
   const answer = { active: true, client_id: 'c', sub: 'opaque-user', exp: Math.floor(Date.now() / 1000) + 60 };
   let calls = 0;
   const options = {
@@ -333,10 +337,10 @@ test('authenticateNow: an introspection hit in the memory store settles at once;
     introspection: { endpoint: 'https://as.example/introspect', clientId: 'rs', clientSecret: 'secret' },
   };
   const guard = createGuard(options);
-  const miss = guard.authenticateNow(request('opaque-token-1'));
+  const miss = runNow(guard, request('opaque-token-1'));
   t.true(miss instanceof Promise);
   t.is((await miss).auth?.subject, 'opaque-user');
-  const hit = guard.authenticateNow(request('opaque-token-1'));
+  const hit = runNow(guard, request('opaque-token-1'));
   t.false(hit instanceof Promise);
   t.is((hit as { auth?: { subject?: string } }).auth?.subject, 'opaque-user');
   t.is(calls, 1);
@@ -347,7 +351,7 @@ test('authenticateNow: an introspection hit in the memory store settles at once;
   };
   const remote = createGuard({ ...options, store: asyncStore });
   await remote.verify(request('opaque-token-1'));
-  const later = remote.authenticateNow(request('opaque-token-1'));
+  const later = runNow(remote, request('opaque-token-1'));
   t.true(later instanceof Promise, 'the store answers with a promise');
   t.is((await later).auth?.subject, 'opaque-user');
   t.is(calls, 2, 'one call per guard');

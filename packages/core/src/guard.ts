@@ -1,5 +1,7 @@
 import { createChallengeAttacher } from './http/challenge.js';
 import type { AuthContext } from './pipeline/context.js';
+import { GUARD_BRAND, type BrandedGuard } from './guard-brand.js';
+import type { AuthenticateOptions, AuthenticateResult, Guard } from './guard-types.js';
 import { InvalidTokenError, MissingCredentialsError, type GuardError } from './errors/errors.js';
 import { createJweFormat } from './jwe/jwe-format.js';
 import { TrustedIssuer, createIssuerLookup } from './issuer/trusted-issuer.js';
@@ -7,52 +9,19 @@ import { TenantIssuers } from './issuer/tenant-issuers.js';
 import { createHeaderDecoder } from './jws/jws.js';
 import { verifyJwtAccessToken } from './jwt/verify-access-token.js';
 import { resolveOptions, type GuardOptions } from './options/guard-options.js';
-import type { GuardRequest } from './http/request.js';
 import type { Requirement } from './requirements/requirements.js';
 import { createSenderConstraint } from './pipeline/bind.js';
 import { createIntrospector } from './introspection/introspector.js';
 import type { TokenFormat } from './pipeline/formats.js';
-import { createPipeline, type AuthenticateResult } from './pipeline/pipeline.js';
+import { createPipeline } from './pipeline/pipeline.js';
 import { createClaimReader } from './claims/claim-reader.js';
 import { ClaimValidators, buildClaimRules } from './pipeline/validators.js';
 import { VerifiedTokenCache } from './pipeline/verified-cache.js';
-import { registerResourceMetadata } from './metadata/resource-metadata.js';
+import { createResourceMetadataSource } from './metadata/resource-metadata.js';
 import { createRejectionLogger } from './errors/detail.js';
 import { isPromiseLike, type MaybePromise } from './lib/maybe-promise.js';
 
-export type { AuthenticateResult } from './pipeline/pipeline.js';
-
-/** Options of {@link Guard.authenticate}. */
-export interface AuthenticateOptions {
-  /** Let requests without any credentials through with `auth: undefined`. Bad credentials still fail. */
-  optional?: boolean;
-}
-
-/** The verification pipeline created by {@link createGuard}. */
-export interface Guard {
-  /**
-   * Verifies the request's access token and returns who it belongs to. **Contract.**
-   * Rejects with a {@link GuardError} with `status`, `code` and rendered `headers`.
-   */
-  verify(request: GuardRequest): Promise<AuthContext>;
-  /** Like `verify`, plus headers for the successful response and the `optional` mode; used by adapters. */
-  authenticate(request: GuardRequest, options?: AuthenticateOptions): Promise<AuthenticateResult>;
-  /**
-   * {@link Guard.authenticate} without a promise when none is needed, for adapters: the result at
-   * once when no stage had I/O to wait for (a JWT whose keys are loaded, a cache hit), else a
-   * promise of it; a rejection is thrown in the first case and rejects the promise in the second.
-   * An adapter then calls the next middleware in the same tick. Handle both shapes, or use
-   * `authenticate`, which always returns a promise.
-   */
-  authenticateNow(request: GuardRequest, options?: AuthenticateOptions): AuthenticateResult | Promise<AuthenticateResult>;
-  /**
-   * Checks a per-route requirement (scopes, claims, step-up) against a verified context, and
-   * throws the rendered rejection. `auth` undefined (an optional route without credentials) → 401.
-   */
-  authorize(auth: AuthContext | undefined, requirement: Requirement): void;
-  /** Renders a challenge for any `GuardError` thrown outside the pipeline (e.g. by a custom check). */
-  reject(error: GuardError, scheme?: 'Bearer' | 'DPoP'): GuardError;
-}
+export type { AuthenticateOptions, AuthenticateResult, Guard } from './guard-types.js';
 
 const pickAuth = (result: AuthenticateResult): AuthContext => result.auth!;
 
@@ -115,8 +84,7 @@ export function createGuard(options: GuardOptions): Guard {
     formats.push({ name: 'opaque', classify: () => true, verify: (token) => introspector.introspect(token) });
   }
 
-  const guard = {} as Guard;
-  const metadataUrl = resolved.resourceMetadata === undefined ? undefined : registerResourceMetadata(guard, resolved.resourceMetadata, {
+  const metadata = resolved.resourceMetadata === undefined ? undefined : createResourceMetadataSource(resolved.resourceMetadata, {
     // With issuer templates, the listed tenants' issuers (none with a predicate: they cannot be listed).
     issuers: templates.length === 0 ? resolved.issuers : resolved.tenantIssuers,
     tokenLocations: resolved.tokenLocations,
@@ -128,7 +96,7 @@ export function createGuard(options: GuardOptions): Guard {
     realm: resolved.realm,
     bearer: constraint.bearerAccepted,
     dpopAlgorithms: constraint.dpopAlgorithms,
-    resourceMetadata: metadataUrl,
+    resourceMetadata: metadata?.url,
   });
   const logRejection = resolved.logRejections ? createRejectionLogger(resolved.logger) : undefined;
   const reject = (error: GuardError, scheme?: 'Bearer' | 'DPoP'): GuardError => {
@@ -136,7 +104,20 @@ export function createGuard(options: GuardOptions): Guard {
     return attachChallenge(error, scheme);
   };
 
-  const authenticate = createPipeline({
+  // One object, built whole; `run` is only called once createGuard() has returned.
+  const guard: BrandedGuard = {
+    verify: (request) => settle(() => authOf(run(request, false))),
+    authenticate: (request, authenticateOptions?: AuthenticateOptions) => settle(() => run(request, authenticateOptions?.optional === true)),
+    authorize(auth: AuthContext | undefined, requirement: Requirement) {
+      if (auth === undefined) throw reject(new MissingCredentialsError());
+      const error = requirement.check(auth);
+      if (error !== undefined) throw reject(error, auth.scheme);
+    },
+    reject,
+    [GUARD_BRAND]: { authenticate: (request, optional) => run(request, optional), metadata },
+  };
+
+  const run = createPipeline({
     tokenLocations: resolved.tokenLocations,
     maxTokenLength: resolved.maxTokenLength,
     formats,
@@ -158,15 +139,5 @@ export function createGuard(options: GuardOptions): Guard {
     reject,
   }, guard);
 
-  return Object.assign(guard, {
-    verify: (request: GuardRequest) => settle(() => authOf(authenticate(request, false))),
-    authenticate: (request: GuardRequest, authenticateOptions?: AuthenticateOptions) => settle(() => authenticate(request, authenticateOptions?.optional === true)),
-    authenticateNow: (request: GuardRequest, authenticateOptions?: AuthenticateOptions) => authenticate(request, authenticateOptions?.optional === true),
-    authorize(auth: AuthContext | undefined, requirement: Requirement) {
-      if (auth === undefined) throw reject(new MissingCredentialsError());
-      const error = requirement.check(auth);
-      if (error !== undefined) throw reject(error, auth.scheme);
-    },
-    reject,
-  });
+  return guard;
 }

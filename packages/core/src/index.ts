@@ -4,7 +4,7 @@
  * adapters is the `@resource-guard/core/adapter` entry point.
  */
 export { createGuard } from './guard.js';
-export type { Guard, AuthenticateResult, AuthenticateOptions } from './guard.js';
+export type { Guard, AuthenticateResult, AuthenticateOptions } from './guard-types.js';
 export type { GuardRequest, GuardRequestHeaders } from './http/request.js';
 export type { AuthContext } from './pipeline/context.js';
 export {
@@ -35,7 +35,7 @@ export { certificateThumbprint } from './mtls/certificate-binding.js';
 export type { CertificateSource } from './mtls/options.js';
 export { DEFAULT_DPOP_ALGORITHMS, accessTokenHash, jwkThumbprint } from './dpop/verifier.js';
 export type { Claims } from './claims/claims.js';
-export { buildProtectedResourceMetadata } from './metadata/resource-metadata.js';
+export { buildProtectedResourceMetadata } from './metadata/metadata-endpoint.js';
 export type { ProtectedResourceMetadata } from './metadata/resource-metadata.js';
 export type { ResourceMetadataOptions, MetadataSigningKey } from './metadata/options.js';
 export { AUTH_RESPONSE_HEADERS, exposedAuthHeaders } from './http/cors.js';

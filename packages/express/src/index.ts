@@ -6,8 +6,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AuthContext, Requirement } from '@resource-guard/core';
 import {
-  GUARD_KEY, NodeRequestView, authorizeRequirement, resolveProtectArguments, createRequirementMiddlewares,
-  createResourceMetadataEndpoint, type AuthenticateResult, type Guard, type ProtectOptions, type ProtectSettings, type RequirementMiddlewares,
+  GUARD_KEY, NodeRequestView, authorizeRequirement, resolveProtectArguments, createRequirementMiddlewares, runGuard,
+  createResourceMetadataEndpoint, type Guard, type GuardHandover, type ProtectOptions, type ProtectSettings, type RequirementMiddlewares,
 } from '@resource-guard/core/adapter';
 
 declare global {
@@ -41,14 +41,19 @@ class ExpressGuardRequest extends NodeRequestView {
 }
 
 // Every property added to an Express request costs several µs (measured under load), so only
-// `auth` is set; the guard rides along only when there is no context to carry it. Headers are not
-// set on a response something else (a timeout middleware) already sent: that would throw.
-function accept(req: Request, res: Response, guard: Guard, result: AuthenticateResult): void {
-  if (result.auth !== undefined) req.auth = result.auth;
-  else (req as GuardedRequest)[GUARD_KEY] = guard;
-  if (res.headersSent) return;
-  for (const name of Object.keys(result.headers)) res.setHeader(name, result.headers[name]!);
-}
+// `auth` is set; the guard rides along only when there is no context to carry it. `next()` runs
+// outside any try (an error further down the chain is Express's); anything else goes to
+// `next(error)`, also after a wait (Express 4 ignores a rejected promise).
+const handover: GuardHandover<Request, Response, NextFunction, void> = {
+  keep(auth, guard, req) {
+    if (auth !== undefined) req.auth = auth;
+    else (req as GuardedRequest)[GUARD_KEY] = guard;
+  },
+  setHeader: (name, value, _req, res) => res.setHeader(name, value),
+  sent: (_req, res) => res.headersSent,
+  next: (_req, _res, next) => next(),
+  fail: (error, _req, _res, next) => next(error),
+};
 
 /**
  * Middleware factory: verifies the access token and sets `req.auth`. `protect(options)` creates a
@@ -60,29 +65,9 @@ export function protect(options: ProtectOptions | Guard, settings?: ProtectSetti
   const { guard, optional } = resolveProtectArguments(options, settings);
   const authenticateOptions = { optional };
   return function protectMiddleware(req: Request, res: Response, next: NextFunction): void | Promise<void> {
-    let result: AuthenticateResult | Promise<AuthenticateResult>;
-    try {
-      result = guard.authenticateNow(new ExpressGuardRequest(req), authenticateOptions);
-    } catch (error) {
-      next(error);
-      return;
-    }
     // Most requests settle at once (loaded keys, a cache hit): the route runs in the same tick.
-    if (result instanceof Promise) return result.then((settled) => proceed(req, res, next, guard, settled), next);
-    proceed(req, res, next, guard, result);
+    return runGuard(guard, new ExpressGuardRequest(req), authenticateOptions, handover, req, res, next);
   };
-}
-
-// `next()` outside the try: an error further down the chain is Express's to handle, not a rejection.
-// Anything `accept` throws goes to `next(error)`: Express 4 ignores a rejected promise.
-function proceed(req: Request, res: Response, next: NextFunction, guard: Guard, result: AuthenticateResult): void {
-  try {
-    accept(req, res, guard, result);
-  } catch (error) {
-    next(error);
-    return;
-  }
-  next();
 }
 
 function requirementMiddleware(requirement: Requirement): RequestHandler {

@@ -5,8 +5,8 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Requirement } from '@resource-guard/core';
 import {
-  GUARD_KEY, NodeRequestView, authorizeRequirement, resolveProtectArguments, createRequirementMiddlewares,
-  type AuthenticateResult, type Guard, type ProtectOptions,
+  GUARD_KEY, NodeRequestView, authorizeRequirement, resolveProtectArguments, createRequirementMiddlewares, runGuard,
+  type Guard, type GuardHandover, type ProtectOptions,
   type ProtectSettings, type RequirementMiddlewares,
 } from '@resource-guard/core/adapter';
 
@@ -37,11 +37,17 @@ class FastifyGuardRequest extends NodeRequestView {
   }
 }
 
-function accept(request: FastifyRequest, reply: FastifyReply, guard: Guard, result: AuthenticateResult): void {
-  if (result.auth !== undefined) request.auth = result.auth;
-  else (request as GuardedRequest)[GUARD_KEY] = guard;
-  for (const name of Object.keys(result.headers)) reply.header(name, result.headers[name]!);
-}
+// `done()` runs outside any try: Fastify handles what later hooks throw.
+const handover: GuardHandover<FastifyRequest, FastifyReply, HookHandlerDoneFunction, void> = {
+  keep(auth, guard, request) {
+    if (auth !== undefined) request.auth = auth;
+    else (request as GuardedRequest)[GUARD_KEY] = guard;
+  },
+  setHeader: (name, value, _request, reply) => void reply.header(name, value),
+  sent: (_request, reply) => reply.sent,
+  next: (_request, _reply, done) => done(),
+  fail: (error, _request, _reply, done) => done(error as Error),
+};
 
 /**
  * Hook factory: verifies the access token and sets `request.auth`. Use it as a route's `onRequest`
@@ -54,36 +60,9 @@ export function protect(options: ProtectOptions | Guard, settings?: ProtectSetti
   const { guard, optional } = resolveProtectArguments(options, settings);
   const authenticateOptions = { optional };
   return function protectHook(request, reply, done): void {
-    let result: AuthenticateResult | Promise<AuthenticateResult>;
-    try {
-      result = guard.authenticateNow(new FastifyGuardRequest(request), authenticateOptions);
-      if (!(result instanceof Promise)) accept(request, reply, guard, result);
-    } catch (error) {
-      done(error as Error);
-      return;
-    }
     // Most requests settle at once (loaded keys, a cache hit): the next hook runs in the same tick.
-    if (result instanceof Promise) {
-      void settleInto(guard, result, request, reply, done);
-      return;
-    }
-    // Outside the try: Fastify handles what later hooks throw.
-    done();
+    void runGuard(guard, new FastifyGuardRequest(request), authenticateOptions, handover, request, reply, done);
   };
-}
-
-// Module-level, so that even a request that waits makes no closure.
-async function settleInto(
-  guard: Guard, pending: Promise<AuthenticateResult>, request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction,
-): Promise<void> {
-  try {
-    accept(request, reply, guard, await pending);
-  } catch (error) {
-    done(error as Error);
-    return;
-  }
-  // Outside the try: Fastify handles what later hooks throw.
-  done();
 }
 
 function requirementHook(requirement: Requirement): GuardHook {

@@ -5,7 +5,7 @@
  */
 import type { AuthContext, Requirement } from '@resource-guard/core';
 import {
-  authorizeRequirement, createRequirementMiddlewares, resolveProtectArguments,
+  authorizeRequirement, createRequirementMiddlewares, isGuard, resolveProtectArguments,
   type AuthenticateResult, type Guard, type ProtectOptions, type RequirementMiddlewares,
 } from '@resource-guard/core/adapter';
 import { FetchRequestView, readFormBody, type FetchRequestOptions } from './request-view.js';
@@ -95,7 +95,7 @@ export function withAuth<A extends unknown[]>(
   options: ProtectOptions | Guard, handler: AuthenticatedHandler<A, AuthContext> | AuthenticatedHandler<A, AuthContext | undefined>,
   settings: WithAuthSettings<A> = {},
 ): FetchHandler<A> {
-  const shared = typeof options === 'object' && options !== null && typeof (options as Guard).authenticate === 'function';
+  const shared = isGuard(options);
   if (!shared && settings.optional !== undefined) throw new TypeError('resource-guard: withAuth(options) takes "optional" in the options');
   const { guard, optional } = resolveProtectArguments(options, shared ? { optional: settings.optional } : undefined);
   if (typeof handler !== 'function') throw new TypeError('resource-guard: withAuth() needs a handler function');

@@ -1,5 +1,5 @@
 import { createGuard, type Guard, type GuardOptions, type Store } from '@resource-guard/core';
-import { assertKnownKeys, assertNonEmptyString, assertObject, readNumber } from '@resource-guard/core/adapter';
+import { assertKnownKeys, assertNonEmptyString, assertObject, isGuard, readNumber } from '@resource-guard/core/adapter';
 
 /**
  * Start-up validation shared by the gateway patterns: every bad value throws a `TypeError` naming
@@ -16,7 +16,7 @@ export function readOptions(options: unknown, known: readonly string[], name: st
 
 /** The guard that verifies the JWT before it is forwarded: a `Guard`, or options for a new one (`realm` defaulting to the gateway's). */
 export function readGuard(value: unknown, name: string, realm: string): Guard {
-  if (typeof value === 'object' && value !== null && typeof (value as Guard).verify === 'function') return value as Guard;
+  if (isGuard(value)) return value;
   if (typeof value !== 'object' || value === null) throw new TypeError(`resource-guard: "${name}" must be a Guard or guard options`);
   return createGuard({ realm, ...(value as GuardOptions) });
 }

@@ -6,8 +6,8 @@
 import type { Context, Middleware, Next } from 'koa';
 import type { AuthContext, Requirement } from '@resource-guard/core';
 import {
-  GUARD_KEY, NodeRequestView, authorizeRequirement, resolveProtectArguments, createRequirementMiddlewares,
-  createResourceMetadataEndpoint, type AuthenticateResult, type Guard, type ProtectOptions, type ProtectSettings, type RequirementMiddlewares,
+  GUARD_KEY, NodeRequestView, authorizeRequirement, resolveProtectArguments, createRequirementMiddlewares, runGuard,
+  createResourceMetadataEndpoint, type Guard, type GuardHandover, type ProtectOptions, type ProtectSettings, type RequirementMiddlewares,
 } from '@resource-guard/core/adapter';
 
 declare module 'koa' {
@@ -48,30 +48,22 @@ export function protect(options: ProtectOptions | Guard, settings?: ProtectSetti
   const { guard, optional } = resolveProtectArguments(options, settings);
   const authenticateOptions = { optional };
   return function protectMiddleware(ctx: Context, next: Next): Promise<void> {
-    let result: AuthenticateResult | Promise<AuthenticateResult>;
-    try {
-      result = guard.authenticateNow(new KoaGuardRequest(ctx), authenticateOptions);
-      if (!(result instanceof Promise)) accept(ctx, guard, result);
-    } catch (error) {
-      // A rejected promise, never a throw: what Koa (and any caller awaiting the middleware) expects.
-      return Promise.reject(error);
-    }
     // Most requests settle at once (loaded keys, a cache hit): no promise of ours in between.
-    if (result instanceof Promise) {
-      return result.then((settled) => {
-        accept(ctx, guard, settled);
-        return next();
-      });
-    }
-    return next();
+    return runGuard(guard, new KoaGuardRequest(ctx), authenticateOptions, handover, ctx, next, undefined);
   };
 }
 
-function accept(ctx: Context, guard: Guard, result: AuthenticateResult): void {
-  if (result.auth !== undefined) ctx.state.auth = result.auth;
-  else (ctx.state as Record<symbol, unknown>)[GUARD_KEY] = guard;
-  for (const name of Object.keys(result.headers)) ctx.set(name, result.headers[name]!);
-}
+// A rejection is a rejected promise, never a throw: what Koa (and any caller awaiting the
+// middleware) expects. `ctx.set` leaves a response already sent alone.
+const handover: GuardHandover<Context, Next, undefined, Promise<void>> = {
+  keep(auth, guard, ctx) {
+    if (auth !== undefined) ctx.state.auth = auth;
+    else (ctx.state as Record<symbol, unknown>)[GUARD_KEY] = guard;
+  },
+  setHeader: (name, value, ctx) => ctx.set(name, value),
+  next: (_ctx, next) => next(),
+  fail: (error) => Promise.reject(error),
+};
 
 function requirementMiddleware(requirement: Requirement): Middleware {
   return async function requirementMiddleware(ctx: Context, next: Next): Promise<void> {

@@ -1,7 +1,8 @@
 import type { AuthContext } from '../pipeline/context.js';
-import { findIssuingGuard } from '../pipeline/context.js';
+import { findIssuingGuard } from './auth-context-access.js';
+import { isGuard } from '../guard-brand.js';
 import { MisconfigurationError } from '../errors/errors.js';
-import type { Guard } from '../guard.js';
+import type { Guard } from '../guard-types.js';
 import { createGuard } from '../guard.js';
 import type { GuardOptions } from '../options/guard-options.js';
 import type { GuardRequest } from '../http/request.js';
@@ -36,8 +37,8 @@ export function resolveProtectArguments(input: ProtectOptions | Guard, settings?
   if (typeof input !== 'object' || input === null) {
     throw new TypeError('resource-guard: protect() needs guard options ({ issuer, audience, ... }) or a guard from createGuard()');
   }
-  if (typeof (input as Guard).authenticate === 'function') {
-    return { guard: input as Guard, optional: settings?.optional === true };
+  if (isGuard(input)) {
+    return { guard: input, optional: settings?.optional === true };
   }
   if (settings !== undefined) throw new TypeError('resource-guard: protect(options) takes one argument; put "optional" in the options');
   const { optional, ...options } = input as ProtectOptions;

@@ -10,12 +10,15 @@ export {
 export type { ProtectOptions, ProtectSettings, RequirementMiddlewares } from './adapter-support.js';
 export { buildRequestUrl, checkHost, checkTarget } from '../http/request-url.js';
 export { quoteParam } from '../http/challenge.js';
-export type { AuthenticateOptions, AuthenticateResult, Guard } from '../guard.js';
+export type { AuthenticateOptions, AuthenticateResult, Guard } from '../guard-types.js';
+export { isGuard } from '../guard-brand.js';
+export { runGuard } from './run-guard.js';
+export type { GuardHandover, RunGuardOptions } from './run-guard.js';
 export { readAuthContext } from './auth-context-access.js';
 export { createErrorResponder } from './error-response.js';
 export type { ErrorResponse, ErrorResponseLogger, ErrorResponseOptions } from './error-response.js';
-export { createResourceMetadataEndpoint } from '../metadata/resource-metadata.js';
-export type { MetadataResponse, ResourceMetadataEndpoint } from '../metadata/resource-metadata.js';
+export { createResourceMetadataEndpoint } from '../metadata/metadata-endpoint.js';
+export type { MetadataResponse, ResourceMetadataEndpoint } from '../metadata/metadata-endpoint.js';
 // Seams for the gateway package (`@resource-guard/gateway`), which calls the authorization server
 // and validates its options the same way the guard does: bounded fetches, form encoding, and the
 // option checks whose `TypeError`s name the option.

@@ -1,6 +1,4 @@
 import { SignJWT } from 'jose';
-import { encodeUtf8 } from '#crypto-backend';
-import type { Guard } from '../guard.js';
 import type { TokenLocation } from '../options/guard-options.js';
 import { metadataUrlOf, type ResolvedResourceMetadata } from './options.js';
 
@@ -29,14 +27,15 @@ export interface GuardMetadataFacts {
   mtlsEnabled: boolean;
 }
 
-interface MetadataSource {
-  settings: ResolvedResourceMetadata;
-  url: string;
+/** How one guard builds its metadata document, kept by the guard (see `guard-brand.ts`). */
+export interface ResourceMetadataSource {
+  readonly settings: ResolvedResourceMetadata;
+  /** The metadata URL (RFC 9728 §3.1), as put into `resource_metadata="…"`. */
+  readonly url: string;
+  /** The document once asked for: signed at most once, retried after a failed signing. */
   document: Promise<ProtectedResourceMetadata> | undefined;
   build(): Promise<ProtectedResourceMetadata>;
 }
-
-const sources = new WeakMap<Guard, MetadataSource>();
 
 function unsignedDocument(settings: ResolvedResourceMetadata, facts: GuardMetadataFacts): ProtectedResourceMetadata {
   const document: Record<string, unknown> = {
@@ -59,12 +58,12 @@ function unsignedDocument(settings: ResolvedResourceMetadata, facts: GuardMetada
 }
 
 /**
- * Remembers how `guard` builds its metadata document; called by `createGuard` when
- * `resourceMetadata` is configured. Returns the metadata URL for the challenges.
+ * How a guard builds its metadata document; called by `createGuard` when `resourceMetadata` is
+ * configured. The guard keeps it (its `url` goes into the challenges).
  */
-export function registerResourceMetadata(guard: Guard, settings: ResolvedResourceMetadata, facts: GuardMetadataFacts): string {
+export function createResourceMetadataSource(settings: ResolvedResourceMetadata, facts: GuardMetadataFacts): ResourceMetadataSource {
   const unsigned = unsignedDocument(settings, facts);
-  const source: MetadataSource = {
+  const source: ResourceMetadataSource = {
     settings,
     url: metadataUrlOf(settings.resource).href,
     document: undefined,
@@ -79,87 +78,5 @@ export function registerResourceMetadata(guard: Guard, settings: ResolvedResourc
       return { ...unsigned, signed_metadata: signed };
     },
   };
-  sources.set(guard, source);
-  return source.url;
-}
-
-function sourceOf(guard: Guard): MetadataSource {
-  const source = sources.get(guard);
-  if (source === undefined) {
-    throw new TypeError('resource-guard: this guard has no "resourceMetadata" option (RFC 9728 protected resource metadata)');
-  }
   return source;
-}
-
-/**
- * The RFC 9728 protected resource metadata of `guard` (created with the `resourceMetadata`
- * option; a `TypeError` otherwise). Built from the guard's settings; `signed_metadata` (§2.2) is
- * signed once, on first use, and the same document served after that (a failed signing is
- * retried on the next call). For adapters other than Express and Koa, see
- * `createResourceMetadataEndpoint` in `@resource-guard/core/adapter`.
- */
-export function buildProtectedResourceMetadata(guard: Guard): Promise<ProtectedResourceMetadata> {
-  const source = sourceOf(guard);
-  if (source.document === undefined) {
-    const pending = source.build();
-    source.document = pending;
-    pending.catch(() => {
-      if (source.document === pending) source.document = undefined;
-    });
-  }
-  return source.document;
-}
-
-/** A framework-neutral answer of the metadata endpoint. */
-export interface MetadataResponse {
-  status: number;
-  headers: Record<string, string>;
-  /** JSON text; `undefined` for HEAD, 405 and 500. */
-  body: string | undefined;
-}
-
-/** The metadata endpoint of one guard, for adapters: which paths it serves and what it answers. */
-export interface ResourceMetadataEndpoint {
-  /** The metadata URL (RFC 9728 §3.1), as put into `resource_metadata="…"`. */
-  readonly url: string;
-  /** Request paths served: `/.well-known/oauth-protected-resource`, plus the path-suffixed form when `resource` has a path. */
-  readonly paths: readonly string[];
-  /** Whether a request path (no query) is one of {@link paths}. */
-  matches(path: string): boolean;
-  /** The answer for `method`: 200 for GET and HEAD, 405 with `Allow` otherwise; never needs a token. */
-  respond(method: string): Promise<MetadataResponse>;
-}
-
-/**
- * The RFC 9728 metadata endpoint of `guard`: GET and HEAD only (405 with `Allow: GET, HEAD`),
- * `application/json`, `Cache-Control: public, max-age=<cacheMaxAge>` and
- * `Access-Control-Allow-Origin: *` (the document is public, and browser clients discover it).
- * A failure to sign `signed_metadata` is a 500, logged by the host framework; not cached.
- */
-export function createResourceMetadataEndpoint(guard: Guard): ResourceMetadataEndpoint {
-  const source = sourceOf(guard);
-  const path = new URL(source.url).pathname;
-  const paths = Object.freeze([...new Set(['/.well-known/oauth-protected-resource', path])]);
-  const base = { 'Access-Control-Allow-Origin': '*' };
-  return {
-    url: source.url,
-    paths,
-    matches: (requestPath) => paths.includes(requestPath),
-    async respond(method) {
-      if (method !== 'GET' && method !== 'HEAD') {
-        return { status: 405, headers: { ...base, Allow: 'GET, HEAD' }, body: undefined };
-      }
-      const body = JSON.stringify(await buildProtectedResourceMetadata(guard));
-      return {
-        status: 200,
-        headers: {
-          ...base,
-          'Content-Type': 'application/json',
-          'Content-Length': String(encodeUtf8(body).byteLength),
-          'Cache-Control': `public, max-age=${source.settings.cacheMaxAge}`,
-        },
-        body: method === 'HEAD' ? undefined : body,
-      };
-    },
-  };
 }

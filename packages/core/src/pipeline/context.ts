@@ -1,6 +1,5 @@
 import { readAudience, type Claims } from '../claims/claims.js';
 import { createClaimReader, type ClaimReader } from '../claims/claim-reader.js';
-import type { Guard } from '../guard.js';
 import type { TokenFormatName } from './formats.js';
 
 /**
@@ -40,13 +39,20 @@ export interface AuthContext<C extends object = Claims> {
   readonly confirmation: Readonly<Record<string, unknown>> | undefined;
 }
 
+/**
+ * The registered symbol (`Symbol.for`) under which a context names the guard that verified it,
+ * for route requirements and `getAuth()`: a prototype getter, so JSON, spreading and
+ * `console.log` leave it out (a spread copy is no context), and registered, so that a second
+ * installed copy of the core reads it too. `findIssuingGuard()` in `adapter/` reads it.
+ */
+export const ISSUING_GUARD: unique symbol = Symbol.for('resource-guard.issuing-guard');
+
 // A class so that `token` can live behind a prototype getter: invisible to JSON.stringify,
 // spreading and console.log, and much cheaper per request than Object.defineProperty.
 class VerifiedContext implements AuthContext {
   readonly #token: string;
-  // The guard that verified this context, for route requirements: a private field is invisible
-  // to JSON, spreading and console.log, and costs the adapters no extra property on the request.
-  readonly #guard: Guard | undefined;
+  // The guard that verified this context: costs the adapters no extra property on the request.
+  readonly #guard: object | undefined;
   readonly scheme: 'Bearer' | 'DPoP';
   readonly format: TokenFormatName;
   readonly issuer: string | undefined;
@@ -59,7 +65,7 @@ class VerifiedContext implements AuthContext {
   readonly confirmation: Readonly<Record<string, unknown>> | undefined;
 
   constructor(
-    token: string, scheme: 'Bearer' | 'DPoP', format: TokenFormatName, claims: Claims, fallbackIssuer: string | undefined, guard: Guard | undefined,
+    token: string, scheme: 'Bearer' | 'DPoP', format: TokenFormatName, claims: Claims, fallbackIssuer: string | undefined, guard: object | undefined,
     reader: ClaimReader,
   ) {
     this.#token = token;
@@ -81,8 +87,8 @@ class VerifiedContext implements AuthContext {
     return this.#token;
   }
 
-  static guardOf(value: unknown): Guard | undefined {
-    return typeof value === 'object' && value !== null && #guard in value ? value.#guard : undefined;
+  get [ISSUING_GUARD](): object | undefined {
+    return this.#guard;
   }
 }
 
@@ -98,16 +104,8 @@ export function createAuthContext(
   format: TokenFormatName,
   claims: Claims,
   fallbackIssuer?: string,
-  guard?: Guard,
+  guard?: object,
   reader: ClaimReader = DEFAULT_READER,
 ): AuthContext {
   return new VerifiedContext(token, scheme, format, claims, fallbackIssuer, guard, reader);
-}
-
-/**
- * The guard that produced `auth`; `undefined` for anything that is not a context it created
- * (e.g. an object some other middleware put in `req.auth`).
- */
-export function findIssuingGuard(auth: unknown): Guard | undefined {
-  return VerifiedContext.guardOf(auth);
 }

@@ -1,28 +1,17 @@
 import type { Claims } from '../claims/claims.js';
 import type { DpopProof } from '../dpop/proof.js';
 import { InvalidTokenError, MissingCredentialsError, isGuardError, type GuardError } from '../errors/errors.js';
-import type { Guard } from '../guard.js';
+import type { AuthenticateResult } from '../guard-types.js';
 import type { GuardRequest } from '../http/request.js';
 import type { TokenLocation } from '../options/guard-options.js';
 import type { SenderConstraint } from './bind.js';
-import { createAuthContext, type AuthContext } from './context.js';
+import { createAuthContext } from './context.js';
 import { extractCredentials, type Credentials } from './extract.js';
 import { classifyToken, verifyClassified, type ClassifiedToken, type TokenFormat, type TokenFormatName } from './formats.js';
 import { isPromiseLike, type MaybePromise } from '../lib/maybe-promise.js';
 import type { ClaimValidators } from './validators.js';
 import type { ClaimReader } from '../claims/claim-reader.js';
 import type { VerifiedTokenCache } from './verified-cache.js';
-
-/** What {@link Guard.authenticate} returns. */
-export interface AuthenticateResult {
-  /** The verified context; `undefined` only for `optional` requests without credentials. */
-  auth: AuthContext | undefined;
-  /**
-   * Headers for the eventual *successful* response: `Cache-Control: private` for query tokens
-   * (RFC 6750 §2.3), `DPoP-Nonce` when a nonce rotates. Adapters set them.
-   */
-  headers: Record<string, string>;
-}
 
 /** The parts of one guard the pipeline runs through; built once by `createGuard`. */
 export interface PipelineParts {
@@ -54,7 +43,7 @@ const NO_CREDENTIALS: AuthenticateResult = Object.freeze({ auth: undefined, head
  * cache hit and an introspection hit on the in-process store settle no promise at all, so the
  * adapters can call the next middleware in the same tick. A cache hit skips classify and verify.
  */
-export function createPipeline(parts: PipelineParts, guard: Guard): (request: GuardRequest, optional: boolean) => MaybePromise<AuthenticateResult> {
+export function createPipeline(parts: PipelineParts, guard: object): (request: GuardRequest, optional: boolean) => MaybePromise<AuthenticateResult> {
   const { tokenLocations, maxTokenLength, formats, validators, readClaims, constraint, verifiedCache, soleIssuer, reject } = parts;
   const dpopEnabled = constraint.dpopAlgorithms !== undefined;
   // Built once: an unauthenticated request is common and must stay cheap.
