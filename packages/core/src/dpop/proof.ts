@@ -11,7 +11,7 @@ import {
 
 /**
  * The stateless part of RFC 9449 §4.3: one DPoP proof JWT checked against one request. No I/O,
- * no store, no nonce: those are in `dpop.ts` and `dpop-nonce.ts`. Every failure is an
+ * no store, no nonce: those are in `verifier.ts`, `replay-marker.ts` and `nonce.ts`. Every failure is an
  * {@link InvalidDpopProofError} with its own `ERR_DPOP_*` code and a fixed message (never a claim).
  */
 

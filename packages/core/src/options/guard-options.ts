@@ -114,7 +114,7 @@ export interface GuardOptions {
   dpop?: DpopOptions | boolean;
   /** Certificate-bound tokens (RFC 8705). Default on for bound tokens, certificate from the TLS socket. */
   mtls?: MtlsOptions | boolean;
-  /** Opt-in cache of verified JWTs (bounded, keyed by SHA-256, never past `exp`). Default off. */
+  /** Opt-in cache of verified JWTs (bounded, keyed by the whole token string, in-process only, never past `exp`). Default off. */
   verifiedTokenCache?: boolean | { max?: number };
   /**
    * Verify the signatures of access tokens and DPoP proofs on libuv's thread pool (`node:crypto`'s

@@ -33,7 +33,7 @@ export interface PipelineParts {
 const NO_CREDENTIALS: AuthenticateResult = Object.freeze({ auth: undefined, headers: Object.freeze({}) as Record<string, string> });
 
 /**
- * The request pipeline (DESIGN.md "The pipeline"): extract → classify → DPoP proof precheck →
+ * The request pipeline (ARCHITECTURE.md, "The pipeline"): extract → classify → DPoP proof precheck →
  * verify → validate claims → bind → context, cheap checks before any network I/O. Every stage
  * throws a `GuardError`; one handler renders it for the scheme the request used.
  *
