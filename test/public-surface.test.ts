@@ -2,10 +2,10 @@
 import test from 'ava';
 
 const KIT = [
-  'GUARD_KEY', 'NodeRequestView', 'assertKnownKeys', 'assertNonEmptyString', 'assertObject', 'authorizeRequirement',
-  'buildRequestUrl', 'checkHost', 'checkTarget', 'createErrorResponder', 'createRequirementMiddlewares',
+  'GUARD_KEY', 'NodeRequestView', 'assertKnownKeys', 'assertNonEmptyString', 'assertObject', 'attachBearerChallenge', 'authorizeRequirement',
+  'buildRequestUrl', 'checkHost', 'checkTarget', 'createErrorResponder', 'createIntrospectionClient', 'createRequirementMiddlewares',
   'createResourceMetadataEndpoint', 'fetchUpstream', 'formEncode', 'isGuard', 'parseServerUrl', 'quoteParam', 'readAuthContext',
-  'readNumber', 'readPeerCertificate', 'resolveProtectArguments', 'runGuard', 'toStringList',
+  'readBearerToken', 'readNumber', 'readPeerCertificate', 'resolveProtectArguments', 'runGuard', 'toStringList',
 ];
 
 const APPLICATION = [

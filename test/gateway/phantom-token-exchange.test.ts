@@ -57,6 +57,31 @@ test('Cache-Control: max-age=0 disables caching; without it one call serves the 
   t.is(cached.calls(), 1);
 });
 
+test('Cache-Control: no-store keeps the answer out of the cache, active or not (RFC 9111 §5.2.2.5)', async (t) => {
+  const token = await opaque();
+  for (const value of ['no-store', 'private, no-store, max-age=60']) {
+    const counted = countingFetch(value);
+    const exchange = createPhantomToken(base({ fetch: counted.fetch }));
+    await exchange.exchange(request(token));
+    await exchange.exchange(request(token));
+    t.is(counted.calls(), 2, value);
+  }
+  const inactive = (cacheControl: string) => {
+    let calls = 0;
+    const fetchInactive: typeof fetch = async () => {
+      calls += 1;
+      return new Response('{"active":false}', { headers: { 'content-type': 'application/json', 'cache-control': cacheControl } });
+    };
+    return { fetch: fetchInactive, calls: () => calls };
+  };
+  for (const [value, expected] of [['no-store', 2], ['', 1]] as const) {
+    const counted = inactive(value);
+    const exchange = createPhantomToken(base({ fetch: counted.fetch }));
+    for (let i = 0; i < 2; i += 1) await t.throwsAsync(exchange.exchange(request('opaque-token')), { message: 'Token is not active' });
+    t.is(counted.calls(), expected, `inactive, Cache-Control: ${value}`);
+  }
+});
+
 test('the cache never outlives the JWT: an entry past exp is introspected again', async (t) => {
   let now = Date.now();
   const counted = countingFetch();
@@ -114,13 +139,13 @@ test('RFC 9701: the signed introspection answer of the dev AS is verified and fo
   t.is((error as { code?: string }).code, 'ERR_INTROSPECTION_INACTIVE');
 });
 
-test('RFC 9701: an answer from another issuer than the configured one is 503', async (t) => {
+test('RFC 9701: an answer from another issuer than the configured one is 503, with the guard\'s code', async (t) => {
   const exchange = createPhantomToken(base({
     accept: 'application/token-introspection+jwt',
     verify: { issuer: 'urn:other-issuer', jwksUri: dev.as.jwks_uri! },
   }));
   const error = await t.throwsAsync(exchange.exchange(request(await opaque())));
-  t.is((error as { code?: string }).code, 'ERR_GATEWAY_PHANTOM_RESPONSE_INVALID');
+  t.is((error as { code?: string }).code, 'ERR_INTROSPECTION_JWT_ISSUER_INVALID');
   t.is((error as { status?: number }).status, 503);
 });
 
@@ -148,11 +173,12 @@ test('createPhantomToken() validates its options', (t) => {
   bad({ typo: 1 }, /phantomToken\.typo/);
 });
 
-test('a token longer than maxTokenLength is 400 before any introspection call', async (t) => {
+test('a token longer than maxTokenLength is 401 ERR_TOKEN_TOO_LONG (the guard\'s rule) before any introspection call', async (t) => {
   const counted = countingFetch();
   const exchange = createPhantomToken(base({ fetch: counted.fetch, maxTokenLength: 8 }));
   const error = await t.throwsAsync(exchange.exchange(request('123456789')));
-  t.is((error as { status?: number }).status, 400);
+  t.is((error as { status?: number }).status, 401);
+  t.is((error as { code?: string }).code, 'ERR_TOKEN_TOO_LONG');
   t.is(counted.calls(), 0);
 });
 

@@ -1,6 +1,5 @@
-import type { GuardError } from '@resource-guard/core';
-import { InvalidRequestError, MissingCredentialsError } from '@resource-guard/core';
-import { quoteParam } from '@resource-guard/core/adapter';
+import { MissingCredentialsError, isGuardError, type GuardError, type GuardRequest } from '@resource-guard/core';
+import { attachBearerChallenge, readBearerToken as readToken } from '@resource-guard/core/adapter';
 
 /**
  * The framework-neutral part of every gateway pattern: what a request looks like to it, the
@@ -79,32 +78,25 @@ function syncRawHeaders(request: GatewayRequest): void {
   raw.splice(0, raw.length, ...kept);
 }
 
-/** b64token (RFC 6750 §2.1). */
-const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
-
 /**
- * The bearer token of `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1).
- * No header, or only another scheme → 401 without `error`; several headers, a malformed value →
- * 400 `invalid_request`. Longer than `maxLength` characters → 400 too: it is not a token we issue.
+ * The bearer token of `Authorization: Bearer <token>`, read by the guard's own rules
+ * (`readBearerToken` of `@resource-guard/core/adapter`, RFC 6750 §2.1). No header, or only
+ * another scheme → 401 without `error`; several headers, a malformed value → 400
+ * `invalid_request`; longer than `maxLength` characters → 401 `ERR_TOKEN_TOO_LONG`. Each with its
+ * `WWW-Authenticate: Bearer` challenge.
  */
 export function readBearerToken(request: GatewayRequest, realm: string, maxLength: number): string {
-  const header = request.headers.authorization;
-  if (Array.isArray(header)) {
-    throw challenge(new InvalidRequestError('Several Authorization headers', 'ERR_REQUEST_MULTIPLE_AUTHORIZATION'), realm);
+  let token: string | undefined;
+  try {
+    token = readToken(request as Pick<GuardRequest, 'headers' | 'rawHeaders'>, maxLength);
+  } catch (error) {
+    throw isGuardError(error) ? challenge(error, realm) : error;
   }
-  const match = header === undefined ? null : /^Bearer +(\S*) *$/i.exec(header);
-  if (match === null) throw challenge(new MissingCredentialsError(), realm);
-  const token = match[1]!;
-  if (token.length > maxLength || !B64TOKEN.test(token)) {
-    throw challenge(new InvalidRequestError('Malformed bearer token', 'ERR_REQUEST_MALFORMED_CREDENTIALS'), realm);
-  }
+  if (token === undefined) throw challenge(new MissingCredentialsError(), realm);
   return token;
 }
 
-/** `error` with its RFC 6750 §3 `WWW-Authenticate: Bearer` challenge (401 and 400 only). */
+/** `error` with the guard's RFC 6750 §3 `WWW-Authenticate: Bearer` challenge (400, 401 and 403). */
 export function challenge<E extends GuardError>(error: E, realm: string): E {
-  if (error.status !== 401 && error.status !== 400) return error;
-  const params = [`realm=${quoteParam(realm)}`];
-  if (error.error !== undefined) params.push(`error=${quoteParam(error.error)}`);
-  return error.withHeaders({ 'WWW-Authenticate': `Bearer ${params.join(', ')}` });
+  return attachBearerChallenge(error, realm);
 }

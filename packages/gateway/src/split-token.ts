@@ -1,10 +1,15 @@
+import { createHash } from 'node:crypto';
 import { InvalidTokenError, UpstreamUnavailableError, type Guard, type GuardOptions, type Store } from '@resource-guard/core';
 import { challenge, readBearerToken, type CredentialExchange } from './forward.js';
 import { bearerRequest, readGuard, readNumber, readOptions, readStore, readString } from './options.js';
-import { hashKey } from './token-cache.js';
 
 /** Default prefix of split-token entries in the shared store. */
 export const SPLIT_TOKEN_PREFIX = 'split-token:';
+
+/** base64url(SHA-256(value)): store keys never hold a credential. */
+function hashKey(value: string): string {
+  return createHash('sha256').update(value).digest('base64url');
+}
 
 /** The store key of a split token's `signature`: the prefix and base64url(SHA-256(signature)). */
 export function splitTokenKey(signature: string, prefix = SPLIT_TOKEN_PREFIX): string {

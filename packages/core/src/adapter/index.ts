@@ -19,10 +19,14 @@ export { createErrorResponder } from './error-response.js';
 export type { ErrorResponse, ErrorResponseLogger, ErrorResponseOptions } from './error-response.js';
 export { createResourceMetadataEndpoint } from '../metadata/metadata-endpoint.js';
 export type { MetadataResponse, ResourceMetadataEndpoint } from '../metadata/metadata-endpoint.js';
-// Seams for the gateway package (`@resource-guard/gateway`), which calls the authorization server
-// and validates its options the same way the guard does: bounded fetches, form encoding, and the
-// option checks whose `TypeError`s name the option.
+// Seams for the gateway package (`@resource-guard/gateway`), which reads tokens, renders challenges,
+// introspects (RFC 7662, RFC 9701) and validates its options by the guard's own rules: bearer
+// reading, challenges, the introspection client with its cache, bounded fetches, form encoding,
+// and the option checks whose `TypeError`s name the option.
 export { fetchUpstream } from '../http/upstream.js';
 export type { UpstreamRequest, UpstreamResponse } from '../http/upstream.js';
 export { formEncode } from '../introspection/client-auth.js';
+export { attachBearerChallenge, readBearerToken } from './bearer.js';
+export { createIntrospectionClient } from './introspection-client.js';
+export type { IntrospectionClient, IntrospectionClientOptions } from './introspection-client.js';
 export { assertKnownKeys, assertNonEmptyString, assertObject, parseServerUrl, readNumber, toStringList } from '../options/validate.js';

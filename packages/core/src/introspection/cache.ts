@@ -35,8 +35,8 @@ const MAX_PLAIN_KEY_LENGTH = 128;
  * long tokens must not make each of the store's entries as long as `maxTokenLength`. Longer ones
  * are hashed under `#`, which no token has, so a short token can never name a long one's entry.
  */
-function inProcessKey(token: string): string {
-  return token.length <= MAX_PLAIN_KEY_LENGTH ? CACHE_KEY_PREFIX + token : `${CACHE_KEY_PREFIX}#${sha256Base64Url(token)}`;
+function inProcessKey(token: string, prefix = CACHE_KEY_PREFIX): string {
+  return token.length <= MAX_PLAIN_KEY_LENGTH ? prefix + token : `${prefix}#${sha256Base64Url(token)}`;
 }
 
 /** What is stored: the raw response and the client that asked (answers are per client, RFC 7662 §2.2). */
@@ -55,6 +55,12 @@ export interface IntrospectionCacheSettings {
   store: Store;
   clock: () => number;
   logger: Logger;
+  /**
+   * Prefix of the entries (and, after `-lease:`, of the leases) in the store. Default
+   * `introspection:`; another prefix keeps entries of another shape (the gateway's) apart from the
+   * guard's in a store both share.
+   */
+  keyPrefix?: string;
 }
 
 /**
@@ -97,13 +103,20 @@ export class IntrospectionCache {
   readonly #loadAnswer: (token: string) => Promise<Record<string, unknown>>;
   #storeFailing = false;
 
-  constructor({ settings, load, store, clock, logger }: IntrospectionCacheSettings) {
+  readonly #prefix: string;
+  readonly #leasePrefix: string;
+
+  constructor({ settings, load, store, clock, logger, keyPrefix = CACHE_KEY_PREFIX }: IntrospectionCacheSettings) {
     this.#settings = settings;
     this.#loadAnswer = load;
     this.#store = store;
     this.#clock = clock;
     this.#logger = logger;
-    this.#keyOf = isInProcessStore(store) ? inProcessKey : cacheKey;
+    this.#prefix = keyPrefix;
+    this.#leasePrefix = keyPrefix === CACHE_KEY_PREFIX ? LEASE_KEY_PREFIX : `${keyPrefix.replace(/:$/, '')}-lease:`;
+    this.#keyOf = keyPrefix === CACHE_KEY_PREFIX
+      ? (isInProcessStore(store) ? inProcessKey : cacheKey)
+      : (isInProcessStore(store) ? (token) => inProcessKey(token, keyPrefix) : (token) => keyPrefix + sha256Base64Url(token));
   }
 
   /**
@@ -166,7 +179,7 @@ export class IntrospectionCache {
    */
   async #loadOnce(key: string, token: string): Promise<Outcome> {
     if (this.#store.delete === undefined) return this.#load(key, token);
-    const lease = LEASE_KEY_PREFIX + key.slice(CACHE_KEY_PREFIX.length);
+    const lease = this.#leasePrefix + key.slice(this.#prefix.length);
     let leased: boolean;
     try {
       leased = await this.#store.add(lease, 1, this.#settings.timeout / 1000 + 1) === true;

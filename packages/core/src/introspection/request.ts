@@ -16,14 +16,14 @@ export const UNAVAILABLE = { code: 'ERR_INTROSPECTION_UNAVAILABLE', what: 'Intro
  * `client-auth.ts`) are sent: nothing of the caller's request (no `DPoP` header) is forwarded.
  */
 export async function buildRequest(
-  token: string, settings: ResolvedIntrospection, endpoint: URL, now: number,
+  token: string, settings: ResolvedIntrospection, endpoint: URL, now: number, accept?: string,
 ): Promise<{ headers: Record<string, string>; body: string }> {
   const params = new URLSearchParams();
   params.set('token', token);
   if (settings.tokenTypeHint !== undefined) params.set('token_type_hint', settings.tokenTypeHint);
   const headers: Record<string, string> = {
     'content-type': 'application/x-www-form-urlencoded',
-    accept: settings.jwtResponse ? INTROSPECTION_JWT_MEDIA_TYPE : 'application/json',
+    accept: accept ?? (settings.jwtResponse ? INTROSPECTION_JWT_MEDIA_TYPE : 'application/json'),
   };
   await addClientAuth(settings, endpoint, now, headers, params);
   return { headers, body: params.toString() };
@@ -68,6 +68,29 @@ function rejectStatus(response: UpstreamResponse, endpoint: URL, settings: Resol
 }
 
 /**
+ * One RFC 7662 §2.1 call with the configured client authentication, asking for `accept` (default:
+ * JSON, or the RFC 9701 JWT with `jwtResponse`). Returns a `200` answer, and a `204` when
+ * `allowNoContent` (the "inactive" answer of some phantom-token servers); every other status is
+ * mapped as {@link rejectStatus} says: our credentials rejected → 500 (logged), the server
+ * unusable → 503.
+ */
+export async function sendIntrospection(
+  token: string,
+  endpoint: URL,
+  settings: ResolvedIntrospection,
+  options: Pick<ResolvedOptions, 'fetch' | 'logger' | 'clock'>,
+  accept?: string,
+  allowNoContent = false,
+): Promise<UpstreamResponse> {
+  const { headers, body } = await buildRequest(token, settings, endpoint, options.clock(), accept);
+  const response = await fetchUpstream(options.fetch, endpoint, {
+    ...UNAVAILABLE, method: 'POST', headers, body, timeout: settings.timeout,
+  });
+  if (response.status !== 200 && !(allowNoContent && response.status === 204)) rejectStatus(response, endpoint, settings, options);
+  return response;
+}
+
+/**
  * Performs one introspection call and returns the raw response members: the JSON object, or the
  * verified `token_introspection` member of an RFC 9701 JWT. Judging `active` and the claims is
  * left to the caller, which does it per request (also for cached answers).
@@ -83,11 +106,7 @@ export async function requestIntrospection(
   issuers: ReadonlyMap<string, TrustedIssuer>,
   options: Pick<ResolvedOptions, 'fetch' | 'logger' | 'algorithms' | 'clock' | 'clockTolerance'>,
 ): Promise<Record<string, unknown>> {
-  const { headers, body } = await buildRequest(token, settings, endpoint, options.clock());
-  const response = await fetchUpstream(options.fetch, endpoint, {
-    ...UNAVAILABLE, method: 'POST', headers, body, timeout: settings.timeout,
-  });
-  if (response.status !== 200) rejectStatus(response, endpoint, settings, options);
+  const response = await sendIntrospection(token, endpoint, settings, options);
   if (settings.jwtResponse) {
     return verifyIntrospectionJwt(response, issuers, { clientId: settings.clientId, maxAge: settings.jwtResponseMaxAge }, options);
   }
