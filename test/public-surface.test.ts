@@ -9,7 +9,7 @@ const KIT = [
 ];
 
 const APPLICATION = [
-  'AUTH_RESPONSE_HEADERS', 'CRYPTO_BACKEND', 'DEFAULT_ALGORITHMS', 'DEFAULT_DPOP_ALGORITHMS', 'DEFAULT_REQUIRED_CLAIMS', 'GUARD_ERROR_CODES', 'GuardError',
+  'AUTH_RESPONSE_HEADERS', 'CRYPTO_BACKEND', 'DEFAULT_ALGORITHMS', 'DEFAULT_DPOP_ALGORITHMS', 'DEFAULT_REQUIRED_CLAIMS', 'ERROR_CODE_CLASSES', 'GUARD_ERROR_CODES', 'GuardError',
   'InsufficientScopeError', 'InsufficientUserAuthenticationError', 'InvalidDpopProofError', 'InvalidRequestError',
   'InvalidTokenError', 'JWE_CONTENT_ALGORITHMS', 'JWE_KEY_ALGORITHMS', 'MisconfigurationError', 'MissingCredentialsError', 'SUPPORTED_ALGORITHMS', 'UpstreamUnavailableError',
   'UseDpopNonceError', 'accessTokenHash', 'buildProtectedResourceMetadata', 'certificateThumbprint', 'createGuard',
@@ -39,7 +39,7 @@ test('the adapters export the contract names', async (t) => {
 
 test('@resource-guard/gateway exports the three patterns; ./express and ./koa the middleware', async (t) => {
   t.deepEqual(Object.keys(await import('@resource-guard/gateway')).sort(), [
-    'SPLIT_TOKEN_PREFIX', 'createPhantomToken', 'createSplitToken', 'createTokenHandler', 'encryptTokenCookie', 'forwardRequest',
+    'GATEWAY_ERROR_CODES', 'SPLIT_TOKEN_PREFIX', 'createPhantomToken', 'createSplitToken', 'createTokenHandler', 'encryptTokenCookie', 'forwardRequest',
     'isPreflight', 'maxAgeOf', 'revokeSplitToken', 'serializeTokenCookie', 'splitTokenKey', 'storeSplitToken',
   ]);
   t.deepEqual(Object.keys(await import('@resource-guard/gateway/express')), ['gateway']);

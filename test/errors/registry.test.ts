@@ -3,8 +3,9 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { isNativeError } from 'node:util/types';
 import test from 'ava';
+import { GATEWAY_ERROR_CODES } from '@resource-guard/gateway';
 import {
-  GUARD_ERROR_CODES, InvalidTokenError, MisconfigurationError, UpstreamUnavailableError, UseDpopNonceError, createGuard,
+  ERROR_CODE_CLASSES, GUARD_ERROR_CODES, InvalidTokenError, MisconfigurationError, UpstreamUnavailableError, UseDpopNonceError, createGuard,
 } from '@resource-guard/core';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -29,16 +30,40 @@ const sources = readdirSync(join(root, 'packages')).flatMap((name) => {
   return existsSync(dir) ? sourceFiles(dir) : [];
 });
 
+/** The core's registry and the gateway's: code → the one class that may carry it. */
+const registry: Readonly<Record<string, string>> = { ...ERROR_CODE_CLASSES, ...GATEWAY_ERROR_CODES };
+
 test('every registered code appears in the documentation\'s error table', (t) => {
   const docs = documentation();
-  const missing = GUARD_ERROR_CODES.filter((code) => !docs.includes(`\`${code}\``));
+  const missing = Object.keys(registry).filter((code) => !docs.includes(`\`${code}\``));
   t.deepEqual(missing, []);
-  t.is(new Set(GUARD_ERROR_CODES).size, GUARD_ERROR_CODES.length, 'no code registered twice');
+  t.is(Object.keys(registry).length, Object.keys(ERROR_CODE_CLASSES).length + Object.keys(GATEWAY_ERROR_CODES).length, 'no code registered twice');
+  t.deepEqual([...GUARD_ERROR_CODES], Object.keys(ERROR_CODE_CLASSES));
+  t.deepEqual(Object.keys(ERROR_CODE_CLASSES).filter((code) => code.startsWith('ERR_GATEWAY_')), [], 'the gateway\'s codes live in the gateway');
+});
+
+/** `new XError('message', 'ERR_...'` and `new GuardError('message', 'ERR_...'`: the class and the code of every literal construction. */
+function constructions(text: string): Array<[string, string]> {
+  return [...text.matchAll(/new (\w+Error)\(\s*(?:'[^'\n]*'|`[^`\n]*`|\w+),\s*'(ERR_[A-Z0-9_]+)'/g)].map((match) => [match[1]!, match[2]!]);
+}
+
+test('each code is carried only by its registered class (a 401 class never carries a 400\'s code)', (t) => {
+  let checked = 0;
+  const wrong: string[] = [];
+  for (const path of sources) {
+    for (const [name, code] of constructions(readFileSync(path, 'utf8'))) {
+      checked += 1;
+      if (registry[code] !== undefined && registry[code] !== name) wrong.push(`${path}: new ${name}(…, '${code}') but ${code} is a ${registry[code]}`);
+    }
+  }
+  t.true(checked > 50, `the constructions were found (${checked})`);
+  t.deepEqual(wrong, []);
+  t.deepEqual(constructions("throw new InvalidTokenError('Bad', 'ERR_REQUEST_INVALID');"), [['InvalidTokenError', 'ERR_REQUEST_INVALID']]);
 });
 
 test('every code the sources use is registered, and none is built from a template', (t) => {
   t.true(sources.length > 20, 'the sources were found');
-  const registered = new Set<string>(GUARD_ERROR_CODES);
+  const registered = new Set<string>(Object.keys(registry));
   const unregistered: string[] = [];
   for (const path of sources) {
     const text = readFileSync(path, 'utf8');

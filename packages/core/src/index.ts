@@ -22,8 +22,8 @@ export {
   MisconfigurationError, isGuardError,
 } from './errors/errors.js';
 export type { ChallengeError, GuardErrorOptions } from './errors/errors.js';
-export { GUARD_ERROR_CODES } from './errors/codes.js';
-export type { ErrorCode, GuardErrorCode } from './errors/codes.js';
+export { ERROR_CODE_CLASSES, GUARD_ERROR_CODES } from './errors/codes.js';
+export type { ErrorCode, ErrorCodeOf, GuardErrorClassName, GuardErrorCode } from './errors/codes.js';
 export {
   requireScopes, requireAnyScope, requireClaims, requireAuthentication,
 } from './requirements/requirements.js';

@@ -12,3 +12,5 @@ export { SPLIT_TOKEN_PREFIX, createSplitToken, revokeSplitToken, splitTokenKey, 
 export type { SplitTokenOptions, SplitTokenStoreOptions } from './split-token.js';
 export { createTokenHandler, encryptTokenCookie, serializeTokenCookie } from './token-handler.js';
 export type { TokenCookieKey, TokenHandlerOptions } from './token-handler.js';
+export { GATEWAY_ERROR_CODES } from './error-codes.js';
+export type { GatewayErrorCode } from './error-codes.js';
