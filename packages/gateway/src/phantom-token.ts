@@ -169,8 +169,8 @@ function renamingTypeErrors(create: () => IntrospectionClient): IntrospectionCli
   try {
     return create();
   } catch (error) {
-    if (!(error instanceof TypeError)) throw error;
-    throw new TypeError(error.message.replace(/"(introspection|jwksUri)\b/g, (_, name: string) => (
+    // Only option checks throw here, each a TypeError.
+    throw new TypeError((error as Error).message.replace(/"(introspection|jwksUri)\b/g, (_, name: string) => (
       name === 'jwksUri' ? '"phantomToken.verify.jwksUri' : '"phantomToken.introspection'
     )), { cause: error });
   }
