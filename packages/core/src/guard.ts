@@ -129,7 +129,9 @@ export function createGuard(options: GuardOptions): Guard {
     bearer: constraint.bearerAccepted,
     dpopAlgorithms: constraint.dpopAlgorithms,
     resourceMetadata: metadataUrl,
+    scope: resolved.challengeScope,
   });
+  const requirementContext = Object.freeze({ scopeHierarchy: resolved.scopeHierarchy });
   const logRejection = resolved.logRejections ? createRejectionLogger(resolved.logger) : undefined;
   const reject = (error: GuardError, scheme?: 'Bearer' | 'DPoP'): GuardError => {
     logRejection?.(error);
@@ -164,7 +166,7 @@ export function createGuard(options: GuardOptions): Guard {
     authenticateNow: (request: GuardRequest, authenticateOptions?: AuthenticateOptions) => authenticate(request, authenticateOptions?.optional === true),
     authorize(auth: AuthContext | undefined, requirement: Requirement) {
       if (auth === undefined) throw reject(new MissingCredentialsError());
-      const error = requirement.check(auth);
+      const error = requirement.check(auth, requirementContext);
       if (error !== undefined) throw reject(error, auth.scheme);
     },
     reject,
