@@ -67,7 +67,7 @@ export async function startMcpServer(options: McpServerOptions): Promise<Running
     });
     try {
       await server.connect(transport);
-      await transport.handleRequest(req, res, req.body);
+      await transport.handleRequest(Object.assign(req, { auth: auth.authInfo(req) }), res, req.body);
     } catch (error) {
       next(error);
     }
