@@ -1,4 +1,4 @@
-import { MisconfigurationError, requireScopes, type Guard, type Requirement } from '@resource-guard/core';
+import { requireScopes, type Guard, type Requirement } from '@resource-guard/core';
 import { authorizeRequirement } from '@resource-guard/core/adapter';
 import { JSON_RPC_ERRORS, McpProtocolError } from './protocol-error.js';
 import { assertHeadersMatch, readRequestMetadata, type JsonRpcMessage } from './request-metadata.js';
@@ -22,8 +22,9 @@ export interface McpRequestParts {
 
 /**
  * Returns the requirement the request must meet (`undefined`: a valid token suffices). Throws an
- * {@link McpProtocolError} for a request that cannot be judged, a `MisconfigurationError` when a
- * JSON body arrives with no headers and no parser ran.
+ * {@link McpProtocolError} (400) for a request that cannot be judged: headers that do not match
+ * the parsed body, a body that is not a JSON-RPC message, or an unread JSON body without
+ * `Mcp-Method`. Never a 500: no request is the server's misconfiguration here.
  */
 export type ToolScopeCheck = (request: McpRequestParts) => Requirement | undefined;
 
@@ -64,11 +65,11 @@ export function createToolScopeCheck(toolScopes: ToolScopes): ToolScopeCheck {
     if (body === undefined) {
       if (metadata.method !== undefined) return requirementFor(metadata.method === 'tools/call' ? [metadata.name!] : []);
       if (!hasBody(headers)) return undefined;
+      // Unread, a JSON body could be any call: without the headers (clients of revisions before
+      // 2026-07-28 send none) nothing here can tell. A required header is missing (a 400 -32020,
+      // as the transport answers it), never a pass; mount a JSON body parser to serve such clients.
       if (isJsonType(headers)) {
-        throw new MisconfigurationError(
-          'requireToolScopes() got a JSON body without Mcp-Method/Mcp-Name headers, and no JSON body parser ran before it',
-          'ERR_MISCONFIGURED_BODY_PARSER',
-        );
+        throw new McpProtocolError('Header mismatch: Mcp-Method header missing (this endpoint reads no body)', 'ERR_MCP_HEADER_MISMATCH', 400, JSON_RPC_ERRORS.headerMismatch);
       }
       throw new McpProtocolError('Parse error: the body is not JSON', 'ERR_MCP_BODY_UNREADABLE', 400, JSON_RPC_ERRORS.parseError);
     }
