@@ -5,8 +5,8 @@ import * as z from 'zod';
 /** Scopes per tool; `whoami` needs only a valid token. */
 export const TOOL_SCOPES = { list_orders: 'orders:read', cancel_order: 'orders:write' } as const;
 
-/** `orders:write` implies `orders:read`; `orders:admin` implies every scope. */
-export const SCOPE_HIERARCHY = { 'orders:write': ['orders:read'], 'orders:admin': '*' } as const;
+/** `orders:write` implies `orders:read`; `admin` implies every scope. */
+export const SCOPE_HIERARCHY = { 'orders:write': ['orders:read'], admin: '*' } as const;
 
 /** A fresh server per request (stateless, as in the SDK's own stateless examples). */
 export function createMcpServer(): McpServer {
