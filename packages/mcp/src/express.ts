@@ -81,7 +81,7 @@ export function mcpAuth(options: McpAuthOptions): McpAuth {
     metadata: protectedResourceMetadata(core.guard),
     validateOrigin,
     protect: function protectMcp(req, res, next) {
-      validateOrigin(req, res, (error?: unknown) => (error === undefined ? guardProtect(req, res, next) : next(error)));
+      validateOrigin(req, res, () => guardProtect(req, res, next));
     },
     requireToolScopes,
     methodNotAllowed: function methodNotAllowed(_req, res) {

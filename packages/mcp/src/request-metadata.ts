@@ -35,18 +35,18 @@ function single(value: string | string[] | undefined, name: string): string | un
 
 /** Decodes `Mcp-Name` (the Base64 sentinel form included); a malformed value is a 400 -32020. */
 export function decodeMcpName(value: string): string {
-  const encoded = SENTINEL.exec(value);
-  if (encoded === null) {
-    if (!FIELD_VALUE.test(value) || value.length === 0 || value.trim() !== value) throw mismatch('Mcp-Name header is malformed');
-    return value;
+  // Clients Base64-encode any value of the sentinel's shape: one that is not valid Base64 is malformed.
+  if (value.startsWith('=?base64?') && value.endsWith('?=')) {
+    const encoded = SENTINEL.exec(value)?.[1];
+    if (encoded === undefined || encoded.length % 4 !== 0) throw mismatch('Mcp-Name header is not valid Base64');
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(atob(encoded), (char) => char.charCodeAt(0)));
+    } catch {
+      throw mismatch('Mcp-Name header is not Base64-encoded UTF-8');
+    }
   }
-  const base64 = encoded[1]!;
-  const bytes = Uint8Array.from(atob(base64.length % 4 === 0 ? base64 : '!'), (char) => char.charCodeAt(0));
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw mismatch('Mcp-Name header is not Base64-encoded UTF-8');
-  }
+  if (value.length === 0 || !FIELD_VALUE.test(value) || value.trim() !== value) throw mismatch('Mcp-Name header is malformed');
+  return value;
 }
 
 /**
@@ -58,14 +58,7 @@ export function readRequestMetadata(headers: Readonly<Record<string, string | st
   const method = single(headers['mcp-method'], 'Mcp-Method');
   const rawName = single(headers['mcp-name'], 'Mcp-Name');
   if (method !== undefined && !TOKEN.test(method)) throw mismatch('Mcp-Method header is malformed');
-  let name: string | undefined;
-  try {
-    name = rawName === undefined ? undefined : decodeMcpName(rawName);
-  } catch (error) {
-    // atob() throws a DOMException on bad Base64: the same 400.
-    if (error instanceof McpProtocolError) throw error;
-    throw mismatch('Mcp-Name header is not valid Base64');
-  }
+  const name = rawName === undefined ? undefined : decodeMcpName(rawName);
   if (name !== undefined && method === undefined) throw mismatch('Mcp-Name header without Mcp-Method');
   if (method !== undefined && NAMED_METHODS[method] !== undefined && name === undefined) throw mismatch(`Mcp-Name header missing for ${method}`);
   return { method, name };

@@ -1,8 +1,6 @@
 import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import {
-  InsufficientScopeError as SdkInsufficientScopeError, InvalidTokenError as SdkInvalidTokenError, ServerError,
-} from '@modelcontextprotocol/sdk/server/auth/errors.js';
+import { InvalidTokenError as SdkInvalidTokenError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import { isGuardError, type AuthContext, type Guard } from '@resource-guard/core';
 
 /** The SDK's `AuthInfo` for a verified context; `token` non-enumerable, as in the context. */
@@ -25,8 +23,8 @@ export function toAuthInfo(auth: AuthContext, resource: string): AuthInfo {
  * the SDK hands over only the token string — no method, URL or headers — so sender-constrained
  * tokens (DPoP-bound, RFC 9449; certificate-bound, RFC 8705) are always refused here, and neither
  * the Origin check nor per-tool scopes run; use `mcpAuth().protect` for those. Rejections become
- * the SDK's errors: 400/401 → `InvalidTokenError`, 403 → `InsufficientScopeError`, anything else →
- * `ServerError` (500).
+ * the SDK's errors: 400/401 → `InvalidTokenError` (its 401), anything else → `ServerError` (500,
+ * with a generic message: the cause is for the guard's logs, not the client).
  */
 export function createTokenVerifier(guard: Guard, resource: string): OAuthTokenVerifier {
   return {
@@ -35,10 +33,9 @@ export function createTokenVerifier(guard: Guard, resource: string): OAuthTokenV
         const auth = await guard.verify({ method: 'POST', url: resource, headers: { authorization: `Bearer ${token}` } });
         return toAuthInfo(auth, resource);
       } catch (error) {
-        if (!isGuardError(error)) throw new ServerError('Token verification failed');
-        if (error.status === 400 || error.status === 401) throw new SdkInvalidTokenError(error.message);
-        if (error.status === 403) throw new SdkInsufficientScopeError(error.message);
-        throw new ServerError(error.message);
+        // verify() judges the token only (no route requirement): 400/401, or a 5xx of ours or the AS's.
+        if (isGuardError(error) && error.status < 500) throw new SdkInvalidTokenError(error.message);
+        throw new ServerError('Token verification failed');
       }
     },
   };
