@@ -13,6 +13,7 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontex
 import { discoverOAuthProtectedResourceMetadata, extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { FRAMEWORKS, startMcpServer, type RunningMcpServer } from '@resource-guard-examples/mcp-server';
 import * as mcpExpress from '@resource-guard/mcp/express';
 import * as mcpKoa from '@resource-guard/mcp/koa';
@@ -134,7 +135,8 @@ for (const [name, entry] of Object.entries(ENTRY_POINTS)) {
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
       res.on('close', () => void transport.close());
       await mcp.connect(transport);
-      await transport.handleRequest(req, res, req.body);
+      // requireBearerAuth set req.auth to the SDK's AuthInfo (typed here as resource-guard's context).
+      await transport.handleRequest(req as unknown as http.IncomingMessage & { auth?: AuthInfo }, res, req.body);
     });
     server.on('request', app);
     try {
