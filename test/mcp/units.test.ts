@@ -126,3 +126,15 @@ test('scope hierarchy with equivalent scopes: the first listed is kept in a chal
   t.is(scopeOf(requireScopes('q')), 'q', 'a scope outside the hierarchy');
   t.is(guard.authorize({ scopes: ['c'] } as unknown as AuthContext, requireScopes('b')), undefined, 'transitive: c → a → b');
 });
+
+test('fetch: requireToolScopes() alone, after a verification of the application\'s own', async (t) => {
+  const auth = fetchMcpAuth({ issuer: issuer.issuer, resource: RESOURCE });
+  const check = auth.requireToolScopes({ cancel_order: 'orders:write' });
+  const token = await issuer.sign({ aud: RESOURCE, scope: 'orders:read' });
+  const context = await auth.guard.verify({ method: 'POST', url: RESOURCE, headers: { authorization: `Bearer ${token}` } });
+  const request = (name: string) => new Request(RESOURCE, { method: 'POST', headers: { 'mcp-method': 'tools/call', 'mcp-name': name } });
+  t.is(await check(request('list_orders'), context), undefined);
+  const refused = await check(request('cancel_order'), context);
+  t.is(refused?.status, 403);
+  t.regex(refused?.headers.get('www-authenticate') ?? '', /scope="orders:write"/);
+});

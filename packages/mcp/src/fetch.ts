@@ -7,7 +7,7 @@
 import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { AuthContext, Guard } from '@resource-guard/core';
-import { authenticate, protectedResourceMetadata, rejectionResponse, type MetadataHandler } from '@resource-guard/fetch';
+import { authenticate, protectedResourceMetadata, rejectionResponse, type AuthenticateResult, type MetadataHandler } from '@resource-guard/fetch';
 import { createMcpAuthCore } from './mcp-auth-core.js';
 import type { McpAuthOptions } from './options.js';
 import { JSON_RPC_ERRORS, McpProtocolError, renderMethodNotAllowed, renderProtocolError } from './protocol-error.js';
@@ -41,6 +41,12 @@ export interface McpAuth {
   protect(handler: McpHandler, settings?: McpProtectSettings): (request: Request) => Promise<Response>;
   /** The `Origin` check alone: the 403 answer, or `undefined` when the request may go on. */
   validateOrigin(request: Request): Response | undefined;
+  /**
+   * Per-tool scopes as a check of a verified request: the rejection (400 -32020, 403
+   * `insufficient_scope`, ...) as a `Response`, or `undefined` when the request may go on.
+   * `readBody` as in {@link McpProtectSettings}. What `protect(handler, { toolScopes })` runs.
+   */
+  requireToolScopes(toolScopes: ToolScopes, settings?: Pick<McpProtectSettings, 'readBody'>): (request: Request, auth: AuthContext) => Promise<Response | undefined>;
   /** 405 with `Allow: POST`. */
   methodNotAllowed(): Response;
   /** For the SDK's `requireBearerAuth`; no sender-constrained tokens. */
@@ -80,6 +86,21 @@ export function mcpAuth(options: McpAuthOptions): McpAuth {
       return respondTo(error);
     }
   };
+  const requireToolScopes: McpAuth['requireToolScopes'] = (toolScopes, settings = {}) => {
+    const authorize = createToolScopeAuthorizer(toolScopes);
+    const readBody = settings.readBody === true;
+    return async function checkToolScopes(request, auth) {
+      try {
+        const body = readBody ? await readJson(request) : undefined;
+        // A fetch Request always has a body stream: unread, only the headers may decide.
+        const headers = readBody ? headersOf(request) : { ...headersOf(request), 'content-length': '0', 'transfer-encoding': undefined };
+        authorize({ headers, body }, auth, core.guard);
+        return undefined;
+      } catch (error) {
+        return respondTo(error);
+      }
+    };
+  };
   return {
     guard: core.guard,
     resourceMetadataUrl: core.metadataEndpoint.url,
@@ -87,30 +108,25 @@ export function mcpAuth(options: McpAuthOptions): McpAuth {
     validateOrigin,
     protect(handler, settings = {}) {
       if (typeof handler !== 'function') throw new TypeError('resource-guard: protect() needs a handler function');
-      const authorize = settings.toolScopes === undefined ? undefined : createToolScopeAuthorizer(settings.toolScopes);
-      const readBody = settings.readBody === true;
+      const checkToolScopes = settings.toolScopes === undefined ? undefined : requireToolScopes(settings.toolScopes, settings);
       return async function protectedMcpHandler(request) {
         const refused = validateOrigin(request);
         if (refused !== undefined) return refused;
-        let auth: AuthContext;
-        let headers: Record<string, string>;
+        let result: AuthenticateResult;
         try {
-          const result = await authenticate(core.guard, request);
-          auth = result.auth!;
-          headers = result.headers;
-          if (authorize !== undefined) {
-            const body = readBody ? await readJson(request) : undefined;
-            // The fetch Request always has a readable body: without readBody, only the headers decide.
-            authorize({ headers: readBody ? headersOf(request) : { ...headersOf(request), 'content-length': '0', 'transfer-encoding': undefined }, body }, auth, core.guard);
-          }
+          result = await authenticate(core.guard, request);
         } catch (error) {
           return respondTo(error);
         }
+        const auth = result.auth!;
+        const outOfScope = await checkToolScopes?.(request, auth);
+        if (outOfScope !== undefined) return outOfScope;
         const response = await handler(request, auth, core.authInfo(auth));
-        for (const name of Object.keys(headers)) response.headers.set(name, headers[name]!);
+        for (const name of Object.keys(result.headers)) response.headers.set(name, result.headers[name]!);
         return response;
       };
     },
+    requireToolScopes,
     methodNotAllowed: () => toResponse(renderMethodNotAllowed()),
     verifier: core.verifier,
     authInfo: core.authInfo,
