@@ -67,17 +67,12 @@ export function mcpAuth(options: McpAuthOptions): McpAuth {
   const core = createMcpAuthCore(options);
   const guardProtect = protect(core.guard);
   const validateOrigin: RequestHandler = function validateOrigin(req, res, next) {
-    try {
-      core.checkOrigin(req.headers.origin);
-    } catch (error) {
-      reject(error, res, next);
-      return;
-    }
-    next();
+    const refused = core.checkOrigin(req.headers.origin);
+    if (refused === undefined) next();
+    else send(res, renderProtocolError(refused));
   };
   return {
-    guard: core.guard,
-    resourceMetadataUrl: core.metadataEndpoint.url,
+    ...core.common,
     metadata: protectedResourceMetadata(core.guard),
     validateOrigin,
     protect: function protectMcp(req, res, next) {
@@ -87,7 +82,6 @@ export function mcpAuth(options: McpAuthOptions): McpAuth {
     methodNotAllowed: function methodNotAllowed(_req, res) {
       send(res, renderMethodNotAllowed());
     },
-    verifier: core.verifier,
     authInfo: (req) => core.authInfo(req.auth!),
   };
 }

@@ -59,17 +59,12 @@ export function mcpAuth(options: McpAuthOptions): McpAuth {
   const core = createMcpAuthCore(options);
   const guardProtect = protect(core.guard);
   const validateOrigin: GuardHook = function validateOrigin(request, reply, done: HookHandlerDoneFunction) {
-    try {
-      core.checkOrigin(request.headers.origin);
-    } catch (error) {
-      send(reply, renderProtocolError(error as McpProtocolError));
-      return;
-    }
-    done();
+    const refused = core.checkOrigin(request.headers.origin);
+    if (refused === undefined) done();
+    else send(reply, renderProtocolError(refused));
   };
   return {
-    guard: core.guard,
-    resourceMetadataUrl: core.metadataEndpoint.url,
+    ...core.common,
     metadata: protectedResourceMetadata(core.guard),
     validateOrigin,
     protect: function protectMcp(request, reply, done) {
@@ -79,7 +74,6 @@ export function mcpAuth(options: McpAuthOptions): McpAuth {
     methodNotAllowed(_request, reply) {
       send(reply, renderMethodNotAllowed());
     },
-    verifier: core.verifier,
     authInfo(request) {
       if (request.auth === null) {
         throw new MisconfigurationError('authInfo() used where protect() did not set a context', 'ERR_MISCONFIGURED_MIDDLEWARE_ORDER');

@@ -79,12 +79,8 @@ const headersOf = (request: Request): Record<string, string> => Object.fromEntri
 export function mcpAuth(options: McpAuthOptions): McpAuth {
   const core = createMcpAuthCore(options);
   const validateOrigin = (request: Request): Response | undefined => {
-    try {
-      core.checkOrigin(request.headers.get('origin') ?? undefined);
-      return undefined;
-    } catch (error) {
-      return respondTo(error);
-    }
+    const refused = core.checkOrigin(request.headers.get('origin') ?? undefined);
+    return refused === undefined ? undefined : toResponse(renderProtocolError(refused));
   };
   const requireToolScopes: McpAuth['requireToolScopes'] = (toolScopes, settings = {}) => {
     const authorize = createToolScopeAuthorizer(toolScopes);
@@ -102,8 +98,7 @@ export function mcpAuth(options: McpAuthOptions): McpAuth {
     };
   };
   return {
-    guard: core.guard,
-    resourceMetadataUrl: core.metadataEndpoint.url,
+    ...core.common,
     metadata: protectedResourceMetadata(core.guard),
     validateOrigin,
     protect(handler, settings = {}) {
@@ -128,7 +123,6 @@ export function mcpAuth(options: McpAuthOptions): McpAuth {
     },
     requireToolScopes,
     methodNotAllowed: () => toResponse(renderMethodNotAllowed()),
-    verifier: core.verifier,
     authInfo: core.authInfo,
   };
 }

@@ -63,17 +63,12 @@ export function mcpAuth(options: McpAuthOptions): McpAuth {
   const core = createMcpAuthCore(options);
   const guardProtect = protect(core.guard);
   const validateOrigin: Middleware = async function validateOrigin(ctx, next) {
-    try {
-      core.checkOrigin(ctx.headers.origin);
-    } catch (error) {
-      sendJson(ctx, renderProtocolError(error as McpProtocolError));
-      return;
-    }
-    await next();
+    const refused = core.checkOrigin(ctx.headers.origin);
+    if (refused === undefined) await next();
+    else sendJson(ctx, renderProtocolError(refused));
   };
   return {
-    guard: core.guard,
-    resourceMetadataUrl: core.metadataEndpoint.url,
+    ...core.common,
     metadata: protectedResourceMetadata(core.guard),
     validateOrigin,
     protect: function protectMcp(ctx, next) {
@@ -83,7 +78,6 @@ export function mcpAuth(options: McpAuthOptions): McpAuth {
     methodNotAllowed: function methodNotAllowed(ctx) {
       sendJson(ctx, renderMethodNotAllowed());
     },
-    verifier: core.verifier,
     authInfo: (ctx) => core.authInfo(getAuth(ctx)),
   };
 }

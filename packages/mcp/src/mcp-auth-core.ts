@@ -16,6 +16,8 @@ export interface McpAuthCore {
   readonly metadataEndpoint: ResourceMetadataEndpoint;
   readonly checkOrigin: OriginCheck;
   readonly verifier: OAuthTokenVerifier;
+  /** The members every adapter's `mcpAuth()` result has as they are. */
+  readonly common: { readonly guard: Guard; readonly resourceMetadataUrl: string; readonly verifier: OAuthTokenVerifier };
   /** The SDK's `AuthInfo` for a verified context (what tools get as `extra.authInfo`). */
   authInfo(auth: AuthContext): AuthInfo;
 }
@@ -24,12 +26,15 @@ export interface McpAuthCore {
 export function createMcpAuthCore(options: McpAuthOptions): McpAuthCore {
   const { guardOptions, resource, allowedOrigins } = resolveMcpOptions(options);
   const guard = createGuard(guardOptions);
+  const metadataEndpoint = createResourceMetadataEndpoint(guard);
+  const verifier = createTokenVerifier(guard, resource);
   return {
     guard,
     resource,
-    metadataEndpoint: createResourceMetadataEndpoint(guard),
+    metadataEndpoint,
     checkOrigin: createOriginCheck(allowedOrigins, resource),
-    verifier: createTokenVerifier(guard, resource),
+    verifier,
+    common: { guard, resourceMetadataUrl: metadataEndpoint.url, verifier },
     authInfo: (auth) => toAuthInfo(auth, resource),
   };
 }

@@ -8,8 +8,8 @@ import { JSON_RPC_ERRORS, McpProtocolError } from './protocol-error.js';
  * 127.0.0.1, and put `Host` checks in the framework when needed).
  */
 
-/** Checks the `Origin` of a request; throws the 403 {@link McpProtocolError}. */
-export type OriginCheck = (origin: string | string[] | undefined) => void;
+/** Checks the `Origin` of a request: the 403 {@link McpProtocolError} to answer, or `undefined`. */
+export type OriginCheck = (origin: string | string[] | undefined) => McpProtocolError | undefined;
 
 function serialize(origin: string): string {
   let url: URL | undefined;
@@ -35,8 +35,7 @@ export function createOriginCheck(allowedOrigins: readonly string[] | undefined,
   }
   const allowed = new Set((allowedOrigins ?? [new URL(resource).origin]).map(serialize));
   return function checkOrigin(origin) {
-    if (origin === undefined) return;
-    if (typeof origin === 'string' && allowed.has(origin)) return;
-    throw new McpProtocolError('Forbidden: the request\'s Origin is not allowed', 'ERR_MCP_ORIGIN_NOT_ALLOWED', 403, JSON_RPC_ERRORS.forbidden);
+    if (origin === undefined || (typeof origin === 'string' && allowed.has(origin))) return undefined;
+    return new McpProtocolError('Forbidden: the request\'s Origin is not allowed', 'ERR_MCP_ORIGIN_NOT_ALLOWED', 403, JSON_RPC_ERRORS.forbidden);
   };
 }
