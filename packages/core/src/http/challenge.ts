@@ -9,7 +9,7 @@ export interface ChallengeSettings {
   dpopAlgorithms: readonly string[] | undefined;
   /** RFC 9728 §5.1 metadata URL, put into every challenge; `undefined` when not configured. */
   resourceMetadata?: string | undefined;
-  /** `scope` of 401 challenges without one of their own (the `challengeScope` option); `undefined` when not configured. */
+  /** `scope` of the 401 challenges for a missing or invalid token (the `challengeScope` option); `undefined` when not configured. */
   scope?: string | undefined;
 }
 
@@ -46,8 +46,7 @@ export function renderChallenge(settings: ChallengeSettings, error: GuardError |
   const everywhere = error?.error === 'invalid_request';
   // The scopes needed to use the resource, on the 401s that ask for a (new) token: none sent, or
   // one that is not valid (RFC 6750 §3). Other 401s (step-up, DPoP proofs) are not about scopes.
-  const scope = settings.scope !== undefined && (error === undefined || error.status === 401)
-    && (error?.error === undefined || error.error === 'invalid_token') && error?.challengeParams.scope === undefined
+  const scope = error === undefined || (error.status === 401 && (error.error === undefined || error.error === 'invalid_token'))
     ? settings.scope : undefined;
   const details = (scheme: 'Bearer' | 'DPoP'): Array<[string, string | undefined]> => (
     error?.error !== undefined && (everywhere || target === scheme)
