@@ -7,7 +7,7 @@
 import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { AuthContext, Guard } from '@resource-guard/core';
-import { authenticate, protectedResourceMetadata, rejectionResponse, type AuthenticateResult, type MetadataHandler } from '@resource-guard/fetch';
+import { protectedResourceMetadata, rejectionResponse, withAuth, type MetadataHandler } from '@resource-guard/fetch';
 import { createMcpAuthCore } from './mcp-auth-core.js';
 import type { McpAuthOptions } from './options.js';
 import { JSON_RPC_ERRORS, McpProtocolError, renderMethodNotAllowed, renderProtocolError } from './protocol-error.js';
@@ -104,21 +104,12 @@ export function mcpAuth(options: McpAuthOptions): McpAuth {
     protect(handler, settings = {}) {
       if (typeof handler !== 'function') throw new TypeError('resource-guard: protect() needs a handler function');
       const checkToolScopes = settings.toolScopes === undefined ? undefined : requireToolScopes(settings.toolScopes, settings);
+      // The fetch adapter's withAuth(): the token, its rejections and the success headers.
+      const authenticated = withAuth(core.guard, async (request: Request, auth: AuthContext) => (
+        (await checkToolScopes?.(request, auth)) ?? handler(request, auth, core.authInfo(auth))
+      ));
       return async function protectedMcpHandler(request) {
-        const refused = validateOrigin(request);
-        if (refused !== undefined) return refused;
-        let result: AuthenticateResult;
-        try {
-          result = await authenticate(core.guard, request);
-        } catch (error) {
-          return respondTo(error);
-        }
-        const auth = result.auth!;
-        const outOfScope = await checkToolScopes?.(request, auth);
-        if (outOfScope !== undefined) return outOfScope;
-        const response = await handler(request, auth, core.authInfo(auth));
-        for (const name of Object.keys(result.headers)) response.headers.set(name, result.headers[name]!);
-        return response;
+        return validateOrigin(request) ?? authenticated(request);
       };
     },
     requireToolScopes,
