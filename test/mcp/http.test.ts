@@ -30,7 +30,9 @@ test.before(async () => {
   issuer = await startMockIssuer();
   for (const framework of FRAMEWORKS) {
     for (const mode of Object.keys(MODES) as Mode[]) {
-      servers.set(`${framework}/${mode}`, await startMcpServer({ issuer: issuer.issuer, framework, ...MODES[mode] }));
+      // A generous discovery timeout: a loaded machine must not turn a case into a 503.
+      const { auth, ...settings } = MODES[mode];
+      servers.set(`${framework}/${mode}`, await startMcpServer({ issuer: issuer.issuer, framework, ...settings, auth: { httpTimeout: 30_000, ...auth } }));
     }
   }
 });

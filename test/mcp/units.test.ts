@@ -22,7 +22,7 @@ const call = (name: string, id: unknown = 1) => ({ jsonrpc: '2.0', id, method: '
 
 /** The fetch entry point in process: status and, for JSON-RPC errors, the code. */
 async function fetchCall(headers: Record<string, string>, body: string | undefined, readBody: boolean, scope = 'orders:read'): Promise<{ status: number; code?: number }> {
-  const auth = fetchMcpAuth({ issuer: issuer.issuer, resource: RESOURCE });
+  const auth = fetchMcpAuth({ issuer: issuer.issuer, resource: RESOURCE, httpTimeout: 30_000 });
   let handled = 0;
   const handle = auth.protect(() => {
     handled += 1;
