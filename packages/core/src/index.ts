@@ -28,7 +28,7 @@ export {
   requireScopes, requireAnyScope, requireClaims, requireAuthentication,
 } from './requirements/requirements.js';
 export type { Requirement, RequirementContext, ClaimCondition, RequireAuthenticationOptions } from './requirements/requirements.js';
-export type { ScopeHierarchy, ScopeHierarchyOption } from './requirements/scope-hierarchy.js';
+export type { ScopeHierarchy, ScopeHierarchyOption, ScopeSet } from './requirements/scope-hierarchy.js';
 export type { ClaimValidator } from './pipeline/validators.js';
 export { createMemoryStore } from './store/memory-store.js';
 export type { AddCountedResult, Store, MemoryStoreOptions } from './store/memory-store.js';

@@ -2,7 +2,7 @@ import type { AuthContext } from '../pipeline/context.js';
 import type { GuardError } from '../errors/errors.js';
 import { quoteList, quoteValue } from '../errors/detail.js';
 import { InsufficientScopeError, InsufficientUserAuthenticationError } from '../errors/errors.js';
-import { ALL, type ScopeHierarchy } from './scope-hierarchy.js';
+import type { ScopeHierarchy } from './scope-hierarchy.js';
 
 /**
  * A per-route requirement on a verified token. Built once (arguments validated at start-up),
@@ -51,7 +51,7 @@ export function requireScopes(...scopes: Array<string | readonly string[]>): Req
     check(auth, context) {
       const hierarchy = context?.scopeHierarchy;
       const granted = hierarchy === undefined ? new Set(auth.scopes) : hierarchy.expand(auth.scopes);
-      if (granted === ALL || required.every((item) => granted.has(item))) return undefined;
+      if (required.every((item) => granted.has(item))) return undefined;
       return new InsufficientScopeError('The token lacks a required scope', 'ERR_SCOPE_INSUFFICIENT', {
         // With a hierarchy, the narrowest set that covers every required scope (MCP 2026-07-28).
         challengeParams: { scope: hierarchy === undefined ? scope : hierarchy.narrowest(required).join(' ') },
@@ -72,7 +72,7 @@ export function requireAnyScope(...scopes: Array<string | readonly string[]>): R
     check(auth, context) {
       const hierarchy = context?.scopeHierarchy;
       const granted = hierarchy === undefined ? new Set(auth.scopes) : hierarchy.expand(auth.scopes);
-      if (granted === ALL || accepted.some((item) => granted.has(item))) return undefined;
+      if (accepted.some((item) => granted.has(item))) return undefined;
       return new InsufficientScopeError('The token has none of the accepted scopes', 'ERR_SCOPE_INSUFFICIENT', {
         challengeParams: { scope: hierarchy === undefined ? scope : hierarchy.narrowestAlternatives(accepted).join(' ') },
         detail: `requireAnyScope(): the token has none of ${quoteList(accepted)}`,

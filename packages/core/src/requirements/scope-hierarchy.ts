@@ -12,10 +12,15 @@ import { assertObject } from '../options/validate.js';
  */
 export type ScopeHierarchyOption = Readonly<Record<string, string | readonly string[]>>;
 
-/** What route requirements use to judge scopes: `grants` and `narrowest`. */
+/** The scopes a token holds, the implied ones included. */
+export interface ScopeSet {
+  has(scope: string): boolean;
+}
+
+/** What route requirements use to judge scopes: `expand`, `narrowest` and `narrowestAlternatives`. */
 export interface ScopeHierarchy {
-  /** Every scope a token with `granted` holds, the implied ones included; `ALL` when one implies everything. */
-  expand(granted: readonly string[]): ReadonlySet<string> | typeof ALL;
+  /** Every scope a token with `granted` holds, the implied ones included. */
+  expand(granted: readonly string[]): ScopeSet;
   /**
    * The narrowest set that still covers all of `required`: a scope implied by another one of
    * `required` is left out (of two equivalent scopes, the first listed is kept).
@@ -25,8 +30,9 @@ export interface ScopeHierarchy {
   narrowestAlternatives(accepted: readonly string[]): string[];
 }
 
-/** Marker of a granted scope set that implies every scope. */
-export const ALL: unique symbol = Symbol('every scope');
+// In the closure: a scope that implies every scope.
+const ALL: unique symbol = Symbol('every scope');
+const EVERY_SCOPE: ScopeSet = Object.freeze({ has: () => true });
 
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 
@@ -71,7 +77,7 @@ export function resolveScopeHierarchy(option: unknown): ScopeHierarchy | undefin
       const held = new Set(granted);
       for (const scope of granted) {
         const reach = closure.get(scope);
-        if (reach === ALL) return ALL;
+        if (reach === ALL) return EVERY_SCOPE;
         for (const implied of reach ?? []) held.add(implied);
       }
       return held;
