@@ -11,7 +11,7 @@ import type { ResolvedOptions } from '../options/guard-options.js';
 import type { MaybePromise } from '../lib/maybe-promise.js';
 
 /** What {@link verifyJwtAccessToken} reads of the guard's options. */
-export type JwtSettings = Pick<ResolvedOptions, 'algorithms' | 'allowGenericJwtTyp' | 'secret' | 'offloadSignatures' | 'profile'>;
+export type JwtSettings = Pick<ResolvedOptions, 'algorithms' | 'allowGenericJwtTyp' | 'secret' | 'secretIssuers' | 'offloadSignatures' | 'profile'>;
 
 /**
  * Validates a JWT access token (RFC 9068 §4 with RFC 8725 hardening) and returns its claims.
@@ -63,6 +63,13 @@ export function verifyJwtAccessToken(
   if (trusted === undefined) throw issuerUntrusted(claims.iss, findIssuer.names);
 
   if (alg.startsWith('HS')) {
+    // The secret verifies any payload: only the issuers it belongs to may use it (never another's `iss`).
+    if (!options.secretIssuers.has(trusted.issuer)) {
+      throw new InvalidTokenError('Token signing algorithm is not allowed', 'ERR_JWT_ALG_NOT_ALLOWED', {
+        detail: `alg ${quoteValue(alg)} needs the configured "secret", which belongs to ${quoteList(options.secretIssuers)} (secretIssuer), `
+          + `not to issuer ${quoteValue(trusted.issuer)}`,
+      });
+    }
     const secret: VerificationKey[] = [{ key: options.secret!, kid: undefined, alg, keyType: 'oct', curve: undefined }];
     // HMAC is checked in place on Node whatever `offloadSignatures` says; WebCrypto has no in-place check.
     return verifiesSynchronously ? finish(jws, secret, undefined) : finishOffloaded(jws, secret, undefined);
