@@ -62,6 +62,11 @@ test('dropping a required claim is advised only where ID tokens stay out without
   // Without client_id, the required claims are all that tells a JWT-typed access token from an ID token.
   const alone = await rejection(t, guardOf({ allowGenericJwtTyp: true, requiredClaims: ['sub', 'jti'] }).verify(requestWith(noJti)));
   t.notRegex(alone.detail!, /"requiredClaims"/);
+  // Nor is the typ opt-out advised once client_id is no longer required.
+  const typJwt = await rejection(t, guardOf({ requiredClaims: ['sub'] }).verify(requestWith(noJti)));
+  t.is(typJwt.code, 'ERR_JWT_TYP_INVALID');
+  t.notRegex(typJwt.detail!, /allowGenericJwtTyp/);
+  t.regex((await rejection(t, guardOf().verify(requestWith(noJti)))).detail!, /"allowGenericJwtTyp: true"/);
   // A profile's markers keep its ID tokens out: the advice is safe there.
   const keycloak = await issuer.sign({ jti: undefined, typ: 'Bearer' }, { header: { typ: 'JWT' } });
   t.regex((await rejection(t, guardOf({ profile: 'keycloak', requiredClaims: ['sub', 'jti'] }).verify(requestWith(keycloak)))).detail!, /set "requiredClaims"/);

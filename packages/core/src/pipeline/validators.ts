@@ -197,7 +197,7 @@ function checkMarker(claims: Claims, marker: AccessTokenMarker, profile: Profile
   }
   if (!holds) {
     throw new InvalidTokenError('Token is not an access token of the configured profile', 'ERR_TOKEN_NOT_ACCESS_TOKEN', {
-      detail: `profile "${profile}": an access token ${expected} (an ID token? the API needs the access token; or set the "profile" of the provider that issued it)`,
+      detail: `profile "${profile}": an access token ${expected} (an ID token, or another kind of JWT of this provider? the API needs the access token)`,
     });
   }
 }
