@@ -19,6 +19,7 @@ import { VerifiedTokenCache } from './pipeline/verified-cache.js';
 import { registerResourceMetadata } from './metadata/resource-metadata.js';
 import { createRejectionLogger } from './errors/detail.js';
 import { isPromiseLike, type MaybePromise } from './lib/maybe-promise.js';
+import { redactClaimsOf } from './jwe/decrypted-claims.js';
 
 export type { AuthenticateResult } from './pipeline/pipeline.js';
 
@@ -165,7 +166,7 @@ export function createGuard(options: GuardOptions): Guard {
     authorize(auth: AuthContext | undefined, requirement: Requirement) {
       if (auth === undefined) throw reject(new MissingCredentialsError());
       const error = requirement.check(auth);
-      if (error !== undefined) throw reject(error, auth.scheme);
+      if (error !== undefined) throw reject(redactClaimsOf(error, auth.claims) as GuardError, auth.scheme);
     },
     reject,
   });

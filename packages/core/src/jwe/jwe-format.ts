@@ -6,6 +6,7 @@ import { quoteList, quoteValue } from '../errors/detail.js';
 import { InvalidTokenError } from '../errors/errors.js';
 import { decodeJsonSegment } from '../jws/jws.js';
 import { checkTokenSyntax } from '../lib/charset.js';
+import { markDecrypted, redactDecrypted } from './decrypted-claims.js';
 import { assertKnownKeys, assertNonEmptyString, assertObject, readBoolean, toStringList } from '../options/validate.js';
 import type { TokenFormat } from '../pipeline/formats.js';
 import type { MaybePromise } from '../lib/maybe-promise.js';
@@ -219,7 +220,13 @@ export function createJweFormat(
       } catch {
         throw new InvalidTokenError('Encrypted token does not contain a JWT', 'ERR_JWE_CTY_INVALID');
       }
-      return verifyInner(inner, compact);
+      // Whatever the inner token's checks say about its header and claims stays out of the logs.
+      const sources = inner.split('.', 2).map((segment) => decodeJsonSegment(segment));
+      try {
+        return markDecrypted(await verifyInner(inner, compact));
+      } catch (error) {
+        throw redactDecrypted(error, sources);
+      }
     },
   };
 }
