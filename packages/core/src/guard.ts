@@ -148,6 +148,8 @@ export function createGuard(options: GuardOptions): Guard {
       issuers: new Set(resolved.issuers),
       validators: resolved.validators,
       profile: resolved.profile,
+      // Tenants (a predicate may consult a live allow-list) are the lookup's only changing input.
+      findIssuer: tenants === undefined ? undefined : findIssuer,
     }), resolved.clock),
     readClaims: createClaimReader(resolved.clientIdClaims, resolved.scopeClaims),
     constraint,

@@ -101,7 +101,8 @@ async function finishOffloaded(jws: ParsedJws, key: VerificationKey, issuer: str
 
 const keysOf = (issuer: string | undefined): string => (issuer === undefined ? 'the configured "secret"' : `issuer ${quoteValue(issuer)}`);
 
-function issuerUntrusted(iss: unknown, trusted: Iterable<string>): InvalidTokenError {
+/** `ERR_JWT_ISSUER_UNTRUSTED` for this `iss`, naming what is trusted; shared with the verified-cache recheck. */
+export function issuerUntrusted(iss: unknown, trusted: Iterable<string>): InvalidTokenError {
   const found = iss === undefined ? 'claim "iss" is absent' : typeof iss === 'string' ? `iss ${quoteValue(iss)}` : `claim "iss" is ${describeType(iss)}`;
   return new InvalidTokenError('Token issuer is not trusted', 'ERR_JWT_ISSUER_UNTRUSTED', {
     detail: `${found}; trusted (issuer, compared exactly, trailing slash included): ${quoteList(trusted)}`,
