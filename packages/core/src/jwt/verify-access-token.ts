@@ -11,7 +11,9 @@ import type { ResolvedOptions } from '../options/guard-options.js';
 import type { MaybePromise } from '../lib/maybe-promise.js';
 
 /** What {@link verifyJwtAccessToken} reads of the guard's options. */
-export type JwtSettings = Pick<ResolvedOptions, 'algorithms' | 'allowGenericJwtTyp' | 'secret' | 'offloadSignatures' | 'profile'>;
+export type JwtSettings = Pick<
+  ResolvedOptions, 'algorithms' | 'allowGenericJwtTyp' | 'secret' | 'secretIssuers' | 'offloadSignatures' | 'profile' | 'requiredClaims'
+>;
 
 /**
  * Validates a JWT access token (RFC 9068 §4 with RFC 8725 hardening) and returns its claims.
@@ -40,7 +42,7 @@ export function verifyJwtAccessToken(
         + (typeof alg === 'string' && alg.startsWith('HS') && options.secret === undefined ? '; HS* tokens need "secret"' : ''),
     });
   }
-  checkType(header.typ, options.allowGenericJwtTyp, options.profile.name);
+  if (!(header.typ === undefined && options.allowGenericJwtTyp)) checkType(header.typ, options);
   // RFC 7515 §4.1.11: we understand no extension header, so any `crit` makes the token unusable.
   if (header.crit !== undefined) {
     throw new InvalidTokenError('Token uses unsupported critical headers', 'ERR_JWT_CRIT_UNSUPPORTED', {
@@ -63,6 +65,13 @@ export function verifyJwtAccessToken(
   if (trusted === undefined) throw issuerUntrusted(claims.iss, findIssuer.names);
 
   if (alg.startsWith('HS')) {
+    // The secret verifies any payload: only the issuers it belongs to may use it (never another's `iss`).
+    if (!options.secretIssuers.has(trusted.issuer)) {
+      throw new InvalidTokenError('Token signing algorithm is not allowed', 'ERR_JWT_ALG_NOT_ALLOWED', {
+        detail: `alg ${quoteValue(alg)} needs the configured "secret", which belongs to ${quoteList(options.secretIssuers)} (secretIssuer), `
+          + `not to issuer ${quoteValue(trusted.issuer)}`,
+      });
+    }
     const secret: VerificationKey = { key: options.secret!, kid: undefined, alg, keyType: 'oct', curve: undefined };
     // HMAC is checked in place on Node whatever `offloadSignatures` says; WebCrypto has no in-place check.
     return verifiesSynchronously ? finish(jws, secret, undefined) : finishOffloaded(jws, secret, undefined);
@@ -123,19 +132,22 @@ const signatureInvalid = (issuer: string | undefined) => new InvalidTokenError('
   detail: `the signature does not verify with ${issuer === undefined ? keysOf(issuer) : `the key of ${keysOf(issuer)} that the token's alg and kid name`}`,
 });
 
-function checkType(typ: unknown, allowGeneric: boolean, profile: string): void {
-  if (typ === undefined && allowGeneric) return;
+function checkType(typ: unknown, options: JwtSettings): void {
   // RFC 9068 §2.1 `at+jwt`; `jwt` only for authorization servers predating it.
   const type = normalizeTyp(typ);
-  if (type === 'at+jwt' || (allowGeneric && type === 'jwt')) return;
-  throw new InvalidTokenError('Token is not a JWT access token (typ)', 'ERR_JWT_TYP_INVALID', { detail: typDetail(typ, allowGeneric, profile) });
+  if (type === 'at+jwt' || (options.allowGenericJwtTyp && type === 'jwt')) return;
+  throw new InvalidTokenError('Token is not a JWT access token (typ)', 'ERR_JWT_TYP_INVALID', { detail: typDetail(typ, options) });
 }
 
-function typDetail(typ: unknown, allowGeneric: boolean, profile: string): string {
+function typDetail(typ: unknown, { allowGenericJwtTyp, profile, requiredClaims }: JwtSettings): string {
   const found = typ === undefined ? 'no "typ" header' : `typ ${quoteValue(typ)}`;
   // A provider that issues `at+jwt` (Duende): another type is its ID token, not a setting to relax.
-  if (!allowGeneric && profile !== 'rfc9068') return `${found}, expected "at+jwt" as profile "${profile}" issues access tokens (an ID token? the API needs the access token)`;
-  if (allowGeneric) return `${found}: neither "at+jwt" nor "JWT" (allowGenericJwtTyp is on; other types, e.g. ID tokens' or DPoP proofs', stay refused)`;
+  if (!allowGenericJwtTyp && profile.name !== 'rfc9068') {
+    return `${found}, expected "at+jwt" as profile "${profile.name}" issues access tokens (an ID token? the API needs the access token)`;
+  }
+  if (allowGenericJwtTyp) return `${found}: neither "at+jwt" nor "JWT" (allowGenericJwtTyp is on; other types, e.g. ID tokens' or DPoP proofs', stay refused)`;
+  // Without `at+jwt`, a required `client_id` (which ID tokens lack) is what keeps ID tokens out:
+  // the opt-out is advised only while it is required.
   return `${found}, expected "at+jwt" (RFC 9068 §2.1); if your authorization server issues access tokens as plain JWTs, `
-    + 'set the "profile" of your provider, or "allowGenericJwtTyp: true"';
+    + (requiredClaims.includes('client_id') ? 'set the "profile" of your provider, or "allowGenericJwtTyp: true"' : 'set the "profile" of your provider');
 }

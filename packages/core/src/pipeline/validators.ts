@@ -1,7 +1,9 @@
 import {
   checkAudience, checkClaimTypes, checkRequiredClaims, checkTimeClaims, malformedClaim, readAudience, type Claims,
 } from '../claims/claims.js';
+import { refuseIdToken } from '../claims/id-token.js';
 import { quoteList, quoteValue } from '../errors/detail.js';
+import { checkPrincipal, type PrincipalTest } from '../issuer/principals.js';
 import { InvalidTokenError } from '../errors/errors.js';
 import { toClaimPredicate, type ClaimCondition } from '../requirements/requirements.js';
 import type { TokenFormatName } from './formats.js';
@@ -48,6 +50,12 @@ export interface ClaimRuleSettings {
   validators: Readonly<Record<string, ClaimValidator>>;
   /** The provider profile: `scope` arrays, the audience claim, the access-token markers. */
   profile: Pick<ProviderProfile, 'name' | 'scopeArrays' | 'audienceClaim' | 'markers'>;
+  /** `typ: JWT` (or none) is accepted: then `typ` does not tell access tokens from ID tokens. */
+  allowGenericJwtTyp: boolean;
+  /** `principals`: the callers accepted; `undefined` for any. */
+  principals: PrincipalTest | undefined;
+  /** `introspection.allowMissingAudience`: an introspection answer without `aud` is not refused. */
+  allowMissingIntrospectionAudience: boolean;
   /**
    * The issuer lookup of JWTs when its answer can change while the guard runs (a `tenants`
    * predicate over a live allow-list): re-run on every verified-cache hit, so an off-boarded
@@ -68,7 +76,11 @@ const OPAQUE: readonly TokenFormatName[] = ['opaque'];
  * format before any I/O (its keys depend on it), that of an introspection answer here.
  */
 export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
-  const { clockTolerance, audiences, requiredClaims, issuers, profile, findIssuer } = settings;
+  const { clockTolerance, audiences, requiredClaims, issuers, profile, principals, findIssuer } = settings;
+  // Dropping a required claim is advised only where ID tokens stay out without it: `typ: at+jwt`
+  // is required, the profile has its markers, or `client_id` (which ID tokens lack) stays required.
+  const keptOut = !settings.allowGenericJwtTyp || profile.markers.length > 0;
+  const relaxable = (name: string): boolean => keptOut || (name !== 'client_id' && requiredClaims.includes('client_id'));
   const rules: ClaimRule[] = [
     ...(findIssuer === undefined ? [] : [{
       name: 'issuer-lookup',
@@ -79,6 +91,9 @@ export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
       },
     }]),
     { name: 'types', formats: ALL, recheck: false, check: (claims) => checkClaimTypes(claims, profile.scopeArrays) },
+    // First of the meaning checks: an ID token is refused as what it is, whatever else it carries.
+    { name: 'id-token', formats: JWT, recheck: false, check: (claims) => refuseIdToken(claims, true) },
+    { name: 'id-token', formats: OPAQUE, recheck: false, check: (claims) => refuseIdToken(claims, false) },
     {
       name: 'introspection-types',
       formats: OPAQUE,
@@ -108,9 +123,18 @@ export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
       check(claims) {
         const audience = readAudience(claims);
         if (audience !== undefined) checkAudience(audience, audiences);
+        // RFC 7662 §2.2 makes `aud` optional: an answer without it cannot show the token is meant
+        // for this resource, and an audience check never passes for lack of the claim.
+        else if (!settings.allowMissingIntrospectionAudience) {
+          throw new InvalidTokenError('Token audience is unknown', 'ERR_INTROSPECTION_AUDIENCE_MISSING', {
+            detail: `the introspection answer has no "aud": the authorization server does not say which resource the token is for, so `
+              + `audience: ${quoteList(audiences)} cannot be checked; if it answers only about tokens meant for this client, `
+              + 'set "introspection.allowMissingAudience: true"',
+          });
+        }
       },
     },
-    { name: 'required-claims', formats: JWT, recheck: false, check: (claims) => checkRequiredClaims(claims, requiredClaims) },
+    { name: 'required-claims', formats: JWT, recheck: false, check: (claims) => checkRequiredClaims(claims, requiredClaims, relaxable) },
     {
       name: 'issuer',
       formats: OPAQUE,
@@ -147,6 +171,10 @@ export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
     }
     const audience = readAudience(claims);
     if (audience !== undefined) checkAudience(audience, audiences);
+  }
+  if (principals !== undefined) {
+    // A predicate may consult a list that changes: judged on every use, cache hits included.
+    rules.push({ name: 'principals', formats: ALL, recheck: true, check: (claims) => checkPrincipal(claims, principals) });
   }
   for (const [claim, condition] of Object.entries(settings.validators)) {
     const test = toClaimPredicate(`validators.${claim}`, condition);
@@ -188,7 +216,7 @@ function checkMarker(claims: Claims, marker: AccessTokenMarker, profile: Profile
   }
   if (!holds) {
     throw new InvalidTokenError('Token is not an access token of the configured profile', 'ERR_TOKEN_NOT_ACCESS_TOKEN', {
-      detail: `profile "${profile}": an access token ${expected} (an ID token? the API needs the access token; or set the "profile" of the provider that issued it)`,
+      detail: `profile "${profile}": an access token ${expected} (an ID token, or another kind of JWT of this provider? the API needs the access token)`,
     });
   }
 }
