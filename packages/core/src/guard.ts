@@ -91,7 +91,8 @@ export function createGuard(options: GuardOptions): Guard {
     : new TenantIssuers(templates, resolved.acceptsTenant!, new TrustedIssuer(templates[0]!.template, resolved));
   const findIssuer = createIssuerLookup(issuers, resolved.profile.issuerAliases, tenants);
   const introspector = createIntrospector(resolved, issuers);
-  const constraint = createSenderConstraint(resolved);
+  const readClaims = createClaimReader(resolved.clientIdClaims, resolved.scopeClaims);
+  const constraint = createSenderConstraint(resolved, readClaims);
   const decodeHeader = createHeaderDecoder();
 
   // Tried in this order; the first that recognises a token verifies it.
@@ -168,7 +169,7 @@ export function createGuard(options: GuardOptions): Guard {
       // Tenants (a predicate may consult a live allow-list) are the lookup's only changing input.
       findIssuer: tenants === undefined ? undefined : findIssuer,
     }), resolved.clock),
-    readClaims: createClaimReader(resolved.clientIdClaims, resolved.scopeClaims),
+    readClaims,
     constraint,
     verifiedCache: resolved.verifiedTokenCache === undefined
       ? undefined
