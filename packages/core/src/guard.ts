@@ -21,6 +21,7 @@ import { VerifiedTokenCache } from './pipeline/verified-cache.js';
 import { registerResourceMetadata } from './metadata/resource-metadata.js';
 import { createRejectionLogger } from './errors/detail.js';
 import { isPromiseLike, type MaybePromise } from './lib/maybe-promise.js';
+import { redactClaimsOf } from './jwe/decrypted-claims.js';
 
 export type { AuthenticateResult } from './pipeline/pipeline.js';
 
@@ -162,6 +163,8 @@ export function createGuard(options: GuardOptions): Guard {
       allowGenericJwtTyp: resolved.allowGenericJwtTyp,
       principals: resolved.principals,
       allowMissingIntrospectionAudience: resolved.introspection?.allowMissingAudience ?? false,
+      // Tenants (a predicate may consult a live allow-list) are the lookup's only changing input.
+      findIssuer: tenants === undefined ? undefined : findIssuer,
     }), resolved.clock),
     readClaims: createClaimReader(resolved.clientIdClaims, resolved.scopeClaims),
     constraint,
@@ -180,7 +183,7 @@ export function createGuard(options: GuardOptions): Guard {
     authorize(auth: AuthContext | undefined, requirement: Requirement) {
       if (auth === undefined) throw reject(new MissingCredentialsError());
       const error = requirement.check(auth);
-      if (error !== undefined) throw reject(explainNoScopes(error, auth), auth.scheme);
+      if (error !== undefined) throw reject(explainNoScopes(redactClaimsOf(error, auth.claims) as GuardError, auth), auth.scheme);
     },
     reject,
   });

@@ -72,7 +72,7 @@ export function verifyJwtAccessToken(
           + `not to issuer ${quoteValue(trusted.issuer)}`,
       });
     }
-    const secret: VerificationKey[] = [{ key: options.secret!, kid: undefined, alg, keyType: 'oct', curve: undefined }];
+    const secret: VerificationKey = { key: options.secret!, kid: undefined, alg, keyType: 'oct', curve: undefined };
     // HMAC is checked in place on Node whatever `offloadSignatures` says; WebCrypto has no in-place check.
     return verifiesSynchronously ? finish(jws, secret, undefined) : finishOffloaded(jws, secret, undefined);
   }
@@ -82,32 +82,36 @@ export function verifyJwtAccessToken(
   return trusted.keys.select(alg, kid).then((keys) => verifyWithKeys(jws, keys, kid, trusted.issuer, options.offloadSignatures));
 }
 
-/** The signature by one of the issuer's candidate `keys` for the token's `alg` and `kid`. */
+/**
+ * The signature by the issuer's one key for the token's `alg` and `kid`. Several candidates (a
+ * token without `kid` while the set holds several keys for its `alg`, or a `kid` the set repeats)
+ * are refused, not tried in turn: an unauthenticated request costs one signature verification.
+ */
 function verifyWithKeys(jws: ParsedJws, keys: readonly VerificationKey[], kid: string | undefined, issuer: string, offload: boolean): MaybePromise<Claims> {
   if (keys.length === 0) throw noMatchingKey(jws.alg, kid, issuer);
-  return offload ? finishOffloaded(jws, keys, issuer) : finish(jws, keys, issuer);
+  if (keys.length > 1) throw keyAmbiguous(jws.alg, kid, keys.length, issuer);
+  return offload ? finishOffloaded(jws, keys[0]!, issuer) : finish(jws, keys[0]!, issuer);
 }
 
 /**
- * The signature by one of the candidate keys; the claims when it holds. `issuer` owns the keys
- * (`undefined`: the configured secret), for the detail only, which is built only on failure.
+ * The signature by `key`; the claims when it holds. `issuer` owns the key (`undefined`: the
+ * configured secret), for the detail only, which is built only on failure.
  */
-function finish(jws: ParsedJws, candidates: readonly VerificationKey[], issuer: string | undefined): Claims {
-  if (!candidates.some((key) => verifySignature(jws, key))) throw signatureInvalid(candidates.length, issuer);
+function finish(jws: ParsedJws, key: VerificationKey, issuer: string | undefined): Claims {
+  if (!verifySignature(jws, key)) throw signatureInvalid(issuer);
   return freezeTokenClaims(jws.payload);
 }
 
 /** {@link finish} with the signature checked on the thread pool (`offloadSignatures`). */
-async function finishOffloaded(jws: ParsedJws, candidates: readonly VerificationKey[], issuer: string | undefined): Promise<Claims> {
-  for (const key of candidates) {
-    if (await verifySignatureOffloaded(jws, key)) return freezeTokenClaims(jws.payload);
-  }
-  throw signatureInvalid(candidates.length, issuer);
+async function finishOffloaded(jws: ParsedJws, key: VerificationKey, issuer: string | undefined): Promise<Claims> {
+  if (await verifySignatureOffloaded(jws, key)) return freezeTokenClaims(jws.payload);
+  throw signatureInvalid(issuer);
 }
 
 const keysOf = (issuer: string | undefined): string => (issuer === undefined ? 'the configured "secret"' : `issuer ${quoteValue(issuer)}`);
 
-function issuerUntrusted(iss: unknown, trusted: Iterable<string>): InvalidTokenError {
+/** `ERR_JWT_ISSUER_UNTRUSTED` for this `iss`, naming what is trusted; shared with the verified-cache recheck. */
+export function issuerUntrusted(iss: unknown, trusted: Iterable<string>): InvalidTokenError {
   const found = iss === undefined ? 'claim "iss" is absent' : typeof iss === 'string' ? `iss ${quoteValue(iss)}` : `claim "iss" is ${describeType(iss)}`;
   return new InvalidTokenError('Token issuer is not trusted', 'ERR_JWT_ISSUER_UNTRUSTED', {
     detail: `${found}; trusted (issuer, compared exactly, trailing slash included): ${quoteList(trusted)}`,
@@ -119,8 +123,13 @@ const noMatchingKey = (alg: string, kid: unknown, issuer: string) => new Invalid
     + '(an unknown kid refetches the JWKS at most once per jwksCooldown)',
 });
 
-const signatureInvalid = (count: number, issuer: string | undefined) => new InvalidTokenError('Token signature is invalid', 'ERR_JWS_SIGNATURE_INVALID', {
-  detail: `the signature verifies with none of ${count} candidate key${count === 1 ? '' : 's'} of ${keysOf(issuer)}`,
+const keyAmbiguous = (alg: string, kid: unknown, count: number, issuer: string) => new InvalidTokenError('The token does not name one key of the issuer', 'ERR_JWKS_KEY_AMBIGUOUS', {
+  detail: `${count} keys of ${keysOf(issuer)} ${kid === undefined ? 'fit' : `have kid ${quoteValue(kid)} and fit`} alg ${quoteValue(alg)}`
+    + `${kid === undefined ? ' and the token names no kid' : ''}: a token is verified with one key only (the authorization server must send a kid that names one key)`,
+});
+
+const signatureInvalid = (issuer: string | undefined) => new InvalidTokenError('Token signature is invalid', 'ERR_JWS_SIGNATURE_INVALID', {
+  detail: `the signature does not verify with ${issuer === undefined ? keysOf(issuer) : `the key of ${keysOf(issuer)} that the token's alg and kid name`}`,
 });
 
 function checkType(typ: unknown, options: JwtSettings): void {

@@ -8,6 +8,8 @@ import { InvalidTokenError } from '../errors/errors.js';
 import { toClaimPredicate, type ClaimCondition } from '../requirements/requirements.js';
 import type { TokenFormatName } from './formats.js';
 import type { AccessTokenMarker, ProfileName, ProviderProfile } from '../profiles/profiles.js';
+import type { IssuerLookup } from '../issuer/trusted-issuer.js';
+import { issuerUntrusted } from '../jwt/verify-access-token.js';
 
 /**
  * Stage 5 of the pipeline: one table of claim rules for every token format — JWT access tokens
@@ -22,8 +24,11 @@ export interface ClaimRule {
   readonly name: string;
   /** The formats it applies to. */
   readonly formats: readonly TokenFormatName[];
-  /** Run again on every verified-token cache hit (the rule depends on the clock or on user code). */
-  readonly recheck: boolean;
+  /**
+   * Run again on every verified-token cache hit (the rule depends on the clock or on user code);
+   * `'hit'`: only on hits (the format made the check on the miss, e.g. the issuer lookup).
+   */
+  readonly recheck: boolean | 'hit';
   check(claims: Claims, now: number): void;
 }
 
@@ -51,6 +56,12 @@ export interface ClaimRuleSettings {
   principals: PrincipalTest | undefined;
   /** `introspection.allowMissingAudience`: an introspection answer without `aud` is not refused. */
   allowMissingIntrospectionAudience: boolean;
+  /**
+   * The issuer lookup of JWTs when its answer can change while the guard runs (a `tenants`
+   * predicate over a live allow-list): re-run on every verified-cache hit, so an off-boarded
+   * tenant's cached tokens fail as a fresh verification would. `undefined` when it cannot change.
+   */
+  findIssuer?: IssuerLookup | undefined;
 }
 
 /** RFC 7662 §2.2 members that must be strings when present, besides those `checkClaimTypes` covers. */
@@ -65,12 +76,20 @@ const OPAQUE: readonly TokenFormatName[] = ['opaque'];
  * format before any I/O (its keys depend on it), that of an introspection answer here.
  */
 export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
-  const { clockTolerance, audiences, requiredClaims, issuers, profile, principals } = settings;
+  const { clockTolerance, audiences, requiredClaims, issuers, profile, principals, findIssuer } = settings;
   // Dropping a required claim is advised only where ID tokens stay out without it: `typ: at+jwt`
   // is required, the profile has its markers, or `client_id` (which ID tokens lack) stays required.
   const keptOut = !settings.allowGenericJwtTyp || profile.markers.length > 0;
   const relaxable = (name: string): boolean => keptOut || (name !== 'client_id' && requiredClaims.includes('client_id'));
   const rules: ClaimRule[] = [
+    ...(findIssuer === undefined ? [] : [{
+      name: 'issuer-lookup',
+      formats: JWT,
+      recheck: 'hit' as const,
+      check(claims: Claims) {
+        if (findIssuer(claims.iss, claims) === undefined) throw issuerUntrusted(claims.iss, findIssuer.names);
+      },
+    }]),
     { name: 'types', formats: ALL, recheck: false, check: (claims) => checkClaimTypes(claims, profile.scopeArrays) },
     // First of the meaning checks: an ID token is refused as what it is, whatever else it carries.
     { name: 'id-token', formats: JWT, recheck: false, check: (claims) => refuseIdToken(claims, true) },
@@ -212,8 +231,8 @@ export class ClaimValidators {
     this.#clock = clock;
     for (const format of ALL) {
       const own = rules.filter((rule) => rule.formats.includes(format));
-      this.#rules.set(format, own);
-      this.#rechecks.set(format, own.filter((rule) => rule.recheck));
+      this.#rules.set(format, own.filter((rule) => rule.recheck !== 'hit'));
+      this.#rechecks.set(format, own.filter((rule) => rule.recheck !== false));
     }
   }
 
@@ -222,7 +241,10 @@ export class ClaimValidators {
     run(this.#rules.get(format)!, claims, this.#clock() / 1000);
   }
 
-  /** Runs the rules that must hold on every use (clock, user validators): for verified-cache hits. */
+  /**
+   * Runs the rules whose verdict can change after a token was verified (clock, user validators,
+   * a live tenant allow-list): for verified-cache hits, so a hit answers as a miss would now.
+   */
   recheck(claims: Claims, format: TokenFormatName): void {
     run(this.#rechecks.get(format)!, claims, this.#clock() / 1000);
   }
