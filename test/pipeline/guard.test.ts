@@ -280,7 +280,7 @@ test('a remembered JWT header does not make a token with more segments JWT-shape
 }));
 
 test('an introspection answer without iss is attributed to the issuer only when one is trusted', async (t) => {
-  const answer = { active: true, client_id: 'c', scope: 'a', exp: Math.floor(Date.now() / 1000) + 60 };
+  const answer = { active: true, client_id: 'c', scope: 'a', aud: AUDIENCE, exp: Math.floor(Date.now() / 1000) + 60 };
   const fetchAnswer: typeof fetch = async () => new Response(JSON.stringify(answer), { headers: { 'content-type': 'application/json' } });
   const options = {
     audience: AUDIENCE, fetch: fetchAnswer, logger: quiet,
@@ -326,7 +326,7 @@ test('the pipeline: the result itself when nothing waits (loaded keys, cache hit
 }));
 
 test('the pipeline: an introspection hit in the memory store settles at once; a store answering with a promise does not', async (t) => {
-  const answer = { active: true, client_id: 'c', sub: 'opaque-user', exp: Math.floor(Date.now() / 1000) + 60 };
+  const answer = { active: true, client_id: 'c', sub: 'opaque-user', aud: AUDIENCE, exp: Math.floor(Date.now() / 1000) + 60 };
   let calls = 0;
   const options = {
     issuer: 'https://as.example', audience: AUDIENCE, logger: quiet,

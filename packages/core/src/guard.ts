@@ -2,7 +2,9 @@ import { createChallengeAttacher } from './http/challenge.js';
 import type { AuthContext } from './pipeline/context.js';
 import { GUARD_BRAND, type BrandedGuard } from './guard-brand.js';
 import type { AuthenticateOptions, AuthenticateResult, Guard } from './guard-types.js';
-import { InvalidTokenError, MissingCredentialsError, type GuardError } from './errors/errors.js';
+import {
+  InsufficientScopeError, InvalidTokenError, MissingCredentialsError, type GuardError,
+} from './errors/errors.js';
 import { createJweFormat } from './jwe/jwe-format.js';
 import { TrustedIssuer, createIssuerLookup } from './issuer/trusted-issuer.js';
 import { TenantIssuers } from './issuer/tenant-issuers.js';
@@ -20,6 +22,7 @@ import { VerifiedTokenCache } from './pipeline/verified-cache.js';
 import { createResourceMetadataSource } from './metadata/resource-metadata.js';
 import { createRejectionLogger } from './errors/detail.js';
 import { isPromiseLike, type MaybePromise } from './lib/maybe-promise.js';
+import { redactClaimsOf } from './jwe/decrypted-claims.js';
 
 export type { AuthenticateOptions, AuthenticateResult, Guard } from './guard-types.js';
 
@@ -57,7 +60,8 @@ export function createGuard(options: GuardOptions): Guard {
     : new TenantIssuers(templates, resolved.acceptsTenant!, new TrustedIssuer(templates[0]!.template, resolved));
   const findIssuer = createIssuerLookup(issuers, resolved.profile.issuerAliases, tenants);
   const introspector = createIntrospector(resolved, issuers);
-  const constraint = createSenderConstraint(resolved);
+  const readClaims = createClaimReader(resolved.clientIdClaims, resolved.scopeClaims);
+  const constraint = createSenderConstraint(resolved, readClaims);
   const decodeHeader = createHeaderDecoder();
 
   // Tried in this order; the first that recognises a token verifies it.
@@ -84,6 +88,16 @@ export function createGuard(options: GuardOptions): Guard {
     formats.push({ name: 'opaque', classify: () => true, verify: (token) => introspector.introspect(token) });
   }
 
+  // A provider's known reason for a token that grants nothing (an Entra app-only token without an
+  // app role), added to the detail of a scope rejection.
+  const explain = resolved.profile.explainNoScopes;
+  const explainNoScopes = (error: GuardError, auth: AuthContext): GuardError => {
+    const reason = explain === undefined || error.code !== 'ERR_SCOPE_INSUFFICIENT' || auth.scopes.length > 0 ? undefined : explain(auth.claims);
+    return reason === undefined
+      ? error
+      : new InsufficientScopeError(error.message, error.code, { challengeParams: error.challengeParams, detail: `${error.detail ?? ''}; ${reason}` });
+  };
+
   const metadata = resolved.resourceMetadata === undefined ? undefined : createResourceMetadataSource(resolved.resourceMetadata, {
     // With issuer templates, the listed tenants' issuers (none with a predicate: they cannot be listed).
     issuers: templates.length === 0 ? resolved.issuers : resolved.tenantIssuers,
@@ -97,7 +111,9 @@ export function createGuard(options: GuardOptions): Guard {
     bearer: constraint.bearerAccepted,
     dpopAlgorithms: constraint.dpopAlgorithms,
     resourceMetadata: metadata?.url,
+    scope: resolved.challengeScope,
   });
+  const requirementContext = Object.freeze({ scopeHierarchy: resolved.scopeHierarchy });
   const logRejection = resolved.logRejections ? createRejectionLogger(resolved.logger) : undefined;
   const reject = (error: GuardError, scheme?: 'Bearer' | 'DPoP'): GuardError => {
     logRejection?.(error);
@@ -110,8 +126,8 @@ export function createGuard(options: GuardOptions): Guard {
     authenticate: (request, authenticateOptions?: AuthenticateOptions) => settle(() => run(request, authenticateOptions?.optional === true)),
     authorize(auth: AuthContext | undefined, requirement: Requirement) {
       if (auth === undefined) throw reject(new MissingCredentialsError());
-      const error = requirement.check(auth);
-      if (error !== undefined) throw reject(error, auth.scheme);
+      const error = requirement.check(auth, requirementContext);
+      if (error !== undefined) throw reject(explainNoScopes(redactClaimsOf(error, auth.claims) as GuardError, auth), auth.scheme);
     },
     reject,
     [GUARD_BRAND]: { authenticate: (request, optional) => run(request, optional), metadata },
@@ -128,8 +144,13 @@ export function createGuard(options: GuardOptions): Guard {
       issuers: new Set(resolved.issuers),
       validators: resolved.validators,
       profile: resolved.profile,
+      allowGenericJwtTyp: resolved.allowGenericJwtTyp,
+      principals: resolved.principals,
+      allowMissingIntrospectionAudience: resolved.introspection?.allowMissingAudience ?? false,
+      // Tenants (a predicate may consult a live allow-list) are the lookup's only changing input.
+      findIssuer: tenants === undefined ? undefined : findIssuer,
     }), resolved.clock),
-    readClaims: createClaimReader(resolved.clientIdClaims, resolved.scopeClaims),
+    readClaims,
     constraint,
     verifiedCache: resolved.verifiedTokenCache === undefined
       ? undefined

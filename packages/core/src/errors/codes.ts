@@ -23,16 +23,20 @@ export const ERROR_CODE_CLASSES = Object.freeze({
   ERR_TOKEN_IAT_IN_FUTURE: 'InvalidTokenError', ERR_TOKEN_AUDIENCE_INVALID: 'InvalidTokenError',
   ERR_TOKEN_CLAIM_MISSING: 'InvalidTokenError', ERR_TOKEN_CLAIM_INVALID: 'InvalidTokenError',
   ERR_TOKEN_VALIDATOR_FAILED: 'InvalidTokenError', ERR_TOKEN_NOT_ACCESS_TOKEN: 'InvalidTokenError',
+  ERR_TOKEN_ID_TOKEN: 'InvalidTokenError', ERR_TOKEN_PRINCIPAL_UNTRUSTED: 'InvalidTokenError',
   ERR_JWT_TENANT_MISMATCH: 'InvalidTokenError',
   ERR_JWT_MALFORMED: 'InvalidTokenError', ERR_JWT_ALG_NOT_ALLOWED: 'InvalidTokenError', ERR_JWT_TYP_INVALID: 'InvalidTokenError',
   ERR_JWT_CRIT_UNSUPPORTED: 'InvalidTokenError', ERR_JWT_ISSUER_UNTRUSTED: 'InvalidTokenError',
   ERR_JWS_SIGNATURE_INVALID: 'InvalidTokenError', ERR_JWKS_NO_MATCHING_KEY: 'InvalidTokenError',
+  ERR_JWKS_KEY_AMBIGUOUS: 'InvalidTokenError',
   ERR_JWE_MALFORMED: 'InvalidTokenError', ERR_JWE_ALG_NOT_ALLOWED: 'InvalidTokenError',
   ERR_JWE_ENC_NOT_ALLOWED: 'InvalidTokenError', ERR_JWE_ZIP_UNSUPPORTED: 'InvalidTokenError',
   ERR_JWE_CTY_INVALID: 'InvalidTokenError',
   ERR_JWE_DECRYPTION_FAILED: 'InvalidTokenError', ERR_JWE_REQUIRED: 'InvalidTokenError',
+  ERR_JWE_KEY_AMBIGUOUS: 'InvalidTokenError',
   ERR_INTROSPECTION_INACTIVE: 'InvalidTokenError', ERR_INTROSPECTION_MALFORMED: 'InvalidTokenError',
   ERR_INTROSPECTION_ISSUER_UNTRUSTED: 'InvalidTokenError', ERR_INTROSPECTION_TOKEN_UNSUPPORTED: 'InvalidTokenError',
+  ERR_INTROSPECTION_AUDIENCE_MISSING: 'InvalidTokenError',
   // 401 invalid_token: sender binding (RFC 9449, RFC 8705)
   ERR_DPOP_BEARER_DOWNGRADE: 'InvalidTokenError', ERR_DPOP_TOKEN_UNBOUND: 'InvalidTokenError',
   ERR_DPOP_BINDING_INVALID: 'InvalidTokenError', ERR_DPOP_BINDING_MISMATCH: 'InvalidTokenError',
@@ -57,6 +61,10 @@ export const ERROR_CODE_CLASSES = Object.freeze({
   // 403 insufficient_scope, 401 insufficient_user_authentication: route requirements
   ERR_SCOPE_INSUFFICIENT: 'InsufficientScopeError', ERR_CLAIMS_INSUFFICIENT: 'InsufficientScopeError',
   ERR_USER_AUTHENTICATION_INSUFFICIENT: 'InsufficientUserAuthenticationError',
+  // MCP transport rules (@resource-guard/mcp), answered with a JSON-RPC error, no challenge:
+  // 403 Origin not allowed, 400 request metadata headers that do not match the body, 400 unreadable body
+  ERR_MCP_ORIGIN_NOT_ALLOWED: 'McpProtocolError', ERR_MCP_HEADER_MISMATCH: 'McpProtocolError',
+  ERR_MCP_BODY_UNREADABLE: 'McpProtocolError',
   // 503 with Retry-After: the authorization server or the shared store
   ERR_UPSTREAM_UNAVAILABLE: 'UpstreamUnavailableError', ERR_DISCOVERY_UNAVAILABLE: 'UpstreamUnavailableError',
   ERR_JWKS_UNAVAILABLE: 'UpstreamUnavailableError', ERR_INTROSPECTION_UNAVAILABLE: 'UpstreamUnavailableError',

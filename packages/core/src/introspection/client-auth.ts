@@ -1,6 +1,7 @@
 import { encodeBase64 } from '#crypto-backend';
 import { SignJWT } from 'jose';
 import { readSigningKey, type PrivateKeyInput, type SigningKey } from '../jws/signing-key.js';
+import { isB64Token } from '../lib/charset.js';
 import { assertKnownKeys, assertObject, knownKeys, readNumber } from '../options/validate.js';
 
 /**
@@ -45,8 +46,6 @@ const METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_sec
 const KNOWN_ASSERTION_KEYS = knownKeys<PrivateKeyJwtOptions>()(['key', 'alg', 'kid', 'audience', 'lifetime']);
 /** RFC 6749 Appendix A.1/A.2: client ids and secrets are VSCHAR (printable ASCII and space). */
 const VSCHAR = /^[\x20-\x7e]+$/;
-/** RFC 6750 §2.1 b64token. */
-const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 /** RFC 7523 §3: the assertion type of `private_key_jwt`. */
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -79,7 +78,7 @@ export function resolveClientAuth(raw: ClientAuthInput): ResolvedClientAuth {
   refuseUnless(clientAuth === 'private_key_jwt', raw.privateKeyJwt, 'privateKeyJwt', 'private_key_jwt');
   let bearerToken: string | undefined;
   if (clientAuth === 'bearer') {
-    if (typeof raw.bearerToken !== 'string' || !B64TOKEN.test(raw.bearerToken)) {
+    if (typeof raw.bearerToken !== 'string' || !isB64Token(raw.bearerToken)) {
       throw new TypeError('resource-guard: "introspection.bearerToken" must be a token of the b64token characters (RFC 6750 §2.1)');
     }
     bearerToken = raw.bearerToken;
