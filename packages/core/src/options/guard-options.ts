@@ -6,7 +6,8 @@ import {
 import { resolveDpopOptions, type DpopOptions, type DpopSettings } from '../dpop/options.js';
 import { resolveIntrospectionOptions, type IntrospectionOptions, type ResolvedIntrospection } from '../introspection/options.js';
 import { resolveMtlsOptions, type MtlsOptions, type MtlsSettings } from '../mtls/options.js';
-import type { ClaimValidator } from '../pipeline/validators.js';
+// `ClaimValidator` of pipeline/validators.ts is this type; imported from its leaf, so that the options do not import the pipeline (no import loop).
+import type { ClaimCondition as ClaimValidator } from '../requirements/requirements.js';
 import { readVerifiedTokenCacheOption } from '../pipeline/verified-cache.js';
 import { createMemoryStore, isStore, type Store } from '../store/memory-store.js';
 import { resolveEncryptedTokens, type EncryptedTokenOptions, type ResolvedEncryptedTokens } from '../jwe/jwe-format.js';
