@@ -4,6 +4,7 @@
  * which verifies its own audience. A recording inventory asserts that the caller's own token never
  * reaches it, whatever the test.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import test from 'ava';
 import {
   CLIENTS, EXCHANGE_SCOPES, RESOURCES, startAuthorizationServer,
@@ -270,4 +271,26 @@ test.serial('a context from another guard, or no target, is refused before any c
   t.is((error as { status?: number }).status, 500);
   await t.throwsAsync(exchangeOf(other).exchangeToken(auth, {}), { instanceOf: TypeError });
   t.is(dev.server.tokenExchangeRequests, before);
+});
+
+test.serial('DPoP-bound exchanged tokens: the exchange carries a proof, downstreamFetch a fresh one per call; the inventory API checks the binding', async (t) => {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const guard = ordersGuard();
+  const exchange = exchangeOf(guard, { dpop: { key: privateKey, alg: 'ES256' } });
+  const auth = await verifyCaller(guard, await callerToken());
+  const seen = inventory.requests.length;
+  const issued = await exchange.exchangeToken(auth, { audience: RESOURCES.inventory });
+  t.is(issued.tokenType, 'DPoP');
+  for (let call = 0; call < 2; call += 1) {
+    t.is((await exchange.downstreamFetch(auth, `${inventory.url}/stock`, undefined, { audience: RESOURCES.inventory })).status, 200);
+  }
+  const sent = inventory.requests.slice(seen);
+  t.true(sent.every((request) => request.headers.authorization === `DPoP ${issued.accessToken}`));
+  t.not(sent[0]!.headers.dpop, sent[1]!.headers.dpop, 'a fresh proof per call');
+  // Without its proof the bound token is refused downstream.
+  const bare = await fetch(`${inventory.url}/stock`, { headers: { authorization: `DPoP ${issued.accessToken}` } });
+  t.is(bare.status, 401);
+  const proof = await exchange.createDpopProof({ method: 'GET', url: `${inventory.url}/stock`, accessToken: issued.accessToken });
+  t.is((await fetch(`${inventory.url}/stock`, { headers: { authorization: `DPoP ${issued.accessToken}`, dpop: proof } })).status, 200, 'the proof helper works for calls made by hand');
+  await t.throwsAsync(exchangeOf(guard).createDpopProof({ method: 'GET', url: inventory.url }), { instanceOf: TypeError });
 });
