@@ -30,21 +30,17 @@ export async function sendDownstream(
   }
   const body = init?.body;
   const replayable = body === undefined || body === null || typeof body === 'string' || body instanceof URLSearchParams;
-  const carriesInbound = url.href.includes(inbound) || decodeUrl(url.href).includes(inbound)
-    || [...headers.values()].some((value) => value.includes(inbound))
-    || (typeof body === 'string' && body.includes(inbound))
-    || (body instanceof URLSearchParams && [...body.values()].some((value) => value.includes(inbound)));
-  if (carriesInbound) {
+  if (carriesToken(inbound, url, headers, body)) {
     throw new TypeError('resource-guard: downstreamFetch() refused a request carrying the caller\'s own access token (only exchanged tokens go downstream)');
   }
   const method = (init?.method ?? 'GET').toUpperCase();
+  headers.set('authorization', `${exchanged.tokenType} ${exchanged.accessToken}`);
+  const request = { ...init, method, headers, redirect: init?.redirect ?? 'manual' };
   const send = async (nonce?: string): Promise<Response> => {
-    const outgoing = new Headers(headers);
-    outgoing.set('authorization', `${exchanged.tokenType} ${exchanged.accessToken}`);
     if (exchanged.tokenType === 'DPoP') {
-      outgoing.set('dpop', await settings.prover!.createProof({ method, url, accessToken: exchanged.accessToken, nonce }));
+      headers.set('dpop', await settings.prover!.createProof({ method, url, accessToken: exchanged.accessToken, nonce }));
     }
-    return settings.fetch(url, { ...init, method, headers: outgoing, redirect: init?.redirect ?? 'manual' });
+    return settings.fetch(url, request);
   };
   let response = await send();
   if (response.status !== 401) return response;
@@ -56,6 +52,16 @@ export async function sendDownstream(
   }
   await settings.forget();
   return response;
+}
+
+/** Whether the caller's token is in the URL (also percent-encoded), a header value or a string body. */
+function carriesToken(inbound: string, url: URL, headers: Headers, body: unknown): boolean {
+  const href = url.href;
+  if (href.includes(inbound) || (href.includes('%') && decodeUrl(href).includes(inbound))) return true;
+  for (const value of headers.values()) if (value.includes(inbound)) return true;
+  if (typeof body === 'string') return body.includes(inbound);
+  if (body instanceof URLSearchParams) for (const value of body.values()) if (value.includes(inbound)) return true;
+  return false;
 }
 
 function decodeUrl(href: string): string {

@@ -55,7 +55,7 @@ export interface TokenExchangeOptions {
    * checked against the key at creation. Needs the `node:crypto` backend.
    */
   dpop?: { key: PrivateKeyInput; alg: string };
-  /** `fetch` for downstream calls. Default: the guard's `fetch`. */
+  /** `fetch` for downstream calls. Default: the guard's `fetch` (which also makes the token-endpoint calls, whatever this says). */
   fetch?: typeof fetch;
 }
 
@@ -70,7 +70,10 @@ export interface ResolvedTokenExchange extends ResolvedClientAuth {
   /** Milliseconds. */
   timeout: number;
   dpop: SigningKey | undefined;
+  /** For downstream calls. */
   fetch: typeof fetch;
+  /** For the token endpoint: the guard's own `fetch`, as for discovery and introspection. */
+  upstreamFetch: typeof fetch;
 }
 
 /** The guard settings the defaults come from. */
@@ -111,6 +114,7 @@ export function resolveTokenExchangeOptions(raw: TokenExchangeOptions, guard: To
     timeout: readNumber(raw.timeout, 'tokenExchange.timeout', guard.httpTimeout, 1),
     dpop: raw.dpop === undefined ? undefined : readDpopKey(raw.dpop),
     fetch: raw.fetch ?? guard.fetch,
+    upstreamFetch: guard.fetch,
   };
 }
 

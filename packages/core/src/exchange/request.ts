@@ -70,7 +70,7 @@ export async function requestTokenExchange(
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
   await addClientAuth(settings, endpoint, options.clock(), headers, params);
   if (prover !== undefined) headers.dpop = await prover.createProof({ method: 'POST', url: endpoint });
-  const response = await fetchUpstream(settings.fetch, endpoint, {
+  const response = await fetchUpstream(settings.upstreamFetch, endpoint, {
     ...UNAVAILABLE, method: 'POST', headers, body: params.toString(), timeout: settings.timeout,
   });
   if (response.status !== 200) rejectStatus(response, endpoint, settings, options.logger);
