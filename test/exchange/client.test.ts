@@ -355,3 +355,21 @@ test.serial('downstream: a DPoP use_dpop_nonce 401 is retried once with the nonc
   await exchange.exchangeToken(auth, target);
   t.is(endpoint.calls.length - calls, 1, 'the 401 dropped the cached token');
 });
+
+test.serial('the token endpoint is called with the guard\'s fetch; the `fetch` option is for downstream calls only', async (t) => {
+  endpoint.handler = okHandler();
+  const downstream: string[] = [];
+  const upstream: string[] = [];
+  const guard = guardOf({ fetch: ((input: URL, init?: RequestInit) => {
+    upstream.push(String(input));
+    return fetch(input, init);
+  }) as typeof fetch });
+  const exchange = createTokenExchange(guard, { ...base(), fetch: ((input: URL) => {
+    downstream.push(String(input));
+    return Promise.resolve(new Response('ok'));
+  }) as typeof fetch });
+  const auth = await callerOf(guard);
+  t.is((await exchange.downstreamFetch(auth, 'https://inventory.test/stock', undefined, target)).status, 200);
+  t.true(upstream.includes(endpoint.url));
+  t.deepEqual(downstream, ['https://inventory.test/stock']);
+});
