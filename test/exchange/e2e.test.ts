@@ -17,8 +17,9 @@ import { carriesToken, startRecordingDownstream, verifyCaller, type RecordingDow
 let dev: DevAs;
 let inventory: RecordingDownstream;
 const inbound: string[] = [];
-let now = Date.now();
-const clock = () => now;
+// The orders API's clock: real time, moved forward by tests that need time to pass.
+let offset = 0;
+const clock = () => Date.now() + offset;
 
 test.before(async () => {
   dev = await startDevAs();
@@ -58,7 +59,7 @@ test.serial('exchange: an inventory token for the caller, accepted by the invent
   t.is(issued.tokenType, 'Bearer');
   t.is(issued.issuedTokenType, 'urn:ietf:params:oauth:token-type:access_token');
   t.is(issued.scope, 'inventory:read');
-  t.true(issued.expiresAt! > now / 1000);
+  t.true(issued.expiresAt! > Date.now() / 1000);
   t.not(issued.accessToken, token);
   t.false(JSON.stringify(issued).includes(issued.accessToken), 'the issued token is not enumerable');
 
@@ -111,17 +112,16 @@ test.serial('expiry: reused until min(expires_in, subject exp) − skew, then ex
   const target = { audience: RESOURCES.inventory };
   const before = dev.server.tokenExchangeRequests;
   const first = await exchange.exchangeToken(auth, target);
-  const reuseFor = first.expiresAt! - 60 - Math.floor(now / 1000);
-  const start = now;
+  const reuseUntil = (first.expiresAt! - 60) * 1000;
   try {
-    now = start + (reuseFor - 2) * 1000;
+    offset = reuseUntil - 2000 - Date.now();
     t.is((await exchange.exchangeToken(auth, target)).accessToken, first.accessToken, 'still reused just before');
     t.is(dev.server.tokenExchangeRequests - before, 1);
-    now = start + (reuseFor + 1) * 1000;
+    offset = reuseUntil + 1000 - Date.now();
     await exchange.exchangeToken(auth, target);
     t.is(dev.server.tokenExchangeRequests - before, 2, 'exchanged again once past expiry − skew');
   } finally {
-    now = Date.now();
+    offset = 0;
   }
 });
 
@@ -135,14 +135,13 @@ test.serial('expiry: a subject token that expires first bounds the reuse', async
   t.true(first.expiresAt! <= auth.expiresAt!, 'the AS never issues past the subject token');
   await exchange.exchangeToken(auth, { audience: RESOURCES.inventory });
   t.is(dev.server.tokenExchangeRequests - before, 1);
-  const start = now;
   try {
     // Past the subject's exp on our clock (the AS, on real time, still accepts it): not reused.
-    now = auth.expiresAt! * 1000;
+    offset = auth.expiresAt! * 1000 - Date.now();
     await exchange.exchangeToken(auth, { audience: RESOURCES.inventory });
     t.is(dev.server.tokenExchangeRequests - before, 2);
   } finally {
-    now = start;
+    offset = 0;
   }
 });
 
