@@ -338,7 +338,7 @@ test.serial('downstream: a DPoP use_dpop_nonce 401 is retried once with the nonc
     });
   });
   await new Promise<void>((resolve) => downstream.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise((resolve) => downstream.close(resolve)));
+  t.teardown(() => new Promise<void>((resolve) => downstream.close(() => resolve())));
   const url = `http://127.0.0.1:${(downstream.address() as AddressInfo).port}/stock`;
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const guard = guardOf();
