@@ -4,12 +4,12 @@
  * caller's token, prints `READY`, waits for `GO` on stdin (so that every process starts at once),
  * makes `calls` concurrent downstream calls and prints `DONE <statuses as JSON>`.
  */
-import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createGuard } from '@resource-guard/core';
 import { createTokenExchange } from '@resource-guard/core/exchange';
 import { createRedisStore } from '@resource-guard/redis';
+import { spawnTestProcess, untilReady } from './child-process.js';
 
 /** What a process is configured with. */
 export interface ExchangeInstanceSettings {
@@ -32,31 +32,17 @@ export interface ExchangeInstance {
 }
 
 /** Starts a process and resolves once it is ready (its caller verified, Redis connected). */
-export function startExchangeInstance(settings: ExchangeInstanceSettings): Promise<ExchangeInstance> {
-  const child = spawn(process.execPath, ['--import=tsx', fileURLToPath(import.meta.url), JSON.stringify(settings)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout });
-  let done: ((statuses: number[]) => void) | undefined;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error('instance did not start'));
-    }, 30_000);
-    child.once('exit', (code) => reject(new Error(`instance exited (${code})`)));
-    lines.on('line', (line) => {
-      if (line === 'READY') {
-        clearTimeout(timer);
-        resolve({
-          go: () => new Promise((finish) => {
-            done = finish;
-            child.stdin.write('GO\n');
-          }),
-        });
-      } else if (line.startsWith('DONE ')) {
-        child.removeAllListeners('exit');
-        done?.(JSON.parse(line.slice('DONE '.length)) as number[]);
-      }
-    });
-  });
+export async function startExchangeInstance(settings: ExchangeInstanceSettings): Promise<ExchangeInstance> {
+  const { child, lines } = spawnTestProcess(fileURLToPath(import.meta.url), settings, 'pipe');
+  await untilReady(child, lines, 'READY');
+  const done = untilReady(child, lines, 'DONE ');
+  done.catch(() => undefined); // observed by go(); a process that dies before it must not be an unhandled rejection
+  return {
+    go: async () => {
+      child.stdin!.write('GO\n');
+      return JSON.parse(await done) as number[];
+    },
+  };
 }
 
 async function main(settings: ExchangeInstanceSettings): Promise<void> {
