@@ -48,11 +48,15 @@ async function callerToken(resource: string = RESOURCES.jwt, client = CLIENTS.de
   return token;
 }
 
-test.serial('exchange: an inventory token for the caller, accepted by the inventory API; the caller\'s own token is refused there', async (t) => {
+/** The orders API's guard and exchange, and a caller it verified. */
+async function ordersCaller(options: Partial<TokenExchangeOptions> = {}) {
   const guard = ordersGuard();
-  const exchange = exchangeOf(guard);
   const token = await callerToken();
-  const auth = await verifyCaller(guard, token);
+  return { guard, exchange: exchangeOf(guard, options), token, auth: await verifyCaller(guard, token) };
+}
+
+test.serial('exchange: an inventory token for the caller, accepted by the inventory API; the caller\'s own token is refused there', async (t) => {
+  const { exchange, token, auth } = await ordersCaller();
   const before = dev.server.tokensExchanged;
   const issued = await exchange.exchangeToken(auth, { audience: RESOURCES.inventory, scope: 'inventory:read' });
   t.is(dev.server.tokensExchanged - before, 1);
@@ -228,10 +232,7 @@ test.serial('50 concurrent downstream calls for one caller: one exchange', async
 });
 
 test.serial('downstreamFetch never sends the caller\'s token: Authorization/DPoP in init, or the token in the URL, a header or the body, is a TypeError and nothing is sent', async (t) => {
-  const guard = ordersGuard();
-  const exchange = exchangeOf(guard);
-  const token = await callerToken();
-  const auth = await verifyCaller(guard, token);
+  const { exchange, token, auth } = await ordersCaller();
   const seen = inventory.requests.length;
   const target = { audience: RESOURCES.inventory };
   const attempts: Array<[string, RequestInit | undefined]> = [
