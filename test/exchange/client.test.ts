@@ -10,6 +10,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import test from 'ava';
 import { decodeJwt, decodeProtectedHeader, jwtVerify, createLocalJWKSet, exportJWK } from 'jose';
 import { createGuard, createMemoryStore, isGuardError, type AuthContext, type Guard, type Store } from '@resource-guard/core';
+import { createErrorResponder } from '@resource-guard/core/adapter';
 import { createTokenExchange, type TokenExchangeOptions } from '@resource-guard/core/exchange';
 import { AUDIENCE, bearerRequest, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
 
@@ -372,4 +373,21 @@ test.serial('the token endpoint is called with the guard\'s fetch; the `fetch` o
   t.is((await exchange.downstreamFetch(auth, 'https://inventory.test/stock', undefined, target)).status, 200);
   t.true(upstream.includes(endpoint.url));
   t.deepEqual(downstream, ['https://inventory.test/stock']);
+});
+
+test.serial('errorHandler() renders refusals without a challenge: 403 access_denied, 502 Bad Gateway with a generic description', async (t) => {
+  const render = createErrorResponder({ format: 'problem', logger: { error() {} } });
+  const guard = guardOf();
+  const exchange = createTokenExchange(guard, base());
+  const auth = await callerOf(guard);
+  endpoint.handler = (_request, _body, response) => json(response, 400, { error: 'invalid_target', error_description: `secret ${auth.token}` });
+  const refused = render(await exchange.exchangeToken(auth, target).catch((error: unknown) => error))!;
+  t.is(refused.status, 403);
+  t.is(refused.headers['WWW-Authenticate'], undefined);
+  t.like(JSON.parse(refused.body), { error: 'access_denied', title: 'Forbidden' });
+  endpoint.handler = (_request, _body, response) => json(response, 401, { error: 'invalid_client' });
+  const rejected = render(await exchange.exchangeToken(auth, target).catch((error: unknown) => error))!;
+  t.is(rejected.status, 502);
+  t.like(JSON.parse(rejected.body), { error: 'server_error', title: 'Bad Gateway', error_description: 'A service this request needs refused this server' });
+  for (const body of [refused.body, rejected.body]) t.false(body.includes(auth.token));
 });
