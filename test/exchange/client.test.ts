@@ -391,3 +391,29 @@ test.serial('errorHandler() renders refusals without a challenge: 403 access_den
   t.like(JSON.parse(rejected.body), { error: 'server_error', title: 'Bad Gateway', error_description: 'A service this request needs refused this server' });
   for (const body of [refused.body, rejected.body]) t.false(body.includes(auth.token));
 });
+
+test.serial('DPoP nonces at the token endpoint: use_dpop_nonce is retried once with the nonce, which is kept for the next exchange; asked again → 503', async (t) => {
+  const nonceOf = (request: IncomingMessage) => decodeJwt(String(request.headers.dpop)).nonce;
+  const bound = { access_token: 'bound', token_type: 'DPoP', issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', expires_in: 300 };
+  endpoint.handler = (request, _body, response) => {
+    if (nonceOf(request) === 'n-1') return json(response, 200, bound);
+    response.writeHead(400, { 'content-type': 'application/json', 'dpop-nonce': 'n-1' }).end(JSON.stringify({ error: 'use_dpop_nonce' }));
+  };
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const guard = guardOf();
+  const exchange = createTokenExchange(guard, { ...base(), dpop: { key: privateKey, alg: 'ES256' } });
+  const auth = await callerOf(guard);
+  let calls = endpoint.calls.length;
+  t.is((await exchange.exchangeToken(auth, { audience: 'https://n1.test' })).tokenType, 'DPoP');
+  t.is(endpoint.calls.length - calls, 2);
+  calls = endpoint.calls.length;
+  await exchange.exchangeToken(auth, { audience: 'https://n2.test' });
+  t.is(endpoint.calls.length - calls, 1, 'the kept nonce is sent at once');
+  endpoint.handler = (_request, _body, response) => {
+    response.writeHead(400, { 'content-type': 'application/json', 'dpop-nonce': `n-${endpoint.calls.length}` }).end(JSON.stringify({ error: 'use_dpop_nonce' }));
+  };
+  calls = endpoint.calls.length;
+  const error = await t.throwsAsync(exchange.exchangeToken(auth, { audience: 'https://n3.test' }));
+  t.like(error, { code: 'ERR_EXCHANGE_UNAVAILABLE', status: 503 });
+  t.is(endpoint.calls.length - calls, 2, 'one retry, not a loop');
+});

@@ -20,6 +20,10 @@ export interface DpopProver {
   thumbprint(): Promise<string>;
   /** A fresh proof JWT (`typ: dpop+jwt`, the public `jwk` in the header, random `jti`, `iat` now). */
   createProof(input: DpopProofInput): Promise<string>;
+  /** The last `DPoP-Nonce` a server at `origin` gave (RFC 9449 §8), for the next proof to it. */
+  nonceFor(origin: string): string | undefined;
+  /** Keeps the nonce a server at `origin` sent (one per origin: the token endpoints are few and configured). */
+  rememberNonce(origin: string, nonce: string): void;
 }
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
@@ -35,7 +39,10 @@ export function createDpopProver(key: SigningKey, clock: () => number): DpopProv
     });
     return publicJwk;
   };
+  const nonces = new Map<string, string>();
   return {
+    nonceFor: (origin) => nonces.get(origin),
+    rememberNonce: (origin, nonce) => void nonces.set(origin, nonce),
     thumbprint: async () => calculateJwkThumbprint(await jwk()),
     async createProof({ method, url, accessToken, nonce }) {
       const target = new URL(url);

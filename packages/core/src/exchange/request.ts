@@ -41,11 +41,14 @@ const ERROR_VALUE = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}$/;
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 /** Errors about this API as a client rather than about the subject or the target. */
 const CLIENT_ERRORS = new Set(['invalid_client', 'unauthorized_client', 'unsupported_grant_type', 'invalid_request']);
+/** Errors that say "not now" (a nonce asked for again after one retry included): 503, tried again later. */
+const UNAVAILABLE_ERRORS = new Set(['use_dpop_nonce', 'temporarily_unavailable', 'server_error']);
 
 /**
  * Performs one RFC 8693 token-exchange request: `POST` with a form body (the subject token never
  * in a URL), the client authentication of `client-auth.ts`, and a DPoP proof for the token
- * endpoint when DPoP-bound tokens are configured. Errors: see {@link rejectStatus} and
+ * endpoint when DPoP-bound tokens are configured (with the server's last `DPoP-Nonce`; a
+ * `use_dpop_nonce` answer is retried once with the nonce it carries). Errors: see {@link rejectStatus} and
  * {@link readIssuedToken}; a failure of the call itself is a 503 `ERR_EXCHANGE_UNAVAILABLE`.
  */
 export async function requestTokenExchange(
@@ -55,6 +58,29 @@ export async function requestTokenExchange(
   prover: DpopProver | undefined,
   options: { clock: () => number; logger: Logger },
 ): Promise<IssuedToken> {
+  const send = async (nonce: string | undefined): Promise<UpstreamResponse> => {
+    const params = exchangeParams(parameters);
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+    // Per call: a private_key_jwt assertion and a DPoP proof are never sent twice.
+    await addClientAuth(settings, endpoint, options.clock(), headers, params);
+    if (prover !== undefined) headers.dpop = await prover.createProof({ method: 'POST', url: endpoint, nonce });
+    return fetchUpstream(settings.upstreamFetch, endpoint, {
+      ...UNAVAILABLE, method: 'POST', headers, body: params.toString(), timeout: settings.timeout,
+    });
+  };
+  let response = await send(prover?.nonceFor(endpoint.origin));
+  if (prover !== undefined && response.dpopNonce !== undefined) {
+    prover.rememberNonce(endpoint.origin, response.dpopNonce);
+    // RFC 9449 §8: the server wants a (fresh) nonce in the proof; once, with the one it sent.
+    if (response.status === 400 && oauthError(response) === 'use_dpop_nonce') response = await send(response.dpopNonce);
+    if (response.dpopNonce !== undefined) prover.rememberNonce(endpoint.origin, response.dpopNonce);
+  }
+  if (response.status !== 200) rejectStatus(response, endpoint, settings, options.logger);
+  return readIssuedToken(parseJsonObject(response, UNAVAILABLE), endpoint, prover !== undefined);
+}
+
+/** The RFC 8693 §2.1 request parameters (client authentication is added per call). */
+function exchangeParams(parameters: ExchangeParameters): URLSearchParams {
   const params = new URLSearchParams();
   params.set('grant_type', TOKEN_EXCHANGE_GRANT);
   params.set('subject_token', parameters.subjectToken);
@@ -67,14 +93,7 @@ export async function requestTokenExchange(
     params.set('actor_token', parameters.actorToken);
     params.set('actor_token_type', parameters.actorTokenType ?? ACCESS_TOKEN_TYPE);
   }
-  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
-  await addClientAuth(settings, endpoint, options.clock(), headers, params);
-  if (prover !== undefined) headers.dpop = await prover.createProof({ method: 'POST', url: endpoint });
-  const response = await fetchUpstream(settings.upstreamFetch, endpoint, {
-    ...UNAVAILABLE, method: 'POST', headers, body: params.toString(), timeout: settings.timeout,
-  });
-  if (response.status !== 200) rejectStatus(response, endpoint, settings, options.logger);
-  return readIssuedToken(parseJsonObject(response, UNAVAILABLE), endpoint, prover !== undefined);
+  return params;
 }
 
 /** The `error` member of an OAuth error response (RFC 6749 §5.2), when it is a well-formed one. */
@@ -93,7 +112,8 @@ function oauthError(response: UpstreamResponse): string | undefined {
  * or the target (`invalid_target`, `invalid_scope`, `invalid_grant`, ...) → 403
  * `ERR_EXCHANGE_REFUSED`; HTTP 401/403 or an error about this API as a client → 502
  * `ERR_EXCHANGE_CLIENT_REJECTED`, logged (the options to check, never a token). Everything else
- * (5xx, a 400 without a readable `error`) → 503: the server is unusable right now.
+ * (5xx, a 400 without a readable `error` or with `use_dpop_nonce` after the retry,
+ * `temporarily_unavailable`, `server_error`) → 503: the server is unusable right now.
  */
 function rejectStatus(response: UpstreamResponse, endpoint: URL, settings: ResolvedTokenExchange, logger: Logger): never {
   const where = `${endpoint.origin}${endpoint.pathname}`;
@@ -106,7 +126,7 @@ function rejectStatus(response: UpstreamResponse, endpoint: URL, settings: Resol
     );
     throw new TokenExchangeRefusedError('The authorization server refused this API as a token-exchange client', 'ERR_EXCHANGE_CLIENT_REJECTED', error, { detail });
   }
-  if (response.status === 400 && error !== undefined) {
+  if (response.status === 400 && error !== undefined && !UNAVAILABLE_ERRORS.has(error)) {
     throw new TokenExchangeRefusedError('The authorization server refused the token exchange', 'ERR_EXCHANGE_REFUSED', error, { detail });
   }
   throw new UpstreamUnavailableError(`Token exchange answered HTTP ${response.status}`, UNAVAILABLE.code, { detail });
