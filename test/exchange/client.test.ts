@@ -417,3 +417,19 @@ test.serial('DPoP nonces at the token endpoint: use_dpop_nonce is retried once w
   t.like(error, { code: 'ERR_EXCHANGE_UNAVAILABLE', status: 503 });
   t.is(endpoint.calls.length - calls, 2, 'one retry, not a loop');
 });
+
+test.serial('a subject token that expires before the exchanged one bounds the reuse: until its exp − skew', async (t) => {
+  endpoint.handler = okHandler({ expires_in: 3600 });
+  let now = Date.now();
+  const guard = guardOf({ clock: () => now });
+  const exchange = createTokenExchange(guard, { ...base(), expirySkew: 60 });
+  const auth = await callerOf(guard, { exp: Math.floor(now / 1000) + 120 });
+  const calls = endpoint.calls.length;
+  const first = await exchange.exchangeToken(auth, { audience: 'https://bounded.test' });
+  t.true(first.expiresAt! > auth.expiresAt!, 'the exchanged token outlives the subject token');
+  now = (auth.expiresAt! - 61) * 1000;
+  t.is((await exchange.exchangeToken(auth, { audience: 'https://bounded.test' })).accessToken, first.accessToken);
+  now = (auth.expiresAt! - 59) * 1000;
+  t.not((await exchange.exchangeToken(auth, { audience: 'https://bounded.test' })).accessToken, first.accessToken);
+  t.is(endpoint.calls.length - calls, 2);
+});
