@@ -39,6 +39,9 @@ export const GUARD_ERROR_CODES = Object.freeze([
   'ERR_GATEWAY_CSRF_HEADER_MISSING', 'ERR_GATEWAY_ORIGIN_NOT_ALLOWED',
   // 403 / 502 without a challenge: token exchange refused by the authorization server (never a 401 to the caller)
   'ERR_EXCHANGE_REFUSED', 'ERR_EXCHANGE_CLIENT_REJECTED',
+  // MCP transport rules (@resource-guard/mcp), answered with a JSON-RPC error, no challenge:
+  // 403 Origin not allowed, 400 request metadata headers that do not match the body, 400 unreadable body
+  'ERR_MCP_ORIGIN_NOT_ALLOWED', 'ERR_MCP_HEADER_MISMATCH', 'ERR_MCP_BODY_UNREADABLE',
   // 503 with Retry-After: the authorization server or the shared store
   'ERR_UPSTREAM_UNAVAILABLE', 'ERR_DISCOVERY_UNAVAILABLE', 'ERR_JWKS_UNAVAILABLE', 'ERR_INTROSPECTION_UNAVAILABLE',
   'ERR_INTROSPECTION_JWT_EXPECTED', 'ERR_INTROSPECTION_JWT_MALFORMED', 'ERR_INTROSPECTION_JWT_ALG_NOT_ALLOWED',
