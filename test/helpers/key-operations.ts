@@ -46,8 +46,8 @@ export function countKeyOperations(): KeyOperationCounter {
 
   const subtle = globalThis.crypto.subtle as unknown as Subtle;
   const originals = { decrypt: subtle.decrypt, deriveBits: subtle.deriveBits, unwrapKey: subtle.unwrapKey, verify: subtle.verify };
-  const isPrivate = (key: unknown) => (key as CryptoKey | undefined)?.type === 'private';
-  const isPublic = (key: unknown) => (key as CryptoKey | undefined)?.type === 'public';
+  const isPrivate = (key: unknown) => (key as { type?: string } | undefined)?.type === 'private';
+  const isPublic = (key: unknown) => (key as { type?: string } | undefined)?.type === 'public';
   subtle.decrypt = function decrypt(...args) {
     if (isPrivate(args[1])) counter.privateKey += 1;
     return originals.decrypt.apply(globalThis.crypto.subtle, args);
