@@ -1,0 +1,47 @@
+import { sealCookie, serializeCookie, type CookiePurpose } from '../cookie-crypto.js';
+import type { TokenHandlerSettings } from '../token-handler-options.js';
+import type { SessionTokens } from './oauth-client.js';
+import type { OAuthAgentSettings } from './options.js';
+
+/**
+ * The `Set-Cookie` values of a session. Lifetimes: the access-token cookie lives as long as the
+ * access token (`expires_in`, sealed with that `exp` too); the refresh-token, ID-token and CSRF
+ * cookies live `sessionLifetime` seconds; the login cookie `loginLifetime`.
+ */
+export interface SessionCookies {
+  seal(purpose: CookiePurpose, plaintext: string, expiresAt: number, maxAge: number): Promise<string>;
+  /** The cookies of a new session (login end). */
+  issue(tokens: SessionTokens, csrf: string): Promise<string[]>;
+  /** The cookies a refresh replaces: the access token, and the refresh and ID tokens when new ones came. */
+  refresh(tokens: SessionTokens): Promise<string[]>;
+  clear(purpose: CookiePurpose): string;
+  /** Every cookie of the session and of a login in progress, deleted. */
+  clearAll(): string[];
+}
+
+/** An access token without `expires_in` is kept this long, seconds (an AS should always send it). */
+const DEFAULT_ACCESS_TOKEN_LIFETIME = 300;
+
+export function createSessionCookies(settings: TokenHandlerSettings, agent: Pick<OAuthAgentSettings, 'sessionLifetime'>): SessionCookies {
+  const now = () => Math.floor(settings.clock() / 1000);
+  const seal = async (purpose: CookiePurpose, plaintext: string, expiresAt: number, maxAge: number) =>
+    serializeCookie(settings.cookieNames[purpose], await sealCookie(plaintext, purpose, settings.keySet, expiresAt), maxAge);
+  const forSession = (purpose: CookiePurpose, plaintext: string) => seal(purpose, plaintext, now() + agent.sessionLifetime, agent.sessionLifetime);
+
+  async function tokenCookies(tokens: SessionTokens): Promise<string[]> {
+    const lifetime = Math.min(tokens.expiresIn ?? DEFAULT_ACCESS_TOKEN_LIFETIME, agent.sessionLifetime);
+    const values = [await seal('at', tokens.accessToken, now() + lifetime, lifetime)];
+    if (tokens.refreshToken !== undefined) values.push(await forSession('rt', tokens.refreshToken));
+    if (tokens.idToken !== undefined) values.push(await forSession('id', tokens.idToken));
+    return values;
+  }
+  const clear = (purpose: CookiePurpose) => serializeCookie(settings.cookieNames[purpose], '', 0);
+
+  return {
+    seal,
+    issue: async (tokens, csrf) => [...await tokenCookies(tokens), await forSession('csrf', csrf)],
+    refresh: tokenCookies,
+    clear,
+    clearAll: () => (['at', 'rt', 'id', 'csrf', 'login'] as const).map(clear),
+  };
+}
