@@ -51,7 +51,8 @@ const loginCookieInvalid = () => new GuardError('Login cookie missing, expired o
  * - `POST /login/end` `{ pageUrl }`: with an authorization response in `pageUrl`, checks `state`,
  *   exchanges the code (oauth4webapi; ID token validated, `nonce` included) and issues the session
  *   cookies; answers `{ isLoggedIn, handled, csrf }` (also on a plain page load).
- * - `GET /userinfo` (the user's claims of the ID token), `GET /claims` (all of them).
+ * - `GET /userinfo` (the user's claims of the ID token), `GET /claims` (all of them); both need
+ *   a live access-token cookie (401 `ERR_AGENT_SESSION_MISSING` otherwise: refresh, then retry).
  * - `POST /refresh`: the refresh-token grant, a rotated refresh token stored; a refused refresh
  *   clears every cookie and answers 401 `ERR_AGENT_SESSION_EXPIRED`.
  * - `POST /logout`: revokes the refresh token (RFC 7009), clears the cookies, answers
@@ -98,9 +99,10 @@ export function createOAuthAgent(options: TokenHandlerOptions): OAuthAgent {
     response.body = { handled: true, isLoggedIn: true, csrf };
   }
 
+  // A live access-token cookie is required too: after logout an old ID-token cookie alone tells nothing.
   async function idTokenClaims(request: AgentRequest): Promise<Record<string, unknown>> {
     const idToken = await readSessionCookie(request, 'id', settings);
-    if (idToken === undefined) throw sessionMissing();
+    if (idToken === undefined || await readSessionCookie(request, 'at', settings) === undefined) throw sessionMissing();
     return decodePayload(idToken);
   }
 
