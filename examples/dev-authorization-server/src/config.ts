@@ -188,7 +188,7 @@ export const CLIENT_METADATA: readonly ClientMetadata[] = [
     application_type: 'native',
     redirect_uris: ['http://localhost/', 'http://127.0.0.1/'],
     post_logout_redirect_uris: ['http://localhost/', 'http://127.0.0.1/'],
-    scope: `openid offline_access ${SCOPES.join(' ')}`,
+    scope: `openid ${SCOPES.join(' ')}`,
   },
   {
     ...clientCredentials(CLIENTS.resourceServer, ''),

@@ -40,6 +40,12 @@ export function providerConfiguration(keys: readonly SigningJwk[] = generateSign
     issueRefreshToken: (_ctx, client) => client.clientId === CLIENTS.web.clientId,
     rotateRefreshToken: true,
     ttl: {
+      AuthorizationCode: 60,
+      Interaction: 600,
+      Session: 3600,
+      Grant: 3600,
+      IdToken: 600,
+      RefreshToken: 3600,
       AccessToken: (_ctx, token, client) =>
         client.clientId === CLIENTS.web.clientId ? WEB_ACCESS_TOKEN_TTL : (token.resourceServer?.accessTokenTTL ?? ACCESS_TOKEN_TTL),
       ClientCredentials: (_ctx, token, client) =>

@@ -64,7 +64,7 @@ const loginCookieInvalid = () => new GuardError('Login cookie missing, expired o
 export function createOAuthAgent(options: TokenHandlerOptions): OAuthAgent {
   const settings = readTokenHandlerSettings(options);
   const agent = readOAuthAgentSettings(settings.agent);
-  const client = createAgentClient(agent);
+  const client = createAgentClient(agent, settings.clock);
   const cookies = createSessionCookies(settings, agent);
   const now = () => Math.floor(settings.clock() / 1000);
   const sessionMissing = () => challenge(new GuardError('No session', 'ERR_AGENT_SESSION_MISSING', 401, undefined), settings.realm);

@@ -18,8 +18,11 @@ export interface LoginState {
 /** The tokens of a session: what the agent seals into cookies. */
 export interface SessionTokens {
   accessToken: string;
-  /** Seconds the access token lives (`expires_in`); `undefined` when the AS did not say. */
-  expiresIn: number | undefined;
+  /**
+   * When the access token expires, seconds since the epoch: `expires_in` counted from before the
+   * request was sent, so never later than the token's own `exp`; `undefined` when the AS did not say.
+   */
+  expiresAt: number | undefined;
   refreshToken: string | undefined;
   idToken: string | undefined;
 }
@@ -44,7 +47,7 @@ export interface AgentClient {
 const unavailable = (cause: unknown) => new UpstreamUnavailableError('Authorization server unavailable', 'ERR_UPSTREAM_UNAVAILABLE', { cause });
 
 /** Builds the client; nothing is fetched before the first call. */
-export function createAgentClient(settings: OAuthAgentSettings): AgentClient {
+export function createAgentClient(settings: OAuthAgentSettings, clock: () => number): AgentClient {
   const client: oauth.Client = { client_id: settings.clientId };
   const auth = oauth.ClientSecretBasic(settings.clientSecret);
   const http = () => ({
@@ -67,6 +70,7 @@ export function createAgentClient(settings: OAuthAgentSettings): AgentClient {
   /** Runs a grant: the AS's refusal becomes a {@link GrantRefusedError}, anything else 503. */
   async function grant(run: (as: oauth.AuthorizationServer) => Promise<oauth.TokenEndpointResponse>): Promise<SessionTokens> {
     const as = await discover();
+    const sentAt = Math.floor(clock() / 1000);
     let result: oauth.TokenEndpointResponse;
     try {
       result = await run(as);
@@ -79,7 +83,7 @@ export function createAgentClient(settings: OAuthAgentSettings): AgentClient {
     }
     return {
       accessToken: result.access_token,
-      expiresIn: result.expires_in,
+      expiresAt: result.expires_in === undefined ? undefined : sentAt + result.expires_in,
       refreshToken: result.refresh_token,
       idToken: result.id_token,
     };

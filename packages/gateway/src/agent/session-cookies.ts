@@ -4,7 +4,7 @@ import type { SessionTokens } from './oauth-client.js';
 import type { OAuthAgentSettings } from './options.js';
 
 /**
- * The `Set-Cookie` values of a session. Lifetimes: the access-token cookie lives as long as the
+ * The `Set-Cookie` values of a session. Lifetimes: the access-token cookie lives no longer than the
  * access token (`expires_in`, sealed with that `exp` too); the refresh-token, ID-token and CSRF
  * cookies live `sessionLifetime` seconds; the login cookie `loginLifetime`.
  */
@@ -29,8 +29,9 @@ export function createSessionCookies(settings: TokenHandlerSettings, agent: Pick
   const forSession = (purpose: CookiePurpose, plaintext: string) => seal(purpose, plaintext, now() + agent.sessionLifetime, agent.sessionLifetime);
 
   async function tokenCookies(tokens: SessionTokens): Promise<string[]> {
-    const lifetime = Math.min(tokens.expiresIn ?? DEFAULT_ACCESS_TOKEN_LIFETIME, agent.sessionLifetime);
-    const values = [await seal('at', tokens.accessToken, now() + lifetime, lifetime)];
+    // Max-Age counts from the browser's receipt: from the next whole second here, so the cookie ends no later than the token.
+    const expiresAt = Math.min(tokens.expiresAt ?? now() + DEFAULT_ACCESS_TOKEN_LIFETIME, now() + agent.sessionLifetime);
+    const values = [await seal('at', tokens.accessToken, expiresAt, expiresAt - Math.ceil(settings.clock() / 1000))];
     if (tokens.refreshToken !== undefined) values.push(await forSession('rt', tokens.refreshToken));
     if (tokens.idToken !== undefined) values.push(await forSession('id', tokens.idToken));
     return values;
