@@ -1,5 +1,5 @@
 import * as oauth from 'oauth4webapi';
-import { GuardError } from '@resource-guard/core';
+import { GuardError, InvalidRequestError } from '@resource-guard/core';
 import { challenge, type GatewayRequest } from '../forward.js';
 import { answerCors, checkCsrf, checkOrigin, readSessionCookie } from '../browser-defence.js';
 import { readTokenHandlerSettings, type TokenHandlerOptions } from '../token-handler-options.js';
@@ -40,8 +40,8 @@ const ROUTES: Readonly<Record<string, string>> = {
 /** ID-token claims about the token rather than the user: not part of `/userinfo`. */
 const PROTOCOL_CLAIMS = new Set(['iss', 'aud', 'exp', 'iat', 'nbf', 'nonce', 'at_hash', 'c_hash', 's_hash', 'auth_time', 'azp', 'sid', 'jti', 'acr', 'amr']);
 
-const requestInvalid = () => new GuardError('Invalid agent request', 'ERR_AGENT_REQUEST_INVALID', 400, undefined);
-const loginCookieInvalid = () => new GuardError('Login cookie missing, expired or invalid', 'ERR_AGENT_LOGIN_COOKIE_INVALID', 400, undefined);
+const requestInvalid = () => new InvalidRequestError('Invalid agent request', 'ERR_AGENT_REQUEST_INVALID');
+const loginCookieInvalid = () => new InvalidRequestError('Login cookie missing, expired or invalid', 'ERR_AGENT_LOGIN_COOKIE_INVALID');
 
 /**
  * The token handler's OAuth agent (Curity's pattern): a confidential OpenID Connect client on the
@@ -92,7 +92,7 @@ export function createOAuthAgent(options: TokenHandlerOptions): OAuthAgent {
     response.cookies.push(cookies.clear('login'));
     const login = await readLogin(request);
     const tokens = await client.exchangeCode(url, login).catch((error: unknown) => {
-      throw error instanceof GrantRefusedError ? new GuardError('Authorization code refused', 'ERR_AGENT_CODE_REJECTED', 400, undefined, { cause: error }) : error;
+      throw error instanceof GrantRefusedError ? new InvalidRequestError('Authorization code refused', 'ERR_AGENT_CODE_REJECTED', { cause: error }) : error;
     });
     const csrf = oauth.generateRandomState();
     response.cookies.push(...await cookies.issue(tokens, csrf));

@@ -1,5 +1,5 @@
 import * as oauth from 'oauth4webapi';
-import { GuardError, UpstreamUnavailableError } from '@resource-guard/core';
+import { InvalidRequestError, UpstreamUnavailableError } from '@resource-guard/core';
 import type { OAuthAgentSettings } from './options.js';
 
 /**
@@ -77,7 +77,7 @@ export function createAgentClient(settings: OAuthAgentSettings, clock: () => num
     } catch (error) {
       if (error instanceof oauth.ResponseBodyError && error.status < 500) throw new GrantRefusedError(error.error);
       if (error instanceof oauth.OperationProcessingError && error.code !== oauth.RESPONSE_IS_NOT_JSON && error.code !== oauth.RESPONSE_IS_NOT_CONFORM) {
-        throw new GuardError('ID token or token response invalid', 'ERR_AGENT_TOKEN_RESPONSE_INVALID', 400, undefined, { cause: error });
+        throw new InvalidRequestError('ID token or token response invalid', 'ERR_AGENT_TOKEN_RESPONSE_INVALID', { cause: error });
       }
       throw unavailable(error);
     }
@@ -111,9 +111,9 @@ export function createAgentClient(settings: OAuthAgentSettings, clock: () => num
         params = oauth.validateAuthResponse(as, client, callback, login.state);
       } catch (error) {
         if (error instanceof oauth.AuthorizationResponseError) {
-          throw new GuardError('Authorization failed', 'ERR_AGENT_AUTHORIZATION_FAILED', 400, undefined, { cause: error });
+          throw new InvalidRequestError('Authorization failed', 'ERR_AGENT_AUTHORIZATION_FAILED', { cause: error });
         }
-        throw new GuardError('Authorization response state mismatch', 'ERR_AGENT_STATE_MISMATCH', 400, undefined, { cause: error });
+        throw new InvalidRequestError('Authorization response state mismatch', 'ERR_AGENT_STATE_MISMATCH', { cause: error });
       }
       return grant(async () => {
         const response = await oauth.authorizationCodeGrantRequest(as, client, auth, params, settings.redirectUri.href, login.verifier, http());

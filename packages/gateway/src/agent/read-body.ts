@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
-import { GuardError } from '@resource-guard/core';
+import { InvalidRequestError } from '@resource-guard/core';
 
 /** Largest request body the agent reads, bytes: its requests are a page URL at most. */
 const MAX_BODY = 16_384;
 
-const invalid = () => new GuardError('Invalid agent request', 'ERR_AGENT_REQUEST_INVALID', 400, undefined);
+const invalid = () => new InvalidRequestError('Invalid agent request', 'ERR_AGENT_REQUEST_INVALID');
 
 /**
  * The agent request's JSON body: what a body parser already put on the request (`parsed`, when it
