@@ -139,3 +139,23 @@ test('oauthAgent() refuses what is not an agent, and a bad prefix', (t) => {
   t.throws(() => koaAgent({} as never), { instanceOf: TypeError });
   t.throws(() => koaAgent({ handle: () => Promise.resolve(undefined) }, { prefix: 'agent/' }), { instanceOf: TypeError, message: /prefix/ });
 });
+
+test('an empty body, or one a body parser consumed as {}, is no body: /login/end refuses it', async (t) => {
+  const agent = createOAuthAgent({
+    keys: [key], allowedOrigins: ['http://localhost:1'],
+    agent: { issuer: dev.server.issuer, clientId: CLIENTS.web.clientId, clientSecret: CLIENTS.web.clientSecret, redirectUri: 'http://localhost:1/' },
+  });
+  const app = express();
+  app.use('/parsed', express.json(), expressAgent(agent));
+  app.use('/raw', expressAgent(agent));
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const post = (path: string, body?: string) => fetch(`${base}${path}/login/end`, {
+    method: 'POST', headers: { origin: 'http://localhost:1', 'content-type': 'application/json' }, body,
+  });
+  t.is((await post('/parsed', '{}')).status, 400);
+  t.is((await post('/raw')).status, 400);
+  t.is((await post('/raw', '[]')).status, 400);
+});

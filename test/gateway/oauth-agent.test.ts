@@ -260,3 +260,64 @@ test('createOAuthAgent() validates its options', (t) => {
   t.throws(() => createOAuthAgent({ ...base, agent, cookiePrefix: 'a b' }), { message: /tokenHandler\.cookiePrefix/ });
   t.throws(() => createOAuthAgent({ ...base, agent, allowBearer: 1 as never }), { message: /tokenHandler\.allowBearer/ });
 });
+
+/** The agent's `fetch`, rewriting what the dev AS answers at `path` (the AS itself stays real). */
+function answering(path: string, rewrite: (response: Response) => Promise<Response>): typeof fetch {
+  return async (input, init) => {
+    const response = await fetch(input, init);
+    return new URL(input instanceof Request ? input.url : String(input)).pathname === path ? rewrite(response) : response;
+  };
+}
+
+test.serial('login end: an ID token that fails validation is refused; a token endpoint answering garbage is 503', async (t) => {
+  const forged = createOAuthAgent({ ...options, agent: { ...options.agent!, fetch: answering('/token', async (response) => {
+    const tokens = await response.json() as { id_token: string };
+    const [header, payload, signature] = tokens.id_token.split('.');
+    const altered = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), sub: 'mallory' })).toString('base64url');
+    return Response.json({ ...tokens, id_token: [header, altered, signature].join('.') });
+  }) } });
+  const first = await startLogin(forged);
+  t.is(code(await callAgent(forged, first.jar, '/login/end', { body: { pageUrl: first.callback } })), 'ERR_AGENT_TOKEN_RESPONSE_INVALID');
+  t.false(first.jar.values.has('__Host-rg-at'));
+
+  const garbage = createOAuthAgent({ ...options, agent: { ...options.agent!, fetch: answering('/token', () => Promise.resolve(new Response('<html>', { status: 502 }))) } });
+  const second = await startLogin(garbage);
+  t.is(code(await callAgent(garbage, second.jar, '/login/end', { body: { pageUrl: second.callback } })), 'ERR_UPSTREAM_UNAVAILABLE');
+});
+
+test.serial('the AS failing during refresh is 503 and the session is kept; during logout the cookies are still cleared', async (t) => {
+  const { jar, csrf } = await login();
+  const down = createOAuthAgent({ ...options, agent: { ...options.agent!, fetch: answering('/token', () => Promise.reject(new TypeError('fetch failed'))) } });
+  const refused = await callAgent(down, jar, '/refresh', { csrf });
+  t.is(code(refused), 'ERR_UPSTREAM_UNAVAILABLE');
+  t.deepEqual(refused.cookies, []);
+  t.true(jar.values.has('__Host-rg-rt'));
+  const noRevocation = createOAuthAgent({ ...options, agent: { ...options.agent!, fetch: answering('/token/revocation', () => Promise.resolve(new Response('', { status: 503 }))) } });
+  const loggedOut = await callAgent(noRevocation, jar, '/logout', { csrf });
+  t.is(code(loggedOut), 'ERR_UPSTREAM_UNAVAILABLE');
+  t.is(jar.values.size, 0, 'the browser session ends even so');
+});
+
+test.serial('an AS without an end-session endpoint: logout answers endSessionUrl null; a session with only its access token is still one', async (t) => {
+  const { jar, csrf } = await login();
+  const plain = createOAuthAgent({ ...options, agent: { ...options.agent!, fetch: answering('/.well-known/openid-configuration', async (response) => {
+    const { end_session_endpoint: _ignored, ...metadata } = await response.json() as Record<string, unknown>;
+    return Response.json(metadata);
+  }) } });
+  const withoutRefresh = jar.clone();
+  withoutRefresh.values.delete('__Host-rg-rt');
+  t.like(body(await callAgent(plain, withoutRefresh, '/login/end', { body: { pageUrl: `${ORIGIN}/` } })), { isLoggedIn: true });
+  const loggedOut = await callAgent(plain, withoutRefresh, '/logout', { csrf });
+  t.deepEqual(loggedOut.body, { endSessionUrl: null });
+});
+
+test('cookies: an `exp` that is not a number is refused; a Cookie header given as a list is read', async (t) => {
+  const agent = createOAuthAgent(options);
+  const jar = new CookieJar();
+  jar.values.set('__Host-rg-login', await sealTestCookie(JSON.stringify({ state: 's', nonce: 'n', verifier: 'v' }), 'login', key, 'soon' as never));
+  t.is(code(await callAgent(agent, jar, '/login/end', { body: { pageUrl: `${ORIGIN}/?code=c&state=s` } })), 'ERR_AGENT_LOGIN_COOKIE_INVALID');
+  const listed = await agent.handle({
+    method: 'POST', path: '/login/end', headers: { origin: ORIGIN, cookie: ['a=1', 'b=2'] as never }, readBody: () => Promise.resolve({ pageUrl: `${ORIGIN}/` }),
+  });
+  t.deepEqual(listed?.body, { handled: false, isLoggedIn: false });
+});

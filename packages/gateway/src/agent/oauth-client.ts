@@ -4,7 +4,8 @@ import type { OAuthAgentSettings } from './options.js';
 
 /**
  * The agent's calls to the authorization server, all through oauth4webapi: discovery (cached once
- * it succeeded), the authorization URL, the code exchange with PKCE and ID-token validation, the
+ * it succeeded), the authorization URL, the code exchange with PKCE and ID-token validation
+ * (claims, `nonce`, and the signature with the issuer's JWKS), the
  * refresh-token grant, revocation (RFC 7009) and the end-session URL (OpenID RP-Initiated Logout).
  */
 
@@ -117,14 +118,19 @@ export function createAgentClient(settings: OAuthAgentSettings, clock: () => num
       }
       return grant(async () => {
         const response = await oauth.authorizationCodeGrantRequest(as, client, auth, params, settings.redirectUri.href, login.verifier, http());
-        return oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: login.nonce, requireIdToken: true });
+        const result = await oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: login.nonce, requireIdToken: true });
+        // The signature too, with the issuer's keys: also where the token endpoint is not TLS (OIDC Core §3.1.3.7 item 6).
+        await oauth.validateApplicationLevelSignature(as, response, http());
+        return result;
       });
     },
     refresh(refreshToken) {
       return grant(async (as) => {
         const params = settings.resource === undefined ? undefined : new URLSearchParams({ resource: settings.resource });
         const response = await oauth.refreshTokenGrantRequest(as, client, auth, refreshToken, { ...http(), additionalParameters: params });
-        return oauth.processRefreshTokenResponse(as, client, response);
+        const result = await oauth.processRefreshTokenResponse(as, client, response);
+        if (result.id_token !== undefined) await oauth.validateApplicationLevelSignature(as, response, http());
+        return result;
       });
     },
     async revoke(refreshToken) {
