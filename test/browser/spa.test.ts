@@ -19,6 +19,11 @@ import { browserMissing, launchBrowser, outputFolder } from '../helpers/browser.
 import { startDevAs, type DevAs } from '../helpers/dev-as.js';
 import { startCapturingApi, type CapturingApi } from '../helpers/gateway.js';
 
+// What the functions run in the page use of the DOM (this program is typed for Node, not the DOM).
+declare const document: { getElementById(id: string): { textContent: string | null } | null; cookie: string };
+declare const localStorage: Record<string, string>;
+declare const sessionStorage: Record<string, string>;
+
 const missing = browserMissing();
 const key: TokenCookieKey = { kid: 'spa', key: randomBytes(32) };
 const PREFIX = '__Host-rg-';
