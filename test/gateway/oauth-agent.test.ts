@@ -321,3 +321,18 @@ test('cookies: an `exp` that is not a number is refused; a Cookie header given a
   });
   t.deepEqual(listed?.body, { handled: false, isLoggedIn: false });
 });
+
+test.serial('refresh without rotation or a new ID token: the session keeps them and slides (every cookie issued again, the CSRF token unchanged)', async (t) => {
+  const { jar, csrf } = await login();
+  const before = { rt: jar.values.get('__Host-rg-rt'), id: jar.values.get('__Host-rg-id') };
+  const noRotation = createOAuthAgent({ ...options, agent: { ...options.agent!, fetch: answering('/token', async (response) => {
+    const { refresh_token: _rt, id_token: _id, ...tokens } = await response.json() as Record<string, unknown>;
+    return Response.json(tokens);
+  }) } });
+  const refreshed = await callAgent(noRotation, jar, '/refresh', { csrf });
+  t.is(refreshed.status, 204);
+  t.deepEqual(refreshed.cookies.map((cookie) => cookie.split('=')[0]).sort(), ['__Host-rg-at', '__Host-rg-csrf', '__Host-rg-id', '__Host-rg-rt']);
+  t.is(body(await callAgent(noRotation, jar, '/claims', { method: 'GET' })).sub, 'alice');
+  t.not(jar.values.get('__Host-rg-rt'), before.rt, 'sealed again (a fresh IV)');
+  t.is(body(await callAgent(noRotation, jar, '/login/end', { body: { pageUrl: `${ORIGIN}/` } })).csrf, csrf);
+});

@@ -53,7 +53,8 @@ const loginCookieInvalid = () => new InvalidRequestError('Login cookie missing, 
  *   cookies; answers `{ isLoggedIn, handled, csrf }` (also on a plain page load).
  * - `GET /userinfo` (the user's claims of the ID token), `GET /claims` (all of them); both need
  *   a live access-token cookie (401 `ERR_AGENT_SESSION_MISSING` otherwise: refresh, then retry).
- * - `POST /refresh`: the refresh-token grant, a rotated refresh token stored; a refused refresh
+ * - `POST /refresh`: the refresh-token grant, a rotated refresh token stored, the session's
+ *   cookies renewed for `sessionLifetime`; a refused refresh
  *   clears every cookie and answers 401 `ERR_AGENT_SESSION_EXPIRED`.
  * - `POST /logout`: revokes the refresh token (RFC 7009), clears the cookies, answers
  *   `{ endSessionUrl }` (without `id_token_hint`: the page never sees the ID token).
@@ -114,7 +115,11 @@ export function createOAuthAgent(options: TokenHandlerOptions): OAuthAgent {
       throw sessionMissing();
     }
     try {
-      response.cookies.push(...await cookies.refresh(await client.refresh(refreshToken)));
+      const tokens = await client.refresh(refreshToken);
+      // The whole session slides: every cookie is issued again, the refresh token kept when it did not rotate.
+      const idToken = tokens.idToken ?? await readSessionCookie(request, 'id', settings);
+      const csrf = request.headers[settings.csrfHeader] as string;
+      response.cookies.push(...await cookies.issue({ ...tokens, refreshToken: tokens.refreshToken ?? refreshToken, idToken }, csrf));
     } catch (error) {
       if (!(error instanceof GrantRefusedError)) throw error;
       response.cookies.push(...cookies.clearAll());

@@ -19,7 +19,7 @@ export interface OAuthAgentOptions {
   resource?: string;
   /** Lifetime of the login cookie (between login start and end), seconds. Default 300. */
   loginLifetime?: number;
-  /** Lifetime of the refresh-token, ID-token and CSRF cookies (the session), seconds. Default 28800 (8 h). */
+  /** Lifetime of the refresh-token, ID-token and CSRF cookies (the session), seconds from the last login or refresh. Default 28800 (8 h). */
   sessionLifetime?: number;
   /** Allow plain `http` for the authorization server off loopback (never in production). Default false. */
   allowInsecureRequests?: boolean;

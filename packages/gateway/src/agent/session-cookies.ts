@@ -6,14 +6,12 @@ import type { OAuthAgentSettings } from './options.js';
 /**
  * The `Set-Cookie` values of a session. Lifetimes: the access-token cookie lives no longer than the
  * access token (`expires_in`, sealed with that `exp` too); the refresh-token, ID-token and CSRF
- * cookies live `sessionLifetime` seconds; the login cookie `loginLifetime`.
+ * cookies live `sessionLifetime` seconds from the last login or refresh; the login cookie `loginLifetime`.
  */
 export interface SessionCookies {
   seal(purpose: CookiePurpose, plaintext: string, expiresAt: number, maxAge: number): Promise<string>;
-  /** The cookies of a new session (login end). */
+  /** The cookies of a session (login end, and each refresh: the session slides). */
   issue(tokens: SessionTokens, csrf: string): Promise<string[]>;
-  /** The cookies a refresh replaces: the access token, and the refresh and ID tokens when new ones came. */
-  refresh(tokens: SessionTokens): Promise<string[]>;
   clear(purpose: CookiePurpose): string;
   /** Every cookie of the session and of a login in progress, deleted. */
   clearAll(): string[];
@@ -41,7 +39,6 @@ export function createSessionCookies(settings: TokenHandlerSettings, agent: Pick
   return {
     seal,
     issue: async (tokens, csrf) => [...await tokenCookies(tokens), await forSession('csrf', csrf)],
-    refresh: tokenCookies,
     clear,
     clearAll: () => (['at', 'rt', 'id', 'csrf', 'login'] as const).map(clear),
   };
