@@ -50,7 +50,7 @@ export const ACCESS_TOKEN_TTL = 600;
  * Lifetime of `web-client`'s access tokens, seconds: short, so that the SPA example and its
  * browser test see a silent refresh (the refresh token rotates on every use).
  */
-export const WEB_ACCESS_TOKEN_TTL = 4;
+export const WEB_ACCESS_TOKEN_TTL = 8;
 
 /** Lifetime of `short-lived-client`'s tokens, seconds: for the "expired token" flow. */
 export const SHORT_LIVED_TTL = 2;

@@ -60,7 +60,10 @@ const loginCookieInvalid = () => new InvalidRequestError('Login cookie missing, 
  *   `{ endSessionUrl }` (without `id_token_hint`: the page never sees the ID token).
  * Every route checks the `Origin` (trusted origins only); `/refresh` and `/logout` the CSRF token.
  * `/userinfo` does not call the userinfo endpoint: an access token for an API (RFC 8707) is
- * refused there by many servers, and the ID token was validated at login.
+ * refused there by many servers, and the ID token was validated at login. Deliberately not kept:
+ * server-side session state. Logout cannot recall an access token already issued (a JWT stays
+ * valid at the API until its `exp`), and two concurrent refreshes with a rotating refresh token
+ * end the session.
  */
 export function createOAuthAgent(options: TokenHandlerOptions): OAuthAgent {
   const settings = readTokenHandlerSettings(options);
