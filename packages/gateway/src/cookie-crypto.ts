@@ -76,13 +76,6 @@ export function readCookieValues(header: string | string[] | undefined, name: st
   return pairs.map((pair) => pair.trim()).filter((pair) => pair.startsWith(`${name}=`)).map((pair) => pair.slice(name.length + 1));
 }
 
-/** The `Cookie` header without the cookies named in `names` (`undefined` when none is left). */
-export function removeCookies(header: string | string[] | undefined, names: readonly string[]): string | undefined {
-  const kept = (Array.isArray(header) ? header.join('; ') : header ?? '').split(';').map((pair) => pair.trim())
-    .filter((pair) => pair !== '' && !names.some((name) => pair.startsWith(`${name}=`)));
-  return kept.length === 0 ? undefined : kept.join('; ');
-}
-
 /** The `Set-Cookie` value: `HttpOnly; Secure; SameSite=Strict; Path=/`, `Max-Age` in seconds (0 deletes it). */
 export function serializeCookie(name: string, value: string, maxAge: number): string {
   return `${name}=${value}; Max-Age=${Math.max(0, Math.floor(maxAge))}; Path=/; HttpOnly; Secure; SameSite=Strict`;

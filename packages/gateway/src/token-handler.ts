@@ -1,7 +1,7 @@
 import { InvalidTokenError, MissingCredentialsError } from '@resource-guard/core';
-import { challenge, readBearerToken, type CredentialExchange, type GatewayHeaders, type GatewayRequest } from './forward.js';
+import { challenge, readBearerToken, registerCredentialCookie, stripCookies, type CredentialExchange, type GatewayHeaders, type GatewayRequest } from './forward.js';
 import { answerCors, checkCsrf, checkOrigin, readSessionCookie, type CorsAnswer } from './browser-defence.js';
-import { readCookieKeys, readCookieValues, removeCookies, sealCookie, serializeCookie, type TokenCookieKey } from './cookie-crypto.js';
+import { readCookieKeys, readCookieValues, sealCookie, serializeCookie, type TokenCookieKey } from './cookie-crypto.js';
 import { readTokenHandlerSettings, type TokenHandlerOptions } from './token-handler-options.js';
 
 export type { TokenCookieKey } from './cookie-crypto.js';
@@ -43,7 +43,9 @@ export function serializeTokenCookie(value: string, maxAge: number, cookieName =
 export function createTokenHandler(options: TokenHandlerOptions): TokenHandlerProxy {
   const settings = readTokenHandlerSettings(options);
   const { realm, cookieNames } = settings;
-  const ownCookies = Object.values(cookieNames);
+  const ownCookies: ReadonlySet<string> = new Set(Object.values(cookieNames));
+  // Every gateway route of this process strips these cookies, not only this handler's route.
+  for (const name of ownCookies) registerCredentialCookie(name);
   const invalid = () => challenge(new InvalidTokenError('Invalid session cookie', 'ERR_GATEWAY_COOKIE_INVALID'), realm);
 
   return {
@@ -60,9 +62,7 @@ export function createTokenHandler(options: TokenHandlerOptions): TokenHandlerPr
       return token;
     },
     strip(headers: GatewayHeaders) {
-      const kept = removeCookies(headers.cookie, ownCookies);
-      if (kept === undefined) delete headers.cookie;
-      else headers.cookie = kept;
+      stripCookies(headers, ownCookies);
     },
     cors: (request) => answerCors(request, settings),
   };

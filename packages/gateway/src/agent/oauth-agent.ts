@@ -1,6 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import { GuardError, InvalidRequestError } from '@resource-guard/core';
-import { challenge, type GatewayRequest } from '../forward.js';
+import { challenge, registerCredentialCookie, type GatewayRequest } from '../forward.js';
 import { answerCors, checkCsrf, checkOrigin, readSessionCookie } from '../browser-defence.js';
 import { readTokenHandlerSettings, type TokenHandlerOptions } from '../token-handler-options.js';
 import { decodePayload } from '../options.js';
@@ -71,6 +71,8 @@ export function createOAuthAgent(options: TokenHandlerOptions): OAuthAgent {
   const client = createAgentClient(agent, settings.clock);
   const cookies = createSessionCookies(settings, agent);
   const now = () => Math.floor(settings.clock() / 1000);
+  // No gateway route of this process forwards the session's cookies, whichever pattern it serves.
+  for (const name of Object.values(settings.cookieNames)) registerCredentialCookie(name);
   const sessionMissing = () => challenge(new GuardError('No session', 'ERR_AGENT_SESSION_MISSING', 401, undefined), settings.realm);
   const sessionExpired = () => challenge(new GuardError('Session expired', 'ERR_AGENT_SESSION_EXPIRED', 401, 'invalid_token'), settings.realm);
 
