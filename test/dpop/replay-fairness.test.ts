@@ -79,3 +79,29 @@ test('memory store: DPoP markers filling their partition leave room for other ma
   t.throws(() => store.add('lease-full', 1, 60), { message: /too many live markers/ }, 'the other partition is bounded too');
   t.throws(() => store.increment!('dpop:quota:k', 60), { message: /too many live markers/ }, 'DPoP counters share the DPoP partition');
 });
+
+for (const [name, makeStore] of STORES.slice(0, 2)) {
+  test(`${name}: one client's many keys together cannot use up the replay store of the others (maxProofsPerClient)`, async (t) => {
+    // Room for 30 DPoP markers (memory), 10 proofs per key, 10 per client: without the per-client
+    // count, one client with 5 keys (5 tokens, each bound to its own key) fills the store and
+    // every other client's DPoP request is a 503.
+    const store = name.startsWith('memory') ? createMemoryStore({ maxMarkers: 30 }) : await makeStore();
+    const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, store, dpop: { maxProofsPerKey: 10, maxProofsPerClient: 10 }, logger: silent });
+    const send = async (clientId: string, key: Awaited<ReturnType<typeof clientKey>>, token: string) => codeOf(guard.verify({
+      method: 'GET', url: URL_, headers: { authorization: `DPoP ${token}`, dpop: await signProof(key, token, URL_) },
+    }));
+    const codes: string[] = [];
+    for (let k = 0; k < 5; k += 1) {
+      const key = await clientKey();
+      const token = await issuer.sign({ client_id: 'flooding-client', cnf: { jkt: key.jkt } });
+      for (let i = 0; i < 8; i += 1) codes.push(await send('flooding-client', key, token));
+    }
+    t.is(codes.filter((code) => code === 'ok').length, 10, 'the client\'s quota, across its keys');
+    t.true(codes.filter((code) => code !== 'ok').every((code) => code === 'ERR_DPOP_REPLAY_QUOTA_EXCEEDED'), codes.join(' '));
+    for (const other of ['client-b', 'client-c']) {
+      const key = await clientKey();
+      const token = await issuer.sign({ client_id: other, cnf: { jkt: key.jkt } });
+      t.is(await send(other, key, token), 'ok', `${other} is unaffected`);
+    }
+  });
+}

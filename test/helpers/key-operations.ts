@@ -46,23 +46,16 @@ export function countKeyOperations(): KeyOperationCounter {
 
   const subtle = globalThis.crypto.subtle as unknown as Subtle;
   const originals = { decrypt: subtle.decrypt, deriveBits: subtle.deriveBits, unwrapKey: subtle.unwrapKey, verify: subtle.verify };
-  const isPrivate = (key: unknown) => (key as CryptoKey | undefined)?.type === 'private';
-  const isPublic = (key: unknown) => (key as CryptoKey | undefined)?.type === 'public';
-  subtle.decrypt = function decrypt(...args) {
-    if (isPrivate(args[1])) counter.privateKey += 1;
-    return originals.decrypt.apply(globalThis.crypto.subtle, args);
-  };
-  subtle.deriveBits = function deriveBits(...args) {
-    if (isPrivate(args[1])) counter.privateKey += 1;
-    return originals.deriveBits.apply(globalThis.crypto.subtle, args);
-  };
-  subtle.unwrapKey = function unwrapKey(...args) {
-    if (isPrivate(args[2])) counter.privateKey += 1;
-    return originals.unwrapKey.apply(globalThis.crypto.subtle, args);
-  };
-  subtle.verify = function verify(...args) {
-    if (isPublic(args[1])) counter.verify += 1;
-    return originals.verify.apply(globalThis.crypto.subtle, args);
-  };
+  // Which argument holds the key, and which kind of key makes the call count as what.
+  const spies: ReadonlyArray<[keyof Subtle, number, 'private' | 'public', 'privateKey' | 'verify']> = [
+    ['decrypt', 1, 'private', 'privateKey'], ['deriveBits', 1, 'private', 'privateKey'],
+    ['unwrapKey', 2, 'private', 'privateKey'], ['verify', 1, 'public', 'verify'],
+  ];
+  for (const [name, at, type, kind] of spies) {
+    subtle[name] = function spy(...args) {
+      if ((args[at] as CryptoKey | undefined)?.type === type) counter[kind] += 1;
+      return originals[name].apply(globalThis.crypto.subtle, args);
+    };
+  }
   return counter;
 }

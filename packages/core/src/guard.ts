@@ -91,7 +91,8 @@ export function createGuard(options: GuardOptions): Guard {
     : new TenantIssuers(templates, resolved.acceptsTenant!, new TrustedIssuer(templates[0]!.template, resolved));
   const findIssuer = createIssuerLookup(issuers, resolved.profile.issuerAliases, tenants);
   const introspector = createIntrospector(resolved, issuers);
-  const constraint = createSenderConstraint(resolved);
+  const readClaims = createClaimReader(resolved.clientIdClaims, resolved.scopeClaims);
+  const constraint = createSenderConstraint(resolved, readClaims);
   const decodeHeader = createHeaderDecoder();
 
   // Tried in this order; the first that recognises a token verifies it.
@@ -142,7 +143,9 @@ export function createGuard(options: GuardOptions): Guard {
     bearer: constraint.bearerAccepted,
     dpopAlgorithms: constraint.dpopAlgorithms,
     resourceMetadata: metadataUrl,
+    scope: resolved.challengeScope,
   });
+  const requirementContext = Object.freeze({ scopeHierarchy: resolved.scopeHierarchy });
   const logRejection = resolved.logRejections ? createRejectionLogger(resolved.logger) : undefined;
   const reject = (error: GuardError, scheme?: 'Bearer' | 'DPoP'): GuardError => {
     logRejection?.(error);
@@ -166,7 +169,7 @@ export function createGuard(options: GuardOptions): Guard {
       // Tenants (a predicate may consult a live allow-list) are the lookup's only changing input.
       findIssuer: tenants === undefined ? undefined : findIssuer,
     }), resolved.clock),
-    readClaims: createClaimReader(resolved.clientIdClaims, resolved.scopeClaims),
+    readClaims,
     constraint,
     verifiedCache: resolved.verifiedTokenCache === undefined
       ? undefined
@@ -182,7 +185,7 @@ export function createGuard(options: GuardOptions): Guard {
     authenticateNow: (request: GuardRequest, authenticateOptions?: AuthenticateOptions) => authenticate(request, authenticateOptions?.optional === true),
     authorize(auth: AuthContext | undefined, requirement: Requirement) {
       if (auth === undefined) throw reject(new MissingCredentialsError());
-      const error = requirement.check(auth);
+      const error = requirement.check(auth, requirementContext);
       if (error !== undefined) throw reject(explainNoScopes(redactClaimsOf(error, auth.claims) as GuardError, auth), auth.scheme);
     },
     reject,

@@ -27,7 +27,8 @@ export type { ErrorCode, GuardErrorCode } from './errors/codes.js';
 export {
   requireScopes, requireAnyScope, requireClaims, requireAuthentication,
 } from './requirements/requirements.js';
-export type { Requirement, ClaimCondition, RequireAuthenticationOptions } from './requirements/requirements.js';
+export type { Requirement, RequirementContext, ClaimCondition, RequireAuthenticationOptions } from './requirements/requirements.js';
+export type { ScopeHierarchy, ScopeHierarchyOption, ScopeSet } from './requirements/scope-hierarchy.js';
 export type { ClaimValidator } from './pipeline/validators.js';
 export { createMemoryStore } from './store/memory-store.js';
 export type { AddCountedResult, Store, MemoryStoreOptions } from './store/memory-store.js';

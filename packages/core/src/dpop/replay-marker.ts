@@ -19,11 +19,15 @@ export interface ProofRecordKeys {
   ttl: number;
   /** Most proofs per key and window. */
   limit: number;
+  /** The client's proof counter (`dpop.maxProofsPerClient`), counted like the key's. */
+  clientCounter: string;
+  /** Most proofs per client and window. */
+  clientLimit: number;
 }
 
 /**
  * Records a proof: adds its `jti` marker and, only when the marker is new, counts the proof for
- * its key. A refused replay is never counted: a captured proof sent again and again must not use
+ * its key and for its client (`maxProofsPerKey`, `maxProofsPerClient`). A refused replay is never counted: a captured proof sent again and again must not use
  * up the quota of the key it belongs to. A fresh proof past the limit has its marker taken back
  * (a key over its quota keeps nothing more in the store).
  *
@@ -34,26 +38,40 @@ export interface ProofRecordKeys {
  * only marked (no quota). A store that throws or rejects is a 503 (fail closed).
  */
 export async function recordProof(store: Store, keys: ProofRecordKeys): Promise<ProofRecord> {
-  const { marker, counter, ttl, limit } = keys;
+  const { marker, counter, ttl, limit, clientCounter, clientLimit } = keys;
   const mark = async () => await callStore(() => store.add(marker, 1, ttl)) === true;
   // A count that is not a number within the limit is over it: that key alone waits out its window.
-  const within = (count: unknown) => typeof count === 'number' && count <= limit;
+  const within = (count: unknown, max: number) => typeof count === 'number' && count <= max;
   if (store.addCounted !== undefined) {
-    const result = await callStore(() => store.addCounted!(marker, 1, ttl, counter, limit));
+    const result = await callStore(() => store.addCounted!(marker, 1, ttl, counter, limit, clientCounter, clientLimit));
     // An answer without a numeric count is a store fault: over the quota, never a pass.
-    if (!within(result?.count)) return 'over-quota';
-    return result.added === true ? 'fresh' : 'replayed';
+    if (!within(result?.count, limit)) return 'over-quota';
+    if (result.clientCount !== undefined && !within(result.clientCount, clientLimit)) return 'over-quota';
+    if (result.added !== true) return 'replayed';
+    if (result.clientCount !== undefined) return 'fresh';
+    // A store whose addCounted predates the client counter: that count is asked apart.
+    return checkClientCount(store, keys);
   }
   if (store.increment === undefined) return await mark() ? 'fresh' : 'replayed';
-  const count = () => callStore(() => store.increment!(counter, ttl));
+  const count = (key: string) => callStore(() => store.increment!(key, ttl));
   if (store.delete === undefined) {
     if (await callStore(() => store.get(marker)) !== undefined) return 'replayed';
-    if (!within(await count())) return 'over-quota';
+    const [perKey, perClient] = await Promise.all([count(counter), count(clientCounter)]);
+    if (!within(perKey, limit) || !within(perClient, clientLimit)) return 'over-quota';
     return await mark() ? 'fresh' : 'replayed';
   }
   if (!await mark()) return 'replayed';
-  if (within(await count())) return 'fresh';
+  const [perKey, perClient] = await Promise.all([count(counter), count(clientCounter)]);
+  if (within(perKey, limit) && within(perClient, clientLimit)) return 'fresh';
   await callStore(() => store.delete!(marker)).catch(() => undefined);
+  return 'over-quota';
+}
+
+async function checkClientCount(store: Store, keys: ProofRecordKeys): Promise<ProofRecord> {
+  if (store.increment === undefined) return 'fresh';
+  const count = await callStore(() => store.increment!(keys.clientCounter, keys.ttl));
+  if (typeof count === 'number' && count <= keys.clientLimit) return 'fresh';
+  if (store.delete !== undefined) await callStore(() => store.delete!(keys.marker)).catch(() => undefined);
   return 'over-quota';
 }
 

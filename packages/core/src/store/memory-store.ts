@@ -35,9 +35,14 @@ export interface Store {
    * `counterKey` exactly as `increment(counterKey, ttl)` does, and when the new count is past
    * `limit` removes `key` again. Returns whether `key` was added (and kept) and the count (the
    * current one, not incremented, when `key` was there already: a refused replay is not counted).
-   * Without it, the guard calls `add`, `increment` and `delete` in turn.
+   * With `secondCounterKey` (the DPoP client's counter), that counter is counted the same way,
+   * past `secondLimit` the key removed too, and its count returned as `clientCount`; a store that
+   * ignores it has the guard count it with `increment`. Without `addCounted`, the guard calls
+   * `add`, `increment` and `delete` in turn.
    */
-  addCounted?(key: string, value: unknown, ttl: number, counterKey: string, limit: number): Promise<AddCountedResult> | AddCountedResult;
+  addCounted?(
+    key: string, value: unknown, ttl: number, counterKey: string, limit: number, secondCounterKey?: string, secondLimit?: number,
+  ): Promise<AddCountedResult> | AddCountedResult;
 }
 
 /** The answer of {@link Store.addCounted}. */
@@ -46,6 +51,8 @@ export interface AddCountedResult {
   added: boolean;
   /** The counter's value after this call's increment; unchanged (0 when absent) when the key was there already. */
   count: number;
+  /** The second counter's value, the same way; `undefined` when the store does not keep one. */
+  clientCount?: number;
 }
 
 /** Options of {@link createMemoryStore}. */
