@@ -43,13 +43,13 @@ test('the adapters export the contract names', async (t) => {
   t.deepEqual(names.filter((name) => name !== 'protect' && !fetchExports.includes(name)), [], '@resource-guard/fetch');
 });
 
-test('@resource-guard/gateway exports the three patterns; ./express and ./koa the middleware', async (t) => {
+test('@resource-guard/gateway exports the three patterns and the OAuth agent; ./express and ./koa the middleware', async (t) => {
   t.deepEqual(Object.keys(await import('@resource-guard/gateway')).sort(), [
-    'SPLIT_TOKEN_PREFIX', 'createPhantomToken', 'createSplitToken', 'createTokenHandler', 'encryptTokenCookie', 'forwardRequest',
-    'isPreflight', 'maxAgeOf', 'revokeSplitToken', 'serializeTokenCookie', 'splitTokenKey', 'storeSplitToken',
+    'SPLIT_TOKEN_PREFIX', 'createOAuthAgent', 'createPhantomToken', 'createSplitToken', 'createTokenHandler', 'encryptTokenCookie',
+    'forwardRequest', 'isPreflight', 'maxAgeOf', 'revokeSplitToken', 'serializeTokenCookie', 'splitTokenKey', 'storeSplitToken',
   ]);
-  t.deepEqual(Object.keys(await import('@resource-guard/gateway/express')), ['gateway']);
-  t.deepEqual(Object.keys(await import('@resource-guard/gateway/koa')), ['gateway']);
+  t.deepEqual(Object.keys(await import('@resource-guard/gateway/express')).sort(), ['gateway', 'oauthAgent']);
+  t.deepEqual(Object.keys(await import('@resource-guard/gateway/koa')).sort(), ['gateway', 'oauthAgent']);
 });
 
 test('@resource-guard/mcp exports the MCP integration; ./express (= the root), ./koa, ./fastify and ./fetch the same names', async (t) => {

@@ -2,7 +2,8 @@
  * `npm run demo`: starts the dev authorization server (in this process) and the Express, Koa,
  * Fastify and Hono sample APIs (child processes) and the inventory API the Express one calls by token exchange, walks every flow against each with oauth4webapi, prints the
  * table, stops everything and exits non-zero if any flow misbehaved.
- * `npm run demo -- --serve` keeps everything running and prints curl commands; Ctrl-C stops all.
+ * It then walks the SPA example (token handler) in a headless chromium when one is installed.
+ * `npm run demo -- --serve` keeps everything running and prints curl commands and the SPA's URL; Ctrl-C stops all.
  * `--verbose` shows the APIs' own output (Express logs every rejection with its stack trace).
  */
 import { randomBytes } from 'node:crypto';
@@ -15,6 +16,7 @@ import { MCP_FLOWS, startMcpServers } from './mcp-flows.js';
 import { mainOf, startApi, stopAll } from './processes.js';
 import { runFlow, runFlows, type FlowResult } from './run.js';
 import { printCurlCommands } from './serve.js';
+import { startSpa, walkSpa } from './spa-flow.js';
 import { apiEnvironment, DEMO_SETTINGS } from './settings.js';
 import { bold, dim, green, red, renderTable } from './table.js';
 
@@ -126,6 +128,11 @@ and run npm run demo again; the demo starts its own redis-server on a free loopb
     await Promise.all(mcp.servers.map((server) => server.close()));
   }
 
+  console.log(bold('\nThe token handler, whole: the SPA example in a headless browser (OAuth agent + proxy in front of the Express API)\n'));
+  const spa = await startSpa(as, apis.find((api) => api.framework === 'express')!.url);
+  const spaPassed = await walkSpa(spa, as);
+  if (!serve) await spa.close();
+
   const failed = results.filter((r) => !r.verdict.pass);
   console.log(dim(`
 Tokens from the AS token endpoint (client credentials); introspection and revocation at the AS;
@@ -136,11 +143,13 @@ ${DEMO_SETTINGS.certHeader} header, standing in for a TLS-terminating proxy that
   console.log(failed.length === 0
     ? green(`\n✔ all ${results.length} checks passed in ${elapsed}`)
     : red(`\n✘ ${failed.length} of ${results.length} checks failed (${elapsed})`));
-  exitCode = failed.length === 0 ? 0 : 1;
+  if (spaPassed === false) console.log(red('✘ the SPA walk failed'));
+  exitCode = failed.length === 0 && spaPassed !== false ? 0 : 1;
   if (failed.length > 0 && !verbose) console.log(dim('(the APIs\' own logs: npm run demo -- --verbose)'));
 
   if (serve) {
     await printCurlCommands(context, issuer, apis);
+    console.log(`${bold('The SPA (token handler):')} open ${spa.url} in a browser (sign in with any user name).\n`);
     for (const p of processes) p.echo(true);
     await new Promise<never>(() => {
       // Runs until Ctrl-C (the signal handler cleans up and exits).

@@ -51,6 +51,12 @@ export const RESOURCE_ENCRYPTION_ENC = 'A256GCM' as const;
 /** Default access-token lifetime, seconds. */
 export const ACCESS_TOKEN_TTL = 600;
 
+/**
+ * Lifetime of `web-client`'s access tokens, seconds: short, so that the SPA example and its
+ * browser test see a silent refresh (the refresh token rotates on every use).
+ */
+export const WEB_ACCESS_TOKEN_TTL = 8;
+
 /** Lifetime of `short-lived-client`'s tokens, seconds: for the "expired token" flow. */
 export const SHORT_LIVED_TTL = 2;
 
@@ -145,6 +151,11 @@ export const CLIENTS = {
   shortLived: client('short-lived-client', `all scopes, tokens live ${SHORT_LIVED_TTL}s`),
   /** Tokens bound to its TLS client certificate (RFC 8705 `cnf.x5t#S256`). */
   mtls: client('mtls-client', `all scopes, certificate-bound tokens (cert via TLS or ${CLIENT_CERT_HEADER})`),
+  /**
+   * The token handler's OAuth agent: authorization code + PKCE, an ID token, rotating refresh
+   * tokens, access tokens for the JWT resource living {@link WEB_ACCESS_TOKEN_TTL} seconds.
+   */
+  web: client('web-client', `authorization code + PKCE (redirect http://localhost:<any port>/), tokens live ${WEB_ACCESS_TOKEN_TTL}s, rotating refresh tokens`),
   /** No grants: the APIs' identity for introspection (JSON, or RFC 9701 JWT on request). */
   resourceServer: client('resource-server', 'no grants; introspects any token'),
   /** Token exchange only (RFC 8693): the sample orders API calling the inventory API for its caller. */
@@ -202,6 +213,19 @@ export const CLIENT_METADATA: readonly ClientMetadata[] = [
     ...clientCredentials(CLIENTS.ordersApi, ''),
     grant_types: ['urn:ietf:params:oauth:grant-type:token-exchange'],
     scope: undefined,
+  },
+  {
+    client_id: CLIENTS.web.clientId,
+    client_secret: CLIENTS.web.clientSecret,
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    // "native" only so that the port of a loopback redirect URI is ignored (RFC 8252 §7.3):
+    // the SPA example and its tests run on random ports. A real web client registers its URIs.
+    application_type: 'native',
+    redirect_uris: ['http://localhost/', 'http://127.0.0.1/'],
+    post_logout_redirect_uris: ['http://localhost/', 'http://127.0.0.1/'],
+    scope: `openid ${SCOPES.join(' ')}`,
   },
   {
     ...clientCredentials(CLIENTS.resourceServer, ''),

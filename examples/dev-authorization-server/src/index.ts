@@ -2,7 +2,7 @@
  * DEVELOPMENT ONLY OAuth 2.0 authorization server (oidc-provider) for local use, the demo and
  * end-to-end tests. Start it in-process with {@link startAuthorizationServer}.
  */
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import type { default as Provider, errors } from 'oidc-provider';
@@ -11,6 +11,7 @@ import { createMemoryStore, type Store } from '@resource-guard/core';
 
 import { CLIENTS, RESOURCES } from './config.js';
 import { installGatewayPatterns } from './gateway-patterns.js';
+import { handleInteraction } from './interactions.js';
 import { generateSigningKeys } from './keys.js';
 import { createProvider } from './provider.js';
 import { installTokenExchange } from './token-exchange.js';
@@ -31,6 +32,7 @@ export {
   SCOPES,
   SHORT_LIVED_TTL,
   SIGNING_ALG,
+  WEB_ACCESS_TOKEN_TTL,
   type DevClient,
   type Scope,
   type TokenExchangePolicy,
@@ -122,7 +124,15 @@ export async function startAuthorizationServer(options: StartOptions = {}): Prom
   server.on('request', (request: { url?: string }) => {
     if (request.url?.split('?')[0] === INTROSPECTION_PATH) introspectionRequests += 1;
   });
-  server.on('request', provider.callback());
+  const callback = provider.callback();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    handleInteraction(provider, req, res).then((handled) => {
+      if (!handled) callback(req, res);
+    }, (error: unknown) => {
+      console.error('[dev-as] interaction failed:', error instanceof Error ? error.message : error);
+      if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' }).end('interaction failed');
+    });
+  });
 
   return {
     issuer,

@@ -36,8 +36,11 @@ export const GUARD_ERROR_CODES = Object.freeze([
   // 403 insufficient_scope, 401 insufficient_user_authentication: route requirements
   'ERR_SCOPE_INSUFFICIENT', 'ERR_CLAIMS_INSUFFICIENT', 'ERR_USER_AUTHENTICATION_INSUFFICIENT',
   // 403 without a challenge: the gateway's CSRF defence on cookie-authenticated requests
-  'ERR_GATEWAY_CSRF_HEADER_MISSING', 'ERR_GATEWAY_ORIGIN_NOT_ALLOWED',
-  // 403 / 502 without a challenge: token exchange refused by the authorization server (never a 401 to the caller)
+  'ERR_GATEWAY_CSRF_HEADER_MISSING', 'ERR_GATEWAY_CSRF_TOKEN_INVALID', 'ERR_GATEWAY_ORIGIN_NOT_ALLOWED',
+  // the token handler's OAuth agent: 400 a login that cannot complete, 401 no session, 405
+  'ERR_AGENT_REQUEST_INVALID', 'ERR_AGENT_LOGIN_COOKIE_INVALID', 'ERR_AGENT_STATE_MISMATCH', 'ERR_AGENT_AUTHORIZATION_FAILED',
+  'ERR_AGENT_CODE_REJECTED', 'ERR_AGENT_TOKEN_RESPONSE_INVALID', 'ERR_AGENT_SESSION_MISSING', 'ERR_AGENT_SESSION_EXPIRED',
+  'ERR_AGENT_METHOD_NOT_ALLOWED',
   'ERR_EXCHANGE_REFUSED', 'ERR_EXCHANGE_CLIENT_REJECTED',
   // MCP transport rules (@resource-guard/mcp), answered with a JSON-RPC error, no challenge:
   // 403 Origin not allowed, 400 request metadata headers that do not match the body, 400 unreadable body
