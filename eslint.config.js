@@ -44,6 +44,11 @@ export default tseslint.config(
     },
   },
   {
+    // The SPA example's page script runs in the browser.
+    files: ['examples/gateway/spa/**/*.js'],
+    languageOptions: { globals: { document: 'readonly', location: 'readonly', history: 'readonly' } },
+  },
+  {
     // The fetch adapter targets runtimes without Node's modules.
     files: ['packages/fetch/**/*.ts'],
     rules: {

@@ -216,11 +216,18 @@ const server = app.listen(0, '127.0.0.1', () => {
 // protect() verifies in the same app (an API that is its own token handler).
 const gatewayApp = `import express from 'express';
 import { errorHandler, getAuth, protect, requireScopes } from '@resource-guard/express';
-import { createTokenHandler } from '@resource-guard/gateway';
-import { gateway } from '@resource-guard/gateway/express';
+import { createOAuthAgent, createTokenHandler } from '@resource-guard/gateway';
+import { gateway, oauthAgent } from '@resource-guard/gateway/express';
 const { ISSUER = '', AUDIENCE = '', JWKS_URI = '', COOKIE_KEY = '' } = process.env;
 const app = express();
-app.use(gateway(createTokenHandler({ keys: [{ kid: 'consumer', key: COOKIE_KEY }], allowedOrigins: ['https://app.example.test'] })));
+// One configuration for the OAuth agent (its routes are not called here) and the proxy.
+const tokenHandler = {
+  keys: [{ kid: 'consumer', key: COOKIE_KEY }],
+  allowedOrigins: ['https://app.example.test'],
+  agent: { issuer: 'https://as.example.test', clientId: 'consumer', clientSecret: 'secret', redirectUri: 'https://app.example.test/' },
+};
+app.use('/oauth-agent', oauthAgent(createOAuthAgent(tokenHandler)));
+app.use(gateway(createTokenHandler(tokenHandler)));
 app.use(protect({ issuer: ISSUER, audience: AUDIENCE, jwksUri: JWKS_URI }));
 app.get('/orders', requireScopes('orders:read'), (req, res) => {
   res.json({ subject: getAuth(req).subject });
@@ -452,7 +459,7 @@ async function expectResponses(url, token, subject, unscopedToken, ownErrorBody 
 const cookieKey = crypto.randomBytes(32);
 async function expectCookieResponses(url) {
   const { CompactEncrypt } = await import('jose');
-  const encrypt = (token) => new CompactEncrypt(new TextEncoder().encode(token)).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: 'consumer' }).encrypt(cookieKey);
+  const encrypt = (token) => new CompactEncrypt(new TextEncoder().encode(token)).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: 'consumer', rgp: 'at' }).encrypt(cookieKey);
   const cookie = await encrypt(signToken(signing.privateKey));
   const valid = await fetch(url, { headers: { cookie: `__Host-rg-at=${cookie}` } });
   const body = await valid.json();
@@ -467,6 +474,16 @@ async function expectCookieResponses(url) {
   const none = await fetch(url);
   await none.arrayBuffer();
   assert(none.status === 401, `no cookie: ${none.status}`);
+  // The OAuth agent: a page load without a session, and a foreign origin refused.
+  const agent = new URL('/oauth-agent/login/end', url).href;
+  const pageLoad = (origin) => fetch(agent, {
+    method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: JSON.stringify({ pageUrl: 'https://app.example.test/' }),
+  });
+  const loggedOut = await (await pageLoad('https://app.example.test')).json();
+  assert(loggedOut.isLoggedIn === false, `agent page load: ${JSON.stringify(loggedOut)}`);
+  const foreign = await pageLoad('https://evil.example');
+  await foreign.arrayBuffer();
+  assert(foreign.status === 403, `agent from another origin: ${foreign.status}`);
 }
 
 function assert(condition, message) {

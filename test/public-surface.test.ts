@@ -11,7 +11,7 @@ const KIT = [
 const APPLICATION = [
   'AUTH_RESPONSE_HEADERS', 'CRYPTO_BACKEND', 'DEFAULT_ALGORITHMS', 'DEFAULT_DPOP_ALGORITHMS', 'DEFAULT_REQUIRED_CLAIMS', 'ERROR_CODE_CLASSES', 'GUARD_ERROR_CODES', 'GuardError',
   'InsufficientScopeError', 'InsufficientUserAuthenticationError', 'InvalidDpopProofError', 'InvalidRequestError',
-  'InvalidTokenError', 'JWE_CONTENT_ALGORITHMS', 'JWE_KEY_ALGORITHMS', 'MisconfigurationError', 'MissingCredentialsError', 'SUPPORTED_ALGORITHMS', 'UpstreamUnavailableError',
+  'InvalidTokenError', 'JWE_CONTENT_ALGORITHMS', 'JWE_KEY_ALGORITHMS', 'MisconfigurationError', 'MissingCredentialsError', 'SUPPORTED_ALGORITHMS', 'TokenExchangeRefusedError', 'UpstreamUnavailableError',
   'UseDpopNonceError', 'accessTokenHash', 'buildProtectedResourceMetadata', 'certificateThumbprint', 'createGuard',
   'createMemoryStore', 'exposedAuthHeaders', 'isGuardError',
   'jwkThumbprint', 'requireAnyScope', 'requireAuthentication', 'requireClaims', 'requireScopes',
@@ -26,6 +26,12 @@ test('@resource-guard/core/adapter exports the adapter kit', async (t) => {
   t.deepEqual(Object.keys(await import('@resource-guard/core/adapter')).sort(), KIT);
 });
 
+test('@resource-guard/core/exchange exports token exchange', async (t) => {
+  t.deepEqual(Object.keys(await import('@resource-guard/core/exchange')).sort(), [
+    'ACCESS_TOKEN_TYPE', 'TOKEN_EXCHANGE_GRANT', 'TokenExchangeRefusedError', 'createTokenExchange',
+  ]);
+});
+
 test('the adapters export the contract names', async (t) => {
   const names = ['createGuard', 'exposedAuthHeaders', 'protect', 'protectedResourceMetadata', 'requireAnyScope', 'requireAuthentication', 'requireClaims', 'requireScopes', 'requireThat'];
   for (const adapter of ['@resource-guard/express', '@resource-guard/koa', '@resource-guard/fastify']) {
@@ -37,13 +43,13 @@ test('the adapters export the contract names', async (t) => {
   t.deepEqual(names.filter((name) => name !== 'protect' && !fetchExports.includes(name)), [], '@resource-guard/fetch');
 });
 
-test('@resource-guard/gateway exports the three patterns; ./express and ./koa the middleware', async (t) => {
+test('@resource-guard/gateway exports the three patterns and the OAuth agent; ./express and ./koa the middleware', async (t) => {
   t.deepEqual(Object.keys(await import('@resource-guard/gateway')).sort(), [
-    'GATEWAY_ERROR_CODES', 'SPLIT_TOKEN_PREFIX', 'createPhantomToken', 'createSplitToken', 'createTokenHandler', 'encryptTokenCookie', 'forwardRequest',
-    'isPreflight', 'maxAgeOf', 'revokeSplitToken', 'serializeTokenCookie', 'splitTokenKey', 'storeSplitToken',
+    'GATEWAY_ERROR_CODES', 'SPLIT_TOKEN_PREFIX', 'createOAuthAgent', 'createPhantomToken', 'createSplitToken', 'createTokenHandler', 'encryptTokenCookie',
+    'forwardRequest', 'isPreflight', 'maxAgeOf', 'revokeSplitToken', 'serializeTokenCookie', 'splitTokenKey', 'storeSplitToken',
   ]);
-  t.deepEqual(Object.keys(await import('@resource-guard/gateway/express')), ['gateway']);
-  t.deepEqual(Object.keys(await import('@resource-guard/gateway/koa')), ['gateway']);
+  t.deepEqual(Object.keys(await import('@resource-guard/gateway/express')).sort(), ['gateway', 'oauthAgent']);
+  t.deepEqual(Object.keys(await import('@resource-guard/gateway/koa')).sort(), ['gateway', 'oauthAgent']);
 });
 
 test('@resource-guard/mcp exports the MCP integration; ./express (= the root), ./koa, ./fastify and ./fetch the same names', async (t) => {

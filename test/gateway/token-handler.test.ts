@@ -12,12 +12,15 @@ import { createTokenHandler, encryptTokenCookie, serializeTokenCookie, type Toke
 import { parseChallenges } from '../helpers/challenge.js';
 import { getToken, startDevAs, type DevAs } from '../helpers/dev-as.js';
 import { FRAMEWORKS, carries, startGatewaySetup, type GatewaySetup } from '../helpers/gateway.js';
+import { sealTestCookie } from '../helpers/token-handler.js';
 
 const current: TokenCookieKey = { kid: 'k2', key: randomBytes(32) };
 const previous: TokenCookieKey = { kid: 'k1', key: randomBytes(32).toString('base64url') };
 const foreign: TokenCookieKey = { kid: 'k1', key: randomBytes(32) };
 const ORIGIN = 'https://spa.example';
 const COOKIE = '__Host-rg-at';
+const CSRF = 'csrf-token-of-this-session';
+let csrfCookie: string;
 
 let dev: DevAs;
 let accessToken: string;
@@ -25,6 +28,7 @@ const setups = new Map<string, GatewaySetup>();
 test.before(async () => {
   dev = await startDevAs();
   accessToken = (await getToken(dev, dev.server.clients.demo, { scope: 'orders:read orders:write', resource: RESOURCES.jwt })).access_token;
+  csrfCookie = `__Host-rg-csrf=${await sealTestCookie(CSRF, 'csrf', current)}`;
   for (const framework of FRAMEWORKS) {
     setups.set(framework, await startGatewaySetup(framework, () => ({
       '/bff': createTokenHandler({ keys: [current, previous], allowedOrigins: [ORIGIN] }),
@@ -55,20 +59,54 @@ for (const framework of FRAMEWORKS) {
     t.false(carries(requests(), 'client-sent'));
   });
 
-  test.serial(`${framework}: POST with the cookie, an allowed Origin and the CSRF header reaches the API`, async (t) => {
-    const cookie = `${COOKIE}=${await encryptTokenCookie(accessToken, [current])}`;
-    const response = await call('/orders', { method: 'POST', cookie, headers: { origin: ORIGIN, 'x-rg-csrf': '1' } });
+  test.serial(`${framework}: POST with the cookie, an allowed Origin and the session's CSRF token reaches the API; CORS headers for that origin`, async (t) => {
+    const cookie = `${COOKIE}=${await encryptTokenCookie(accessToken, [current])}; ${csrfCookie}`;
+    const response = await call('/orders', { method: 'POST', cookie, headers: { origin: ORIGIN, 'x-rg-csrf': CSRF } });
     t.is(response.status, 201);
+    t.is(response.headers.get('access-control-allow-origin'), ORIGIN);
+    t.is(response.headers.get('access-control-allow-credentials'), 'true');
+    t.regex(response.headers.get('access-control-expose-headers') ?? '', /WWW-Authenticate/);
+    t.false(String(requests().at(-1)!.headers.cookie ?? '').includes('__Host-rg-'), 'no token-handler cookie forwarded');
   });
 
-  test.serial(`${framework}: POST without the CSRF header, or from another Origin, or none, is 403 and never reaches the API`, async (t) => {
-    const cookie = `${COOKIE}=${await encryptTokenCookie(accessToken, [current])}`;
+  test.serial(`${framework}: POST without the CSRF token, with another one, without its cookie, from another Origin or none is 403 and never reaches the API`, async (t) => {
+    const cookie = `${COOKIE}=${await encryptTokenCookie(accessToken, [current])}; ${csrfCookie}`;
     const seen = requests().length;
     t.is((await call('/orders', { method: 'POST', cookie, headers: { origin: ORIGIN } })).status, 403);
     t.is((await call('/orders', { method: 'POST', cookie, headers: { origin: ORIGIN, 'x-rg-csrf': ' ' } })).status, 403);
-    t.is((await call('/orders', { method: 'POST', cookie, headers: { origin: 'https://evil.example', 'x-rg-csrf': '1' } })).status, 403);
-    t.is((await call('/orders', { method: 'DELETE', cookie, headers: { 'x-rg-csrf': '1' } })).status, 403);
+    t.is((await call('/orders', { method: 'POST', cookie, headers: { origin: ORIGIN, 'x-rg-csrf': '1' } })).status, 403);
+    t.is((await call('/orders', { method: 'POST', cookie: cookie.split('; ')[0], headers: { origin: ORIGIN, 'x-rg-csrf': CSRF } })).status, 403);
+    t.is((await call('/orders', { method: 'POST', cookie, headers: { origin: 'https://evil.example', 'x-rg-csrf': CSRF } })).status, 403);
+    t.is((await call('/orders', { method: 'DELETE', cookie, headers: { 'x-rg-csrf': CSRF } })).status, 403);
     t.is(requests().length, seen);
+  });
+
+  test.serial(`${framework}: a GET from another Origin, or a cross-site one without Origin, is 403 too`, async (t) => {
+    const cookie = `${COOKIE}=${await encryptTokenCookie(accessToken, [current])}`;
+    const seen = requests().length;
+    t.is((await call('/orders', { cookie, headers: { origin: 'https://evil.example' } })).status, 403);
+    t.is((await call('/orders', { cookie, headers: { 'sec-fetch-site': 'cross-site' } })).status, 403);
+    t.is((await call('/orders', { cookie, headers: { 'sec-fetch-site': 'same-origin' } })).status, 200);
+    t.is(requests().length, seen + 1);
+  });
+
+  test.serial(`${framework}: preflights are answered at the gateway: 204 with CORS headers for a trusted origin, 403 for another`, async (t) => {
+    const seen = requests().length;
+    const preflight = (origin: string) => fetch(`${setups.get(framework)!.gateway.url}/bff/orders`, {
+      method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-rg-csrf' },
+    });
+    const allowed = await preflight(ORIGIN);
+    t.is(allowed.status, 204);
+    t.is(allowed.headers.get('access-control-allow-origin'), ORIGIN);
+    t.regex(allowed.headers.get('access-control-allow-headers') ?? '', /x-rg-csrf/);
+    t.is((await preflight('https://evil.example')).status, 403);
+    t.is(requests().length, seen);
+  });
+
+  test.serial(`${framework}: an expired access-token cookie is 401 invalid_token, another cookie in its place too`, async (t) => {
+    const expired = await encryptTokenCookie(accessToken, [current], Math.floor(Date.now() / 1000) - 1);
+    t.is((await call('/orders', { cookie: `${COOKIE}=${expired}` })).status, 401);
+    t.is((await call('/orders', { cookie: `${COOKIE}=${await sealTestCookie(accessToken, 'rt', current)}` })).status, 401);
   });
 
   test.serial(`${framework}: a tampered cookie, a foreign key, two cookies are 401 invalid_token; no cookie is 401 without error`, async (t) => {
@@ -106,10 +144,30 @@ test('createTokenHandler() validates its options', (t) => {
   t.throws(() => createTokenHandler({ ...ok, keys: [current, current] }), { instanceOf: TypeError, message: /tokenHandler\.keys/ });
   t.throws(() => createTokenHandler({ ...ok, allowedOrigins: [] }), { instanceOf: TypeError, message: /tokenHandler\.allowedOrigins/ });
   t.throws(() => createTokenHandler({ ...ok, allowedOrigins: ['https://spa.example/'] }), { instanceOf: TypeError, message: /tokenHandler\.allowedOrigins/ });
-  t.throws(() => createTokenHandler({ ...ok, cookieName: 'a b' }), { instanceOf: TypeError, message: /tokenHandler\.cookieName/ });
+  t.throws(() => createTokenHandler({ ...ok, cookiePrefix: 'a b' }), { instanceOf: TypeError, message: /tokenHandler\.cookiePrefix/ });
   t.throws(() => createTokenHandler({ ...ok, csrfHeader: '' }), { instanceOf: TypeError, message: /tokenHandler\.csrfHeader/ });
   t.throws(() => createTokenHandler({ ...ok, maxCookieLength: 0 }), { instanceOf: TypeError, message: /tokenHandler\.maxCookieLength/ });
   t.throws(() => createTokenHandler({ ...ok, typo: true } as never), { instanceOf: TypeError, message: /tokenHandler\.typo/ });
+});
+
+test('allowBearer: a request with a bearer token and no cookie passes with that token; without the option it is 401', async (t) => {
+  const passing = createTokenHandler({ keys: [current], allowedOrigins: [ORIGIN], allowBearer: true });
+  t.is(await passing.exchange({ method: 'POST', headers: { authorization: 'Bearer abc.def' } }), 'abc.def');
+  const cookieWins = await passing.exchange({ method: 'GET', headers: { authorization: 'Bearer other', cookie: `${COOKIE}=${await encryptTokenCookie('from-cookie', [current])}` } });
+  t.is(cookieWins, 'from-cookie');
+  const error = await t.throwsAsync(createTokenHandler({ keys: [current], allowedOrigins: [ORIGIN] }).exchange({ method: 'GET', headers: { authorization: 'Bearer abc' } }));
+  t.is((error as { code?: string }).code, 'ERR_CREDENTIALS_MISSING');
+  t.is(passing.cors({ method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': 'GET' } }).headers['access-control-allow-headers'], 'content-type, x-rg-csrf, authorization');
+});
+
+test('the CSRF refusals carry their codes', async (t) => {
+  const handler = createTokenHandler({ keys: [current], allowedOrigins: [ORIGIN] });
+  const cookie = `${COOKIE}=${await encryptTokenCookie(accessToken, [current])}; ${csrfCookie}`;
+  const codeOf = async (headers: Record<string, string>) => ((await t.throwsAsync(handler.exchange({ method: 'POST', headers: { cookie, origin: ORIGIN, ...headers } }))) as { code?: string }).code;
+  t.is(await codeOf({}), 'ERR_GATEWAY_CSRF_HEADER_MISSING');
+  t.is(await codeOf({ 'x-rg-csrf': 'other' }), 'ERR_GATEWAY_CSRF_TOKEN_INVALID');
+  t.is(await codeOf({ 'x-rg-csrf': CSRF, origin: 'https://evil.example' }), 'ERR_GATEWAY_ORIGIN_NOT_ALLOWED');
+  t.is(await handler.exchange({ method: 'POST', headers: { cookie, origin: ORIGIN, 'x-rg-csrf': CSRF } }), accessToken);
 });
 
 test('a cookie longer than maxCookieLength is refused before decryption', async (t) => {

@@ -2,7 +2,7 @@
  * DEVELOPMENT ONLY OAuth 2.0 authorization server (oidc-provider) for local use, the demo and
  * end-to-end tests. Start it in-process with {@link startAuthorizationServer}.
  */
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import type { default as Provider, errors } from 'oidc-provider';
@@ -11,8 +11,10 @@ import { createMemoryStore, type Store } from '@resource-guard/core';
 
 import { CLIENTS, RESOURCES } from './config.js';
 import { installGatewayPatterns } from './gateway-patterns.js';
+import { handleInteraction } from './interactions.js';
 import { generateSigningKeys } from './keys.js';
 import { createProvider } from './provider.js';
+import { installTokenExchange } from './token-exchange.js';
 
 export { createProvider } from './provider.js';
 
@@ -20,6 +22,9 @@ export {
   ACCESS_TOKEN_TTL,
   CLIENT_CERT_HEADER,
   CLIENTS,
+  EXCHANGE_SCOPES,
+  EXCHANGED_TOKEN_TTL,
+  TOKEN_EXCHANGE_POLICY,
   RESOURCE_ENCRYPTION_ENC,
   RESOURCE_ENCRYPTION_KEY,
   RESOURCE_ENCRYPTION_KEY_FILE,
@@ -27,9 +32,12 @@ export {
   SCOPES,
   SHORT_LIVED_TTL,
   SIGNING_ALG,
+  WEB_ACCESS_TOKEN_TTL,
   type DevClient,
   type Scope,
+  type TokenExchangePolicy,
 } from './config.js';
+export { TOKEN_EXCHANGE_GRANT } from './token-exchange.js';
 export { loadDevClientCertificate, parseCertificateHeader, type DevClientCertificate } from './mtls.js';
 
 /** oidc-provider's default introspection route (the dev configuration keeps it). */
@@ -66,6 +74,10 @@ export interface DevAuthorizationServer {
    * can show what an API's introspection cache saved.
    */
   readonly introspectionRequests: number;
+  /** Token-exchange requests (RFC 8693) that reached the grant, issued or refused: what an API's exchange cache saved. */
+  readonly tokenExchangeRequests: number;
+  /** Tokens issued by token exchange. */
+  readonly tokensExchanged: number;
   /** The split-token store (the one given, or this process's memory store). */
   readonly splitTokenStore: Store;
   /** The oidc-provider instance, for anything the above does not cover. */
@@ -94,6 +106,7 @@ export async function startAuthorizationServer(options: StartOptions = {}): Prom
   const keys = generateSigningKeys();
   const provider = createProvider(issuer, keys);
   installGatewayPatterns(provider, keys, splitTokenStore);
+  const exchanges = installTokenExchange(provider, keys);
 
   provider.on('server_error', (_ctx, err) => console.error('[dev-as] server error:', err));
   if (log) {
@@ -111,7 +124,15 @@ export async function startAuthorizationServer(options: StartOptions = {}): Prom
   server.on('request', (request: { url?: string }) => {
     if (request.url?.split('?')[0] === INTROSPECTION_PATH) introspectionRequests += 1;
   });
-  server.on('request', provider.callback());
+  const callback = provider.callback();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    handleInteraction(provider, req, res).then((handled) => {
+      if (!handled) callback(req, res);
+    }, (error: unknown) => {
+      console.error('[dev-as] interaction failed:', error instanceof Error ? error.message : error);
+      if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' }).end('interaction failed');
+    });
+  });
 
   return {
     issuer,
@@ -122,6 +143,12 @@ export async function startAuthorizationServer(options: StartOptions = {}): Prom
     splitTokenStore,
     get introspectionRequests() {
       return introspectionRequests;
+    },
+    get tokenExchangeRequests() {
+      return exchanges.requests;
+    },
+    get tokensExchanged() {
+      return exchanges.issued;
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -11,25 +11,43 @@ import {
   SHORT_LIVED_TTL,
   CLIENTS,
   ACCESS_TOKEN_TTL,
+  WEB_ACCESS_TOKEN_TTL,
 } from './config.js';
+import { INTERACTION_PATH } from './interactions.js';
 import { generateSigningKeys, type SigningJwk } from './keys.js';
 import { getClientCertificate } from './mtls.js';
 
 /**
  * The oidc-provider configuration of the dev AS: client credentials only, RFC 8707 resource
  * indicators, introspection (+ RFC 9701 JWT responses), revocation, DPoP and RFC 8705
- * certificate-bound tokens. Every user-facing flow (interactions, userinfo, ...) is off.
+ * certificate-bound tokens; for `web-client` only, the authorization-code flow (PKCE required,
+ * sign-in pages in `interactions.ts`, refresh tokens rotated on every use).
  */
 export function providerConfiguration(keys: readonly SigningJwk[] = generateSigningKeys()): Configuration {
   return {
     clients: [...CLIENT_METADATA],
     jwks: { keys: [...keys] } as Configuration['jwks'],
     scopes: [...SCOPES],
-    claims: {},
     // The first key whose alg matches signs; ES256 is listed first and is the default everywhere.
     clientDefaults: { id_token_signed_response_alg: 'ES256' },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
+    interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}${interaction.uid}` },
+    // The ID token carries the user's claims (oidc-provider puts them in userinfo only, by default).
+    conformIdTokenClaims: false,
+    findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub, name: sub.charAt(0).toUpperCase() + sub.slice(1) }) }),
+    claims: { openid: ['sub', 'name'] },
+    pkce: { required: () => true },
+    issueRefreshToken: (_ctx, client) => client.clientId === CLIENTS.web.clientId,
+    rotateRefreshToken: true,
     ttl: {
+      AuthorizationCode: 60,
+      Interaction: 600,
+      Session: 3600,
+      Grant: 3600,
+      IdToken: 600,
+      RefreshToken: 3600,
+      AccessToken: (_ctx, token, client) =>
+        client.clientId === CLIENTS.web.clientId ? WEB_ACCESS_TOKEN_TTL : (token.resourceServer?.accessTokenTTL ?? ACCESS_TOKEN_TTL),
       ClientCredentials: (_ctx, token, client) =>
         client.clientId === CLIENTS.shortLived.clientId
           ? SHORT_LIVED_TTL
@@ -37,6 +55,7 @@ export function providerConfiguration(keys: readonly SigningJwk[] = generateSign
     },
     features: {
       devInteractions: { enabled: false },
+      rpInitiatedLogout: { enabled: true },
       userinfo: { enabled: false },
       clientCredentials: { enabled: true },
       resourceIndicators: {

@@ -2,6 +2,8 @@ import type { GuardRequest } from './http/request.js';
 import type { MaybePromise } from './lib/maybe-promise.js';
 import type { ResourceMetadataSource } from './metadata/resource-metadata.js';
 import type { AuthenticateResult, Guard } from './guard-types.js';
+import type { IssuerLookup } from './issuer/trusted-issuer.js';
+import type { ResolvedOptions } from './options/guard-options.js';
 
 /**
  * The brand every guard carries, holding what adapters need and applications do not. A
@@ -22,6 +24,14 @@ export interface GuardInternals {
   authenticate(request: GuardRequest, optional: boolean): MaybePromise<AuthenticateResult>;
   /** How the guard builds its RFC 9728 metadata document; `undefined` without `resourceMetadata`. */
   readonly metadata: ResourceMetadataSource | undefined;
+  /**
+   * The guard's resolved options, shared with the features built on it outside the pipeline
+   * (token exchange): they discover the same authorization server through the same store,
+   * `fetch` and clock.
+   */
+  readonly options: ResolvedOptions;
+  /** The guard's issuer lookup: a context's `issuer` → its `TrustedIssuer` (discovery, keys). */
+  readonly findIssuer: IssuerLookup;
 }
 
 /** A guard with its brand, as `createGuard()` builds it. */

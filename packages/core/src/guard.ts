@@ -130,7 +130,7 @@ export function createGuard(options: GuardOptions): Guard {
       if (error !== undefined) throw reject(explainNoScopes(redactClaimsOf(error, auth.claims) as GuardError, auth), auth.scheme);
     },
     reject,
-    [GUARD_BRAND]: { authenticate: (request, optional) => run(request, optional), metadata },
+    [GUARD_BRAND]: { authenticate: (request, optional) => run(request, optional), metadata, options: resolved, findIssuer },
   };
 
   const run = createPipeline({

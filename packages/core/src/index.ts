@@ -19,7 +19,7 @@ export type { TokenFormatName } from './pipeline/formats.js';
 export {
   GuardError, MissingCredentialsError, InvalidRequestError, InvalidTokenError, InsufficientScopeError,
   InvalidDpopProofError, UseDpopNonceError, InsufficientUserAuthenticationError, UpstreamUnavailableError,
-  MisconfigurationError, isGuardError,
+  MisconfigurationError, TokenExchangeRefusedError, isGuardError,
 } from './errors/errors.js';
 export type { ChallengeError, GuardErrorOptions } from './errors/errors.js';
 export { ERROR_CODE_CLASSES, GUARD_ERROR_CODES } from './errors/codes.js';

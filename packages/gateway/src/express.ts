@@ -3,10 +3,12 @@
  * placed before a proxy (http-proxy-middleware) or before `protect()` in the same app.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { forwardRequest, type CredentialExchange } from './forward.js';
+import { forwardRequest, hasCors, type CredentialExchange } from './forward.js';
 import { createRejectionRenderer, type GatewayMiddlewareOptions } from './respond.js';
 
 export type { GatewayMiddlewareOptions } from './respond.js';
+export { oauthAgent } from './agent/express.js';
+export type { OAuthAgentMiddleware } from './agent/express.js';
 
 /** An Express (or Connect) middleware. */
 export type GatewayMiddleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
@@ -23,7 +25,24 @@ export function gateway(exchange: CredentialExchange, options: GatewayMiddleware
   }
   const reject = createRejectionRenderer(options);
   return function gatewayMiddleware(req, res, next) {
-    forwardRequest(exchange, { method: req.method ?? 'GET', headers: req.headers, rawHeaders: req.rawHeaders }).then(() => next(), (error: unknown) => {
+    const request = { method: req.method ?? 'GET', headers: req.headers, rawHeaders: req.rawHeaders };
+    // The token handler answers CORS for its trusted origins itself (preflights included).
+    if (hasCors(exchange)) {
+      let cors;
+      try {
+        cors = exchange.cors(request);
+      } catch (error) {
+        const { status, headers, body } = reject(error);
+        res.writeHead(status, headers).end(body);
+        return;
+      }
+      for (const [name, value] of Object.entries(cors.headers)) res.setHeader(name, value);
+      if (cors.preflight) {
+        res.writeHead(204).end();
+        return;
+      }
+    }
+    forwardRequest(exchange, request).then(() => next(), (error: unknown) => {
       const { status, headers, body } = reject(error);
       if (!res.headersSent) res.writeHead(status, headers).end(body);
     });

@@ -33,6 +33,16 @@ export interface CredentialExchange {
   strip(headers: GatewayHeaders): void;
 }
 
+/** The CORS answer of an exchange that writes its own (the token handler's proxy). */
+export interface CorsAnswering {
+  cors(request: GatewayRequest): { headers: Record<string, string>; preflight: boolean };
+}
+
+/** Whether `exchange` answers CORS itself (`cors()`), as the token handler's proxy does. */
+export function hasCors(exchange: CredentialExchange): exchange is CredentialExchange & CorsAnswering {
+  return typeof (exchange as Partial<CorsAnswering>).cors === 'function';
+}
+
 /** A CORS preflight (Fetch standard): `OPTIONS` with `Origin` and `Access-Control-Request-Method`. */
 export function isPreflight(request: GatewayRequest): boolean {
   return request.method === 'OPTIONS' && request.headers.origin !== undefined

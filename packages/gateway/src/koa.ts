@@ -3,10 +3,12 @@
  * a proxy (http-proxy-middleware) or before `protect()` in the same app.
  */
 import type { IncomingMessage } from 'node:http';
-import { forwardRequest, type CredentialExchange } from './forward.js';
+import { forwardRequest, hasCors, type CredentialExchange } from './forward.js';
 import { createRejectionRenderer, type GatewayMiddlewareOptions } from './respond.js';
 
 export type { GatewayMiddlewareOptions } from './respond.js';
+export { oauthAgent } from './agent/koa.js';
+export type { OAuthAgentContext, OAuthAgentMiddleware } from './agent/koa.js';
 
 /** The parts of Koa's context the middleware uses (structural: no dependency on Koa's types). */
 export interface GatewayContext {
@@ -30,8 +32,18 @@ export function gateway(exchange: CredentialExchange, options: GatewayMiddleware
   }
   const reject = createRejectionRenderer(options);
   return async function gatewayMiddleware(ctx, next) {
+    const request = { method: ctx.req.method ?? 'GET', headers: ctx.req.headers, rawHeaders: ctx.req.rawHeaders };
     try {
-      await forwardRequest(exchange, { method: ctx.req.method ?? 'GET', headers: ctx.req.headers, rawHeaders: ctx.req.rawHeaders });
+      // The token handler answers CORS for its trusted origins itself (preflights included).
+      if (hasCors(exchange)) {
+        const cors = exchange.cors(request);
+        ctx.set(cors.headers);
+        if (cors.preflight) {
+          ctx.status = 204;
+          return;
+        }
+      }
+      await forwardRequest(exchange, request);
     } catch (error) {
       const { status, headers, body } = reject(error);
       ctx.status = status;

@@ -61,6 +61,8 @@ export const ERROR_CODE_CLASSES = Object.freeze({
   // 403 insufficient_scope, 401 insufficient_user_authentication: route requirements
   ERR_SCOPE_INSUFFICIENT: 'InsufficientScopeError', ERR_CLAIMS_INSUFFICIENT: 'InsufficientScopeError',
   ERR_USER_AUTHENTICATION_INSUFFICIENT: 'InsufficientUserAuthenticationError',
+  // token exchange (RFC 8693): 403 the AS refused the exchange, 502 it rejected this API as a client
+  ERR_EXCHANGE_REFUSED: 'TokenExchangeRefusedError', ERR_EXCHANGE_CLIENT_REJECTED: 'TokenExchangeRefusedError',
   // MCP transport rules (@resource-guard/mcp), answered with a JSON-RPC error, no challenge:
   // 403 Origin not allowed, 400 request metadata headers that do not match the body, 400 unreadable body
   ERR_MCP_ORIGIN_NOT_ALLOWED: 'McpProtocolError', ERR_MCP_HEADER_MISMATCH: 'McpProtocolError',
@@ -76,11 +78,13 @@ export const ERROR_CODE_CLASSES = Object.freeze({
   ERR_INTROSPECTION_JWT_AUDIENCE_INVALID: 'UpstreamUnavailableError', ERR_INTROSPECTION_JWT_STALE: 'UpstreamUnavailableError',
   ERR_DPOP_REPLAY_STORE_UNAVAILABLE: 'UpstreamUnavailableError', ERR_DPOP_REPLAY_QUOTA_EXCEEDED: 'UpstreamUnavailableError',
   ERR_INTROSPECTION_STORE_UNAVAILABLE: 'UpstreamUnavailableError',
+  ERR_EXCHANGE_UNAVAILABLE: 'UpstreamUnavailableError', ERR_EXCHANGE_RESPONSE_INVALID: 'UpstreamUnavailableError',
   // 500: misconfiguration
   ERR_MISCONFIGURED: 'MisconfigurationError', ERR_MISCONFIGURED_MIDDLEWARE_ORDER: 'MisconfigurationError',
   ERR_MISCONFIGURED_BODY_PARSER: 'MisconfigurationError',
   ERR_INTROSPECTION_CLIENT_REJECTED: 'MisconfigurationError', ERR_INTROSPECTION_ENDPOINT_UNKNOWN: 'MisconfigurationError',
   ERR_DISCOVERY_NOT_FOUND: 'MisconfigurationError',
+  ERR_EXCHANGE_ENDPOINT_UNKNOWN: 'MisconfigurationError', ERR_EXCHANGE_CONTEXT_INVALID: 'MisconfigurationError',
 } as const);
 
 /** The classes of {@link ERROR_CODE_CLASSES}, by name. */
