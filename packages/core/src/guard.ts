@@ -156,6 +156,8 @@ export function createGuard(options: GuardOptions): Guard {
     // An introspection answer without `iss` can only be attributed when one issuer is trusted.
     soleIssuer: resolved.issuers.length === 1 ? resolved.issuers[0] : undefined,
     reject,
+    telemetry: resolved.telemetry,
+    issuers: new Set(resolved.issuers),
   }, guard);
 
   return Object.assign(guard, {
@@ -163,9 +165,9 @@ export function createGuard(options: GuardOptions): Guard {
     authenticate: (request: GuardRequest, authenticateOptions?: AuthenticateOptions) => settle(() => authenticate(request, authenticateOptions?.optional === true)),
     authenticateNow: (request: GuardRequest, authenticateOptions?: AuthenticateOptions) => authenticate(request, authenticateOptions?.optional === true),
     authorize(auth: AuthContext | undefined, requirement: Requirement) {
-      if (auth === undefined) throw reject(new MissingCredentialsError());
-      const error = requirement.check(auth);
-      if (error !== undefined) throw reject(error, auth.scheme);
+      const error = auth === undefined ? new MissingCredentialsError() : requirement.check(auth);
+      resolved.telemetry.recordAuthorization(requirement.kind ?? 'custom', error);
+      if (error !== undefined) throw reject(error, auth?.scheme);
     },
     reject,
   });

@@ -5,6 +5,7 @@ import { cacheTtlFor, isPastExpiry } from './response.js';
 import type { Logger } from '../options/guard-options.js';
 import { isInProcessStore, type Store } from '../store/memory-store.js';
 import { isPromiseLike, type MaybePromise } from '../lib/maybe-promise.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
 
 /** Prefix of introspection entries in the shared {@link Store}. */
 export const CACHE_KEY_PREFIX = 'introspection:';
@@ -55,6 +56,8 @@ export interface IntrospectionCacheSettings {
   store: Store;
   clock: () => number;
   logger: Logger;
+  /** Where hits, misses, joins and store failures are counted. */
+  telemetry: Telemetry;
 }
 
 /**
@@ -92,12 +95,14 @@ export class IntrospectionCache {
   readonly #store: Store;
   readonly #clock: () => number;
   readonly #logger: Logger;
+  readonly #telemetry: Telemetry;
   readonly #inFlight = new Map<string, Promise<Outcome>>();
   readonly #keyOf: (token: string) => string;
   readonly #loadAnswer: (token: string) => Promise<Record<string, unknown>>;
   #storeFailing = false;
 
-  constructor({ settings, load, store, clock, logger }: IntrospectionCacheSettings) {
+  constructor({ settings, load, store, clock, logger, telemetry }: IntrospectionCacheSettings) {
+    this.#telemetry = telemetry;
     this.#settings = settings;
     this.#loadAnswer = load;
     this.#store = store;
@@ -114,15 +119,24 @@ export class IntrospectionCache {
     if (this.#settings.cacheTtl === 0) return this.#loadAnswer(token);
     const key = this.#keyOf(token);
     const pending = this.#inFlight.get(key);
-    if (pending !== undefined) return this.#join(pending);
+    if (pending !== undefined) {
+      this.#telemetry.countCacheLookup('introspection', 'join');
+      return this.#join(pending);
+    }
     const cached = this.#read(key);
-    if (!isPromiseLike(cached)) return cached ?? this.#start(key, token);
-    return cached.then((response) => response ?? this.#start(key, token));
+    if (!isPromiseLike(cached)) return cached === undefined ? this.#start(key, token) : this.#hit(cached);
+    return cached.then((response) => (response === undefined ? this.#start(key, token) : this.#hit(response)));
+  }
+
+  #hit(response: Record<string, unknown>): Record<string, unknown> {
+    this.#telemetry.countCacheLookup('introspection', 'hit');
+    return response;
   }
 
   // Checked again: another lookup may have started the call while we read the store.
   #start(key: string, token: string): Promise<Record<string, unknown>> {
     let pending = this.#inFlight.get(key);
+    this.#telemetry.countCacheLookup('introspection', pending === undefined ? 'miss' : 'join');
     if (pending === undefined) {
       pending = this.#loadOnce(key, token).finally(() => this.#inFlight.delete(key));
       this.#inFlight.set(key, pending);
@@ -152,6 +166,7 @@ export class IntrospectionCache {
         await this.#store.set(key, entry, ttl);
         this.#storeFailing = false;
       } catch {
+        this.#telemetry.countStoreError('introspection_cache', 'set');
         this.#reportStoreFailure('resource-guard: the store failed to save an introspection result; continuing without caching it');
       }
     }
@@ -171,6 +186,7 @@ export class IntrospectionCache {
     try {
       leased = await this.#store.add(lease, 1, this.#settings.timeout / 1000 + 1) === true;
     } catch {
+      this.#telemetry.countStoreError('introspection_cache', 'add');
       return this.#load(key, token);
     }
     if (leased) {
@@ -236,6 +252,7 @@ export class IntrospectionCache {
   }
 
   #readFailed(cause: unknown): undefined {
+    this.#telemetry.countStoreError('introspection_cache', 'get');
     if (this.#settings.failClosedOnStore) {
       this.#reportStoreFailure('resource-guard: the store failed to read an introspection result; answering 503 (storeFailure: fail-closed)');
       throw new UpstreamUnavailableError('The introspection cache store is unavailable', 'ERR_INTROSPECTION_STORE_UNAVAILABLE', { cause });

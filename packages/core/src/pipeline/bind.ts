@@ -52,7 +52,7 @@ function readConfirmation(claims: Claims): Record<string, unknown> {
  * Bearer with an unbound token is not rejected for also carrying a `DPoP` header (RFC 9449 leaves
  * it open; the header is ignored).
  */
-export function createSenderConstraint(options: Pick<ResolvedOptions, 'dpop' | 'mtls' | 'clock' | 'store' | 'offloadSignatures'>): SenderConstraint {
+export function createSenderConstraint(options: Pick<ResolvedOptions, 'dpop' | 'mtls' | 'clock' | 'store' | 'offloadSignatures' | 'telemetry'>): SenderConstraint {
   const dpop = options.dpop === undefined ? undefined : createDpopVerifier(options.dpop, options);
   const mtls = options.mtls === undefined ? undefined : createCertificateBinding(options.mtls);
   // Every rule that needs no I/O, so that nothing is left pending when one of them throws.

@@ -10,7 +10,15 @@ import { InsufficientScopeError, InsufficientUserAuthenticationError } from '../
 export interface Requirement {
   /** Returns the rejection for `auth`, or `undefined` when the requirement holds. */
   check(auth: AuthContext): GuardError | undefined;
+  /**
+   * Which kind of requirement this is, for metrics (`resource_guard.requirement.kind`): set by the
+   * library's factories; absent (counted as `custom`) for requirements of your own.
+   */
+  readonly kind?: RequirementKind;
 }
+
+/** The kinds of route requirement the library makes; `custom` for any other. */
+export type RequirementKind = 'scopes' | 'any_scope' | 'claims' | 'step_up' | 'custom';
 
 /** A claim condition: an exact value, one of several values, or a predicate. */
 export type ClaimCondition =
@@ -36,6 +44,7 @@ export function requireScopes(...scopes: Array<string | readonly string[]>): Req
   const required = readScopeList(scopes, 'requireScopes');
   const scope = required.join(' ');
   return {
+    kind: 'scopes',
     check(auth) {
       const granted = new Set(auth.scopes);
       if (required.every((item) => granted.has(item))) return undefined;
@@ -52,6 +61,7 @@ export function requireAnyScope(...scopes: Array<string | readonly string[]>): R
   const accepted = readScopeList(scopes, 'requireAnyScope');
   const scope = accepted.join(' ');
   return {
+    kind: 'any_scope',
     check(auth) {
       if (auth.scopes.some((item) => accepted.includes(item))) return undefined;
       return new InsufficientScopeError('The token has none of the accepted scopes', 'ERR_SCOPE_INSUFFICIENT', {
@@ -74,6 +84,7 @@ export function requireClaims(conditions: Readonly<Record<string, ClaimCondition
   }
   const entries = Object.entries(conditions).map(([name, condition]) => [name, toClaimPredicate(`requireClaims(): "${name}"`, condition)] as const);
   return {
+    kind: 'claims',
     check(auth) {
       const failed = entries.find(([name, test]) => !test(auth.claims[name], auth.claims));
       return failed === undefined
@@ -127,6 +138,7 @@ export function requireAuthentication(options: RequireAuthenticationOptions): Re
   if (acrValues !== undefined) challengeParams.acr_values = acrValues.join(' ');
   if (maxAge !== undefined) challengeParams.max_age = String(maxAge);
   return {
+    kind: 'step_up',
     check(auth) {
       const { acr, auth_time: authTime } = auth.claims;
       const acrOk = acrValues === undefined || (typeof acr === 'string' && acrValues.includes(acr));
