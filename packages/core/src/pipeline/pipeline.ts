@@ -77,7 +77,7 @@ export function createPipeline(parts: PipelineParts, guard: Guard): (request: Gu
     if (verifiedCache !== undefined) telemetry.countCacheLookup('verified_token', cached === undefined ? 'miss' : 'hit');
     // 2. classify
     const classified = cached === undefined ? classifyToken(formats, token) : undefined;
-    if (observation !== undefined) observation.format = classified?.format?.name ?? 'jwt';
+    if (observation !== undefined) observation.format = cached === undefined ? classified!.format?.name : 'jwt';
     // 3. DPoP proof precheck: a bad proof must cost no JWKS fetch and no introspection call.
     if (credentials.scheme === 'DPoP') {
       return constraint.precheck(request, credentials).then((proof) => verifyToken(request, credentials, cached, classified, proof));
