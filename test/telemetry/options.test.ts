@@ -59,3 +59,11 @@ test('a custom error code and an unexpected error are _OTHER: only registry code
     await issuer.close();
   }
 });
+
+test('the core never imports @opentelemetry/api: it loads and works where the optional peer is not installed', async (t) => {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const dist = new URL('../../packages/core/dist/', import.meta.url);
+  const files = (await readdir(dist, { recursive: true })).filter((file) => file.endsWith('.js'));
+  t.true(files.length > 20);
+  for (const file of files) t.notRegex(await readFile(new URL(file, dist), 'utf8'), /(?:from\s*|import\s*\(\s*|require\s*\(\s*)['"]@opentelemetry/, file);
+});
