@@ -13,7 +13,7 @@ import type { Attributes } from '@opentelemetry/api';
 import { TELEMETRY_METRICS as M, type GuardOptions, type Store } from '@resource-guard/core';
 import { runCaseTable, type CaseContext, type HttpCase } from '../helpers/cases.js';
 import { clientKey, signProof } from '../helpers/dpop.js';
-import { CLIENT_ID, CLIENT_SECRET, activeBody, startEndpoint, type Answer, type Endpoint } from '../helpers/introspection.js';
+import { CLIENT_ID, CLIENT_SECRET, activeBody, useScriptedEndpoint, type Answer } from '../helpers/introspection.js';
 import type { MockIssuer } from '../helpers/issuer.js';
 import { captureTelemetry, countOf, pointsOf, type MetricPoint, type TelemetryCapture } from '../helpers/telemetry.js';
 
@@ -21,14 +21,8 @@ import { captureTelemetry, countOf, pointsOf, type MetricPoint, type TelemetryCa
 // of the authentication span through it.
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 
-let endpoint: Endpoint;
-const script = new Map<string, Answer>();
-test.before(async () => {
-  endpoint = await startEndpoint((request) => script.get(request.form.get('token') ?? '') ?? { status: 500, body: '' });
-});
-test.after.always(async () => {
-  await endpoint?.close();
-});
+const endpoint = useScriptedEndpoint(test);
+const { script } = endpoint;
 
 const captures = new WeakMap<MockIssuer, TelemetryCapture>();
 // Claim values of the tokens the cases send (the handlers echo them in responses, so they are
@@ -53,6 +47,29 @@ function opaque(c: CaseContext, answer: Answer): string {
   script.set(token, answer);
   return token;
 }
+
+/** Sends a fresh opaque token that the endpoint answers with `answer`. */
+async function sendOpaque(c: CaseContext, answer: Answer) {
+  const token = opaque(c, answer);
+  return { response: await c.bearer(token), secrets: [token] };
+}
+
+/** A DPoP-bound token sent `times` times, each with a proof of its own unless `sameProof`. */
+async function sendDpop(c: CaseContext, times = 1, sameProof = false) {
+  const key = await clientKey();
+  const token = await c.issuer.sign({ cnf: { jkt: key.jkt } });
+  const url = `${c.app.url}/protected`;
+  const first = await signProof(key, token, url);
+  let response;
+  for (let i = 0; i < times; i += 1) {
+    const proof = sameProof || i === 0 ? first : await signProof(key, token, url);
+    response = await c.send('/protected', { headers: [['authorization', `DPoP ${token}`], ['dpop', proof]] });
+  }
+  return { response: response!, secrets: [token, first] };
+}
+
+const OPAQUE_BEARER: Attributes = { 'resource_guard.authentication.scheme': 'Bearer', 'resource_guard.token.format': 'opaque' };
+const DPOP_JWT: Attributes = { 'resource_guard.authentication.scheme': 'DPoP', 'resource_guard.token.format': 'jwt' };
 
 /** What one case expects to have been recorded. */
 interface Recorded {
@@ -250,75 +267,47 @@ const rows: Row[] = [
   {
     title: 'DPoP: a bound token with its proof → scheme DPoP',
     options: observed(),
-    run: async (c) => {
-      const key = await clientKey();
-      const token = await c.issuer.sign({ cnf: { jkt: key.jkt } });
-      const proof = await signProof(key, token, `${c.app.url}/protected`);
-      return { response: await c.send('/protected', { headers: [['authorization', `DPoP ${token}`], ['dpop', proof]] }), secrets: [token, proof] };
-    },
+    run: (c) => sendDpop(c),
     expect: { status: 200 },
     recorded: (c) => ({ authentication: { ...success(c), 'resource_guard.authentication.scheme': 'DPoP' } }),
   },
   {
     title: '401 DPoP: a replayed proof → dpop rejection replay',
     options: observed(),
-    run: async (c) => {
-      const key = await clientKey();
-      const token = await c.issuer.sign({ cnf: { jkt: key.jkt } });
-      const proof = await signProof(key, token, `${c.app.url}/protected`);
-      const headers: Array<[string, string]> = [['authorization', `DPoP ${token}`], ['dpop', proof]];
-      await c.send('/protected', { headers });
-      return { response: await c.send('/protected', { headers }), secrets: [token, proof] };
-    },
+    run: (c) => sendDpop(c, 2, true),
     expect: { status: 401, code: 'ERR_DPOP_JTI_REPLAYED', handlerCalls: 1 },
     recorded: () => ({
-      authentication: failure('ERR_DPOP_JTI_REPLAYED', { 'resource_guard.authentication.scheme': 'DPoP', 'resource_guard.token.format': 'jwt' }),
+      authentication: failure('ERR_DPOP_JTI_REPLAYED', DPOP_JWT),
       points: [{ name: M.dpopRejection, attributes: { 'resource_guard.dpop.rejection.reason': 'replay' } }],
     }),
   },
   {
     title: '401 DPoP: nonce required → dpop rejection use_nonce',
     options: observed(() => ({ dpop: { nonce: true } })),
-    run: async (c) => {
-      const key = await clientKey();
-      const token = await c.issuer.sign({ cnf: { jkt: key.jkt } });
-      const proof = await signProof(key, token, `${c.app.url}/protected`);
-      return { response: await c.send('/protected', { headers: [['authorization', `DPoP ${token}`], ['dpop', proof]] }), secrets: [token, proof] };
-    },
+    run: (c) => sendDpop(c),
     expect: { status: 401, code: 'ERR_DPOP_NONCE_REQUIRED', error: null },
     recorded: () => ({
-      authentication: failure('ERR_DPOP_NONCE_REQUIRED', { 'resource_guard.authentication.scheme': 'DPoP', 'resource_guard.token.format': 'jwt' }),
+      authentication: failure('ERR_DPOP_NONCE_REQUIRED', DPOP_JWT),
       points: [{ name: M.dpopRejection, attributes: { 'resource_guard.dpop.rejection.reason': 'use_nonce' } }],
     }),
   },
   {
     title: '503 DPoP: over the per-key quota → dpop rejection quota_exceeded',
     options: observed(() => ({ dpop: { maxProofsPerKey: 1 } })),
-    run: async (c) => {
-      const key = await clientKey();
-      const token = await c.issuer.sign({ cnf: { jkt: key.jkt } });
-      const url = `${c.app.url}/protected`;
-      await c.send('/protected', { headers: [['authorization', `DPoP ${token}`], ['dpop', await signProof(key, token, url)]] });
-      return { response: await c.send('/protected', { headers: [['authorization', `DPoP ${token}`], ['dpop', await signProof(key, token, url)]] }), secrets: [token] };
-    },
+    run: (c) => sendDpop(c, 2),
     expect: { status: 503, code: 'ERR_DPOP_REPLAY_QUOTA_EXCEEDED', handlerCalls: 1 },
     recorded: () => ({
-      authentication: failure('ERR_DPOP_REPLAY_QUOTA_EXCEEDED', { 'resource_guard.authentication.scheme': 'DPoP', 'resource_guard.token.format': 'jwt' }),
+      authentication: failure('ERR_DPOP_REPLAY_QUOTA_EXCEEDED', DPOP_JWT),
       points: [{ name: M.dpopRejection, attributes: { 'resource_guard.dpop.rejection.reason': 'quota_exceeded' } }],
     }),
   },
   {
     title: '503 DPoP: the replay store is down → store error of the dpop_replay add',
     options: observed(() => ({ store: downStore() })),
-    run: async (c) => {
-      const key = await clientKey();
-      const token = await c.issuer.sign({ cnf: { jkt: key.jkt } });
-      const proof = await signProof(key, token, `${c.app.url}/protected`);
-      return { response: await c.send('/protected', { headers: [['authorization', `DPoP ${token}`], ['dpop', proof]] }), secrets: [token, proof] };
-    },
+    run: (c) => sendDpop(c),
     expect: { status: 503, code: 'ERR_DPOP_REPLAY_STORE_UNAVAILABLE' },
     recorded: () => ({
-      authentication: failure('ERR_DPOP_REPLAY_STORE_UNAVAILABLE', { 'resource_guard.authentication.scheme': 'DPoP', 'resource_guard.token.format': 'jwt' }),
+      authentication: failure('ERR_DPOP_REPLAY_STORE_UNAVAILABLE', DPOP_JWT),
       points: [{ name: M.storeError, attributes: { 'resource_guard.store.purpose': 'dpop_replay', 'resource_guard.store.operation': 'add' } }],
     }),
   },
@@ -385,37 +374,27 @@ const rows: Row[] = [
   {
     title: '503: introspection answers 500 → upstream http_error 5xx',
     options: introspection(),
-    run: async (c) => {
-      const token = opaque(c, { status: 500, body: '' });
-      return { response: await c.bearer(token), secrets: [token] };
-    },
+    run: (c) => sendOpaque(c, { status: 500, body: '' }),
     expect: { status: 503, code: 'ERR_INTROSPECTION_UNAVAILABLE' },
     recorded: () => ({
-      authentication: failure('ERR_INTROSPECTION_UNAVAILABLE', { 'resource_guard.authentication.scheme': 'Bearer', 'resource_guard.token.format': 'opaque' }),
+      authentication: failure('ERR_INTROSPECTION_UNAVAILABLE', OPAQUE_BEARER),
       points: [{ name: M.upstream, attributes: upstream('introspection', 'http_error', '5xx') }],
     }),
   },
   {
     title: '500: introspection rejects our credentials → upstream http_error 4xx, failure ERR_INTROSPECTION_CLIENT_REJECTED',
     options: introspection(),
-    run: async (c) => {
-      const token = opaque(c, { status: 401, body: { error: 'invalid_client' } });
-      return { response: await c.bearer(token), secrets: [token] };
-    },
+    run: (c) => sendOpaque(c, { status: 401, body: { error: 'invalid_client' } }),
     expect: { status: 500, code: 'ERR_INTROSPECTION_CLIENT_REJECTED' },
     recorded: () => ({
-      authentication: failure('ERR_INTROSPECTION_CLIENT_REJECTED', { 'resource_guard.authentication.scheme': 'Bearer', 'resource_guard.token.format': 'opaque' }),
+      authentication: failure('ERR_INTROSPECTION_CLIENT_REJECTED', OPAQUE_BEARER),
       points: [{ name: M.upstream, attributes: upstream('introspection', 'http_error', '4xx') }],
     }),
   },
   {
     title: 'introspection with the store down → store errors get and set, the request still served',
     options: introspection(),
-    app: {},
-    run: async (c) => {
-      const token = opaque(c, { body: activeBody() });
-      return { response: await c.bearer(token), secrets: [token] };
-    },
+    run: (c) => sendOpaque(c, { body: activeBody() }),
     expect: { status: 200 },
     recorded: (c) => ({
       authentication: { ...success(c), 'resource_guard.token.format': 'opaque' },

@@ -177,14 +177,14 @@ export class Telemetry {
   /** Records the end of an authentication: the duration histogram, the span, the channel, and DPoP refusals. */
   endAuthentication(observation: AuthenticationObservation, outcome: AuthenticationOutcome): void {
     const errorType = outcome.error === undefined ? undefined : errorTypeOf(outcome.error);
-    const attributes: TelemetryAttributes = {
-      [A.result]: outcome.result,
-      [A.scheme]: outcome.scheme ?? observation.scheme,
-      [A.format]: outcome.format ?? observation.format,
-      [A.issuer]: outcome.issuer,
-      [A.errorType]: errorType,
-    };
-    dropUndefined(attributes);
+    // Only the members that have a value: an object never given `undefined` (nor `delete`d) stays fast to read.
+    const attributes: TelemetryAttributes = { [A.result]: outcome.result };
+    const scheme = outcome.scheme ?? observation.scheme;
+    const format = outcome.format ?? observation.format;
+    if (scheme !== undefined) attributes[A.scheme] = scheme;
+    if (format !== undefined) attributes[A.format] = format;
+    if (outcome.issuer !== undefined) attributes[A.issuer] = outcome.issuer;
+    if (errorType !== undefined) attributes[A.errorType] = errorType;
     Object.freeze(attributes);
     const duration = (performance.now() - observation.start) / 1000;
     observation.instruments?.authenticate.record(duration, attributes);
@@ -255,10 +255,6 @@ function finishSpan(span: TelemetrySpan | undefined, attributes: TelemetryAttrib
   span.setAttributes(attributes);
   if (errorType !== undefined) span.setStatus({ code: SPAN_STATUS_ERROR, message: errorType });
   span.end();
-}
-
-function dropUndefined(attributes: TelemetryAttributes): void {
-  for (const name of Object.keys(attributes)) if (attributes[name] === undefined) delete attributes[name];
 }
 
 /** The telemetry of callers without a guard of their own (the gateway): the globally registered providers. */
