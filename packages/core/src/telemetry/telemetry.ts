@@ -30,7 +30,8 @@ const channels = Object.fromEntries(
   Object.entries(CHANNEL_NAMES).map(([name, channel]) => [name, createEventChannel(channel)]),
 ) as Record<Channel, EventChannel>;
 
-interface Instruments {
+/** The instruments of one meter provider, made once per provider. */
+export interface Instruments {
   authenticate: TelemetryHistogram;
   authorize: TelemetryCounter;
   upstream: TelemetryHistogram;
