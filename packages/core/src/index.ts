@@ -11,7 +11,7 @@ export {
   DEFAULT_ALGORITHMS, DEFAULT_REQUIRED_CLAIMS, SUPPORTED_ALGORITHMS,
 } from './options/guard-options.js';
 export type {
-  GuardOptions, IntrospectionOptions, DpopOptions, MtlsOptions, TokenLocation, Logger, ProfileName, TelemetryOptions, TenantFilter,
+  GuardOptions, IntrospectionOptions, DpopOptions, MtlsOptions, TokenLocation, Logger, ProfileName, TelemetryOptions, TenantFilter, PrincipalFilter,
 } from './options/guard-options.js';
 export type { ClientAuthMethod, PrivateKeyJwtOptions } from './introspection/client-auth.js';
 export type { PrivateKeyInput } from './jws/signing-key.js';

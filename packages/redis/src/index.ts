@@ -66,10 +66,11 @@ export interface RedisStore extends Store {
    */
   increment(key: string, ttl: number): Promise<number>;
   /**
-   * `increment(counterKey, ttl)` and, within `limit`, `add(key, value, ttl)`, atomically in one
-   * Lua script (`EVALSHA`, loaded again by `EVAL` after a `SCRIPT FLUSH` or a restart): one round
-   * trip per DPoP proof. On a Cluster, whose two keys may sit in different slots, the two
-   * commands are sent together instead and a marker past the limit is deleted again.
+   * `add(key, value, ttl)` and, only when it added `key`, `increment(counterKey, ttl)`, taking
+   * `key` back past `limit`, atomically in one Lua script (`EVALSHA`, loaded again by `EVAL` after
+   * a `SCRIPT FLUSH` or a restart): one round trip per DPoP proof; a refused replay is not
+   * counted. On a Cluster, whose two keys may sit in different slots, the commands are sent in
+   * turn instead.
    */
   addCounted(key: string, value: unknown, ttl: number, counterKey: string, limit: number): Promise<AddCountedResult>;
   /**
@@ -90,7 +91,8 @@ export interface RedisStore extends Store {
  *   `SET key value PX ttl`; `delete`: `DEL`. Values are JSON. Every entry has a TTL: a call with a
  *   TTL ≤ 0 stores nothing (`add` rejects).
  * - `increment`: `MULTI`, `SET key 0 NX PX ttl`, `INCR key`, `EXEC` (the per-key DPoP proof quota).
- * - `addCounted`: both in one Lua script (the DPoP replay check: one round trip per proof).
+ * - `addCounted`: both in one Lua script, the marker first and the count only for a new marker
+ *   (the DPoP replay check: one round trip per proof; a refused replay is not counted).
  * - Keys are `prefix` + the library's key (`dpop:jti:<hash>`, `dpop:quota:<hash>`,
  *   `introspection:<hash>`): hashes, never a token.
  * - Faults: a call rejects when the client is not connected (no command is queued for later), when
@@ -200,14 +202,20 @@ export function createRedisStore(connection: RedisConnection, options: RedisStor
 }
 
 /**
- * `addCounted` in Redis: count first, and add the marker only within the limit, so a key past
+ * `addCounted` in Redis: the marker first, and the count only for a marker this call added, so a
+ * refused replay costs its key nothing; past the limit the marker is taken back, so a key over
  * its quota leaves nothing behind. `SET NX PX` + `INCR` is exactly what `increment` runs.
  */
-const ADD_COUNTED_SCRIPT = `redis.call('SET', KEYS[2], '0', 'PX', ARGV[2], 'NX')
+const ADD_COUNTED_SCRIPT = `if not redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then
+  return { 0, tonumber(redis.call('GET', KEYS[2]) or '0') }
+end
+redis.call('SET', KEYS[2], '0', 'PX', ARGV[2], 'NX')
 local count = redis.call('INCR', KEYS[2])
-if count > tonumber(ARGV[3]) then return { 0, count } end
-if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return { 1, count } end
-return { 0, count }`;
+if count > tonumber(ARGV[3]) then
+  redis.call('DEL', KEYS[1])
+  return { 0, count }
+end
+return { 1, count }`;
 const ADD_COUNTED_SHA = createHash('sha1').update(ADD_COUNTED_SCRIPT).digest('hex');
 
 /** `EVALSHA`, or `EVAL` (which caches the script again) when Redis does not know it (a restart, `SCRIPT FLUSH`). */
@@ -220,13 +228,17 @@ async function evalAddCounted(client: Redis, [key, counterKey, value, ms, limit]
   }
 }
 
-/** `addCounted` from `increment`, `add` and `delete`, for a Cluster (the two keys may be in different slots). */
+/** `addCounted` from `add`, `increment` and `delete`, for a Cluster (the two keys may be in different slots). */
 async function addCountedApart(
-  store: Pick<RedisStore, 'increment' | 'add' | 'delete'>, key: string, value: unknown, ttl: number, counterKey: string, limit: number,
+  store: Pick<RedisStore, 'get' | 'increment' | 'add' | 'delete'>, key: string, value: unknown, ttl: number, counterKey: string, limit: number,
 ): Promise<AddCountedResult> {
-  const [count, added] = await Promise.all([store.increment(counterKey, ttl), store.add(key, value, ttl)]);
-  if (count <= limit) return { added, count };
-  if (added) await store.delete(key);
+  if (!await store.add(key, value, ttl)) {
+    const current = await store.get(counterKey);
+    return { added: false, count: typeof current === 'number' ? current : 0 };
+  }
+  const count = await store.increment(counterKey, ttl);
+  if (count <= limit) return { added: true, count };
+  await store.delete(key);
   return { added: false, count };
 }
 

@@ -24,37 +24,40 @@ export interface ProofRecordKeys {
 }
 
 /**
- * Records a proof: counts it for its key, and adds its `jti` marker unless the count is past the
- * limit (a key over its quota keeps nothing more in the store). In one store call when the store
- * has `addCounted` (the Redis store: one script, one round trip); otherwise with `increment` and
- * `add` sent together and, with `delete`, a marker over the quota taken back; without `delete`,
- * counted first and marked only within the quota; without `increment`, only marked (no quota).
- * A store that throws or rejects is a 503 (fail closed).
+ * Records a proof: adds its `jti` marker and, only when the marker is new, counts the proof for
+ * its key. A refused replay is never counted: a captured proof sent again and again must not use
+ * up the quota of the key it belongs to. A fresh proof past the limit has its marker taken back
+ * (a key over its quota keeps nothing more in the store).
+ *
+ * In one store call when the store has `addCounted` (the Redis store: one script, one round
+ * trip). Otherwise, with `increment` and `delete`: the marker, then the count, then the marker
+ * taken back past the limit; with `increment` alone: a look for the marker, the count, then the
+ * marker within the limit (a replay racing its original may be counted); without `increment`,
+ * only marked (no quota). A store that throws or rejects is a 503 (fail closed).
  */
 export async function recordProof(store: Store, keys: ProofRecordKeys, telemetry?: Telemetry): Promise<ProofRecord> {
   const { marker, counter, ttl, limit } = keys;
   const callStore = <T>(operation: StoreOperation, call: () => T | PromiseLike<T>) => callReplayStore(operation, call, telemetry);
-  const mark = () => callStore('add', () => store.add(marker, 1, ttl));
+  const mark = async () => await callStore('add', () => store.add(marker, 1, ttl)) === true;
   // A count that is not a number within the limit is over it: that key alone waits out its window.
   const within = (count: unknown) => typeof count === 'number' && count <= limit;
   if (store.addCounted !== undefined) {
     const result = await callStore('add_counted', () => store.addCounted!(marker, 1, ttl, counter, limit));
+    // An answer without a numeric count is a store fault: over the quota, never a pass.
     if (!within(result?.count)) return 'over-quota';
     return result.added === true ? 'fresh' : 'replayed';
   }
-  if (store.increment === undefined) return await mark() === true ? 'fresh' : 'replayed';
+  if (store.increment === undefined) return await mark() ? 'fresh' : 'replayed';
   const count = () => callStore('increment', () => store.increment!(counter, ttl));
   if (store.delete === undefined) {
+    if (await callStore('get', () => store.get(marker)) !== undefined) return 'replayed';
     if (!within(await count())) return 'over-quota';
-    return await mark() === true ? 'fresh' : 'replayed';
+    return await mark() ? 'fresh' : 'replayed';
   }
-  // Count and marker asked for together: one round trip to a networked store instead of two.
-  const [counted, added] = await Promise.all([count(), mark()]);
-  if (!within(counted)) {
-    if (added === true) await callStore('delete', () => store.delete!(marker)).catch(() => undefined);
-    return 'over-quota';
-  }
-  return added === true ? 'fresh' : 'replayed';
+  if (!await mark()) return 'replayed';
+  if (within(await count())) return 'fresh';
+  await callStore('delete', () => store.delete!(marker)).catch(() => undefined);
+  return 'over-quota';
 }
 
 /**

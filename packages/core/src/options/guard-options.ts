@@ -18,10 +18,11 @@ import { PROVIDER_PROFILES, type ProfileName, type ProviderProfile } from '../pr
 import { resolveProfile } from '../profiles/resolve-profile.js';
 import type { IssuerTemplate, TenantFilter } from '../issuer/tenant-issuers.js';
 import { resolveIssuerOptions } from '../issuer/issuer-options.js';
+import { describeOpenIssuers, readPrincipals, type PrincipalFilter, type PrincipalTest } from '../issuer/principals.js';
 import { resolveTelemetryOptions, type TelemetryOptions } from '../telemetry/options.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 
-export type { DpopOptions, IntrospectionOptions, MtlsOptions, ProfileName, TelemetryOptions, TenantFilter };
+export type { DpopOptions, IntrospectionOptions, MtlsOptions, PrincipalFilter, ProfileName, TelemetryOptions, TenantFilter };
 export { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS };
 
 /** Where the guard looks for the access token (RFC 6750 §2). */
@@ -70,8 +71,28 @@ export interface GuardOptions {
   jwksUri?: string;
   /** JWS allow-list for access tokens. Default {@link DEFAULT_ALGORITHMS}; HS* only with `secret`. */
   algorithms?: string[];
-  /** Shared secret (≥ 32 bytes) for HS256/384/512 tokens. Never used for asymmetric algorithms. */
+  /**
+   * Shared secret (≥ 32 bytes) for HS256/384/512 tokens. Never used for asymmetric algorithms, and
+   * only for the tokens of the issuer(s) it belongs to: the sole `issuer`, or those named by
+   * {@link secretIssuer} (required with several issuers).
+   */
   secret?: string | Uint8Array;
+  /**
+   * The issuer(s) whose HS* tokens `secret` verifies, each one of `issuer`. Required with a
+   * `secret` and several issuers (a `TypeError` otherwise): an HS* token claiming another trusted
+   * issuer's `iss` is then refused (`ERR_JWT_ALG_NOT_ALLOWED`), never checked with the secret.
+   * Default: the sole issuer.
+   */
+  secretIssuer?: string | string[];
+  /**
+   * The callers accepted, for issuers anyone can obtain a token from for any audience (Google ID
+   * tokens, GitHub Actions and GitLab.com CI job tokens): `azp`, `email` (with
+   * `email_verified: true`) or `sub` values, or a predicate over the verified claims. Required under
+   * `profile: 'google'` and with such an issuer (a `TypeError` at start-up otherwise); allowed with
+   * any issuer. A token of another caller is refused with `ERR_TOKEN_PRINCIPAL_UNTRUSTED`.
+   * Default none.
+   */
+  principals?: PrincipalFilter;
   /** Leeway for `exp`, `nbf` and `iat`, in seconds. Default 5. */
   clockTolerance?: number;
   /** Claims that must be present in every token. Default `sub`, `client_id`, `iat`, `jti` (RFC 9068 §2.2), or the profile's. */
@@ -82,9 +103,11 @@ export interface GuardOptions {
    */
   clientIdClaim?: string | string[];
   /**
-   * Claims whose values are granted scopes, merged into `auth.scopes` (space-separated strings or
-   * arrays of strings), e.g. `['scp', 'roles']`. `scope` and `scp` count as one: `scp` is read only
-   * when `scope` is absent. Default the profile's (`rfc9068`: `['scope', 'scp']`).
+   * Claims holding the scopes the *client* was granted, in order: the first one the token carries
+   * (space-separated string or array of strings) becomes `auth.scopes`; the others are not read, so
+   * `['scp', 'roles']` reads `roles` only in tokens without `scp`. Never merged: a user's
+   * entitlements (roles, permissions, groups) must not widen what the client may do; check them
+   * with `requireClaims()`. Default the profile's (`rfc9068`: `['scope', 'scp']`).
    */
   scopeClaims?: string[];
   /**
@@ -176,6 +199,10 @@ export interface ResolvedOptions {
   acceptsTenant: ((tenantId: string) => boolean) | undefined;
   /** Templates filled with each listed tenant (RFC 9728 `authorization_servers`); empty otherwise. */
   tenantIssuers: readonly string[];
+  /** The issuers `secret` belongs to (`secretIssuer`, or the sole issuer); empty without a secret. */
+  secretIssuers: ReadonlySet<string>;
+  /** The `principals` test; `undefined`: every caller the other checks accept. */
+  principals: PrincipalTest | undefined;
   profile: ProviderProfile;
   clientIdClaims: readonly string[];
   scopeClaims: readonly string[];
@@ -216,7 +243,7 @@ const KNOWN_OPTIONS = knownKeys<GuardOptions>()([
   'tokenLocations', 'realm', 'httpTimeout', 'jwksCooldown', 'jwksCacheMaxAge', 'allowInsecureRequests', 'maxTokenLength',
   'fetch', 'clock', 'introspection', 'dpop', 'mtls', 'verifiedTokenCache', 'offloadSignatures', 'store', 'logger', 'validators',
   'resourceMetadata', 'encryptedTokens', 'logRejections', 'profile', 'tenants', 'clientIdClaim', 'scopeClaims',
-  'telemetry',
+  'secretIssuer', 'principals', 'telemetry',
 ]);
 
 const TOKEN_LOCATIONS: readonly TokenLocation[] = ['header', 'body', 'query'];
@@ -228,13 +255,14 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
   assertKnownKeys(options, KNOWN_OPTIONS, '');
   const allowInsecureRequests = readBoolean(options.allowInsecureRequests, 'allowInsecureRequests', false);
 
+  const secret = readSecret(options.secret);
   const {
-    issuers, issuerTemplates, jwksUri, acceptsTenant, tenantIssuers,
-  } = resolveIssuerOptions(options, allowInsecureRequests);
+    issuers, issuerTemplates, jwksUri, acceptsTenant, tenantIssuers, secretIssuers,
+  } = resolveIssuerOptions(options, allowInsecureRequests, secret !== undefined);
   const audiences = new Set(toStringList(options.audience, 'audience'));
   const profile = resolveProfile(options);
+  const principals = readPrincipals(options.principals, describeOpenIssuers(profile.profile.name, issuers));
 
-  const secret = readSecret(options.secret);
   const algorithms = readAlgorithms(options.algorithms, secret !== undefined);
 
   const tokenLocations = new Set<TokenLocation>(options.tokenLocations ?? ['header']);
@@ -269,6 +297,8 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     issuerTemplates,
     acceptsTenant,
     tenantIssuers,
+    secretIssuers,
+    principals,
     profile: profile.profile,
     clientIdClaims: profile.clientIdClaims,
     scopeClaims: profile.scopeClaims,
