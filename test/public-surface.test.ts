@@ -11,7 +11,7 @@ const KIT = [
 const APPLICATION = [
   'AUTH_RESPONSE_HEADERS', 'CRYPTO_BACKEND', 'DEFAULT_ALGORITHMS', 'DEFAULT_DPOP_ALGORITHMS', 'DEFAULT_REQUIRED_CLAIMS', 'GUARD_ERROR_CODES', 'GuardError',
   'InsufficientScopeError', 'InsufficientUserAuthenticationError', 'InvalidDpopProofError', 'InvalidRequestError',
-  'InvalidTokenError', 'JWE_CONTENT_ALGORITHMS', 'JWE_KEY_ALGORITHMS', 'MisconfigurationError', 'MissingCredentialsError', 'SUPPORTED_ALGORITHMS', 'TokenExchangeRefusedError', 'UpstreamUnavailableError',
+  'InvalidTokenError', 'JWE_CONTENT_ALGORITHMS', 'JWE_KEY_ALGORITHMS', 'MisconfigurationError', 'MissingCredentialsError', 'SUPPORTED_ALGORITHMS', 'TELEMETRY_ATTRIBUTES', 'TELEMETRY_CHANNELS', 'TELEMETRY_METRICS', 'TELEMETRY_SPANS', 'TokenExchangeRefusedError', 'UpstreamUnavailableError',
   'UseDpopNonceError', 'accessTokenHash', 'buildProtectedResourceMetadata', 'certificateThumbprint', 'createGuard',
   'createMemoryStore', 'exposedAuthHeaders', 'isGuardError',
   'jwkThumbprint', 'requireAnyScope', 'requireAuthentication', 'requireClaims', 'requireScopes',

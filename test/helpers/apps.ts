@@ -42,6 +42,8 @@ export interface StartAppOptions {
    * `exposedAuthHeaders()` as its exposed headers.
    */
   corsOrigin?: string;
+  /** Wraps the app's request listener (e.g. in a server span, as HTTP auto-instrumentation does). */
+  wrapListener?: (listener: http.RequestListener) => http.RequestListener;
 }
 
 /** The origin the CORS cases call from. */
@@ -68,7 +70,8 @@ export async function startApp(framework: Framework, options: GuardOptions | Gua
   const builders: Record<Framework, (guard: Guard, state: State, settings: StartAppOptions) => http.RequestListener | Promise<http.RequestListener>> = {
     express: expressApp, koa: koaApp, fastify: fastifyApp, fetch: fetchApp,
   };
-  const handler = await builders[framework](guard, state, settings);
+  const built = await builders[framework](guard, state, settings);
+  const handler = settings.wrapListener?.(built) ?? built;
   const server = settings.https === undefined ? http.createServer(handler) : https.createServer(settings.https, handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -179,6 +179,8 @@ export function createGuard(options: GuardOptions): Guard {
     // An introspection answer without `iss` can only be attributed when one issuer is trusted.
     soleIssuer: resolved.issuers.length === 1 ? resolved.issuers[0] : undefined,
     reject,
+    telemetry: resolved.telemetry,
+    issuers: new Set(resolved.issuers),
   }, guard);
 
   return Object.assign(guard, {
@@ -186,8 +188,13 @@ export function createGuard(options: GuardOptions): Guard {
     authenticate: (request: GuardRequest, authenticateOptions?: AuthenticateOptions) => settle(() => authenticate(request, authenticateOptions?.optional === true)),
     authenticateNow: (request: GuardRequest, authenticateOptions?: AuthenticateOptions) => authenticate(request, authenticateOptions?.optional === true),
     authorize(auth: AuthContext | undefined, requirement: Requirement) {
-      if (auth === undefined) throw reject(new MissingCredentialsError());
+      if (auth === undefined) {
+        const missing = new MissingCredentialsError();
+        resolved.telemetry.recordAuthorization(requirement.kind ?? 'custom', missing);
+        throw reject(missing);
+      }
       const error = requirement.check(auth, requirementContext);
+      resolved.telemetry.recordAuthorization(requirement.kind ?? 'custom', error);
       if (error !== undefined) throw reject(explainNoScopes(redactClaimsOf(error, auth.claims) as GuardError, auth), auth.scheme);
     },
     reject,

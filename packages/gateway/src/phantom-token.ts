@@ -107,7 +107,7 @@ export function createPhantomToken(options: PhantomTokenOptions): CredentialExch
 
   async function introspect(token: string): Promise<LoadedExchange> {
     const response = await fetchUpstream(fetchImpl, endpoint, {
-      ...UNAVAILABLE, method: 'POST', timeout,
+      ...UNAVAILABLE, method: 'POST', timeout, operation: 'phantom_token',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept, authorization },
       body: `token=${formEncode(token)}&token_type_hint=access_token`,
     });

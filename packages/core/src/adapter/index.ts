@@ -21,5 +21,10 @@ export type { MetadataResponse, ResourceMetadataEndpoint } from '../metadata/res
 // option checks whose `TypeError`s name the option.
 export { fetchUpstream } from '../http/upstream.js';
 export type { UpstreamRequest, UpstreamResponse } from '../http/upstream.js';
+// The telemetry seam: `fetchUpstream()` callers (token exchange, the gateway) may pass the guard's.
+export type {
+  AuthenticationObservation, AuthenticationOutcome, Instruments as TelemetryInstruments, Telemetry, UpstreamObservation,
+} from '../telemetry/telemetry.js';
+export type { UpstreamOperation } from '../telemetry/names.js';
 export { formEncode } from '../introspection/client-auth.js';
 export { assertKnownKeys, assertNonEmptyString, assertObject, parseServerUrl, readNumber, toStringList } from '../options/validate.js';

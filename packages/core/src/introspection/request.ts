@@ -81,11 +81,11 @@ export async function requestIntrospection(
   endpoint: URL,
   settings: ResolvedIntrospection,
   issuers: ReadonlyMap<string, TrustedIssuer>,
-  options: Pick<ResolvedOptions, 'fetch' | 'logger' | 'algorithms' | 'clock' | 'clockTolerance'>,
+  options: Pick<ResolvedOptions, 'fetch' | 'logger' | 'algorithms' | 'clock' | 'clockTolerance' | 'telemetry'>,
 ): Promise<Record<string, unknown>> {
   const { headers, body } = await buildRequest(token, settings, endpoint, options.clock());
   const response = await fetchUpstream(options.fetch, endpoint, {
-    ...UNAVAILABLE, method: 'POST', headers, body, timeout: settings.timeout,
+    ...UNAVAILABLE, method: 'POST', headers, body, timeout: settings.timeout, operation: 'introspection', telemetry: options.telemetry,
   });
   if (response.status !== 200) rejectStatus(response, endpoint, settings, options);
   if (settings.jwtResponse) {

@@ -16,7 +16,7 @@ export interface IssuerMetadata {
   [member: string]: unknown;
 }
 
-const DISCOVERY = { code: 'ERR_DISCOVERY_UNAVAILABLE', what: 'Discovery' } as const;
+const DISCOVERY = { code: 'ERR_DISCOVERY_UNAVAILABLE', what: 'Discovery', operation: 'discovery' } as const;
 
 /**
  * Seconds a "both well-known URLs answered 404" result is kept: requests meanwhile get the same
@@ -27,7 +27,7 @@ export const DISCOVERY_NOT_FOUND_RETRY = 60;
 
 /** What a {@link TrustedIssuer} reads of the guard's options. */
 export type IssuerSettings = Pick<
-  ResolvedOptions, 'jwksUri' | 'fetch' | 'httpTimeout' | 'jwksCooldown' | 'jwksCacheMaxAge' | 'clock' | 'allowInsecureRequests' | 'logger'
+  ResolvedOptions, 'jwksUri' | 'fetch' | 'httpTimeout' | 'jwksCooldown' | 'jwksCacheMaxAge' | 'clock' | 'allowInsecureRequests' | 'logger' | 'telemetry'
 >;
 
 /** One trusted issuer: its metadata (discovered once, lazily) and its key set. */
@@ -52,6 +52,7 @@ export class TrustedIssuer {
         cooldown: options.jwksCooldown,
         maxAge: options.jwksCacheMaxAge,
         clock: options.clock,
+        telemetry: options.telemetry,
       },
     );
   }
@@ -142,7 +143,7 @@ async function discover(issuer: string, options: IssuerSettings): Promise<Issuer
   const urls = discoveryUrls(issuer);
   for (const url of urls) {
     const response = await fetchUpstream(options.fetch, url, {
-      ...DISCOVERY, timeout: options.httpTimeout, headers: { accept: 'application/json' },
+      ...DISCOVERY, timeout: options.httpTimeout, telemetry: options.telemetry, headers: { accept: 'application/json' },
     });
     if (response.status === 404) continue;
     if (response.status !== 200) {

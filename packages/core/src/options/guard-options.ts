@@ -20,8 +20,10 @@ import { resolveProfile } from '../profiles/resolve-profile.js';
 import type { IssuerTemplate, TenantFilter } from '../issuer/tenant-issuers.js';
 import { resolveIssuerOptions } from '../issuer/issuer-options.js';
 import { describeOpenIssuers, readPrincipals, type PrincipalFilter, type PrincipalTest } from '../issuer/principals.js';
+import { resolveTelemetryOptions, type TelemetryOptions } from '../telemetry/options.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
 
-export type { DpopOptions, IntrospectionOptions, MtlsOptions, PrincipalFilter, ProfileName, TenantFilter };
+export type { DpopOptions, IntrospectionOptions, MtlsOptions, PrincipalFilter, ProfileName, TelemetryOptions, TenantFilter };
 export { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS };
 
 /** Where the guard looks for the access token (RFC 6750 §2). */
@@ -194,6 +196,13 @@ export interface GuardOptions {
    * `required`, accept nothing else. Default off (five-segment tokens are then not JWTs).
    */
   encryptedTokens?: EncryptedTokenOptions;
+  /**
+   * OpenTelemetry metrics and spans (docs/observability.md): `{ meterProvider, tracerProvider }`
+   * of `@opentelemetry/api` 1.x, each defaulting to the globally registered one; `false` for none.
+   * Default `true` (the global providers; with none registered, a property read per request).
+   * Attributes never carry a token, a claim value or a secret, and only take configured values.
+   */
+  telemetry?: boolean | TelemetryOptions;
 }
 
 /** Options after validation and defaults; internal. */
@@ -242,6 +251,7 @@ export interface ResolvedOptions {
   validators: Readonly<Record<string, ClaimValidator>>;
   resourceMetadata: ResolvedResourceMetadata | undefined;
   encryptedTokens: ResolvedEncryptedTokens | undefined;
+  telemetry: Telemetry;
 }
 
 const KNOWN_OPTIONS = knownKeys<GuardOptions>()([
@@ -249,7 +259,7 @@ const KNOWN_OPTIONS = knownKeys<GuardOptions>()([
   'tokenLocations', 'realm', 'httpTimeout', 'jwksCooldown', 'jwksCacheMaxAge', 'allowInsecureRequests', 'maxTokenLength',
   'fetch', 'clock', 'introspection', 'dpop', 'mtls', 'verifiedTokenCache', 'offloadSignatures', 'store', 'logger', 'validators',
   'resourceMetadata', 'encryptedTokens', 'logRejections', 'profile', 'tenants', 'clientIdClaim', 'scopeClaims',
-  'secretIssuer', 'principals', 'challengeScope', 'scopeHierarchy',
+  'secretIssuer', 'principals', 'challengeScope', 'scopeHierarchy', 'telemetry',
 ]);
 
 function readChallengeScope(option: unknown): string | undefined {
@@ -347,5 +357,6 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     validators: options.validators ?? {},
     resourceMetadata: resolveResourceMetadata(options.resourceMetadata, audiences, allowInsecureRequests),
     encryptedTokens: resolveEncryptedTokens(options.encryptedTokens),
+    telemetry: resolveTelemetryOptions(options.telemetry),
   };
 }
