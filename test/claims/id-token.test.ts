@@ -9,7 +9,7 @@ import { AUDIENCE, bearerRequest, rejectionOf, useMockIssuer } from '../helpers/
 
 const quiet = { warn() {}, error() {} };
 const issuer = useMockIssuer(test);
-const guardOf = (options: Partial<GuardOptions> = {}) => createGuard({ issuer: issuer.issuer, audience: AUDIENCE, logger: quiet, ...options });
+const guardOf = (options: Partial<GuardOptions> = {}) => createGuard({ issuer: issuer.issuer, audience: AUDIENCE, logger: quiet, httpTimeout: 30_000, ...options });
 // The most permissive claim settings: nothing but the ID-token check stands in the way.
 const relaxed = { allowGenericJwtTyp: true, requiredClaims: [] };
 const now = () => Math.floor(Date.now() / 1000);

@@ -9,7 +9,7 @@ import { AUDIENCE, bearerRequest, rejectionOf, useMockIssuer } from '../helpers/
 const quiet = { warn() {}, error() {} };
 const issuer = useMockIssuer(test);
 const guardOf = (options: Partial<GuardOptions>) => createGuard({
-  issuer: issuer.issuer, audience: AUDIENCE, logger: quiet, profile: 'google', ...options,
+  issuer: issuer.issuer, audience: AUDIENCE, logger: quiet, httpTimeout: 30_000, profile: 'google', ...options,
 });
 // A Google-signed ID token minted for this audience.
 const idToken = (claims: Record<string, unknown>) => issuer.sign({
@@ -50,7 +50,7 @@ test('a predicate decides with the verified claims; only true accepts; it runs a
 });
 
 test('principals also restrict any other issuer when given', async (t) => {
-  const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, logger: quiet, principals: { sub: ['user-123'] } });
+  const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, logger: quiet, httpTimeout: 30_000, principals: { sub: ['user-123'] } });
   await t.notThrowsAsync(guard.verify(bearerRequest(await issuer.sign({}))));
   t.is((await rejectionOf(guard.verify(bearerRequest(await issuer.sign({ sub: 'user-456' }))))).code, 'ERR_TOKEN_PRINCIPAL_UNTRUSTED');
 });

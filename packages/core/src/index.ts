@@ -19,7 +19,7 @@ export type { TokenFormatName } from './pipeline/formats.js';
 export {
   GuardError, MissingCredentialsError, InvalidRequestError, InvalidTokenError, InsufficientScopeError,
   InvalidDpopProofError, UseDpopNonceError, InsufficientUserAuthenticationError, UpstreamUnavailableError,
-  MisconfigurationError, isGuardError,
+  MisconfigurationError, TokenExchangeRefusedError, isGuardError,
 } from './errors/errors.js';
 export type { ChallengeError, GuardErrorOptions } from './errors/errors.js';
 export { GUARD_ERROR_CODES } from './errors/codes.js';
@@ -27,7 +27,8 @@ export type { ErrorCode, GuardErrorCode } from './errors/codes.js';
 export {
   requireScopes, requireAnyScope, requireClaims, requireAuthentication,
 } from './requirements/requirements.js';
-export type { Requirement, ClaimCondition, RequireAuthenticationOptions } from './requirements/requirements.js';
+export type { Requirement, RequirementContext, ClaimCondition, RequireAuthenticationOptions } from './requirements/requirements.js';
+export type { ScopeHierarchy, ScopeHierarchyOption, ScopeSet } from './requirements/scope-hierarchy.js';
 export type { ClaimValidator } from './pipeline/validators.js';
 export { createMemoryStore } from './store/memory-store.js';
 export type { AddCountedResult, Store, MemoryStoreOptions } from './store/memory-store.js';

@@ -37,13 +37,15 @@ export interface ErrorResponse {
 }
 
 const TITLES: Readonly<Record<number, string>> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 500: 'Internal Server Error', 503: 'Service Unavailable',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable',
 };
 
 // Rejections without an RFC 6750 error value (no credentials at all, 5xx) still need an `error`
 // member; 500 and 503 use the RFC 6749 §4.1.2.1 values for the same situations.
 function errorValue(error: GuardError): string {
   if (error.error !== undefined) return error.error;
+  // A token exchange the authorization server refused for this caller (not their token being bad).
+  if (error.code === 'ERR_EXCHANGE_REFUSED') return 'access_denied';
   if (error.status === 503) return 'temporarily_unavailable';
   if (error.status >= 500) return 'server_error';
   return 'unauthorized';
@@ -53,6 +55,7 @@ function errorValue(error: GuardError): string {
 // configuration or our authorization server: the caller gets a generic sentence, the log the rest.
 function describe(error: GuardError): string {
   if (error.expose) return error.message;
+  if (error.status === 502) return 'A service this request needs refused this server';
   return error.status === 503
     ? 'The authorization server could not be reached; try again later'
     : 'The server could not check the credentials';

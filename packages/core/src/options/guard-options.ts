@@ -10,6 +10,7 @@ import type { ClaimValidator } from '../pipeline/validators.js';
 import { readVerifiedTokenCacheOption } from '../pipeline/verified-cache.js';
 import { createMemoryStore, isStore, type Store } from '../store/memory-store.js';
 import { resolveEncryptedTokens, type EncryptedTokenOptions, type ResolvedEncryptedTokens } from '../jwe/jwe-format.js';
+import { resolveScopeHierarchy, type ScopeHierarchy, type ScopeHierarchyOption } from '../requirements/scope-hierarchy.js';
 import { resolveResourceMetadata, type ResolvedResourceMetadata, type ResourceMetadataOptions } from '../metadata/options.js';
 import {
   assertKnownKeys, assertObject, knownKeys, readBoolean, readNumber, toStringList,
@@ -117,6 +118,19 @@ export interface GuardOptions {
   tokenLocations?: TokenLocation[];
   /** `realm` of the challenges. Default: the first audience. */
   realm?: string;
+  /**
+   * Scopes named in `scope` of the 401 challenges (no credentials, `invalid_token`): what a client
+   * needs to use this resource at all (RFC 6750 §3; the MCP authorization spec asks for it). Default
+   * none (the challenges carry no `scope`). 403 challenges always name what the route needs instead.
+   */
+  challengeScope?: string[];
+  /**
+   * Broader scopes that imply narrower ones, honoured by `requireScopes()`, `requireAnyScope()`
+   * and their challenges (which then name the narrowest sufficient scopes): scope → implied
+   * scope(s), or `'*'` for every scope, e.g. `{ 'orders:write': ['orders:read'], admin: '*' }`.
+   * Transitive. `auth.scopes` stays what the token carries. Default none: scopes match exactly.
+   */
+  scopeHierarchy?: ScopeHierarchyOption;
   /** Timeout of discovery and JWKS requests, in milliseconds. Default 5000. */
   httpTimeout?: number;
   /** Least time between JWKS refetches caused by unknown `kid`s, in seconds. Default 30. */
@@ -206,6 +220,8 @@ export interface ResolvedOptions {
   allowGenericJwtTyp: boolean;
   tokenLocations: ReadonlySet<TokenLocation>;
   realm: string;
+  challengeScope: string | undefined;
+  scopeHierarchy: ScopeHierarchy | undefined;
   httpTimeout: number;
   jwksCooldown: number;
   jwksCacheMaxAge: number;
@@ -233,8 +249,17 @@ const KNOWN_OPTIONS = knownKeys<GuardOptions>()([
   'tokenLocations', 'realm', 'httpTimeout', 'jwksCooldown', 'jwksCacheMaxAge', 'allowInsecureRequests', 'maxTokenLength',
   'fetch', 'clock', 'introspection', 'dpop', 'mtls', 'verifiedTokenCache', 'offloadSignatures', 'store', 'logger', 'validators',
   'resourceMetadata', 'encryptedTokens', 'logRejections', 'profile', 'tenants', 'clientIdClaim', 'scopeClaims',
-  'secretIssuer', 'principals',
+  'secretIssuer', 'principals', 'challengeScope', 'scopeHierarchy',
 ]);
+
+function readChallengeScope(option: unknown): string | undefined {
+  if (option === undefined) return undefined;
+  const list = Array.isArray(option) ? option : [];
+  if (list.length === 0 || !list.every((scope) => typeof scope === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope))) {
+    throw new TypeError('resource-guard: "challengeScope" must be a non-empty array of scope strings (RFC 6749 §3.3)');
+  }
+  return [...new Set(list as string[])].join(' ');
+}
 
 const TOKEN_LOCATIONS: readonly TokenLocation[] = ['header', 'body', 'query'];
 
@@ -301,6 +326,8 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     allowGenericJwtTyp: profile.allowGenericJwtTyp,
     tokenLocations,
     realm,
+    challengeScope: readChallengeScope(options.challengeScope),
+    scopeHierarchy: resolveScopeHierarchy(options.scopeHierarchy),
     httpTimeout,
     jwksCooldown: readNumber(options.jwksCooldown, 'jwksCooldown', 30),
     jwksCacheMaxAge: readNumber(options.jwksCacheMaxAge, 'jwksCacheMaxAge', 600, 1),
