@@ -77,14 +77,14 @@ for (const framework of FRAMEWORKS) {
         const plain = await send(`${app.url}/protected`, { headers: { authorization: `Bearer ${inner}` } });
         t.true([401, 403].includes(plain.status));
         const control = app.errors.at(-1) as GuardError;
-        t.is(control.code, item.code);
+        t.is(control.code as string, item.code);
         t.true(item.secrets.some((value) => (control.detail ?? '').includes(value)), `control detail: ${control.detail}`);
         debug.length = 0;
 
         const response: RawResponse = await send(`${app.url}/protected`, { headers: { authorization: `Bearer ${await encrypt(inner)}` } });
         t.is(response.status, plain.status);
         const error = app.errors.at(-1) as GuardError;
-        t.is(error.code, item.code);
+        t.is(error.code as string, item.code);
         t.regex(error.detail ?? '', /\[redacted\]/, 'the detail still says which check failed, without the value');
         const everything = `${error.detail}\n${error.message}\n${lines(debug)}\n${JSON.stringify(response.headers)}${response.body}`;
         for (const value of item.secrets) t.false(everything.includes(value), `${value} leaked`);

@@ -81,11 +81,11 @@ for (const framework of FRAMEWORKS) {
         item.change(state);
         const response = await bearer(app, token);
         t.is(response.status, 401);
-        t.is((app.errors.at(-1) as GuardError).code, item.code);
+        t.is((app.errors.at(-1) as GuardError).code as string, item.code);
         t.is(counter.verify, 0, 'still answered from the cache entry');
         // The same moment, a guard that never saw the token (a miss): the same verdict.
         const miss = await rejectionOf(createGuard(item.options(state)).verify(bearerRequest(token)));
-        t.is(miss.code, item.code);
+        t.is(miss.code as string, item.code);
       } finally {
         await app.close();
       }
