@@ -1,5 +1,5 @@
 /**
- * The demo's flows as a library, for `test/e2e-flows.test.ts`: the same definitions, client and
+ * The demo's flows as a library, for `test/e2e/flows.test.ts`: the same definitions, client and
  * verdicts as `npm run demo` (whose entry point is `main.ts`).
  */
 export { parseChallenges, challengeOf, type Challenge } from './challenge.js';
