@@ -15,6 +15,7 @@ import { generateSigningKeys } from './keys.js';
 import { createProvider } from './provider.js';
 
 export { createProvider } from './provider.js';
+export { getDevToken, type DevToken, type DevTokenKind, type DevTokenOptions } from './tokens.js';
 
 export {
   ACCESS_TOKEN_TTL,
