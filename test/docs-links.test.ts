@@ -11,7 +11,7 @@ const REPOSITORY_FILES = 'https://github.com/resource-guard/resource-guard/blob/
 const REPOSITORY_TREE = 'https://github.com/resource-guard/resource-guard/tree/main/';
 
 const documents = [
-  'README.md', 'CONTRIBUTING.md', 'CHANGELOG.md', 'bench/README.md',
+  'README.md', 'CONTRIBUTING.md', 'CHANGELOG.md', 'bench/README.md', 'bench/HISTORY.md',
   ...fs.readdirSync(path.join(root, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`),
   ...['packages', 'examples'].flatMap((folder) => fs.readdirSync(path.join(root, folder)).map((name) => `${folder}/${name}/README.md`))
     .filter((file) => fs.existsSync(path.join(root, file))),
