@@ -128,7 +128,8 @@ function forge(token) {
 
 function readmeBlock(heading) {
   const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
-  const match = new RegExp(`^${heading}\\n+\`\`\`ts\\n([\\s\\S]*?)\\n\`\`\`$`, 'm').exec(readme);
+  const escaped = heading.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const match = new RegExp(`^${escaped}\\n+\`\`\`ts\\n([\\s\\S]*?)\\n\`\`\`$`, 'm').exec(readme);
   if (match === null) throw new Error(`README.md has no \`\`\`ts block under "${heading}"`);
   return match[1];
 }

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import Fastify, { type FastifyError, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyRequest } from 'fastify';
 import fastifyCors from '@fastify/cors';
 import formbody from '@fastify/formbody';
 import type { Guard } from '@resource-guard/core';
@@ -23,7 +23,7 @@ export async function fastifyApp(guard: Guard, state: State, settings: StartAppO
   const render = errorHandler({ logger: { error() {} } });
   app.setErrorHandler(function recordError(error, request, reply) {
     state.errors.push(error);
-    return render.call(this, error as FastifyError, request, reply);
+    return render.call(this, error, request, reply);
   });
   const reply = async (request: FastifyRequest) => {
     state.handlerCalls += 1;

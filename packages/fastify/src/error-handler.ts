@@ -1,11 +1,11 @@
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createErrorResponder, type ErrorResponseOptions } from '@resource-guard/core/adapter';
 
 /** Options of {@link errorHandler}: the body `format` and the `logger`, as on Express and Koa. */
 export type ErrorHandlerOptions = ErrorResponseOptions;
 
 /** A Fastify error handler, for `app.setErrorHandler()`. */
-export type GuardErrorHandler = (this: unknown, error: FastifyError, request: FastifyRequest, reply: FastifyReply) => unknown;
+export type GuardErrorHandler = (this: unknown, error: unknown, request: FastifyRequest, reply: FastifyReply) => unknown;
 
 /**
  * A Fastify error handler that answers guard rejections with the body every adapter sends
