@@ -16,7 +16,8 @@ type Renderer = (error: unknown) => ErrorResponse | undefined;
 
 /** Answers `error` with the plugin's renderer, or hands it to Fastify's error handling. */
 export function rejectRequest(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, error: unknown): void {
-  const render = (request.server as unknown as { [RENDERER]?: Renderer })[RENDERER];
+  // `server` is always there under Fastify; a hook called by hand (a test, a wrapper) may lack it.
+  const render = (request.server as unknown as { [RENDERER]?: Renderer } | undefined)?.[RENDERER];
   const response = render === undefined || reply.sent ? undefined : render(error);
   if (response === undefined) {
     done(error as Error);
