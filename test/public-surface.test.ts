@@ -62,6 +62,23 @@ test('@resource-guard/gateway exports the three patterns; ./express and ./koa th
   t.deepEqual(Object.keys(await import('@resource-guard/gateway/koa')), ['gateway']);
 });
 
-test('@resource-guard/mcp exports the MCP integration', async (t) => {
-  t.deepEqual(Object.keys(await import('@resource-guard/mcp')).sort(), ['createTokenVerifier', 'mcpAuth', 'requireToolScopes', 'toAuthInfo']);
+test('@resource-guard/mcp exports the MCP integration; ./express (= the root), ./koa, ./fastify and ./fetch the same names', async (t) => {
+  const shared = [
+    'GuardError', 'InsufficientScopeError', 'JSON_RPC_ERRORS', 'MCP_DPOP_WINDOW', 'McpProtocolError', 'MisconfigurationError',
+    'createTokenVerifier', 'isGuardError', 'mcpAuth', 'toAuthInfo',
+  ];
+  const root = Object.keys(await import('@resource-guard/mcp')).sort();
+  t.deepEqual(root, [...shared, 'errorHandler', 'requireToolScopes'].sort());
+  t.deepEqual(Object.keys(await import('@resource-guard/mcp/express')).sort(), root);
+  t.deepEqual(Object.keys(await import('@resource-guard/mcp/koa')).sort(), [...shared, 'errorHandler', 'requireToolScopes'].sort());
+  t.deepEqual(Object.keys(await import('@resource-guard/mcp/fastify')).sort(), [...shared, 'requireToolScopes'].sort());
+  t.deepEqual(Object.keys(await import('@resource-guard/mcp/fetch')).sort(), shared);
+  const members = ['authInfo', 'guard', 'metadata', 'methodNotAllowed', 'protect', 'requireToolScopes', 'resourceMetadataUrl', 'validateOrigin', 'verifier'];
+  const options = { issuer: 'https://as.example.test', resource: 'https://mcp.example.test/mcp' };
+  for (const entry of ['express', 'koa', 'fastify'] as const) {
+    const { mcpAuth } = await import(`@resource-guard/mcp/${entry}`) as { mcpAuth(o: typeof options): object };
+    t.deepEqual(Object.keys(mcpAuth(options)).sort(), members, entry);
+  }
+  const { mcpAuth } = await import('@resource-guard/mcp/fetch');
+  t.deepEqual(Object.keys(mcpAuth(options)).sort(), members, 'fetch');
 });

@@ -93,11 +93,13 @@ test('the quota counter and the replay marker use hashed keys and the replay win
   };
   const { key, token } = await bound();
   await guardOf({ store, dpop: { proofMaxAge: 60, clockTolerance: 2 } }).verify(request(token, await proof(key, token)));
-  t.deepEqual(calls.map(([op]) => op), ['increment', 'add']);
+  t.deepEqual(calls.map(([op]) => op), ['increment', 'increment', 'add']);
   t.regex(calls[0]![1], /^dpop:quota:[A-Za-z0-9_-]{43}$/);
+  t.regex(calls[1]![1], /^dpop:client-quota:[A-Za-z0-9_-]{43}$/, 'the client\'s counter: a hash of issuer and client id');
   t.false(calls[0]![1].includes(key.jkt), 'the thumbprint itself is not the key');
   t.is(calls[0]![2], 64);
   t.is(calls[1]![2], 64);
+  t.is(calls[2]![2], 64);
 });
 
 test('with nonces on, replay markers live at most two nonce lifetimes', async (t) => {
@@ -196,15 +198,17 @@ function deferredStore(options: { withDelete: boolean; failDelete?: boolean }) {
   return { store, calls, inner, answerAll };
 }
 
-test('a store with delete: count and marker are asked for together (one round trip), not one after the other', async (t) => {
+test('a store with delete: the marker first, then the count; a replay is not counted', async (t) => {
   const { store, calls, answerAll } = deferredStore({ withDelete: true });
   const guard = guardOf({ store });
   const client = await bound();
-  const pending = guard.verify(request(client.token, await proof(client.key, client.token)));
-  // Let the guard run until it waits for the store.
-  for (let i = 0; i < 20 && calls.length < 2; i += 1) await new Promise((resolve) => setImmediate(resolve));
-  t.deepEqual([...calls].sort(), ['add', 'increment'], 'both calls made before either was answered');
-  t.is((await answerAll(pending)).scheme, 'DPoP');
+  const sent = await proof(client.key, client.token);
+  t.is((await answerAll(guard.verify(request(client.token, sent)))).scheme, 'DPoP');
+  t.deepEqual(calls, ['add', 'increment', 'increment'], 'the marker, then the key\'s and the client\'s counts');
+  calls.length = 0;
+  const replay = await t.throwsAsync(answerAll(guard.verify(request(client.token, sent)))) as GuardError;
+  t.is(replay.code, 'ERR_DPOP_JTI_REPLAYED');
+  t.deepEqual(calls, ['add'], 'no increment for a refused replay');
 });
 
 test('a store with delete: a proof over its key\'s quota leaves no marker behind', async (t) => {
@@ -238,15 +242,19 @@ test('a store without delete: the marker is written only after the count allowed
   const guard = guardOf({ store, dpop: { maxProofsPerKey: 1 } });
   const client = await bound();
   await answerAll(guard.verify(request(client.token, await proof(client.key, client.token))));
-  t.deepEqual(calls, ['increment', 'add']);
+  t.deepEqual(calls, ['increment', 'increment', 'add']);
   calls.length = 0;
   const refused = await t.throwsAsync(answerAll(guard.verify(request(client.token, await proof(client.key, client.token))))) as GuardError;
   t.is(refused.code, 'ERR_DPOP_REPLAY_QUOTA_EXCEEDED');
-  t.deepEqual(calls, ['increment'], 'no marker for a key over its quota');
+  t.deepEqual(calls, ['increment', 'increment'], 'no marker for a key over its quota');
 });
 
-/** A store whose addCounted is a memory store's increment-then-add, recording every call. */
-function countedStore(answer?: (key: string, counterKey: string) => unknown): { store: Store; calls: string[] } {
+/**
+ * A store whose addCounted is built from a memory store's add, increment and delete, as the Redis
+ * script runs them (the marker first, both counters only for a new one), recording every call.
+ * `legacy`: an addCounted that knows no second counter (the guard then counts the client apart).
+ */
+function countedStore(answer?: (key: string, counterKey: string) => unknown, legacy = false): { store: Store; calls: string[] } {
   const inner = createMemoryStore();
   const calls: string[] = [];
   const store: Store = {
@@ -255,11 +263,18 @@ function countedStore(answer?: (key: string, counterKey: string) => unknown): { 
     add: (key, value, ttl) => { calls.push('add'); return inner.add(key, value, ttl); },
     increment: (key, ttl) => { calls.push('increment'); return inner.increment!(key, ttl); },
     delete: (key) => { calls.push('delete'); return inner.delete!(key); },
-    addCounted(key, value, ttl, counterKey, limit) {
+    addCounted(key, value, ttl, counterKey, limit, secondKey, secondLimit) {
       calls.push(`addCounted ${key.split(':')[1]} ${counterKey.split(':')[1]} ${ttl} ${limit}`);
       if (answer !== undefined) return answer(key, counterKey) as never;
+      const second = legacy ? undefined : secondKey;
+      if (inner.add(key, value, ttl) !== true) {
+        return { added: false, count: (inner.get(counterKey) as number | undefined) ?? 0, ...(second === undefined ? {} : { clientCount: (inner.get(second) as number | undefined) ?? 0 }) };
+      }
       const count = inner.increment!(counterKey, ttl) as number;
-      return { added: count <= limit && inner.add(key, value, ttl) === true, count };
+      const clientCount = second === undefined ? undefined : inner.increment!(second, ttl) as number;
+      const kept = count <= limit && (clientCount === undefined || clientCount <= secondLimit!);
+      if (!kept) inner.delete!(key);
+      return { added: kept, count, ...(clientCount === undefined ? {} : { clientCount }) };
     },
   };
   return { store, calls };
@@ -274,11 +289,24 @@ test('a store with addCounted: one call per proof (marker, counter, window, quot
   t.deepEqual(calls, ['addCounted jti quota 320 2'], 'proofMaxAge 300 + 2 × clockTolerance 10');
   const replay = await t.throwsAsync(guard.verify(request(client.token, first))) as GuardError;
   t.is(replay.code, 'ERR_DPOP_JTI_REPLAYED');
+  t.is((await guard.verify(request(client.token, await proof(client.key, client.token)))).scheme, 'DPoP', 'the replay was not counted');
   const over = await t.throwsAsync(guard.verify(request(client.token, await proof(client.key, client.token)))) as GuardError;
-  t.is(over.code, 'ERR_DPOP_REPLAY_QUOTA_EXCEEDED', 'the third proof of this key in the window');
+  t.is(over.code, 'ERR_DPOP_REPLAY_QUOTA_EXCEEDED', 'the third fresh proof of this key in the window');
   t.is(over.status, 503);
-  t.is(calls.length, 3);
+  t.is(calls.length, 4);
   t.true(calls.every((call) => call.startsWith('addCounted')));
+});
+
+test('a store whose addCounted knows no client counter: the guard counts the client with increment', async (t) => {
+  const { store, calls } = countedStore(undefined, true);
+  const guard = guardOf({ store, dpop: { maxProofsPerClient: 1 } });
+  const client = await bound();
+  t.is((await guard.verify(request(client.token, await proof(client.key, client.token)))).scheme, 'DPoP');
+  t.deepEqual(calls, ['addCounted jti quota 320 10000', 'increment']);
+  calls.length = 0;
+  const over = await t.throwsAsync(guard.verify(request(client.token, await proof(client.key, client.token)))) as GuardError;
+  t.is(over.code, 'ERR_DPOP_REPLAY_QUOTA_EXCEEDED', 'the client\'s second proof, past maxProofsPerClient 1');
+  t.deepEqual(calls, ['addCounted jti quota 320 10000', 'increment', 'delete'], 'its marker taken back');
 });
 
 test('a store with addCounted: a count that is not a number is over the quota; a failing call is a 503', async (t) => {

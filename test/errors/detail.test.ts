@@ -36,6 +36,42 @@ test('a missing required claim is named in the detail, with the configured list 
   t.regex(error.detail!, /"profile"/);
 });
 
+test('no detail advises a relaxation that admits an ID token (LemonLDAP::NG: the API among the ID token\'s audiences)', async (t) => {
+  const idToken = await issuer.sign({
+    client_id: undefined, scope: undefined, azp: 'web-app', at_hash: 'x3Rv0aHIKw', auth_time: Math.floor(Date.now() / 1000),
+  }, { header: { typ: 'JWT' } });
+  // 1. The default profile: typ. Turning allowGenericJwtTyp on is safe while client_id stays required.
+  t.is((await rejection(t, guardOf().verify(requestWith(idToken)))).code, 'ERR_JWT_TYP_INVALID');
+  // 2. An ID token with nothing only ID tokens carry: the missing client_id is what keeps it out,
+  // so the detail must not advise dropping it (with it dropped, this one would pass).
+  const plain = await issuer.sign({ client_id: undefined, scope: undefined, azp: 'web-app' }, { header: { typ: 'JWT' } });
+  const missing = await rejection(t, guardOf({ allowGenericJwtTyp: true }).verify(requestWith(plain)));
+  t.is(missing.code, 'ERR_TOKEN_CLAIM_MISSING');
+  t.notRegex(missing.detail!, /"requiredClaims"/);
+  t.regex(missing.detail!, /an ID token\?.*"profile"/);
+  // 3. The real ID token, client_id dropped anyway: still refused, as what it is.
+  const dropped = await rejection(t, guardOf({ allowGenericJwtTyp: true, requiredClaims: ['sub', 'iat'] }).verify(requestWith(idToken)));
+  t.is(dropped.code, 'ERR_TOKEN_ID_TOKEN');
+  t.regex(dropped.detail!, /ID token \(claim "at_hash"/);
+});
+
+test('dropping a required claim is advised only where ID tokens stay out without it', async (t) => {
+  const noJti = await issuer.sign({ jti: undefined }, { header: { typ: 'JWT' } });
+  // client_id is still required: dropping jti lets no ID token in.
+  t.regex((await rejection(t, guardOf({ allowGenericJwtTyp: true }).verify(requestWith(noJti)))).detail!, /set "requiredClaims"/);
+  // Without client_id, the required claims are all that tells a JWT-typed access token from an ID token.
+  const alone = await rejection(t, guardOf({ allowGenericJwtTyp: true, requiredClaims: ['sub', 'jti'] }).verify(requestWith(noJti)));
+  t.notRegex(alone.detail!, /"requiredClaims"/);
+  // Nor is the typ opt-out advised once client_id is no longer required.
+  const typJwt = await rejection(t, guardOf({ requiredClaims: ['sub'] }).verify(requestWith(noJti)));
+  t.is(typJwt.code, 'ERR_JWT_TYP_INVALID');
+  t.notRegex(typJwt.detail!, /allowGenericJwtTyp/);
+  t.regex((await rejection(t, guardOf().verify(requestWith(noJti)))).detail!, /"allowGenericJwtTyp: true"/);
+  // A profile's markers keep its ID tokens out: the advice is safe there.
+  const keycloak = await issuer.sign({ jti: undefined, typ: 'Bearer' }, { header: { typ: 'JWT' } });
+  t.regex((await rejection(t, guardOf({ profile: 'keycloak', requiredClaims: ['sub', 'jti'] }).verify(requestWith(keycloak)))).detail!, /set "requiredClaims"/);
+});
+
 test('the detail is not enumerable, so serializing the error does not copy it; the rendered copy keeps it', async (t) => {
   const token = await issuer.sign({ sub: undefined });
   const error = await rejection(t, guardOf().verify(requestWith(token)));
@@ -185,13 +221,13 @@ const CLASSES: ReadonlyArray<{
     detail: /^no key of issuer "http:\/\/127\.0\.0\.1:\d+" has kid "retired-key" and fits alg "ES256" \(an unknown kid refetches the JWKS at most once per jwksCooldown\)$/,
   },
   { title: 'no key for the alg', token: () => issuer.sign({}, { key: issuer.createKey('RS256'), header: { kid: undefined } }), code: 'ERR_JWKS_NO_MATCHING_KEY', detail: /^no key of issuer "[^"]+" fits alg "RS256"/ },
-  { title: 'bad signature', token: async () => flipSignature(await issuer.sign({})), code: 'ERR_JWS_SIGNATURE_INVALID', detail: /^the signature verifies with none of 1 candidate key of issuer "/ },
+  { title: 'bad signature', token: async () => flipSignature(await issuer.sign({})), code: 'ERR_JWS_SIGNATURE_INVALID', detail: /^the signature does not verify with the key of issuer "/ },
   {
     title: 'bad HMAC signature',
     token: () => rawJws({ alg: 'HS256', typ: 'at+jwt' }, issuer.claims(), hmacSigner('w'.repeat(32))),
     options: { secret: 's'.repeat(32), algorithms: ['HS256'] },
     code: 'ERR_JWS_SIGNATURE_INVALID',
-    detail: /^the signature verifies with none of 1 candidate key of the configured "secret"$/,
+    detail: /^the signature does not verify with the configured "secret"$/,
   },
 ];
 

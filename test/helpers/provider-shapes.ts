@@ -3,7 +3,7 @@
  * token), and the layout of each provider's issuer (the form of `iss`, trailing slash included,
  * the discovery document under it, the key-set path), for a locally served mock issuer.
  */
-import type { GuardErrorCode, ProfileName } from '@resource-guard/core';
+import type { GuardErrorCode, GuardOptions, ProfileName } from '@resource-guard/core';
 import type { IssuerLayout } from './issuer.js';
 
 /** One provider's case: where it serves, what it issues, what the guard should make of it. */
@@ -21,8 +21,12 @@ export interface ProviderShape {
   defaultFix: RegExp;
   idHeader: Record<string, unknown>;
   id: Record<string, unknown>;
-  /** How the provider's profile refuses its ID token. */
+  /** How the provider's profile refuses its ID token (`ERR_TOKEN_ID_TOKEN` unless its header gives it away first). */
   idCode: GuardErrorCode;
+  /** How its ID token is refused once stripped of what only ID tokens carry (`nonce`, the hashes, `auth_time`): the profile's own check. */
+  strippedIdCode: GuardErrorCode;
+  /** Options the profile needs besides `issuer` and `audience` (Google: `principals`). */
+  options?: Partial<GuardOptions>;
   clientId: string | undefined;
   scopes: string[];
 }
@@ -47,9 +51,11 @@ export const PROVIDER_SHAPES: ProviderShape[] = [
     defaultFix: TYP_FIX,
     idHeader: { typ: 'JWT' },
     id: { sub: 'auth0|123456', aud: 'my_client_id', name: 'Jane Doe', nonce: 'n-0S6_WzA2Mj', sid: 'abc' },
-    idCode: 'ERR_TOKEN_NOT_ACCESS_TOKEN',
+    idCode: 'ERR_TOKEN_ID_TOKEN',
+    strippedIdCode: 'ERR_TOKEN_NOT_ACCESS_TOKEN',
     clientId: 'my_client_id',
-    scopes: ['openid', 'profile', 'read:orders', 'write:orders'],
+    // `scope` only: RBAC's `permissions` are the user's, not what this client was granted.
+    scopes: ['openid', 'profile', 'read:orders'],
   },
   {
     // Okta custom authorization server: no `typ`, `cid`, `scp` array, `jti` "AT.…".
@@ -67,7 +73,8 @@ export const PROVIDER_SHAPES: ProviderShape[] = [
     id: {
       ver: 1, sub: '00u1a2b3c4', aud: '0oa1b2c3d4e5', jti: 'ID.4eAWJOCMB3SX8', amr: ['pwd'], idp: '00o1', nonce: 'n1', auth_time: 1_700_000_000,
     },
-    idCode: 'ERR_TOKEN_NOT_ACCESS_TOKEN',
+    idCode: 'ERR_TOKEN_ID_TOKEN',
+    strippedIdCode: 'ERR_TOKEN_NOT_ACCESS_TOKEN',
     clientId: '0oa1b2c3d4e5',
     scopes: ['openid', 'orders.read'],
   },
@@ -90,7 +97,8 @@ export const PROVIDER_SHAPES: ProviderShape[] = [
       preferred_username: 'jane@contoso.example', rh: '0.AAAA', roles: ['Orders.Admin'], sub: 'AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ',
       tid: TENANT, uti: 'fqiBqXLPj0eQa82S', ver: '2.0',
     },
-    idCode: 'ERR_TOKEN_NOT_ACCESS_TOKEN',
+    idCode: 'ERR_TOKEN_ID_TOKEN',
+    strippedIdCode: 'ERR_TOKEN_NOT_ACCESS_TOKEN',
     clientId: '2a2b2c2d-1111-2222-3333-444455556666',
     scopes: ['Orders.Read', 'Orders.Write'],
   },
@@ -112,7 +120,8 @@ export const PROVIDER_SHAPES: ProviderShape[] = [
       sub: 'aaaaaaaa-bbbb-cccc-dddd-example', aud: '1example23456789', 'cognito:username': 'jane', email: 'jane@example.com',
       token_use: 'id', auth_time: 1_700_000_000, jti: 'aaaaaaaa-bbbb-cccc-dddd-000000000000', origin_jti: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
     },
-    idCode: 'ERR_TOKEN_NOT_ACCESS_TOKEN',
+    idCode: 'ERR_TOKEN_ID_TOKEN',
+    strippedIdCode: 'ERR_TOKEN_ID_TOKEN',
     clientId: '1example23456789',
     scopes: ['openid', 'orders/read'],
   },
@@ -133,19 +142,21 @@ export const PROVIDER_SHAPES: ProviderShape[] = [
       auth_time: 1_700_000_000, jti: 'ontrid:0a1b2c3d', aud: 'web-app', sub: 'f1e2d3c4', typ: 'ID', azp: 'web-app', nonce: 'n1', sid: 's-1',
       at_hash: 'x', acr: '1',
     },
-    idCode: 'ERR_TOKEN_NOT_ACCESS_TOKEN',
+    idCode: 'ERR_TOKEN_ID_TOKEN',
+    strippedIdCode: 'ERR_TOKEN_ID_TOKEN',
     clientId: 'web-app',
     scopes: ['openid', 'profile', 'orders:read'],
   },
   {
-    // Curity Identity Server: `purpose: access_token` (ID tokens: `id`), token-service path.
+    // Curity Identity Server: `purpose: access_token` (ID tokens: `id`), token-service path; no
+    // `client_id`, no `azp` in access tokens (`aud` is the client by default).
     profile: 'curity',
     layout: { issuerPath: '/oauth/v2/oauth-anonymous', jwksPath: '/oauth/v2/oauth-anonymous/jwks' },
     audience: 'api.example.com',
     accessHeader: { typ: 'JWT' },
     access: {
       jti: '7e4a1b2c-0000-4000-8000-000000000001', delegationId: 'd-1', nbf: 1_700_000_000, scope: 'openid read', sub: 'johndoe',
-      aud: 'api.example.com', purpose: 'access_token', client_id: 'web-client',
+      aud: 'api.example.com', purpose: 'access_token',
     },
     defaultCode: 'ERR_JWT_TYP_INVALID',
     defaultFix: TYP_FIX,
@@ -154,19 +165,21 @@ export const PROVIDER_SHAPES: ProviderShape[] = [
       jti: '7e4a1b2c-0000-4000-8000-000000000002', delegationId: 'd-1', sub: 'johndoe', aud: 'web-client', azp: 'web-client',
       purpose: 'id', at_hash: 'x', auth_time: 1_700_000_000, nonce: 'n1',
     },
-    idCode: 'ERR_TOKEN_NOT_ACCESS_TOKEN',
-    clientId: 'web-client',
+    idCode: 'ERR_TOKEN_ID_TOKEN',
+    strippedIdCode: 'ERR_TOKEN_ID_TOKEN',
+    clientId: undefined,
     scopes: ['openid', 'read'],
   },
   {
-    // ZITADEL JWT access tokens: `azp`, `jti`, project and client ids in `aud`; ID tokens carry no `jti`.
+    // ZITADEL JWT access tokens: `jti`, project and client ids in `aud`, `client_id` (since late
+    // 2024), never `azp`, no `scope` claim; ID tokens carry no `jti`.
     profile: 'zitadel',
     layout: { jwksPath: '/oauth/v2/keys' },
     audience: '170086574599995649',
     accessHeader: { typ: 'JWT' },
     access: {
-      aud: ['170086574599995649', '170086592283181313@orders'], azp: '170086592283181313@orders', jti: '170087156868661505',
-      nbf: 1_700_000_000, sub: '170085849471442689', scope: 'openid profile',
+      aud: ['170086574599995649', '170086592283181313@orders'], client_id: '170086592283181313@orders', jti: '170087156868661505',
+      nbf: 1_700_000_000, sub: '170085849471442689',
     },
     defaultCode: 'ERR_JWT_TYP_INVALID',
     defaultFix: TYP_FIX,
@@ -175,9 +188,10 @@ export const PROVIDER_SHAPES: ProviderShape[] = [
       aud: ['170086574599995649', '170086592283181313@orders'], azp: '170086592283181313@orders', amr: ['password'], at_hash: 'x',
       auth_time: 1_700_000_000, sub: '170085849471442689', acr: '',
     },
-    idCode: 'ERR_TOKEN_NOT_ACCESS_TOKEN',
+    idCode: 'ERR_TOKEN_ID_TOKEN',
+    strippedIdCode: 'ERR_TOKEN_NOT_ACCESS_TOKEN',
     clientId: '170086592283181313@orders',
-    scopes: ['openid', 'profile'],
+    scopes: [],
   },
   {
     // Duende IdentityServer: `typ: at+jwt`, `scope` as a JSON array, key set under the discovery path.
@@ -194,6 +208,7 @@ export const PROVIDER_SHAPES: ProviderShape[] = [
     idHeader: { typ: 'JWT' },
     id: { nbf: 1_700_000_000, aud: 'web', amr: ['pwd'], sub: '88421113', auth_time: 1_700_000_000, idp: 'local', nonce: 'n1', sid: 'S1' },
     idCode: 'ERR_JWT_TYP_INVALID',
+    strippedIdCode: 'ERR_JWT_TYP_INVALID',
     clientId: 'web',
     scopes: ['openid', 'orders.read'],
   },
@@ -214,7 +229,8 @@ export const PROVIDER_SHAPES: ProviderShape[] = [
       acr: '0', amr: ['pwd'], at_hash: 'x', aud: ['web'], auth_time: 1_700_000_000, jti: '3f5b1a54-0000-4000-8000-000000000004', rat: 1_700_000_000,
       sid: 's1', sub: 'foo@bar.example',
     },
-    idCode: 'ERR_TOKEN_NOT_ACCESS_TOKEN',
+    idCode: 'ERR_TOKEN_ID_TOKEN',
+    strippedIdCode: 'ERR_TOKEN_NOT_ACCESS_TOKEN',
     clientId: 'web',
     scopes: ['orders.read', 'offline'],
   },
@@ -236,8 +252,10 @@ export const PROVIDER_SHAPES: ProviderShape[] = [
       aud: '1234987819200.apps.googleusercontent.com', azp: '1234987819200.apps.googleusercontent.com', sub: '10769150350006150715113082367',
       email: 'jane@example.com', email_verified: true, at_hash: 'x', nonce: 'n1',
     },
-    idCode: 'ERR_TOKEN_AUDIENCE_INVALID',
+    idCode: 'ERR_TOKEN_ID_TOKEN',
+    strippedIdCode: 'ERR_TOKEN_AUDIENCE_INVALID',
     clientId: '107517467455664443765',
     scopes: [],
+    options: { principals: { email: ['caller@project.iam.gserviceaccount.com'] } },
   },
 ];

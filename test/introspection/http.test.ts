@@ -66,6 +66,30 @@ const table: HttpCase[] = [
     expect: { status: 401, error: 'invalid_token', code: 'ERR_TOKEN_AUDIENCE_INVALID' },
   },
   {
+    title: 'introspection: active without aud (django-oauth-toolkit) → 401 invalid_token, the audience cannot be checked',
+    options: introspection(),
+    run: (c) => sendOpaque(c, { body: activeBody({ aud: undefined }) }),
+    expect: { status: 401, error: 'invalid_token', code: 'ERR_INTROSPECTION_AUDIENCE_MISSING' },
+  },
+  {
+    title: 'introspection: active without aud, allowMissingAudience → 200',
+    options: introspection({ allowMissingAudience: true }),
+    run: (c) => sendOpaque(c, { body: activeBody({ aud: undefined }) }),
+    expect: { status: 200 },
+  },
+  {
+    title: 'introspection: RFC 9701 answer whose token_introspection has no aud → 401 invalid_token',
+    options: introspection({ jwtResponse: true }),
+    run: (c) => sendOpaque(c, async ({ issuer }) => jwtAnswer(await signIntrospectionJwt(issuer, { token_introspection: activeBody({ aud: undefined }) }))),
+    expect: { status: 401, error: 'invalid_token', code: 'ERR_INTROSPECTION_AUDIENCE_MISSING' },
+  },
+  {
+    title: 'introspection: an answer about an ID token (typ "ID") → 401 invalid_token',
+    options: introspection(),
+    run: (c) => sendOpaque(c, { body: activeBody({ typ: 'ID', azp: 'web-app' }) }),
+    expect: { status: 401, error: 'invalid_token', code: 'ERR_TOKEN_ID_TOKEN' },
+  },
+  {
     title: 'introspection: active but expired → 401 invalid_token',
     options: introspection(),
     run: (c) => sendOpaque(c, { body: activeBody({ exp: Math.floor(Date.now() / 1000) - 60 }) }),

@@ -5,7 +5,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { createGuard, requireScopes, type GuardError } from '@resource-guard/core';
 import { findChallenge } from '../helpers/challenge.js';
-import { startMockIssuer } from '../helpers/issuer.js';
+import { rejectionOf, startMockIssuer } from '../helpers/issuer.js';
 import {
   AUDIENCE, CLIENT_SECRET, ISSUER, activeBody, assertRejected, closedPortUrl, optionsFor,
   recordingLogger, requestWith, startEndpoint, type Answer, type Endpoint,
@@ -128,8 +128,18 @@ test('active token → AuthContext with format opaque, every member kept', async
   t.false(JSON.stringify(auth).includes('active-context'), 'the token is not enumerable');
 });
 
-test('a minimal active answer (no exp, aud, iss) is accepted; issuer falls back to the configured one', async (t) => {
-  const { guard } = await guardAnswering(t, { body: { active: true } });
+test('an active answer without aud is refused by default, naming the AS\'s omission and the opt-out', async (t) => {
+  // django-oauth-toolkit's answers: scope, exp, client_id, username, no aud.
+  const { guard } = await guardAnswering(t, { body: activeBody({ aud: undefined }) });
+  const error = await rejectionOf(guard.verify(requestWith('no-aud')));
+  t.is(error.status, 401);
+  t.is(error.code, 'ERR_INTROSPECTION_AUDIENCE_MISSING');
+  t.is(findChallenge(error.headers['WWW-Authenticate'], 'Bearer')?.params.error, 'invalid_token');
+  t.regex(error.detail!, /the introspection answer has no "aud".*introspection\.allowMissingAudience: true/);
+});
+
+test('a minimal active answer (no exp, aud, iss) is accepted with allowMissingAudience; issuer falls back to the configured one', async (t) => {
+  const { guard } = await guardAnswering(t, { body: { active: true } }, { allowMissingAudience: true });
   const auth = await guard.verify(requestWith('minimal-active'));
   t.is(auth.issuer, ISSUER);
   t.deepEqual(auth.audience, []);

@@ -81,6 +81,18 @@ test('local checks apply to token_introspection (audience)', async (t) => {
   await assertRejected(t, guard.verify(requestWith('jwt-aud')), { status: 401, code: 'ERR_TOKEN_AUDIENCE_INVALID' });
 });
 
+test('RFC 9701: a token_introspection without aud is refused by default (the JWT\'s own aud names us, not the token\'s audience)', async (t) => {
+  const { guard } = await setup(t, signed({ token_introspection: activeBody({ aud: undefined }) }));
+  await assertRejected(t, guard.verify(requestWith('jwt-no-aud')), { status: 401, code: 'ERR_INTROSPECTION_AUDIENCE_MISSING' });
+  const optedOut = await setup(t, signed({ token_introspection: activeBody({ aud: undefined }) }), { allowMissingAudience: true });
+  t.is((await optedOut.guard.verify(requestWith('jwt-no-aud'))).subject, 'user-123');
+});
+
+test('RFC 9701: an ID token\'s answer is refused whatever requiredClaims say', async (t) => {
+  const { guard } = await setup(t, signed({ token_introspection: activeBody({ nonce: 'n-1' }) }), {}, { requiredClaims: [] });
+  await assertRejected(t, guard.verify(requestWith('jwt-id-token')), { status: 401, code: 'ERR_TOKEN_ID_TOKEN' });
+});
+
 const now = () => Math.floor(Date.now() / 1000);
 const failures: Array<[string, (issuer: MockIssuer) => Promise<Answer>, string, Record<string, unknown>?, Partial<GuardOptions>?]> = [
   ['a plain JSON answer (downgrade)', async () => ({ body: activeBody() }), 'EXPECTED'],

@@ -78,7 +78,8 @@ const rejected = (title: string, code: string, run: HttpCase['run'], options: Ht
 
 const table: HttpCase[] = [
   accepted('RSA-OAEP-256 (kid rsa-1)', { alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: 'rsa-1' }, () => rsa.publicKey),
-  accepted('RSA-OAEP-256 without kid (every RSA key tried)', { alg: 'RSA-OAEP-256', enc: 'A128CBC-HS256' }, () => rsaOther.publicKey),
+  accepted('RSA-OAEP-256 (kid rsa-2, A128CBC-HS256)', { alg: 'RSA-OAEP-256', enc: 'A128CBC-HS256', kid: 'rsa-2' }, () => rsaOther.publicKey),
+  accepted('ECDH-ES without kid (the one key of its alg)', { alg: 'ECDH-ES', enc: 'A128GCM' }, () => ec.publicKey),
   accepted('ECDH-ES (P-256)', { alg: 'ECDH-ES', enc: 'A256GCM' }, () => ec.publicKey),
   accepted('ECDH-ES+A256KW (P-256)', { alg: 'ECDH-ES+A256KW', enc: 'A256GCM' }, () => ec.publicKey),
   accepted('ECDH-ES+A128KW (X25519)', { alg: 'ECDH-ES+A128KW', enc: 'A128GCM' }, () => x25519.publicKey),
@@ -87,7 +88,7 @@ const table: HttpCase[] = [
     ...accepted('cty "application/jwt"', { alg: 'ECDH-ES', enc: 'A256GCM', cty: 'application/jwt' }, () => ec.publicKey),
   },
   rejected('encrypted to a key the guard does not have', 'ERR_JWE_DECRYPTION_FAILED',
-    sending((context) => encrypt(context, { alg: 'RSA-OAEP-256', enc: 'A256GCM' }, generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey))),
+    sending((context) => encrypt(context, { alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: 'rsa-1' }, generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey))),
   rejected('encrypted to the sender\'s own key, named in the header as jwk (never used)', 'ERR_JWE_DECRYPTION_FAILED',
     sending(async (context) => {
       const attacker = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -95,6 +96,10 @@ const table: HttpCase[] = [
     })),
   rejected('a kid naming rsa-2 on a token for rsa-1 (only rsa-2 is tried)', 'ERR_JWE_DECRYPTION_FAILED',
     sending((context) => encrypt(context, { alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: 'rsa-2' }, rsa.publicKey))),
+  rejected('RSA-OAEP-256 without kid while two keys have that alg (no key is guessed)', 'ERR_JWE_KEY_AMBIGUOUS',
+    sending((context) => encrypt(context, { alg: 'RSA-OAEP-256', enc: 'A256GCM' }, rsaOther.publicKey))),
+  rejected('a kid no key of its alg has', 'ERR_JWE_DECRYPTION_FAILED',
+    sending((context) => encrypt(context, { alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: 'rsa-9' }, rsa.publicKey))),
   rejected('a tampered ciphertext', 'ERR_JWE_DECRYPTION_FAILED', sending(async (context) => {
     const { jwe, inner } = await encrypt(context, { alg: 'dir', enc: 'A256GCM' }, secret);
     const parts = jwe.split('.');

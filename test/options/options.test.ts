@@ -33,6 +33,26 @@ const bad: Array<[string, unknown, RegExp]> = [
   ['httpTimeout 0', { ...base, httpTimeout: 0 }, /"httpTimeout"/],
   ['verifiedTokenCache.max 0', { ...base, verifiedTokenCache: { max: 0 } }, /"verifiedTokenCache.max"/],
   ['offloadSignatures as a string', { ...base, offloadSignatures: 'yes' }, /"offloadSignatures"/],
+  // A secret verifies any `iss` a token claims: with several issuers it must be bound to its own.
+  ['a secret with several issuers and no secretIssuer', { ...base, issuer: ['https://a.example', 'https://b.example'], secret: 'x'.repeat(32) },
+    /"secret" with several issuers .*"secretIssuer"/],
+  ['a secret with issuer templates', {
+    ...base, issuer: 'https://login.example/{tenantid}/v2.0', tenants: ['t1'], jwksUri: 'https://login.example/keys', secret: 'x'.repeat(32),
+  }, /"secretIssuer"/],
+  ['secretIssuer naming no configured issuer', { ...base, secret: 'x'.repeat(32), secretIssuer: 'https://other.example' }, /"secretIssuer" must name/],
+  ['secretIssuer without a secret', { ...base, secretIssuer: base.issuer }, /"secretIssuer" needs "secret"/],
+  // Anyone can obtain a token of these issuers for any audience: the callers must be listed.
+  ['profile google without principals', { ...base, profile: 'google' }, /"principals" is required with profile "google"/],
+  ['the Google issuer under another profile without principals', { ...base, issuer: 'https://accounts.google.com', allowGenericJwtTyp: true },
+    /"principals" is required with issuer \["https:\/\/accounts\.google\.com"\]/],
+  ['GitHub Actions\' issuer without principals', { ...base, issuer: ['https://as.example.com', 'https://token.actions.githubusercontent.com'] },
+    /"principals" is required with issuer \["https:\/\/token\.actions\.githubusercontent\.com"\]/],
+  ['principals as an array', { ...base, profile: 'google', principals: ['a'] }, /"principals" must be/],
+  ['principals without a list', { ...base, profile: 'google', principals: {} }, /"principals" must list/],
+  ['principals with an empty list', { ...base, profile: 'google', principals: { email: [] } }, /"principals\.email"/],
+  ['principals with a typo', { ...base, profile: 'google', principals: { emails: ['a'] } }, /unknown option "principals\.emails"/],
+  ['introspection.allowMissingAudience as a string', { ...base, introspection: { clientId: 'c', clientSecret: 's', allowMissingAudience: 'yes' } },
+    /"introspection\.allowMissingAudience"/],
 ];
 
 for (const [title, options, message] of bad) {
@@ -46,6 +66,17 @@ test('createGuard accepts loopback http, several issuers and HS256 with a long s
   t.notThrows(() => createGuard({ ...base, issuer: ['http://127.0.0.1:9000', 'http://localhost:8080/realm'] }));
   t.notThrows(() => createGuard({ ...base, issuer: 'http://as.internal', allowInsecureRequests: true }));
   t.notThrows(() => createGuard({ ...base, secret: 'x'.repeat(32), algorithms: ['HS256'] }));
+  t.notThrows(() => createGuard({ ...base, issuer: ['https://a.example', 'https://b.example'], secret: 'x'.repeat(32), secretIssuer: ['https://b.example'] }));
+  t.notThrows(() => createGuard({ ...base, profile: 'google', principals: (claims) => claims.sub === '1' }));
+});
+
+test('every adapter refuses to start an open issuer without principals, or an unbound secret', (t) => {
+  const google = { ...base, profile: 'google' as const };
+  const unbound = { ...base, issuer: ['https://a.example', 'https://b.example'], secret: 'x'.repeat(32) };
+  for (const start of [expressProtect, koaProtect, fastifyProtect, (options: GuardOptions) => withAuth(options, () => new Response())]) {
+    t.throws(() => start(google), { instanceOf: TypeError, message: /"principals" is required/ });
+    t.throws(() => start(unbound), { instanceOf: TypeError, message: /"secretIssuer"/ });
+  }
 });
 
 test('protect() and withAuth() validate their arguments at start-up in every adapter', (t) => {

@@ -279,7 +279,7 @@ test('a remembered JWT header does not make a token with more segments JWT-shape
 }));
 
 test('an introspection answer without iss is attributed to the issuer only when one is trusted', async (t) => {
-  const answer = { active: true, client_id: 'c', scope: 'a', exp: Math.floor(Date.now() / 1000) + 60 };
+  const answer = { active: true, client_id: 'c', scope: 'a', aud: AUDIENCE, exp: Math.floor(Date.now() / 1000) + 60 };
   const fetchAnswer: typeof fetch = async () => new Response(JSON.stringify(answer), { headers: { 'content-type': 'application/json' } });
   const options = {
     audience: AUDIENCE, fetch: fetchAnswer, logger: quiet,
@@ -322,7 +322,7 @@ test('authenticateNow: the result itself when nothing waits (loaded keys, cache 
 }));
 
 test('authenticateNow: an introspection hit in the memory store settles at once; a store answering with a promise does not', async (t) => {
-  const answer = { active: true, client_id: 'c', sub: 'opaque-user', exp: Math.floor(Date.now() / 1000) + 60 };
+  const answer = { active: true, client_id: 'c', sub: 'opaque-user', aud: AUDIENCE, exp: Math.floor(Date.now() / 1000) + 60 };
   let calls = 0;
   const options = {
     issuer: 'https://as.example', audience: AUDIENCE, logger: quiet,

@@ -4,7 +4,9 @@
  * scheme-less issuer, and a TypeError naming every bad new option.
  */
 import test from 'ava';
-import { createGuard, type GuardOptions } from '@resource-guard/core';
+import {
+  createGuard, requireClaims, requireScopes, type GuardError, type GuardOptions,
+} from '@resource-guard/core';
 import { AUDIENCE, bearerRequest, rejectionOf, useMockIssuer } from '../helpers/issuer.js';
 
 const quiet = { warn() {}, error() {} };
@@ -42,11 +44,13 @@ test('clientIdClaim: read after client_id, in order; it replaces the profile def
   t.is((await guardOf({ ...options, clientIdClaim: ['cid', 'azp'] }).verify(request(await issuer.sign({ client_id: undefined, azp: 7 })))).clientId, undefined);
 });
 
-test('scopeClaims: merged without duplicates; scp only when scope is absent; non-strings grant nothing', async (t) => {
+test('scopeClaims: the first claim present gives the scopes, never merged; non-strings grant nothing', async (t) => {
   const token = await issuer.sign({ scope: 'a b', scp: ['x'], roles: ['b', 'R', 7], permissions: 'p q' });
-  t.deepEqual((await guardOf({ scopeClaims: ['scope', 'scp', 'roles', 'permissions'] }).verify(request(token))).scopes, ['a', 'b', 'R', 'p', 'q']);
+  t.deepEqual((await guardOf({ scopeClaims: ['scope', 'scp', 'roles', 'permissions'] }).verify(request(token))).scopes, ['a', 'b']);
   t.deepEqual((await guardOf({ scopeClaims: ['roles'] }).verify(request(token))).scopes, ['b', 'R']);
-  t.deepEqual((await guardOf({ scopeClaims: ['scp', 'roles'] }).verify(request(token))).scopes, ['x', 'b', 'R']);
+  t.deepEqual((await guardOf({ scopeClaims: ['scp', 'roles'] }).verify(request(token))).scopes, ['x']);
+  t.deepEqual((await guardOf({ scopeClaims: ['permissions', 'roles'] }).verify(request(await issuer.sign({ roles: ['r'], permissions: null })))).scopes, ['r']);
+  t.deepEqual((await guardOf({ scopeClaims: ['nope', 'scp', 'roles'] }).verify(request(await issuer.sign({})))).scopes, []);
   t.deepEqual((await guardOf({ scopeClaims: [] }).verify(request(token))).scopes, []);
   t.deepEqual((await guardOf({ scopeClaims: ['scope', 'scp'] }).verify(request(await issuer.sign({ scope: undefined, scp: 'y z' })))).scopes, ['y', 'z']);
 });
@@ -57,25 +61,70 @@ test('the client id and scopes come from the configured claims on verified-cache
   for (let i = 0; i < 2; i += 1) {
     const auth = await guard.verify(request(token));
     t.is(auth.clientId, 'web');
-    t.deepEqual(auth.scopes, ['a', 'p']);
+    // RBAC `permissions` are the user's: not what this client was granted, never scopes.
+    t.deepEqual(auth.scopes, ['a']);
+    t.deepEqual(auth.claims.permissions, ['p']);
   }
 });
 
-test('Entra markers: v2 needs azp, v1 appid, any other ver is refused; scp or roles is needed', async (t) => {
+test('Entra: a delegated token (scp) gets no scope from the user\'s roles; an app-only token\'s roles are its scopes', async (t) => {
+  const guard = guardOf({ profile: 'entra' });
+  const entra = (claims: Record<string, unknown>) => issuer.sign({ client_id: undefined, jti: undefined, scope: undefined, tid: 't', ver: '2.0', azp: 'a', ...claims }, generic);
+  const delegated = await guard.verify(request(await entra({ scp: 'Orders.Read', roles: ['Orders.Admin'] })));
+  t.deepEqual(delegated.scopes, ['Orders.Read']);
+  t.deepEqual(delegated.claims.roles, ['Orders.Admin']);
+  t.deepEqual((await guard.verify(request(await entra({ roles: ['Orders.Admin'] })))).scopes, ['Orders.Admin']);
+});
+
+test('Entra: an app-only token without an app role is an access token; a scope rejection says to assign an app role', async (t) => {
+  const guard = guardOf({ profile: 'entra' });
+  const token = await issuer.sign({ client_id: undefined, jti: undefined, scope: undefined, tid: 't', ver: '1.0', appid: 'app', idtyp: 'app' }, generic);
+  const auth = await guard.verify(request(token));
+  t.deepEqual(auth.scopes, []);
+  const error = (() => {
+    try {
+      guard.authorize(auth, requireScopes('Orders.Read'));
+    } catch (caught) {
+      return caught as GuardError;
+    }
+    return undefined;
+  })();
+  t.is(error?.code, 'ERR_SCOPE_INSUFFICIENT');
+  t.is(error?.status, 403);
+  t.regex(error?.detail ?? '', /requireScopes\(\): the token lacks \["Orders\.Read"\].*an app role of this API is assigned to the client application/);
+  t.regex(error?.headers['WWW-Authenticate'] ?? '', /scope="Orders\.Read"/);
+  // A token that has scopes, or a rejection of another kind, is left as it is.
+  const withRole = await guard.verify(request(await issuer.sign({ client_id: undefined, jti: undefined, scope: undefined, tid: 't', ver: '1.0', appid: 'app', roles: ['Other'] }, generic)));
+  t.throws(() => guard.authorize(withRole, requireScopes('Orders.Read')), { message: /lacks a required scope/ });
+  try {
+    guard.authorize(withRole, requireScopes('Orders.Read'));
+  } catch (caught) {
+    t.notRegex((caught as GuardError).detail ?? '', /app role/);
+  }
+  try {
+    guard.authorize(auth, requireClaims({ roles: 'Orders.Admin' }));
+    t.fail('requireClaims must refuse');
+  } catch (caught) {
+    t.is((caught as GuardError).code, 'ERR_CLAIMS_INSUFFICIENT');
+    t.notRegex((caught as GuardError).detail ?? '', /app role/);
+  }
+});
+
+test('Entra markers: v2 needs azp, v1 appid, any other ver is refused', async (t) => {
   const guard = guardOf({ profile: 'entra' });
   const entra = (claims: Record<string, unknown>) => issuer.sign({ client_id: undefined, jti: undefined, scope: undefined, tid: 't', ...claims }, generic);
   await t.notThrowsAsync(guard.verify(request(await entra({ ver: '2.0', azp: 'a', scp: 's' }))));
   await t.notThrowsAsync(guard.verify(request(await entra({ ver: '1.0', appid: 'a', roles: ['r'] }))));
   for (const claims of [
     { ver: '1.0', azp: 'a', scp: 's' }, { ver: '2.0', appid: 'a', scp: 's' }, { azp: 'a', scp: 's' }, { ver: '3.0', azp: 'a', scp: 's' },
-    { ver: 'constructor', azp: 'a', scp: 's' }, { ver: 2, azp: 'a', scp: 's' }, { ver: '2.0', azp: 'a' }, { ver: '2.0', azp: null, scp: 's' },
+    { ver: 'constructor', azp: 'a', scp: 's' }, { ver: 2, azp: 'a', scp: 's' }, { ver: '2.0', azp: null, scp: 's' },
   ]) {
     t.is((await rejectionOf(guard.verify(request(await entra(claims))))).code, 'ERR_TOKEN_NOT_ACCESS_TOKEN', JSON.stringify(claims));
   }
   t.regex((await rejectionOf(guard.verify(request(await entra({ ver: '1.0', azp: 'a', scp: 's' }))))).detail!,
     /^profile "entra": an access token has claim "ver" one of "1\.0" with \["appid"\] or "2\.0" with \["azp"\], this token "ver" "1\.0"/);
-  t.regex((await rejectionOf(guard.verify(request(await entra({ ver: '2.0', azp: 'a' }))))).detail!,
-    /^profile "entra": an access token has one of the claims \["scp", "roles"\], this token none/);
+  // App-only without an app role: neither scp nor roles, still an access token.
+  await t.notThrowsAsync(guard.verify(request(await entra({ ver: '2.0', azp: 'a' }))));
   t.is((await rejectionOf(guard.verify(request(await entra({ ver: '2.0', azp: 'a', scp: 's', tid: undefined }))))).code, 'ERR_TOKEN_CLAIM_MISSING');
 });
 
@@ -96,8 +145,11 @@ test('Cognito: the audience is client_id (a wrong one refused), an aud present m
   t.regex(wrongClient.detail!, /profile "cognito" matches audience against "client_id": client_id "other-client" is not one of audience: \["app-client"\]/);
   t.is((await rejectionOf(guard.verify(request(await cognito({ aud: 'https://other.example' }))))).code, 'ERR_TOKEN_AUDIENCE_INVALID');
   const idToken = await rejectionOf(guard.verify(request(await cognito({ token_use: 'id' }))));
-  t.is(idToken.code, 'ERR_TOKEN_NOT_ACCESS_TOKEN');
-  t.regex(idToken.detail!, /^profile "cognito": an access token has claim "token_use" "access", this token "id"/);
+  t.is(idToken.code, 'ERR_TOKEN_ID_TOKEN');
+  t.regex(idToken.detail!, /claim "token_use" "id"/);
+  const other = await rejectionOf(guard.verify(request(await cognito({ token_use: 'refresh' }))));
+  t.is(other.code, 'ERR_TOKEN_NOT_ACCESS_TOKEN');
+  t.regex(other.detail!, /^profile "cognito": an access token has claim "token_use" "access", this token "refresh"/);
   t.is((await rejectionOf(guard.verify(request(await cognito({ token_use: undefined }))))).code, 'ERR_TOKEN_NOT_ACCESS_TOKEN');
   t.is((await rejectionOf(guard.verify(request(await cognito({ client_id: undefined }))))).code, 'ERR_TOKEN_CLAIM_MISSING');
   // Only under this profile: the default profile still requires aud.
@@ -114,7 +166,7 @@ test('Duende: scope arrays pass, and client-credentials tokens without sub', asy
 });
 
 test('Google: the scheme-less iss "accounts.google.com" counts as https://accounts.google.com, nothing else does', async (t) => {
-  const options = { profile: 'google' as const, issuer: 'https://accounts.google.com', jwksUri: issuer.jwksUri };
+  const options = { profile: 'google' as const, issuer: 'https://accounts.google.com', jwksUri: issuer.jwksUri, principals: { azp: ['x'] } };
   const google = (iss: string) => issuer.sign({ iss, client_id: undefined, jti: undefined, scope: undefined, azp: 'x' }, generic);
   await t.notThrowsAsync(guardOf(options).verify(request(await google('accounts.google.com'))));
   await t.notThrowsAsync(guardOf(options).verify(request(await google('https://accounts.google.com'))));

@@ -17,8 +17,11 @@ const signShape = (issuer: MockIssuer, claims: Record<string, unknown>, header: 
   issuer.sign({ ...NO_DEFAULTS, ...claims }, { header });
 
 function guardFor(issuer: MockIssuer, shape: ProviderShape, options: Partial<GuardOptions> = {}) {
-  return createGuard({ issuer: issuer.issuer, audience: shape.audience, logger: quiet, ...options });
+  return createGuard({ issuer: issuer.issuer, audience: shape.audience, logger: quiet, ...(options.profile === undefined ? {} : shape.options), ...options });
 }
+
+// What only ID tokens carry, besides a type claim that says so.
+const ID_ONLY = { nonce: undefined, at_hash: undefined, c_hash: undefined, auth_time: undefined };
 
 for (const shape of PROVIDER_SHAPES) {
   test(`${shape.profile}: its access token passes under profile "${shape.profile}", with its client id and scopes`, async (t) => {
@@ -55,15 +58,31 @@ for (const shape of PROVIDER_SHAPES) {
   test(`${shape.profile}: its ID token is refused under profile "${shape.profile}"`, async (t) => {
     const issuer = await startMockIssuer('RS256', shape.layout);
     try {
-      // The client's id among the audiences, as a misconfigured API might have it: the profile's
-      // markers, not the audience, must keep the ID token out.
+      // The client's id among the audiences, as a misconfigured API might have it: what the token
+      // carries, not the audience, must keep the ID token out.
       const clientAudience = shape.id.aud as string | string[];
-      const audience = shape.idCode === 'ERR_TOKEN_AUDIENCE_INVALID' ? shape.audience : [shape.audience, ...[clientAudience].flat()];
+      const audience = [shape.audience, ...[clientAudience].flat()];
       const guard = guardFor(issuer, shape, { profile: shape.profile, audience });
       const error = await rejectionOf(guard.verify(request(await signShape(issuer, shape.id, shape.idHeader))));
       t.is(error.code, shape.idCode);
-      // The detail says what the token is and what the API needs, or which audience it lacks.
-      t.regex(error.detail ?? '', shape.idCode === 'ERR_TOKEN_AUDIENCE_INVALID' ? /names none of audience/ : new RegExp(`profile "${shape.profile}".*an ID token\\?`));
+      // The detail says what the token is and what the API needs, and advises no relaxation.
+      t.regex(error.detail ?? '', shape.idCode === 'ERR_TOKEN_ID_TOKEN' ? /is an ID token .*no option admits ID tokens/ : /an ID token\?/);
+      t.notRegex(error.detail ?? '', /requiredClaims|allowGenericJwtTyp/);
+    } finally {
+      await issuer.close();
+    }
+  });
+
+  test(`${shape.profile}: its ID token without nonce, hashes or auth_time is refused under profile "${shape.profile}"`, async (t) => {
+    const issuer = await startMockIssuer('RS256', shape.layout);
+    try {
+      // Google: a sign-in ID token names the web client in `aud`; only the audience keeps it out.
+      const clientAudience = shape.id.aud as string | string[];
+      const audience = shape.strippedIdCode === 'ERR_TOKEN_AUDIENCE_INVALID' ? shape.audience : [shape.audience, ...[clientAudience].flat()];
+      const guard = guardFor(issuer, shape, { profile: shape.profile, audience });
+      const error = await rejectionOf(guard.verify(request(await signShape(issuer, { ...shape.id, ...ID_ONLY }, shape.idHeader))));
+      t.is(error.code, shape.strippedIdCode);
+      t.notRegex(error.detail ?? '', /requiredClaims|allowGenericJwtTyp/);
     } finally {
       await issuer.close();
     }

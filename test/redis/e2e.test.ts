@@ -170,7 +170,7 @@ test.serial('every key in Redis carries a TTL, is namespaced by use, and holds n
   t.true(keys.some((key) => key.startsWith('resource-guard:dpop:quota:')), 'the per-key proof quota is counted in Redis too');
   t.true(keys.some((key) => key.startsWith('resource-guard:introspection:')));
   for (const key of keys) {
-    t.regex(key, /^resource-guard:(dpop:jti|dpop:quota|introspection|introspection-lease):[\w-]{43}$/);
+    t.regex(key, /^resource-guard:(dpop:jti|dpop:quota|dpop:client-quota|introspection|introspection-lease):[\w-]{43}$/);
     const ttl = await admin.pttl(key);
     t.true(ttl > 0, `${key}: PTTL ${ttl}`);
     const value = (await admin.get(key)) ?? '';

@@ -9,6 +9,7 @@ import { startAuthorizationServer, type DevAuthorizationServer } from '@resource
 import { redisServerInstalled, startRedisServer, type TestRedisServer } from '@resource-guard-examples/shared';
 import { createFlowContext, FLOWS, SCALE_OUT_FLOWS, type ApiTarget } from './flows.js';
 import { GATEWAY_FLOWS, startGateways } from './gateway-flows.js';
+import { MCP_FLOWS, startMcpServers } from './mcp-flows.js';
 import { mainOf, startApi, stopAll } from './processes.js';
 import { runFlow, runFlows, type FlowResult } from './run.js';
 import { printCurlCommands } from './serve.js';
@@ -95,6 +96,16 @@ and run npm run demo again; the demo starts its own redis-server on a free loopb
     results.push(...proxied);
   } finally {
     await Promise.all(gateways.map((gateway) => gateway.close()));
+  }
+
+  console.log(bold('\nMCP servers (examples/mcp-server, in this process) on Express, Koa, Fastify and Hono, called with Mcp-Method/Mcp-Name headers\n'));
+  const mcp = await startMcpServers(issuer);
+  try {
+    const called = await runFlows(context, mcp.targets, MCP_FLOWS);
+    console.log(renderTable(called));
+    results.push(...called);
+  } finally {
+    await Promise.all(mcp.servers.map((server) => server.close()));
   }
 
   const failed = results.filter((r) => !r.verdict.pass);

@@ -1,28 +1,40 @@
 /**
- * An MCP server (Streamable HTTP transport of the official SDK, stateless) protected by
- * resource-guard: RFC 9728 metadata, tokens for exactly this server's URI, per-tool scopes.
+ * An MCP server (the official SDK's Streamable HTTP transport, stateless) protected by
+ * resource-guard on the framework of your choice: RFC 9728 metadata, tokens for exactly this
+ * server's URI, `Origin` checked, per-tool scopes with a scope hierarchy, 405 for GET.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { mcpAuth } from '@resource-guard/mcp';
-import * as z from 'zod';
+import type { McpAuthOptions } from '@resource-guard/mcp';
+import { expressListener } from './express.js';
+import { fastifyListener } from './fastify.js';
+import { honoListener } from './hono.js';
+import { koaListener } from './koa.js';
+import { SCOPE_HIERARCHY } from './tools.js';
 
-/** Scopes per tool; `whoami` needs only a valid token. */
-export const TOOL_SCOPES = { list_orders: 'orders:read', cancel_order: 'orders:write' } as const;
+export { TOOL_SCOPES, SCOPE_HIERARCHY } from './tools.js';
+
+/** The frameworks the example runs on (`hono`: `@resource-guard/mcp/fetch`). */
+export type Framework = 'express' | 'koa' | 'fastify' | 'hono';
+export const FRAMEWORKS: readonly Framework[] = ['express', 'koa', 'fastify', 'hono'];
 
 /** Options of {@link startMcpServer}. */
 export interface McpServerOptions {
   /** Trusted authorization server (the dev AS: `npm run dev-as`). */
   issuer: string;
+  /** Default `express`. */
+  framework?: Framework;
   /** Port on 127.0.0.1; default a random one. */
   port?: number;
+  /** Parse the JSON body before the per-tool scopes (default true); false: the `Mcp-Method`/`Mcp-Name` headers decide. */
+  parseBody?: boolean;
+  /** More `mcpAuth()` options (e.g. `dpop`, `allowedOrigins`), on top of the example's. */
+  auth?: Partial<McpAuthOptions>;
 }
 
 /** A running MCP server. */
 export interface RunningMcpServer {
+  framework: Framework;
   /** The MCP endpoint, also the resource identifier tokens must be issued for. */
   url: string;
   /** Its RFC 9728 metadata URL. */
@@ -30,52 +42,28 @@ export interface RunningMcpServer {
   close(): Promise<void>;
 }
 
-function createMcpServer(): McpServer {
-  const server = new McpServer({ name: 'orders-mcp', version: '0.1.0' });
-  server.registerTool('whoami', { description: 'Who the token belongs to' }, (extra) => ({
-    content: [{ type: 'text', text: `client ${extra.authInfo?.clientId ?? 'unknown'}` }],
-  }));
-  server.registerTool('list_orders', { description: 'List orders (orders:read)' }, () => ({
-    content: [{ type: 'text', text: JSON.stringify([{ id: 'o-1', status: 'open' }]) }],
-  }));
-  server.registerTool('cancel_order', { description: 'Cancel an order (orders:write)', inputSchema: { id: z.string() } }, ({ id }) => ({
-    content: [{ type: 'text', text: `cancelled ${id}` }],
-  }));
-  return server;
-}
-
 /** Starts the MCP server; its URL (and so its token audience) is known once it listens. */
 export async function startMcpServer(options: McpServerOptions): Promise<RunningMcpServer> {
+  const framework = options.framework ?? 'express';
   const httpServer = http.createServer();
   await new Promise<void>((resolve) => httpServer.listen(options.port ?? 0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}/mcp`;
-  const auth = mcpAuth({
+  const authOptions: McpAuthOptions = {
     issuer: options.issuer,
     resource: url,
     resourceMetadata: { scopesSupported: ['orders:read', 'orders:write'], resourceName: 'Orders MCP server' },
-  });
-
-  const app = express();
-  app.use(auth.metadata);
-  app.post('/mcp', auth.protect, express.json(), auth.requireToolScopes(TOOL_SCOPES), async (req, res, next) => {
-    // Stateless: one server and transport per request, as in the SDK's own stateless example.
-    const server = createMcpServer();
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-    res.on('close', () => {
-      void transport.close();
-      void server.close();
-    });
-    try {
-      await server.connect(transport);
-      await transport.handleRequest(req, res, req.body);
-    } catch (error) {
-      next(error);
-    }
-  });
-  httpServer.on('request', app);
+    scopes: ['orders:read'],
+    scopeHierarchy: SCOPE_HIERARCHY,
+    ...options.auth,
+  };
+  const parseBody = options.parseBody ?? true;
+  const builders = { express: expressListener, koa: koaListener, fastify: fastifyListener, hono: honoListener };
+  const { listener, metadataUrl } = await builders[framework](authOptions, parseBody);
+  httpServer.on('request', listener);
   return {
+    framework,
     url,
-    metadataUrl: auth.resourceMetadataUrl,
+    metadataUrl,
     close: () => new Promise<void>((resolve) => {
       httpServer.closeAllConnections();
       httpServer.close(() => resolve());

@@ -1,6 +1,8 @@
 import { createChallengeAttacher } from './http/challenge.js';
 import type { AuthContext } from './pipeline/context.js';
-import { InvalidTokenError, MissingCredentialsError, type GuardError } from './errors/errors.js';
+import {
+  InsufficientScopeError, InvalidTokenError, MissingCredentialsError, type GuardError,
+} from './errors/errors.js';
 import { createJweFormat } from './jwe/jwe-format.js';
 import { TrustedIssuer, createIssuerLookup } from './issuer/trusted-issuer.js';
 import { TenantIssuers } from './issuer/tenant-issuers.js';
@@ -19,6 +21,7 @@ import { VerifiedTokenCache } from './pipeline/verified-cache.js';
 import { registerResourceMetadata } from './metadata/resource-metadata.js';
 import { createRejectionLogger } from './errors/detail.js';
 import { isPromiseLike, type MaybePromise } from './lib/maybe-promise.js';
+import { redactClaimsOf } from './jwe/decrypted-claims.js';
 
 export type { AuthenticateResult } from './pipeline/pipeline.js';
 
@@ -88,7 +91,8 @@ export function createGuard(options: GuardOptions): Guard {
     : new TenantIssuers(templates, resolved.acceptsTenant!, new TrustedIssuer(templates[0]!.template, resolved));
   const findIssuer = createIssuerLookup(issuers, resolved.profile.issuerAliases, tenants);
   const introspector = createIntrospector(resolved, issuers);
-  const constraint = createSenderConstraint(resolved);
+  const readClaims = createClaimReader(resolved.clientIdClaims, resolved.scopeClaims);
+  const constraint = createSenderConstraint(resolved, readClaims);
   const decodeHeader = createHeaderDecoder();
 
   // Tried in this order; the first that recognises a token verifies it.
@@ -115,6 +119,16 @@ export function createGuard(options: GuardOptions): Guard {
     formats.push({ name: 'opaque', classify: () => true, verify: (token) => introspector.introspect(token) });
   }
 
+  // A provider's known reason for a token that grants nothing (an Entra app-only token without an
+  // app role), added to the detail of a scope rejection.
+  const explain = resolved.profile.explainNoScopes;
+  const explainNoScopes = (error: GuardError, auth: AuthContext): GuardError => {
+    const reason = explain === undefined || error.code !== 'ERR_SCOPE_INSUFFICIENT' || auth.scopes.length > 0 ? undefined : explain(auth.claims);
+    return reason === undefined
+      ? error
+      : new InsufficientScopeError(error.message, error.code, { challengeParams: error.challengeParams, detail: `${error.detail ?? ''}; ${reason}` });
+  };
+
   const guard = {} as Guard;
   const metadataUrl = resolved.resourceMetadata === undefined ? undefined : registerResourceMetadata(guard, resolved.resourceMetadata, {
     // With issuer templates, the listed tenants' issuers (none with a predicate: they cannot be listed).
@@ -129,7 +143,9 @@ export function createGuard(options: GuardOptions): Guard {
     bearer: constraint.bearerAccepted,
     dpopAlgorithms: constraint.dpopAlgorithms,
     resourceMetadata: metadataUrl,
+    scope: resolved.challengeScope,
   });
+  const requirementContext = Object.freeze({ scopeHierarchy: resolved.scopeHierarchy });
   const logRejection = resolved.logRejections ? createRejectionLogger(resolved.logger) : undefined;
   const reject = (error: GuardError, scheme?: 'Bearer' | 'DPoP'): GuardError => {
     // The rendered error is the one the adapters see: marked as logged, errorHandler() skips it.
@@ -149,8 +165,13 @@ export function createGuard(options: GuardOptions): Guard {
       issuers: new Set(resolved.issuers),
       validators: resolved.validators,
       profile: resolved.profile,
+      allowGenericJwtTyp: resolved.allowGenericJwtTyp,
+      principals: resolved.principals,
+      allowMissingIntrospectionAudience: resolved.introspection?.allowMissingAudience ?? false,
+      // Tenants (a predicate may consult a live allow-list) are the lookup's only changing input.
+      findIssuer: tenants === undefined ? undefined : findIssuer,
     }), resolved.clock),
-    readClaims: createClaimReader(resolved.clientIdClaims, resolved.scopeClaims),
+    readClaims,
     constraint,
     verifiedCache: resolved.verifiedTokenCache === undefined
       ? undefined
@@ -166,8 +187,8 @@ export function createGuard(options: GuardOptions): Guard {
     authenticateNow: (request: GuardRequest, authenticateOptions?: AuthenticateOptions) => authenticate(request, authenticateOptions?.optional === true),
     authorize(auth: AuthContext | undefined, requirement: Requirement) {
       if (auth === undefined) throw reject(new MissingCredentialsError());
-      const error = requirement.check(auth);
-      if (error !== undefined) throw reject(error, auth.scheme);
+      const error = requirement.check(auth, requirementContext);
+      if (error !== undefined) throw reject(explainNoScopes(redactClaimsOf(error, auth.claims) as GuardError, auth), auth.scheme);
     },
     reject,
   });

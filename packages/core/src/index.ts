@@ -11,7 +11,7 @@ export {
   DEFAULT_ALGORITHMS, DEFAULT_REQUIRED_CLAIMS, SUPPORTED_ALGORITHMS,
 } from './options/guard-options.js';
 export type {
-  GuardOptions, IntrospectionOptions, DpopOptions, MtlsOptions, TokenLocation, Logger, ProfileName, TenantFilter,
+  GuardOptions, IntrospectionOptions, DpopOptions, MtlsOptions, TokenLocation, Logger, ProfileName, TenantFilter, PrincipalFilter,
 } from './options/guard-options.js';
 export type { ClientAuthMethod, PrivateKeyJwtOptions } from './introspection/client-auth.js';
 export type { PrivateKeyInput } from './jws/signing-key.js';
@@ -28,7 +28,8 @@ export type { ErrorCode, GuardErrorCode } from './errors/codes.js';
 export {
   requireScopes, requireAnyScope, requireClaims, requireAuthentication,
 } from './requirements/requirements.js';
-export type { Requirement, ClaimCondition, RequireAuthenticationOptions } from './requirements/requirements.js';
+export type { Requirement, RequirementContext, ClaimCondition, RequireAuthenticationOptions } from './requirements/requirements.js';
+export type { ScopeHierarchy, ScopeHierarchyOption, ScopeSet } from './requirements/scope-hierarchy.js';
 export type { ClaimValidator } from './pipeline/validators.js';
 export { createMemoryStore } from './store/memory-store.js';
 export type { AddCountedResult, Store, MemoryStoreOptions } from './store/memory-store.js';

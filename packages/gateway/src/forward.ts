@@ -41,8 +41,9 @@ export function isPreflight(request: GatewayRequest): boolean {
 }
 
 /**
- * Rewrites `request.headers` for the APIs behind the gateway: the client's credential and any
- * `Authorization` it sent are removed, and `Authorization: Bearer <jwt>` is set. A CORS preflight
+ * Rewrites `request.headers` for the APIs behind the gateway: the client's credential, any
+ * `Authorization` it sent and every credential cookie of this process's gateway patterns (see
+ * {@link registerCredentialCookie}) are removed, and `Authorization: Bearer <jwt>` is set. A CORS preflight
  * carries no credential (browsers never send one) and is passed on unchanged but for the strip:
  * the API behind answers it. Rejects with the rendered `GuardError` of the exchange.
  */
@@ -61,6 +62,31 @@ export async function forwardRequest(exchange: CredentialExchange, request: Gate
 function stripCredentials(exchange: CredentialExchange, headers: GatewayHeaders): void {
   delete headers.authorization;
   exchange.strip(headers);
+  stripCookies(headers, credentialCookies);
+}
+
+/**
+ * Names of the cookies that carry a credential of a gateway pattern made in this process (the
+ * token handler's session cookie). A browser sends a cookie of the origin to every path, so on a
+ * gateway serving several patterns the `/bff` cookie also arrives at `/phantom` and `/split`:
+ * every route strips every name here, not only the route's own. Names only, so the set stays
+ * as small as the number of distinct cookie names configured.
+ */
+const credentialCookies = new Set<string>();
+
+/** Records `name` as a credential cookie: no gateway route of this process forwards it. */
+export function registerCredentialCookie(name: string): void {
+  credentialCookies.add(name);
+}
+
+/** Removes the cookies named in `names` from the `Cookie` header; the others pass unchanged. */
+export function stripCookies(headers: GatewayHeaders, names: ReadonlySet<string>): void {
+  if (headers.cookie === undefined || names.size === 0) return;
+  const kept = (Array.isArray(headers.cookie) ? headers.cookie.join('; ') : headers.cookie)
+    .split(';').map((pair) => pair.trim())
+    .filter((pair) => pair !== '' && !names.has(pair.slice(0, pair.includes('=') ? pair.indexOf('=') : pair.length).trim()));
+  if (kept.length === 0) delete headers.cookie;
+  else headers.cookie = kept.join('; ');
 }
 
 /** The raw list after a rewrite: fields now absent dropped; `Authorization` and `Cookie` as they are now. */

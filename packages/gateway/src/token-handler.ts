@@ -1,7 +1,7 @@
 import { CompactEncrypt, compactDecrypt, type CompactJWEHeaderParameters } from 'jose';
 import { GuardError, InvalidTokenError, MissingCredentialsError } from '@resource-guard/core';
 import { toStringList } from '@resource-guard/core/adapter';
-import { challenge, type CredentialExchange, type GatewayHeaders } from './forward.js';
+import { challenge, registerCredentialCookie, stripCookies, type CredentialExchange, type GatewayHeaders } from './forward.js';
 import { readNumber, readOptions, readString } from './options.js';
 
 /** One cookie-encryption key: 32 bytes (A256GCM, `dir`), as bytes or base64url. */
@@ -107,6 +107,9 @@ export function createTokenHandler(options: TokenHandlerOptions): CredentialExch
   const maxCookieLength = readNumber(raw.maxCookieLength, 'tokenHandler.maxCookieLength', 8192, 1);
   const invalid = () => challenge(new InvalidTokenError('Invalid session cookie', 'ERR_GATEWAY_COOKIE_INVALID'), realm);
 
+  // Every gateway route of this process strips this cookie, not only this handler's route.
+  registerCredentialCookie(cookieName);
+  const ownCookie: ReadonlySet<string> = new Set([cookieName]);
   return {
     async exchange(request) {
       if (!SAFE_METHODS.has(request.method)) {
@@ -136,10 +139,7 @@ export function createTokenHandler(options: TokenHandlerOptions): CredentialExch
       }
     },
     strip(headers: GatewayHeaders) {
-      const kept = (Array.isArray(headers.cookie) ? headers.cookie.join('; ') : headers.cookie ?? '')
-        .split(';').map((pair) => pair.trim()).filter((pair) => pair !== '' && !pair.startsWith(`${cookieName}=`));
-      if (kept.length === 0) delete headers.cookie;
-      else headers.cookie = kept.join('; ');
+      stripCookies(headers, ownCookie);
     },
   };
 }

@@ -66,12 +66,14 @@ export interface RedisStore extends Store {
    */
   increment(key: string, ttl: number): Promise<number>;
   /**
-   * `increment(counterKey, ttl)` and, within `limit`, `add(key, value, ttl)`, atomically in one
-   * Lua script (`EVALSHA`, loaded again by `EVAL` after a `SCRIPT FLUSH` or a restart): one round
-   * trip per DPoP proof. On a Cluster, whose two keys may sit in different slots, the two
-   * commands are sent together instead and a marker past the limit is deleted again.
+   * `add(key, value, ttl)` and, only when it added `key`, `increment(counterKey, ttl)`, taking
+   * `key` back past `limit`, atomically in one Lua script (`EVALSHA`, loaded again by `EVAL` after
+   * a `SCRIPT FLUSH` or a restart): one round trip per DPoP proof; a refused replay is not
+   * counted. With `secondCounterKey` (the DPoP client's counter) that counter is counted too, in
+   * the same script, and a marker past either limit taken back. On a Cluster, whose keys may sit
+   * in different slots, the commands are sent in turn instead.
    */
-  addCounted(key: string, value: unknown, ttl: number, counterKey: string, limit: number): Promise<AddCountedResult>;
+  addCounted(key: string, value: unknown, ttl: number, counterKey: string, limit: number, secondCounterKey?: string, secondLimit?: number): Promise<AddCountedResult>;
   /**
    * Resolves `true` once the client is connected (at once when it is), or `false` after `wait`
    * milliseconds (default 5000) without a connection; never rejects. For start-up: listen once
@@ -90,7 +92,8 @@ export interface RedisStore extends Store {
  *   `SET key value PX ttl`; `delete`: `DEL`. Values are JSON. Every entry has a TTL: a call with a
  *   TTL ≤ 0 stores nothing (`add` rejects).
  * - `increment`: `MULTI`, `SET key 0 NX PX ttl`, `INCR key`, `EXEC` (the per-key DPoP proof quota).
- * - `addCounted`: both in one Lua script (the DPoP replay check: one round trip per proof).
+ * - `addCounted`: both in one Lua script, the marker first and the count only for a new marker
+ *   (the DPoP replay check: one round trip per proof; a refused replay is not counted).
  * - Keys are `prefix` + the library's key (`dpop:jti:<hash>`, `dpop:quota:<hash>`,
  *   `introspection:<hash>`): hashes, never a token.
  * - Faults: a call rejects when the client is not connected (no command is queued for later), when
@@ -165,14 +168,16 @@ export function createRedisStore(connection: RedisConnection, options: RedisStor
       }
       return counted[1];
     },
-    async addCounted(key, value, ttl, counterKey, limit) {
+    async addCounted(key, value, ttl, counterKey, limit, secondCounterKey, secondLimit) {
       const ms = toMilliseconds(ttl);
       if (ms === 0) throw new RangeError('Redis store: addCounted() needs a TTL > 0');
-      if (client.isCluster) return addCountedApart(store, key, value, ttl, counterKey, limit);
-      const args = [prefix + key, prefix + counterKey, JSON.stringify(value), String(ms), String(limit)] as const;
-      const reply = await run(() => evalAddCounted(client as Redis, args));
+      if (client.isCluster) return addCountedApart(store, key, value, ttl, [[counterKey, limit], ...counterOf(secondCounterKey, secondLimit)]);
+      const second = secondCounterKey !== undefined;
+      const keys = [prefix + key, prefix + counterKey, ...(second ? [prefix + secondCounterKey] : [])];
+      const args = [JSON.stringify(value), String(ms), String(limit), ...(second ? [String(secondLimit ?? Number.MAX_SAFE_INTEGER)] : [])];
+      const reply = await run(() => evalAddCounted(client as Redis, keys, args));
       if (!Array.isArray(reply) || typeof reply[1] !== 'number') throw new Error('Redis store: the addCounted script answered unexpectedly');
-      return { added: reply[0] === 1, count: reply[1] };
+      return { added: reply[0] === 1, count: reply[1], ...(second && typeof reply[2] === 'number' ? { clientCount: reply[2] } : {}) };
     },
     ready(wait = 5000) {
       if (!(typeof wait === 'number' && wait >= 0 && Number.isFinite(wait))) {
@@ -200,34 +205,57 @@ export function createRedisStore(connection: RedisConnection, options: RedisStor
 }
 
 /**
- * `addCounted` in Redis: count first, and add the marker only within the limit, so a key past
+ * `addCounted` in Redis: the marker first, and the count only for a marker this call added, so a
+ * refused replay costs its key nothing; past the limit the marker is taken back, so a key over
  * its quota leaves nothing behind. `SET NX PX` + `INCR` is exactly what `increment` runs.
  */
-const ADD_COUNTED_SCRIPT = `redis.call('SET', KEYS[2], '0', 'PX', ARGV[2], 'NX')
+const ADD_COUNTED_SCRIPT = `local second = KEYS[3] ~= nil
+if not redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then
+  return { 0, tonumber(redis.call('GET', KEYS[2]) or '0'), second and tonumber(redis.call('GET', KEYS[3]) or '0') or -1 }
+end
+redis.call('SET', KEYS[2], '0', 'PX', ARGV[2], 'NX')
 local count = redis.call('INCR', KEYS[2])
-if count > tonumber(ARGV[3]) then return { 0, count } end
-if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return { 1, count } end
-return { 0, count }`;
+local secondCount = -1
+if second then
+  redis.call('SET', KEYS[3], '0', 'PX', ARGV[2], 'NX')
+  secondCount = redis.call('INCR', KEYS[3])
+end
+if count > tonumber(ARGV[3]) or (second and secondCount > tonumber(ARGV[4])) then
+  redis.call('DEL', KEYS[1])
+  return { 0, count, secondCount }
+end
+return { 1, count, secondCount }`;
 const ADD_COUNTED_SHA = createHash('sha1').update(ADD_COUNTED_SCRIPT).digest('hex');
 
 /** `EVALSHA`, or `EVAL` (which caches the script again) when Redis does not know it (a restart, `SCRIPT FLUSH`). */
-async function evalAddCounted(client: Redis, [key, counterKey, value, ms, limit]: readonly string[]): Promise<unknown> {
+async function evalAddCounted(client: Redis, keys: readonly string[], args: readonly string[]): Promise<unknown> {
   try {
-    return await client.evalsha(ADD_COUNTED_SHA, 2, key!, counterKey!, value!, ms!, limit!);
+    return await client.evalsha(ADD_COUNTED_SHA, keys.length, ...keys, ...args);
   } catch (error) {
     if (!String((error as Error | undefined)?.message).startsWith('NOSCRIPT')) throw error;
-    return client.eval(ADD_COUNTED_SCRIPT, 2, key!, counterKey!, value!, ms!, limit!);
+    return client.eval(ADD_COUNTED_SCRIPT, keys.length, ...keys, ...args);
   }
 }
 
-/** `addCounted` from `increment`, `add` and `delete`, for a Cluster (the two keys may be in different slots). */
+/** `addCounted` from `add`, `increment` and `delete`, for a Cluster (the keys may be in different slots). */
 async function addCountedApart(
-  store: Pick<RedisStore, 'increment' | 'add' | 'delete'>, key: string, value: unknown, ttl: number, counterKey: string, limit: number,
+  store: Pick<RedisStore, 'get' | 'increment' | 'add' | 'delete'>, key: string, value: unknown, ttl: number,
+  counters: ReadonlyArray<readonly [string, number]>,
 ): Promise<AddCountedResult> {
-  const [count, added] = await Promise.all([store.increment(counterKey, ttl), store.add(key, value, ttl)]);
-  if (count <= limit) return { added, count };
-  if (added) await store.delete(key);
-  return { added: false, count };
+  const answer = (added: boolean, counts: number[]): AddCountedResult => ({ added, count: counts[0]!, ...(counts.length > 1 ? { clientCount: counts[1]! } : {}) });
+  if (!await store.add(key, value, ttl)) {
+    const current = await Promise.all(counters.map(([counter]) => store.get(counter)));
+    return answer(false, current.map((count) => (typeof count === 'number' ? count : 0)));
+  }
+  const counts = await Promise.all(counters.map(([counter]) => store.increment(counter, ttl)));
+  if (counts.every((count, index) => count <= counters[index]![1])) return answer(true, counts);
+  await store.delete(key);
+  return answer(false, counts);
+}
+
+/** The second counter of `addCounted`, when one was asked for. */
+function counterOf(key: string | undefined, limit: number | undefined): Array<readonly [string, number]> {
+  return key === undefined ? [] : [[key, limit ?? Number.MAX_SAFE_INTEGER]];
 }
 
 function readOptions(options: RedisStoreOptions): Required<RedisStoreOptions> {

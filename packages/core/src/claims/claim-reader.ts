@@ -8,7 +8,7 @@ import { readScopes, readScopeValue, type Claims } from './claims.js';
 export interface ClaimReader {
   /** `client_id`, else the first configured claim that is a string. */
   clientId(claims: Claims): string | undefined;
-  /** The granted scopes, merged from the configured claims. */
+  /** The granted scopes: those of the first configured claim the token carries. */
   scopes(claims: Claims): string[];
 }
 
@@ -32,20 +32,20 @@ function createClientIdReader(fallbacks: readonly string[]): ClaimReader['client
   };
 }
 
+// The first claim present decides, the others are not read: merging a second claim (Entra's
+// `roles` beside `scp`, Auth0's `permissions` beside `scope`) would grant the client what only the
+// user holds. `scope` then `scp` (the default) is the same rule.
 function createScopeReader(names: readonly string[]): ClaimReader['scopes'] {
-  // `scope` and `scp` are one source (`scp` only when `scope` is absent), as before options existed.
-  const paired = names.includes('scope') && names.includes('scp');
-  if (paired && names.length === 2) return readScopes;
-  const others = names.filter((name) => !(paired && (name === 'scope' || name === 'scp')));
-  if (!paired && others.length === 1) {
-    const only = others[0]!;
+  if (names.length === 2 && names[0] === 'scope' && names[1] === 'scp') return readScopes;
+  if (names.length === 1) {
+    const only = names[0]!;
     return (claims) => readScopeValue(claims[only]);
   }
   return (claims) => {
-    const scopes = paired ? readScopes(claims) : [];
-    for (const name of others) {
-      for (const scope of readScopeValue(claims[name])) if (!scopes.includes(scope)) scopes.push(scope);
+    for (const name of names) {
+      const value = claims[name];
+      if (value !== undefined && value !== null) return readScopeValue(value);
     }
-    return scopes;
+    return [];
   };
 }

@@ -113,13 +113,20 @@ export function checkAudience(audience: readonly string[], accepted: ReadonlySet
   }
 }
 
-/** Throws when a claim named in `required` is absent or `null`. */
-export function checkRequiredClaims(claims: Claims, required: readonly string[]): void {
+/**
+ * Throws when a claim named in `required` is absent or `null`. `relaxable(name)`: whether the
+ * detail may advise dropping that claim from `requiredClaims`, i.e. whether something else would
+ * still keep ID tokens out without it (never advise the relaxation that lets one in).
+ */
+export function checkRequiredClaims(claims: Claims, required: readonly string[], relaxable: (name: string) => boolean): void {
   for (const name of required) {
     if (claims[name] === undefined || claims[name] === null) {
       throw new InvalidTokenError('Token lacks a required claim', 'ERR_TOKEN_CLAIM_MISSING', {
         detail: `required claim ${quoteValue(name)} is ${claims[name] === null ? 'null' : 'absent'} (required: ${quoteList(required)}); `
-          + 'if your authorization server never issues it, set "requiredClaims" or the "profile" of your provider',
+          + (relaxable(name)
+            ? 'if your authorization server never issues it, set "requiredClaims" or the "profile" of your provider'
+            : 'a "JWT"-typed token is told from an ID token here only by the required claims (an ID token? the API needs the access token); '
+              + 'if your provider\'s access tokens lack it, set the "profile" of your provider, whose checks keep its ID tokens out'),
       });
     }
   }

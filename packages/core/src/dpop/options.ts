@@ -52,6 +52,16 @@ export interface DpopOptions {
    */
   maxProofsPerKey?: number;
   /**
+   * Most proofs the keys of one client may present together per replay window (the client is the
+   * token's issuer and client id, `clientIdClaim`; tokens naming no client share one count per
+   * issuer). A client can hold many keys, one per token it asks for, so the per-key quota alone
+   * does not stop one client from filling the replay store for everyone; this does. Past it, the
+   * client's requests get a 503 with `Retry-After` until the window ends. Default 10,000, a tenth
+   * of the memory store's DPoP partition (`maxMarkers`, 100,000). Needs a store with `increment`
+   * or `addCounted`, like `maxProofsPerKey`.
+   */
+  maxProofsPerClient?: number;
+  /**
    * Server nonces (RFC 9449 §9). Default off. When on, a proof without a current nonce gets
    * 401 `DPoP error="use_dpop_nonce"` with a fresh `DPoP-Nonce` header, and a successful response
    * carries the next nonce (`DPoP-Nonce`, with `Cache-Control: no-store`) once the nonce has rotated.
@@ -96,13 +106,16 @@ export const DEFAULT_PROOF_CLOCK_TOLERANCE = 10;
 /** Default `dpop.maxProofsPerKey`: proofs one key may present per replay window. */
 export const DEFAULT_MAX_PROOFS_PER_KEY = 10_000;
 
+/** Default `dpop.maxProofsPerClient`: proofs the keys of one client may present per replay window. */
+export const DEFAULT_MAX_PROOFS_PER_CLIENT = 10_000;
+
 /** Default `dpop.nonce.lifetime` (the nonce time step), in seconds. */
 export const DEFAULT_NONCE_LIFETIME = 300;
 
 /** Least `dpop.nonce.secret` size, in bytes (HMAC-SHA256 key, RFC 2104 §3 / RFC 7518 §3.2). */
 export const MIN_NONCE_SECRET_BYTES = 32;
 
-const KNOWN_DPOP_OPTIONS = knownKeys<DpopOptions>()(['required', 'algorithms', 'proofMaxAge', 'clockTolerance', 'maxProofsPerKey', 'nonce', 'baseUrl']);
+const KNOWN_DPOP_OPTIONS = knownKeys<DpopOptions>()(['required', 'algorithms', 'proofMaxAge', 'clockTolerance', 'maxProofsPerKey', 'maxProofsPerClient', 'nonce', 'baseUrl']);
 
 /** Validated `dpop.nonce` settings. */
 export interface NonceSettings {
@@ -120,6 +133,7 @@ export interface DpopSettings {
   /** Seconds. */
   clockTolerance: number;
   maxProofsPerKey: number;
+  maxProofsPerClient: number;
   /** Origin and path prefix, without a trailing `/`. */
   baseUrl: string | undefined;
   /** `undefined`: nonces off. */
@@ -153,6 +167,7 @@ export function resolveDpopOptions(value: DpopOptions | boolean | undefined): Dp
     proofMaxAge: readNumber(options.proofMaxAge, 'dpop.proofMaxAge', DEFAULT_PROOF_MAX_AGE, 1),
     clockTolerance: readNumber(options.clockTolerance, 'dpop.clockTolerance', DEFAULT_PROOF_CLOCK_TOLERANCE),
     maxProofsPerKey: readNumber(options.maxProofsPerKey, 'dpop.maxProofsPerKey', DEFAULT_MAX_PROOFS_PER_KEY, 1),
+    maxProofsPerClient: readNumber(options.maxProofsPerClient, 'dpop.maxProofsPerClient', DEFAULT_MAX_PROOFS_PER_CLIENT, 1),
     baseUrl: readBaseUrl(options.baseUrl),
     nonce: readNonceOption(options.nonce),
   };

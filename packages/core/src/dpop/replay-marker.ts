@@ -19,39 +19,60 @@ export interface ProofRecordKeys {
   ttl: number;
   /** Most proofs per key and window. */
   limit: number;
+  /** The client's proof counter (`dpop.maxProofsPerClient`), counted like the key's. */
+  clientCounter: string;
+  /** Most proofs per client and window. */
+  clientLimit: number;
 }
 
 /**
- * Records a proof: counts it for its key, and adds its `jti` marker unless the count is past the
- * limit (a key over its quota keeps nothing more in the store). In one store call when the store
- * has `addCounted` (the Redis store: one script, one round trip); otherwise with `increment` and
- * `add` sent together and, with `delete`, a marker over the quota taken back; without `delete`,
- * counted first and marked only within the quota; without `increment`, only marked (no quota).
- * A store that throws or rejects is a 503 (fail closed).
+ * Records a proof: adds its `jti` marker and, only when the marker is new, counts the proof for
+ * its key and for its client (`maxProofsPerKey`, `maxProofsPerClient`). A refused replay is never counted: a captured proof sent again and again must not use
+ * up the quota of the key it belongs to. A fresh proof past the limit has its marker taken back
+ * (a key over its quota keeps nothing more in the store).
+ *
+ * In one store call when the store has `addCounted` (the Redis store: one script, one round
+ * trip). Otherwise, with `increment` and `delete`: the marker, then the count, then the marker
+ * taken back past the limit; with `increment` alone: a look for the marker, the count, then the
+ * marker within the limit (a replay racing its original may be counted); without `increment`,
+ * only marked (no quota). A store that throws or rejects is a 503 (fail closed).
  */
 export async function recordProof(store: Store, keys: ProofRecordKeys): Promise<ProofRecord> {
-  const { marker, counter, ttl, limit } = keys;
-  const mark = () => callStore(() => store.add(marker, 1, ttl));
+  const { marker, counter, ttl, limit, clientCounter, clientLimit } = keys;
+  const mark = async () => await callStore(() => store.add(marker, 1, ttl)) === true;
   // A count that is not a number within the limit is over it: that key alone waits out its window.
-  const within = (count: unknown) => typeof count === 'number' && count <= limit;
+  const within = (count: unknown, max: number) => typeof count === 'number' && count <= max;
   if (store.addCounted !== undefined) {
-    const result = await callStore(() => store.addCounted!(marker, 1, ttl, counter, limit));
-    if (!within(result?.count)) return 'over-quota';
-    return result.added === true ? 'fresh' : 'replayed';
+    const result = await callStore(() => store.addCounted!(marker, 1, ttl, counter, limit, clientCounter, clientLimit));
+    // An answer without a numeric count is a store fault: over the quota, never a pass.
+    if (!within(result?.count, limit)) return 'over-quota';
+    if (result.clientCount !== undefined && !within(result.clientCount, clientLimit)) return 'over-quota';
+    if (result.added !== true) return 'replayed';
+    if (result.clientCount !== undefined) return 'fresh';
+    // A store whose addCounted predates the client counter: that count is asked apart.
+    return checkClientCount(store, keys);
   }
-  if (store.increment === undefined) return await mark() === true ? 'fresh' : 'replayed';
-  const count = () => callStore(() => store.increment!(counter, ttl));
+  if (store.increment === undefined) return await mark() ? 'fresh' : 'replayed';
+  const count = (key: string) => callStore(() => store.increment!(key, ttl));
   if (store.delete === undefined) {
-    if (!within(await count())) return 'over-quota';
-    return await mark() === true ? 'fresh' : 'replayed';
+    if (await callStore(() => store.get(marker)) !== undefined) return 'replayed';
+    const [perKey, perClient] = await Promise.all([count(counter), count(clientCounter)]);
+    if (!within(perKey, limit) || !within(perClient, clientLimit)) return 'over-quota';
+    return await mark() ? 'fresh' : 'replayed';
   }
-  // Count and marker asked for together: one round trip to a networked store instead of two.
-  const [counted, added] = await Promise.all([count(), mark()]);
-  if (!within(counted)) {
-    if (added === true) await callStore(() => store.delete!(marker)).catch(() => undefined);
-    return 'over-quota';
-  }
-  return added === true ? 'fresh' : 'replayed';
+  if (!await mark()) return 'replayed';
+  const [perKey, perClient] = await Promise.all([count(counter), count(clientCounter)]);
+  if (within(perKey, limit) && within(perClient, clientLimit)) return 'fresh';
+  await callStore(() => store.delete!(marker)).catch(() => undefined);
+  return 'over-quota';
+}
+
+async function checkClientCount(store: Store, keys: ProofRecordKeys): Promise<ProofRecord> {
+  if (store.increment === undefined) return 'fresh';
+  const count = await callStore(() => store.increment!(keys.clientCounter, keys.ttl));
+  if (typeof count === 'number' && count <= keys.clientLimit) return 'fresh';
+  if (store.delete !== undefined) await callStore(() => store.delete!(keys.marker)).catch(() => undefined);
+  return 'over-quota';
 }
 
 /**

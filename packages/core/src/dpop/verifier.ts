@@ -24,6 +24,9 @@ export const JTI_KEY_PREFIX = 'dpop:jti:';
 /** Prefix of the per-key proof counters in the store; the rest is a SHA-256 of the proof key's thumbprint. */
 export const QUOTA_KEY_PREFIX = 'dpop:quota:';
 
+/** Prefix of the per-client proof counters (`dpop.maxProofsPerClient`): a hash of issuer and client id follows. */
+export const CLIENT_QUOTA_KEY_PREFIX = 'dpop:client-quota:';
+
 /** Checks DPoP proofs for one guard (RFC 9449 §4.3, §7.1, §9, §11.1). */
 export interface DpopVerifier {
   /** `dpop.required`: only DPoP-bound tokens are accepted. */
@@ -37,7 +40,7 @@ export interface DpopVerifier {
    * `InvalidDpopProofError`, `UseDpopNonceError` (its `headers` carry a fresh `DPoP-Nonce`),
    * `InvalidTokenError` (`ERR_DPOP_BINDING_MISMATCH`) or, when the store fails, a 503.
    */
-  verify(request: GuardRequest, token: string, jkt: string, proof?: DpopProof): Promise<Record<string, string>>;
+  verify(request: GuardRequest, token: string, jkt: string, proof?: DpopProof, client?: string): Promise<Record<string, string>>;
   /**
    * Steps 1-2 only (one `DPoP` header, every stateless proof check, `ath` for `token`): what can be
    * judged before the token itself is validated, so that a bad proof costs no JWKS fetch and no
@@ -104,13 +107,13 @@ export function createDpopVerifier(settings: DpopSettings, guard: Pick<ResolvedO
     required: settings.required,
     algorithms: settings.algorithms,
     checkProof,
-    async verify(request, token, jkt, checked) {
-      return judge(checked ?? await checkProof(request, token), jkt);
+    async verify(request, token, jkt, checked, client = '') {
+      return judge(checked ?? await checkProof(request, token), jkt, client);
     },
   };
 
   // Steps 3-6, for a proof that passed the stateless checks.
-  async function judge(proof: DpopProof, jkt: string): Promise<Record<string, string>> {
+  async function judge(proof: DpopProof, jkt: string, client: string): Promise<Record<string, string>> {
     if (proof.jkt !== jkt) {
       throw new InvalidTokenError('Invalid DPoP key binding', 'ERR_DPOP_BINDING_MISMATCH', {
         detail: 'the thumbprint of the proof\'s jwk differs from the token\'s cnf.jkt: the proof is signed by another key than the token is bound to',
@@ -134,6 +137,8 @@ export function createDpopVerifier(settings: DpopSettings, guard: Pick<ResolvedO
       counter: QUOTA_KEY_PREFIX + sha256Base64Url(proof.jkt),
       ttl: replayTtl,
       limit: settings.maxProofsPerKey,
+      clientCounter: CLIENT_QUOTA_KEY_PREFIX + sha256Base64Url(client),
+      clientLimit: settings.maxProofsPerClient,
     });
     if (recorded === 'over-quota') overQuota();
     if (recorded === 'replayed') replayed();

@@ -109,11 +109,26 @@ export class GuardError extends ErrorBase {
    * left as it is. Same class, code, message, stack, cause and fields.
    */
   withHeaders(headers: Readonly<Record<string, string>>): this {
-    const copy = Reflect.construct(StacklessError, [this.message], (Object.getPrototypeOf(this) as object).constructor) as this;
-    Object.defineProperties(copy, Object.getOwnPropertyDescriptors(this));
-    Object.defineProperty(copy, 'headers', { value: Object.freeze({ ...this.headers, ...headers }), enumerable: true });
-    return copy;
+    return copyWith(this, 'headers', Object.freeze({ ...this.headers, ...headers }), true);
   }
+
+  /**
+   * A copy of this error with another `detail` (e.g. with values of a decrypted token redacted);
+   * this error is left as it is.
+   */
+  withDetail(detail: string | undefined): this {
+    return copyWith(this, 'detail', detail, false);
+  }
+
+}
+
+// A copy made without the constructor (no new stack), so copies of copies work the same way.
+function copyWith<T extends GuardError>(error: T, name: 'headers' | 'detail', value: unknown, enumerable: boolean): T {
+  const copy = Reflect.construct(StacklessError, [error.message], (Object.getPrototypeOf(error) as object).constructor) as T;
+  const descriptors = Object.getOwnPropertyDescriptors(error) as Record<string, PropertyDescriptor>;
+  descriptors[name] = { value, enumerable };
+  Object.defineProperties(copy, descriptors);
+  return copy;
 }
 
 /** 401 without an `error` attribute: the request carried no credentials (RFC 6750 §3.1). */

@@ -9,6 +9,8 @@ export interface ChallengeSettings {
   dpopAlgorithms: readonly string[] | undefined;
   /** RFC 9728 §5.1 metadata URL, put into every challenge; `undefined` when not configured. */
   resourceMetadata?: string | undefined;
+  /** `scope` of the 401 challenges for a missing or invalid token (the `challengeScope` option); `undefined` when not configured. */
+  scope?: string | undefined;
 }
 
 /**
@@ -33,7 +35,8 @@ function renderParams(params: ReadonlyArray<readonly [string, string | undefined
  * DPoP-proof errors — except `invalid_request`, which goes into every challenge: a malformed
  * request (two `Authorization` fields, say) has no one scheme it used (RFC 9449 §7.2). Without an
  * error (no credentials), the challenges carry no `error`. With protected resource metadata
- * configured, every challenge carries `resource_metadata` (RFC 9728 §5.1).
+ * configured, every challenge carries `resource_metadata` (RFC 9728 §5.1); with `challengeScope`,
+ * the 401s for a missing or invalid token carry its `scope`.
  */
 export function renderChallenge(settings: ChallengeSettings, error: GuardError | undefined, usedScheme: 'Bearer' | 'DPoP' | undefined): string {
   const dpopOn = settings.dpopAlgorithms !== undefined;
@@ -41,10 +44,14 @@ export function renderChallenge(settings: ChallengeSettings, error: GuardError |
   if (!dpopOn) target = 'Bearer';
   else if (!settings.bearer) target = 'DPoP';
   const everywhere = error?.error === 'invalid_request';
+  // The scopes needed to use the resource, on the 401s that ask for a (new) token: none sent, or
+  // one that is not valid (RFC 6750 §3). Other 401s (step-up, DPoP proofs) are not about scopes.
+  const scope = error === undefined || (error.status === 401 && (error.error === undefined || error.error === 'invalid_token'))
+    ? settings.scope : undefined;
   const details = (scheme: 'Bearer' | 'DPoP'): Array<[string, string | undefined]> => (
     error?.error !== undefined && (everywhere || target === scheme)
-      ? [['error', error.error], ['error_description', error.message], ...Object.entries(error.challengeParams)]
-      : []
+      ? [['error', error.error], ['error_description', error.message], ...Object.entries(error.challengeParams), ['scope', scope]]
+      : [['scope', scope]]
   );
   const challenges: string[] = [];
   if (settings.bearer || !dpopOn) {

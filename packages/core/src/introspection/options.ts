@@ -76,6 +76,16 @@ export interface IntrospectionOptions {
    */
   introspectJwts?: boolean;
   /**
+   * Accept an active answer without `aud` (RFC 7662 §2.2 makes it optional; django-oauth-toolkit
+   * never sends one). Default false: such an answer is refused (401 `invalid_token`,
+   * `ERR_INTROSPECTION_AUDIENCE_MISSING`), because nothing then shows the token was issued for this
+   * resource rather than for any other client of the authorization server. Turn it on only for an
+   * authorization server that answers `active: true` solely about tokens meant for the client
+   * that asks. RFC 9701 answers alike (the response JWT's own `aud` names the caller, not the token's
+   * audience). An `aud` that is present is always checked.
+   */
+  allowMissingAudience?: boolean;
+  /**
    * What a cache lookup does when the `store` fails (throws, rejects, times out — a shared Redis
    * that is down). `'fall-through'` (default): introspect as on a miss, so a store outage costs
    * introspection calls, not availability. `'fail-closed'`: answer 503
@@ -101,6 +111,7 @@ export interface ResolvedIntrospection extends ResolvedClientAuth {
   jwtResponseMaxAge: number;
   tokenTypeHint: string | undefined;
   introspectJwts: boolean;
+  allowMissingAudience: boolean;
   /** `storeFailure: 'fail-closed'`: a failed cache read is a 503, not an introspection call. */
   failClosedOnStore: boolean;
 }
@@ -116,7 +127,7 @@ export interface IntrospectionDefaults {
 
 const KNOWN_KEYS = knownKeys<IntrospectionOptions>()([
   'endpoint', 'clientId', 'clientSecret', 'clientAuth', 'bearerToken', 'privateKeyJwt', 'cacheTtl', 'inactiveCacheTtl', 'timeout',
-  'jwtResponse', 'jwtResponseMaxAge', 'tokenTypeHint', 'introspectJwts', 'storeFailure',
+  'jwtResponse', 'jwtResponseMaxAge', 'tokenTypeHint', 'introspectJwts', 'storeFailure', 'allowMissingAudience',
 ]);
 const STORE_FAILURE_MODES = ['fall-through', 'fail-closed'] as const;
 
@@ -167,6 +178,7 @@ export function resolveIntrospectionOptions(raw: IntrospectionOptions | undefine
     jwtResponseMaxAge: readNumber(raw.jwtResponseMaxAge, 'introspection.jwtResponseMaxAge', 60, 1),
     tokenTypeHint,
     introspectJwts: readBoolean(raw.introspectJwts, 'introspection.introspectJwts', false),
+    allowMissingAudience: readBoolean(raw.allowMissingAudience, 'introspection.allowMissingAudience', false),
     failClosedOnStore: storeFailure === 'fail-closed',
   };
 }

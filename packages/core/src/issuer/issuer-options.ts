@@ -8,6 +8,7 @@ export interface IssuerOptions {
   issuer: string | string[];
   jwksUri?: string;
   tenants?: TenantFilter;
+  secretIssuer?: string | string[];
 }
 
 /** Trusted issuers after validation: plain ones, templates with their tenant test, one key set. */
@@ -22,6 +23,8 @@ export interface ResolvedIssuers {
    * tenants cannot be listed.
    */
   tenantIssuers: readonly string[];
+  /** The issuers whose HS* tokens the `secret` verifies; empty without a `secret`. */
+  secretIssuers: ReadonlySet<string>;
 }
 
 /**
@@ -29,7 +32,7 @@ export interface ResolvedIssuers {
  * templates, which share one key set and need it), `tenants` exactly when there are templates.
  * A bad value is a `TypeError` naming the option.
  */
-export function resolveIssuerOptions(options: IssuerOptions, allowInsecureRequests: boolean): ResolvedIssuers {
+export function resolveIssuerOptions(options: IssuerOptions, allowInsecureRequests: boolean, hasSecret: boolean): ResolvedIssuers {
   const listed = toStringList(options.issuer, 'issuer');
   const issuers = listed.filter((issuer) => !isIssuerTemplate(issuer));
   for (const issuer of issuers) parseServerUrl(issuer, 'issuer', allowInsecureRequests);
@@ -44,9 +47,10 @@ export function resolveIssuerOptions(options: IssuerOptions, allowInsecureReques
     }
     jwksUri = parseServerUrl(options.jwksUri, 'jwksUri', allowInsecureRequests);
   }
+  const secretIssuers = resolveSecretIssuers(options.secretIssuer, issuers, templated, hasSecret);
   if (!templated) {
     if (options.tenants !== undefined) throw new TypeError('resource-guard: "tenants" needs an "issuer" template with {tenantid}');
-    return { issuers, issuerTemplates, jwksUri, acceptsTenant: undefined, tenantIssuers: [] };
+    return { issuers, issuerTemplates, jwksUri, acceptsTenant: undefined, tenantIssuers: [], secretIssuers };
   }
   if (jwksUri === undefined) throw new TypeError('resource-guard: "jwksUri" is required with "issuer" templates (one key set for every tenant)');
   if (options.tenants === undefined) throw new TypeError('resource-guard: "tenants" is required with "issuer" templates');
@@ -55,5 +59,27 @@ export function resolveIssuerOptions(options: IssuerOptions, allowInsecureReques
   const tenantIssuers = typeof tenants === 'function'
     ? []
     : issuerTemplates.flatMap((template) => tenants.map((tenant) => `${template.prefix}${tenant}${template.suffix}`));
-  return { issuers, issuerTemplates, jwksUri, acceptsTenant, tenantIssuers };
+  return { issuers, issuerTemplates, jwksUri, acceptsTenant, tenantIssuers, secretIssuers };
+}
+
+/**
+ * Which issuers the shared `secret` belongs to. A secret verifies whatever `iss` a token claims,
+ * so with several issuers an HS256 token could pass as another issuer's: the secret is bound to
+ * the issuers `secretIssuer` names (each a configured plain issuer), and needs it unless exactly
+ * one issuer is configured. Issuer templates never take a secret (their tenants sign with keys).
+ */
+function resolveSecretIssuers(value: unknown, issuers: readonly string[], templated: boolean, hasSecret: boolean): ReadonlySet<string> {
+  if (!hasSecret) {
+    if (value !== undefined) throw new TypeError('resource-guard: "secretIssuer" needs "secret"');
+    return new Set();
+  }
+  if (value === undefined) {
+    if (!templated && issuers.length === 1) return new Set(issuers);
+    throw new TypeError('resource-guard: "secret" with several issuers (or issuer templates) would verify a token claiming any of '
+      + 'them: name the issuer(s) the secret belongs to with "secretIssuer"');
+  }
+  const named = toStringList(value, 'secretIssuer');
+  const unknown = named.filter((issuer) => !issuers.includes(issuer));
+  if (unknown.length > 0) throw new TypeError('resource-guard: "secretIssuer" must name configured plain issuers (exactly as in "issuer")');
+  return new Set(named);
 }

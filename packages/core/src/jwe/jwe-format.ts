@@ -6,6 +6,7 @@ import { quoteList, quoteValue } from '../errors/detail.js';
 import { InvalidTokenError } from '../errors/errors.js';
 import { decodeJsonSegment } from '../jws/jws.js';
 import { checkTokenSyntax } from '../lib/charset.js';
+import { markDecrypted, redactDecrypted } from './decrypted-claims.js';
 import { assertKnownKeys, assertNonEmptyString, assertObject, readBoolean, toStringList } from '../options/validate.js';
 import type { TokenFormat } from '../pipeline/formats.js';
 import type { MaybePromise } from '../lib/maybe-promise.js';
@@ -26,7 +27,11 @@ export interface DecryptionKey {
   key: PlatformKey | JsonWebKey | Uint8Array;
   /** The key-management algorithm this key is for (one of {@link JWE_KEY_ALGORITHMS}). */
   alg: string;
-  /** When set, a token whose header names another `kid` does not use this key (one without `kid` tries every key of its `alg`). Default none. */
+  /**
+   * Names the key: a token whose header names another `kid` does not use it. Required, and
+   * distinct, when several keys share an `alg` (a rotation): a token is decrypted with one key
+   * only, the one its `kid` names (see {@link EncryptedTokenOptions}). Default none.
+   */
   kid?: string;
 }
 
@@ -37,6 +42,12 @@ export interface DecryptionKey {
  * access token. Validated at start-up (a `TypeError` naming `encryptedTokens.<option>`).
  * Refused: `zip` (compression, a decompression bomb for the unauthenticated), PBES2 and RSA1_5,
  * a `cty` other than `JWT` (or `at+jwt`). Every failure is 401 `invalid_token`; the plaintext is never logged.
+ *
+ * One private-key operation per token at most: the key is chosen by `alg` and `kid` before any
+ * decryption. When several keys share an `alg`, each needs a distinct `kid` (a start-up
+ * `TypeError` otherwise) and a token naming no `kid` is refused (`ERR_JWE_KEY_AMBIGUOUS`)
+ * rather than tried against each key: an unauthenticated sender would otherwise buy one
+ * private-key operation per configured key with one junk token.
  */
 export interface EncryptedTokenOptions {
   /** The private keys (at least one). */
@@ -99,19 +110,51 @@ export function resolveEncryptedTokens(value: unknown): ResolvedEncryptedTokens 
       throw new TypeError(`resource-guard: "encryptedTokens.contentAlgorithms" contains unsupported "${enc}"`);
     }
   }
+  const keys = options.keys.map((key, index) => readKey(key, `encryptedTokens.keys[${index}]`));
+  assertOneKeyPerToken(keys);
   return {
-    keys: Object.freeze(options.keys.map((key, index) => readKey(key, `encryptedTokens.keys[${index}]`))),
+    keys: Object.freeze(keys),
     required: readBoolean(options.required, 'encryptedTokens.required', false),
     contentAlgorithms: Object.freeze([...contentAlgorithms]),
   };
+}
+
+/** Keys sharing an `alg` carry distinct `kid`s, so a token's `alg` and `kid` name one key at most. */
+function assertOneKeyPerToken(keys: readonly ResolvedKey[]): void {
+  keys.forEach((key, index) => {
+    const clash = keys.findIndex((other, at) => at !== index && other.alg === key.alg && (key.kid === undefined || other.kid === key.kid));
+    if (clash < 0) return;
+    throw new TypeError(`resource-guard: "encryptedTokens.keys[${index}]" and "encryptedTokens.keys[${clash}]" share alg "${key.alg}"`
+      + ' and cannot be told apart: give each a distinct "kid" (a token is decrypted with the one key its alg and kid name)');
+  });
+}
+
+/**
+ * The one key that may decrypt a token with this header: the key of its `alg` when there is one
+ * (whatever `kid` the token names, unless the key has another), the key whose `kid` it names
+ * when several share the `alg`. `undefined` when none fits.
+ */
+function selectDecryptionKey(keys: readonly ResolvedKey[], alg: string, kid: unknown): ResolvedKey | undefined {
+  const sameAlg = keys.filter((key) => key.alg === alg);
+  if (sameAlg.length === 1) {
+    const [key] = sameAlg;
+    return kid === undefined || key!.kid === undefined || key!.kid === kid ? key : undefined;
+  }
+  if (kid === undefined) {
+    throw new InvalidTokenError('Encrypted token names no key', 'ERR_JWE_KEY_AMBIGUOUS', {
+      detail: `the token has no "kid" and ${sameAlg.length} keys of encryptedTokens.keys have alg ${quoteValue(alg)}: `
+        + 'a token is decrypted with one key only, the one its kid names (the authorization server must send kid)',
+    });
+  }
+  return sameAlg.find((key) => key.kid === kid);
 }
 
 const JWE_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
  * The `jwe` token format: five segments with a JSON protected header (RFC 7516 §7.1). Header
- * checks before any decryption; then the configured keys for that `alg` (and `kid`) are tried,
- * at most all of them; then `verifyInner` judges the decrypted JWS as an access token.
+ * checks before any decryption; then the one configured key for that `alg` and `kid` decrypts it
+ * (no key is tried after another); then `verifyInner` judges the decrypted JWS as an access token.
  */
 export function createJweFormat(
   settings: ResolvedEncryptedTokens,
@@ -149,22 +192,23 @@ export function createJweFormat(
     },
     async verify(token, header) {
       const { kid } = header;
-      const candidates = settings.keys.filter((key) => key.alg === header.alg && (kid === undefined || key.kid === undefined || key.kid === kid));
+      const key = selectDecryptionKey(settings.keys, header.alg as string, kid);
       let plaintext: Uint8Array | undefined;
-      for (const candidate of candidates) {
+      if (key !== undefined) {
         try {
-          ({ plaintext } = await compactDecrypt(token, candidate.key, {
-            keyManagementAlgorithms: [candidate.alg],
+          ({ plaintext } = await compactDecrypt(token, key.key, {
+            keyManagementAlgorithms: [key.alg],
             contentEncryptionAlgorithms: [...settings.contentAlgorithms],
           }));
-          break;
         } catch {
-          // The next key, or the failure below; jose's error can name header values, so it is dropped.
+          // The failure below; jose's error can name header values, so it is dropped.
         }
       }
       if (plaintext === undefined) {
         throw new InvalidTokenError('Encrypted token could not be decrypted', 'ERR_JWE_DECRYPTION_FAILED', {
-          detail: `none of the ${candidates.length} key${candidates.length === 1 ? '' : 's'} of encryptedTokens.keys for alg ${quoteValue(header.alg)}${kid === undefined ? '' : ` and kid ${quoteValue(kid)}`} decrypts it`,
+          detail: key === undefined
+            ? `no key of encryptedTokens.keys has alg ${quoteValue(header.alg)}${kid === undefined ? '' : ` and kid ${quoteValue(kid)}`}`
+            : `the key of encryptedTokens.keys for alg ${quoteValue(header.alg)}${key.kid === undefined ? '' : ` and kid ${quoteValue(key.kid)}`} does not decrypt it`,
         });
       }
       let inner: string;
@@ -176,7 +220,13 @@ export function createJweFormat(
       } catch {
         throw new InvalidTokenError('Encrypted token does not contain a JWT', 'ERR_JWE_CTY_INVALID');
       }
-      return verifyInner(inner, compact);
+      // Whatever the inner token's checks say about its header and claims stays out of the logs.
+      const sources = inner.split('.', 2).map((segment) => decodeJsonSegment(segment));
+      try {
+        return markDecrypted(await verifyInner(inner, compact));
+      } catch (error) {
+        throw redactDecrypted(error, sources);
+      }
     },
   };
 }

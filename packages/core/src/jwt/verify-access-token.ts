@@ -11,7 +11,9 @@ import type { ResolvedOptions } from '../options/guard-options.js';
 import type { MaybePromise } from '../lib/maybe-promise.js';
 
 /** What {@link verifyJwtAccessToken} reads of the guard's options. */
-export type JwtSettings = Pick<ResolvedOptions, 'algorithms' | 'allowGenericJwtTyp' | 'secret' | 'offloadSignatures' | 'profile'>;
+export type JwtSettings = Pick<
+  ResolvedOptions, 'algorithms' | 'allowGenericJwtTyp' | 'secret' | 'secretIssuers' | 'offloadSignatures' | 'profile' | 'requiredClaims'
+>;
 
 /**
  * Validates a JWT access token (RFC 9068 §4 with RFC 8725 hardening) and returns its claims.
@@ -40,7 +42,7 @@ export function verifyJwtAccessToken(
         + (typeof alg === 'string' && alg.startsWith('HS') && options.secret === undefined ? '; HS* tokens need "secret"' : ''),
     });
   }
-  checkType(header.typ, options.allowGenericJwtTyp, options.profile.name);
+  if (!(header.typ === undefined && options.allowGenericJwtTyp)) checkType(header.typ, options);
   // RFC 7515 §4.1.11: we understand no extension header, so any `crit` makes the token unusable.
   if (header.crit !== undefined) {
     throw new InvalidTokenError('Token uses unsupported critical headers', 'ERR_JWT_CRIT_UNSUPPORTED', {
@@ -63,7 +65,14 @@ export function verifyJwtAccessToken(
   if (trusted === undefined) throw issuerUntrusted(claims.iss, findIssuer.names);
 
   if (alg.startsWith('HS')) {
-    const secret: VerificationKey[] = [{ key: options.secret!, kid: undefined, alg, keyType: 'oct', curve: undefined }];
+    // The secret verifies any payload: only the issuers it belongs to may use it (never another's `iss`).
+    if (!options.secretIssuers.has(trusted.issuer)) {
+      throw new InvalidTokenError('Token signing algorithm is not allowed', 'ERR_JWT_ALG_NOT_ALLOWED', {
+        detail: `alg ${quoteValue(alg)} needs the configured "secret", which belongs to ${quoteList(options.secretIssuers)} (secretIssuer), `
+          + `not to issuer ${quoteValue(trusted.issuer)}`,
+      });
+    }
+    const secret: VerificationKey = { key: options.secret!, kid: undefined, alg, keyType: 'oct', curve: undefined };
     // HMAC is checked in place on Node whatever `offloadSignatures` says; WebCrypto has no in-place check.
     return verifiesSynchronously ? finish(jws, secret, undefined) : finishOffloaded(jws, secret, undefined);
   }
@@ -73,32 +82,36 @@ export function verifyJwtAccessToken(
   return trusted.keys.select(alg, kid).then((keys) => verifyWithKeys(jws, keys, kid, trusted.issuer, options.offloadSignatures));
 }
 
-/** The signature by one of the issuer's candidate `keys` for the token's `alg` and `kid`. */
+/**
+ * The signature by the issuer's one key for the token's `alg` and `kid`. Several candidates (a
+ * token without `kid` while the set holds several keys for its `alg`, or a `kid` the set repeats)
+ * are refused, not tried in turn: an unauthenticated request costs one signature verification.
+ */
 function verifyWithKeys(jws: ParsedJws, keys: readonly VerificationKey[], kid: string | undefined, issuer: string, offload: boolean): MaybePromise<Claims> {
   if (keys.length === 0) throw noMatchingKey(jws.alg, kid, issuer);
-  return offload ? finishOffloaded(jws, keys, issuer) : finish(jws, keys, issuer);
+  if (keys.length > 1) throw keyAmbiguous(jws.alg, kid, keys.length, issuer);
+  return offload ? finishOffloaded(jws, keys[0]!, issuer) : finish(jws, keys[0]!, issuer);
 }
 
 /**
- * The signature by one of the candidate keys; the claims when it holds. `issuer` owns the keys
- * (`undefined`: the configured secret), for the detail only, which is built only on failure.
+ * The signature by `key`; the claims when it holds. `issuer` owns the key (`undefined`: the
+ * configured secret), for the detail only, which is built only on failure.
  */
-function finish(jws: ParsedJws, candidates: readonly VerificationKey[], issuer: string | undefined): Claims {
-  if (!candidates.some((key) => verifySignature(jws, key))) throw signatureInvalid(candidates.length, issuer);
+function finish(jws: ParsedJws, key: VerificationKey, issuer: string | undefined): Claims {
+  if (!verifySignature(jws, key)) throw signatureInvalid(issuer);
   return freezeTokenClaims(jws.payload);
 }
 
 /** {@link finish} with the signature checked on the thread pool (`offloadSignatures`). */
-async function finishOffloaded(jws: ParsedJws, candidates: readonly VerificationKey[], issuer: string | undefined): Promise<Claims> {
-  for (const key of candidates) {
-    if (await verifySignatureOffloaded(jws, key)) return freezeTokenClaims(jws.payload);
-  }
-  throw signatureInvalid(candidates.length, issuer);
+async function finishOffloaded(jws: ParsedJws, key: VerificationKey, issuer: string | undefined): Promise<Claims> {
+  if (await verifySignatureOffloaded(jws, key)) return freezeTokenClaims(jws.payload);
+  throw signatureInvalid(issuer);
 }
 
 const keysOf = (issuer: string | undefined): string => (issuer === undefined ? 'the configured "secret"' : `issuer ${quoteValue(issuer)}`);
 
-function issuerUntrusted(iss: unknown, trusted: Iterable<string>): InvalidTokenError {
+/** `ERR_JWT_ISSUER_UNTRUSTED` for this `iss`, naming what is trusted; shared with the verified-cache recheck. */
+export function issuerUntrusted(iss: unknown, trusted: Iterable<string>): InvalidTokenError {
   const found = iss === undefined ? 'claim "iss" is absent' : typeof iss === 'string' ? `iss ${quoteValue(iss)}` : `claim "iss" is ${describeType(iss)}`;
   return new InvalidTokenError('Token issuer is not trusted', 'ERR_JWT_ISSUER_UNTRUSTED', {
     detail: `${found}; trusted (issuer, compared exactly, trailing slash included): ${quoteList(trusted)}`,
@@ -110,23 +123,31 @@ const noMatchingKey = (alg: string, kid: unknown, issuer: string) => new Invalid
     + '(an unknown kid refetches the JWKS at most once per jwksCooldown)',
 });
 
-const signatureInvalid = (count: number, issuer: string | undefined) => new InvalidTokenError('Token signature is invalid', 'ERR_JWS_SIGNATURE_INVALID', {
-  detail: `the signature verifies with none of ${count} candidate key${count === 1 ? '' : 's'} of ${keysOf(issuer)}`,
+const keyAmbiguous = (alg: string, kid: unknown, count: number, issuer: string) => new InvalidTokenError('The token does not name one key of the issuer', 'ERR_JWKS_KEY_AMBIGUOUS', {
+  detail: `${count} keys of ${keysOf(issuer)} ${kid === undefined ? 'fit' : `have kid ${quoteValue(kid)} and fit`} alg ${quoteValue(alg)}`
+    + `${kid === undefined ? ' and the token names no kid' : ''}: a token is verified with one key only (the authorization server must send a kid that names one key)`,
 });
 
-function checkType(typ: unknown, allowGeneric: boolean, profile: string): void {
-  if (typ === undefined && allowGeneric) return;
+const signatureInvalid = (issuer: string | undefined) => new InvalidTokenError('Token signature is invalid', 'ERR_JWS_SIGNATURE_INVALID', {
+  detail: `the signature does not verify with ${issuer === undefined ? keysOf(issuer) : `the key of ${keysOf(issuer)} that the token's alg and kid name`}`,
+});
+
+function checkType(typ: unknown, options: JwtSettings): void {
   // RFC 9068 §2.1 `at+jwt`; `jwt` only for authorization servers predating it.
   const type = normalizeTyp(typ);
-  if (type === 'at+jwt' || (allowGeneric && type === 'jwt')) return;
-  throw new InvalidTokenError('Token is not a JWT access token (typ)', 'ERR_JWT_TYP_INVALID', { detail: typDetail(typ, allowGeneric, profile) });
+  if (type === 'at+jwt' || (options.allowGenericJwtTyp && type === 'jwt')) return;
+  throw new InvalidTokenError('Token is not a JWT access token (typ)', 'ERR_JWT_TYP_INVALID', { detail: typDetail(typ, options) });
 }
 
-function typDetail(typ: unknown, allowGeneric: boolean, profile: string): string {
+function typDetail(typ: unknown, { allowGenericJwtTyp, profile, requiredClaims }: JwtSettings): string {
   const found = typ === undefined ? 'no "typ" header' : `typ ${quoteValue(typ)}`;
   // A provider that issues `at+jwt` (Duende): another type is its ID token, not a setting to relax.
-  if (!allowGeneric && profile !== 'rfc9068') return `${found}, expected "at+jwt" as profile "${profile}" issues access tokens (an ID token? the API needs the access token)`;
-  if (allowGeneric) return `${found}: neither "at+jwt" nor "JWT" (allowGenericJwtTyp is on; other types, e.g. ID tokens' or DPoP proofs', stay refused)`;
+  if (!allowGenericJwtTyp && profile.name !== 'rfc9068') {
+    return `${found}, expected "at+jwt" as profile "${profile.name}" issues access tokens (an ID token? the API needs the access token)`;
+  }
+  if (allowGenericJwtTyp) return `${found}: neither "at+jwt" nor "JWT" (allowGenericJwtTyp is on; other types, e.g. ID tokens' or DPoP proofs', stay refused)`;
+  // Without `at+jwt`, a required `client_id` (which ID tokens lack) is what keeps ID tokens out:
+  // the opt-out is advised only while it is required.
   return `${found}, expected "at+jwt" (RFC 9068 §2.1); if your authorization server issues access tokens as plain JWTs, `
-    + 'set the "profile" of your provider, or "allowGenericJwtTyp: true"';
+    + (requiredClaims.includes('client_id') ? 'set the "profile" of your provider, or "allowGenericJwtTyp: true"' : 'set the "profile" of your provider');
 }

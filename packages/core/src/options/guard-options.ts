@@ -10,6 +10,7 @@ import type { ClaimValidator } from '../pipeline/validators.js';
 import { readVerifiedTokenCacheOption } from '../pipeline/verified-cache.js';
 import { createMemoryStore, isStore, type Store } from '../store/memory-store.js';
 import { resolveEncryptedTokens, type EncryptedTokenOptions, type ResolvedEncryptedTokens } from '../jwe/jwe-format.js';
+import { resolveScopeHierarchy, type ScopeHierarchy, type ScopeHierarchyOption } from '../requirements/scope-hierarchy.js';
 import { resolveResourceMetadata, type ResolvedResourceMetadata, type ResourceMetadataOptions } from '../metadata/options.js';
 import {
   assertKnownKeys, assertObject, knownKeys, readBoolean, readNumber, toStringList,
@@ -18,8 +19,9 @@ import { PROVIDER_PROFILES, type ProfileName, type ProviderProfile } from '../pr
 import { resolveProfile } from '../profiles/resolve-profile.js';
 import type { IssuerTemplate, TenantFilter } from '../issuer/tenant-issuers.js';
 import { resolveIssuerOptions } from '../issuer/issuer-options.js';
+import { describeOpenIssuers, readPrincipals, type PrincipalFilter, type PrincipalTest } from '../issuer/principals.js';
 
-export type { DpopOptions, IntrospectionOptions, MtlsOptions, ProfileName, TenantFilter };
+export type { DpopOptions, IntrospectionOptions, MtlsOptions, PrincipalFilter, ProfileName, TenantFilter };
 export { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS };
 
 /** Where the guard looks for the access token (RFC 6750 §2). */
@@ -68,8 +70,28 @@ export interface GuardOptions {
   jwksUri?: string;
   /** JWS allow-list for access tokens. Default {@link DEFAULT_ALGORITHMS}; HS* only with `secret`. */
   algorithms?: string[];
-  /** Shared secret (≥ 32 bytes) for HS256/384/512 tokens. Never used for asymmetric algorithms. */
+  /**
+   * Shared secret (≥ 32 bytes) for HS256/384/512 tokens. Never used for asymmetric algorithms, and
+   * only for the tokens of the issuer(s) it belongs to: the sole `issuer`, or those named by
+   * {@link secretIssuer} (required with several issuers).
+   */
   secret?: string | Uint8Array;
+  /**
+   * The issuer(s) whose HS* tokens `secret` verifies, each one of `issuer`. Required with a
+   * `secret` and several issuers (a `TypeError` otherwise): an HS* token claiming another trusted
+   * issuer's `iss` is then refused (`ERR_JWT_ALG_NOT_ALLOWED`), never checked with the secret.
+   * Default: the sole issuer.
+   */
+  secretIssuer?: string | string[];
+  /**
+   * The callers accepted, for issuers anyone can obtain a token from for any audience (Google ID
+   * tokens, GitHub Actions and GitLab.com CI job tokens): `azp`, `email` (with
+   * `email_verified: true`) or `sub` values, or a predicate over the verified claims. Required under
+   * `profile: 'google'` and with such an issuer (a `TypeError` at start-up otherwise); allowed with
+   * any issuer. A token of another caller is refused with `ERR_TOKEN_PRINCIPAL_UNTRUSTED`.
+   * Default none.
+   */
+  principals?: PrincipalFilter;
   /** Leeway for `exp`, `nbf` and `iat`, in seconds. Default 5. */
   clockTolerance?: number;
   /** Claims that must be present in every token. Default `sub`, `client_id`, `iat`, `jti` (RFC 9068 §2.2), or the profile's. */
@@ -80,9 +102,11 @@ export interface GuardOptions {
    */
   clientIdClaim?: string | string[];
   /**
-   * Claims whose values are granted scopes, merged into `auth.scopes` (space-separated strings or
-   * arrays of strings), e.g. `['scp', 'roles']`. `scope` and `scp` count as one: `scp` is read only
-   * when `scope` is absent. Default the profile's (`rfc9068`: `['scope', 'scp']`).
+   * Claims holding the scopes the *client* was granted, in order: the first one the token carries
+   * (space-separated string or array of strings) becomes `auth.scopes`; the others are not read, so
+   * `['scp', 'roles']` reads `roles` only in tokens without `scp`. Never merged: a user's
+   * entitlements (roles, permissions, groups) must not widen what the client may do; check them
+   * with `requireClaims()`. Default the profile's (`rfc9068`: `['scope', 'scp']`).
    */
   scopeClaims?: string[];
   /**
@@ -94,6 +118,19 @@ export interface GuardOptions {
   tokenLocations?: TokenLocation[];
   /** `realm` of the challenges. Default: the first audience. */
   realm?: string;
+  /**
+   * Scopes named in `scope` of the 401 challenges (no credentials, `invalid_token`): what a client
+   * needs to use this resource at all (RFC 6750 §3; the MCP authorization spec asks for it). Default
+   * none (the challenges carry no `scope`). 403 challenges always name what the route needs instead.
+   */
+  challengeScope?: string[];
+  /**
+   * Broader scopes that imply narrower ones, honoured by `requireScopes()`, `requireAnyScope()`
+   * and their challenges (which then name the narrowest sufficient scopes): scope → implied
+   * scope(s), or `'*'` for every scope, e.g. `{ 'orders:write': ['orders:read'], admin: '*' }`.
+   * Transitive. `auth.scopes` stays what the token carries. Default none: scopes match exactly.
+   */
+  scopeHierarchy?: ScopeHierarchyOption;
   /** Timeout of discovery and JWKS requests, in milliseconds. Default 5000. */
   httpTimeout?: number;
   /** Least time between JWKS refetches caused by unknown `kid`s, in seconds. Default 30. */
@@ -169,6 +206,10 @@ export interface ResolvedOptions {
   acceptsTenant: ((tenantId: string) => boolean) | undefined;
   /** Templates filled with each listed tenant (RFC 9728 `authorization_servers`); empty otherwise. */
   tenantIssuers: readonly string[];
+  /** The issuers `secret` belongs to (`secretIssuer`, or the sole issuer); empty without a secret. */
+  secretIssuers: ReadonlySet<string>;
+  /** The `principals` test; `undefined`: every caller the other checks accept. */
+  principals: PrincipalTest | undefined;
   profile: ProviderProfile;
   clientIdClaims: readonly string[];
   scopeClaims: readonly string[];
@@ -181,6 +222,8 @@ export interface ResolvedOptions {
   allowGenericJwtTyp: boolean;
   tokenLocations: ReadonlySet<TokenLocation>;
   realm: string;
+  challengeScope: string | undefined;
+  scopeHierarchy: ScopeHierarchy | undefined;
   httpTimeout: number;
   jwksCooldown: number;
   jwksCacheMaxAge: number;
@@ -209,7 +252,17 @@ export const GUARD_OPTION_KEYS: readonly string[] = knownKeys<GuardOptions>()([
   'tokenLocations', 'realm', 'httpTimeout', 'jwksCooldown', 'jwksCacheMaxAge', 'allowInsecureRequests', 'maxTokenLength',
   'fetch', 'clock', 'introspection', 'dpop', 'mtls', 'verifiedTokenCache', 'offloadSignatures', 'store', 'logger', 'validators',
   'resourceMetadata', 'encryptedTokens', 'logRejections', 'profile', 'tenants', 'clientIdClaim', 'scopeClaims',
+  'secretIssuer', 'principals', 'challengeScope', 'scopeHierarchy',
 ]);
+
+function readChallengeScope(option: unknown): string | undefined {
+  if (option === undefined) return undefined;
+  const list = Array.isArray(option) ? option : [];
+  if (list.length === 0 || !list.every((scope) => typeof scope === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope))) {
+    throw new TypeError('resource-guard: "challengeScope" must be a non-empty array of scope strings (RFC 6749 §3.3)');
+  }
+  return [...new Set(list as string[])].join(' ');
+}
 
 const TOKEN_LOCATIONS: readonly TokenLocation[] = ['header', 'body', 'query'];
 
@@ -222,13 +275,14 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
   });
   const allowInsecureRequests = readBoolean(options.allowInsecureRequests, 'allowInsecureRequests', false);
 
+  const secret = readSecret(options.secret);
   const {
-    issuers, issuerTemplates, jwksUri, acceptsTenant, tenantIssuers,
-  } = resolveIssuerOptions(options, allowInsecureRequests);
+    issuers, issuerTemplates, jwksUri, acceptsTenant, tenantIssuers, secretIssuers,
+  } = resolveIssuerOptions(options, allowInsecureRequests, secret !== undefined);
   const audiences = new Set(toStringList(options.audience, 'audience'));
   const profile = resolveProfile(options);
+  const principals = readPrincipals(options.principals, describeOpenIssuers(profile.profile.name, issuers));
 
-  const secret = readSecret(options.secret);
   const algorithms = readAlgorithms(options.algorithms, secret !== undefined);
 
   const tokenLocations = new Set<TokenLocation>(options.tokenLocations ?? ['header']);
@@ -265,6 +319,8 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     issuerTemplates,
     acceptsTenant,
     tenantIssuers,
+    secretIssuers,
+    principals,
     profile: profile.profile,
     clientIdClaims: profile.clientIdClaims,
     scopeClaims: profile.scopeClaims,
@@ -277,6 +333,8 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     allowGenericJwtTyp: profile.allowGenericJwtTyp,
     tokenLocations,
     realm,
+    challengeScope: readChallengeScope(options.challengeScope),
+    scopeHierarchy: resolveScopeHierarchy(options.scopeHierarchy),
     httpTimeout,
     jwksCooldown: readNumber(options.jwksCooldown, 'jwksCooldown', 30),
     jwksCacheMaxAge: readNumber(options.jwksCacheMaxAge, 'jwksCacheMaxAge', 600, 1),

@@ -1,4 +1,5 @@
 import type { Claims } from '../claims/claims.js';
+import type { ClaimReader } from '../claims/claim-reader.js';
 import { describeType } from '../errors/detail.js';
 import { InvalidTokenError } from '../errors/errors.js';
 import { isPlainObject } from '../jws/jose-rules.js';
@@ -52,7 +53,10 @@ function readConfirmation(claims: Claims): Record<string, unknown> {
  * Bearer with an unbound token is not rejected for also carrying a `DPoP` header (RFC 9449 leaves
  * it open; the header is ignored).
  */
-export function createSenderConstraint(options: Pick<ResolvedOptions, 'dpop' | 'mtls' | 'clock' | 'store' | 'offloadSignatures'>): SenderConstraint {
+export function createSenderConstraint(
+  options: Pick<ResolvedOptions, 'dpop' | 'mtls' | 'clock' | 'store' | 'offloadSignatures'>,
+  readClaims: Pick<ClaimReader, 'clientId'>,
+): SenderConstraint {
   const dpop = options.dpop === undefined ? undefined : createDpopVerifier(options.dpop, options);
   const mtls = options.mtls === undefined ? undefined : createCertificateBinding(options.mtls);
   // Every rule that needs no I/O, so that nothing is left pending when one of them throws.
@@ -104,7 +108,10 @@ export function createSenderConstraint(options: Pick<ResolvedOptions, 'dpop' | '
       const cnf = readConfirmation(claims);
       const x5t = cnf['x5t#S256'];
       if (x5t !== undefined) await mtls!.check(request, x5t);
-      return credentials.scheme === 'DPoP' ? dpop!.verify(request, credentials.token, cnf.jkt as string, checkedProof) : {};
+      if (credentials.scheme !== 'DPoP') return {};
+      // The client whose proofs count together (`dpop.maxProofsPerClient`): issuer and client id.
+      const client = `${typeof claims.iss === 'string' ? claims.iss : ''}\n${readClaims.clientId(claims) ?? ''}`;
+      return dpop!.verify(request, credentials.token, cnf.jkt as string, checkedProof, client);
     },
   };
 }

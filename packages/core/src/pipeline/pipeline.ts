@@ -9,6 +9,7 @@ import { createAuthContext, type AuthContext } from './context.js';
 import { extractCredentials, type Credentials } from './extract.js';
 import { classifyToken, verifyClassified, type ClassifiedToken, type TokenFormat, type TokenFormatName } from './formats.js';
 import { isPromiseLike, type MaybePromise } from '../lib/maybe-promise.js';
+import { redactClaimsOf } from '../jwe/decrypted-claims.js';
 import type { ClaimValidators } from './validators.js';
 import type { ClaimReader } from '../claims/claim-reader.js';
 import type { VerifiedTokenCache } from './verified-cache.js';
@@ -82,15 +83,26 @@ export function createPipeline(parts: PipelineParts, guard: Guard): (request: Gu
   function verifyToken(
     request: GuardRequest, credentials: Credentials, cached: Claims | undefined, classified: ClassifiedToken | undefined, proof: DpopProof | undefined,
   ): MaybePromise<AuthenticateResult> {
-    if (cached !== undefined) {
-      validators.recheck(cached, 'jwt');
-      return bindToken(request, credentials, cached, 'jwt', proof);
-    }
+    if (cached !== undefined) return checkClaims(request, credentials, cached, 'jwt', proof, true);
     const claims = verifyClassified(credentials.token, classified!);
     const format = classified!.format!.name;
     return isPromiseLike(claims)
-      ? claims.then((verified) => validateClaims(request, credentials, verified, format, proof))
-      : validateClaims(request, credentials, claims, format, proof);
+      ? claims.then((verified) => checkClaims(request, credentials, verified, format, proof, false))
+      : checkClaims(request, credentials, claims, format, proof, false);
+  }
+
+  // 5-7, with the values of a decrypted token's claims kept out of any rejection's detail.
+  function checkClaims(
+    request: GuardRequest, credentials: Credentials, claims: Claims, format: TokenFormatName, proof: DpopProof | undefined, cacheHit: boolean,
+  ): MaybePromise<AuthenticateResult> {
+    try {
+      const result = cacheHit ? recheckClaims(request, credentials, claims, proof) : validateClaims(request, credentials, claims, format, proof);
+      return isPromiseLike(result) ? result.then(undefined, (error: unknown) => {
+        throw redactClaimsOf(error, claims);
+      }) : result;
+    } catch (error) {
+      throw redactClaimsOf(error, claims);
+    }
   }
 
   // 5. validate claims
@@ -98,6 +110,12 @@ export function createPipeline(parts: PipelineParts, guard: Guard): (request: Gu
     validators.check(claims, format);
     if (verifiedCache !== undefined && format === 'jwt') verifiedCache.set(credentials.token, claims);
     return bindToken(request, credentials, claims, format, proof);
+  }
+
+  // 5. on a verified-cache hit: the rules whose verdict can change since the token was verified.
+  function recheckClaims(request: GuardRequest, credentials: Credentials, claims: Claims, proof: DpopProof | undefined): MaybePromise<AuthenticateResult> {
+    validators.recheck(claims, 'jwt');
+    return bindToken(request, credentials, claims, 'jwt', proof);
   }
 
   // 6. bind (RFC 9449, RFC 8705), 7. context

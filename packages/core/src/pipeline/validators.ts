@@ -1,11 +1,15 @@
 import {
   checkAudience, checkClaimTypes, checkRequiredClaims, checkTimeClaims, malformedClaim, readAudience, type Claims,
 } from '../claims/claims.js';
+import { refuseIdToken } from '../claims/id-token.js';
 import { quoteList, quoteValue } from '../errors/detail.js';
+import { checkPrincipal, type PrincipalTest } from '../issuer/principals.js';
 import { InvalidTokenError } from '../errors/errors.js';
 import { toClaimPredicate, type ClaimCondition } from '../requirements/requirements.js';
 import type { TokenFormatName } from './formats.js';
 import type { AccessTokenMarker, ProfileName, ProviderProfile } from '../profiles/profiles.js';
+import type { IssuerLookup } from '../issuer/trusted-issuer.js';
+import { issuerUntrusted } from '../jwt/verify-access-token.js';
 
 /**
  * Stage 5 of the pipeline: one table of claim rules for every token format — JWT access tokens
@@ -20,8 +24,11 @@ export interface ClaimRule {
   readonly name: string;
   /** The formats it applies to. */
   readonly formats: readonly TokenFormatName[];
-  /** Run again on every verified-token cache hit (the rule depends on the clock or on user code). */
-  readonly recheck: boolean;
+  /**
+   * Run again on every verified-token cache hit (the rule depends on the clock or on user code);
+   * `'hit'`: only on hits (the format made the check on the miss, e.g. the issuer lookup).
+   */
+  readonly recheck: boolean | 'hit';
   check(claims: Claims, now: number): void;
 }
 
@@ -43,6 +50,18 @@ export interface ClaimRuleSettings {
   validators: Readonly<Record<string, ClaimValidator>>;
   /** The provider profile: `scope` arrays, the audience claim, the access-token markers. */
   profile: Pick<ProviderProfile, 'name' | 'scopeArrays' | 'audienceClaim' | 'markers'>;
+  /** `typ: JWT` (or none) is accepted: then `typ` does not tell access tokens from ID tokens. */
+  allowGenericJwtTyp: boolean;
+  /** `principals`: the callers accepted; `undefined` for any. */
+  principals: PrincipalTest | undefined;
+  /** `introspection.allowMissingAudience`: an introspection answer without `aud` is not refused. */
+  allowMissingIntrospectionAudience: boolean;
+  /**
+   * The issuer lookup of JWTs when its answer can change while the guard runs (a `tenants`
+   * predicate over a live allow-list): re-run on every verified-cache hit, so an off-boarded
+   * tenant's cached tokens fail as a fresh verification would. `undefined` when it cannot change.
+   */
+  findIssuer?: IssuerLookup | undefined;
 }
 
 /** RFC 7662 §2.2 members that must be strings when present, besides those `checkClaimTypes` covers. */
@@ -57,9 +76,24 @@ const OPAQUE: readonly TokenFormatName[] = ['opaque'];
  * format before any I/O (its keys depend on it), that of an introspection answer here.
  */
 export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
-  const { clockTolerance, audiences, requiredClaims, issuers, profile } = settings;
+  const { clockTolerance, audiences, requiredClaims, issuers, profile, principals, findIssuer } = settings;
+  // Dropping a required claim is advised only where ID tokens stay out without it: `typ: at+jwt`
+  // is required, the profile has its markers, or `client_id` (which ID tokens lack) stays required.
+  const keptOut = !settings.allowGenericJwtTyp || profile.markers.length > 0;
+  const relaxable = (name: string): boolean => keptOut || (name !== 'client_id' && requiredClaims.includes('client_id'));
   const rules: ClaimRule[] = [
+    ...(findIssuer === undefined ? [] : [{
+      name: 'issuer-lookup',
+      formats: JWT,
+      recheck: 'hit' as const,
+      check(claims: Claims) {
+        if (findIssuer(claims.iss, claims) === undefined) throw issuerUntrusted(claims.iss, findIssuer.names);
+      },
+    }]),
     { name: 'types', formats: ALL, recheck: false, check: (claims) => checkClaimTypes(claims, profile.scopeArrays) },
+    // First of the meaning checks: an ID token is refused as what it is, whatever else it carries.
+    { name: 'id-token', formats: JWT, recheck: false, check: (claims) => refuseIdToken(claims, true) },
+    { name: 'id-token', formats: OPAQUE, recheck: false, check: (claims) => refuseIdToken(claims, false) },
     {
       name: 'introspection-types',
       formats: OPAQUE,
@@ -89,9 +123,18 @@ export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
       check(claims) {
         const audience = readAudience(claims);
         if (audience !== undefined) checkAudience(audience, audiences);
+        // RFC 7662 §2.2 makes `aud` optional: an answer without it cannot show the token is meant
+        // for this resource, and an audience check never passes for lack of the claim.
+        else if (!settings.allowMissingIntrospectionAudience) {
+          throw new InvalidTokenError('Token audience is unknown', 'ERR_INTROSPECTION_AUDIENCE_MISSING', {
+            detail: `the introspection answer has no "aud": the authorization server does not say which resource the token is for, so `
+              + `audience: ${quoteList(audiences)} cannot be checked; if it answers only about tokens meant for this client, `
+              + 'set "introspection.allowMissingAudience: true"',
+          });
+        }
       },
     },
-    { name: 'required-claims', formats: JWT, recheck: false, check: (claims) => checkRequiredClaims(claims, requiredClaims) },
+    { name: 'required-claims', formats: JWT, recheck: false, check: (claims) => checkRequiredClaims(claims, requiredClaims, relaxable) },
     {
       name: 'issuer',
       formats: OPAQUE,
@@ -128,6 +171,10 @@ export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
     }
     const audience = readAudience(claims);
     if (audience !== undefined) checkAudience(audience, audiences);
+  }
+  if (principals !== undefined) {
+    // A predicate may consult a list that changes: judged on every use, cache hits included.
+    rules.push({ name: 'principals', formats: ALL, recheck: true, check: (claims) => checkPrincipal(claims, principals) });
   }
   for (const [claim, condition] of Object.entries(settings.validators)) {
     const test = toClaimPredicate(`validators.${claim}`, condition);
@@ -169,7 +216,7 @@ function checkMarker(claims: Claims, marker: AccessTokenMarker, profile: Profile
   }
   if (!holds) {
     throw new InvalidTokenError('Token is not an access token of the configured profile', 'ERR_TOKEN_NOT_ACCESS_TOKEN', {
-      detail: `profile "${profile}": an access token ${expected} (an ID token? the API needs the access token; or set the "profile" of the provider that issued it)`,
+      detail: `profile "${profile}": an access token ${expected} (an ID token, or another kind of JWT of this provider? the API needs the access token)`,
     });
   }
 }
@@ -184,8 +231,8 @@ export class ClaimValidators {
     this.#clock = clock;
     for (const format of ALL) {
       const own = rules.filter((rule) => rule.formats.includes(format));
-      this.#rules.set(format, own);
-      this.#rechecks.set(format, own.filter((rule) => rule.recheck));
+      this.#rules.set(format, own.filter((rule) => rule.recheck !== 'hit'));
+      this.#rechecks.set(format, own.filter((rule) => rule.recheck !== false));
     }
   }
 
@@ -194,7 +241,10 @@ export class ClaimValidators {
     run(this.#rules.get(format)!, claims, this.#clock() / 1000);
   }
 
-  /** Runs the rules that must hold on every use (clock, user validators): for verified-cache hits. */
+  /**
+   * Runs the rules whose verdict can change after a token was verified (clock, user validators,
+   * a live tenant allow-list): for verified-cache hits, so a hit answers as a miss would now.
+   */
   recheck(claims: Claims, format: TokenFormatName): void {
     run(this.#rechecks.get(format)!, claims, this.#clock() / 1000);
   }

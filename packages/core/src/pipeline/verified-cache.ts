@@ -13,8 +13,10 @@ import type { Claims } from '../claims/claims.js';
  *   token's length plus the claims (the bench reports bytes per entry). A shared store would keep
  *   hashed keys; this cache is never shared.
  * - Bounded by `max` entries (LRU); an entry never outlives the token's `exp`.
- * - The pipeline re-runs the clock-dependent claim rules (`exp`, `nbf`, `iat`) and the user's
- *   validators on every hit (`ClaimValidators.recheck`).
+ * - A hit answers as a miss would at the same moment: the pipeline re-runs every rule whose
+ *   input can change (`ClaimValidators.recheck`): the clock rules (`exp`, `nbf`, `iat`), the
+ *   user's validators, the tenant lookup of issuer templates (a `tenants` predicate), and the
+ *   sender binding. Rules on the claims and the configuration alone are not re-run.
  * - In-process on purpose: a network store would cost more than the signature check it saves.
  *
  * Trade-off (documented in the README): a key withdrawn from the JWKS keeps already-verified

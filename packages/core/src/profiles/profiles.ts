@@ -31,8 +31,17 @@ export interface ProviderProfile {
   readonly requiredClaims: readonly string[];
   /** Claims naming the client when `client_id` is absent, in order (the `clientIdClaim` default). */
   readonly clientIdClaims: readonly string[];
-  /** Claims granting scopes, merged (the `scopeClaims` default). */
+  /**
+   * Claims holding what the *client* was granted, in order: the first one the token carries gives
+   * `auth.scopes` (the `scopeClaims` default). Never the user's entitlements (roles, permissions,
+   * groups): those stay in `auth.claims`, for `requireClaims()`.
+   */
   readonly scopeClaims: readonly string[];
+  /**
+   * Why a verified token of this provider grants no scope at all, when the provider has a known
+   * reason (Entra app-only tokens without an app role): added to an `insufficient_scope` detail.
+   */
+  readonly explainNoScopes: ((claims: Readonly<Record<string, unknown>>) => string | undefined) | undefined;
   /** Accept `scope` as a JSON array of strings, as `scp` is (RFC 9068 §2.2.3 says a string). */
   readonly scopeArrays: boolean;
   /** The claim the `audience` option is matched against: `aud`, or Cognito's `client_id`. */
@@ -56,6 +65,7 @@ function define(name: ProfileName, settings: Partial<Omit<ProviderProfile, 'name
     audienceClaim: 'aud',
     markers: NONE,
     issuerAliases: Object.freeze({}),
+    explainNoScopes: undefined,
     ...settings,
   });
 }
@@ -66,19 +76,26 @@ export const PROVIDER_PROFILES: Readonly<Record<ProfileName, ProviderProfile>> =
   rfc9068: define('rfc9068', {
     allowGenericJwtTyp: false, requiredClaims: ['sub', 'client_id', 'iat', 'jti'], scopeClaims: ['scope', 'scp'], scopeArrays: false,
   }),
-  // Auth0's default token profile: `typ: JWT`, `azp`, no `jti`; RBAC adds `permissions`. Its ID
-  // tokens carry neither `azp` nor `scope`.
+  // Auth0's default token profile: `typ: JWT`, `azp`, no `jti`. `scope` is what this client was
+  // granted; RBAC's `permissions` lists every permission of the *user*, whatever the client was
+  // granted, so it is no scope. Its ID tokens carry neither `azp` nor `scope`.
   auth0: define('auth0', {
-    requiredClaims: ['sub', 'iat'], clientIdClaims: ['azp'], scopeClaims: ['scope', 'permissions'],
+    requiredClaims: ['sub', 'iat'], clientIdClaims: ['azp'], scopeClaims: ['scope'],
     markers: [{ anyOf: ['client_id', 'azp'] }, { anyOf: ['scope', 'permissions'] }],
   }),
   // Okta custom authorization servers: no `typ`, `cid`, `scp` array; ID tokens have neither.
   okta: define('okta', { clientIdClaims: ['cid'], scopeClaims: ['scp'], markers: [{ anyOf: ['cid'] }, { anyOf: ['scp'] }] }),
-  // Entra ID v1 (`appid`) and v2 (`azp`) access tokens; ID tokens have neither, nor `scp`/`roles`
-  // (app-only tokens carry `roles` instead of `scp`). No `jti` (Entra uses `uti`).
+  // Entra ID v1 (`appid`) and v2 (`azp`) access tokens; ID tokens have neither. No `jti` (Entra
+  // uses `uti`). Delegated tokens grant `scp`; their `roles` are the signed-in *user's* app-role
+  // assignments, not what the client was consented, so `roles` are scopes only in app-only tokens
+  // (no `scp`). An app-only token with no app role assigned carries neither: still an access token.
   entra: define('entra', {
     requiredClaims: ['sub', 'iat', 'tid'], clientIdClaims: ['azp', 'appid'], scopeClaims: ['scp', 'roles'],
-    markers: [{ claim: 'ver', cases: { '1.0': ['appid'], '2.0': ['azp'] } }, { anyOf: ['scp', 'roles'] }],
+    markers: [{ claim: 'ver', cases: { '1.0': ['appid'], '2.0': ['azp'] } }],
+    explainNoScopes: (claims) => (claims.scp === undefined && claims.roles === undefined
+      ? 'an Entra ID app-only token (no "scp") grants its permissions in "roles", and carries none until an app role of this API '
+        + 'is assigned to the client application'
+      : undefined),
   }),
   // Cognito: no `aud` in access tokens; `client_id` names the app client; `token_use` tells them apart.
   cognito: define('cognito', {
@@ -86,10 +103,13 @@ export const PROVIDER_PROFILES: Readonly<Record<ProfileName, ProviderProfile>> =
   }),
   // Keycloak: `typ: JWT` header, the `typ` claim is `Bearer` in access tokens and `ID` in ID tokens.
   keycloak: define('keycloak', { clientIdClaims: ['azp'], markers: [{ claim: 'typ', equals: 'Bearer' }] }),
-  // Curity: the `purpose` claim is `access_token` in access tokens and `id` in ID tokens.
-  curity: define('curity', { clientIdClaims: ['azp'], markers: [{ claim: 'purpose', equals: 'access_token' }] }),
-  // ZITADEL JWT access tokens carry `jti`, its ID tokens none.
-  zitadel: define('zitadel', { clientIdClaims: ['azp'], markers: [{ anyOf: ['jti'] }] }),
+  // Curity: the `purpose` claim is `access_token` in access tokens and `id` in ID tokens. Its
+  // access tokens name the client in neither `client_id` nor `azp`: `auth.clientId` stays unset
+  // unless a claim of yours is named by `clientIdClaim`.
+  curity: define('curity', { markers: [{ claim: 'purpose', equals: 'access_token' }] }),
+  // ZITADEL JWT access tokens carry `jti`, its ID tokens none. They carry `client_id` only since
+  // late 2024 (zitadel/oidc#650), never `azp` (its ID tokens have one), and no `scope` claim.
+  zitadel: define('zitadel', { markers: [{ anyOf: ['jti'] }] }),
   // Duende IdentityServer: `typ: at+jwt` by default, `scope` a JSON array; client-credentials
   // tokens have no `sub`.
   duende: define('duende', { allowGenericJwtTyp: false, requiredClaims: ['client_id', 'iat', 'jti'] }),

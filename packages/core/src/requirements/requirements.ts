@@ -2,14 +2,24 @@ import type { AuthContext } from '../pipeline/context.js';
 import type { GuardError } from '../errors/errors.js';
 import { quoteList, quoteValue } from '../errors/detail.js';
 import { InsufficientScopeError, InsufficientUserAuthenticationError } from '../errors/errors.js';
+import type { ScopeHierarchy } from './scope-hierarchy.js';
 
 /**
  * A per-route requirement on a verified token. Built once (arguments validated at start-up),
  * checked per request with `guard.authorize(auth, requirement)` or an adapter's middleware.
  */
 export interface Requirement {
-  /** Returns the rejection for `auth`, or `undefined` when the requirement holds. */
-  check(auth: AuthContext): GuardError | undefined;
+  /**
+   * Returns the rejection for `auth`, or `undefined` when the requirement holds. `context` carries
+   * the judging guard's settings that a requirement may honour (its `scopeHierarchy`).
+   */
+  check(auth: AuthContext, context?: RequirementContext): GuardError | undefined;
+}
+
+/** The guard's settings handed to {@link Requirement.check}. */
+export interface RequirementContext {
+  /** The guard's `scopeHierarchy`, when configured: broader scopes that imply narrower ones. */
+  readonly scopeHierarchy?: ScopeHierarchy | undefined;
 }
 
 /** A claim condition: an exact value, one of several values, or a predicate. */
@@ -29,33 +39,42 @@ function readScopeList(scopes: ReadonlyArray<string | readonly string[]>, name: 
 
 /**
  * Requires **all** of the scopes (RFC 6749 §3.3: exact, case-sensitive, order-independent; no
- * prefix or wildcard matching). Space-separated strings are split. Rejection: 403
- * `insufficient_scope` with `scope="…"` listing what the route needs (RFC 6750 §3.1).
+ * prefix or wildcard matching). Space-separated strings are split. With the guard's
+ * `scopeHierarchy`, a broader scope the token holds stands for the narrower ones it implies.
+ * Rejection: 403 `insufficient_scope` with `scope="…"` listing what the route needs (RFC 6750
+ * §3.1), narrowed by the hierarchy (a scope implied by another listed one is left out).
  */
 export function requireScopes(...scopes: Array<string | readonly string[]>): Requirement {
   const required = readScopeList(scopes, 'requireScopes');
   const scope = required.join(' ');
   return {
-    check(auth) {
-      const granted = new Set(auth.scopes);
+    check(auth, context) {
+      const hierarchy = context?.scopeHierarchy;
+      const granted = hierarchy === undefined ? new Set(auth.scopes) : hierarchy.expand(auth.scopes);
       if (required.every((item) => granted.has(item))) return undefined;
       return new InsufficientScopeError('The token lacks a required scope', 'ERR_SCOPE_INSUFFICIENT', {
-        challengeParams: { scope },
+        // With a hierarchy, the narrowest set that covers every required scope (MCP 2026-07-28).
+        challengeParams: { scope: hierarchy === undefined ? scope : hierarchy.narrowest(required).join(' ') },
         detail: `requireScopes(): the token lacks ${quoteList(required.filter((item) => !granted.has(item)))} of ${quoteList(required)}`,
       });
     },
   };
 }
 
-/** Requires **at least one** of the scopes; otherwise like {@link requireScopes}. */
+/**
+ * Requires **at least one** of the scopes; otherwise like {@link requireScopes}. With a
+ * `scopeHierarchy`, the challenge names only the alternatives that imply no other one.
+ */
 export function requireAnyScope(...scopes: Array<string | readonly string[]>): Requirement {
   const accepted = readScopeList(scopes, 'requireAnyScope');
   const scope = accepted.join(' ');
   return {
-    check(auth) {
-      if (auth.scopes.some((item) => accepted.includes(item))) return undefined;
+    check(auth, context) {
+      const hierarchy = context?.scopeHierarchy;
+      const granted = hierarchy === undefined ? new Set(auth.scopes) : hierarchy.expand(auth.scopes);
+      if (accepted.some((item) => granted.has(item))) return undefined;
       return new InsufficientScopeError('The token has none of the accepted scopes', 'ERR_SCOPE_INSUFFICIENT', {
-        challengeParams: { scope },
+        challengeParams: { scope: hierarchy === undefined ? scope : hierarchy.narrowestAlternatives(accepted).join(' ') },
         detail: `requireAnyScope(): the token has none of ${quoteList(accepted)}`,
       });
     },

@@ -29,22 +29,30 @@ export interface Store {
   /** Removes `key`; optional. */
   delete?(key: string): Promise<void> | void;
   /**
-   * Optional: `increment` and `add` as one atomic step, for a networked store to answer in one
-   * round trip what the DPoP replay check asks per proof. Increments the counter under
-   * `counterKey` exactly as `increment(counterKey, ttl)` does; then, only when the new count is at
-   * most `limit`, adds `value` under `key` exactly as `add(key, value, ttl)` does. Returns whether
-   * `key` was added and the new count. Without it, the guard calls `increment` and `add` (and
-   * `delete` to take back a marker past the limit).
+   * Optional: `add` and `increment` as one atomic step, for a networked store to answer in one
+   * round trip what the DPoP replay check asks per proof. Adds `value` under `key` exactly as
+   * `add(key, value, ttl)` does; only when it was added, increments the counter under
+   * `counterKey` exactly as `increment(counterKey, ttl)` does, and when the new count is past
+   * `limit` removes `key` again. Returns whether `key` was added (and kept) and the count (the
+   * current one, not incremented, when `key` was there already: a refused replay is not counted).
+   * With `secondCounterKey` (the DPoP client's counter), that counter is counted the same way,
+   * past `secondLimit` the key removed too, and its count returned as `clientCount`; a store that
+   * ignores it has the guard count it with `increment`. Without `addCounted`, the guard calls
+   * `add`, `increment` and `delete` in turn.
    */
-  addCounted?(key: string, value: unknown, ttl: number, counterKey: string, limit: number): Promise<AddCountedResult> | AddCountedResult;
+  addCounted?(
+    key: string, value: unknown, ttl: number, counterKey: string, limit: number, secondCounterKey?: string, secondLimit?: number,
+  ): Promise<AddCountedResult> | AddCountedResult;
 }
 
 /** The answer of {@link Store.addCounted}. */
 export interface AddCountedResult {
   /** Whether this call added the key (`false`: it was there already, or the count is past the limit). */
   added: boolean;
-  /** The counter's value after this call's increment. */
+  /** The counter's value after this call's increment; unchanged (0 when absent) when the key was there already. */
   count: number;
+  /** The second counter's value, the same way; `undefined` when the store does not keep one. */
+  clientCount?: number;
 }
 
 /** Options of {@link createMemoryStore}. */
@@ -52,9 +60,12 @@ export interface MemoryStoreOptions {
   /** Most cache entries (`set`) kept; the least recently used go first. Default 10,000. */
   max?: number;
   /**
-   * Most live markers (`add`, e.g. DPoP `jti`s, and `increment` counters) kept. Markers are never
-   * evicted early — that would let a replay through — so when this many are live, `add` and
-   * `increment` throw (the guard answers 503). Default 100,000.
+   * Most live markers (`add`, e.g. DPoP `jti`s, and `increment` counters) kept, per partition:
+   * DPoP replay markers and counters (keys starting `dpop:`) in one, every other marker (the
+   * introspection single-flight leases, ...) in another, so a flood of proofs can never take the
+   * room of the others. Markers are never evicted early — that would let a replay through — so
+   * when a partition holds this many live ones, `add` and `increment` there throw (the guard
+   * answers 503). Default 100,000 (ten times the default `dpop.maxProofsPerKey`).
    */
   maxMarkers?: number;
   /** Clock in epoch milliseconds, for tests. Default `Date.now`. */
@@ -69,9 +80,11 @@ const inProcessStores = new WeakSet<Store>();
  *
  * - cache entries (`get`/`set`) in an LRU built on `lru-cache`: a flood of distinct keys costs at
  *   most `max` entries while hot keys stay;
- * - markers (`add`, `increment`) in their own bounded map that cache writes can never evict: a flood
- *   of tokens must not push a DPoP `jti` out before its replay window ends. Markers expire by TTL;
- *   when `maxMarkers` are live, `add` and `increment` fail closed (throw) instead of forgetting one.
+ * - markers (`add`, `increment`) in their own bounded maps that cache writes can never evict: a
+ *   flood of tokens must not push a DPoP `jti` out before its replay window ends. DPoP markers
+ *   (`dpop:` keys) and the others (introspection leases) are bounded apart, so proofs cannot use up
+ *   the room of leases. Markers expire by TTL; when `maxMarkers` are live in a partition, `add` and
+ *   `increment` there fail closed (throw) instead of forgetting one.
  *
  * `add` and `increment` are atomic because the check and the write run in one synchronous step of
  * the event loop.
@@ -84,9 +97,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const maxMarkers = options.maxMarkers ?? 100_000;
   if (!Number.isInteger(maxMarkers) || maxMarkers < 1) throw new TypeError('createMemoryStore(): "maxMarkers" must be a positive integer');
   const clock = options.clock ?? Date.now;
-  // Insertion order ≈ expiry order (one replay window for all markers), so sweeping from the front is cheap.
-  const markers = new Map<string, { value: unknown; expiresAt: number }>();
-  const sweepMarkers = (now: number) => {
+  // Insertion order ≈ expiry order (one replay window for all markers of a partition), so sweeping
+  // from the front is cheap. DPoP markers apart: proofs (any client can send many) never fill the rest.
+  type Markers = Map<string, { value: unknown; expiresAt: number }>;
+  const dpopMarkers: Markers = new Map();
+  const otherMarkers: Markers = new Map();
+  const partitionOf = (key: string): Markers => (key.startsWith('dpop:') ? dpopMarkers : otherMarkers);
+  const sweepMarkers = (markers: Markers, now: number) => {
     for (const [key, { expiresAt }] of markers) {
       if (expiresAt > now) break;
       markers.delete(key);
@@ -108,11 +125,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     cache.set(key, { value, expiresAt: clock() + ttl * 1000 });
   };
   const liveMarker = (key: string): unknown => {
-    const marker = markers.get(key);
+    const marker = partitionOf(key).get(key);
     return marker !== undefined && marker.expiresAt > clock() ? marker.value : undefined;
   };
   const insertMarker = (key: string, value: unknown, ttl: number, now: number) => {
-    if (markers.size >= maxMarkers) sweepMarkers(now);
+    const markers = partitionOf(key);
+    if (markers.size >= maxMarkers) sweepMarkers(markers, now);
     if (markers.size >= maxMarkers) throw new Error('memory store: too many live markers');
     markers.delete(key);
     markers.set(key, { value, expiresAt: now + ttl * 1000 });
@@ -122,13 +140,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     set: write,
     add(key, value, ttl) {
       const now = clock();
-      if ((markers.get(key)?.expiresAt ?? 0) > now || read(key) !== undefined) return false;
+      if ((partitionOf(key).get(key)?.expiresAt ?? 0) > now || read(key) !== undefined) return false;
       insertMarker(key, value, ttl, now);
       return true;
     },
     increment(key, ttl) {
       const now = clock();
-      const marker = markers.get(key);
+      const marker = partitionOf(key).get(key);
       if (marker !== undefined && marker.expiresAt > now && typeof marker.value === 'number') {
         marker.value += 1;
         return marker.value;
@@ -138,7 +156,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     },
     delete(key) {
       cache.delete(key);
-      markers.delete(key);
+      partitionOf(key).delete(key);
     },
   };
   inProcessStores.add(store);
