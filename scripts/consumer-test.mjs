@@ -480,9 +480,11 @@ async function runScenario(scenario, index) {
     if (scenario.readme) {
       // Outside production every rejection says why, once, on stdout (console.debug), never on stderr.
       await new Promise((resolve) => setTimeout(resolve, 200));
-      for (const code of ['ERR_CREDENTIALS_MISSING', 'ERR_JWS_SIGNATURE_INVALID', 'ERR_SCOPE_INSUFFICIENT']) {
+      // One line per rejection: one forged token, one unscoped token sent; no-token requests twice
+      // (the readiness probe and the check).
+      for (const [code, expected] of [['ERR_JWS_SIGNATURE_INVALID', 1], ['ERR_SCOPE_INSUFFICIENT', 1], ['ERR_CREDENTIALS_MISSING', 2]]) {
         const count = stdout.split('\n').filter((line) => line.startsWith(`resource-guard: rejected `) && line.includes(` ${code}: `)).length;
-        assert(count === 1, `expected one dev log line for ${code}, found ${count}:\n${stdout}`);
+        assert(count === expected, `expected ${expected} dev log line(s) for ${code}, found ${count}:\n${stdout}`);
       }
       if (stderr !== '') throw new Error(`wrote to stderr while answering 4xx:\n${stderr}`);
       return;
