@@ -11,7 +11,7 @@ const KIT = [
 const APPLICATION = [
   'AUTH_RESPONSE_HEADERS', 'CRYPTO_BACKEND', 'DEFAULT_ALGORITHMS', 'DEFAULT_DPOP_ALGORITHMS', 'DEFAULT_REQUIRED_CLAIMS', 'GUARD_ERROR_CODES', 'GuardError',
   'InsufficientScopeError', 'InsufficientUserAuthenticationError', 'InvalidDpopProofError', 'InvalidRequestError',
-  'InvalidTokenError', 'JWE_CONTENT_ALGORITHMS', 'JWE_KEY_ALGORITHMS', 'MisconfigurationError', 'MissingCredentialsError', 'SUPPORTED_ALGORITHMS', 'UpstreamUnavailableError',
+  'InvalidTokenError', 'JWE_CONTENT_ALGORITHMS', 'JWE_KEY_ALGORITHMS', 'MisconfigurationError', 'MissingCredentialsError', 'SUPPORTED_ALGORITHMS', 'TokenExchangeRefusedError', 'UpstreamUnavailableError',
   'UseDpopNonceError', 'accessTokenHash', 'buildProtectedResourceMetadata', 'certificateThumbprint', 'createGuard',
   'createMemoryStore', 'exposedAuthHeaders', 'isGuardError',
   'jwkThumbprint', 'requireAnyScope', 'requireAuthentication', 'requireClaims', 'requireScopes',
@@ -24,6 +24,12 @@ test('@resource-guard/core exports the application surface, not the adapter kit'
 
 test('@resource-guard/core/adapter exports the adapter kit', async (t) => {
   t.deepEqual(Object.keys(await import('@resource-guard/core/adapter')).sort(), KIT);
+});
+
+test('@resource-guard/core/exchange exports token exchange', async (t) => {
+  t.deepEqual(Object.keys(await import('@resource-guard/core/exchange')).sort(), [
+    'ACCESS_TOKEN_TYPE', 'TOKEN_EXCHANGE_GRANT', 'TokenExchangeRefusedError', 'createTokenExchange',
+  ]);
 });
 
 test('the adapters export the contract names', async (t) => {

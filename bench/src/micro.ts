@@ -11,11 +11,18 @@
  * With `redis-server` installed, the opaque-hit and DPoP rows are repeated with the Redis store
  * (`@resource-guard/redis`, on a redis-server of the benchmark's own), interleaved with the memory
  * store's batches: the wall-clock difference is what the round trip adds per request.
+ * Token exchange: what a downstream call through `downstreamFetch()` costs on top of a bare `fetch`
+ * with the header set by hand, on a cache hit (both with a `fetch` that answers at once, so only the
+ * library's work is measured; target ≤ 15 µs), and how many exchanges a burst of calls for a few
+ * users causes (one per user).
  */
 import { createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { createLocalJWKSet, jwtVerify, type JWK } from 'jose';
-import { createGuard, type Guard, type GuardOptions, type GuardRequest, type Store } from '@resource-guard/core';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createGuard, createMemoryStore, type AuthContext, type Guard, type GuardOptions, type GuardRequest, type Store } from '@resource-guard/core';
+import { createTokenExchange } from '@resource-guard/core/exchange';
 import { createRedisStore, type RedisStore } from '@resource-guard/redis';
 import { redisServerInstalled, startRedisServer } from '@resource-guard-examples/shared';
 import { AUDIENCE, INTROSPECTION_CLIENT, SUBJECT, type Alg } from './config.js';
@@ -57,12 +64,14 @@ interface Settings {
   algs: Alg[];
   /** Only the DPoP variant (for profiling). */
   dpopOnly: boolean;
+  /** Only the token-exchange rows (`--exchange`). */
+  exchangeOnly: boolean;
 }
 
 function readSettings(argv: readonly string[]): Settings {
   const values = readArgs(argv, {
     quick: { type: 'boolean' }, iterations: { type: 'string' }, batches: { type: 'string' }, 'only-guard': { type: 'boolean' },
-    dpop: { type: 'boolean' }, alg: { type: 'string' },
+    dpop: { type: 'boolean' }, alg: { type: 'string' }, exchange: { type: 'boolean' },
   });
   const quick = values.quick === true;
   return {
@@ -71,6 +80,7 @@ function readSettings(argv: readonly string[]): Settings {
     batches: positiveNumber(values, 'batches', quick ? 1 : 15),
     ...(values['only-guard'] === true ? { only: 'guard' as const } : {}),
     dpopOnly: values.dpop === true,
+    exchangeOnly: values.exchange === true,
     algs: values.alg !== undefined ? [values.alg as Alg] : ['ES256', 'RS256'],
   };
 }
@@ -206,6 +216,9 @@ export async function runMicro(settings: Settings): Promise<MicroResult> {
     const floors: Partial<Record<Alg, number>> = {};
     let cacheProbe: MicroResult['verifiedTokenCache'] = { active: false, note: 'not probed' };
 
+    if (settings.exchangeOnly) {
+      return { rows: await exchangeRows(base, keys.ES256, server, settings, await redisStore()), iterations: settings.iterations, batches: settings.batches, verifiedTokenCache: cacheProbe };
+    }
     for (const alg of settings.dpopOnly ? [] : settings.algs) {
       const token = await mintAccessToken(keys[alg], server.issuer);
       const options: GuardOptions = { ...base, algorithms: [alg] };
@@ -254,6 +267,7 @@ export async function runMicro(settings: Settings): Promise<MicroResult> {
     }
 
     if (settings.only === undefined) rows.push(...await opaqueRows(base, server, settings, await redisStore()));
+    if (settings.only === undefined) rows.push(...await exchangeRows(base, keys.ES256, server, settings, await redisStore()));
     if (settings.only === undefined || settings.dpopOnly) rows.push(...await dpopRows(base, keys.ES256, server, settings, floors.ES256, await redisStore()));
     return { rows, iterations: settings.iterations, batches: settings.batches, verifiedTokenCache: cacheProbe };
   } finally {
@@ -342,6 +356,83 @@ async function dpopRows(
     rows.push({ id: 'redis-round-trip', label: 'one Redis store get() (a round trip, for scale)', micros: result.cpu('redis-round-trip'), wallMicros: result.wall('redis-round-trip') });
   }
   return rows;
+}
+
+/** A token endpoint answering every exchange at once with a fresh token, counting them. */
+async function startTokenEndpoint(): Promise<{ url: string; count: () => number; close: () => Promise<void> }> {
+  let count = 0;
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      count++;
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
+        access_token: `exchanged-${count}`, token_type: 'Bearer', issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', expires_in: 3600,
+      }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`,
+    count: () => count,
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+async function exchangeRows(base: GuardOptions, key: SigningKey, server: AuthServer, settings: Settings, redisStore?: Store): Promise<MicroRow[]> {
+  const endpoint = await startTokenEndpoint();
+  try {
+    const guard = createGuard({ ...base, algorithms: ['ES256'] });
+    const verified = async (subject: string): Promise<AuthContext> => guard.verify(request(`Bearer ${await mintAccessToken(key, server.issuer, { sub: subject })}`));
+    const auth = await verified(SUBJECT);
+    const answer = new Response(null, { status: 204 });
+    // Answers at once: what is measured is the library's work around the call, not the network.
+    const instant = ((_input: unknown, _init?: RequestInit) => Promise.resolve(answer)) as typeof fetch;
+    const target = { audience: 'https://downstream.bench.test', scope: 'stock:read' };
+    const url = 'https://downstream.bench.test/stock';
+    const options = { clientId: 'bench-api', clientSecret: 'bench-exchange-secret', tokenEndpoint: endpoint.url, fetch: instant };
+    const exchange = createTokenExchange(guard, { ...options, store: createMemoryStore() });
+    const { accessToken } = await exchange.exchangeToken(auth, target);
+    const variants: Variant[] = [
+      { id: 'bare-fetch', run: (n) => timeAsync(n, () => instant(url, { headers: { authorization: `Bearer ${accessToken}` } })) },
+      { id: 'downstream', run: (n) => timeAsync(n, () => exchange.downstreamFetch(auth, url, undefined, target)) },
+      { id: 'exchange-hit', run: (n) => timeAsync(n, () => exchange.exchangeToken(auth, target)) },
+    ];
+    if (redisStore !== undefined) {
+      const sealed = createTokenExchange(guard, { ...options, store: redisStore, encryptionKey: new Uint8Array(32).fill(7) });
+      await sealed.exchangeToken(auth, target);
+      variants.push({ id: 'exchange-downstream-redis', run: (n) => timeAsync(n, () => sealed.downstreamFetch(auth, url, undefined, target)) });
+    }
+    const before = endpoint.count();
+    const result = await measure(variants, settings);
+    const calls = endpoint.count() - before;
+    const [bare, downstream] = [result.cpu('bare-fetch'), result.cpu('downstream')];
+    const added = bare === undefined || downstream === undefined ? undefined : downstream - bare;
+    const rows: MicroRow[] = [
+      { id: 'exchange-bare-fetch', label: 'bare fetch() with Authorization set by hand (instant fetch), reference', micros: bare, wallMicros: result.wall('bare-fetch') },
+      {
+        id: 'exchange-downstream', label: 'downstreamFetch(), exchanged token cached (memory store)', micros: downstream, wallMicros: result.wall('downstream'),
+        ...(added === undefined ? {} : { note: `${added.toFixed(1)} µs CPU added per downstream call over the bare fetch (target ≤ 15); ${calls} exchange(s) during the batches` }),
+      },
+      { id: 'exchange-hit', label: 'exchangeToken(), cache hit (memory store)', micros: result.cpu('exchange-hit'), wallMicros: result.wall('exchange-hit') },
+    ];
+    if (redisStore !== undefined) rows.push(redisRow('exchange-downstream-redis', 'downstreamFetch(), cached in Redis (sealed, AES-256-GCM)', result, 'downstream'));
+
+    // Under load: a burst of calls for a few users, 50 at a time, on a fresh cache.
+    const users = await Promise.all(Array.from({ length: 20 }, (_, index) => verified(`load-user-${index}`)));
+    const loaded = createTokenExchange(guard, { ...options, store: createMemoryStore() });
+    const total = settings.quick ? 400 : 4000;
+    const start = endpoint.count();
+    for (let sent = 0; sent < total; sent += 50) {
+      await Promise.all(Array.from({ length: 50 }, (_, index) => loaded.downstreamFetch(users[(sent + index) % users.length]!, url, undefined, target)));
+    }
+    rows.push({ id: 'exchange-load', label: `exchanges for ${total} downstream calls by ${users.length} users, 50 at a time`, note: `${endpoint.count() - start} exchange(s) at the token endpoint (one per user expected)` });
+    return rows;
+  } finally {
+    await endpoint.close();
+  }
 }
 
 // As a child (or alone): run and report over IPC, or print JSON.

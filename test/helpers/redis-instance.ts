@@ -4,12 +4,12 @@
  * the settings come as JSON in argv[2]. Prints `READY <url>` once it listens; any unhandled
  * rejection or exception ends it (Node's default), which the tests observe.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createGuard } from '@resource-guard/core';
 import { createRedisStore } from '@resource-guard/redis';
 import { startApp, type Framework } from './apps.js';
+import { spawnTestProcess, untilReady } from './child-process.js';
 
 /** What an instance is configured with. */
 export interface InstanceSettings {
@@ -32,31 +32,18 @@ export interface Instance {
 }
 
 /** Starts an instance in a child process (`node --import=tsx`); resolves once it listens. */
-export function startInstance(settings: InstanceSettings): Promise<Instance> {
-  const child = spawn(process.execPath, ['--import=tsx', fileURLToPath(import.meta.url), JSON.stringify(settings)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error('instance did not start'));
-    }, 30_000);
-    child.once('exit', (code) => reject(new Error(`instance exited (${code})`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (!line.startsWith('READY ')) return;
-      clearTimeout(timer);
-      child.removeAllListeners('exit');
-      resolve({
-        url: line.slice('READY '.length),
-        process: child,
-        stop: () => new Promise<void>((done) => {
-          if (child.exitCode !== null || child.signalCode !== null) return done();
-          child.once('exit', () => done());
-          child.kill('SIGTERM');
-        }),
-      });
-    });
-  });
+export async function startInstance(settings: InstanceSettings): Promise<Instance> {
+  const { child, lines } = spawnTestProcess(fileURLToPath(import.meta.url), settings);
+  const url = await untilReady(child, lines, 'READY ');
+  return {
+    url,
+    process: child,
+    stop: () => new Promise<void>((done) => {
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      child.once('exit', () => done());
+      child.kill('SIGTERM');
+    }),
+  };
 }
 
 async function main(settings: InstanceSettings): Promise<void> {

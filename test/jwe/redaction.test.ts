@@ -11,7 +11,7 @@ import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import express from 'express';
 import { CompactEncrypt } from 'jose';
-import { CRYPTO_BACKEND, createGuard, requireAuthentication, type GuardError, type GuardOptions } from '@resource-guard/core';
+import { CRYPTO_BACKEND, createGuard, requireAuthentication, type GuardError, type GuardErrorCode, type GuardOptions } from '@resource-guard/core';
 import * as expressAdapter from '@resource-guard/express';
 import { FRAMEWORKS, startApp } from '../helpers/apps.js';
 import { send, type RawResponse } from '../helpers/http.js';
@@ -29,7 +29,7 @@ const encrypt = (inner: string) => new CompactEncrypt(new TextEncoder().encode(i
 
 interface LeakCase {
   title: string;
-  code: string;
+  code: GuardErrorCode;
   /** The inner (signed) token; its distinctive values are `secrets`. */
   inner(): Promise<string>;
   secrets: readonly string[];

@@ -6,7 +6,7 @@
  * changes the input, and compares the hit's verdict with a fresh guard's (a miss) on every adapter.
  */
 import test from 'ava';
-import { createGuard, type GuardError, type GuardOptions } from '@resource-guard/core';
+import { createGuard, type GuardError, type GuardErrorCode, type GuardOptions } from '@resource-guard/core';
 import { FRAMEWORKS, startApp, type TestApp } from '../helpers/apps.js';
 import { send } from '../helpers/http.js';
 import { bearerRequest, rejectionOf, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
@@ -41,7 +41,7 @@ interface RecheckCase {
   token(): Promise<string>;
   /** Changes the input the check reads (off-boards the tenant, revokes the token). */
   change(state: Set<string>): void;
-  code: string;
+  code: GuardErrorCode;
 }
 
 const CASES: readonly RecheckCase[] = [

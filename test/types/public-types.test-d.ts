@@ -9,6 +9,7 @@ import {
   createGuard, type AuthContext, type ErrorCode, type GuardError, type GuardErrorCode, type GuardOptions, type Guard,
   type ProfileName, type TenantFilter,
 } from '@resource-guard/core';
+import { createTokenExchange, type ExchangeTokenResult, type TokenExchange, type TokenExchangeRefusedError } from '@resource-guard/core/exchange';
 import * as expressAdapter from '@resource-guard/express';
 import * as koaAdapter from '@resource-guard/koa';
 
@@ -58,3 +59,15 @@ for (const adapter of [expressAdapter, koaAdapter]) {
 }
 expectTypeOf(expressAdapter.protect).returns.toEqualTypeOf<RequestHandler>();
 expectTypeOf(koaAdapter.protect).returns.toEqualTypeOf<Middleware>();
+
+// Token exchange: the result's shape, the refusal's code union, options checked by the compiler.
+declare const exchange: TokenExchange;
+expectTypeOf(exchange.exchangeToken).returns.toEqualTypeOf<Promise<ExchangeTokenResult>>();
+expectTypeOf(exchange.downstreamFetch).returns.toEqualTypeOf<Promise<Response>>();
+expectTypeOf<ExchangeTokenResult['expiresAt']>().toEqualTypeOf<number | undefined>();
+expectTypeOf<TokenExchangeRefusedError['oauthError']>().toEqualTypeOf<string | undefined>();
+expectTypeOf<'ERR_EXCHANGE_REFUSED'>().toExtend<GuardErrorCode>();
+// @ts-expect-error `bearer` is an introspection method only
+createTokenExchange(guard, { clientId: 'api', clientAuth: 'bearer' });
+// @ts-expect-error an unknown option name
+createTokenExchange(guard, { clientId: 'api', clientSecret: 's', skew: 60 });

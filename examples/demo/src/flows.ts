@@ -18,6 +18,8 @@ export interface FlowContext {
   readonly certificates: DemoCertificates;
   /** Requests the AS's introspection endpoint has received so far (the {@link SCALE_OUT_FLOWS} need it). */
   readonly introspectionRequests?: () => number;
+  /** Tokens the AS has issued by token exchange so far (the exchange flows need it). */
+  readonly tokensExchanged?: () => number;
 }
 
 /** One sample API under test. */

@@ -1,13 +1,15 @@
 /**
  * `npm run demo`: starts the dev authorization server (in this process) and the Express, Koa,
- * Fastify and Hono sample APIs (child processes), walks every flow against each with oauth4webapi, prints the
+ * Fastify and Hono sample APIs (child processes) and the inventory API the Express one calls by token exchange, walks every flow against each with oauth4webapi, prints the
  * table, stops everything and exits non-zero if any flow misbehaved.
  * `npm run demo -- --serve` keeps everything running and prints curl commands; Ctrl-C stops all.
  * `--verbose` shows the APIs' own output (Express logs every rejection with its stack trace).
  */
+import { randomBytes } from 'node:crypto';
 import { startAuthorizationServer, type DevAuthorizationServer } from '@resource-guard-examples/dev-authorization-server';
 import { redisServerInstalled, startRedisServer, type TestRedisServer } from '@resource-guard-examples/shared';
 import { createFlowContext, FLOWS, SCALE_OUT_FLOWS, type ApiTarget } from './flows.js';
+import { exchangeFlows, startInventory, type Inventory } from './exchange-flows.js';
 import { GATEWAY_FLOWS, startGateways } from './gateway-flows.js';
 import { MCP_FLOWS, startMcpServers } from './mcp-flows.js';
 import { mainOf, startApi, stopAll } from './processes.js';
@@ -21,6 +23,7 @@ const serve = args.includes('--serve');
 const verbose = args.includes('--verbose');
 let as: DevAuthorizationServer | undefined;
 let redis: TestRedisServer | undefined;
+let inventory: Inventory | undefined;
 let exitCode = 0;
 let stopping: Promise<void> | undefined;
 
@@ -28,6 +31,7 @@ let stopping: Promise<void> | undefined;
 function cleanup(): Promise<void> {
   stopping ??= (async () => {
     await stopAll();
+    await inventory?.close();
     await as?.close();
     await redis?.stop();
   })();
@@ -55,8 +59,12 @@ async function main(): Promise<number> {
     redis = await startRedisServer();
     console.log(dim(`[redis] ${redis.url} (redis-server, child process, no persistence)`));
   }
+  inventory = await startInventory(issuer);
+  console.log(dim(`[inventory-api] ${inventory.url} (Express, in this process; audience urn:resource-guard:inventory-api)`));
+  // The Express API calls it by token exchange; exchanged tokens cached in Redis are sealed with this key.
+  const exchangeEnv = { INVENTORY_URL: inventory.url, EXCHANGE_ENCRYPTION_KEY: randomBytes(32).toString('base64url') };
   const env = (extra: Record<string, string>) => (port: number) => ({
-    ...apiEnvironment(issuer, port), ...(redis === undefined ? {} : { REDIS_URL: redis.url }), ...extra,
+    ...apiEnvironment(issuer, port), ...(redis === undefined ? {} : { REDIS_URL: redis.url }), ...exchangeEnv, ...extra,
   });
   const packages = [
     ['express', '@resource-guard-examples/express-api'], ['koa', '@resource-guard-examples/koa-api'],
@@ -70,7 +78,9 @@ async function main(): Promise<number> {
   for (const p of processes) console.log(dim(`[${p.name}] ${p.url} (child process ${p.child.pid ?? '?'})`));
   const apis: ApiTarget[] = packages.map(([framework], index) => ({ framework, url: primaries[index]!.url, peer: peers[index]?.url }));
 
-  const context = { ...await createFlowContext(issuer), introspectionRequests: () => as!.introspectionRequests };
+  const context = {
+    ...await createFlowContext(issuer), introspectionRequests: () => as!.introspectionRequests, tokensExchanged: () => as!.tokensExchanged,
+  };
   console.log(dim(`\nwalking ${FLOWS.length} flows against all ${apis.length} APIs with oauth4webapi (ready in ${Date.now() - started} ms)…\n`));
   const results = await runFlows(context, apis);
   console.log(renderTable(results));
@@ -87,6 +97,14 @@ and run npm run demo again; the demo starts its own redis-server on a free loopb
     console.log(renderTable(shared));
     results.push(...shared);
   }
+
+  console.log(bold('\nToken exchange (RFC 8693): the Express API calling the inventory API for its caller\n'));
+  const express = apis.find((api) => api.framework === 'express')!;
+  const exchanged: FlowResult[] = [];
+  // One at a time: the exchange count must see only this flow's calls.
+  for (const flow of exchangeFlows(() => inventory!.url)) exchanged.push(await runFlow(context, flow, express));
+  console.log(renderTable(exchanged));
+  results.push(...exchanged);
 
   console.log(bold('\nThrough the example gateway (http-proxy-middleware, in this process) in front of the Express and Koa APIs\n'));
   const { targets, gateways } = await startGateways(as, apis);

@@ -26,6 +26,11 @@ export const RESOURCES = {
    * kept in the split-token store for a gateway to reassemble (see `startAuthorizationServer`).
    */
   split: 'urn:resource-guard:split-api',
+  /**
+   * The inventory API, reachable only with tokens from token exchange (RFC 8693): the sample APIs
+   * exchange their caller's token for one with this audience (see {@link TOKEN_EXCHANGE_POLICY}).
+   */
+  inventory: 'urn:resource-guard:inventory-api',
 } as const;
 
 /**
@@ -142,7 +147,34 @@ export const CLIENTS = {
   mtls: client('mtls-client', `all scopes, certificate-bound tokens (cert via TLS or ${CLIENT_CERT_HEADER})`),
   /** No grants: the APIs' identity for introspection (JSON, or RFC 9701 JWT on request). */
   resourceServer: client('resource-server', 'no grants; introspects any token'),
+  /** Token exchange only (RFC 8693): the sample orders API calling the inventory API for its caller. */
+  ordersApi: client('orders-api', 'token exchange only: JWT/opaque API tokens → inventory tokens'),
 } as const satisfies Record<string, DevClient>;
+
+/** Scopes only exchanged tokens carry (not in {@link SCOPES}: no client gets them directly). */
+export const EXCHANGE_SCOPES = ['inventory:read', 'inventory:write'] as const;
+
+/** Lifetime of exchanged tokens, seconds (never past the subject token's `exp`). */
+export const EXCHANGED_TOKEN_TTL = 300;
+
+/** One client's token-exchange policy: which subject tokens it may exchange, for what. */
+export interface TokenExchangePolicy {
+  /** The subject token's `aud` must include one of these: the client exchanges only tokens sent to it. */
+  readonly subjectAudiences: readonly string[];
+  /** The targets (`audience` or `resource`) it may ask for; anything else is `invalid_target`. */
+  readonly targets: readonly string[];
+  /** The scopes it may ask for (default: all of them); anything else is `invalid_scope`. */
+  readonly scopes: readonly string[];
+}
+
+/** The audience policy of token exchange, by client id. Clients not listed may not exchange. */
+export const TOKEN_EXCHANGE_POLICY: Readonly<Record<string, TokenExchangePolicy>> = {
+  [CLIENTS.ordersApi.clientId]: {
+    subjectAudiences: [RESOURCES.jwt, RESOURCES.opaque],
+    targets: [RESOURCES.inventory],
+    scopes: [...EXCHANGE_SCOPES],
+  },
+};
 
 /** Clients allowed to introspect tokens issued to other clients. */
 export const INTROSPECTORS: ReadonlySet<string> = new Set([CLIENTS.resourceServer.clientId]);
@@ -165,6 +197,11 @@ export const CLIENT_METADATA: readonly ClientMetadata[] = [
   {
     ...clientCredentials(CLIENTS.mtls, SCOPES.join(' ')),
     tls_client_certificate_bound_access_tokens: true,
+  },
+  {
+    ...clientCredentials(CLIENTS.ordersApi, ''),
+    grant_types: ['urn:ietf:params:oauth:grant-type:token-exchange'],
+    scope: undefined,
   },
   {
     ...clientCredentials(CLIENTS.resourceServer, ''),

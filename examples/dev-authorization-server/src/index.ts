@@ -13,6 +13,7 @@ import { CLIENTS, RESOURCES } from './config.js';
 import { installGatewayPatterns } from './gateway-patterns.js';
 import { generateSigningKeys } from './keys.js';
 import { createProvider } from './provider.js';
+import { installTokenExchange } from './token-exchange.js';
 
 export { createProvider } from './provider.js';
 export { getDevToken, type DevToken, type DevTokenKind, type DevTokenOptions } from './tokens.js';
@@ -21,6 +22,9 @@ export {
   ACCESS_TOKEN_TTL,
   CLIENT_CERT_HEADER,
   CLIENTS,
+  EXCHANGE_SCOPES,
+  EXCHANGED_TOKEN_TTL,
+  TOKEN_EXCHANGE_POLICY,
   RESOURCE_ENCRYPTION_ENC,
   RESOURCE_ENCRYPTION_KEY,
   RESOURCE_ENCRYPTION_KEY_FILE,
@@ -30,7 +34,9 @@ export {
   SIGNING_ALG,
   type DevClient,
   type Scope,
+  type TokenExchangePolicy,
 } from './config.js';
+export { TOKEN_EXCHANGE_GRANT } from './token-exchange.js';
 export { loadDevClientCertificate, parseCertificateHeader, type DevClientCertificate } from './mtls.js';
 
 /** oidc-provider's default introspection route (the dev configuration keeps it). */
@@ -67,6 +73,10 @@ export interface DevAuthorizationServer {
    * can show what an API's introspection cache saved.
    */
   readonly introspectionRequests: number;
+  /** Token-exchange requests (RFC 8693) that reached the grant, issued or refused: what an API's exchange cache saved. */
+  readonly tokenExchangeRequests: number;
+  /** Tokens issued by token exchange. */
+  readonly tokensExchanged: number;
   /** The split-token store (the one given, or this process's memory store). */
   readonly splitTokenStore: Store;
   /** The oidc-provider instance, for anything the above does not cover. */
@@ -95,6 +105,7 @@ export async function startAuthorizationServer(options: StartOptions = {}): Prom
   const keys = generateSigningKeys();
   const provider = createProvider(issuer, keys);
   installGatewayPatterns(provider, keys, splitTokenStore);
+  const exchanges = installTokenExchange(provider, keys);
 
   provider.on('server_error', (_ctx, err) => console.error('[dev-as] server error:', err));
   if (log) {
@@ -123,6 +134,12 @@ export async function startAuthorizationServer(options: StartOptions = {}): Prom
     splitTokenStore,
     get introspectionRequests() {
       return introspectionRequests;
+    },
+    get tokenExchangeRequests() {
+      return exchanges.requests;
+    },
+    get tokensExchanged() {
+      return exchanges.issued;
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -7,6 +7,14 @@ import express, { type Express } from 'express';
 import {
   createGuard, errorHandler, getAuth, protect, requireAnyScope, requireClaims, requireScopes, type GuardOptions,
 } from '@resource-guard/express';
+import { inventoryRoute, type InventorySettings } from './inventory.js';
+
+export { createInventoryApp, INVENTORY_AUDIENCE, type InventorySettings } from './inventory.js';
+
+/** What the app calls besides its guard: the inventory API, by token exchange. */
+export interface AppExtras {
+  inventory?: InventorySettings;
+}
 
 /**
  * Builds the app. `options` are the guard options (see the root README); the routes:
@@ -16,8 +24,10 @@ import {
  * - `GET /admin` — scope `admin` (any-of)
  * - `GET /partners` — claim `client_id` must be `demo-client`
  * - `GET /greeting` — optional authentication
+ * - `GET /stock` — with `extras.inventory`: calls the inventory API for the caller with an
+ *   exchanged token (RFC 8693), never the caller's own
  */
-export function createApp(options: GuardOptions): Express {
+export function createApp(options: GuardOptions, extras: AppExtras = {}): Express {
   const guard = createGuard(options);
   const app = express();
   app.disable('x-powered-by');
@@ -43,6 +53,7 @@ export function createApp(options: GuardOptions): Express {
   app.get('/greeting', protect(guard, { optional: true }), (req, res) => {
     res.json({ greeting: `Hello, ${req.auth?.subject ?? 'anonymous'}` });
   });
+  if (extras.inventory !== undefined) app.get('/stock', ...inventoryRoute(guard, extras.inventory));
   app.use(errorHandler());
   return app;
 }

@@ -21,6 +21,7 @@ import { VerifiedTokenCache } from './pipeline/verified-cache.js';
 import { registerResourceMetadata } from './metadata/resource-metadata.js';
 import { createRejectionLogger } from './errors/detail.js';
 import { isPromiseLike, type MaybePromise } from './lib/maybe-promise.js';
+import { registerGuardInternals } from './pipeline/guard-internals.js';
 import { redactClaimsOf } from './jwe/decrypted-claims.js';
 
 export type { AuthenticateResult } from './pipeline/pipeline.js';
@@ -130,6 +131,7 @@ export function createGuard(options: GuardOptions): Guard {
   };
 
   const guard = {} as Guard;
+  registerGuardInternals(guard, { options: resolved, findIssuer });
   const metadataUrl = resolved.resourceMetadata === undefined ? undefined : registerResourceMetadata(guard, resolved.resourceMetadata, {
     // With issuer templates, the listed tenants' issuers (none with a predicate: they cannot be listed).
     issuers: templates.length === 0 ? resolved.issuers : resolved.tenantIssuers,

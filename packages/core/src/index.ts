@@ -20,7 +20,7 @@ export type { TokenFormatName } from './pipeline/formats.js';
 export {
   GuardError, MissingCredentialsError, InvalidRequestError, InvalidTokenError, InsufficientScopeError,
   InvalidDpopProofError, UseDpopNonceError, InsufficientUserAuthenticationError, UpstreamUnavailableError,
-  MisconfigurationError, isGuardError,
+  MisconfigurationError, TokenExchangeRefusedError, isGuardError,
 } from './errors/errors.js';
 export type { ChallengeError, GuardErrorOptions } from './errors/errors.js';
 export { GUARD_ERROR_CODES } from './errors/codes.js';

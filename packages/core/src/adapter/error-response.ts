@@ -54,13 +54,14 @@ export interface ErrorResponse {
 }
 
 const TITLES: Readonly<Record<number, string>> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 500: 'Internal Server Error', 503: 'Service Unavailable',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable',
 };
 
 // 4xx messages are fixed strings about the request, safe to show. 5xx messages describe our
 // configuration or our authorization server: the caller gets a generic sentence, the log the rest.
 function describe(error: GuardError): string {
   if (error.expose) return error.message;
+  if (error.status === 502) return 'A service this request needs refused this server';
   return error.status === 503
     ? 'The authorization server could not be reached; try again later'
     : 'The server could not check the credentials';
@@ -104,9 +105,12 @@ export function createErrorResponder(options: ErrorResponseOptions = {}): (error
 // The documented body: {@link ErrorResponseBody}, or RFC 9457 members around it.
 function renderBody(error: GuardError, format: 'oauth' | 'problem', contentType: string): ErrorResponse {
   const description = describe(error);
-  const members: ErrorResponseBody = error.error === undefined
+  // A token exchange the authorization server refused for this caller is not a challenge of ours,
+  // but the application maps it to an answer of its own: it keeps the RFC 6749 value it documents.
+  const value = error.error ?? (error.code === 'ERR_EXCHANGE_REFUSED' ? 'access_denied' : undefined);
+  const members: ErrorResponseBody = value === undefined
     ? { error_description: description }
-    : { error: error.error, error_description: description };
+    : { error: value, error_description: description };
   const body = format === 'problem'
     ? { type: 'about:blank', title: TITLES[error.status] ?? 'Error', status: error.status, detail: description, ...members }
     : members;

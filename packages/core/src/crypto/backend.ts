@@ -66,6 +66,14 @@ export interface CryptoBackend {
   hmacSha256Base64Url(key: Uint8Array, data: string): string;
   /** `size` cryptographically random bytes. */
   randomBytes(size: number): Uint8Array;
+  /**
+   * AES-256-GCM encryption of the UTF-8 `plaintext` under the 32-byte `key`, with `aad` as
+   * additional authenticated data and a fresh random 96-bit IV: base64url(IV ‖ ciphertext ‖ tag).
+   * For values a shared store keeps at rest (exchanged tokens).
+   */
+  sealAesGcm(key: Uint8Array, plaintext: string, aad: string): Promise<string>;
+  /** The plaintext of a {@link CryptoBackend.sealAesGcm} result; `undefined` when it does not authenticate (wrong key, wrong `aad`, tampered). */
+  openAesGcm(key: Uint8Array, sealed: string, aad: string): Promise<string | undefined>;
   /** Constant-time comparison of two byte strings of the same length. */
   timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean;
   /** Decodes base64 or base64url (either alphabet, padding optional, trailing bits ignored). */

@@ -41,6 +41,34 @@ export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && crypto.timingSafeEqual(a, b);
 }
 
+/** Bytes of the IV and of the tag of an AES-GCM seal. */
+const GCM_IV = 12;
+const GCM_TAG = 16;
+
+/** AES-256-GCM seal: base64url(IV ‖ ciphertext ‖ tag). */
+export function sealAesGcm(key: Uint8Array, plaintext: string, aad: string): Promise<string> {
+  const iv = crypto.randomBytes(GCM_IV);
+  const cipher = crypto.createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(aad, 'utf8'));
+  const body = Buffer.concat([iv, cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+  return Promise.resolve(body.toString('base64url'));
+}
+
+/** Opens a {@link sealAesGcm} result; `undefined` when it does not authenticate. */
+export function openAesGcm(key: Uint8Array, sealed: string, aad: string): Promise<string | undefined> {
+  const bytes = Buffer.from(sealed, 'base64url');
+  if (bytes.length < GCM_IV + GCM_TAG) return Promise.resolve(undefined);
+  try {
+    const decipher = crypto.createDecipheriv('aes-256-gcm', key, bytes.subarray(0, GCM_IV), { authTagLength: GCM_TAG });
+    decipher.setAAD(Buffer.from(aad, 'utf8'));
+    decipher.setAuthTag(bytes.subarray(bytes.length - GCM_TAG));
+    const plain = Buffer.concat([decipher.update(bytes.subarray(GCM_IV, bytes.length - GCM_TAG)), decipher.final()]);
+    return Promise.resolve(decodeUtf8(plain));
+  } catch {
+    return Promise.resolve(undefined);
+  }
+}
+
 /** `Buffer`'s base64 decoder, which takes both alphabets. */
 export function decodeBase64(text: string): Uint8Array {
   return Buffer.from(text, 'base64');

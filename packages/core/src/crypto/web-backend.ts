@@ -114,6 +114,39 @@ export function randomBytes(size: number): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(size));
 }
 
+/** Bytes of the IV and of the tag of an AES-GCM seal. */
+const GCM_IV = 12;
+const GCM_TAG = 16;
+
+const importAesKey = (key: Uint8Array, usage: 'encrypt' | 'decrypt') => crypto.subtle.importKey('raw', key, 'AES-GCM', false, [usage]);
+
+/** AES-256-GCM seal by `crypto.subtle`: base64url(IV ‖ ciphertext ‖ tag). */
+export async function sealAesGcm(key: Uint8Array, plaintext: string, aad: string): Promise<string> {
+  const iv = randomBytes(GCM_IV);
+  const sealed = new Uint8Array(await crypto.subtle.encrypt(
+    { name: 'AES-GCM', iv, additionalData: encoder.encode(aad) }, await importAesKey(key, 'encrypt'), encoder.encode(plaintext),
+  ));
+  const body = new Uint8Array(GCM_IV + sealed.length);
+  body.set(iv);
+  body.set(sealed, GCM_IV);
+  return encode(body, BASE64URL, false);
+}
+
+/** Opens a {@link sealAesGcm} result; `undefined` when it does not authenticate. */
+export async function openAesGcm(key: Uint8Array, sealed: string, aad: string): Promise<string | undefined> {
+  const bytes = decodeBase64(sealed);
+  if (bytes.length < GCM_IV + GCM_TAG) return undefined;
+  try {
+    const plain = await crypto.subtle.decrypt(
+      { name: 'AES-GCM', iv: bytes.subarray(0, GCM_IV), additionalData: encoder.encode(aad) },
+      await importAesKey(key, 'decrypt'), bytes.subarray(GCM_IV),
+    );
+    return decodeUtf8(new Uint8Array(plain));
+  } catch {
+    return undefined;
+  }
+}
+
 /** Compares every byte whatever the first difference. */
 export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

@@ -37,6 +37,8 @@ export const GUARD_ERROR_CODES = Object.freeze([
   'ERR_SCOPE_INSUFFICIENT', 'ERR_CLAIMS_INSUFFICIENT', 'ERR_USER_AUTHENTICATION_INSUFFICIENT',
   // 403 without a challenge: the gateway's CSRF defence on cookie-authenticated requests
   'ERR_GATEWAY_CSRF_HEADER_MISSING', 'ERR_GATEWAY_ORIGIN_NOT_ALLOWED',
+  // 403 / 502 without a challenge: token exchange refused by the authorization server (never a 401 to the caller)
+  'ERR_EXCHANGE_REFUSED', 'ERR_EXCHANGE_CLIENT_REJECTED',
   // MCP transport rules (@resource-guard/mcp), answered with a JSON-RPC error, no challenge:
   // 403 Origin not allowed, 400 request metadata headers that do not match the body, 400 unreadable body
   'ERR_MCP_ORIGIN_NOT_ALLOWED', 'ERR_MCP_HEADER_MISMATCH', 'ERR_MCP_BODY_UNREADABLE',
@@ -47,9 +49,11 @@ export const GUARD_ERROR_CODES = Object.freeze([
   'ERR_INTROSPECTION_JWT_AUDIENCE_INVALID', 'ERR_INTROSPECTION_JWT_STALE',
   'ERR_DPOP_REPLAY_STORE_UNAVAILABLE', 'ERR_DPOP_REPLAY_QUOTA_EXCEEDED', 'ERR_INTROSPECTION_STORE_UNAVAILABLE',
   'ERR_GATEWAY_PHANTOM_RESPONSE_INVALID', 'ERR_GATEWAY_STORE_UNAVAILABLE',
+  'ERR_EXCHANGE_UNAVAILABLE', 'ERR_EXCHANGE_RESPONSE_INVALID',
   // 500: misconfiguration
   'ERR_MISCONFIGURED', 'ERR_MISCONFIGURED_MIDDLEWARE_ORDER', 'ERR_MISCONFIGURED_BODY_PARSER',
   'ERR_INTROSPECTION_CLIENT_REJECTED', 'ERR_INTROSPECTION_ENDPOINT_UNKNOWN', 'ERR_DISCOVERY_NOT_FOUND',
+  'ERR_EXCHANGE_ENDPOINT_UNKNOWN', 'ERR_EXCHANGE_CONTEXT_INVALID',
 ] as const);
 
 /** Every code the library itself throws (see {@link GUARD_ERROR_CODES}). */

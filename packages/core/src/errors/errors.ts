@@ -204,6 +204,24 @@ export class MisconfigurationError extends GuardError {
   }
 }
 
+/**
+ * The authorization server refused a token exchange (RFC 8693 §2.2.2). Not the caller's token
+ * being bad (it was verified): never a 401. `ERR_EXCHANGE_REFUSED` (403 by default) when the AS
+ * will not give this subject a token for that target (`invalid_target`, `invalid_scope`,
+ * `invalid_grant`, `access_denied`, ...); `ERR_EXCHANGE_CLIENT_REJECTED` (502) when it rejects
+ * this API as a client (`invalid_client`, `unauthorized_client`, `unsupported_grant_type`,
+ * `invalid_request`, HTTP 401/403): a configuration to fix, logged once per call. Map either to the
+ * status your API answers with; no challenge header is set.
+ */
+export class TokenExchangeRefusedError extends GuardError {
+  /** The AS's `error` value (RFC 6749 §5.2 charset, at most 64 characters), `undefined` when it sent none. */
+  readonly oauthError: string | undefined;
+  constructor(message: string, code: 'ERR_EXCHANGE_REFUSED' | 'ERR_EXCHANGE_CLIENT_REJECTED', oauthError: string | undefined, options?: GuardErrorOptions) {
+    super(message, code, code === 'ERR_EXCHANGE_REFUSED' ? 403 : 502, undefined, options);
+    this.oauthError = oauthError;
+  }
+}
+
 /** True when `value` is a `GuardError` (also across duplicated copies of this package). */
 export function isGuardError(value: unknown): value is GuardError {
   return value instanceof GuardError

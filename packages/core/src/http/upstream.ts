@@ -16,6 +16,8 @@ export interface UpstreamResponse {
    * gateway's phantom-token cache) may honour its `max-age`. Optional for hand-made responses.
    */
   cacheControl?: string;
+  /** The `DPoP-Nonce` response header (RFC 9449 §8), when there is one. */
+  dpopNonce?: string;
 }
 
 /** A request to the authorization server. */
@@ -62,7 +64,13 @@ export async function fetchUpstream(fetchImpl: typeof fetch, url: URL, request: 
       const sanitized = sanitizeCause(cause);
       throw new UpstreamUnavailableError(`${request.what} response could not be read`, request.code, { cause: sanitized, detail: describeFailure(request, url, sanitized) });
     }
-    return { status: response.status, contentType: response.headers.get('content-type') ?? '', body, cacheControl: response.headers.get('cache-control') ?? '' };
+    return {
+      status: response.status,
+      contentType: response.headers.get('content-type') ?? '',
+      body,
+      cacheControl: response.headers.get('cache-control') ?? '',
+      dpopNonce: response.headers.get('dpop-nonce') ?? undefined,
+    };
   } finally {
     clearTimeout(timer);
   }

@@ -5,16 +5,13 @@ import { cacheTtlFor, isPastExpiry } from './response.js';
 import type { Logger } from '../options/guard-options.js';
 import { isInProcessStore, type Store } from '../store/memory-store.js';
 import { isPromiseLike, type MaybePromise } from '../lib/maybe-promise.js';
+import { SingleFlight, loadUnderLease, type Outcome } from '../store/single-flight.js';
 
 /** Prefix of introspection entries in the shared {@link Store}. */
 export const CACHE_KEY_PREFIX = 'introspection:';
 
 /** Prefix of the lease one process takes in the store while it introspects a token for all. */
 export const LEASE_KEY_PREFIX = 'introspection-lease:';
-
-/** First and longest pause between two looks at the store while another process introspects, ms. */
-const POLL_FIRST_MS = 10;
-const POLL_MAX_MS = 100;
 
 /**
  * The key of `token` in a store the application supplies (Redis, its own): a SHA-256 hash, so the
@@ -44,8 +41,6 @@ interface Entry {
   client: string;
   response: Record<string, unknown>;
 }
-
-type Outcome = { response: Record<string, unknown> } | { error: unknown };
 
 /** Dependencies of {@link IntrospectionCache}. */
 export interface IntrospectionCacheSettings {
@@ -92,7 +87,7 @@ export class IntrospectionCache {
   readonly #store: Store;
   readonly #clock: () => number;
   readonly #logger: Logger;
-  readonly #inFlight = new Map<string, Promise<Outcome>>();
+  readonly #inFlight = new SingleFlight<Record<string, unknown>>();
   readonly #keyOf: (token: string) => string;
   readonly #loadAnswer: (token: string) => Promise<Record<string, unknown>>;
   #storeFailing = false;
@@ -113,31 +108,18 @@ export class IntrospectionCache {
   lookup(token: string): MaybePromise<Record<string, unknown>> {
     if (this.#settings.cacheTtl === 0) return this.#loadAnswer(token);
     const key = this.#keyOf(token);
-    const pending = this.#inFlight.get(key);
-    if (pending !== undefined) return this.#join(pending);
+    const pending = this.#inFlight.joinPending(key);
+    if (pending !== undefined) return pending;
     const cached = this.#read(key);
     if (!isPromiseLike(cached)) return cached ?? this.#start(key, token);
     return cached.then((response) => response ?? this.#start(key, token));
   }
 
-  // Checked again: another lookup may have started the call while we read the store.
   #start(key: string, token: string): Promise<Record<string, unknown>> {
-    let pending = this.#inFlight.get(key);
-    if (pending === undefined) {
-      pending = this.#loadOnce(key, token).finally(() => this.#inFlight.delete(key));
-      this.#inFlight.set(key, pending);
-    }
-    return this.#join(pending);
+    return this.#inFlight.run(key, () => this.#loadOnce(key, token));
   }
 
-  async #join(pending: Promise<Outcome>): Promise<Record<string, unknown>> {
-    const outcome = await pending;
-    // Errors are immutable (the guard renders each rejection onto a copy): waiters may share one.
-    if ('error' in outcome) throw outcome.error;
-    return outcome.response;
-  }
-
-  async #load(key: string, token: string): Promise<Outcome> {
+  async #load(key: string, token: string): Promise<Outcome<Record<string, unknown>>> {
     let response: Record<string, unknown>;
     try {
       response = await this.#loadAnswer(token);
@@ -155,52 +137,18 @@ export class IntrospectionCache {
         this.#reportStoreFailure('resource-guard: the store failed to save an introspection result; continuing without caching it');
       }
     }
-    return { response };
+    return { value: response };
   }
 
-  /**
-   * Calls upstream unless another process sharing the store already does: then waits for its
-   * answer in the store (see the class comment). A store that cannot take the lease is no reason
-   * to wait: the call is made. Only with a store that can `delete`: a lease that outlived a
-   * failed call would make every process wait out its TTL.
-   */
-  async #loadOnce(key: string, token: string): Promise<Outcome> {
-    if (this.#store.delete === undefined) return this.#load(key, token);
-    const lease = LEASE_KEY_PREFIX + key.slice(CACHE_KEY_PREFIX.length);
-    let leased: boolean;
-    try {
-      leased = await this.#store.add(lease, 1, this.#settings.timeout / 1000 + 1) === true;
-    } catch {
-      return this.#load(key, token);
-    }
-    if (leased) {
-      try {
-        // Another instance may have stored the answer and given the lease back between our miss
-        // and our add: look once more before calling (the answer is stored before the lease goes).
-        const stored = await this.#readQuietly(key);
-        if (stored !== undefined) return { response: stored };
-        return await this.#load(key, token);
-      } finally {
-        // Waiting processes then look once more and call upstream themselves when nothing was stored.
-        await Promise.resolve().then(() => this.#store.delete!(lease)).catch(() => undefined);
-      }
-    }
-    // Real time, not the guard's clock (which tests may stop): the pauses are real timers.
-    const deadline = performance.now() + this.#settings.timeout;
-    for (let pause = POLL_FIRST_MS; performance.now() < deadline; pause = Math.min(pause * 2, POLL_MAX_MS)) {
-      await new Promise((resolve) => setTimeout(resolve, pause));
-      const stored = await this.#readQuietly(key);
-      if (stored !== undefined) return { response: stored };
-      const held = await Promise.resolve().then(() => this.#store.get(lease)).catch(() => undefined);
-      if (held === undefined) {
-        // The holder may have stored its answer and given the lease back since the look above
-        // (it stores first, then lets go): look once more before calling.
-        const answer = await this.#readQuietly(key);
-        if (answer !== undefined) return { response: answer };
-        break;
-      }
-    }
-    return this.#load(key, token);
+  /** {@link #load} under the store's lease when it is shared (see `store/single-flight.ts`). */
+  #loadOnce(key: string, token: string): Promise<Outcome<Record<string, unknown>>> {
+    return loadUnderLease({
+      store: this.#store,
+      leaseKey: LEASE_KEY_PREFIX + key.slice(CACHE_KEY_PREFIX.length),
+      timeout: this.#settings.timeout,
+      readStored: () => this.#readQuietly(key),
+      load: () => this.#load(key, token),
+    });
   }
 
   /**

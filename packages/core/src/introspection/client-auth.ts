@@ -5,12 +5,13 @@ import { assertKnownKeys, assertObject, knownKeys, readNumber } from '../options
 
 /**
  * How the guard authenticates to the introspection endpoint (RFC 7662 §2.1, which requires some
- * form of authorization): the client-secret methods of RFC 6749 §2.3.1, `private_key_jwt`
+ * form of authorization), and token exchange to the token endpoint (RFC 8693 §2.1, RFC 6749 §2.3):
+ * the client-secret methods of RFC 6749 §2.3.1, `private_key_jwt`
  * (RFC 7523 §2.2, OpenID Connect Core §9), a bearer token, or none. Options validated once, at
  * start-up; per call, only the request's auth part is built here.
  */
 
-/** Methods of `introspection.clientAuth`. */
+/** Methods of `introspection.clientAuth` (and the first three of `tokenExchange.clientAuth`). */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'bearer' | 'none';
 
 /** `introspection.privateKeyJwt`: the key and claims of the RFC 7523 client assertion. */
@@ -22,7 +23,7 @@ export interface PrivateKeyJwtOptions {
   /** `kid` header. Default: the JWK's `kid`, else none. */
   kid?: string;
   /**
-   * `aud` of the assertion. Default: the introspection endpoint URL the call goes to (RFC 7523
+   * `aud` of the assertion. Default: the endpoint URL the call goes to (introspection or token; RFC 7523
    * §3 lets the AS choose; Okta wants the endpoint). Some servers want their issuer identifier
    * instead (ZITADEL): set it here.
    */
@@ -61,55 +62,58 @@ export interface ClientAuthInput {
 }
 
 /**
- * Validates the client-auth options of `introspection` (a `TypeError` naming the option): each
+ * Validates the client-auth options of `introspection`, or of another feature that calls the
+ * authorization server as this client (token exchange), named `where` in every `TypeError`: each
  * method's own credential required, the others' refused (a secret configured for a method that
- * does not send it is a mistake worth hearing about at start-up).
+ * does not send it is a mistake worth hearing about at start-up). `methods`: those the feature
+ * accepts (default all).
  */
-export function resolveClientAuth(raw: ClientAuthInput): ResolvedClientAuth {
+export function resolveClientAuth(raw: ClientAuthInput, where = 'introspection', methods: readonly ClientAuthMethod[] = METHODS): ResolvedClientAuth {
   const clientAuth = (raw.clientAuth ?? 'client_secret_basic') as ClientAuthMethod;
-  if (!METHODS.includes(clientAuth)) {
-    throw new TypeError(`resource-guard: "introspection.clientAuth" must be one of ${METHODS.join(', ')}`);
+  if (!methods.includes(clientAuth)) {
+    throw new TypeError(`resource-guard: "${where}.clientAuth" must be one of ${methods.join(', ')}`);
   }
   const secretMethod = clientAuth === 'client_secret_basic' || clientAuth === 'client_secret_post';
   // The client id names us in `client_secret_*` and `private_key_jwt`, and is the `aud` of RFC 9701 answers.
   const idRequired = secretMethod || clientAuth === 'private_key_jwt' || raw.jwtResponse === true;
-  const clientId = raw.clientId === undefined && !idRequired ? '' : readCredential(raw.clientId, 'introspection.clientId');
-  refuseUnless(secretMethod, raw.clientSecret, 'clientSecret', 'client_secret_basic or client_secret_post');
-  refuseUnless(clientAuth === 'bearer', raw.bearerToken, 'bearerToken', 'bearer');
-  refuseUnless(clientAuth === 'private_key_jwt', raw.privateKeyJwt, 'privateKeyJwt', 'private_key_jwt');
+  const clientId = raw.clientId === undefined && !idRequired ? '' : readCredential(raw.clientId, `${where}.clientId`);
+  refuseUnless(where, secretMethod, raw.clientSecret, 'clientSecret', 'client_secret_basic or client_secret_post');
+  refuseUnless(where, clientAuth === 'bearer', raw.bearerToken, 'bearerToken', 'bearer');
+  refuseUnless(where, clientAuth === 'private_key_jwt', raw.privateKeyJwt, 'privateKeyJwt', 'private_key_jwt');
   let bearerToken: string | undefined;
   if (clientAuth === 'bearer') {
     if (typeof raw.bearerToken !== 'string' || !B64TOKEN.test(raw.bearerToken)) {
-      throw new TypeError('resource-guard: "introspection.bearerToken" must be a token of the b64token characters (RFC 6750 §2.1)');
+      throw new TypeError(`resource-guard: "${where}.bearerToken" must be a token of the b64token characters (RFC 6750 §2.1)`);
     }
     bearerToken = raw.bearerToken;
   }
   return {
     clientAuth,
     clientId,
-    clientSecret: secretMethod ? readCredential(raw.clientSecret, 'introspection.clientSecret') : undefined,
+    clientSecret: secretMethod ? readCredential(raw.clientSecret, `${where}.clientSecret`) : undefined,
     bearerToken,
-    assertion: clientAuth === 'private_key_jwt' ? readAssertion(raw.privateKeyJwt) : undefined,
+    assertion: clientAuth === 'private_key_jwt' ? readAssertion(raw.privateKeyJwt, where) : undefined,
   };
 }
 
-function refuseUnless(used: boolean, value: unknown, name: string, methods: string): void {
+function refuseUnless(where: string, used: boolean, value: unknown, name: string, methods: string): void {
   if (!used && value !== undefined) {
-    throw new TypeError(`resource-guard: "introspection.${name}" is only used with "introspection.clientAuth" ${methods}`);
+    throw new TypeError(`resource-guard: "${where}.${name}" is only used with "${where}.clientAuth" ${methods}`);
   }
 }
 
-function readAssertion(value: unknown): ResolvedClientAuth['assertion'] {
-  if (value === undefined) throw new TypeError('resource-guard: "introspection.privateKeyJwt" ({ key, alg }) is required with clientAuth private_key_jwt');
-  assertObject(value, 'introspection.privateKeyJwt');
+function readAssertion(value: unknown, where: string): ResolvedClientAuth['assertion'] {
+  const name = `${where}.privateKeyJwt`;
+  if (value === undefined) throw new TypeError(`resource-guard: "${name}" ({ key, alg }) is required with clientAuth private_key_jwt`);
+  assertObject(value, name);
   const options = value as Partial<PrivateKeyJwtOptions>;
-  assertKnownKeys(options, KNOWN_ASSERTION_KEYS, 'introspection.privateKeyJwt');
-  const key = readSigningKey(options.key, options.alg, options.kid, 'introspection.privateKeyJwt');
+  assertKnownKeys(options, KNOWN_ASSERTION_KEYS, name);
+  const key = readSigningKey(options.key, options.alg, options.kid, name);
   if (options.audience !== undefined && (typeof options.audience !== 'string' || options.audience.length === 0)) {
-    throw new TypeError('resource-guard: "introspection.privateKeyJwt.audience" must be a non-empty string');
+    throw new TypeError(`resource-guard: "${name}.audience" must be a non-empty string`);
   }
-  const lifetime = readNumber(options.lifetime, 'introspection.privateKeyJwt.lifetime', 60, 1);
-  if (lifetime > 600) throw new TypeError('resource-guard: "introspection.privateKeyJwt.lifetime" must be at most 600 seconds');
+  const lifetime = readNumber(options.lifetime, `${name}.lifetime`, 60, 1);
+  if (lifetime > 600) throw new TypeError(`resource-guard: "${name}.lifetime" must be at most 600 seconds`);
   return { key, audience: options.audience, lifetime };
 }
 

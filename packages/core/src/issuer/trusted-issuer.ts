@@ -13,6 +13,7 @@ export interface IssuerMetadata {
   issuer: string;
   jwks_uri?: string;
   introspection_endpoint?: string;
+  token_endpoint?: string;
   [member: string]: unknown;
 }
 
@@ -91,7 +92,7 @@ export class TrustedIssuer {
   }
 
   /** A URL from the metadata, validated like configured URLs (https off loopback). */
-  async endpoint(name: 'jwks_uri' | 'introspection_endpoint'): Promise<URL> {
+  async endpoint(name: 'jwks_uri' | 'introspection_endpoint' | 'token_endpoint'): Promise<URL> {
     const value = (await this.metadata())[name];
     if (value === undefined) {
       throw new UpstreamUnavailableError(`Issuer metadata has no ${name}`, DISCOVERY.code);
