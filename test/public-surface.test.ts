@@ -43,6 +43,22 @@ test('the adapters export the contract names', async (t) => {
   t.deepEqual(names.filter((name) => name !== 'protect' && !fetchExports.includes(name)), [], '@resource-guard/fetch');
 });
 
+test('everything an application needs comes from the adapter it installed, with the same names everywhere', async (t) => {
+  const everywhere = ['createGuard', 'exposedAuthHeaders', 'AUTH_RESPONSE_HEADERS', 'readPeerCertificate', 'GuardError', 'isGuardError', 'createMemoryStore'];
+  const middleware = ['protect', 'getAuth', 'requireScopes', 'requireAnyScope', 'requireClaims', 'requireAuthentication', 'requireThat'];
+  const surfaces: Record<string, string[]> = {
+    '@resource-guard/express': [...everywhere, ...middleware, 'errorHandler'],
+    '@resource-guard/koa': [...everywhere, ...middleware, 'errorHandler'],
+    '@resource-guard/fastify': [...everywhere, ...middleware, 'errorHandler', 'resourceGuard'],
+    '@resource-guard/fetch': [...everywhere, 'withAuth', 'rejectionResponse', 'requireScopes', 'authorize'],
+    '@resource-guard/fetch/hono': [...middleware, 'rejectionResponse'],
+  };
+  for (const [specifier, expected] of Object.entries(surfaces)) {
+    const exported = Object.keys(await import(specifier));
+    t.deepEqual(expected.filter((name) => !exported.includes(name)), [], specifier);
+  }
+});
+
 test('@resource-guard/gateway exports the three patterns and the OAuth agent; ./express and ./koa the middleware', async (t) => {
   t.deepEqual(Object.keys(await import('@resource-guard/gateway')).sort(), [
     'SPLIT_TOKEN_PREFIX', 'createOAuthAgent', 'createPhantomToken', 'createSplitToken', 'createTokenHandler', 'encryptTokenCookie',

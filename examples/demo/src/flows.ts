@@ -1,6 +1,6 @@
 /**
  * Every flow the demo walks, defined once: `npm run demo` prints them as a table and
- * `test/e2e-flows.test.ts` asserts them, against every sample API. Tokens come from the dev AS's
+ * `test/e2e/flows.test.ts` asserts them, against every sample API. Tokens come from the dev AS's
  * token endpoint, revocation and introspection hit the AS, DPoP proofs come from oauth4webapi.
  */
 import type * as oauth from 'oauth4webapi';

@@ -1,5 +1,5 @@
 /**
- * The demo's flows as a library, for `test/e2e-flows.test.ts`: the same definitions, client and
+ * The demo's flows as a library, for `test/e2e/flows.test.ts`: the same definitions, client and
  * verdicts as `npm run demo` (whose entry point is `main.ts`).
  */
 export { parseChallenges, challengeOf, type Challenge } from './challenge.js';
@@ -9,6 +9,7 @@ export {
 } from './client.js';
 export { loadCertificates, type DemoCertificates } from './certificates.js';
 export { createFlowContext, FLOWS, SCALE_OUT_FLOWS, type ApiTarget, type Flow, type FlowContext } from './flows.js';
+export { printCurlCommands } from './serve.js';
 export { GATEWAY_FLOWS, startGateways } from './gateway-flows.js';
 export { exchangeFlows, startInventory, type Inventory } from './exchange-flows.js';
 export { MCP_FLOWS, startMcpServers } from './mcp-flows.js';

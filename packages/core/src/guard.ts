@@ -150,8 +150,10 @@ export function createGuard(options: GuardOptions): Guard {
   const requirementContext = Object.freeze({ scopeHierarchy: resolved.scopeHierarchy });
   const logRejection = resolved.logRejections ? createRejectionLogger(resolved.logger) : undefined;
   const reject = (error: GuardError, scheme?: 'Bearer' | 'DPoP'): GuardError => {
-    logRejection?.(error);
-    return attachChallenge(error, scheme);
+    // The rendered error is the one the adapters see: marked as logged, errorHandler() skips it.
+    const rendered = attachChallenge(error, scheme);
+    logRejection?.(rendered);
+    return rendered;
   };
 
   const authenticate = createPipeline({

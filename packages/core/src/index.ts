@@ -15,6 +15,7 @@ export type {
 } from './options/guard-options.js';
 export type { ClientAuthMethod, PrivateKeyJwtOptions } from './introspection/client-auth.js';
 export type { PrivateKeyInput } from './jws/signing-key.js';
+export type { JsonWebKey, PlatformKey } from './crypto/key-types.js';
 export type { TokenFormatName } from './pipeline/formats.js';
 export {
   GuardError, MissingCredentialsError, InvalidRequestError, InvalidTokenError, InsufficientScopeError,

@@ -4,6 +4,7 @@
  */
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Requirement } from '@resource-guard/core';
+import { rejectRequest } from './rejection.js';
 import {
   GUARD_KEY, NodeRequestView, authorizeRequirement, resolveProtectArguments, createRequirementMiddlewares,
   type AuthenticateResult, type Guard, type ProtectOptions,
@@ -59,7 +60,7 @@ export function protect(options: ProtectOptions | Guard, settings?: ProtectSetti
       result = guard.authenticateNow(new FastifyGuardRequest(request), authenticateOptions);
       if (!(result instanceof Promise)) accept(request, reply, guard, result);
     } catch (error) {
-      done(error as Error);
+      rejectRequest(request, reply, done, error);
       return;
     }
     // Most requests settle at once (loaded keys, a cache hit): the next hook runs in the same tick.
@@ -79,7 +80,7 @@ async function settleInto(
   try {
     accept(request, reply, guard, await pending);
   } catch (error) {
-    done(error as Error);
+    rejectRequest(request, reply, done, error);
     return;
   }
   // Outside the try: Fastify handles what later hooks throw.
@@ -87,11 +88,11 @@ async function settleInto(
 }
 
 function requirementHook(requirement: Requirement): GuardHook {
-  return function requirementHook(request, _reply, done): void {
+  return function requirementHook(request, reply, done): void {
     try {
       authorizeRequirement(request.auth ?? undefined, (request as GuardedRequest)[GUARD_KEY], requirement);
     } catch (error) {
-      done(error as Error);
+      rejectRequest(request, reply, done, error);
       return;
     }
     done();

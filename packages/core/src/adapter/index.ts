@@ -13,7 +13,7 @@ export { quoteParam } from '../http/challenge.js';
 export type { AuthenticateOptions, AuthenticateResult, Guard } from '../guard.js';
 export { readAuthContext } from './auth-context-access.js';
 export { createErrorResponder } from './error-response.js';
-export type { ErrorResponse, ErrorResponseLogger, ErrorResponseOptions } from './error-response.js';
+export type { ErrorResponse, ErrorResponseBody, ErrorResponseLogger, ErrorResponseOptions } from './error-response.js';
 export { createResourceMetadataEndpoint } from '../metadata/resource-metadata.js';
 export type { MetadataResponse, ResourceMetadataEndpoint } from '../metadata/resource-metadata.js';
 // Seams for the gateway package (`@resource-guard/gateway`), which calls the authorization server

@@ -66,15 +66,17 @@ export async function fetchUpstream(fetchImpl: typeof fetch, url: URL, request: 
         signal: controller.signal,
       });
     } catch (cause) {
+      const sanitized = sanitizeCause(cause);
       end(failureOutcome(cause, controller));
-      throw new UpstreamUnavailableError(`${request.what} request failed`, request.code, { cause: sanitizeCause(cause) });
+      throw new UpstreamUnavailableError(`${request.what} request failed`, request.code, { cause: sanitized, detail: describeFailure(request, url, sanitized) });
     }
     let body: string;
     try {
       body = await readLimited(response);
     } catch (cause) {
+      const sanitized = sanitizeCause(cause);
       end(controller.signal.aborted ? 'timeout' : 'response_error', response.status);
-      throw new UpstreamUnavailableError(`${request.what} response could not be read`, request.code, { cause: sanitizeCause(cause) });
+      throw new UpstreamUnavailableError(`${request.what} response could not be read`, request.code, { cause: sanitized, detail: describeFailure(request, url, sanitized) });
     }
     end(response.status >= 200 && response.status < 300 ? 'success' : 'http_error', response.status);
     return {
@@ -160,6 +162,14 @@ function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8Array {
     offset += chunk.byteLength;
   }
   return bytes;
+}
+
+// The request (method and URL: configuration, never a token, which travels in POST bodies) and the
+// system's reason (`ECONNREFUSED`, `ENOTFOUND`, a timeout), so a start-up mistake names its cause.
+function describeFailure(request: Pick<UpstreamRequest, 'method'>, url: URL, cause: unknown): string {
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  const reason = typeof code === 'string' ? code : cause instanceof Error ? cause.message : 'unknown cause';
+  return `${request.method ?? 'GET'} ${url.origin}${url.pathname}: ${reason}`;
 }
 
 // A fetch error never carries the token (it is sent in POST bodies only), but keep causes small.

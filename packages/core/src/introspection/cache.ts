@@ -28,7 +28,7 @@ const MAX_PLAIN_KEY_LENGTH = 128;
 /**
  * The key of `token` in the built-in memory store: the token itself. That store lives in this
  * process, which holds every token it is sent anyway, and a hit is an exact match of the whole
- * token; hashing it cost more than the rest of a hit under load (`bench/README.md`). Only up to
+ * token; hashing it cost more than the rest of a hit under load (`bench/HISTORY.md`). Only up to
  * {@link MAX_PLAIN_KEY_LENGTH} characters (opaque tokens are far shorter): a flood of distinct
  * long tokens must not make each of the store's entries as long as `maxTokenLength`. Longer ones
  * are hashed under `#`, which no token has, so a short token can never name a long one's entry.

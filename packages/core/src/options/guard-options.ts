@@ -174,7 +174,9 @@ export interface GuardOptions {
    * message and the error's `detail` (which check, which claim, the configured value), e.g.
    * `resource-guard: rejected 401 ERR_TOKEN_CLAIM_MISSING: Token lacks a required claim
    * (required claim "client_id" is absent; requiredClaims: [...])`. Never the token; never sent to
-   * the client. Default false: a flood of bad tokens is not a flood of log lines.
+   * the client. Default: on when `NODE_ENV` is not `production` (and the logger has `debug`),
+   * off in production, where a flood of bad tokens must not be a flood of log lines. An adapter's
+   * `errorHandler({ logger })` does not log a rejection this already logged.
    */
   logRejections?: boolean;
   /**
@@ -254,7 +256,8 @@ export interface ResolvedOptions {
   telemetry: Telemetry;
 }
 
-const KNOWN_OPTIONS = knownKeys<GuardOptions>()([
+/** The names {@link GuardOptions} has: what `createGuard()` accepts (`protect()` adds `optional`). */
+export const GUARD_OPTION_KEYS: readonly string[] = knownKeys<GuardOptions>()([
   'issuer', 'audience', 'jwksUri', 'algorithms', 'secret', 'clockTolerance', 'requiredClaims', 'allowGenericJwtTyp',
   'tokenLocations', 'realm', 'httpTimeout', 'jwksCooldown', 'jwksCacheMaxAge', 'allowInsecureRequests', 'maxTokenLength',
   'fetch', 'clock', 'introspection', 'dpop', 'mtls', 'verifiedTokenCache', 'offloadSignatures', 'store', 'logger', 'validators',
@@ -277,7 +280,9 @@ const TOKEN_LOCATIONS: readonly TokenLocation[] = ['header', 'body', 'query'];
 export function resolveOptions(options: GuardOptions): ResolvedOptions {
   assertObject(options, 'options');
   if (options === undefined) throw new TypeError('resource-guard: createGuard() needs an options object');
-  assertKnownKeys(options, KNOWN_OPTIONS, '');
+  assertKnownKeys(options, GUARD_OPTION_KEYS, '', {
+    optional: 'it is a setting of protect(), withAuth() and the Fastify plugin, not of createGuard() (docs/options.md)',
+  });
   const allowInsecureRequests = readBoolean(options.allowInsecureRequests, 'allowInsecureRequests', false);
 
   const secret = readSecret(options.secret);
@@ -312,8 +317,10 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
   }
   const httpTimeout = readNumber(options.httpTimeout, 'httpTimeout', 5000, 1);
   const introspection = resolveIntrospectionOptions(options.introspection, { issuerCount: issuers.length, allowInsecureRequests, httpTimeout });
-  const logRejections = readBoolean(options.logRejections, 'logRejections', false);
-  if (logRejections && typeof (options.logger ?? console).debug !== 'function') {
+  const hasDebug = typeof (options.logger ?? console).debug === 'function';
+  // Outside production a silent 401 costs a developer an hour: say why, once per rejection.
+  const logRejections = readBoolean(options.logRejections, 'logRejections', !isProduction() && hasDebug);
+  if (logRejections && !hasDebug) {
     throw new TypeError('resource-guard: "logRejections" needs a "logger" with a debug() method');
   }
 
@@ -359,4 +366,11 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     encryptedTokens: resolveEncryptedTokens(options.encryptedTokens),
     telemetry: resolveTelemetryOptions(options.telemetry),
   };
+}
+
+// `NODE_ENV` as Node, Bun and bundlers (which inline it) set it; a runtime without `process`
+// (Workers, Deno without the compatibility layer) counts as production: nothing is logged by default.
+function isProduction(): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env === undefined || env.NODE_ENV === 'production';
 }
