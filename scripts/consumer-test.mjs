@@ -4,8 +4,10 @@
 // temporary directory OUTSIDE the workspace (so nothing resolves through the workspace's
 // node_modules), build each project with its own TypeScript settings, start it, and send it real
 // HTTP requests: no token, a valid token and a forged one. Tokens are signed here and their keys
-// served by a JWKS server on loopback; the README's quick starts, copied unchanged, run against the
-// dev authorization server (examples/, built) with its tokens. `KEEP_CONSUMERS=1` keeps the
+// served by a JWKS server on loopback. Every README quick start, taken from README.md unchanged,
+// is set up as its "Try it" recipe says (npm init -y, npm pkg set type=module, npm install, tsx)
+// in an empty directory and run against the dev authorization server (examples/, built) with its
+// tokens; outside production it must log why it refused the forged token. `KEEP_CONSUMERS=1` keeps the
 // temporary directory; `ONLY=<part of a scenario name>` runs those scenarios only.
 import { execFile, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -126,7 +128,8 @@ function forge(token) {
 
 function readmeBlock(heading) {
   const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
-  const match = new RegExp(`^${heading}\\n+\`\`\`ts\\n([\\s\\S]*?)\\n\`\`\`$`, 'm').exec(readme);
+  const escaped = heading.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const match = new RegExp(`^${escaped}\\n+\`\`\`ts\\n([\\s\\S]*?)\\n\`\`\`$`, 'm').exec(readme);
   if (match === null) throw new Error(`README.md has no \`\`\`ts block under "${heading}"`);
   return match[1];
 }
@@ -267,6 +270,48 @@ server.listen(0, '127.0.0.1', () => {
 });
 `;
 
+// The Hono middleware from its subpath, served by @hono/node-server-like bridging on node:http.
+const honoApp = `import http from 'node:http';
+import { Hono } from 'hono';
+import { createGuard } from '@resource-guard/fetch';
+import { getAuth, protect, requireScopes, type AuthEnv } from '@resource-guard/fetch/hono';
+const { ISSUER = '', AUDIENCE = '', JWKS_URI = '' } = process.env;
+const app = new Hono<AuthEnv>();
+app.use('/orders', protect(createGuard({ issuer: ISSUER, audience: AUDIENCE, jwksUri: JWKS_URI })));
+app.get('/orders', requireScopes('orders:read'), (c) => c.json({ subject: getAuth(c).subject }));
+const server = http.createServer(async (req, res) => {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
+  const response = await app.fetch(new Request('http://' + (req.headers.host ?? 'localhost') + (req.url ?? '/'), { method: req.method ?? 'GET', headers }));
+  res.writeHead(response.status, Object.fromEntries(response.headers)).end(Buffer.from(await response.arrayBuffer()));
+});
+server.listen(0, '127.0.0.1', () => {
+  const address = server.address();
+  console.log('listening ' + (typeof address === 'object' && address !== null ? address.port : ''));
+});
+`;
+
+// A module as a Worker or Deno would load it: no node: types anywhere, configuration handed in.
+const workerApp = `import { createGuard, requireScopes, withAuth, type GuardOptions } from '@resource-guard/fetch';
+export function createHandler(options: Pick<GuardOptions, 'issuer' | 'audience' | 'jwksUri'>): (request: Request) => Promise<Response> {
+  return withAuth(createGuard(options), (_request, auth) => Response.json({ subject: auth.subject }), { require: requireScopes('orders:read') });
+}
+`;
+
+// Plain JavaScript that serves a fetch handler on node:http: \`handler\` is an expression giving
+// (request) => Promise<Response>, from the module compiled to dist/app.js.
+const bridge = (handler) => `import http from 'node:http';
+import * as app from './dist/app.js';
+const handler = ${handler};
+const server = http.createServer(async (req, res) => {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
+  const response = await handler(new Request('http://' + (req.headers.host ?? 'localhost') + (req.url ?? '/'), { method: req.method ?? 'GET', headers }));
+  res.writeHead(response.status, Object.fromEntries(response.headers)).end(Buffer.from(await response.arrayBuffer()));
+});
+server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => console.log('listening ' + server.address().port));
+`;
+
 // Plain JavaScript: the TypeScript-only parts of the app sources above removed.
 const toJavaScript = (source) => source.replace(': string | undefined', '');
 
@@ -321,12 +366,11 @@ const scenarios = [
     cookie: true,
   },
   {
-    name: 'ESM, TypeScript strict, Fastify 5 (its own error rendering)',
+    name: 'ESM, TypeScript strict, Fastify 5 (the plugin renders the one error body)',
     type: 'module',
     dependencies: { fastify: '^5.0.0', '@types/node': '^20.19.0' },
     tsconfig: { ...strict, skipLibCheck: true, module: 'nodenext', moduleResolution: 'nodenext', verbatimModuleSyntax: true },
     source: fastifyApp,
-    ownErrorBody: true,
   },
   {
     name: 'ESM, TypeScript strict, fetch adapter behind node:http',
@@ -336,50 +380,95 @@ const scenarios = [
     source: fetchApp,
   },
   {
-    name: 'README quick start (Express), unchanged, ESM TypeScript strict, against the dev authorization server',
+    name: 'fetch adapter and its Hono middleware with the newest @types/node, skipLibCheck off',
     type: 'module',
-    dependencies: { express: '^5.1.0', '@types/express': '^5.0.0', '@types/node': '^20.19.0' },
-    tsconfig: { ...strict, module: 'nodenext', moduleResolution: 'nodenext', verbatimModuleSyntax: true },
-    source: readmeBlock('## Quick start: Express'),
-    devAs: true,
+    dependencies: { hono: '^4.0.0', '@types/node': 'latest' },
+    tsconfig: { ...strict, module: 'nodenext', moduleResolution: 'nodenext', verbatimModuleSyntax: true, lib: ['ES2023', 'DOM', 'DOM.Iterable'] },
+    source: honoApp,
   },
   {
-    name: 'README quick start (Koa), unchanged, ESM TypeScript strict, against the dev authorization server',
+    name: 'fetch adapter with NO @types/node (a Worker-style module, skipLibCheck off), served by a plain JS bridge',
     type: 'module',
-    dependencies: { koa: '^3.0.0', '@koa/router': '^15.0.0', '@types/koa': '^3.0.0', '@types/node': '^20.19.0' },
-    tsconfig: { ...strict, skipLibCheck: true, module: 'nodenext', moduleResolution: 'nodenext', verbatimModuleSyntax: true },
-    source: readmeBlock('## Quick start: Koa'),
-    devAs: true,
+    dependencies: {},
+    tsconfig: { ...strict, types: [], module: 'nodenext', moduleResolution: 'nodenext', verbatimModuleSyntax: true, lib: ['ES2023', 'DOM', 'DOM.Iterable'] },
+    source: workerApp,
+    bridge: true,
   },
+  ...[
+    { heading: '## Quick start: Express', dependencies: { express: '^5.1.0' }, devDependencies: ['tsx', '@types/express'] },
+    { heading: '## Quick start: Koa', dependencies: { koa: '^3.0.0', '@koa/router': '^15.0.0' }, devDependencies: ['tsx', '@types/koa'], skipLibCheck: true },
+    { heading: '## Quick start: Fastify', dependencies: { fastify: '^5.0.0' }, devDependencies: ['tsx', '@types/node'], skipLibCheck: true },
+    { heading: '## Quick start: Web-standard runtimes (Next.js, Hono, Bun, Deno)', dependencies: {}, devDependencies: ['tsx', '@types/node'], routeHandler: true },
+  ].map(({ heading, dependencies, devDependencies, skipLibCheck = false, routeHandler = false }) => ({
+    name: `README ${heading.slice(3)}, unchanged, as the "Try it" recipe sets it up, against the dev authorization server`,
+    readme: true,
+    dependencies,
+    devDependencies,
+    tsconfig: { ...strict, skipLibCheck, module: 'nodenext', moduleResolution: 'nodenext', verbatimModuleSyntax: true, lib: ['ES2023', 'DOM', 'DOM.Iterable'] },
+    source: readmeBlock(heading),
+    routeHandler,
+    devAs: true,
+  })),
 ];
 
 async function runScenario(scenario, index) {
   const dir = path.join(work, `consumer-${index}`);
   fs.mkdirSync(path.join(dir, 'src'), { recursive: true });
-  const dependencies = { ...scenario.dependencies };
-  for (const [name, file] of Object.entries(tarballs)) dependencies[name] = `file:${file}`;
-  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: `consumer-${index}`, private: true, type: scenario.type, dependencies }, null, 2));
-  await sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], dir);
+  const tarballDependencies = Object.values(tarballs).map((file) => `file:${file}`);
   let entry;
-  if (scenario.tsconfig === undefined) {
-    entry = path.join(dir, 'src', 'app.js');
-    fs.writeFileSync(entry, scenario.source);
-  } else {
-    fs.writeFileSync(path.join(dir, 'src', 'app.ts'), scenario.source);
-    fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: scenario.tsconfig, include: ['src'] }, null, 2));
+  let command = [];
+  if (scenario.readme) {
+    // The README's "Try it" recipe, step by step, in an empty directory: npm init -y (which writes
+    // "type": "commonjs" since npm 11), npm pkg set type=module, the installs, then npx tsx.
+    await sh('npm', ['init', '-y'], dir);
+    await sh('npm', ['pkg', 'set', 'type=module'], dir);
+    const dependencies = Object.entries(scenario.dependencies).map(([name, range]) => `${name}@${range}`);
+    await sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...tarballDependencies, ...dependencies], dir);
+    await sh('npm', ['install', '-D', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...scenario.devDependencies], dir);
+    fs.writeFileSync(path.join(dir, 'server.ts'), scenario.source);
+    // tsx does not type-check: the strict compiler does, on the file as saved.
+    fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { ...scenario.tsconfig, noEmit: true, rootDir: '.' }, files: ['server.ts'] }, null, 2));
     await sh(process.execPath, [tsc, '-p', dir], dir);
-    entry = path.join(dir, 'dist', 'app.js');
+    const tsx = path.join(dir, 'node_modules/tsx/dist/cli.mjs');
+    if (scenario.routeHandler) {
+      // A route handler module (app/orders/route.ts): what Next.js would call, served here.
+      fs.writeFileSync(path.join(dir, 'serve.ts'), bridge('app.GET').replace("'./dist/app.js'", "'./server.ts'"));
+      command = [tsx, 'serve.ts'];
+    } else {
+      command = [tsx, 'server.ts'];
+    }
+  } else {
+    const dependencies = { ...scenario.dependencies };
+    for (const [name, file] of Object.entries(tarballs)) dependencies[name] = `file:${file}`;
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: `consumer-${index}`, private: true, type: scenario.type, dependencies }, null, 2));
+    await sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], dir);
+    if (scenario.tsconfig === undefined) {
+      entry = path.join(dir, 'src', 'app.js');
+      fs.writeFileSync(entry, scenario.source);
+    } else {
+      fs.writeFileSync(path.join(dir, 'src', 'app.ts'), scenario.source);
+      fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: scenario.tsconfig, include: ['src'] }, null, 2));
+      await sh(process.execPath, [tsc, '-p', dir], dir);
+      entry = path.join(dir, 'dist', 'app.js');
+    }
+    if (scenario.bridge) {
+      entry = path.join(dir, 'serve.mjs');
+      fs.writeFileSync(entry, bridge('app.createHandler({ issuer: process.env.ISSUER, audience: process.env.AUDIENCE, jwksUri: process.env.JWKS_URI })'));
+    }
+    command = [entry];
   }
   // The README's apps listen on PORT; the others print the port they were given by the system.
   const port = scenario.devAs ? await freePort() : undefined;
   const env = scenario.devAs
     ? { ISSUER: devAs.issuer, AUDIENCE: devResource, PORT: String(port) }
     : {
-      ISSUER, AUDIENCE, JWKS_URI: `${ISSUER}/jwks`,
+      // Production: these apps must answer 4xx without a word (the dev log line is asserted below).
+      NODE_ENV: 'production', ISSUER, AUDIENCE, JWKS_URI: `${ISSUER}/jwks`,
       ...(scenario.redis ? { REDIS_URL: await startRedis() } : {}),
       ...(scenario.cookie ? { COOKIE_KEY: cookieKey.toString('base64url') } : {}),
     };
-  const child = spawn(process.execPath, [entry], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const { NODE_ENV: _unset, ...inherited } = process.env;
+  const child = spawn(process.execPath, command, { cwd: dir, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let stdout = '';
   child.stderr.on('data', (chunk) => { stderr += chunk; });
@@ -392,10 +481,22 @@ async function runScenario(scenario, index) {
       await waitUntilListening(url, () => stderr);
       await expectResponses(url, await devAsToken('orders:read'), 'demo-client', await devAsToken('profile:read'));
     } else {
-      const body = await expectResponses(url, signToken(signing.privateKey), 'alice', signToken(signing.privateKey, { scope: 'profile' }), scenario.ownErrorBody);
+      const body = await expectResponses(url, signToken(signing.privateKey), 'alice', signToken(signing.privateKey, { scope: 'profile' }));
       if (scenario.redis) assert(body.connected === true, 'the Redis store did not connect');
     }
-    // 4xx are the callers' business: nothing on stderr or stdout (console.debug prints there).
+    if (scenario.readme) {
+      // Outside production every rejection says why, once, on stdout (console.debug), never on stderr.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // One line per rejection: one forged token, one unscoped token sent; no-token requests twice
+      // (the readiness probe and the check).
+      for (const [code, expected] of [['ERR_JWS_SIGNATURE_INVALID', 1], ['ERR_SCOPE_INSUFFICIENT', 1], ['ERR_CREDENTIALS_MISSING', 2]]) {
+        const count = stdout.split('\n').filter((line) => line.startsWith(`resource-guard: rejected `) && line.includes(` ${code}: `)).length;
+        assert(count === expected, `expected ${expected} dev log line(s) for ${code}, found ${count}:\n${stdout}`);
+      }
+      if (stderr !== '') throw new Error(`wrote to stderr while answering 4xx:\n${stderr}`);
+      return;
+    }
+    // In production 4xx are the callers' business: nothing on stderr or stdout (console.debug prints there).
     if (stderr !== '') throw new Error(`wrote to stderr while answering 4xx:\n${stderr}`);
     const printed = stdout.replace(/^listening \d+\n/, '');
     if (printed !== '') throw new Error(`wrote to stdout while answering 4xx:\n${printed}`);
@@ -429,8 +530,8 @@ async function waitUntilListening(url, stderr) {
   throw new Error(`nothing listening at ${url} within 60 s; stderr:\n${stderr()}`);
 }
 
-// ownErrorBody: the framework renders the JSON body itself (Fastify: { statusCode, code, error, message }).
-async function expectResponses(url, token, subject, unscopedToken, ownErrorBody = false) {
+// Every adapter sends the one JSON body: { error, error_description }, error absent without credentials.
+async function expectResponses(url, token, subject, unscopedToken) {
   const valid = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
   const validBody = await valid.json();
   assert(valid.status === 200 && Object.values(validBody).includes(subject), `valid token: ${valid.status} ${JSON.stringify(validBody)}`);
@@ -441,12 +542,13 @@ async function expectResponses(url, token, subject, unscopedToken, ownErrorBody 
   assert(forged.status === 401, `forged token: status ${forged.status}`);
   assert(/^Bearer .*error="invalid_token"/.test(forged.headers.get('www-authenticate') ?? ''), `forged token: challenge ${forged.headers.get('www-authenticate')}`);
   assert(forged.headers.get('content-type')?.startsWith('application/json'), `forged token: content-type ${forged.headers.get('content-type')}`);
-  assert(ownErrorBody || JSON.parse(forgedText).error === 'invalid_token', `forged token: body ${forgedText}`);
+  assert(JSON.parse(forgedText).error === 'invalid_token' && typeof JSON.parse(forgedText).error_description === 'string', `forged token: body ${forgedText}`);
   assert(!forgedText.includes(forgedToken.split('.')[2]), 'forged token: the body echoes the token');
 
   const none = await fetch(url);
-  await none.arrayBuffer();
+  const noneText = await none.text();
   assert(none.status === 401 && /^Bearer realm=/.test(none.headers.get('www-authenticate') ?? ''), `no token: ${none.status}`);
+  assert(Object.keys(JSON.parse(noneText)).join() === 'error_description', `no token: body ${noneText} (RFC 6750 §3.1: no error member)`);
 
   if (unscopedToken === undefined) return validBody;
   const unscoped = await fetch(url, { headers: { authorization: `Bearer ${unscopedToken}` } });

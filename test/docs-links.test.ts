@@ -11,9 +11,9 @@ const REPOSITORY_FILES = 'https://github.com/resource-guard/resource-guard/blob/
 const REPOSITORY_TREE = 'https://github.com/resource-guard/resource-guard/tree/main/';
 
 const documents = [
-  'README.md', 'CONTRIBUTING.md', 'CHANGELOG.md', 'bench/README.md',
+  'README.md', 'CONTRIBUTING.md', 'CHANGELOG.md', 'bench/README.md', 'bench/HISTORY.md',
   ...fs.readdirSync(path.join(root, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`),
-  ...fs.readdirSync(path.join(root, 'packages')).map((name) => `packages/${name}/README.md`)
+  ...['packages', 'examples'].flatMap((folder) => fs.readdirSync(path.join(root, folder)).map((name) => `${folder}/${name}/README.md`))
     .filter((file) => fs.existsSync(path.join(root, file))),
 ];
 
@@ -35,7 +35,7 @@ function linksOf(markdown: string): string[] {
 }
 
 test('the documents to check exist', (t) => {
-  for (const file of ['docs/errors.md', 'docs/express.md', 'docs/koa.md', 'docs/migration.md', 'docs/security.md']) {
+  for (const file of ['examples/demo/README.md', 'docs/errors.md', 'docs/express.md', 'docs/koa.md', 'docs/migration.md', 'docs/security.md']) {
     t.true(documents.includes(file), file);
   }
 });

@@ -11,7 +11,7 @@ const KIT = [
 const APPLICATION = [
   'AUTH_RESPONSE_HEADERS', 'CRYPTO_BACKEND', 'DEFAULT_ALGORITHMS', 'DEFAULT_DPOP_ALGORITHMS', 'DEFAULT_REQUIRED_CLAIMS', 'ERROR_CODE_CLASSES', 'GUARD_ERROR_CODES', 'GuardError',
   'InsufficientScopeError', 'InsufficientUserAuthenticationError', 'InvalidDpopProofError', 'InvalidRequestError',
-  'InvalidTokenError', 'JWE_CONTENT_ALGORITHMS', 'JWE_KEY_ALGORITHMS', 'MisconfigurationError', 'MissingCredentialsError', 'SUPPORTED_ALGORITHMS', 'TokenExchangeRefusedError', 'UpstreamUnavailableError',
+  'InvalidTokenError', 'JWE_CONTENT_ALGORITHMS', 'JWE_KEY_ALGORITHMS', 'MisconfigurationError', 'MissingCredentialsError', 'SUPPORTED_ALGORITHMS', 'TELEMETRY_ATTRIBUTES', 'TELEMETRY_CHANNELS', 'TELEMETRY_METRICS', 'TELEMETRY_SPANS', 'TokenExchangeRefusedError', 'UpstreamUnavailableError',
   'UseDpopNonceError', 'accessTokenHash', 'buildProtectedResourceMetadata', 'certificateThumbprint', 'createGuard',
   'createMemoryStore', 'exposedAuthHeaders', 'isGuardError',
   'jwkThumbprint', 'requireAnyScope', 'requireAuthentication', 'requireClaims', 'requireScopes',
@@ -41,6 +41,22 @@ test('the adapters export the contract names', async (t) => {
   // The fetch adapter wraps handlers (`withAuth`) instead of `protect()`.
   const fetchExports = Object.keys(await import('@resource-guard/fetch'));
   t.deepEqual(names.filter((name) => name !== 'protect' && !fetchExports.includes(name)), [], '@resource-guard/fetch');
+});
+
+test('everything an application needs comes from the adapter it installed, with the same names everywhere', async (t) => {
+  const everywhere = ['createGuard', 'exposedAuthHeaders', 'AUTH_RESPONSE_HEADERS', 'readPeerCertificate', 'GuardError', 'isGuardError', 'createMemoryStore'];
+  const middleware = ['protect', 'getAuth', 'requireScopes', 'requireAnyScope', 'requireClaims', 'requireAuthentication', 'requireThat'];
+  const surfaces: Record<string, string[]> = {
+    '@resource-guard/express': [...everywhere, ...middleware, 'errorHandler'],
+    '@resource-guard/koa': [...everywhere, ...middleware, 'errorHandler'],
+    '@resource-guard/fastify': [...everywhere, ...middleware, 'errorHandler', 'resourceGuard'],
+    '@resource-guard/fetch': [...everywhere, 'withAuth', 'rejectionResponse', 'requireScopes', 'authorize'],
+    '@resource-guard/fetch/hono': [...middleware, 'rejectionResponse'],
+  };
+  for (const [specifier, expected] of Object.entries(surfaces)) {
+    const exported = Object.keys(await import(specifier));
+    t.deepEqual(expected.filter((name) => !exported.includes(name)), [], specifier);
+  }
 });
 
 test('@resource-guard/gateway exports the three patterns and the OAuth agent; ./express and ./koa the middleware', async (t) => {

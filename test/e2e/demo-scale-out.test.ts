@@ -4,7 +4,7 @@
  * `DPOP_BASE_URL` = the first's origin) sharing one real redis-server. With two per-process memory
  * stores instead, the same flows fail: they show the sharing, not something else.
  */
-import test from 'ava';
+import { redisTest as test, startRedisServer, type TestRedisServer } from '../helpers/redis-server.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp as createExpressApp } from '@resource-guard-examples/express-api';
@@ -17,7 +17,6 @@ import { startAuthorizationServer, type DevAuthorizationServer } from '@resource
 import {
   apiEnvironment, createFlowContext, judge, SCALE_OUT_FLOWS, type ApiTarget, type FlowContext,
 } from '@resource-guard-examples/demo';
-import { startRedisServer, type TestRedisServer } from '../helpers/redis-server.js';
 
 const factories: Record<string, (config: ApiConfig) => http.RequestListener | Promise<http.RequestListener>> = {
   express: (config) => createExpressApp(config.guard) as http.RequestListener,

@@ -14,7 +14,7 @@ import { readApiConfig } from '@resource-guard-examples/shared';
 import { findChallenge } from '../helpers/challenge.js';
 import { getToken, startDevAs, type DevAs } from '../helpers/dev-as.js';
 import { send } from '../helpers/http.js';
-import { startRedisServer } from '../helpers/redis-server.js';
+import { redisTest, startRedisServer } from '../helpers/redis-server.js';
 
 let dev: DevAs;
 test.before(async () => {
@@ -81,7 +81,7 @@ for (const [name, create] of Object.entries(samples)) {
   });
 }
 
-test('REDIS_URL gives the sample APIs a shared Redis store; DPOP_BASE_URL the origin proofs name', async (t) => {
+redisTest('REDIS_URL gives the sample APIs a shared Redis store; DPOP_BASE_URL the origin proofs name', async (t) => {
   const redis = await startRedisServer();
   t.teardown(() => redis.stop());
   const env = { ISSUER: dev.server.issuer, REDIS_URL: redis.url, DPOP_BASE_URL: 'https://api.example.test', PORT: '0' };

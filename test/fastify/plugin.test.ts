@@ -1,6 +1,6 @@
 /**
  * What only the Fastify plugin has: registration in a scope, the hook it picks, its options, and
- * Fastify's own error handling with and without an app `setErrorHandler`. The shared HTTP case
+ * its rendering of rejections, and Fastify's error handling with `errors: false`. The shared HTTP case
  * tables cover the verdicts (they run `protect()` and the requirements on Fastify too).
  */
 import test from 'ava';
@@ -9,7 +9,9 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import { createGuard } from '@resource-guard/core';
-import { protect, protectedResourceMetadata, requireScopes, resourceGuard } from '@resource-guard/fastify';
+import {
+  errorHandler, getAuth, protect, protectedResourceMetadata, requireScopes, resourceGuard,
+} from '@resource-guard/fastify';
 import { findChallenge } from '../helpers/challenge.js';
 import { clientKey, signProof } from '../helpers/dpop.js';
 import { send } from '../helpers/http.js';
@@ -61,37 +63,72 @@ test('the plugin protects the scope it is registered in, not its siblings; reque
   }
 });
 
-test('without an app error handler, Fastify\'s default one replies with the status, headers and the code', async (t) => {
+test('the plugin answers a rejection with the body every adapter sends, not Fastify\'s error envelope', async (t) => {
   const app = Fastify();
   await app.register(resourceGuard, guardOptions());
   app.get('/me', async () => ({ ok: true }));
+  app.get('/orders', { preHandler: requireScopes('orders:read') }, async () => ({ ok: true }));
   const server = await listen(app);
   try {
-    const response = await send(`${server.url}/me`, { headers: [['authorization', 'Bearer a b']] });
-    t.is(response.status, 400);
-    t.is(findChallenge(response.headers['www-authenticate'] as string, 'Bearer')?.params.error, 'invalid_request');
-    t.like(JSON.parse(response.body), { statusCode: 400, code: 'ERR_REQUEST_MALFORMED_CREDENTIALS' });
+    const malformed = await send(`${server.url}/me`, { headers: [['authorization', 'Bearer a b']] });
+    t.is(malformed.status, 400);
+    t.is(findChallenge(malformed.headers['www-authenticate'] as string, 'Bearer')?.params.error, 'invalid_request');
+    t.regex(String(malformed.headers['content-type']), /^application\/json/);
+    t.deepEqual(Object.keys(JSON.parse(malformed.body)).sort(), ['error', 'error_description']);
+    t.is(JSON.parse(malformed.body).error, 'invalid_request');
+    const anonymous = await send(`${server.url}/me`);
+    t.is(anonymous.status, 401);
+    t.deepEqual(Object.keys(JSON.parse(anonymous.body)), ['error_description'], 'no error member: the challenge has none');
+    const unscoped = await send(`${server.url}/orders`, { headers: bearer(await issuer.sign({ scope: 'profile' })) });
+    t.is(unscoped.status, 403);
+    t.is(JSON.parse(unscoped.body).error, 'insufficient_scope', 'a requirement\'s rejection too');
   } finally {
     await server.close();
   }
 });
 
-test('an app setErrorHandler that answers by itself still receives the rejection with its status and code', async (t) => {
+test('errors: false hands rejections to the app setErrorHandler, which errorHandler() renders; other errors go on to Fastify', async (t) => {
   const app = Fastify();
   const seen: Array<{ code?: string; status?: number }> = [];
-  await app.register(resourceGuard, guardOptions());
-  app.setErrorHandler((error: { code?: string; status?: number }, _request, reply) => {
-    seen.push(error);
-    return reply.code(error.status ?? 500).send({ problem: error.code });
+  await app.register(resourceGuard, { ...guardOptions(), errors: false });
+  const render = errorHandler({ format: 'problem', logger: { error() {} } });
+  app.setErrorHandler(function recordError(error, request, reply) {
+    seen.push(error as { code?: string });
+    return render.call(this, error, request, reply);
   });
   app.get('/me', async () => ({ ok: true }));
+  app.get('/boom', { onRequest: (_request, _reply, done) => done() }, async () => {
+    throw Object.assign(new Error('application failure'), { statusCode: 418 });
+  });
   const server = await listen(app);
   try {
     const response = await send(`${server.url}/me`, { headers: bearer(flipSignature(await issuer.sign())) });
     t.is(response.status, 401);
-    t.deepEqual(JSON.parse(response.body), { problem: 'ERR_JWS_SIGNATURE_INVALID' });
+    t.regex(String(response.headers['content-type']), /^application\/problem\+json/);
+    t.like(JSON.parse(response.body), { status: 401, error: 'invalid_token' });
     t.is(seen.length, 1);
     t.is(seen[0]?.code, 'ERR_JWS_SIGNATURE_INVALID');
+    const token = await issuer.sign();
+    const other = await send(`${server.url}/boom`, { headers: bearer(token) });
+    t.is(other.status, 418, 'not a rejection: Fastify\'s own handler answers it');
+    t.like(JSON.parse(other.body), { statusCode: 418, message: 'application failure' });
+  } finally {
+    await server.close();
+  }
+});
+
+test('getAuth(request): the context behind the plugin; on an optional route without credentials a 500 naming the misuse', async (t) => {
+  const app = Fastify();
+  await app.register(resourceGuard, { ...guardOptions(), optional: true });
+  app.get('/me', async (request) => ({ subject: getAuth(request).subject }));
+  const server = await listen(app);
+  try {
+    const token = await issuer.sign();
+    const me = await send(`${server.url}/me`, { headers: bearer(token) });
+    t.is(me.status, 200);
+    t.deepEqual(JSON.parse(me.body), { subject: issuer.claims().sub });
+    const anonymous = await send(`${server.url}/me`);
+    t.is(anonymous.status, 500);
   } finally {
     await server.close();
   }
@@ -123,7 +160,7 @@ test('tokenLocations with "body": the plugin runs as a preHandler, after the for
       codes.push(error.code);
       return reply.send(error);
     });
-    await app.register(resourceGuard, { ...guardOptions(), tokenLocations: ['header', 'body'], ...(hook === undefined ? {} : { hook }) });
+    await app.register(resourceGuard, { ...guardOptions(), tokenLocations: ['header', 'body'], errors: false, ...(hook === undefined ? {} : { hook }) });
     app.post('/form', async (request) => ({ subject: request.auth?.subject }));
     const server = await listen(app);
     try {
@@ -154,7 +191,7 @@ test('DPoP htu: an absolute-form request target is a 400, whichever origin the p
   const key = await clientKey();
   const app = Fastify();
   const codes: string[] = [];
-  await app.register(resourceGuard, guardOptions());
+  await app.register(resourceGuard, { ...guardOptions(), errors: false });
   app.setErrorHandler((error: { code: string }, _request, reply) => {
     codes.push(error.code);
     return reply.send(error);

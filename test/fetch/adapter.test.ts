@@ -45,9 +45,10 @@ test('rejectionResponse: status and headers as rendered, a small JSON body; 5xx 
   t.is(invalid.status, 401);
   t.is(invalid.headers.get('cache-control'), 'no-store');
   t.is(findChallenge(invalid.headers.get('www-authenticate')!, 'Bearer')?.params.error, 'invalid_token');
-  const body = await invalid.json() as { error?: string; message?: string };
+  const body = await invalid.json() as { error?: string; error_description?: string };
   t.is(body.error, 'invalid_token');
-  t.is(typeof body.message, 'string');
+  t.is(typeof body.error_description, 'string');
+  t.deepEqual(Object.keys(body).sort(), ['error', 'error_description'], 'the body every adapter sends');
 
   const failing = await startMockIssuer();
   failing.mode = 'error500';
@@ -56,7 +57,7 @@ test('rejectionResponse: status and headers as rendered, a small JSON body; 5xx 
     const unavailable = rejectionResponse(await verify(down, bearer(await failing.sign())).catch((error: unknown) => error));
     t.is(unavailable.status, 503);
     t.regex(unavailable.headers.get('retry-after') ?? '', /^\d+$/);
-    t.deepEqual(await unavailable.json(), { message: 'Service Unavailable' });
+    t.deepEqual(await unavailable.json(), { error_description: 'The authorization server could not be reached; try again later' });
   } finally {
     await failing.close();
   }
@@ -121,7 +122,7 @@ test('form-body tokens: read from a clone (the handler can still read the body),
 
 test('withAuth and authorize: misuse is a TypeError at start-up, or a 500 naming it', async (t) => {
   const guard = createGuard(options());
-  t.throws(() => withAuth(options(), () => new Response(), { optional: true }), { instanceOf: TypeError });
+  t.throws(() => withAuth({ ...options(), optional: true }, () => new Response(), { optional: false as never }), { instanceOf: TypeError });
   t.throws(() => withAuth(guard, 'handler' as never), { instanceOf: TypeError });
   t.throws(() => withAuth(guard, () => new Response(), { require: [{}] as never }), { instanceOf: TypeError });
   t.throws(() => withAuth(undefined as never, () => new Response()), { instanceOf: TypeError });

@@ -72,7 +72,11 @@ for (const framework of FRAMEWORKS) {
   test.serial(`${framework}: POST without the CSRF token, with another one, without its cookie, from another Origin or none is 403 and never reaches the API`, async (t) => {
     const cookie = `${COOKIE}=${await encryptTokenCookie(accessToken, [current])}; ${csrfCookie}`;
     const seen = requests().length;
-    t.is((await call('/orders', { method: 'POST', cookie, headers: { origin: ORIGIN } })).status, 403);
+    const missing = await call('/orders', { method: 'POST', cookie, headers: { origin: ORIGIN } });
+    t.is(missing.status, 403);
+    t.regex(missing.headers.get('content-type') ?? '', /^application\/json/);
+    // The body every adapter sends: no OAuth error member, as the refusal carries no challenge error.
+    t.deepEqual(Object.keys(await missing.json() as object), ['error_description']);
     t.is((await call('/orders', { method: 'POST', cookie, headers: { origin: ORIGIN, 'x-rg-csrf': ' ' } })).status, 403);
     t.is((await call('/orders', { method: 'POST', cookie, headers: { origin: ORIGIN, 'x-rg-csrf': '1' } })).status, 403);
     t.is((await call('/orders', { method: 'POST', cookie: cookie.split('; ')[0], headers: { origin: ORIGIN, 'x-rg-csrf': CSRF } })).status, 403);

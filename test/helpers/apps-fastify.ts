@@ -4,25 +4,26 @@ import fastifyCors from '@fastify/cors';
 import formbody from '@fastify/formbody';
 import type { Guard } from '@resource-guard/core';
 import {
-  exposedAuthHeaders, protect, protectedResourceMetadata, requireAnyScope, requireClaims, requireScopes, resourceGuard,
+  errorHandler, exposedAuthHeaders, protect, protectedResourceMetadata, requireAnyScope, requireClaims, requireScopes, resourceGuard,
 } from '@resource-guard/fastify';
 import type { StartAppOptions, State } from './apps.js';
 
 /**
  * The shared test routes on Fastify: `protect()` as each route's `onRequest` hook (`preHandler` on
- * `/form`, whose body is parsed in between), requirements as `preHandler`s. An app
- * `setErrorHandler` records each error and passes it on to Fastify's default error handler,
- * which replies with its status and headers. `@fastify/cors` and the metadata plugin when asked.
+ * `/form`, whose body is parsed in between), requirements as `preHandler`s. The plugin with
+ * `errors: false` and an app `setErrorHandler` that records each error and renders it with the
+ * adapter's `errorHandler()`. `@fastify/cors` and the metadata plugin when asked.
  */
 export async function fastifyApp(guard: Guard, state: State, settings: StartAppOptions): Promise<http.RequestListener> {
   const app = Fastify({ logger: false });
   if (settings.corsOrigin !== undefined) await app.register(fastifyCors, { origin: settings.corsOrigin, exposedHeaders: exposedAuthHeaders() });
   await app.register(formbody);
-  await app.register(resourceGuard, { global: false });
+  await app.register(resourceGuard, { global: false, errors: false });
   if (settings.metadata === true) await app.register(protectedResourceMetadata(guard));
-  app.setErrorHandler((error, _request, reply) => {
+  const render = errorHandler({ logger: { error() {} } });
+  app.setErrorHandler(function recordError(error, request, reply) {
     state.errors.push(error);
-    return reply.send(error);
+    return render.call(this, error, request, reply);
   });
   const reply = async (request: FastifyRequest) => {
     state.handlerCalls += 1;

@@ -42,6 +42,8 @@ export interface StartAppOptions {
    * `exposedAuthHeaders()` as its exposed headers.
    */
   corsOrigin?: string;
+  /** Wraps the app's request listener (e.g. in a server span, as HTTP auto-instrumentation does). */
+  wrapListener?: (listener: http.RequestListener) => http.RequestListener;
 }
 
 /** The origin the CORS cases call from. */
@@ -59,8 +61,9 @@ export const BROWSER_ORIGIN = 'https://app.example.test';
  * - `GET /optional/scoped` — optional protect(), then requireScopes('orders:read')
  * - `GET /replaced` — protect(), then a middleware that swaps the context for a look-alike
  *   granting every scope, then requireScopes('admin') (must not pass: 500)
- * The framework's own error rendering answers every rejection (Express final handler, Koa ctx.onerror,
- * Fastify's default error handler behind an app `setErrorHandler`, `rejectionResponse` for fetch).
+ * Each adapter's documented error rendering answers every rejection (Express and Koa
+ * `errorHandler()`, Fastify's `errorHandler()` behind an app `setErrorHandler` that records the
+ * error, `rejectionResponse` for fetch), so the case table also checks the one body they share.
  */
 export async function startApp(framework: Framework, options: GuardOptions | Guard, settings: StartAppOptions = {}): Promise<TestApp> {
   const guard = 'authenticate' in options ? options : createGuard(options);
@@ -68,7 +71,8 @@ export async function startApp(framework: Framework, options: GuardOptions | Gua
   const builders: Record<Framework, (guard: Guard, state: State, settings: StartAppOptions) => http.RequestListener | Promise<http.RequestListener>> = {
     express: expressApp, koa: koaApp, fastify: fastifyApp, fetch: fetchApp,
   };
-  const handler = await builders[framework](guard, state, settings);
+  const built = await builders[framework](guard, state, settings);
+  const handler = settings.wrapListener?.(built) ?? built;
   const server = settings.https === undefined ? http.createServer(handler) : https.createServer(settings.https, handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -93,7 +97,7 @@ export async function startApp(framework: Framework, options: GuardOptions | Gua
 export type State = { handlerCalls: number; errors: unknown[] };
 
 function expressApp(guard: Guard, state: State, settings: StartAppOptions): http.RequestListener {
-  const { protect, requireScopes, requireAnyScope, requireClaims, protectedResourceMetadata } = expressAdapter;
+  const { protect, requireScopes, requireAnyScope, requireClaims, protectedResourceMetadata, errorHandler } = expressAdapter;
   const app = express();
   if (settings.corsOrigin !== undefined) app.use(expressCors({ origin: settings.corsOrigin, exposedHeaders: exposedAuthHeaders() }));
   if (settings.metadata === true) app.use(protectedResourceMetadata(guard));
@@ -115,16 +119,27 @@ function expressApp(guard: Guard, state: State, settings: StartAppOptions): http
   }, requireScopes('admin'), reply);
   app.use((error: unknown, _req: express.Request, _res: express.Response, next: express.NextFunction) => {
     state.errors.push(error);
-    next(error); // Express's own final handler renders status and headers
+    next(error);
   });
+  app.use(errorHandler({ logger: { error() {} } }));
   return app;
 }
 
 function koaApp(guard: Guard, state: State, settings: StartAppOptions): http.RequestListener {
-  const { protect, requireScopes, requireAnyScope, requireClaims, protectedResourceMetadata } = koaAdapter;
+  const { protect, requireScopes, requireAnyScope, requireClaims, protectedResourceMetadata, errorHandler } = koaAdapter;
   const app = new Koa();
   app.silent = true;
   app.on('error', (error: unknown) => state.errors.push(error));
+  app.use(errorHandler({ logger: { error() {} } }));
+  // Records what errorHandler() renders (Koa's 'error' event sees only what it passes on).
+  app.use(async (_ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      state.errors.push(error);
+      throw error;
+    }
+  });
   if (settings.corsOrigin !== undefined) app.use(koaCors({ origin: settings.corsOrigin, exposeHeaders: exposedAuthHeaders() }));
   if (settings.metadata === true) app.use(protectedResourceMetadata(guard));
   const router = new Router();

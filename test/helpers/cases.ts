@@ -70,6 +70,7 @@ export async function assertCase(t: ExecutionContext, context: CaseContext, item
     if (expect.scope !== undefined) t.is(bearer?.params.scope, expect.scope, 'challenge scope');
   }
   if (expect.status === 503) t.regex(String(response.headers['retry-after']), /^\d+$/, 'Retry-After');
+  if (GUARD_STATUSES.has(expect.status)) assertErrorBody(t, response);
   if (expect.status >= 400) t.is(context.app.handlerCalls, expect.handlerCalls ?? 0, 'handler must not run on a rejection');
   if (expect.code !== undefined) {
     const last = context.app.errors.at(-1) as { code?: string } | undefined;
@@ -78,6 +79,28 @@ export async function assertCase(t: ExecutionContext, context: CaseContext, item
   const everything = JSON.stringify(response.headers) + response.body;
   for (const secret of secrets) t.false(everything.includes(secret), 'the response must not contain the token');
   await item.check?.(t, context, response);
+}
+
+/** Statuses a guard's rejection answers with: their body is the documented one on every adapter. */
+const GUARD_STATUSES = new Set([400, 401, 403, 500, 503]);
+
+/**
+ * The one JSON body of a rejection, on every adapter: `{ "error", "error_description" }`, nothing
+ * else; `error` is the challenge's error value (RFC 6750 §3.1), absent when no challenge has one.
+ */
+export function assertErrorBody(t: ExecutionContext, response: RawResponse): void {
+  t.regex(String(response.headers['content-type']), /^application\/json/, 'a JSON body');
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(response.body) as Record<string, unknown>;
+  } catch {
+    t.fail(`the body is not JSON: ${response.body.slice(0, 80)}`);
+  }
+  t.deepEqual(Object.keys(body).filter((key) => key !== 'error').sort(), ['error_description'], 'body members');
+  t.is(typeof body.error_description, 'string', 'error_description');
+  const header = response.headers['www-authenticate'] as string | undefined;
+  const challengeError = header === undefined ? undefined : parseChallenges(header).map((challenge) => challenge.params.error).find(Boolean);
+  t.is(body.error, challengeError, 'the body\'s error is the challenge\'s, absent when it has none');
 }
 
 /** Registers every case of `table` once per adapter. */

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { ExecutionContext } from 'ava';
+import type { ExecutionContext, TestFn } from 'ava';
 import { CompactSign } from 'jose';
 import type { GuardError, GuardOptions, GuardRequest, Logger } from '@resource-guard/core';
 import { findChallenge } from './challenge.js';
@@ -99,6 +99,33 @@ export async function startEndpoint(respond?: Endpoint['respond']): Promise<Endp
     });
   });
   return endpoint;
+}
+
+/** A scripted endpoint shared by a test file, answering each token as registered (500 for any other). */
+export interface ScriptedEndpoint {
+  /** Token → its answer: each case registers the answer for a token of its own. */
+  readonly script: Map<string, Answer>;
+  /** The endpoint's URL, once `test.before` ran. */
+  readonly url: string;
+}
+
+/** Starts a {@link ScriptedEndpoint} in `test.before` and closes it in `test.after.always`. */
+export function useScriptedEndpoint(suite: { before: TestFn['before']; after: TestFn['after'] }): ScriptedEndpoint {
+  const script = new Map<string, Answer>();
+  let endpoint: Endpoint | undefined;
+  suite.before(async () => {
+    endpoint = await startEndpoint((request) => script.get(request.form.get('token') ?? '') ?? { status: 500, body: '' });
+  });
+  suite.after.always(async () => {
+    await endpoint?.close();
+  });
+  return {
+    script,
+    get url() {
+      if (endpoint === undefined) throw new Error('the endpoint is used before test.before ran');
+      return endpoint.url;
+    },
+  };
 }
 
 /** A loopback URL on which nothing listens (connection refused). */

@@ -243,7 +243,7 @@ async function startGlobalApp(framework: string, options: GuardOptions): Promise
     handler = app.callback();
   } else if (framework === 'fastify') {
     const app = Fastify();
-    await app.register(resourceGuard, options);
+    await app.register(resourceGuard, { ...options, errors: false });
     app.setErrorHandler((error, _request, reply) => {
       errors.push(error);
       return reply.send(error);

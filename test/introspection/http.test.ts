@@ -6,18 +6,12 @@ import test from 'ava';
 import type { GuardOptions } from '@resource-guard/core';
 import { runCaseTable, type CaseContext, type HttpCase } from '../helpers/cases.js';
 import {
-  CLIENT_ID, CLIENT_SECRET, activeBody, jwtAnswer, signIntrospectionJwt, startEndpoint, type Answer, type Endpoint,
+  CLIENT_ID, CLIENT_SECRET, activeBody, jwtAnswer, signIntrospectionJwt, useScriptedEndpoint, type Answer,
 } from '../helpers/introspection.js';
 
 // One endpoint for the file, answering per token: each case registers the answer for its own token.
-let endpoint: Endpoint;
-const script = new Map<string, Answer>();
-test.before(async () => {
-  endpoint = await startEndpoint((request) => script.get(request.form.get('token') ?? '') ?? { status: 500, body: '' });
-});
-test.after.always(async () => {
-  await endpoint?.close();
-});
+const endpoint = useScriptedEndpoint(test);
+const { script } = endpoint;
 
 let counter = 0;
 /** Registers `answer` for a fresh token and sends it. */

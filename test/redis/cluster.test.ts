@@ -5,10 +5,9 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import test from 'ava';
+import { redisTest as test, startRedisServer, type TestRedisServer } from '../helpers/redis-server.js';
 import { Cluster } from 'ioredis';
 import { createRedisStore } from '@resource-guard/redis';
-import { startRedisServer, type TestRedisServer } from '../helpers/redis-server.js';
 
 let nodes: TestRedisServer[] = [];
 test.before(async () => {

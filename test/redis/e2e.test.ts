@@ -6,7 +6,7 @@
  * fails closed with 503 + Retry-After, introspection falls through to the AS), restarted
  * (recovery without restarting the APIs), paused (answers within the store's timeout).
  */
-import test from 'ava';
+import { redisTest as test, startRedisServer, type TestRedisServer } from '../helpers/redis-server.js';
 import { Redis } from 'ioredis';
 import { CLIENTS, RESOURCES } from '@resource-guard-examples/dev-authorization-server';
 import { findChallenge } from '../helpers/challenge.js';
@@ -14,7 +14,6 @@ import { getToken, startDevAs, type DevAs } from '../helpers/dev-as.js';
 import { clientHandle, clientProof } from '../helpers/dpop.js';
 import { send, type RawResponse } from '../helpers/http.js';
 import { startInstance, type Instance } from '../helpers/redis-instance.js';
-import { startRedisServer, type TestRedisServer } from '../helpers/redis-server.js';
 
 const BASE_URL = 'https://api.example.test';
 const TIMEOUT = 300;

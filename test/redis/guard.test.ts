@@ -3,13 +3,12 @@
  * API processes would be): the per-key DPoP proof quota and the replay refusal hold across them,
  * and a store that cannot answer is a 503 with the documented code.
  */
-import test from 'ava';
+import { redisTest as test, startRedisServer, type TestRedisServer } from '../helpers/redis-server.js';
 import { createGuard, type GuardError, type GuardOptions, type GuardRequest } from '@resource-guard/core';
 import { createRedisStore, type RedisStore } from '@resource-guard/redis';
 import { clientKey, signProof } from '../helpers/dpop.js';
 import { AUDIENCE, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
 import { activeBody, optionsFor, requestWith, startEndpoint } from '../helpers/introspection.js';
-import { startRedisServer, type TestRedisServer } from '../helpers/redis-server.js';
 
 const URL_ = 'https://api.example.test/orders';
 const silent = { warn() {}, error() {} };

@@ -3,11 +3,10 @@
  * prefixed keys, atomic counters, option checks, and the fault behaviour of one store call
  * (not connected, no answer, too many waiting) — each a rejection, never a hang or a queue.
  */
-import test from 'ava';
+import { redisTest as test, startRedisServer, type TestRedisServer } from '../helpers/redis-server.js';
 import { Redis } from 'ioredis';
 import { createRedisStore, DEFAULT_PREFIX, type RedisStore } from '@resource-guard/redis';
 import { makeCertificate } from '../helpers/certificates.js';
-import { startRedisServer, type TestRedisServer } from '../helpers/redis-server.js';
 
 const silent = { warn() {}, error() {} };
 let server: TestRedisServer;

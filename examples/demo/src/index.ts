@@ -9,6 +9,7 @@ export {
 } from './client.js';
 export { loadCertificates, type DemoCertificates } from './certificates.js';
 export { createFlowContext, FLOWS, SCALE_OUT_FLOWS, type ApiTarget, type Flow, type FlowContext } from './flows.js';
+export { printCurlCommands } from './serve.js';
 export { GATEWAY_FLOWS, startGateways } from './gateway-flows.js';
 export { exchangeFlows, startInventory, type Inventory } from './exchange-flows.js';
 export { MCP_FLOWS, startMcpServers } from './mcp-flows.js';

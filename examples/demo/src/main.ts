@@ -13,7 +13,8 @@ import { createFlowContext, FLOWS, SCALE_OUT_FLOWS, type ApiTarget } from './flo
 import { exchangeFlows, startInventory, type Inventory } from './exchange-flows.js';
 import { GATEWAY_FLOWS, startGateways } from './gateway-flows.js';
 import { MCP_FLOWS, startMcpServers } from './mcp-flows.js';
-import { mainOf, startApi, stopAll } from './processes.js';
+import { freePort, mainOf, startApi, stopAll } from './processes.js';
+import { renderMetricsSummary } from './metrics-summary.js';
 import { runFlow, runFlows, type FlowResult } from './run.js';
 import { printCurlCommands } from './serve.js';
 import { startSpa, walkSpa } from './spa-flow.js';
@@ -72,7 +73,11 @@ async function main(): Promise<number> {
     ['express', '@resource-guard-examples/express-api'], ['koa', '@resource-guard-examples/koa-api'],
     ['fastify', '@resource-guard-examples/fastify-api'], ['hono', '@resource-guard-examples/hono-api'],
   ] as const;
-  const primaries = await Promise.all(packages.map(([framework, name]) => startApi(`${framework}-api`, mainOf(name), env({}), { echo: verbose })));
+  // The Express API runs with OpenTelemetry and a Prometheus exporter (src/otel.ts): its metrics are summarised at the end.
+  const metricsPort = await freePort();
+  const primaries = await Promise.all(packages.map(([framework, name]) => (framework === 'express'
+    ? startApi('express-api', mainOf(name, 'otel.js'), env({ OTEL_PROMETHEUS_PORT: String(metricsPort) }), { echo: verbose })
+    : startApi(`${framework}-api`, mainOf(name), env({}), { echo: verbose }))));
   // With Redis, a second instance of each API shares it; proofs name the first one's origin, as behind one load balancer.
   const peers = redis === undefined ? [] : await Promise.all(packages.map(([framework, name], index) =>
     startApi(`${framework}-api #2`, mainOf(name), env({ DPOP_BASE_URL: primaries[index]!.url }), { echo: verbose })));
@@ -132,6 +137,9 @@ and run npm run demo again; the demo starts its own redis-server on a free loopb
   const spa = await startSpa(as, apis.find((api) => api.framework === 'express')!.url);
   const spaPassed = await walkSpa(spa, as);
   if (!serve) await spa.close();
+
+  console.log(bold(`\nWhat the Express API's guard recorded (OpenTelemetry → Prometheus, http://127.0.0.1:${metricsPort}/metrics)\n`));
+  console.log(await renderMetricsSummary(`http://127.0.0.1:${metricsPort}/metrics`).catch((error: unknown) => red(`  no metrics: ${String(error)}`)));
 
   const failed = results.filter((r) => !r.verdict.pass);
   console.log(dim(`

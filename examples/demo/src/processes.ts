@@ -33,9 +33,9 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** Path of a sample API's `dist/main.js`, found next to the package's entry point. */
-export function mainOf(packageName: string): string {
-  return fileURLToPath(new URL('./main.js', import.meta.resolve(packageName)));
+/** Path of a sample API's `dist/main.js` (or another script of it), found next to the package's entry point. */
+export function mainOf(packageName: string, script = 'main.js'): string {
+  return fileURLToPath(new URL(`./${script}`, import.meta.resolve(packageName)));
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

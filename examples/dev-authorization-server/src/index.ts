@@ -17,6 +17,7 @@ import { createProvider } from './provider.js';
 import { installTokenExchange } from './token-exchange.js';
 
 export { createProvider } from './provider.js';
+export { getDevToken, type DevToken, type DevTokenKind, type DevTokenOptions } from './tokens.js';
 
 export {
   ACCESS_TOKEN_TTL,

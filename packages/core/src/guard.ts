@@ -116,8 +116,10 @@ export function createGuard(options: GuardOptions): Guard {
   const requirementContext = Object.freeze({ scopeHierarchy: resolved.scopeHierarchy });
   const logRejection = resolved.logRejections ? createRejectionLogger(resolved.logger) : undefined;
   const reject = (error: GuardError, scheme?: 'Bearer' | 'DPoP'): GuardError => {
-    logRejection?.(error);
-    return attachChallenge(error, scheme);
+    // The rendered error is the one the adapters see: marked as logged, errorHandler() skips it.
+    const rendered = attachChallenge(error, scheme);
+    logRejection?.(rendered);
+    return rendered;
   };
 
   // One object, built whole; `run` is only called once createGuard() has returned.
@@ -125,8 +127,13 @@ export function createGuard(options: GuardOptions): Guard {
     verify: (request) => settle(() => authOf(run(request, false))),
     authenticate: (request, authenticateOptions?: AuthenticateOptions) => settle(() => run(request, authenticateOptions?.optional === true)),
     authorize(auth: AuthContext | undefined, requirement: Requirement) {
-      if (auth === undefined) throw reject(new MissingCredentialsError());
+      if (auth === undefined) {
+        const missing = new MissingCredentialsError();
+        resolved.telemetry.recordAuthorization(requirement.kind ?? 'custom', missing);
+        throw reject(missing);
+      }
       const error = requirement.check(auth, requirementContext);
+      resolved.telemetry.recordAuthorization(requirement.kind ?? 'custom', error);
       if (error !== undefined) throw reject(explainNoScopes(redactClaimsOf(error, auth.claims) as GuardError, auth), auth.scheme);
     },
     reject,
@@ -158,6 +165,8 @@ export function createGuard(options: GuardOptions): Guard {
     // An introspection answer without `iss` can only be attributed when one issuer is trusted.
     soleIssuer: resolved.issuers.length === 1 ? resolved.issuers[0] : undefined,
     reject,
+    telemetry: resolved.telemetry,
+    issuers: new Set(resolved.issuers),
   }, guard);
 
   return guard;

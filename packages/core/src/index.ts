@@ -11,10 +11,11 @@ export {
   DEFAULT_ALGORITHMS, DEFAULT_REQUIRED_CLAIMS, SUPPORTED_ALGORITHMS,
 } from './options/guard-options.js';
 export type {
-  GuardOptions, IntrospectionOptions, DpopOptions, MtlsOptions, TokenLocation, Logger, ProfileName, TenantFilter, PrincipalFilter,
+  GuardOptions, IntrospectionOptions, DpopOptions, MtlsOptions, TokenLocation, Logger, ProfileName, TelemetryOptions, TenantFilter, PrincipalFilter,
 } from './options/guard-options.js';
 export type { ClientAuthMethod, PrivateKeyJwtOptions } from './introspection/client-auth.js';
 export type { PrivateKeyInput } from './jws/signing-key.js';
+export type { JsonWebKey, PlatformKey } from './crypto/key-types.js';
 export type { TokenFormatName } from './pipeline/formats.js';
 export {
   GuardError, MissingCredentialsError, InvalidRequestError, InvalidTokenError, InsufficientScopeError,
@@ -27,7 +28,7 @@ export type { ErrorCode, ErrorCodeOf, GuardErrorClassName, GuardErrorCode } from
 export {
   requireScopes, requireAnyScope, requireClaims, requireAuthentication,
 } from './requirements/requirements.js';
-export type { Requirement, RequirementContext, ClaimCondition, RequireAuthenticationOptions } from './requirements/requirements.js';
+export type { Requirement, RequirementContext, RequirementKind, ClaimCondition, RequireAuthenticationOptions } from './requirements/requirements.js';
 export type { ScopeHierarchy, ScopeHierarchyOption, ScopeSet } from './requirements/scope-hierarchy.js';
 export type { ClaimValidator } from './pipeline/validators.js';
 export { createMemoryStore } from './store/memory-store.js';
@@ -43,3 +44,11 @@ export { AUTH_RESPONSE_HEADERS, exposedAuthHeaders } from './http/cors.js';
 export { JWE_CONTENT_ALGORITHMS, JWE_KEY_ALGORITHMS } from './jwe/jwe-format.js';
 export type { DecryptionKey, EncryptedTokenOptions } from './jwe/jwe-format.js';
 export { CRYPTO_BACKEND } from './crypto/selected-backend.js';
+export { ATTRIBUTES as TELEMETRY_ATTRIBUTES, CHANNEL_NAMES as TELEMETRY_CHANNELS, METRIC_NAMES as TELEMETRY_METRICS, SPAN_NAMES as TELEMETRY_SPANS } from './telemetry/names.js';
+export type {
+  CacheName, CacheResult, DpopRejectionReason, JwksRefetchResult, StoreOperation, StorePurpose, UpstreamOperation, UpstreamOutcome,
+} from './telemetry/names.js';
+export type {
+  TelemetryAttributes, TelemetryContext, TelemetryContextManager, TelemetryCounter, TelemetryHistogram, TelemetryInstrumentOptions,
+  TelemetryMeter, TelemetryMeterProvider, TelemetrySpan, TelemetryTracer, TelemetryTracerProvider,
+} from './telemetry/otel-types.js';

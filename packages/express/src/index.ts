@@ -128,4 +128,5 @@ export {
   MisconfigurationError, isGuardError, createMemoryStore,
 } from '@resource-guard/core';
 export type { ChallengeError, Claims, MemoryStoreOptions, Store } from '@resource-guard/core';
-export type { ErrorResponseLogger } from '@resource-guard/core/adapter';
+export type { ErrorResponseBody, ErrorResponseLogger } from '@resource-guard/core/adapter';
+export { readPeerCertificate } from '@resource-guard/core/adapter';

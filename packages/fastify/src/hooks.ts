@@ -4,6 +4,7 @@
  */
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Requirement } from '@resource-guard/core';
+import { rejectRequest } from './rejection.js';
 import {
   GUARD_KEY, NodeRequestView, authorizeRequirement, resolveProtectArguments, createRequirementMiddlewares, runGuard,
   type Guard, type GuardHandover, type ProtectOptions,
@@ -46,7 +47,7 @@ const handover: GuardHandover<FastifyRequest, FastifyReply, HookHandlerDoneFunct
   setHeader: (name, value, _request, reply) => void reply.header(name, value),
   sent: (_request, reply) => reply.sent,
   next: (_request, _reply, done) => done(),
-  fail: (error, _request, _reply, done) => done(error as Error),
+  fail: (error, request, reply, done) => rejectRequest(request, reply, done, error),
 };
 
 /**
@@ -66,11 +67,11 @@ export function protect(options: ProtectOptions | Guard, settings?: ProtectSetti
 }
 
 function requirementHook(requirement: Requirement): GuardHook {
-  return function requirementHook(request, _reply, done): void {
+  return function requirementHook(request, reply, done): void {
     try {
       authorizeRequirement(request.auth ?? undefined, (request as GuardedRequest)[GUARD_KEY], requirement);
     } catch (error) {
-      done(error as Error);
+      rejectRequest(request, reply, done, error);
       return;
     }
     done();

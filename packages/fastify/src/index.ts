@@ -1,8 +1,8 @@
 /**
  * @resource-guard/fastify — Fastify 5 plugin. Translates the request into a `GuardRequest`, sets
- * `request.auth`, and hands rejections to Fastify's error handling: the default error handler
- * replies with their `status` and `headers` (`WWW-Authenticate`, ...) as they are, and an app's
- * own `setErrorHandler` sees them first.
+ * `request.auth`, and hands rejections to Fastify's error handling, where the plugin's
+ * `errorHandler()` renders them with the body every adapter sends, their `status` and `headers`
+ * (`WWW-Authenticate`, ...).
  */
 import type { AuthContext } from '@resource-guard/core';
 
@@ -18,7 +18,11 @@ export type { GuardHook } from './hooks.js';
 export { resourceGuard, resourceGuard as default } from './plugin.js';
 export type { ResourceGuardPluginOptions } from './plugin.js';
 export { protectedResourceMetadata } from './metadata.js';
-export { createGuard, exposedAuthHeaders } from '@resource-guard/core';
+export { getAuth } from './get-auth.js';
+export { errorHandler } from './error-handler.js';
+export type { ErrorHandlerOptions, GuardErrorHandler } from './error-handler.js';
+export { createGuard, exposedAuthHeaders, AUTH_RESPONSE_HEADERS } from '@resource-guard/core';
+export { readPeerCertificate } from '@resource-guard/core/adapter';
 export type { AuthContext, Guard, GuardOptions, Requirement } from '@resource-guard/core';
 export type { ProtectOptions, ProtectSettings } from '@resource-guard/core/adapter';
 // Re-exported so applications import only their adapter (strict layouts such as pnpm's do not
@@ -29,3 +33,4 @@ export {
   MisconfigurationError, isGuardError, createMemoryStore,
 } from '@resource-guard/core';
 export type { ChallengeError, Claims, MemoryStoreOptions, Store } from '@resource-guard/core';
+export type { ErrorResponseBody, ErrorResponseLogger } from '@resource-guard/core/adapter';

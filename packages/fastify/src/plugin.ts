@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyPluginCallback } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import { createResourceMetadataEndpoint, resolveProtectArguments, type Guard, type ProtectOptions } from '@resource-guard/core/adapter';
+import type { ErrorHandlerOptions } from './error-handler.js';
+import { RENDERER, createErrorResponder } from './rejection.js';
 import { protect, type GuardHook } from './hooks.js';
 import { registerMetadataRoutes } from './metadata.js';
 
@@ -25,12 +27,19 @@ export interface ResourceGuardPluginOptions extends Partial<ProtectOptions> {
    * guard; needs the `resourceMetadata` guard option. Default false.
    */
   metadata?: boolean;
+  /**
+   * How the guard's hooks in this scope answer a rejection: with the body every adapter sends,
+   * rendered with these options of `errorHandler()` (`format`, `logger`), at once, without
+   * going through Fastify's error handling. `false`: hand rejections to Fastify's error handling
+   * instead (your `setErrorHandler`, which can use `errorHandler()`). Default `{}`.
+   */
+  errors?: ErrorHandlerOptions | false;
 }
 
 function register(fastify: FastifyInstance, pluginOptions: ResourceGuardPluginOptions): void {
   // `prefix` and the log settings are Fastify's own register options, not the guard's.
   const {
-    guard, global, hook, optional, metadata, prefix: _prefix, logLevel: _logLevel, logSerializers: _logSerializers, ...guardOptions
+    guard, global, hook, optional, metadata, errors, prefix: _prefix, logLevel: _logLevel, logSerializers: _logSerializers, ...guardOptions
   } = pluginOptions as ResourceGuardPluginOptions & Record<string, unknown>;
   if (global !== undefined && typeof global !== 'boolean') throw new TypeError('resource-guard: "global" must be a boolean');
   if (hook !== undefined && hook !== 'onRequest' && hook !== 'preHandler') {
@@ -59,6 +68,7 @@ function register(fastify: FastifyInstance, pluginOptions: ResourceGuardPluginOp
     fastify.addHook(hook ?? (body ? 'preHandler' : 'onRequest'), handler);
   }
   if (!fastify.hasRequestDecorator('auth')) fastify.decorateRequest('auth', null);
+  if (errors !== false && !fastify.hasDecorator(RENDERER)) fastify.decorate(RENDERER, createErrorResponder(errors ?? {}));
 }
 
 // A callback plugin reports a bad option through `done`: thrown, it would escape Fastify's boot.

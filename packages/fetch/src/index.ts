@@ -5,11 +5,12 @@
  */
 import type { AuthContext, Requirement } from '@resource-guard/core';
 import {
-  authorizeRequirement, createRequirementMiddlewares, isGuard, resolveProtectArguments,
+  authorizeRequirement, createRequirementMiddlewares, resolveProtectArguments,
   type AuthenticateResult, type Guard, type ProtectOptions, type RequirementMiddlewares,
 } from '@resource-guard/core/adapter';
 import { FetchRequestView, readFormBody, type FetchRequestOptions } from './request-view.js';
 import { rejectionResponse } from './response.js';
+import { withHeaders } from './with-headers.js';
 
 /** Options of {@link authenticate}: what `Request` cannot carry, and the `optional` mode. */
 export interface AuthenticateRequestOptions extends FetchRequestOptions {
@@ -66,7 +67,7 @@ export type FetchHandler<A extends unknown[]> = (request: Request, ...rest: A) =
 
 /** Settings of {@link withAuth}. */
 export interface WithAuthSettings<A extends unknown[]> {
-  /** With a shared guard: as {@link AuthenticateRequestOptions.optional} (with options, put it there). */
+  /** As {@link AuthenticateRequestOptions.optional}: here, or in the options when `withAuth` creates the guard. */
   optional?: boolean;
   /** Requirements checked, in order, before the handler runs. */
   require?: Requirement | readonly Requirement[];
@@ -86,7 +87,7 @@ export function withAuth<A extends unknown[]>(
   options: ProtectOptions & { optional: true }, handler: AuthenticatedHandler<A, AuthContext | undefined>, settings?: WithAuthSettings<A>,
 ): FetchHandler<A>;
 export function withAuth<A extends unknown[]>(
-  guard: Guard, handler: AuthenticatedHandler<A, AuthContext | undefined>, settings: WithAuthSettings<A> & { optional: true },
+  options: ProtectOptions | Guard, handler: AuthenticatedHandler<A, AuthContext | undefined>, settings: WithAuthSettings<A> & { optional: true },
 ): FetchHandler<A>;
 export function withAuth<A extends unknown[]>(
   options: ProtectOptions | Guard, handler: AuthenticatedHandler<A, AuthContext>, settings?: WithAuthSettings<A>,
@@ -95,9 +96,7 @@ export function withAuth<A extends unknown[]>(
   options: ProtectOptions | Guard, handler: AuthenticatedHandler<A, AuthContext> | AuthenticatedHandler<A, AuthContext | undefined>,
   settings: WithAuthSettings<A> = {},
 ): FetchHandler<A> {
-  const shared = isGuard(options);
-  if (!shared && settings.optional !== undefined) throw new TypeError('resource-guard: withAuth(options) takes "optional" in the options');
-  const { guard, optional } = resolveProtectArguments(options, shared ? { optional: settings.optional } : undefined);
+  const { guard, optional } = resolveProtectArguments(options, settings.optional === undefined ? undefined : { optional: settings.optional });
   if (typeof handler !== 'function') throw new TypeError('resource-guard: withAuth() needs a handler function');
   const requirements = settings.require === undefined ? [] : ([] as Requirement[]).concat(settings.require);
   for (const requirement of requirements) {
@@ -123,29 +122,16 @@ export function withAuth<A extends unknown[]>(
   };
 }
 
-/** Adds the guard's success headers; a response with immutable headers (e.g. a proxied `fetch`) is copied. */
-function withHeaders(response: Response, headers: Record<string, string>): Response {
-  const names = Object.keys(headers);
-  if (names.length === 0) return response;
-  let target = response;
-  try {
-    for (const name of names) target.headers.set(name, headers[name]!);
-  } catch {
-    target = new Response(response.body, response);
-    for (const name of names) target.headers.set(name, headers[name]!);
-  }
-  return target;
-}
-
 export { rejectionResponse } from './response.js';
 export { protectedResourceMetadata } from './metadata.js';
 export type { MetadataHandler } from './metadata.js';
 export type { RejectionBody } from './response.js';
 export { MAX_FORM_BYTES } from './request-view.js';
 export type { FetchRequestOptions } from './request-view.js';
-export { createGuard, exposedAuthHeaders, CRYPTO_BACKEND } from '@resource-guard/core';
+export { createGuard, exposedAuthHeaders, AUTH_RESPONSE_HEADERS, CRYPTO_BACKEND } from '@resource-guard/core';
+export { readPeerCertificate } from '@resource-guard/core/adapter';
 export type { AuthContext, AuthenticateResult, Guard, GuardOptions, Requirement } from '@resource-guard/core';
-export type { ProtectOptions } from '@resource-guard/core/adapter';
+export type { ProtectOptions, ProtectSettings } from '@resource-guard/core/adapter';
 // Re-exported so applications import only their adapter (strict layouts such as pnpm's do not
 // let them import @resource-guard/core, which they never installed).
 export {

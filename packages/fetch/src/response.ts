@@ -1,31 +1,27 @@
-import { isGuardError } from '@resource-guard/core';
+import { createErrorResponder, type ErrorResponseBody } from '@resource-guard/core/adapter';
 
-/** The JSON body of a rejection {@link rejectionResponse} renders. */
-export interface RejectionBody {
-  /** The RFC error value (`invalid_token`, `insufficient_scope`, ...), when the rejection has one. */
-  error?: string;
-  /** The library's fixed message for a client error; the status text for a server error. */
-  message: string;
-}
+/** The JSON body of a rejection {@link rejectionResponse} renders: the one body every adapter sends. */
+export type RejectionBody = ErrorResponseBody;
 
-const INTERNAL = 'Internal Server Error';
-const SERVER_MESSAGES: Readonly<Record<number, string>> = { 500: INTERNAL, 503: 'Service Unavailable' };
+// The adapters' shared rendering, with its default logging: 5xx once at console.error, 4xx left
+// to the guard's `logRejections`.
+const render = createErrorResponder();
+const INTERNAL: RejectionBody = { error_description: 'The server could not check the credentials' };
 
 /**
  * Renders a rejection as a `Response`: the error's `status` and `headers` (`WWW-Authenticate`,
- * `DPoP-Nonce`, `Retry-After`, ...) as they are, and a small JSON {@link RejectionBody}, with
- * `Cache-Control: no-store`. Client errors (4xx) carry the library's fixed message, which never
- * contains the token or a claim; server errors (5xx) only their status text. Anything that is not
- * a guard's rejection becomes a bare 500.
+ * `DPoP-Nonce`, `Retry-After`, ...) as they are, and the JSON {@link RejectionBody} every adapter
+ * sends (`error` only when the challenge has one, RFC 6750 §3.1), with `Cache-Control:
+ * no-store`. Client errors (4xx) carry the library's fixed message, which never contains the
+ * token or a claim; server errors (5xx) a generic sentence, their cause logged once. Anything that
+ * is not a guard's rejection becomes a bare 500 with that generic sentence.
  */
 export function rejectionResponse(error: unknown): Response {
-  const headers = new Headers({ 'content-type': 'application/json', 'cache-control': 'no-store' });
-  if (!isGuardError(error)) {
-    return new Response(JSON.stringify({ message: INTERNAL } satisfies RejectionBody), { status: 500, headers });
+  const rendered = render(error);
+  if (rendered === undefined) {
+    return new Response(JSON.stringify(INTERNAL), {
+      status: 500, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+    });
   }
-  for (const name of Object.keys(error.headers)) headers.set(name, error.headers[name]!);
-  const body: RejectionBody = error.status < 500
-    ? { ...(error.error === undefined ? {} : { error: error.error }), message: error.message }
-    : { message: SERVER_MESSAGES[error.status] ?? INTERNAL };
-  return new Response(JSON.stringify(body), { status: error.status, headers });
+  return new Response(rendered.body, { status: rendered.status, headers: rendered.headers });
 }

@@ -119,6 +119,7 @@ export function createPhantomToken(options: PhantomTokenOptions): CredentialExch
     logger,
     store,
     keyPrefix: 'phantom-token:',
+    operation: 'phantom_token',
   }));
 
   // The record the cache keeps: RFC 7662's `active` and `exp`, the JWT to forward besides. `exp`

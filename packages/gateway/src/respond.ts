@@ -18,6 +18,6 @@ export function createRejectionRenderer(options: GatewayMiddlewareOptions = {}):
     const response = render(error);
     if (response !== undefined) return response;
     logger.error(`resource-guard: gateway exchange failed: ${error instanceof Error ? error.name : typeof error}`);
-    return { status: 500, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, body: '{"error":"server_error"}' };
+    return { status: 500, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, body: '{"error_description":"The gateway could not exchange the credentials"}' };
   };
 }

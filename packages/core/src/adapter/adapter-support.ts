@@ -4,7 +4,8 @@ import { isGuard } from '../guard-brand.js';
 import { MisconfigurationError } from '../errors/errors.js';
 import type { Guard } from '../guard-types.js';
 import { createGuard } from '../guard.js';
-import type { GuardOptions } from '../options/guard-options.js';
+import { GUARD_OPTION_KEYS, type GuardOptions } from '../options/guard-options.js';
+import { assertKnownKeys, assertObject, readBoolean } from '../options/validate.js';
 import type { GuardRequest } from '../http/request.js';
 import { buildRequestUrl } from '../http/request-url.js';
 import {
@@ -23,27 +24,35 @@ export interface ProtectOptions extends GuardOptions {
   optional?: boolean;
 }
 
-/** Settings of `protect(guard, settings)` when sharing one guard. */
+/** Settings of `protect(guard, settings)` (or `protect(options, settings)`). */
 export interface ProtectSettings {
-  /** As {@link ProtectOptions.optional}. */
+  /** As {@link ProtectOptions.optional}; in the options or here, the same either way. */
   optional?: boolean;
 }
 
 /**
- * `protect(options)` creates a guard, `protect(guard, settings)` shares one. Validates once, at
- * start-up; a wrong argument throws a `TypeError` that says what was expected.
+ * `protect(options)` creates a guard, `protect(guard, settings)` shares one. `optional` is a
+ * setting of the mount, not of the guard: it is read from the options when they create the guard,
+ * and from `settings` with either form (the same value twice is fine, two different ones a
+ * `TypeError`). Validates once, at start-up; a wrong argument throws a `TypeError` that says what
+ * was expected, an unknown option name suggests the closest known one.
  */
 export function resolveProtectArguments(input: ProtectOptions | Guard, settings?: ProtectSettings): { guard: Guard; optional: boolean } {
   if (typeof input !== 'object' || input === null) {
     throw new TypeError('resource-guard: protect() needs guard options ({ issuer, audience, ... }) or a guard from createGuard()');
   }
-  if (isGuard(input)) {
-    return { guard: input, optional: settings?.optional === true };
-  }
-  if (settings !== undefined) throw new TypeError('resource-guard: protect(options) takes one argument; put "optional" in the options');
+  const rawSettings: unknown = settings;
+  assertObject(rawSettings, 'protect() settings');
+  if (rawSettings !== undefined) assertKnownKeys(rawSettings, ['optional'], '');
+  const fromSettings = readBoolean(settings?.optional, 'optional', false);
+  if (isGuard(input)) return { guard: input, optional: fromSettings };
+  assertKnownKeys(input, [...GUARD_OPTION_KEYS, 'optional'], '');
   const { optional, ...options } = input as ProtectOptions;
-  if (optional !== undefined && typeof optional !== 'boolean') throw new TypeError('resource-guard: "optional" must be a boolean');
-  return { guard: createGuard(options), optional: optional === true };
+  const fromOptions = readBoolean(optional, 'optional', false);
+  if (optional !== undefined && settings?.optional !== undefined && optional !== settings.optional) {
+    throw new TypeError('resource-guard: "optional" is given twice, with different values (in the options and in the settings)');
+  }
+  return { guard: createGuard(options), optional: fromOptions || fromSettings };
 }
 
 /** A socket that may be a TLS socket (Node's `TLSSocket#getPeerCertificate`). */

@@ -1,10 +1,26 @@
+import { isRejectionLogged } from '../errors/detail.js';
 import { isGuardError, type GuardError } from '../errors/errors.js';
 import { assertKnownKeys, assertObject } from '../options/validate.js';
 
 /**
- * The response body and logging behind the adapters' `errorHandler()`: a guard rejection as JSON
- * with its challenge headers. Framework-neutral, so every adapter renders the same answer.
+ * The response body and logging behind every adapter's error rendering (Express and Koa
+ * `errorHandler()`, the Fastify plugin, the fetch adapter's `rejectionResponse()` and Hono
+ * middleware, the gateway): a guard rejection as JSON with its challenge headers.
+ * Framework-neutral, so every adapter renders the same answer.
  */
+
+/**
+ * The JSON body of a rejection, the same on every adapter. `error` is the RFC 6750 §3.1 error
+ * value of the `WWW-Authenticate` challenge (`invalid_request`, `invalid_token`,
+ * `insufficient_scope`, `invalid_dpop_proof`, ...), absent when the challenge has none (no
+ * credentials, RFC 6750 §3.1) and for refusals without a challenge (5xx, a gateway's CSRF refusal).
+ */
+export interface ErrorResponseBody {
+  /** The challenge's error value, when it has one. */
+  error?: string;
+  /** A fixed sentence about the request (4xx), or a generic one (5xx); never a token or a claim. */
+  error_description: string;
+}
 
 /** Where {@link createErrorResponder} reports rejections; never receives tokens or claims. */
 export interface ErrorResponseLogger {
@@ -17,14 +33,15 @@ export interface ErrorResponseLogger {
 /** Options of the adapters' `errorHandler()`. */
 export interface ErrorResponseOptions {
   /**
-   * `'oauth'` (default): `application/json` `{ "error", "error_description" }`, the members of an
-   * RFC 6749 §5.2 error response. `'problem'`: RFC 9457 `application/problem+json` with `type`,
-   * `title`, `status`, `detail` and the same two members.
+   * `'oauth'` (default): `application/json` {@link ErrorResponseBody}, `{ "error",
+   * "error_description" }` with `error` only when the challenge has one. `'problem'`: RFC 9457
+   * `application/problem+json` with `type`, `title`, `status`, `detail` and the same members.
    */
   format?: 'oauth' | 'problem';
   /**
-   * 5xx are logged once each, at `error`; 4xx only at `debug`, if the logger given here has one.
-   * Default `console`, at `console.error`, with 4xx not logged.
+   * 5xx are logged once each, at `error`; 4xx only at `debug`, if the logger given here has one
+   * and the guard's `logRejections` has not logged that rejection already. Default `console`, at
+   * `console.error`, with 4xx left to `logRejections`.
    */
   logger?: ErrorResponseLogger;
 }
@@ -39,17 +56,6 @@ export interface ErrorResponse {
 const TITLES: Readonly<Record<number, string>> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable',
 };
-
-// Rejections without an RFC 6750 error value (no credentials at all, 5xx) still need an `error`
-// member; 500 and 503 use the RFC 6749 §4.1.2.1 values for the same situations.
-function errorValue(error: GuardError): string {
-  if (error.error !== undefined) return error.error;
-  // A token exchange the authorization server refused for this caller (not their token being bad).
-  if (error.code === 'ERR_EXCHANGE_REFUSED') return 'access_denied';
-  if (error.status === 503) return 'temporarily_unavailable';
-  if (error.status >= 500) return 'server_error';
-  return 'unauthorized';
-}
 
 // 4xx messages are fixed strings about the request, safe to show. 5xx messages describe our
 // configuration or our authorization server: the caller gets a generic sentence, the log the rest.
@@ -91,15 +97,26 @@ export function createErrorResponder(options: ErrorResponseOptions = {}): (error
   return function renderGuardError(error: unknown): ErrorResponse | undefined {
     if (!isGuardError(error)) return undefined;
     if (error.status >= 500) logger.error(logLine(error));
-    else debug?.(logLine(error));
-    const members = { error: errorValue(error), error_description: describe(error) };
-    const body = format === 'problem'
-      ? { type: 'about:blank', title: TITLES[error.status] ?? 'Error', status: error.status, detail: members.error_description, ...members }
-      : members;
-    return {
-      status: error.status,
-      headers: { ...error.headers, 'content-type': contentType, 'cache-control': 'no-store' },
-      body: JSON.stringify(body),
-    };
+    else if (!isRejectionLogged(error)) debug?.(logLine(error));
+    return renderBody(error, format, contentType);
+  };
+}
+
+// The documented body: {@link ErrorResponseBody}, or RFC 9457 members around it.
+function renderBody(error: GuardError, format: 'oauth' | 'problem', contentType: string): ErrorResponse {
+  const description = describe(error);
+  // A token exchange the authorization server refused for this caller is not a challenge of ours,
+  // but the application maps it to an answer of its own: it keeps the RFC 6749 value it documents.
+  const value = error.error ?? (error.code === 'ERR_EXCHANGE_REFUSED' ? 'access_denied' : undefined);
+  const members: ErrorResponseBody = value === undefined
+    ? { error_description: description }
+    : { error: value, error_description: description };
+  const body = format === 'problem'
+    ? { type: 'about:blank', title: TITLES[error.status] ?? 'Error', status: error.status, detail: description, ...members }
+    : members;
+  return {
+    status: error.status,
+    headers: { ...error.headers, 'content-type': contentType, 'cache-control': 'no-store' },
+    body: JSON.stringify(body),
   };
 }

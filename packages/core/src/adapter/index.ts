@@ -16,7 +16,7 @@ export { runGuard } from './run-guard.js';
 export type { GuardHandover, RunGuardOptions } from './run-guard.js';
 export { readAuthContext } from './auth-context-access.js';
 export { createErrorResponder } from './error-response.js';
-export type { ErrorResponse, ErrorResponseLogger, ErrorResponseOptions } from './error-response.js';
+export type { ErrorResponse, ErrorResponseBody, ErrorResponseLogger, ErrorResponseOptions } from './error-response.js';
 export { createResourceMetadataEndpoint } from '../metadata/metadata-endpoint.js';
 export type { MetadataResponse, ResourceMetadataEndpoint } from '../metadata/metadata-endpoint.js';
 // Seams for the gateway package (`@resource-guard/gateway`), which reads tokens, renders challenges,
@@ -25,6 +25,11 @@ export type { MetadataResponse, ResourceMetadataEndpoint } from '../metadata/met
 // and the option checks whose `TypeError`s name the option.
 export { fetchUpstream } from '../http/upstream.js';
 export type { UpstreamRequest, UpstreamResponse } from '../http/upstream.js';
+// The telemetry seam: `fetchUpstream()` callers (token exchange, the gateway) may pass the guard's.
+export type {
+  AuthenticationObservation, AuthenticationOutcome, Instruments as TelemetryInstruments, Telemetry, UpstreamObservation,
+} from '../telemetry/telemetry.js';
+export type { UpstreamOperation } from '../telemetry/names.js';
 export { formEncode } from '../introspection/client-auth.js';
 export { attachBearerChallenge, readBearerToken } from './bearer.js';
 export { createIntrospectionClient } from './introspection-client.js';

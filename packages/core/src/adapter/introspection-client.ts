@@ -5,6 +5,7 @@ import { sendIntrospection } from '../introspection/request.js';
 import { TrustedIssuer } from '../issuer/trusted-issuer.js';
 import type { MaybePromise } from '../lib/maybe-promise.js';
 import type { UpstreamResponse } from '../http/upstream.js';
+import type { UpstreamOperation } from '../telemetry/names.js';
 import { resolveOptions, type Logger } from '../options/guard-options.js';
 import type { Store } from '../store/memory-store.js';
 import { assertNonEmptyString, parseServerUrl } from '../options/validate.js';
@@ -35,6 +36,8 @@ export interface IntrospectionClientOptions {
   store?: Store;
   /** Prefix of the cache's store keys (see {@link IntrospectionClient.cached}). Default `introspection:`. */
   keyPrefix?: string;
+  /** What the calls are for, in metrics and spans (`resource_guard.upstream.operation`). Default `introspection`. */
+  operation?: UpstreamOperation;
 }
 
 /** RFC 7662 introspection with the guard's rules, for callers other than the guard (the gateway). */
@@ -68,7 +71,7 @@ export interface IntrospectionClient {
  */
 export function createIntrospectionClient(options: IntrospectionClientOptions): IntrospectionClient {
   if (typeof options !== 'object' || options === null) throw new TypeError('resource-guard: createIntrospectionClient() needs an options object');
-  const { introspection, jwtResponseIssuer, keyPrefix } = options;
+  const { introspection, jwtResponseIssuer, keyPrefix, operation = 'introspection' } = options;
   if (typeof introspection !== 'object' || introspection === null || introspection.endpoint === undefined) {
     throw new TypeError('resource-guard: "introspection.endpoint" is required');
   }
@@ -92,13 +95,15 @@ export function createIntrospectionClient(options: IntrospectionClientOptions): 
     ? undefined
     : new Map([[jwtResponseIssuer.issuer, new TrustedIssuer(jwtResponseIssuer.issuer, resolved)]]);
   return {
-    request: (token, accept, allowNoContent = false) => sendIntrospection(token, endpoint, settings, resolved, accept, allowNoContent),
+    request: (token, accept, allowNoContent = false) => sendIntrospection(token, endpoint, settings, resolved, accept, allowNoContent, operation),
     verifyJwtResponse(response) {
       if (issuers === undefined) return Promise.reject(new TypeError('resource-guard: RFC 9701 answers need "jwtResponseIssuer"'));
       return verifyIntrospectionJwt(response, issuers, { clientId: settings.clientId, maxAge: settings.jwtResponseMaxAge }, resolved);
     },
     cached(load) {
-      const cache = new IntrospectionCache({ settings, load, store: resolved.store, clock: resolved.clock, logger: resolved.logger, keyPrefix });
+      const cache = new IntrospectionCache({
+        settings, load, store: resolved.store, clock: resolved.clock, logger: resolved.logger, telemetry: resolved.telemetry, keyPrefix,
+      });
       return (token) => cache.lookup(token);
     },
   };

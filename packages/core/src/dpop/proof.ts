@@ -120,7 +120,14 @@ interface CheckedHeader {
  * check itself. Bounded (least recently used evicted). Only headers that passed every check for
  * the verifier's algorithm set are stored, so a hit is exactly as good as re-checking.
  */
-export type ProofHeaderCache = LRUCache<string, CheckedHeader>;
+export interface ProofHeaderCache {
+  get(segment: string): CheckedHeader | undefined;
+  set(segment: string, header: CheckedHeader): unknown;
+  /** How many headers it holds (bounded by the cache's `max`). */
+  readonly size: number;
+}
+// A structural type, not lru-cache's class: its declarations need @types/node, which a fetch-only
+// project does not have.
 
 /** Creates a {@link ProofHeaderCache} of at most `max` headers (default 1024). */
 export function createProofHeaderCache(max = 1024): ProofHeaderCache {

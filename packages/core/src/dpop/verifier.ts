@@ -75,7 +75,7 @@ export interface DpopVerifier {
  * Deliberately not checked: that the client's clock is right beyond `dpop.clockTolerance` (no
  * server `iat` offset is learned), nonce binding to a client, or the URL's query string (RFC 9449 §4.3).
  */
-export function createDpopVerifier(settings: DpopSettings, guard: Pick<ResolvedOptions, 'clock' | 'store' | 'offloadSignatures'>): DpopVerifier {
+export function createDpopVerifier(settings: DpopSettings, guard: Pick<ResolvedOptions, 'clock' | 'store' | 'offloadSignatures' | 'telemetry'>): DpopVerifier {
   const nonceSettings = settings.nonce;
   const nonces: DpopNonces | undefined = nonceSettings === undefined ? undefined : createDpopNonces(nonceSettings, guard.clock);
   const algorithms = new Set(settings.algorithms);
@@ -139,7 +139,7 @@ export function createDpopVerifier(settings: DpopSettings, guard: Pick<ResolvedO
       limit: settings.maxProofsPerKey,
       clientCounter: CLIENT_QUOTA_KEY_PREFIX + sha256Base64Url(client),
       clientLimit: settings.maxProofsPerClient,
-    });
+    }, guard.telemetry);
     if (recorded === 'over-quota') overQuota();
     if (recorded === 'replayed') replayed();
     return success;

@@ -61,8 +61,19 @@ export function formatRejection(error: { status: number; code: string; message: 
   return `resource-guard: rejected ${error.status} ${error.code}: ${error.message}${detail}`;
 }
 
+/** Rejections `logRejections` has logged, so that an adapter's `errorHandler()` does not log them again. */
+const loggedRejections = new WeakSet<GuardError>();
+
+/** Whether `logRejections` already logged `error`. */
+export function isRejectionLogged(error: GuardError): boolean {
+  return loggedRejections.has(error);
+}
+
 /** `logRejections`: each rejection once, at `logger.debug` (checked at start-up to exist). */
 export function createRejectionLogger(logger: { debug?(message: string): void }): (error: GuardError) => void {
   const debug = logger.debug!.bind(logger);
-  return (error) => debug(formatRejection(error));
+  return (error) => {
+    loggedRejections.add(error);
+    debug(formatRejection(error));
+  };
 }

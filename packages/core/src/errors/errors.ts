@@ -126,8 +126,8 @@ export class GuardError extends ErrorBase {
 function copyWith<T extends GuardError>(error: T, name: 'headers' | 'detail', value: unknown, enumerable: boolean): T {
   const copy = Reflect.construct(StacklessError, [error.message], (Object.getPrototypeOf(error) as object).constructor) as T;
   const descriptors = Object.getOwnPropertyDescriptors(error) as Record<string, PropertyDescriptor>;
-  // Writable, as the class field is: a framework's CORS middleware sets its headers onto the error it is thrown.
-  descriptors[name] = { value, enumerable, writable: true, configurable: true };
+  // The other attributes as the original has them: `headers` stays writable (Koa's CORS sets it).
+  descriptors[name] = { ...descriptors[name], value, enumerable };
   Object.defineProperties(copy, descriptors);
   return copy;
 }

@@ -2,6 +2,8 @@ import { decodeUtf8 } from '#crypto-backend';
 import type { GuardErrorCode } from '../errors/codes.js';
 import { UpstreamUnavailableError } from '../errors/errors.js';
 import { isPlainObject } from '../jws/jose-rules.js';
+import type { UpstreamOperation, UpstreamOutcome } from '../telemetry/names.js';
+import { globalTelemetry, type Telemetry } from '../telemetry/telemetry.js';
 
 /** Largest authorization-server response body read, in bytes (metadata, JWKS, introspection). */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -31,6 +33,10 @@ export interface UpstreamRequest {
   code: GuardErrorCode;
   /** Human name of the upstream for messages, e.g. `JWKS`. */
   what: string;
+  /** What the call is for, in metrics and spans (`resource_guard.upstream.operation`). Default `other`. */
+  operation?: UpstreamOperation;
+  /** Where the call is recorded. Default: the globally registered OpenTelemetry providers. */
+  telemetry?: Telemetry;
 }
 
 /**
@@ -41,27 +47,38 @@ export interface UpstreamRequest {
 export async function fetchUpstream(fetchImpl: typeof fetch, url: URL, request: UpstreamRequest): Promise<UpstreamResponse> {
   // One controller and one timer per call, cleared as soon as the body is read: a timer left to
   // run out (AbortSignal.timeout) would live on for the whole timeout after every call.
+  const method = request.method ?? 'GET';
+  const telemetry = request.telemetry ?? globalTelemetry;
+  const observation = telemetry.startUpstream(request.operation ?? 'other', url, method);
+  const end = (outcome: UpstreamOutcome, status?: number) => {
+    if (observation !== undefined) telemetry.endUpstream(observation, outcome, status);
+  };
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new DOMException('timed out', 'TimeoutError')), request.timeout);
   try {
     let response: Response;
     try {
       response = await fetchImpl(url, {
-        method: request.method ?? 'GET',
+        method,
         headers: request.headers,
         body: request.body,
         redirect: 'manual',
         signal: controller.signal,
       });
     } catch (cause) {
-      throw new UpstreamUnavailableError(`${request.what} request failed`, request.code, { cause: sanitizeCause(cause) });
+      const sanitized = sanitizeCause(cause);
+      end(failureOutcome(cause, controller));
+      throw new UpstreamUnavailableError(`${request.what} request failed`, request.code, { cause: sanitized, detail: describeFailure(request, url, sanitized) });
     }
     let body: string;
     try {
       body = await readLimited(response);
     } catch (cause) {
-      throw new UpstreamUnavailableError(`${request.what} response could not be read`, request.code, { cause: sanitizeCause(cause) });
+      const sanitized = sanitizeCause(cause);
+      end(controller.signal.aborted ? 'timeout' : 'response_error', response.status);
+      throw new UpstreamUnavailableError(`${request.what} response could not be read`, request.code, { cause: sanitized, detail: describeFailure(request, url, sanitized) });
     }
+    end(response.status >= 200 && response.status < 300 ? 'success' : 'http_error', response.status);
     return {
       status: response.status,
       contentType: response.headers.get('content-type') ?? '',
@@ -72,6 +89,10 @@ export async function fetchUpstream(fetchImpl: typeof fetch, url: URL, request: 
   } finally {
     clearTimeout(timer);
   }
+}
+
+function failureOutcome(cause: unknown, controller: AbortController): UpstreamOutcome {
+  return controller.signal.aborted || (cause instanceof Error && cause.name === 'TimeoutError') ? 'timeout' : 'network_error';
 }
 
 /** Parses a JSON object body, or throws a 503 naming the upstream. */
@@ -141,6 +162,14 @@ function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8Array {
     offset += chunk.byteLength;
   }
   return bytes;
+}
+
+// The request (method and URL: configuration, never a token, which travels in POST bodies) and the
+// system's reason (`ECONNREFUSED`, `ENOTFOUND`, a timeout), so a start-up mistake names its cause.
+function describeFailure(request: Pick<UpstreamRequest, 'method'>, url: URL, cause: unknown): string {
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  const reason = typeof code === 'string' ? code : cause instanceof Error ? cause.message : 'unknown cause';
+  return `${request.method ?? 'GET'} ${url.origin}${url.pathname}: ${reason}`;
 }
 
 // A fetch error never carries the token (it is sent in POST bodies only), but keep causes small.

@@ -6,6 +6,7 @@ import type { Logger } from '../options/guard-options.js';
 import { isInProcessStore, type Store } from '../store/memory-store.js';
 import { isPromiseLike, type MaybePromise } from '../lib/maybe-promise.js';
 import { SingleFlight, loadUnderLease, type Outcome } from '../store/single-flight.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
 
 /** Prefix of introspection entries in the shared {@link Store}. */
 export const CACHE_KEY_PREFIX = 'introspection:';
@@ -27,7 +28,7 @@ const MAX_PLAIN_KEY_LENGTH = 128;
 /**
  * The key of `token` in the built-in memory store: the token itself. That store lives in this
  * process, which holds every token it is sent anyway, and a hit is an exact match of the whole
- * token; hashing it cost more than the rest of a hit under load (`bench/README.md`). Only up to
+ * token; hashing it cost more than the rest of a hit under load (`bench/HISTORY.md`). Only up to
  * {@link MAX_PLAIN_KEY_LENGTH} characters (opaque tokens are far shorter): a flood of distinct
  * long tokens must not make each of the store's entries as long as `maxTokenLength`. Longer ones
  * are hashed under `#`, which no token has, so a short token can never name a long one's entry.
@@ -56,6 +57,8 @@ export interface IntrospectionCacheSettings {
    * guard's in a store both share.
    */
   keyPrefix?: string;
+  /** Where hits, misses, joins and store failures are counted. */
+  telemetry: Telemetry;
 }
 
 /**
@@ -93,6 +96,7 @@ export class IntrospectionCache {
   readonly #store: Store;
   readonly #clock: () => number;
   readonly #logger: Logger;
+  readonly #telemetry: Telemetry;
   readonly #inFlight = new SingleFlight<Record<string, unknown>>();
   readonly #keyOf: (token: string) => string;
   readonly #loadAnswer: (token: string) => Promise<Record<string, unknown>>;
@@ -101,7 +105,8 @@ export class IntrospectionCache {
   readonly #prefix: string;
   readonly #leasePrefix: string;
 
-  constructor({ settings, load, store, clock, logger, keyPrefix = CACHE_KEY_PREFIX }: IntrospectionCacheSettings) {
+  constructor({ settings, load, store, clock, logger, telemetry, keyPrefix = CACHE_KEY_PREFIX }: IntrospectionCacheSettings) {
+    this.#telemetry = telemetry;
     this.#settings = settings;
     this.#loadAnswer = load;
     this.#store = store;
@@ -122,13 +127,22 @@ export class IntrospectionCache {
     if (this.#settings.cacheTtl === 0) return this.#loadAnswer(token);
     const key = this.#keyOf(token);
     const pending = this.#inFlight.joinPending(key);
-    if (pending !== undefined) return pending;
+    if (pending !== undefined) {
+      this.#telemetry.countCacheLookup('introspection', 'join');
+      return pending;
+    }
     const cached = this.#read(key);
-    if (!isPromiseLike(cached)) return cached ?? this.#start(key, token);
-    return cached.then((response) => response ?? this.#start(key, token));
+    if (!isPromiseLike(cached)) return cached === undefined ? this.#start(key, token) : this.#hit(cached);
+    return cached.then((response) => (response === undefined ? this.#start(key, token) : this.#hit(response)));
+  }
+
+  #hit(response: Record<string, unknown>): Record<string, unknown> {
+    this.#telemetry.countCacheLookup('introspection', 'hit');
+    return response;
   }
 
   #start(key: string, token: string): Promise<Record<string, unknown>> {
+    this.#telemetry.countCacheLookup('introspection', this.#inFlight.has(key) ? 'join' : 'miss');
     return this.#inFlight.run(key, () => this.#loadOnce(key, token));
   }
 
@@ -147,6 +161,7 @@ export class IntrospectionCache {
         await this.#store.set(key, entry, ttl);
         this.#storeFailing = false;
       } catch {
+        this.#telemetry.countStoreError('introspection_cache', 'set');
         this.#reportStoreFailure('resource-guard: the store failed to save an introspection result; continuing without caching it');
       }
     }
@@ -161,6 +176,7 @@ export class IntrospectionCache {
       timeout: this.#settings.timeout,
       readStored: () => this.#readQuietly(key),
       load: () => this.#load(key, token),
+      onLeaseError: () => this.#telemetry.countStoreError('introspection_cache', 'add'),
     });
   }
 
@@ -197,6 +213,7 @@ export class IntrospectionCache {
   }
 
   #readFailed(cause: unknown): undefined {
+    this.#telemetry.countStoreError('introspection_cache', 'get');
     if (this.#settings.failClosedOnStore) {
       this.#reportStoreFailure('resource-guard: the store failed to read an introspection result; answering 503 (storeFailure: fail-closed)');
       throw new UpstreamUnavailableError('The introspection cache store is unavailable', 'ERR_INTROSPECTION_STORE_UNAVAILABLE', { cause });

@@ -22,7 +22,7 @@ export interface Introspector {
 
 /** The guard settings the introspection client uses. */
 export type IntrospectorOptions = Pick<
-  ResolvedOptions, 'introspection' | 'issuers' | 'store' | 'clock' | 'logger' | 'fetch' | 'algorithms' | 'clockTolerance'
+  ResolvedOptions, 'introspection' | 'issuers' | 'store' | 'clock' | 'logger' | 'fetch' | 'algorithms' | 'clockTolerance' | 'telemetry'
 >;
 
 /**
@@ -61,6 +61,7 @@ export function createIntrospector(options: IntrospectorOptions, issuers: Readon
     store: options.store,
     clock: options.clock,
     logger: options.logger,
+    telemetry: options.telemetry,
   });
 
   return {

@@ -6,6 +6,7 @@ import type { ResolvedIntrospection } from './options.js';
 import { INTROSPECTION_JWT_MEDIA_TYPE, verifyIntrospectionJwt } from './jwt-response.js';
 import type { TrustedIssuer } from '../issuer/trusted-issuer.js';
 import type { ResolvedOptions } from '../options/guard-options.js';
+import type { UpstreamOperation } from '../telemetry/names.js';
 
 /** Error code of every transport-level failure (down, refused, timeout, 5xx, HTML, redirect). */
 export const UNAVAILABLE = { code: 'ERR_INTROSPECTION_UNAVAILABLE', what: 'Introspection' } as const;
@@ -72,19 +73,20 @@ function rejectStatus(response: UpstreamResponse, endpoint: URL, settings: Resol
  * JSON, or the RFC 9701 JWT with `jwtResponse`). Returns a `200` answer, and a `204` when
  * `allowNoContent` (the "inactive" answer of some phantom-token servers); every other status is
  * mapped as {@link rejectStatus} says: our credentials rejected → 500 (logged), the server
- * unusable → 503.
+ * unusable → 503. `operation` names the call in metrics and spans.
  */
 export async function sendIntrospection(
   token: string,
   endpoint: URL,
   settings: ResolvedIntrospection,
-  options: Pick<ResolvedOptions, 'fetch' | 'logger' | 'clock'>,
+  options: Pick<ResolvedOptions, 'fetch' | 'logger' | 'clock'> & Partial<Pick<ResolvedOptions, 'telemetry'>>,
   accept?: string,
   allowNoContent = false,
+  operation: UpstreamOperation = 'introspection',
 ): Promise<UpstreamResponse> {
   const { headers, body } = await buildRequest(token, settings, endpoint, options.clock(), accept);
   const response = await fetchUpstream(options.fetch, endpoint, {
-    ...UNAVAILABLE, method: 'POST', headers, body, timeout: settings.timeout,
+    ...UNAVAILABLE, method: 'POST', headers, body, timeout: settings.timeout, operation, telemetry: options.telemetry,
   });
   if (response.status !== 200 && !(allowNoContent && response.status === 204)) rejectStatus(response, endpoint, settings, options);
   return response;
@@ -104,7 +106,7 @@ export async function requestIntrospection(
   endpoint: URL,
   settings: ResolvedIntrospection,
   issuers: ReadonlyMap<string, TrustedIssuer>,
-  options: Pick<ResolvedOptions, 'fetch' | 'logger' | 'algorithms' | 'clock' | 'clockTolerance'>,
+  options: Pick<ResolvedOptions, 'fetch' | 'logger' | 'algorithms' | 'clock' | 'clockTolerance' | 'telemetry'>,
 ): Promise<Record<string, unknown>> {
   const response = await sendIntrospection(token, endpoint, settings, options);
   if (settings.jwtResponse) {

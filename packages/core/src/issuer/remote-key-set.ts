@@ -1,6 +1,7 @@
 import { UpstreamUnavailableError } from '../errors/errors.js';
 import { fetchUpstream, parseJsonObject } from '../http/upstream.js';
 import { importPublicJwk, keyMatchesAlgorithm, type VerificationKey } from '../jws/jws.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
 
 /** Settings of a {@link RemoteKeySet}. */
 export interface RemoteKeySetOptions {
@@ -12,9 +13,11 @@ export interface RemoteKeySetOptions {
   /** Seconds after which the set is refetched before use. */
   maxAge: number;
   clock: () => number;
+  /** Where the fetches and the unknown-`kid` refetches are recorded. */
+  telemetry: Telemetry;
 }
 
-const REQUEST = { code: 'ERR_JWKS_UNAVAILABLE', what: 'JWKS' } as const;
+const REQUEST = { code: 'ERR_JWKS_UNAVAILABLE', what: 'JWKS', operation: 'jwks' } as const;
 
 /** Most keys a JWKS may hold; a larger set is refused (503) rather than imported. */
 export const MAX_JWKS_KEYS = 100;
@@ -67,12 +70,16 @@ export class RemoteKeySet {
     let matches = match(keys, alg, kid);
     if (matches.length === 0 && !fresh) {
       if (this.#pending !== undefined) {
+        this.#options.telemetry.countJwksRefetch('joined');
         // A refetch is under way (another token's unknown kid, e.g. the first one after a key
         // rotation): wait for it rather than answer "no such key" while the new set is arriving.
         matches = match(await this.#pending, alg, kid);
       } else if (now - this.#lastKidRefetch >= this.#options.cooldown * 1000) {
         this.#lastKidRefetch = now;
+        this.#options.telemetry.countJwksRefetch('fetched');
         matches = match(await this.#refresh(), alg, kid);
+      } else {
+        this.#options.telemetry.countJwksRefetch('cooldown');
       }
     }
     return matches;
@@ -106,7 +113,7 @@ export class RemoteKeySet {
   async #load(): Promise<VerificationKey[]> {
     const url = await this.#uri();
     const response = await fetchUpstream(this.#options.fetch, url, {
-      ...REQUEST, timeout: this.#options.timeout, headers: { accept: 'application/jwk-set+json, application/json' },
+      ...REQUEST, timeout: this.#options.timeout, telemetry: this.#options.telemetry, headers: { accept: 'application/jwk-set+json, application/json' },
     });
     if (response.status !== 200) throw new UpstreamUnavailableError(`JWKS answered HTTP ${response.status}`, REQUEST.code, { detail: `GET ${url.href}` });
     const body = parseJsonObject(response, REQUEST);

@@ -1,6 +1,7 @@
 import { quoteValue } from '../errors/detail.js';
 import { MisconfigurationError, UpstreamUnavailableError } from '../errors/errors.js';
 import { fetchUpstream, parseJsonObject } from '../http/upstream.js';
+import { describeIssuerMismatch } from './issuer-mismatch.js';
 import { RemoteKeySet } from './remote-key-set.js';
 import type { ResolvedOptions } from '../options/guard-options.js';
 import { parseServerUrl } from '../options/validate.js';
@@ -16,7 +17,7 @@ export interface IssuerMetadata {
   [member: string]: unknown;
 }
 
-const DISCOVERY = { code: 'ERR_DISCOVERY_UNAVAILABLE', what: 'Discovery' } as const;
+const DISCOVERY = { code: 'ERR_DISCOVERY_UNAVAILABLE', what: 'Discovery', operation: 'discovery' } as const;
 
 /**
  * Seconds a "both well-known URLs answered 404" result is kept: requests meanwhile get the same
@@ -27,7 +28,7 @@ export const DISCOVERY_NOT_FOUND_RETRY = 60;
 
 /** What a {@link TrustedIssuer} reads of the guard's options. */
 export type IssuerSettings = Pick<
-  ResolvedOptions, 'jwksUri' | 'fetch' | 'httpTimeout' | 'jwksCooldown' | 'jwksCacheMaxAge' | 'clock' | 'allowInsecureRequests' | 'logger'
+  ResolvedOptions, 'jwksUri' | 'fetch' | 'httpTimeout' | 'jwksCooldown' | 'jwksCacheMaxAge' | 'clock' | 'allowInsecureRequests' | 'logger' | 'telemetry'
 >;
 
 /** One trusted issuer: its metadata (discovered once, lazily) and its key set. */
@@ -39,6 +40,7 @@ export class TrustedIssuer {
   /** Epoch ms after which a kept "not found" result is dropped; `undefined` while none is kept. */
   #notFoundUntil: number | undefined;
   #notFoundLogged = false;
+  #mismatchLogged = false;
 
   constructor(issuer: string, options: IssuerSettings) {
     this.issuer = issuer;
@@ -52,6 +54,7 @@ export class TrustedIssuer {
         cooldown: options.jwksCooldown,
         maxAge: options.jwksCacheMaxAge,
         clock: options.clock,
+        telemetry: options.telemetry,
       },
     );
   }
@@ -73,6 +76,10 @@ export class TrustedIssuer {
     }, (error: unknown) => {
       if (error instanceof MisconfigurationError && error.code === 'ERR_DISCOVERY_NOT_FOUND') this.#keepNotFound(error);
       else this.#metadata = undefined;
+      if (error instanceof IssuerMismatchError && error.hint !== undefined && !this.#mismatchLogged) {
+        this.#mismatchLogged = true;
+        this.#options.logger.warn(`resource-guard: ${error.message}: ${error.detail!}`);
+      }
       throw error;
     });
     return this.#metadata;
@@ -128,6 +135,17 @@ export function createIssuerLookup(
   }, { names });
 }
 
+/** Discovery named another issuer (a 503, never cached); `hint` when it looks like a typo of the configured one. */
+class IssuerMismatchError extends UpstreamUnavailableError {
+  readonly hint: string | undefined;
+
+  constructor(hint: string | undefined, options: { detail: string }) {
+    super('Discovery returned metadata of another issuer', DISCOVERY.code, options);
+    this.name = 'UpstreamUnavailableError';
+    this.hint = hint;
+  }
+}
+
 /** The well-known locations to try, in order: OIDC (path appended), then RFC 8414 (path inserted). */
 export function discoveryUrls(issuer: string): URL[] {
   const url = new URL(issuer);
@@ -142,7 +160,7 @@ async function discover(issuer: string, options: IssuerSettings): Promise<Issuer
   const urls = discoveryUrls(issuer);
   for (const url of urls) {
     const response = await fetchUpstream(options.fetch, url, {
-      ...DISCOVERY, timeout: options.httpTimeout, headers: { accept: 'application/json' },
+      ...DISCOVERY, timeout: options.httpTimeout, telemetry: options.telemetry, headers: { accept: 'application/json' },
     });
     if (response.status === 404) continue;
     if (response.status !== 200) {
@@ -151,8 +169,10 @@ async function discover(issuer: string, options: IssuerSettings): Promise<Issuer
     const metadata = parseJsonObject(response, DISCOVERY);
     // RFC 8414 §3.3: the metadata must name exactly the issuer we asked about.
     if (metadata.issuer !== issuer) {
-      throw new UpstreamUnavailableError('Discovery returned metadata of another issuer', DISCOVERY.code, {
-        detail: `GET ${url.href} named issuer ${quoteValue(metadata.issuer)}, expected ${quoteValue(issuer)} (compared exactly, RFC 8414 §3.3)`,
+      const hint = describeIssuerMismatch(metadata.issuer, issuer);
+      throw new IssuerMismatchError(hint, {
+        detail: `GET ${url.href} named issuer ${quoteValue(metadata.issuer)}, expected ${quoteValue(issuer)} (compared exactly, RFC 8414 §3.3)`
+          + (hint === undefined ? '' : `; ${hint}: set "issuer" to ${quoteValue(metadata.issuer)} if that is your authorization server`),
       });
     }
     return metadata as IssuerMetadata;

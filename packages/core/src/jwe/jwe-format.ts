@@ -1,4 +1,4 @@
-import type { JsonWebKey, KeyObject } from 'node:crypto';
+import type { JsonWebKey, PlatformKey } from '../crypto/key-types.js';
 import { importPrivateKey, supportsPrivateKeys } from '#crypto-backend';
 import { compactDecrypt } from 'jose';
 import type { Claims } from '../claims/claims.js';
@@ -24,7 +24,7 @@ export const JWE_CONTENT_ALGORITHMS: readonly string[] = Object.freeze([
 /** One private key that encrypted access tokens may be encrypted to. */
 export interface DecryptionKey {
   /** A private `KeyObject` or JWK (RSA, EC, X25519); for `dir`, the secret key (`KeyObject`, bytes). */
-  key: KeyObject | JsonWebKey | Uint8Array;
+  key: PlatformKey | JsonWebKey | Uint8Array;
   /** The key-management algorithm this key is for (one of {@link JWE_KEY_ALGORITHMS}). */
   alg: string;
   /**
@@ -59,7 +59,7 @@ export interface EncryptedTokenOptions {
 }
 
 interface ResolvedKey {
-  key: KeyObject;
+  key: PlatformKey;
   alg: string;
   kid: string | undefined;
 }
@@ -90,7 +90,7 @@ function readKey(value: unknown, where: string): ResolvedKey {
   if (keyObject.type !== (alg === 'dir' ? 'secret' : 'private')) {
     throw new TypeError(`resource-guard: "${where}.key" must be ${alg === 'dir' ? 'a secret key for "dir"' : 'a private key'}`);
   }
-  return { key: keyObject.key as KeyObject, alg, kid: kid as string | undefined };
+  return { key: keyObject.key as PlatformKey, alg, kid: kid as string | undefined };
 }
 
 /** Validates `encryptedTokens`; `undefined` when not configured. */

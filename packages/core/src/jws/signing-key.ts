@@ -1,4 +1,4 @@
-import type { JsonWebKey, KeyObject } from 'node:crypto';
+import type { JsonWebKey, PlatformKey } from '../crypto/key-types.js';
 import { importPrivateKey, supportsPrivateKeys } from '#crypto-backend';
 import { ASYMMETRIC_ALGORITHMS } from './jose-rules.js';
 
@@ -10,11 +10,11 @@ import { ASYMMETRIC_ALGORITHMS } from './jose-rules.js';
  */
 
 /** A private signing key as configured: a `KeyObject` or a private JWK. */
-export type PrivateKeyInput = KeyObject | JsonWebKey;
+export type PrivateKeyInput = PlatformKey | JsonWebKey;
 
 /** A validated signing key. */
 export interface SigningKey {
-  key: KeyObject;
+  key: PlatformKey;
   alg: string;
   kid: string | undefined;
 }
@@ -35,11 +35,11 @@ export function readSigningKey(key: unknown, alg: unknown, kid: unknown, name: s
     throw new TypeError(`resource-guard: "${name}.alg" must be one of ${ASYMMETRIC_ALGORITHMS.join(', ')}`);
   }
   if (!supportsPrivateKeys) throw new TypeError(`resource-guard: "${name}" needs node:crypto (not available with the WebCrypto backend)`);
-  let keyObject: KeyObject;
+  let keyObject: PlatformKey;
   let imported: { key: unknown; type: string };
   try {
     imported = importPrivateKey(key, false);
-    keyObject = imported.key as KeyObject;
+    keyObject = imported.key as PlatformKey;
   } catch (error) {
     throw new TypeError(`resource-guard: "${name}.key" must be a private KeyObject or a private JWK`, { cause: error });
   }
@@ -59,7 +59,7 @@ export function readSigningKey(key: unknown, alg: unknown, kid: unknown, name: s
   return { key: keyObject, alg, kid: resolvedKid as string | undefined };
 }
 
-function fitsAlgorithm(key: KeyObject, alg: string): boolean {
+function fitsAlgorithm(key: PlatformKey, alg: string): boolean {
   const details = key.asymmetricKeyDetails;
   if (alg.startsWith('RS') || alg.startsWith('PS')) {
     // An RSA-PSS-only key can sign PS* but not RS* (PKCS#1 v1.5).
@@ -70,7 +70,7 @@ function fitsAlgorithm(key: KeyObject, alg: string): boolean {
   return key.asymmetricKeyType === 'ed25519';
 }
 
-function describeKey(key: KeyObject): string {
+function describeKey(key: PlatformKey): string {
   const details = key.asymmetricKeyDetails;
   if (details?.namedCurve !== undefined) return `${key.asymmetricKeyType!} ${details.namedCurve}`;
   if (details?.modulusLength !== undefined) return `${key.asymmetricKeyType!} ${details.modulusLength} bits`;

@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import type { PlatformKey } from '../crypto/key-types.js';
 import { readSigningKey as readPrivateSigningKey, type PrivateKeyInput } from '../jws/signing-key.js';
 import {
   assertKnownKeys, assertNonEmptyString, assertObject, parseServerUrl, readNumber, toStringList,
@@ -55,7 +55,7 @@ export interface ResolvedResourceMetadata {
   resourceName: string | undefined;
   resourceDocumentation: string | undefined;
   jwksUri: string | undefined;
-  signingKey: { key: KeyObject; alg: string; kid: string | undefined; issuer: string } | undefined;
+  signingKey: { key: PlatformKey; alg: string; kid: string | undefined; issuer: string } | undefined;
   cacheMaxAge: number;
 }
 

@@ -21,8 +21,10 @@ import { resolveProfile } from '../profiles/resolve-profile.js';
 import type { IssuerTemplate, TenantFilter } from '../issuer/tenant-issuers.js';
 import { resolveIssuerOptions } from '../issuer/issuer-options.js';
 import { describeOpenIssuers, readPrincipals, type PrincipalFilter, type PrincipalTest } from '../issuer/principals.js';
+import { resolveTelemetryOptions, type TelemetryOptions } from '../telemetry/options.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
 
-export type { DpopOptions, IntrospectionOptions, MtlsOptions, PrincipalFilter, ProfileName, TenantFilter };
+export type { DpopOptions, IntrospectionOptions, MtlsOptions, PrincipalFilter, ProfileName, TelemetryOptions, TenantFilter };
 export { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS };
 
 /** Where the guard looks for the access token (RFC 6750 §2). */
@@ -173,7 +175,9 @@ export interface GuardOptions {
    * message and the error's `detail` (which check, which claim, the configured value), e.g.
    * `resource-guard: rejected 401 ERR_TOKEN_CLAIM_MISSING: Token lacks a required claim
    * (required claim "client_id" is absent; requiredClaims: [...])`. Never the token; never sent to
-   * the client. Default false: a flood of bad tokens is not a flood of log lines.
+   * the client. Default: on when `NODE_ENV` is not `production` (and the logger has `debug`),
+   * off in production, where a flood of bad tokens must not be a flood of log lines. An adapter's
+   * `errorHandler({ logger })` does not log a rejection this already logged.
    */
   logRejections?: boolean;
   /**
@@ -195,6 +199,13 @@ export interface GuardOptions {
    * `required`, accept nothing else. Default off (five-segment tokens are then not JWTs).
    */
   encryptedTokens?: EncryptedTokenOptions;
+  /**
+   * OpenTelemetry metrics and spans (docs/observability.md): `{ meterProvider, tracerProvider }`
+   * of `@opentelemetry/api` 1.x, each defaulting to the globally registered one; `false` for none.
+   * Default `true` (the global providers; with none registered, a property read per request).
+   * Attributes never carry a token, a claim value or a secret, and only take configured values.
+   */
+  telemetry?: boolean | TelemetryOptions;
 }
 
 /** Options after validation and defaults; internal. */
@@ -243,14 +254,16 @@ export interface ResolvedOptions {
   validators: Readonly<Record<string, ClaimValidator>>;
   resourceMetadata: ResolvedResourceMetadata | undefined;
   encryptedTokens: ResolvedEncryptedTokens | undefined;
+  telemetry: Telemetry;
 }
 
-const KNOWN_OPTIONS = knownKeys<GuardOptions>()([
+/** The names {@link GuardOptions} has: what `createGuard()` accepts (`protect()` adds `optional`). */
+export const GUARD_OPTION_KEYS: readonly string[] = knownKeys<GuardOptions>()([
   'issuer', 'audience', 'jwksUri', 'algorithms', 'secret', 'clockTolerance', 'requiredClaims', 'allowGenericJwtTyp',
   'tokenLocations', 'realm', 'httpTimeout', 'jwksCooldown', 'jwksCacheMaxAge', 'allowInsecureRequests', 'maxTokenLength',
   'fetch', 'clock', 'introspection', 'dpop', 'mtls', 'verifiedTokenCache', 'offloadSignatures', 'store', 'logger', 'validators',
   'resourceMetadata', 'encryptedTokens', 'logRejections', 'profile', 'tenants', 'clientIdClaim', 'scopeClaims',
-  'secretIssuer', 'principals', 'challengeScope', 'scopeHierarchy',
+  'secretIssuer', 'principals', 'challengeScope', 'scopeHierarchy', 'telemetry',
 ]);
 
 function readChallengeScope(option: unknown): string | undefined {
@@ -268,7 +281,9 @@ const TOKEN_LOCATIONS: readonly TokenLocation[] = ['header', 'body', 'query'];
 export function resolveOptions(options: GuardOptions): ResolvedOptions {
   assertObject(options, 'options');
   if (options === undefined) throw new TypeError('resource-guard: createGuard() needs an options object');
-  assertKnownKeys(options, KNOWN_OPTIONS, '');
+  assertKnownKeys(options, GUARD_OPTION_KEYS, '', {
+    optional: 'it is a setting of protect(), withAuth() and the Fastify plugin, not of createGuard() (docs/options.md)',
+  });
   const allowInsecureRequests = readBoolean(options.allowInsecureRequests, 'allowInsecureRequests', false);
 
   const secret = readSecret(options.secret);
@@ -303,8 +318,10 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
   }
   const httpTimeout = readNumber(options.httpTimeout, 'httpTimeout', 5000, 1);
   const introspection = resolveIntrospectionOptions(options.introspection, { issuerCount: issuers.length, allowInsecureRequests, httpTimeout });
-  const logRejections = readBoolean(options.logRejections, 'logRejections', false);
-  if (logRejections && typeof (options.logger ?? console).debug !== 'function') {
+  const hasDebug = typeof (options.logger ?? console).debug === 'function';
+  // Outside production a silent 401 costs a developer an hour: say why, once per rejection.
+  const logRejections = readBoolean(options.logRejections, 'logRejections', !isProduction() && hasDebug);
+  if (logRejections && !hasDebug) {
     throw new TypeError('resource-guard: "logRejections" needs a "logger" with a debug() method');
   }
 
@@ -348,5 +365,13 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     validators: options.validators ?? {},
     resourceMetadata: resolveResourceMetadata(options.resourceMetadata, audiences, allowInsecureRequests),
     encryptedTokens: resolveEncryptedTokens(options.encryptedTokens),
+    telemetry: resolveTelemetryOptions(options.telemetry),
   };
+}
+
+// `NODE_ENV` as Node, Bun and bundlers (which inline it) set it; a runtime without `process`
+// (Workers, Deno without the compatibility layer) counts as production: nothing is logged by default.
+function isProduction(): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env === undefined || env.NODE_ENV === 'production';
 }

@@ -53,13 +53,50 @@ export function knownKeys<T>() {
   return <const K extends ReadonlyArray<keyof T>>(keys: K & (Exclude<keyof T, K[number]> extends never ? unknown : { missing: Exclude<keyof T, K[number]> })): readonly (keyof T & string)[] => keys as readonly (keyof T & string)[];
 }
 
-/** Rejects option names the library does not know: a typo must not silently drop a check. */
-export function assertKnownKeys(value: object, known: readonly string[], name: string): void {
+/**
+ * Rejects option names the library does not know: a typo must not silently drop a check. The
+ * message suggests the closest known name (`did you mean "audience"?`) when one is near, or the
+ * `hint` given for that name (an option that belongs somewhere else), and lists the known names.
+ */
+export function assertKnownKeys(value: object, known: readonly string[], name: string, hints: Readonly<Record<string, string>> = {}): void {
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
-      throw new TypeError(`resource-guard: unknown option "${name}${name ? '.' : ''}${key}" (known: ${known.join(', ')})`);
+      const closest = Object.hasOwn(hints, key) ? undefined : closestName(key, known);
+      const advice = Object.hasOwn(hints, key) ? ` ${hints[key]!};` : closest === undefined ? '' : ` did you mean "${closest}"?`;
+      throw new TypeError(`resource-guard: unknown option "${name}${name ? '.' : ''}${key}":${advice} (known: ${known.join(', ')})`);
     }
   }
+}
+
+/**
+ * The known name nearest to `key` by edit distance (case-insensitive), if a typo could explain the
+ * difference: at most a third of the name's length, at least 1, at most 3 edits.
+ */
+export function closestName(key: string, known: readonly string[]): string | undefined {
+  const limit = Math.min(3, Math.max(1, Math.floor(key.length / 3)));
+  let best: string | undefined;
+  let bestDistance = limit + 1;
+  for (const candidate of known) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+// Levenshtein distance; option names are short, and this runs only on a start-up error.
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 /** True for `localhost`, `127.0.0.0/8` and `[::1]`. */

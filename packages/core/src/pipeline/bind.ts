@@ -54,7 +54,7 @@ function readConfirmation(claims: Claims): Record<string, unknown> {
  * it open; the header is ignored).
  */
 export function createSenderConstraint(
-  options: Pick<ResolvedOptions, 'dpop' | 'mtls' | 'clock' | 'store' | 'offloadSignatures'>,
+  options: Pick<ResolvedOptions, 'dpop' | 'mtls' | 'clock' | 'store' | 'offloadSignatures' | 'telemetry'>,
   readClaims: Pick<ClaimReader, 'clientId'>,
 ): SenderConstraint {
   const dpop = options.dpop === undefined ? undefined : createDpopVerifier(options.dpop, options);

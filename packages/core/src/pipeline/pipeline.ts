@@ -13,6 +13,7 @@ import { redactClaimsOf } from '../jwe/decrypted-claims.js';
 import type { ClaimValidators } from './validators.js';
 import type { ClaimReader } from '../claims/claim-reader.js';
 import type { VerifiedTokenCache } from './verified-cache.js';
+import type { AuthenticationObservation, Telemetry } from '../telemetry/telemetry.js';
 
 /** The parts of one guard the pipeline runs through; built once by `createGuard`. */
 export interface PipelineParts {
@@ -29,6 +30,10 @@ export interface PipelineParts {
   soleIssuer: string | undefined;
   /** Renders a rejection's challenge for the scheme the request used. */
   reject(error: GuardError, scheme: 'Bearer' | 'DPoP' | undefined): GuardError;
+  /** Where each authentication is recorded (docs/observability.md). */
+  telemetry: Telemetry;
+  /** The configured issuers: the only `iss` values a metric may carry. */
+  issuers: ReadonlySet<string>;
 }
 
 const NO_CREDENTIALS: AuthenticateResult = Object.freeze({ auth: undefined, headers: Object.freeze({}) as Record<string, string> });
@@ -45,22 +50,24 @@ const NO_CREDENTIALS: AuthenticateResult = Object.freeze({ auth: undefined, head
  * adapters can call the next middleware in the same tick. A cache hit skips classify and verify.
  */
 export function createPipeline(parts: PipelineParts, guard: object): (request: GuardRequest, optional: boolean) => MaybePromise<AuthenticateResult> {
-  const { tokenLocations, maxTokenLength, formats, validators, readClaims, constraint, verifiedCache, soleIssuer, reject } = parts;
+  const { tokenLocations, maxTokenLength, formats, validators, readClaims, constraint, verifiedCache, soleIssuer, reject, telemetry, issuers } = parts;
   const dpopEnabled = constraint.dpopAlgorithms !== undefined;
   // Built once: an unauthenticated request is common and must stay cheap.
   const missingDetail = `no access token in ${[...tokenLocations].join(', ')} (tokenLocations); Authorization schemes read: Bearer${dpopEnabled ? ', DPoP' : ''}`;
   const render = (error: unknown, scheme: 'Bearer' | 'DPoP' | undefined): unknown => (isGuardError(error) ? reject(error, scheme) : error);
 
   // Stages 2-7 for the credentials found.
-  function verifyCredentials(request: GuardRequest, credentials: Credentials): MaybePromise<AuthenticateResult> {
+  function verifyCredentials(request: GuardRequest, credentials: Credentials, observation: AuthenticationObservation | undefined): MaybePromise<AuthenticateResult> {
     const { token } = credentials;
     if (token.length > maxTokenLength) {
       throw new InvalidTokenError('Token is too long', 'ERR_TOKEN_TOO_LONG', { detail: `${token.length} characters, more than maxTokenLength ${maxTokenLength}` });
     }
     // A hit is a JWT that passed every check before: no syntax scan, no parse, no signature.
     const cached = verifiedCache?.get(token);
+    if (verifiedCache !== undefined) telemetry.countCacheLookup('verified_token', cached === undefined ? 'miss' : 'hit');
     // 2. classify
     const classified = cached === undefined ? classifyToken(formats, token) : undefined;
+    if (observation !== undefined) observation.format = cached === undefined ? classified!.format?.name : 'jwt';
     // 3. DPoP proof precheck: a bad proof must cost no JWKS fetch and no introspection call.
     if (credentials.scheme === 'DPoP') {
       return constraint.precheck(request, credentials).then((proof) => verifyToken(request, credentials, cached, classified, proof));
@@ -118,7 +125,7 @@ export function createPipeline(parts: PipelineParts, guard: object): (request: G
     return { auth: createAuthContext(credentials.token, credentials.scheme, format, claims, soleIssuer, guard, readClaims), headers };
   }
 
-  return function authenticate(request: GuardRequest, optional: boolean): MaybePromise<AuthenticateResult> {
+  function run(request: GuardRequest, optional: boolean, observation: AuthenticationObservation | undefined): MaybePromise<AuthenticateResult> {
     let scheme: 'Bearer' | 'DPoP' | undefined;
     try {
       // 1. extract (RFC 6750 §2)
@@ -128,7 +135,8 @@ export function createPipeline(parts: PipelineParts, guard: object): (request: G
         throw new MissingCredentialsError(undefined, { detail: missingDetail });
       }
       scheme = credentials.scheme;
-      const result = verifyCredentials(request, credentials);
+      if (observation !== undefined) observation.scheme = scheme;
+      const result = verifyCredentials(request, credentials, observation);
       if (!isPromiseLike(result)) return result;
       // A native promise whatever a stage handed back: adapters tell the two shapes apart with `instanceof Promise`.
       return Promise.resolve(result).then(undefined, (error: unknown) => {
@@ -137,5 +145,32 @@ export function createPipeline(parts: PipelineParts, guard: object): (request: G
     } catch (error) {
       throw render(error, scheme);
     }
+  }
+
+  const succeeded = (observation: AuthenticationObservation, result: AuthenticateResult): AuthenticateResult => {
+    const { auth } = result;
+    telemetry.endAuthentication(observation, auth === undefined ? { result: 'none' } : {
+      result: 'success', scheme: auth.scheme, format: auth.format, issuer: issuers.has(auth.issuer as string) ? auth.issuer : undefined,
+    });
+    return result;
+  };
+  const failed = (observation: AuthenticationObservation, error: unknown): never => {
+    telemetry.endAuthentication(observation, { result: error instanceof MissingCredentialsError ? 'none' : 'failure', error });
+    throw error;
+  };
+
+  return function authenticate(request: GuardRequest, optional: boolean): MaybePromise<AuthenticateResult> {
+    const observation = telemetry.startAuthentication();
+    // Nothing listens: the pipeline as it is, at the cost of the look above.
+    if (observation === undefined) return run(request, optional, undefined);
+    let result: MaybePromise<AuthenticateResult>;
+    try {
+      result = telemetry.runInSpan(observation, () => run(request, optional, observation));
+    } catch (error) {
+      return failed(observation, error);
+    }
+    return isPromiseLike(result)
+      ? result.then((settled) => succeeded(observation, settled), (error: unknown) => failed(observation, error))
+      : succeeded(observation, result);
   };
 }

@@ -9,7 +9,7 @@ import type { Claims } from '../claims/claims.js';
  * - Keyed by the token string itself: a hit is an exact match of the whole token, so one token's
  *   entry can never answer for another (not even a prefix or suffix of it). No hash: the process
  *   holds every token it is sent anyway, and under load a SHA-256 of the token cost 6-9 µs per
- *   request, more than the rest of a hit (`bench/README.md`). Memory per entry is therefore the
+ *   request, more than the rest of a hit (`bench/HISTORY.md`). Memory per entry is therefore the
  *   token's length plus the claims (the bench reports bytes per entry). A shared store would keep
  *   hashed keys; this cache is never shared.
  * - Bounded by `max` entries (LRU); an entry never outlives the token's `exp`.

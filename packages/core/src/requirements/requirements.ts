@@ -14,6 +14,11 @@ export interface Requirement {
    * the judging guard's settings that a requirement may honour (its `scopeHierarchy`).
    */
   check(auth: AuthContext, context?: RequirementContext): GuardError | undefined;
+  /**
+   * Which kind of requirement this is, for metrics (`resource_guard.requirement.kind`): set by the
+   * library's factories; absent (counted as `custom`) for requirements of your own.
+   */
+  readonly kind?: RequirementKind;
 }
 
 /** The guard's settings handed to {@link Requirement.check}. */
@@ -21,6 +26,9 @@ export interface RequirementContext {
   /** The guard's `scopeHierarchy`, when configured: broader scopes that imply narrower ones. */
   readonly scopeHierarchy?: ScopeHierarchy | undefined;
 }
+
+/** The kinds of route requirement the library makes; `custom` for any other. */
+export type RequirementKind = 'scopes' | 'any_scope' | 'claims' | 'step_up' | 'custom';
 
 /** A claim condition: an exact value, one of several values, or a predicate. */
 export type ClaimCondition =
@@ -48,6 +56,7 @@ export function requireScopes(...scopes: Array<string | readonly string[]>): Req
   const required = readScopeList(scopes, 'requireScopes');
   const scope = required.join(' ');
   return {
+    kind: 'scopes',
     check(auth, context) {
       const hierarchy = context?.scopeHierarchy;
       const granted = hierarchy === undefined ? new Set(auth.scopes) : hierarchy.expand(auth.scopes);
@@ -69,6 +78,7 @@ export function requireAnyScope(...scopes: Array<string | readonly string[]>): R
   const accepted = readScopeList(scopes, 'requireAnyScope');
   const scope = accepted.join(' ');
   return {
+    kind: 'any_scope',
     check(auth, context) {
       const hierarchy = context?.scopeHierarchy;
       const granted = hierarchy === undefined ? new Set(auth.scopes) : hierarchy.expand(auth.scopes);
@@ -93,6 +103,7 @@ export function requireClaims(conditions: Readonly<Record<string, ClaimCondition
   }
   const entries = Object.entries(conditions).map(([name, condition]) => [name, toClaimPredicate(`requireClaims(): "${name}"`, condition)] as const);
   return {
+    kind: 'claims',
     check(auth) {
       const failed = entries.find(([name, test]) => !test(auth.claims[name], auth.claims));
       return failed === undefined
@@ -146,6 +157,7 @@ export function requireAuthentication(options: RequireAuthenticationOptions): Re
   if (acrValues !== undefined) challengeParams.acr_values = acrValues.join(' ');
   if (maxAge !== undefined) challengeParams.max_age = String(maxAge);
   return {
+    kind: 'step_up',
     check(auth) {
       const { acr, auth_time: authTime } = auth.claims;
       const acrOk = acrValues === undefined || (typeof acr === 'string' && acrValues.includes(acr));

@@ -28,6 +28,11 @@ export class SingleFlight<T> {
   }
 
   /** Joins the load of `key` in flight, else starts `load` (checked again: one may have started since the caller looked). */
+  /** Whether a load for `key` is under way in this process (for the cache's join/miss count). */
+  has(key: string): boolean {
+    return this.#inFlight.has(key);
+  }
+
   run(key: string, load: () => Promise<Outcome<T>>): Promise<T> {
     let pending = this.#inFlight.get(key);
     if (pending === undefined) {
@@ -55,6 +60,8 @@ export interface LeasedLoad<T> {
   readStored: () => Promise<T | undefined>;
   /** Calls upstream and stores what is cacheable, before it resolves; never throws. */
   load: () => Promise<Outcome<T>>;
+  /** Called when the store cannot take the lease (the load then goes ahead without one). */
+  onLeaseError?: (() => void) | undefined;
 }
 
 /**
@@ -66,12 +73,13 @@ export interface LeasedLoad<T> {
  * Only with a store that can `delete` (a lease that outlived a failed call would make every process
  * wait out its TTL); a store that cannot take the lease is no reason to wait: the call is made.
  */
-export async function loadUnderLease<T>({ store, leaseKey, timeout, readStored, load }: LeasedLoad<T>): Promise<Outcome<T>> {
+export async function loadUnderLease<T>({ store, leaseKey, timeout, readStored, load, onLeaseError }: LeasedLoad<T>): Promise<Outcome<T>> {
   if (store.delete === undefined) return load();
   let leased: boolean;
   try {
     leased = await store.add(leaseKey, 1, timeout / 1000 + 1) === true;
   } catch {
+    onLeaseError?.();
     return load();
   }
   if (leased) {
