@@ -34,4 +34,5 @@ export { formEncode } from '../introspection/client-auth.js';
 export { attachBearerChallenge, readBearerToken } from './bearer.js';
 export { createIntrospectionClient } from './introspection-client.js';
 export type { IntrospectionClient, IntrospectionClientOptions } from './introspection-client.js';
+export type { MaybePromise } from '../lib/maybe-promise.js';
 export { assertKnownKeys, assertNonEmptyString, assertObject, parseServerUrl, readNumber, toStringList } from '../options/validate.js';
