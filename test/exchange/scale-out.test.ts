@@ -4,13 +4,12 @@
  * all of them (the store's lease), and what Redis holds is sealed: no token in any key or value.
  */
 import { randomBytes } from 'node:crypto';
-import test from 'ava';
 import { Redis } from 'ioredis';
 import { CLIENTS, RESOURCES } from '@resource-guard-examples/dev-authorization-server';
 import { getToken, startDevAs, type DevAs } from '../helpers/dev-as.js';
 import { startExchangeInstance } from '../helpers/exchange-instance.js';
 import { carriesToken, startRecordingDownstream, type RecordingDownstream } from '../helpers/exchange.js';
-import { startRedisServer, type TestRedisServer } from '../helpers/redis-server.js';
+import { redisTest as test, startRedisServer, type TestRedisServer } from '../helpers/redis-server.js';
 
 let redis: TestRedisServer;
 let dev: DevAs;
