@@ -15,6 +15,8 @@ const nodeCrypto = require('node:crypto') as typeof NodeCrypto;
 export interface KeyOperationCounter {
   privateKey: number;
   verify: number;
+  /** Of `verify`, those on libuv's thread pool: `node:crypto` `verify` with a callback, WebCrypto `verify`. */
+  pooled: number;
   reset(): void;
   /** Puts the original functions back. */
   restore(): void;
@@ -27,9 +29,11 @@ export function countKeyOperations(): KeyOperationCounter {
   const counter: KeyOperationCounter = {
     privateKey: 0,
     verify: 0,
+    pooled: 0,
     reset() {
       counter.privateKey = 0;
       counter.verify = 0;
+      counter.pooled = 0;
     },
     restore() {
       nodeCrypto.verify = originalVerify;
@@ -40,6 +44,7 @@ export function countKeyOperations(): KeyOperationCounter {
   const originalVerify = nodeCrypto.verify;
   nodeCrypto.verify = ((...args: Parameters<typeof originalVerify>) => {
     counter.verify += 1;
+    if (typeof args[4] === 'function') counter.pooled += 1;
     return (originalVerify as (...all: unknown[]) => unknown)(...args);
   }) as typeof originalVerify;
   syncBuiltinESMExports();
@@ -53,7 +58,10 @@ export function countKeyOperations(): KeyOperationCounter {
   ];
   for (const [name, at, type, kind] of spies) {
     subtle[name] = function spy(...args) {
-      if ((args[at] as { type?: string } | undefined)?.type === type) counter[kind] += 1;
+      if ((args[at] as { type?: string } | undefined)?.type === type) {
+        counter[kind] += 1;
+        if (kind === 'verify') counter.pooled += 1;
+      }
       return originals[name].apply(globalThis.crypto.subtle, args);
     };
   }

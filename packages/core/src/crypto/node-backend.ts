@@ -1,5 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import * as crypto from 'node:crypto';
+import process from 'node:process';
+import { setImmediate } from 'node:timers';
 import type { BackendKey, PublicJwkMaterial, SignatureSpec } from './backend.js';
 
 /**
@@ -144,12 +146,60 @@ export function verifySignatureAsync(spec: SignatureSpec, signingInput: string, 
   if (spec.keyType === 'oct') return Promise.resolve(verifySignatureSync(spec, signingInput, signature, key));
   const data = Buffer.from(signingInput, 'latin1');
   return new Promise((resolve) => {
+    pooled += 1;
     try {
-      crypto.verify(spec.hash, data, verifyKeyInput(spec, key as crypto.KeyObject), signature, (error, valid) => resolve(error === null && valid));
+      crypto.verify(spec.hash, data, verifyKeyInput(spec, key as crypto.KeyObject), signature, (error, valid) => {
+        pooled -= 1;
+        resolve(error === null && valid);
+      });
     } catch {
+      pooled -= 1;
       resolve(false);
     }
   });
+}
+
+// `offloadSignatures: 'auto'`: the state the choice between the event loop and the pool reads.
+// Verifications on the pool not yet answered:
+let pooled = 0;
+// A verification ran in this event-loop iteration (cleared in its check phase):
+let turnBusy = false;
+// ... in this task: this callback and the promise chain it started. Cleared by a tick queued from
+// a microtask: Node runs it only once the microtask queue has drained (the whole chain, one
+// request's DPoP proof and then its token included), before the loop's next callback.
+let taskBusy = false;
+const endTurn = (): void => {
+  turnBusy = false;
+};
+const endTask = (): void => {
+  taskBusy = false;
+};
+const endTaskWhenDrained = (): void => {
+  process.nextTick(endTask);
+};
+
+/**
+ * Whether a verification starting now should run on the event loop (`offloadSignatures:
+ * 'auto'`). No: while verifications wait on the pool, or when another task of this event-loop
+ * iteration (another request's I/O callback) already verified one: requests are arriving faster
+ * than one at a time, and the loop is better spent on them while the pool's threads verify. Yes:
+ * the first verification of an iteration, and every further one in the same task (one request's
+ * DPoP proof and token; a loop that awaits one verification after another), where the hop would
+ * only add latency. Counts, never clocks: the choice is the same on a fast and a slow machine.
+ */
+export function mayVerifyInline(): boolean {
+  if (pooled > 0) return false;
+  if (!turnBusy) {
+    turnBusy = true;
+    setImmediate(endTurn);
+  } else if (!taskBusy) {
+    return false;
+  }
+  if (!taskBusy) {
+    taskBusy = true;
+    queueMicrotask(endTaskWhenDrained);
+  }
+  return true;
 }
 
 /** The key argument of `crypto.verify`: JOSE's raw ECDSA signatures, RSASSA-PSS salt = hash length. */
