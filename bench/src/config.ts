@@ -12,6 +12,10 @@ export type AppKind =
   | 'resource-guard-cache'
   /** `offloadSignatures: true`: signatures checked on libuv's thread pool. */
   | 'resource-guard-offload'
+  /** `offloadSignatures: false`: every signature checked on the event loop (the default before `'auto'`). */
+  | 'resource-guard-inline'
+  /** DPoP with `offloadSignatures: false`. */
+  | 'resource-guard-dpop-inline'
   | 'resource-guard-opaque'
   | 'resource-guard-dpop'
   /** DPoP with `offloadSignatures: true` (token and proof checked on the thread pool). */
@@ -54,6 +58,12 @@ export interface AppConfig {
    * event loop and differ only in their middleware.
    */
   path?: string;
+  /**
+   * The soak's DPoP replay window and store bound (`resource-guard-soak` only): `dpop.proofMaxAge`
+   * and `dpop.clockTolerance` (seconds; markers live `proofMaxAge` + 2 × `clockTolerance`) and the
+   * memory store's `maxMarkers`.
+   */
+  soak?: { proofMaxAge: number; clockTolerance: number; maxMarkers: number };
 }
 
 /** What a server child is told to build: one app, or (`--one-process`) several, each at its `path`. */
@@ -86,6 +96,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { id: 'express-noop', label: 'Express + a pass-through middleware (reference)', framework: 'express', kind: 'noop', alg: 'ES256', token: 'ES256' },
   { id: 'express-rg-es256', label: 'resource-guard Express ES256', framework: 'express', kind: 'resource-guard', alg: 'ES256', token: 'ES256' },
   { id: 'express-rg-rs256', label: 'resource-guard Express RS256', framework: 'express', kind: 'resource-guard', alg: 'RS256', token: 'RS256' },
+  { id: 'express-rg-inline', label: 'resource-guard Express ES256, offloadSignatures: false', framework: 'express', kind: 'resource-guard-inline', alg: 'ES256', token: 'ES256' },
   { id: 'express-rg-offload', label: 'resource-guard Express ES256 + offloadSignatures', framework: 'express', kind: 'resource-guard-offload', alg: 'ES256', token: 'ES256' },
   { id: 'express-rg-cache', label: 'resource-guard Express ES256 + verifiedTokenCache', framework: 'express', kind: 'resource-guard-cache', alg: 'ES256', token: 'ES256' },
   { id: 'express-rg-opaque', label: 'resource-guard Express opaque (introspection cache hit)', framework: 'express', kind: 'resource-guard-opaque', alg: 'ES256', token: 'opaque' },

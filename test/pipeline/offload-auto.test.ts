@@ -97,6 +97,34 @@ test.serial('default: requests overlapping in one event-loop iteration go to the
   t.is(counter.pooled, 0);
 });
 
+test.serial('default: an iteration with overlapping requests makes the next one pool too; a quiet iteration resets it', async (t) => {
+  const guard = await guardWith();
+  const good = await issuer.sign();
+  // Refused by its signature's length before any key operation: it counts as a verifying task, but
+  // never waits on the pool, so what the next iteration does is the overlap's memory alone.
+  const [header, payload] = good.split('.') as [string, string];
+  const short = `${header}.${payload}.${'A'.repeat(20)}`;
+  await nextIterations();
+  counter.reset();
+  const outcomes = await new Promise<string[]>((resolve) => {
+    const seen: string[] = [];
+    const record = (promise: Promise<{ subject?: string }>) => promise.then((auth) => auth.subject!, (error: { code: string }) => error.code).then((outcome) => {
+      seen.push(outcome);
+      if (seen.length === 3) resolve(seen);
+    });
+    setImmediate(() => record(guard.verify(bearerRequest(good)))); // iteration 1, first task: in place
+    setImmediate(() => {
+      record(guard.verify(bearerRequest(short))); // iteration 1, second task: the overlap
+      setImmediate(() => record(guard.verify(bearerRequest(good)))); // iteration 2: pooled
+    });
+  });
+  t.deepEqual(outcomes, ['user-123', 'ERR_JWS_SIGNATURE_INVALID', 'user-123']);
+  t.is(counter.verify, 2);
+  t.is(counter.pooled, 1, 'the request of the iteration after the overlap');
+  t.is(await lone(guard, bearerRequest(good)), 'user-123');
+  t.is(counter.pooled, 0, 'after a quiet iteration, in place again');
+});
+
 test.serial('default: a forged token in a burst is refused on the pool with one verification', async (t) => {
   const guard = await guardWith();
   const [good, forged] = [await issuer.sign(), await issuer.sign({ sub: 'admin' })];

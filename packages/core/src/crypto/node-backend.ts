@@ -162,14 +162,22 @@ export function verifySignatureAsync(spec: SignatureSpec, signingInput: string, 
 // `offloadSignatures: 'auto'`: the state the choice between the event loop and the pool reads.
 // Verifications on the pool not yet answered:
 let pooled = 0;
-// A verification ran in this event-loop iteration (cleared in its check phase):
-let turnBusy = false;
-// ... in this task: this callback and the promise chain it started. Cleared by a tick queued from
-// a microtask: Node runs it only once the microtask queue has drained (the whole chain, one
-// request's DPoP proof and then its token included), before the loop's next callback.
+// Tasks (an I/O callback and the promise chain it started) that verified in this event-loop iteration:
+let tasksThisTurn = 0;
+// More than one did in the previous iteration: requests are queueing, so the next iteration pools too.
+let overlapped = false;
+// An `endTurn` is scheduled for this iteration's check phase:
+let turnEnding = false;
+// This task has verified already. Cleared by a tick queued from a microtask: Node runs it only once
+// the microtask queue has drained (the whole chain, one request's DPoP proof and then its token
+// included), before the loop's next callback.
 let taskBusy = false;
 const endTurn = (): void => {
-  turnBusy = false;
+  overlapped = tasksThisTurn > 1;
+  tasksThisTurn = 0;
+  // An overlap is remembered for one more iteration, then forgotten unless it happens again.
+  turnEnding = overlapped;
+  if (overlapped) setImmediate(endTurn);
 };
 const endTask = (): void => {
   taskBusy = false;
@@ -180,26 +188,26 @@ const endTaskWhenDrained = (): void => {
 
 /**
  * Whether a verification starting now should run on the event loop (`offloadSignatures:
- * 'auto'`). No: while verifications wait on the pool, or when another task of this event-loop
- * iteration (another request's I/O callback) already verified one: requests are arriving faster
- * than one at a time, and the loop is better spent on them while the pool's threads verify. Yes:
- * the first verification of an iteration, and every further one in the same task (one request's
- * DPoP proof and token; a loop that awaits one verification after another), where the hop would
- * only add latency. Counts, never clocks: the choice is the same on a fast and a slow machine.
+ * 'auto'`). No while verifications wait on the pool, and when more than one task of this
+ * event-loop iteration (or of the one before) verifies: several requests' I/O callbacks in one
+ * iteration mean requests are arriving faster than one at a time, and the loop is better spent
+ * parsing and answering them while the pool's threads verify. Yes otherwise: a lone request, the
+ * first of an iteration after a quiet one, and every further verification in the same task (one
+ * request's DPoP proof and then its token; a loop that awaits one verification after another),
+ * where the thread hop would only add latency. Counts, never clocks: the same choice on a fast and
+ * on a slow machine.
  */
 export function mayVerifyInline(): boolean {
-  if (pooled > 0) return false;
-  if (!turnBusy) {
-    turnBusy = true;
-    setImmediate(endTurn);
-  } else if (!taskBusy) {
-    return false;
-  }
   if (!taskBusy) {
     taskBusy = true;
     queueMicrotask(endTaskWhenDrained);
+    tasksThisTurn += 1;
+    if (!turnEnding) {
+      turnEnding = true;
+      setImmediate(endTurn);
+    }
   }
-  return true;
+  return pooled === 0 && !overlapped && tasksThisTurn === 1;
 }
 
 /** The key argument of `crypto.verify`: JOSE's raw ECDSA signatures, RSASSA-PSS salt = hash length. */
