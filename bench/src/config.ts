@@ -31,14 +31,23 @@ export type AppKind =
   | 'express-jwt'
   | 'koa-jwt'
   /** `@fastify/jwt` with `get-jwks`, as @fastify/jwt's README documents it. */
-  | 'fastify-jwt';
+  | 'fastify-jwt'
+  /**
+   * The same with the JWK → PEM conversion done once per key: the README's `getPublicKey()` runs
+   * jwk-to-pem on every request (milliseconds for a P-256 key), which is what held it near 100 req/s.
+   */
+  | 'fastify-jwt-cached'
+  /** Hono's own `hono/jwk` middleware, on the key set fetched once at start-up. */
+  | 'hono-jwk';
 
-export type Framework = 'express' | 'koa' | 'fastify';
+export type Framework = 'express' | 'koa' | 'fastify' | 'hono';
 /** The frameworks, in the order the load benchmark measures them. */
-export const FRAMEWORKS: readonly Framework[] = ['express', 'koa', 'fastify'];
-export type Alg = 'ES256' | 'RS256';
-/** Which credential the load generator sends. */
-export type TokenKind = 'ES256' | 'RS256' | 'opaque' | 'dpop';
+export const FRAMEWORKS: readonly Framework[] = ['express', 'koa', 'fastify', 'hono'];
+export type Alg = 'ES256' | 'RS256' | 'EdDSA';
+/** The signing algorithms the throughput benchmark covers. */
+export const ALGS: readonly Alg[] = ['ES256', 'RS256', 'EdDSA'];
+/** Which credential the load generator sends (`dpop`: a token of the scenario's `alg` bound to an ES256 proof key). */
+export type TokenKind = Alg | 'opaque' | 'dpop';
 
 /** Everything a server child needs; passed as JSON in argv. */
 export interface AppConfig {
@@ -128,7 +137,11 @@ export type ChildMessage =
   | { type: 'ready'; port: number; skipped?: Record<string, string> }
   | { type: 'skip'; reason: string }
   | { type: 'memory'; rss: number; heapUsed: number }
-  /** `process.cpuUsage()` user + system, in µs. */
-  | { type: 'cpu'; micros: number }
+  /**
+   * `process.cpuUsage()` user + system, in µs; for resource-guard apps also the signature
+   * verifications so far, in place and on the thread pool (`node:crypto` `verify` without and with
+   * a callback).
+   */
+  | { type: 'cpu'; micros: number; verifications?: { inline: number; pooled: number } }
   /** Per-kind answer times and event-loop delay since the last query (`latency-probe.ts`; soak only). */
   | { type: 'latency'; report: LatencyReport };

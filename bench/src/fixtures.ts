@@ -22,7 +22,7 @@ export interface SigningKey {
 export async function createSigningKey(alg: Alg): Promise<SigningKey> {
   const pair = alg === 'ES256'
     ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
-    : generateKeyPairSync('rsa', { modulusLength: 2048 });
+    : alg === 'EdDSA' ? generateKeyPairSync('ed25519') : generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = `${alg.toLowerCase()}-${randomBytes(4).toString('hex')}`;
   const publicJwk = { ...(await exportJWK(pair.publicKey)), kid, alg, use: 'sig' };
   return { alg, kid, ...pair, publicJwk };
