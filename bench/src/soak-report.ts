@@ -119,6 +119,8 @@ export function judgeSoak(input: SoakInput): { ok: boolean; lines: string[] } {
       + `${maxMarkers} markers × ${MARKER_BYTES} B = ${bound.markers.toFixed(1)} MB, ${CACHE_ENTRIES} cache entries × ${LARGEST_ENTRY_BYTES} B = ${bound.caches.toFixed(1)} MB, `
       + `${bound.other} MB other)${withinBound ? '' : ' (**over the bound**)'};`,
     `${plateauLine}; peak RSS ${mb(peakRss)} MB → **${ok ? 'passed' : 'FAILED'}**.`,
+    // The memory store answers 503 once maxMarkers markers are live: the bound is below proofs per second × window.
+    ...(statuses['503'] === undefined ? [] : [`${statuses['503']} answers were 503: more DPoP markers were live than --max-markers allows (proofs per second × the replay window); raise it or shorten --replay-window.`]),
   ];
   return { ok, lines };
 }
