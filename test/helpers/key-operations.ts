@@ -7,6 +7,7 @@
  */
 import type * as NodeCrypto from 'node:crypto';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
+import type { TestFn } from 'ava';
 
 const require = createRequire(import.meta.url);
 const nodeCrypto = require('node:crypto') as typeof NodeCrypto;
@@ -65,5 +66,12 @@ export function countKeyOperations(): KeyOperationCounter {
       return originals[name].apply(globalThis.crypto.subtle, args);
     };
   }
+  return counter;
+}
+
+/** {@link countKeyOperations} for a whole test file: counting from now, restored in `test.after.always`. */
+export function useKeyOperationCounter(suite: { after: TestFn['after'] }): KeyOperationCounter {
+  const counter = countKeyOperations();
+  suite.after.always(() => counter.restore());
   return counter;
 }

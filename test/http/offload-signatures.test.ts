@@ -11,19 +11,11 @@ import { CRYPTO_BACKEND, type GuardOptions } from '@resource-guard/core';
 import { FRAMEWORKS, startApp, type TestApp } from '../helpers/apps.js';
 import { clientKey, signProof } from '../helpers/dpop.js';
 import { send } from '../helpers/http.js';
-import { AUDIENCE, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
-import { countKeyOperations, type KeyOperationCounter } from '../helpers/key-operations.js';
+import { AUDIENCE, useMockIssuer } from '../helpers/issuer.js';
+import { useKeyOperationCounter } from '../helpers/key-operations.js';
 
-let issuer: MockIssuer;
-let counter: KeyOperationCounter;
-test.before(async () => {
-  issuer = await startMockIssuer('ES256');
-  counter = countKeyOperations();
-});
-test.after.always(async () => {
-  counter?.restore();
-  await issuer?.close();
-});
+const issuer = useMockIssuer(test);
+const counter = useKeyOperationCounter(test);
 
 async function withApp(framework: (typeof FRAMEWORKS)[number], options: Partial<GuardOptions>, run: (app: TestApp) => Promise<void>): Promise<void> {
   const app = await startApp(framework, { issuer: issuer.issuer, audience: AUDIENCE, ...options });

@@ -10,23 +10,15 @@
 import test from 'ava';
 import { createGuard, type Guard, type GuardOptions, type GuardRequest } from '@resource-guard/core';
 import { clientKey, signProof } from '../helpers/dpop.js';
-import { AUDIENCE, bearerRequest, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
+import { AUDIENCE, bearerRequest, useMockIssuer } from '../helpers/issuer.js';
 import { jwtAnswer, optionsFor, requestWith, signIntrospectionJwt, startEndpoint, type Endpoint } from '../helpers/introspection.js';
-import { countKeyOperations, type KeyOperationCounter } from '../helpers/key-operations.js';
+import { useKeyOperationCounter } from '../helpers/key-operations.js';
 
 const quiet = { warn() {}, error() {} };
 const URL_OF_API = 'https://api.example.test/orders';
 
-let issuer: MockIssuer;
-let counter: KeyOperationCounter;
-test.before(async () => {
-  issuer = await startMockIssuer('ES256');
-  counter = countKeyOperations();
-});
-test.after.always(async () => {
-  counter?.restore();
-  await issuer?.close();
-});
+const issuer = useMockIssuer(test);
+const counter = useKeyOperationCounter(test);
 
 async function guardWith(options: Partial<GuardOptions> = {}): Promise<Guard> {
   const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, logger: quiet, ...options });
