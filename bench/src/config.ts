@@ -91,6 +91,8 @@ export interface Scenario {
    * of DPoP proofs): reported with their result, not counted as a failure. Never set for resource-guard.
    */
   gaps?: readonly string[];
+  /** Send the access token with `typ: JWT` rather than RFC 9068's `at+jwt` (a peer that refuses the latter: hono/jwk). */
+  genericTyp?: boolean;
 }
 
 /** The subject every token carries and every app echoes back, so all bodies have the same size. */

@@ -37,6 +37,8 @@ export interface Tokens {
   /** A token of each algorithm bound to `dpopKey`. */
   dpopByAlg: Record<Alg, string>;
   dpopKey: DpopKey;
+  /** The same access tokens with `typ: JWT` instead of `at+jwt`, for peers that refuse RFC 9068's type. */
+  genericTyp: Record<Alg, string>;
 }
 
 function fixed(token: string, invalidToken: string): Credential {
@@ -96,11 +98,14 @@ function dpopWith(tokens: Tokens, url: string): Credential {
 }
 
 /** The credential for a scenario's token kind; `url` is the server's URL (the proofs' `htu`). */
-export function credentialFor(kind: TokenKind, tokens: Tokens, url: string, alg: Alg = 'ES256'): Credential {
+export function credentialFor(kind: TokenKind, tokens: Tokens, url: string, alg: Alg = 'ES256', genericTyp = false): Credential {
   switch (kind) {
     case 'ES256':
     case 'RS256':
-    case 'EdDSA': return fixed(tokens[kind], tamper(tokens[kind]));
+    case 'EdDSA': {
+      const token = genericTyp ? tokens.genericTyp[kind] : tokens[kind];
+      return fixed(token, tamper(token));
+    }
     case 'opaque': return fixed(tokens.opaque, opaqueToken('unknown'));
     case 'dpop': return dpop(tokens, url, alg);
   }

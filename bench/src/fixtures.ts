@@ -101,9 +101,9 @@ export function accessTokenClaims(issuer: string, extra: Record<string, unknown>
 }
 
 /** An RFC 9068 JWT access token (`typ: at+jwt`), signed with `jose`. */
-export async function mintAccessToken(key: SigningKey, issuer: string, extra: Record<string, unknown> = {}): Promise<string> {
+export async function mintAccessToken(key: SigningKey, issuer: string, extra: Record<string, unknown> = {}, typ = 'at+jwt'): Promise<string> {
   return new SignJWT(accessTokenClaims(issuer, extra))
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ })
     .sign(key.privateKey);
 }
 

@@ -42,6 +42,11 @@ export async function createWorld(): Promise<World> {
       EdDSA: await mintAccessToken(keys[2], server.issuer, { cnf: { jkt: dpopKey.jkt } }),
     },
     dpopKey,
+    genericTyp: {
+      ES256: await mintAccessToken(keys[0], server.issuer, {}, 'JWT'),
+      RS256: await mintAccessToken(keys[1], server.issuer, {}, 'JWT'),
+      EdDSA: await mintAccessToken(keys[2], server.issuer, {}, 'JWT'),
+    },
   };
   const redis = redisServerInstalled ? await startRedisServer() : undefined;
   return {
@@ -138,7 +143,7 @@ async function checkOne(world: World, scenario: Scenario, started: ServerHandle 
     outcome.reason = handle.reason;
     return { outcome, handle, credential: undefined };
   }
-  const credential = credentialFor(scenario.token, world.tokens, handle.url, scenario.alg);
+  const credential = credentialFor(scenario.token, world.tokens, handle.url, scenario.alg, scenario.genericTyp === true);
   try {
     outcome.precheck = await precheck(handle.url, credential, scenario.kind !== 'bare' && scenario.kind !== 'noop', scenario.gaps, scenario.kind.startsWith('resource-guard'));
   } catch (error) {
