@@ -149,6 +149,7 @@ test('keys: both refuse EC and OKP members that cannot be a key; the web backend
 test('the web backend has no synchronous verification and no private keys: it says so', (t) => {
   t.false(webBackend.verifiesSynchronously);
   t.false(webBackend.supportsPrivateKeys);
+  t.false(webBackend.mayVerifyInline(), 'offloadSignatures "auto" never verifies in place with WebCrypto');
   t.throws(() => webBackend.verifySignatureSync());
   t.throws(() => webBackend.importPrivateKey(), { instanceOf: TypeError });
   t.true(nodeBackend.verifiesSynchronously);
