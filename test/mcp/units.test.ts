@@ -103,6 +103,14 @@ test('the SDK verifier: an unreachable authorization server is a ServerError, no
   t.false(error?.message.includes(token));
 });
 
+test('the SDK verifier: AuthInfo.extra carries the token\'s authorization_details (RFC 9396), deep-frozen', async (t) => {
+  const auth = expressMcpAuth({ issuer: issuer.issuer, resource: RESOURCE });
+  const details = [{ type: 'tool_invocation', actions: ['call'], locations: [RESOURCE] }];
+  const info = await auth.verifier.verifyAccessToken(await issuer.sign({ aud: RESOURCE, authorization_details: details }));
+  t.deepEqual(info.extra?.authorizationDetails, details);
+  t.true(Object.isFrozen(info.extra?.authorizationDetails));
+});
+
 test('fastify: authInfo() where protect() set no context is a 500 naming the misuse', (t) => {
   const auth = fastifyMcpAuth({ issuer: issuer.issuer, resource: RESOURCE });
   t.throws(() => auth.authInfo({ auth: null } as never), { code: 'ERR_MISCONFIGURED_MIDDLEWARE_ORDER' } as never);
