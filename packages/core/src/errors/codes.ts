@@ -24,6 +24,7 @@ export const ERROR_CODE_CLASSES = Object.freeze({
   ERR_TOKEN_CLAIM_MISSING: 'InvalidTokenError', ERR_TOKEN_CLAIM_INVALID: 'InvalidTokenError',
   ERR_TOKEN_VALIDATOR_FAILED: 'InvalidTokenError', ERR_TOKEN_NOT_ACCESS_TOKEN: 'InvalidTokenError',
   ERR_TOKEN_ID_TOKEN: 'InvalidTokenError', ERR_TOKEN_PRINCIPAL_UNTRUSTED: 'InvalidTokenError',
+  ERR_TOKEN_SECURITY_EVENT: 'InvalidTokenError',
   ERR_JWT_TENANT_MISMATCH: 'InvalidTokenError',
   ERR_JWT_MALFORMED: 'InvalidTokenError', ERR_JWT_ALG_NOT_ALLOWED: 'InvalidTokenError', ERR_JWT_TYP_INVALID: 'InvalidTokenError',
   ERR_JWT_CRIT_UNSUPPORTED: 'InvalidTokenError', ERR_JWT_ISSUER_UNTRUSTED: 'InvalidTokenError',
