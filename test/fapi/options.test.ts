@@ -57,12 +57,12 @@ test('the preset\'s defaults: FAPI algorithms for tokens and DPoP proofs', async
   const guard = createGuard({ ...base, fapi: '2.0', logger: { warn() {}, error() {} }, logRejections: false });
   const error = await t.throwsAsync(guard.verify({ method: 'GET', url: 'https://api.example.test/', headers: {} }));
   // The challenge advertises the FAPI proof algorithms only, ES256 first.
-  t.regex((error as { headers: Record<string, string> }).headers['WWW-Authenticate']!, /DPoP realm="https:\/\/api\.example\.test", algs="ES256 PS256 EdDSA Ed25519"/);
-  t.regex((error as { headers: Record<string, string> }).headers['WWW-Authenticate']!, /^Bearer /, 'Bearer stays for certificate-bound tokens');
+  t.regex((error as unknown as { headers: Record<string, string> }).headers['WWW-Authenticate']!, /DPoP realm="https:\/\/api\.example\.test", algs="ES256 PS256 EdDSA Ed25519"/);
+  t.regex((error as unknown as { headers: Record<string, string> }).headers['WWW-Authenticate']!, /^Bearer /, 'Bearer stays for certificate-bound tokens');
 });
 
 test('with mTLS off, the preset advertises the DPoP scheme only (no Bearer token can pass)', async (t) => {
   const guard = createGuard({ ...base, fapi: '2.0', mtls: false, logRejections: false });
   const error = await t.throwsAsync(guard.verify({ method: 'GET', url: 'https://api.example.test/', headers: {} }));
-  t.regex((error as { headers: Record<string, string> }).headers['WWW-Authenticate']!, /^DPoP realm=/);
+  t.regex((error as unknown as { headers: Record<string, string> }).headers['WWW-Authenticate']!, /^DPoP realm=/);
 });
