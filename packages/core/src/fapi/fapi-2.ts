@@ -48,8 +48,8 @@ export const FAPI2_MAX_CLOCK_TOLERANCE = 60;
 
 /**
  * Largest `dpop.proofMaxAge` under the preset, in seconds: the default. FAPI sets no number; the
- * conformance suite's DPoP negative tests expect a proof one hour old to be refused, and a proof
- * that old is a replay risk §6.4 (DPoP proof replay) names.
+ * conformance suite's DPoP negative tests expect a proof one hour old to be refused, and an old
+ * proof is the replay risk the profile's security considerations ("DPoP proof replay") name.
  */
 export const FAPI2_MAX_PROOF_AGE = 300;
 
