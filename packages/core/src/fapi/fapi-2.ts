@@ -120,7 +120,7 @@ export function assertFapi2Options(input: FapiCheckInput): void {
  */
 export function describeFapi2KeyRefusal(key: VerificationKey): string | undefined {
   return key.keyType === 'okp' && key.curve !== 'Ed25519'
-    ? `the key is an OKP key on curve ${key.curve === undefined ? 'none' : JSON.stringify(key.curve)}; EdDSA is allowed with Ed25519 only (${FAPI2_CLAUSES.algorithms})`
+    ? `the key is an OKP key on curve ${JSON.stringify(String(key.curve))}; EdDSA is allowed with Ed25519 only (${FAPI2_CLAUSES.algorithms})`
     : undefined;
 }
 
