@@ -6,7 +6,7 @@
  * has the same mapping.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { CompactSign } from 'jose';
 import { runCaseTable, type CaseContext, type Expectation, type HttpCase } from '../helpers/cases.js';
 import { findChallenge } from '../helpers/challenge.js';
@@ -257,6 +257,3 @@ const table: HttpCase[] = [
 
 runCaseTable(test, table);
 
-test('every case of the table is a FAPI case (a guard with fapi: "2.0")', (t: ExecutionContext) => {
-  t.true(table.every((item) => (item.options?.({} as never) as { fapi?: string }).fapi === '2.0'));
-});

@@ -26,7 +26,6 @@ import type { Telemetry } from '../telemetry/telemetry.js';
 import { resolveFapiOption, type FapiOptions, type FapiSettings, type FapiVersion } from '../fapi/options.js';
 import { FAPI2_ALGORITHMS, assertFapi2Options } from '../fapi/fapi-2.js';
 
-export type { FapiOptions, FapiVersion };
 export type { DpopOptions, IntrospectionOptions, MtlsOptions, PrincipalFilter, ProfileName, TelemetryOptions, TenantFilter };
 export { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS };
 
