@@ -256,4 +256,3 @@ const table: HttpCase[] = [
 ];
 
 runCaseTable(test, table);
-
