@@ -16,7 +16,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { RESOURCES, startAuthorizationServer } from '@resource-guard-examples/dev-authorization-server';
+import { RESOURCES, startAuthorizationServer } from '@resource-guard-tools/dev-authorization-server';
 import { createCases, describeExpected, judgeCase } from './runtimes/cases.mjs';
 import { ensureInstalled, installCommand } from './runtimes/install.mjs';
 import { startLocalIssuer } from './runtimes/local-issuer.mjs';

@@ -4,7 +4,7 @@
  * metadata route, and one request per rejection class. The driver (Node) sends each request to
  * the runtime's server and compares status, the `WWW-Authenticate` error and the guard's code.
  */
-import { getDevToken } from '@resource-guard-examples/dev-authorization-server';
+import { getDevToken } from '@resource-guard-tools/dev-authorization-server';
 
 /** `error="..."` of the first challenge, or `undefined` (RFC 6750 §3). */
 function challengeError(header) {
