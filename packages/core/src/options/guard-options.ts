@@ -413,7 +413,13 @@ function readOffloadSignatures(option: unknown): OffloadSignatures {
 
 // `NODE_ENV` as Node, Bun and bundlers (which inline it) set it; a runtime without `process`
 // (Workers, Deno without the compatibility layer) counts as production: nothing is logged by default.
+// So does one that refuses the read (Deno without `--allow-env=NODE_ENV` throws `NotCapable`): the
+// guard must start without a permission it only needs for a logging default.
 function isProduction(): boolean {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  return env === undefined || env.NODE_ENV === 'production';
+  try {
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+    return env === undefined || env.NODE_ENV === 'production';
+  } catch {
+    return true;
+  }
 }
