@@ -5,7 +5,7 @@
 // the dev authorization server in e2e/, a real browser in browser/, the benchmark harness in
 // bench/) rather than the core's checks, which their own folders already run on both backends;
 // and every file named `*.node.test.ts`: a suite of a Node-only capability of the `node` backend
-// (JWE decryption with private keys, verification on the libuv thread pool, events on
+// (JWE decryption with private keys, synchronous verification and the libuv thread pool, events on
 // `node:diagnostics_channel`).
 import { readFileSync } from 'node:fs';
 
