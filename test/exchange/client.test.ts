@@ -198,6 +198,19 @@ test.serial('answers: 5xx, a 400 without an error, non-JSON → 503 ERR_EXCHANGE
   }
 });
 
+test.serial('a redirect from the token endpoint is not followed (the POST carries the subject token): 503 naming the Location and "tokenExchange.tokenEndpoint"', async (t) => {
+  const guard = guardOf();
+  const exchange = createTokenExchange(guard, base());
+  const auth = await callerOf(guard);
+  endpoint.handler = (_q, _b, r) => r.writeHead(307, { location: '/token/' }).end();
+  const calls = endpoint.calls.length;
+  const error = await t.throwsAsync(exchange.exchangeToken(auth, target));
+  t.like(error, { code: 'ERR_EXCHANGE_UNAVAILABLE', status: 503 });
+  t.regex(String((error as { detail?: string }).detail), /answered HTTP 307 to "http:\/\/127\.0\.0\.1:\d+\/token\/".*set "tokenExchange\.tokenEndpoint"/);
+  t.is(endpoint.calls.length - calls, 1);
+  endpoint.handler = okHandler();
+});
+
 test.serial('token types: bearer in any case is Bearer; N_A is returned by exchangeToken but never sent by downstreamFetch; without expires_in, used once', async (t) => {
   const guard = guardOf();
   const exchange = createTokenExchange(guard, base());

@@ -1,6 +1,6 @@
 import { quoteValue } from '../errors/detail.js';
 import { TokenExchangeRefusedError, UpstreamUnavailableError } from '../errors/errors.js';
-import { fetchUpstream, parseJsonObject, type UpstreamResponse } from '../http/upstream.js';
+import { describeRedirect, fetchUpstream, parseJsonObject, type UpstreamResponse } from '../http/upstream.js';
 import { addClientAuth } from '../introspection/client-auth.js';
 import type { Logger } from '../options/guard-options.js';
 import type { DpopProver } from './dpop-proof.js';
@@ -129,7 +129,8 @@ function rejectStatus(response: UpstreamResponse, endpoint: URL, settings: Resol
   if (response.status === 400 && error !== undefined && !UNAVAILABLE_ERRORS.has(error)) {
     throw new TokenExchangeRefusedError('The authorization server refused the token exchange', 'ERR_EXCHANGE_REFUSED', error, { detail });
   }
-  throw new UpstreamUnavailableError(`Token exchange answered HTTP ${response.status}`, UNAVAILABLE.code, { detail });
+  const redirect = describeRedirect(response, `POST ${where}`, 'set "tokenExchange.tokenEndpoint" to the URL the server answers at');
+  throw new UpstreamUnavailableError(`Token exchange answered HTTP ${response.status}`, UNAVAILABLE.code, { detail: redirect ?? detail });
 }
 
 /**

@@ -1,6 +1,6 @@
 import { quoteValue } from '../errors/detail.js';
 import { InvalidTokenError, MisconfigurationError, UpstreamUnavailableError } from '../errors/errors.js';
-import { fetchUpstream, parseJsonObject, type UpstreamResponse } from '../http/upstream.js';
+import { describeRedirect, fetchUpstream, parseJsonObject, type UpstreamResponse } from '../http/upstream.js';
 import { addClientAuth } from './client-auth.js';
 import type { ResolvedIntrospection } from './options.js';
 import { INTROSPECTION_JWT_MEDIA_TYPE, verifyIntrospectionJwt } from './jwt-response.js';
@@ -65,7 +65,8 @@ function rejectStatus(response: UpstreamResponse, endpoint: URL, settings: Resol
       detail: `POST ${where} answered unsupported_token_type (a JWT with "introspection.introspectJwts", or another "introspection.tokenTypeHint"?)`,
     });
   }
-  throw new UpstreamUnavailableError(`Introspection answered HTTP ${response.status}`, UNAVAILABLE.code, { detail: `POST ${where}` });
+  const redirect = describeRedirect(response, `POST ${where}`, 'set "introspection.endpoint" to the URL the server answers at');
+  throw new UpstreamUnavailableError(`Introspection answered HTTP ${response.status}`, UNAVAILABLE.code, { detail: redirect ?? `POST ${where}` });
 }
 
 /**
