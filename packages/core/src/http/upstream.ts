@@ -147,6 +147,17 @@ function failureOutcome(cause: unknown, controller: AbortController): UpstreamOu
   return controller.signal.aborted || (cause instanceof Error && cause.name === 'TimeoutError') ? 'timeout' : 'network_error';
 }
 
+/** Reads the `error` member of an OAuth error response (RFC 6749 §5.2), if it has one. */
+export function oauthError(response: UpstreamResponse): string | undefined {
+  try {
+    const value: unknown = JSON.parse(response.body);
+    const error = typeof value === 'object' && value !== null ? (value as { error?: unknown }).error : undefined;
+    return typeof error === 'string' ? error : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Parses a JSON object body, or throws a 503 naming the upstream. */
 export function parseJsonObject(response: UpstreamResponse, request: Pick<UpstreamRequest, 'code' | 'what'>): Record<string, unknown> {
   let value: unknown;
