@@ -53,7 +53,12 @@ test('an unlisted tenant is refused before any key is fetched', async (t) => {
   const error = await rejectionOf(guard.verify(request(await v2Token(OTHER))));
   t.is(error.code, 'ERR_JWT_ISSUER_UNTRUSTED');
   t.true(error.detail!.includes(`${origin()}/{tenantid}/v2.0`), 'the detail names the templates trusted');
+  t.true(error.detail!.includes(`it fits issuer template "${origin()}/{tenantid}/v2.0", but its tenant "${OTHER}" is not in "tenants"`), error.detail);
   t.is(entra.hits.jwks, before);
+  // An iss that fits no template says nothing about tenants.
+  const plain = await rejectionOf(guard.verify(request(await entra.sign({ iss: 'https://elsewhere.test/', aud: API }, { header: { typ: 'JWT' } }))));
+  t.is(plain.code, 'ERR_JWT_ISSUER_UNTRUSTED');
+  t.false(plain.detail!.includes('fits issuer template'));
 });
 
 test('tid other than the tenant in iss is refused', async (t) => {
@@ -83,8 +88,12 @@ test('a tenant predicate is asked only about GUIDs, and decides', async (t) => {
     return tenant === LISTED;
   });
   await t.notThrowsAsync(guard.verify(request(await v2Token(LISTED))));
-  t.is((await rejectionOf(guard.verify(request(await v2Token(OTHER))))).code, 'ERR_JWT_ISSUER_UNTRUSTED');
-  t.is((await rejectionOf(guard.verify(request(await v2Token('contoso.example'))))).code, 'ERR_JWT_ISSUER_UNTRUSTED');
+  const refused = await rejectionOf(guard.verify(request(await v2Token(OTHER))));
+  t.is(refused.code, 'ERR_JWT_ISSUER_UNTRUSTED');
+  t.true(refused.detail!.includes(`its tenant "${OTHER}" was refused by the "tenants" function`), refused.detail);
+  const notGuid = await rejectionOf(guard.verify(request(await v2Token('contoso.example'))));
+  t.is(notGuid.code, 'ERR_JWT_ISSUER_UNTRUSTED');
+  t.true(notGuid.detail!.includes('its tenant "contoso.example" is not a tenant id (a lower-case GUID), so the "tenants" function was not asked'), notGuid.detail);
   t.deepEqual(asked, [LISTED, OTHER]);
 });
 

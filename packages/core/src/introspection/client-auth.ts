@@ -128,7 +128,13 @@ export function resolveClientAuth(
   const secretMethod = clientAuth === 'client_secret_basic' || clientAuth === 'client_secret_post';
   // The client id names us in `client_secret_*` and `private_key_jwt`, and is the `aud` of RFC 9701 answers.
   const idRequired = secretMethod || clientAuth === 'private_key_jwt' || raw.jwtResponse === true;
-  const clientId = raw.clientId === undefined && !idRequired ? '' : readCredential(raw.clientId, `${where}.clientId`);
+  if (raw.clientId === undefined && idRequired) {
+    // Name the reason: with `bearer` or `none` only an RFC 9701 answer needs the id (its `aud`).
+    const reason = secretMethod || clientAuth === 'private_key_jwt' ? `with "${where}.clientAuth" ${clientAuth}`
+      : `with "${where}.jwtResponse": an RFC 9701 answer's aud must name this client (RFC 9701 §5)`;
+    throw new TypeError(`resource-guard: "${where}.clientId" is required ${reason}`);
+  }
+  const clientId = raw.clientId === undefined ? '' : readCredential(raw.clientId, `${where}.clientId`);
   refuseUnless(where, secretMethod, raw.clientSecret, 'clientSecret', 'client_secret_basic or client_secret_post');
   refuseUnless(where, clientAuth === 'bearer', raw.bearerToken, 'bearerToken', 'bearer');
   refuseUnless(where, clientAuth === 'private_key_jwt', raw.privateKeyJwt, 'privateKeyJwt', 'private_key_jwt');
@@ -178,6 +184,19 @@ function readCredential(value: unknown, name: string): string {
     throw new TypeError(`resource-guard: "${name}" must be a non-empty string of printable ASCII (RFC 6749 Appendix A)`);
   }
   return value;
+}
+
+/**
+ * What to add to a "the server rejected our client authentication" detail or log line: with
+ * `private_key_jwt`, the assertion's `aud` that was sent and the option that changes it (RFC 7523
+ * §3 lets each server choose: the endpoint URL, the default, or its issuer, as ZITADEL wants).
+ * `''` for the other methods.
+ */
+export function describeAssertionAudience(auth: ResolvedClientAuth, endpoint: URL, where: string): string {
+  if (auth.assertion === undefined) return '';
+  const sent = auth.assertion.audience ?? endpoint.href;
+  return `; the private_key_jwt assertion's aud was ${JSON.stringify(sent)}: a server that wants its issuer identifier there `
+    + `(ZITADEL) needs "${where}.privateKeyJwt.audience"`;
 }
 
 /** The `application/x-www-form-urlencoded` encoding of one value (space → `+`, `%` → `%25`, ...). */

@@ -1,7 +1,7 @@
 import { quoteValue } from '../errors/detail.js';
 import { InvalidTokenError, MisconfigurationError, UpstreamUnavailableError } from '../errors/errors.js';
 import { describeRedirect, fetchUpstream, oauthError, parseJsonObject, type UpstreamResponse } from '../http/upstream.js';
-import { addClientAuth, type BearerCredentialContext } from './client-auth.js';
+import { addClientAuth, describeAssertionAudience, type BearerCredentialContext } from './client-auth.js';
 import type { ResolvedIntrospection } from './options.js';
 import { INTROSPECTION_JWT_MEDIA_TYPE, verifyIntrospectionJwt } from './jwt-response.js';
 import type { TrustedIssuer } from '../issuer/trusted-issuer.js';
@@ -42,12 +42,13 @@ function rejectStatus(response: UpstreamResponse, endpoint: URL, settings: Resol
   const error = response.status === 400 || response.status === 401 ? oauthError(response) : undefined;
   if (response.status === 401 || response.status === 403 || error === 'invalid_client' || error === 'unauthorized_client') {
     // The log line names the options to check; it never carries the token or the response body.
+    const audience = describeAssertionAudience(settings, endpoint, 'introspection');
     options.logger.error(
       `resource-guard: the introspection endpoint rejected our client authentication (HTTP ${response.status}); `
-      + `check "introspection.clientId", "introspection.clientAuth" (${settings.clientAuth}) and its credential`,
+      + `check "introspection.clientId", "introspection.clientAuth" (${settings.clientAuth}) and its credential${audience}`,
     );
     throw new MisconfigurationError('The introspection endpoint rejected the client credentials', 'ERR_INTROSPECTION_CLIENT_REJECTED', {
-      detail: `POST ${where} answered HTTP ${response.status}${error === undefined ? '' : ` ${quoteValue(error, 32)}`}; check "introspection.clientId" and the credential of clientAuth ${settings.clientAuth}`,
+      detail: `POST ${where} answered HTTP ${response.status}${error === undefined ? '' : ` ${quoteValue(error, 32)}`}; check "introspection.clientId" and the credential of clientAuth ${settings.clientAuth}${audience}`,
     });
   }
   if (error === 'unsupported_token_type') {

@@ -117,6 +117,8 @@ export interface IssuerLookup {
   (iss: unknown, claims: Claims): TrustedIssuer | undefined;
   /** What is trusted, for a rejection's detail: the issuers and the templates, as configured. */
   readonly names: readonly string[];
+  /** For a rejection's detail: why an `iss` that fits an issuer template was refused; `undefined` otherwise. */
+  explain(iss: unknown): string | undefined;
 }
 
 /** Builds the {@link IssuerLookup} of one guard; a plain map lookup unless aliases or templates are configured. */
@@ -126,15 +128,16 @@ export function createIssuerLookup(
   tenants: TenantIssuers<TrustedIssuer> | undefined,
 ): IssuerLookup {
   const names = Object.freeze([...issuers.keys(), ...(tenants?.templates ?? [])]);
+  const explain = (iss: unknown) => (typeof iss === 'string' ? tenants?.explainRefusal(iss) : undefined);
   const aliased = new Map(Object.entries(aliases).filter(([, issuer]) => issuers.has(issuer)));
   if (aliased.size === 0 && tenants === undefined) {
-    return Object.assign((iss: unknown) => (typeof iss === 'string' ? issuers.get(iss) : undefined), { names });
+    return Object.assign((iss: unknown) => (typeof iss === 'string' ? issuers.get(iss) : undefined), { names, explain });
   }
   return Object.assign((iss: unknown, claims: Claims) => {
     if (typeof iss !== 'string') return undefined;
     const alias = aliased.get(iss);
     return issuers.get(iss) ?? (alias === undefined ? undefined : issuers.get(alias)) ?? tenants?.match(iss, claims);
-  }, { names });
+  }, { names, explain });
 }
 
 /** Discovery named another issuer (a 503, never cached); `hint` when it looks like a typo of the configured one. */
