@@ -2,7 +2,7 @@ import { describeType, quoteValue } from '../errors/detail.js';
 import { UpstreamUnavailableError } from '../errors/errors.js';
 import { describeRedirect, fetchUpstream, oauthError, parseJsonObject } from '../http/upstream.js';
 import { isB64Token } from '../lib/charset.js';
-import { assertKnownKeys, assertNonEmptyString, knownKeys, parseServerUrl } from '../options/validate.js';
+import { assertKnownKeys, knownKeys, parseServerUrl } from '../options/validate.js';
 import { SingleFlight, type Outcome } from '../store/single-flight.js';
 import {
   addClientAuth, resolveClientAuth, type BearerCredential, type BearerCredentialContext, type BearerTokenGrantOptions,
