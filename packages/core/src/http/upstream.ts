@@ -52,8 +52,8 @@ export interface UpstreamRequest {
 }
 
 /**
- * Redirects a `GET` with `redirects: 'same-origin'` follows before the answer counts as not found
- * where it was asked for. Servers that move metadata do it once (a trailing slash, a prefix).
+ * The most redirects a `GET` with `redirects: 'same-origin'` follows; a further one is refused
+ * like any other. Servers that move metadata do it once (a trailing slash, a prefix).
  */
 export const MAX_REDIRECTS = 2;
 
