@@ -8,9 +8,10 @@ import path from 'node:path';
 import { runCases } from './runner.js';
 import { djangoOauthToolkit } from './servers/dot.js';
 import { lemonLdapNg } from './servers/lemonldap.js';
+import { devAuthorizationServer } from './servers/dev-as.js';
 import type { InteropRow, InteropSubject } from './types.js';
 
-const SUBJECTS: readonly InteropSubject[] = [djangoOauthToolkit, lemonLdapNg];
+const SUBJECTS: readonly InteropSubject[] = [djangoOauthToolkit, lemonLdapNg, devAuthorizationServer];
 
 const root = path.resolve(import.meta.dirname, '../..');
 const only = process.argv.slice(2);
