@@ -90,3 +90,22 @@ export function debianVersion(pkg: string): string | undefined {
   const match = /install ok installed (\S+)/.exec(result.stdout ?? '');
   return match?.[1];
 }
+
+/**
+ * Resolves once `url` answers at all (any status); some servers print their ready line before
+ * their socket accepts. Rejects after `timeoutMs` with the last connection error.
+ */
+export async function waitForHttp(url: string, server: ServerProcess, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await (await fetch(url)).arrayBuffer();
+      return;
+    } catch (error) {
+      if (server.child.exitCode !== null || Date.now() > deadline) {
+        throw new Error(`${url} never answered:\n${server.output().slice(-3000)}`, { cause: error });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}

@@ -9,9 +9,10 @@ import { runCases } from './runner.js';
 import { djangoOauthToolkit } from './servers/dot.js';
 import { lemonLdapNg } from './servers/lemonldap.js';
 import { devAuthorizationServer } from './servers/dev-as.js';
+import { glewlwyd } from './servers/glewlwyd.js';
 import type { InteropRow, InteropSubject } from './types.js';
 
-const SUBJECTS: readonly InteropSubject[] = [djangoOauthToolkit, lemonLdapNg, devAuthorizationServer];
+const SUBJECTS: readonly InteropSubject[] = [djangoOauthToolkit, lemonLdapNg, devAuthorizationServer, glewlwyd];
 
 const root = path.resolve(import.meta.dirname, '../..');
 const only = process.argv.slice(2);
@@ -36,7 +37,7 @@ for (const subject of SUBJECTS) {
     }
   } catch (error) {
     rows.push({ subject: subject.name, flow: 'start and configure', adapter: '-', expected: 'running', verdict: 'fail',
-      code: error instanceof Error ? error.message.slice(0, 2000) : String(error) });
+      code: error instanceof Error ? `${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}`.slice(0, 2000) : String(error) });
   }
   console.log(`${subject.name}: ${rows.filter((row) => row.subject === subject.name && row.verdict === 'pass').length} pass, `
     + `${rows.filter((row) => row.subject === subject.name && row.verdict === 'fail').length} fail (${Math.round((Date.now() - started) / 1000)} s)`);
