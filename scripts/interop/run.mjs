@@ -66,7 +66,9 @@ function writeDoc(parts) {
   fs.writeFileSync(DOC, `${head}${START}\n${parts.map(renderPart).join('\n')}${END}${tail}`);
 }
 
-const cell = (text) => String(text).replaceAll('|', '\\|').replaceAll('\n', ' ');
+function cell(text) {
+  return String(text).replaceAll('|', '\\|').replaceAll('\n', ' ');
+}
 
 function renderPart(result) {
   const title = result.part.charAt(0).toUpperCase() + result.part.slice(1);

@@ -18,7 +18,10 @@ const root = path.resolve(import.meta.dirname, '../..');
 const only = process.argv.slice(2);
 const rows: InteropRow[] = [];
 const skipped: Array<{ subject: string; install: string }> = [];
-const versions: Record<string, string> = {};
+const versions: Record<string, string> = {
+  node: process.version,
+  '@resource-guard/core': (JSON.parse(fs.readFileSync(path.join(root, 'packages/core/package.json'), 'utf8')) as { version: string }).version,
+};
 for (const subject of SUBJECTS) {
   if (only.length > 0 && !only.includes(subject.name)) continue;
   const installed = subject.versions();

@@ -15,7 +15,7 @@ import type { InteropCase, InteropSubject, StartedSubject } from '../types.js';
 const PORTAL_PSGI = '/usr/share/lemonldap-ng/portal/htdocs/index.psgi';
 const BASE_CONFIG = '/var/lib/lemonldap-ng/conf/lmConf-1.json';
 const AUDIENCE = 'https://api.example.test';
-const PACKAGES = 'liblemonldap-ng-portal-perl libplack-perl libgd-securityimage-perl libimage-magick-perl libstring-random-perl libio-string-perl';
+const PACKAGES = 'liblemonldap-ng-portal-perl libplack-perl libgd-securityimage-perl libimage-magick-perl libstring-random-perl libio-string-perl libcrypt-openssl-bignum-perl';
 
 interface Client { clientId: string; clientSecret: string }
 const CLIENTS = {
