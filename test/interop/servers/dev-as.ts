@@ -1,5 +1,5 @@
 /**
- * Our dev authorization server (oidc-provider, examples/dev-authorization-server), in the same
+ * Our dev authorization server (oidc-provider, tools/dev-authorization-server), in the same
  * matrix as the others: RFC 9068 JWT access tokens, opaque tokens by introspection (JSON and
  * RFC 9701), DPoP-bound tokens of both kinds, a revoked token, its ID token, a token for another
  * resource. Tokens come from oauth4webapi, the ID token from a real authorization-code flow.
