@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { InteropCase, StartedSubject } from './types.js';
 
 /** A running server process. */
 export interface ServerProcess {
@@ -107,5 +108,31 @@ export async function waitForHttp(url: string, server: ServerProcess, timeoutMs 
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
+  }
+}
+
+/**
+ * The life of one server subject: a temporary directory, `launch` (write the configuration, start
+ * the process), `prepare` (configure it, take its tokens, build the cases), and `close` that stops
+ * the process and removes the directory; on any failure both happen at once and the error is
+ * rethrown (with the server's own log on stderr under `INTEROP_DEBUG`).
+ */
+export async function runServerSubject(
+  prefix: string,
+  launch: (dir: string) => Promise<ServerProcess>,
+  prepare: (server: ServerProcess, dir: string) => Promise<InteropCase[]>,
+): Promise<StartedSubject> {
+  const temp = makeTempDir(prefix);
+  let server: ServerProcess | undefined;
+  try {
+    server = await launch(temp.dir);
+    const cases = await prepare(server, temp.dir);
+    const running = server;
+    return { cases, close: async () => { await running.stop(); temp.remove(); } };
+  } catch (error) {
+    if (process.env.INTEROP_DEBUG !== undefined) console.error(server?.output().slice(-6000));
+    await server?.stop();
+    temp.remove();
+    throw error;
   }
 }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import type { GuardOptions } from '@resource-guard/core';
-import { debianVersion, freePort, makeTempDir, runCommand, startServerProcess } from '../processes.js';
+import { debianVersion, freePort, runCommand, runServerSubject, startServerProcess } from '../processes.js';
 import type { InteropCase, InteropSubject, StartedSubject } from '../types.js';
 
 /** Debian's interpreter: the package installs into its dist-packages, not into a pyenv/venv python. */
@@ -32,22 +32,13 @@ export const djangoOauthToolkit: InteropSubject = {
 };
 
 async function startDot(): Promise<StartedSubject> {
-  const temp = makeTempDir('dot');
-  const key = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
-  fs.writeFileSync(path.join(temp.dir, 'oidc.key'), key);
-  let server;
-  try {
-    const setup = JSON.parse(runCommand(PYTHON, [PROJECT, temp.dir, 'setup'])) as Setup;
-    server = await startServerProcess(PYTHON, [PROJECT, temp.dir, 'serve', String(await freePort())], /listening on (\d+)/);
-    const base = `http://127.0.0.1:${server.ready[1]}/o`;
-    const cases = await dotCases(base, setup);
-    const running = server;
-    return { cases, close: async () => { await running.stop(); temp.remove(); } };
-  } catch (error) {
-    await server?.stop();
-    temp.remove();
-    throw error;
-  }
+  let setup: Setup;
+  return runServerSubject('dot', async (dir) => {
+    const key = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+    fs.writeFileSync(path.join(dir, 'oidc.key'), key);
+    setup = JSON.parse(runCommand(PYTHON, [PROJECT, dir, 'setup'])) as Setup;
+    return startServerProcess(PYTHON, [PROJECT, dir, 'serve', String(await freePort())], /listening on (\d+)/);
+  }, (server) => dotCases(`http://127.0.0.1:${server.ready[1]}/o`, setup));
 }
 
 async function tokenRequest(base: string, client: Client, params: Record<string, string>): Promise<Record<string, string>> {

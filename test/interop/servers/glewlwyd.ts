@@ -12,7 +12,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
 import type { GuardOptions } from '@resource-guard/core';
 import { clientHandle } from '../../helpers/dpop.js';
-import { freePort, makeTempDir, runCommand, startServerProcess, waitForHttp } from '../processes.js';
+import { freePort, runCommand, runServerSubject, startServerProcess, waitForHttp } from '../processes.js';
 import type { InteropCase, InteropSubject, StartedSubject } from '../types.js';
 
 const BINARY = '/usr/bin/glewlwyd';
@@ -54,11 +54,10 @@ function runQuiet(command: string, args: string[]): string | undefined {
 }
 
 async function startGlewlwyd(): Promise<StartedSubject> {
-  const temp = makeTempDir('glewlwyd');
-  let server;
-  try {
-    const port = await freePort();
-    const database = path.join(temp.dir, 'glewlwyd.db');
+  const port = await freePort();
+  const api = `http://127.0.0.1:${port}/api`;
+  return runServerSubject('glewlwyd', async (dir) => {
+    const database = path.join(dir, 'glewlwyd.db');
     runCommand('/usr/bin/python3', ['-c', 'import gzip, sqlite3, sys; sqlite3.connect(sys.argv[1]).executescript(gzip.open(sys.argv[2], "rt").read())', database, INIT_SQL]);
     const config = fs.readFileSync(CONFIG, 'utf8')
       .replace(/^port=.*$/m, `port=${port}`)
@@ -66,20 +65,13 @@ async function startGlewlwyd(): Promise<StartedSubject> {
       .replace(/^log_mode=.*$/m, 'log_mode="console"')
       .replace(/^log_level=.*$/m, `log_level="${process.env.INTEROP_DEBUG === undefined ? 'INFO' : 'DEBUG'}"`)
       .replace(/^@include .*glewlwyd-db\.conf.*$/m, `database = { type = "sqlite3"; path = "${database}"; };`);
-    fs.writeFileSync(path.join(temp.dir, 'glewlwyd.conf'), config);
-    server = await startServerProcess(BINARY, ['-c', path.join(temp.dir, 'glewlwyd.conf')], /Glewlwyd started on port/);
-    const api = `http://127.0.0.1:${port}/api`;
+    fs.writeFileSync(path.join(dir, 'glewlwyd.conf'), config);
+    return startServerProcess(BINARY, ['-c', path.join(dir, 'glewlwyd.conf')], /Glewlwyd started on port/);
+  }, async (server) => {
     await waitForHttp(`${api}/oidc/.well-known/openid-configuration`, server);
     await configure(api);
-    const cases = await glewlwydCases(api);
-    const running = server;
-    return { cases, close: async () => { await running.stop(); temp.remove(); } };
-  } catch (error) {
-    if (process.env.INTEROP_DEBUG !== undefined) console.error(server?.output().slice(-6000));
-    await server?.stop();
-    temp.remove();
-    throw error;
-  }
+    return glewlwydCases(api);
+  });
 }
 
 /** The admin API calls an administrator makes in the web UI. */

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import type { GuardOptions } from '@resource-guard/core';
-import { debianVersion, freePort, makeTempDir, startServerProcess } from '../processes.js';
+import { debianVersion, freePort, runServerSubject, startServerProcess } from '../processes.js';
 import type { InteropCase, InteropSubject, StartedSubject } from '../types.js';
 
 const PORTAL_PSGI = '/usr/share/lemonldap-ng/portal/htdocs/index.psgi';
@@ -97,22 +97,12 @@ function writeConfig(dir: string, portal: string): string {
 }
 
 async function startLemonLdap(): Promise<StartedSubject> {
-  const temp = makeTempDir('llng');
-  let server;
-  try {
-    const port = await freePort();
-    const portal = `http://127.0.0.1:${port}/`;
-    const ini = writeConfig(temp.dir, portal);
-    server = await startServerProcess('plackup', ['-s', 'HTTP::Server::PSGI', '--host', '127.0.0.1', '--port', String(port), PORTAL_PSGI],
-      /Accepting connections at/, { env: { ...process.env, LLNG_DEFAULTCONFFILE: ini }, cwd: temp.dir });
-    const cases = await lemonLdapCases(`http://127.0.0.1:${port}`);
-    const running = server;
-    return { cases, close: async () => { await running.stop(); temp.remove(); } };
-  } catch (error) {
-    await server?.stop();
-    temp.remove();
-    throw error;
-  }
+  const port = await freePort();
+  return runServerSubject('llng', (dir) => {
+    const ini = writeConfig(dir, `http://127.0.0.1:${port}/`);
+    return startServerProcess('plackup', ['-s', 'HTTP::Server::PSGI', '--host', '127.0.0.1', '--port', String(port), PORTAL_PSGI],
+      /Accepting connections at/, { env: { ...process.env, LLNG_DEFAULTCONFFILE: ini }, cwd: dir });
+  }, () => lemonLdapCases(`http://127.0.0.1:${port}`));
 }
 
 async function tokenRequest(base: string, client: Client, params: Record<string, string>): Promise<Record<string, string>> {
