@@ -38,13 +38,5 @@ export interface InteropSubject {
   start(): Promise<StartedSubject>;
 }
 
-/** One line of the matrix. */
-export interface InteropRow {
-  subject: string;
-  flow: string;
-  adapter: string;
-  expected: string;
-  verdict: 'pass' | 'fail' | 'skipped';
-  code?: string;
-  note?: string;
-}
+/** One line of the matrix (the shape scripts/interop/matrix.mjs reads). */
+export type { InteropRow } from '../../scripts/interop/matrix.mjs';
