@@ -36,6 +36,8 @@ async function runCase(subject: string, c: InteropCase, framework: (typeof FRAME
       : { authorization: `DPoP ${token}`, dpop: await clientProof(c.dpop, token, url) };
     const response = await send(url, { headers });
     const code = response.status === 200 ? '200' : (app.errors.at(-1) as { code?: string } | undefined)?.code ?? `HTTP ${response.status}`;
+    const problem = code === '200' ? c.checkAuth?.((JSON.parse(response.body) as { auth: Record<string, unknown> }).auth) : undefined;
+    if (problem !== undefined) return { ...base, verdict: 'fail', code: `200, but ${problem}` };
     return { ...base, verdict: code === c.expected ? 'pass' : 'fail', code };
   } catch (error) {
     return { ...base, verdict: 'fail', code: describe(error) };

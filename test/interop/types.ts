@@ -17,6 +17,11 @@ export interface InteropCase {
   token: string | (() => Promise<string>);
   /** Sent as `Authorization: DPoP` with a fresh proof from this oauth4webapi handle. */
   dpop?: oauth.DPoPHandle;
+  /**
+   * With `expected: '200'`: a look at the `auth` the route handler received (`{ auth }` of the test
+   * API); returns what is wrong with it, or `undefined`. The row fails with that text as its code.
+   */
+  checkAuth?: (auth: Record<string, unknown>) => string | undefined;
   /** What the row shows besides the verdict (a known gap, what the server sends). */
   note?: string;
 }
