@@ -5,8 +5,8 @@ import { describeType, quoteList, quoteValue } from '../errors/detail.js';
 import { InvalidDpopProofError } from '../errors/errors.js';
 import { hasPrivateMembers, isPlainObject, normalizeTyp } from '../jws/jose-rules.js';
 import {
-  decodeProtectedHeader, importPublicJwk, isAsymmetricAlgorithm, keyMatchesAlgorithm, parseJws, verifySignature, verifySignatureOffloaded,
-  MAX_PROOF_RSA_BITS, type ParsedJws, type VerificationKey,
+  decodeProtectedHeader, importPublicJwk, isAsymmetricAlgorithm, keyMatchesAlgorithm, offloadsNow, parseJws, verifySignature, verifySignatureOffloaded,
+  MAX_PROOF_RSA_BITS, type OffloadSignatures, type ParsedJws, type VerificationKey,
 } from '../jws/jws.js';
 
 /**
@@ -176,8 +176,7 @@ function checkHeader(proof: string, algorithms: ReadonlySet<string>): CheckedHea
  * defines none; the key is the embedded `jwk`, never one fetched from elsewhere).
  */
 export function verifyDpopProof(proof: string, expected: DpopProofExpectations, headers?: ProofHeaderCache): DpopProof {
-  const { jws, key, jkt } = parseProof(proof, expected, headers);
-  return checkProofClaims(verifySignature(jws, key), jws.payload, jkt, expected);
+  return verifyDpopProofWith(false, proof, expected, headers) as DpopProof;
 }
 
 /**
@@ -185,8 +184,19 @@ export function verifyDpopProof(proof: string, expected: DpopProofExpectations, 
  * the order of the checks is the same.
  */
 export async function verifyDpopProofOffloaded(proof: string, expected: DpopProofExpectations, headers?: ProofHeaderCache): Promise<DpopProof> {
+  return verifyDpopProofWith(true, proof, expected, headers);
+}
+
+/**
+ * {@link verifyDpopProof} or {@link verifyDpopProofOffloaded}, as `offload` (`offloadSignatures`)
+ * decides once the stateless checks before the signature have passed.
+ */
+export function verifyDpopProofWith(
+  offload: OffloadSignatures, proof: string, expected: DpopProofExpectations, headers?: ProofHeaderCache,
+): DpopProof | Promise<DpopProof> {
   const { jws, key, jkt } = parseProof(proof, expected, headers);
-  return checkProofClaims(await verifySignatureOffloaded(jws, key), jws.payload, jkt, expected);
+  if (!offloadsNow(offload)) return checkProofClaims(verifySignature(jws, key), jws.payload, jkt, expected);
+  return verifySignatureOffloaded(jws, key).then((valid) => checkProofClaims(valid, jws.payload, jkt, expected));
 }
 
 /** Size, then the header checks (remembered in `headers`), then the JWS split. */

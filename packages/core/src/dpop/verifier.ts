@@ -4,7 +4,7 @@ import {
 } from '../errors/errors.js';
 import { createDpopNonces, type DpopNonces } from './nonce.js';
 import { recordProof } from './replay-marker.js';
-import { createProofHeaderCache, verifyDpopProof, verifyDpopProofOffloaded, type DpopProof } from './proof.js';
+import { createProofHeaderCache, verifyDpopProofWith, type DpopProof } from './proof.js';
 import type { ResolvedOptions } from '../options/guard-options.js';
 import type { DpopSettings } from './options.js';
 import { readHeaderValues, type GuardRequest } from '../http/request.js';
@@ -44,8 +44,8 @@ export interface DpopVerifier {
   /**
    * Steps 1-2 only (one `DPoP` header, every stateless proof check, `ath` for `token`): what can be
    * judged before the token itself is validated, so that a bad proof costs no JWKS fetch and no
-   * introspection call. Pass the result to `verify` to skip those steps there. With
-   * `offloadSignatures` the proof's signature is checked on the thread pool.
+   * introspection call. Pass the result to `verify` to skip those steps there. The proof's
+   * signature is checked where `offloadSignatures` says (in place, on the thread pool, or `'auto'`).
    */
   checkProof(request: GuardRequest, token: string): Promise<DpopProof>;
 }
@@ -91,8 +91,7 @@ export function createDpopVerifier(settings: DpopSettings, guard: Pick<ResolvedO
   };
 
   async function checkProof(request: GuardRequest, token: string): Promise<DpopProof> {
-    const verifyProof = guard.offloadSignatures ? verifyDpopProofOffloaded : verifyDpopProof;
-    return verifyProof(readProofHeader(request), {
+    return verifyDpopProofWith(guard.offloadSignatures, readProofHeader(request), {
       method: request.method,
       url: effectiveUrl(request, settings.baseUrl),
       accessToken: token,

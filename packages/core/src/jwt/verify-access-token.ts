@@ -5,7 +5,7 @@ import { normalizeTyp } from '../jws/jose-rules.js';
 import { freezeTokenClaims, type Claims } from '../claims/claims.js';
 import type { IssuerLookup } from '../issuer/trusted-issuer.js';
 import {
-  parseJws, verifySignature, verifySignatureOffloaded, type ParsedJws, type VerificationKey,
+  offloadsNow, parseJws, verifySignature, verifySignatureOffloaded, type OffloadSignatures, type ParsedJws, type VerificationKey,
 } from '../jws/jws.js';
 import type { ResolvedOptions } from '../options/guard-options.js';
 import type { MaybePromise } from '../lib/maybe-promise.js';
@@ -24,9 +24,10 @@ export type JwtSettings = Pick<
  * `pipeline/validators.ts`); sender binding (`cnf`) and scopes come later still.
  * `compact`: the token already matched the compact JWS shape (`checkTokenSyntax`).
  *
- * Synchronous when the issuer's keys are loaded and the signature is checked in place (the
- * default on Node): the claims, or a thrown `GuardError`. A promise otherwise (a key fetch,
- * `offloadSignatures`, WebCrypto), which rejects with the same errors.
+ * Synchronous when the issuer's keys are loaded and the signature is checked in place (on Node
+ * with `offloadSignatures: false`, or `'auto'` while verifications do not overlap): the claims,
+ * or a thrown `GuardError`. A promise otherwise (a key fetch, the thread pool, WebCrypto), which
+ * rejects with the same errors.
  */
 export function verifyJwtAccessToken(
   token: string,
@@ -87,10 +88,12 @@ export function verifyJwtAccessToken(
  * token without `kid` while the set holds several keys for its `alg`, or a `kid` the set repeats)
  * are refused, not tried in turn: an unauthenticated request costs one signature verification.
  */
-function verifyWithKeys(jws: ParsedJws, keys: readonly VerificationKey[], kid: string | undefined, issuer: string, offload: boolean): MaybePromise<Claims> {
+function verifyWithKeys(
+  jws: ParsedJws, keys: readonly VerificationKey[], kid: string | undefined, issuer: string, offload: OffloadSignatures,
+): MaybePromise<Claims> {
   if (keys.length === 0) throw noMatchingKey(jws.alg, kid, issuer);
   if (keys.length > 1) throw keyAmbiguous(jws.alg, kid, keys.length, issuer);
-  return offload ? finishOffloaded(jws, keys[0]!, issuer) : finish(jws, keys[0]!, issuer);
+  return offloadsNow(offload) ? finishOffloaded(jws, keys[0]!, issuer) : finish(jws, keys[0]!, issuer);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { verifiesSynchronously } from '#crypto-backend';
 import type { BackendKey } from '../crypto/backend.js';
+import type { OffloadSignatures } from '../jws/jws.js';
 import {
   DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS, readAlgorithms, readSecret,
 } from './algorithms.js';
@@ -157,15 +158,20 @@ export interface GuardOptions {
   /** Opt-in cache of verified JWTs (bounded, keyed by the whole token string, in-process only, never past `exp`). Default off. */
   verifiedTokenCache?: boolean | { max?: number };
   /**
-   * Verify the signatures of access tokens and DPoP proofs on libuv's thread pool (`node:crypto`'s
-   * callback form) instead of the event loop. Default false. Worth it when the process has idle cores: the event loop
-   * keeps serving while signatures are checked (measured ~1.4× the throughput of the default on
-   * 2 cores), at the price of a thread hop per token (more latency at low load) and a share of
-   * the pool that `fs`, `dns` and `zlib` also use (`UV_THREADPOOL_SIZE`, default 4). HMAC
-   * tokens and RFC 9701 introspection responses are always verified in place. The order of the
-   * checks does not change: a DPoP proof is still judged before the token.
+   * Where the signatures of access tokens, DPoP proofs and RFC 9701 introspection responses are
+   * verified on Node: `false` on the event loop, `true` on libuv's thread pool (`node:crypto`'s
+   * callback form), `'auto'` (the default) on the event loop while verifications come one at a
+   * time and on the pool once they overlap (another request's verification in the same event-loop
+   * iteration, or verifications still waiting on the pool). The pool lets the event loop keep
+   * serving while signatures are checked, which pays when requests queue and cores are idle; it
+   * costs a thread hop per signature (latency when the loop is idle anyway) and a share of the
+   * pool that `fs`, `dns` and `zlib` also use (`UV_THREADPOOL_SIZE`, default 4). HMAC tokens are
+   * always verified in place; JWE decryption always runs on the pool (WebCrypto); with the
+   * WebCrypto backend every signature does (`crypto.subtle`), whatever this says. The order and
+   * number of the checks do not change: a DPoP proof is still judged before the token, one
+   * signature per token. See docs/options.md.
    */
-  offloadSignatures?: boolean;
+  offloadSignatures?: boolean | 'auto';
   /** Cache and replay store. Default a bounded in-memory store ({@link createMemoryStore}). */
   store?: Store;
   /** Where misconfigurations are reported. Default `console`. */
@@ -247,7 +253,8 @@ export interface ResolvedOptions {
   /** `undefined`: certificate binding off (`mtls: false`). */
   mtls: MtlsSettings | undefined;
   verifiedTokenCache: { max: number } | undefined;
-  offloadSignatures: boolean;
+  /** Always `true` with a backend that verifies asynchronously only (WebCrypto). */
+  offloadSignatures: OffloadSignatures;
   store: Store;
   logger: Logger;
   logRejections: boolean;
@@ -358,7 +365,7 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     mtls: resolveMtlsOptions(options.mtls),
     verifiedTokenCache: readVerifiedTokenCacheOption(options.verifiedTokenCache),
     // A backend that verifies only asynchronously (WebCrypto) always takes the asynchronous path.
-    offloadSignatures: readBoolean(options.offloadSignatures, 'offloadSignatures', false) || !verifiesSynchronously,
+    offloadSignatures: verifiesSynchronously ? readOffloadSignatures(options.offloadSignatures) : true,
     store: options.store ?? createMemoryStore({ max: 10_000, clock: options.clock }),
     logger: options.logger ?? console,
     logRejections,
@@ -367,6 +374,12 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     encryptedTokens: resolveEncryptedTokens(options.encryptedTokens),
     telemetry: resolveTelemetryOptions(options.telemetry),
   };
+}
+
+function readOffloadSignatures(option: unknown): OffloadSignatures {
+  if (option === undefined) return 'auto';
+  if (option !== 'auto' && typeof option !== 'boolean') throw new TypeError('resource-guard: "offloadSignatures" must be true, false or "auto"');
+  return option;
 }
 
 // `NODE_ENV` as Node, Bun and bundlers (which inline it) set it; a runtime without `process`
