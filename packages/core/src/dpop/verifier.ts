@@ -9,6 +9,7 @@ import type { ResolvedOptions } from '../options/guard-options.js';
 import type { DpopSettings } from './options.js';
 import { readHeaderValues, type GuardRequest } from '../http/request.js';
 import { readRequestTarget } from '../http/request-url.js';
+import { describeFapi2KeyRefusal } from '../fapi/fapi-2.js';
 
 export {
   accessTokenHash, createProofHeaderCache, jwkThumbprint, normalizeHttpUri, verifyDpopProof, verifyDpopProofOffloaded,
@@ -75,11 +76,15 @@ export interface DpopVerifier {
  * Deliberately not checked: that the client's clock is right beyond `dpop.clockTolerance` (no
  * server `iat` offset is learned), nonce binding to a client, or the URL's query string (RFC 9449 §4.3).
  */
-export function createDpopVerifier(settings: DpopSettings, guard: Pick<ResolvedOptions, 'clock' | 'store' | 'offloadSignatures' | 'telemetry'>): DpopVerifier {
+export function createDpopVerifier(
+  settings: DpopSettings,
+  guard: Pick<ResolvedOptions, 'clock' | 'store' | 'offloadSignatures' | 'telemetry'> & Partial<Pick<ResolvedOptions, 'fapi'>>,
+): DpopVerifier {
   const nonceSettings = settings.nonce;
   const nonces: DpopNonces | undefined = nonceSettings === undefined ? undefined : createDpopNonces(nonceSettings, guard.clock);
   const algorithms = new Set(settings.algorithms);
   const headers = createProofHeaderCache();
+  const keyRefusal = guard.fapi === undefined ? undefined : describeFapi2KeyRefusal;
   // With nonces on, a nonce is accepted for at most two lifetimes after it was issued, so a replay
   // older than that is refused by the nonce check and its marker need not outlive it.
   const proofWindow = settings.proofMaxAge + 2 * settings.clockTolerance;
@@ -99,6 +104,7 @@ export function createDpopVerifier(settings: DpopSettings, guard: Pick<ResolvedO
       now: guard.clock() / 1000,
       maxAge: settings.proofMaxAge,
       clockTolerance: settings.clockTolerance,
+      keyRefusal,
     }, headers);
   }
 
