@@ -83,8 +83,9 @@ async function dotCases(base: string, setup: Setup): Promise<InteropCase[]> {
       note: 'a token of the resource server with the `introspection` scope' },
     { flow: 'a user\'s token (authorization code)', expected: '200', token: codeAnswer.access_token!,
       guard: introspecting({ clientId: rs.clientId, clientSecret: rs.clientSecret }, clients['web-app']),
-      checkAuth: (auth) => auth.clientId !== 'web-app' ? 'auth.clientId is not the client' : auth.subject !== undefined ? 'a subject was guessed' : undefined,
-      note: 'known gap: the answer names the user in `username`, no `sub`: `auth.subject` is undefined' },
+      checkAuth: (auth) => auth.clientId !== 'web-app' ? 'auth.clientId is not the client'
+        : auth.subject !== undefined ? 'a subject was guessed' : auth.username === undefined ? 'auth.username is missing' : undefined,
+      note: 'the answer names the user in `username` (`auth.username`), no `sub`: `auth.subject` stays undefined' },
     { flow: 'revoked token', expected: 'ERR_INTROSPECTION_INACTIVE', guard: basic, token: revoked },
     { flow: 'another client\'s token', expected: 'ERR_TOKEN_VALIDATOR_FAILED', guard: basic, token: () => clientToken(clients['other-client']),
       note: 'answers carry no `aud`: only a `client_id` validator tells' },
@@ -96,8 +97,8 @@ async function dotCases(base: string, setup: Setup): Promise<InteropCase[]> {
       guard: { issuer: base, audience: AUDIENCE, jwksUri: `${base}/.well-known/jwks.json`, allowGenericJwtTyp: true } },
     { flow: 'ID token via introspection', expected: 'ERR_INTROSPECTION_INACTIVE', token: codeAnswer.id_token!,
       guard: { ...basic, introspection: { ...basic.introspection, introspectJwts: true } } },
-    { flow: 'discovery (issuer only, ID token)', expected: 'ERR_DISCOVERY_UNAVAILABLE', token: codeAnswer.id_token!,
+    { flow: 'discovery (issuer only, ID token)', expected: 'ERR_TOKEN_ID_TOKEN', token: codeAnswer.id_token!,
       guard: { issuer: base, audience: AUDIENCE, allowGenericJwtTyp: true },
-      note: 'known gap: metadata only at `…/openid-configuration/`; the standard URL answers 301' },
+      note: 'metadata only at `…/openid-configuration/`: the standard URL\'s same-origin 301 is followed' },
   ];
 }
