@@ -14,3 +14,18 @@ export {
 export type { BareItem, Dictionary, InnerList, Item, Member, Parameters } from './structured-fields.js';
 export { FAPI_ALGORITHMS, SIGNATURE_ALGORITHMS } from './algorithms.js';
 export type { SignatureAlgorithm } from './algorithms.js';
+export { createContentDigest, checkContentDigest } from './content-digest.js';
+export type { ContentDigestResult, DigestAlgorithm } from './content-digest.js';
+export { HTTP_SIGNATURE_ERROR_CODES } from './error-codes.js';
+export type { HttpSignatureErrorCode } from './error-codes.js';
+export { FAPI_REQUEST_TAG, FAPI_RESPONSE_TAG } from './options.js';
+export type { KeySet, RequestSignatureVerifierOptions } from './options.js';
+export { createRequestSignatureVerifier } from './verify-request.js';
+export type { RequestSignatureVerifier, SignedRequest, VerifiedRequestSignature } from './verify-request.js';
+export { createRequestSigner } from './sign-request.js';
+export type { RequestSigner } from './sign-request.js';
+export { createResponseSigner } from './sign-response.js';
+export type { ResponseSigner, SignableResponse } from './sign-response.js';
+export type { SignatureFields, SignerOptions } from './sign-message.js';
+export { createResponseSignatureVerifier } from './verify-response.js';
+export type { ResponseSignatureVerifier, ResponseSignatureVerifierOptions, VerifiedResponseSignature } from './verify-response.js';
