@@ -89,7 +89,7 @@ function rsaBits(jwk: JsonWebKey): number {
  * The algorithm and WebCrypto key of `jwk`, for `use` (`verify`: the public members only;
  * `sign`: the private key). Refused with a {@link KeyError}: an `alg` outside `allowed` or not
  * matching the key type and curve, RSA keys under 2048 or over 16384 bits, `use` other than
- * `sig`, `key_ops` without the operation. Not checked: certificate chains (`x5c`).
+ * `sig`, `key_ops` without the operation, a signing key without its private part. Not checked: certificate chains (`x5c`).
  */
 export function resolveKey(jwk: JsonWebKey, use: 'verify' | 'sign', allowed: readonly SignatureAlgorithm[]): ResolvedKey {
   if (typeof jwk !== 'object' || jwk === null) throw new KeyError('the key is not a JWK');
@@ -99,6 +99,7 @@ export function resolveKey(jwk: JsonWebKey, use: 'verify' | 'sign', allowed: rea
   if (spec.kty !== jwk.kty || (spec.crv !== undefined && spec.crv !== jwk.crv)) throw new KeyError('the key does not fit its algorithm');
   if (jwk.use !== undefined && jwk.use !== 'sig') throw new KeyError('the key is not for signatures');
   if (Array.isArray(jwk.key_ops) && !jwk.key_ops.includes(use)) throw new KeyError('the key\'s key_ops exclude this operation');
+  if (use === 'sign' && typeof jwk[spec.kty === 'oct' ? 'k' : 'd'] !== 'string') throw new KeyError('the key has no private part');
   if (spec.kty === 'RSA') {
     const bits = rsaBits(jwk);
     if (bits < MIN_RSA_BITS || bits > MAX_RSA_BITS) throw new KeyError('the RSA key size is outside 2048–16384 bits');
