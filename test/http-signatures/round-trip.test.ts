@@ -98,8 +98,8 @@ async function fastifyApp(): Promise<RequestListener> {
 }
 
 function fetchApp(): RequestListener {
-  const verifySignature = sigFetch.createFetchSignatureVerifier({ keys });
-  const signResponse = sigFetch.createFetchResponseSigner({ key: server.privateJwk });
+  const verifySignature = sigFetch.verifyHttpSignature({ keys });
+  const signResponse = sigFetch.signResponses({ key: server.privateJwk });
   const handler = async (request: Request): Promise<Response> => {
     try {
       const auth = await fetchAdapter.verify(guard, request);

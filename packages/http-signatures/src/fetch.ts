@@ -63,13 +63,13 @@ async function readBody(request: Request, limit: number): Promise<Uint8Array | u
 }
 
 /**
- * Verifies `request`'s FAPI 2.0 signature (see `createRequestSignatureVerifier`, made once from
- * `verifier` when it is options): the body is read from a clone, at most `maxBodySize` bytes.
+ * Makes the function that verifies a `Request`'s FAPI 2.0 signature (see
+ * `createRequestSignatureVerifier`, made once from `verifier` when it is options): the body is read from a clone, at most `maxBodySize` bytes.
  * Rejects with a `GuardError` (render it with `rejectionResponse()` of `@resource-guard/fetch`).
  */
-export function createFetchSignatureVerifier(verifier?: VerifierInput): (request: Request, options?: FetchSignatureOptions) => Promise<FetchSignatureResult> {
+export function verifyHttpSignature(verifier?: VerifierInput): (request: Request, options?: FetchSignatureOptions) => Promise<FetchSignatureResult> {
   const checked = toVerifier(verifier);
-  return async function verifyHttpSignature(request: Request, options: FetchSignatureOptions = {}): Promise<FetchSignatureResult> {
+  return async function verifyRequestSignature(request: Request, options: FetchSignatureOptions = {}): Promise<FetchSignatureResult> {
     const limit = options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE;
     const body = await readBody(request, limit);
     const headers = headersOf(request.headers);
@@ -79,12 +79,12 @@ export function createFetchSignatureVerifier(verifier?: VerifierInput): (request
 }
 
 /**
- * Signs `response` (see `createResponseSigner`, made once from `signer` when it is options):
- * reads its body, returns a new `Response` with the same status, body and headers plus
+ * Makes the function that signs a `Response` (see `createResponseSigner`, made once from `signer`
+ * when it is options): it reads the body, returns a new `Response` with the same status, body and headers plus
  * `Content-Digest`, `Signature-Input` and `Signature`, bound to `request` and its verified
  * `signature`.
  */
-export function createFetchResponseSigner(signer: SignerInput): (response: Response, request: Request, signature?: VerifiedRequestSignature) => Promise<Response> {
+export function signResponses(signer: SignerInput): (response: Response, request: Request, signature?: VerifiedRequestSignature) => Promise<Response> {
   const checked = toSigner(signer);
   return async function signResponse(response: Response, request: Request, signature?: VerifiedRequestSignature): Promise<Response> {
     const body = response.body === null ? undefined : new Uint8Array(await response.arrayBuffer());
