@@ -1,6 +1,5 @@
 import {
-  encodeBase64, parseDictionary, parseItem, parseList, serializeDictionary, serializeList,
-  serializeMember, StructuredFieldError, type InnerList, type Item,
+  encodeBase64, parseDictionary, parseList, serializeDictionary, serializeList, serializeMember, type InnerList, type Item,
 } from './structured-fields.js';
 
 /** Header fields by name (any case; names are matched case-insensitively), as Node and the adapters hold them. */
@@ -39,7 +38,7 @@ export class SignatureBaseError extends Error {
 }
 
 // RFC 9421 §2.1.1: the structured type of each field a signer may cover with `sf` or `key`.
-const STRUCTURED_TYPES: Readonly<Record<string, 'dictionary' | 'list' | 'item'>> = {
+const STRUCTURED_TYPES: Readonly<Record<string, 'dictionary' | 'list'>> = {
   'content-digest': 'dictionary', 'repr-digest': 'dictionary', 'want-content-digest': 'dictionary',
   'want-repr-digest': 'dictionary', 'signature': 'dictionary', 'signature-input': 'dictionary',
   'accept-signature': 'dictionary', 'priority': 'dictionary', 'cache-status': 'list', 'proxy-status': 'list',
@@ -95,13 +94,10 @@ function fieldValue(headers: HttpHeaders, name: string, item: Item): string {
       if (member === undefined) throw new SignatureBaseError('a covered dictionary member is absent', 'missing');
       return serializeMember(member);
     }
-    if (type === 'dictionary') return serializeDictionary(parseDictionary(combined));
-    if (type === 'list') return serializeList(parseList(combined));
-    /* c8 ignore next -- no registered field above is an Item yet */
-    return serializeMember(parseItem(combined));
+    return type === 'dictionary' ? serializeDictionary(parseDictionary(combined)) : serializeList(parseList(combined));
   } catch (error) {
-    if (error instanceof StructuredFieldError) throw new SignatureBaseError('a covered field is not a valid structured field', 'invalid');
-    throw error;
+    if (error instanceof SignatureBaseError) throw error;
+    throw new SignatureBaseError('a covered field is not a valid structured field', 'invalid');
   }
 }
 

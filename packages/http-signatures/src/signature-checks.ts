@@ -2,7 +2,7 @@ import type { GuardError } from '@resource-guard/core';
 import { verifyBytes, type ResolvedKey } from './algorithms.js';
 import { checkContentDigest } from './content-digest.js';
 import type { HttpSignatureErrorCode } from './error-codes.js';
-import { createSignatureBase, fieldLines, SignatureBaseError, type HttpHeaders, type SignatureBaseMessage } from './signature-base.js';
+import { createSignatureBase, fieldLines, type HttpHeaders, type SignatureBaseMessage } from './signature-base.js';
 import { parseMessageSignatures, SignatureHeaderError, type MessageSignature, type SignatureHeaderLimits } from './signature-headers.js';
 import { serializeMember, type InnerList } from './structured-fields.js';
 
@@ -85,9 +85,7 @@ export function buildSignatureBase(input: InnerList, message: SignatureBaseMessa
   try {
     return createSignatureBase(input, message);
   } catch (error) {
-    /* c8 ignore next -- createSignatureBase throws nothing else */
-    if (!(error instanceof SignatureBaseError)) throw error;
-    throw fail('ERR_HTTPSIG_COMPONENT_INVALID', 'A covered component cannot be resolved', error.message);
+    throw fail('ERR_HTTPSIG_COMPONENT_INVALID', 'A covered component cannot be resolved', (error as Error).message);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { JsonWebKey } from '@resource-guard/core';
-import { KeyError, resolveKey } from './algorithms.js';
+import { resolveKey, type KeyError } from './algorithms.js';
 import { signatureError } from './errors.js';
 import { FAPI_RESPONSE_TAG, resolveVerifierOptions, type KeySet, type RequestSignatureVerifierOptions } from './options.js';
 import { fieldLines } from './signature-base.js';
@@ -64,9 +64,7 @@ export function createResponseSignatureVerifier(options: ResponseSignatureVerifi
       try {
         key = resolveKey(matches[0]!, 'verify', settings.algorithms);
       } catch (error) {
-        /* c8 ignore next -- resolveKey throws nothing else */
-        if (!(error instanceof KeyError)) throw error;
-        throw fail('ERR_HTTPSIG_KEY_UNUSABLE', 'The signature key cannot be used', error.message);
+        throw fail('ERR_HTTPSIG_KEY_UNUSABLE', 'The signature key cannot be used', (error as KeyError).message);
       }
       await checkSignature(key, params, signature, base, fail);
       return Object.freeze({ label, components: Object.freeze(input.items.map((item) => serializeMember(item))), keyid: params.keyid, created: params.created });
