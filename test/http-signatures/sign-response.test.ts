@@ -108,6 +108,7 @@ test('signer options: label, tag, keyid, sha-512 digests, expires; bad options t
   t.throws(() => createResponseSigner({ key: { ...server.privateJwk, alg: 'RS256' } }), { instanceOf: TypeError, message: /key/ });
   t.throws(() => createResponseSigner({ key: null as never }), { instanceOf: TypeError, message: /key/ });
   t.throws(() => createResponseSignatureVerifier({} as never), { instanceOf: TypeError, message: /keys/ });
+  t.throws(() => createResponseSignatureVerifier(undefined as never), { instanceOf: TypeError, message: /keys/ });
   // A public key cannot sign: refused at start-up, not at the first response.
   t.throws(() => createResponseSigner({ key: server.publicJwk }), { instanceOf: TypeError, message: /private/ });
   t.throws(() => createResponseSigner({ key: { kty: 'oct', alg: 'HS256' }, algorithms: ['HS256'] }), { instanceOf: TypeError, message: /private/ });

@@ -28,13 +28,14 @@ test('RFC 8941 round trips: dictionaries, lists, inner lists, parameters and eve
   // Byte sequences without padding are accepted and serialized with it.
   t.is(serializeMember(parseItem(':AQI:')), ':AQI=:');
   t.is(serializeMember(parseItem('*tok')), '*tok');
+  t.is(serializeList(parseList('(?1 ?0)')), '(?1 ?0)');
 });
 
 test('RFC 8941 parse failures throw StructuredFieldError, whatever the input', (t) => {
   const bad = [
     'a=', 'a=1,', 'a=1,,b=2', 'A=1', '1a=1', 'a=(1 2', 'a=(1,2)', 'a=1 b=2', 'a="unterminated', 'a="bad\\escape"',
     'a="\u00e9"', 'a=:not base64:', 'a=:AQID', 'a=?2', 'a=1234567890123456', 'a=1234567890123.5', 'a=1.2345', 'a=1.',
-    'a=1;', 'a=1;B=2', 'a=@', 'a=(1)x', 'a=-', 'a=12.3.4',
+    'a=1;', 'a=1;B=2', 'a=@', 'a=(1)x', 'a=-', 'a=12.3.4', 'a=:A:',
   ];
   for (const input of bad) t.throws(() => parseDictionary(input), { instanceOf: StructuredFieldError }, input);
   t.throws(() => parseList('a,'), { instanceOf: StructuredFieldError });
@@ -90,6 +91,7 @@ test('header fields (RFC 9421 §2.1): trimmed, lines joined, folding removed, sf
   t.is(componentValue(parseItem('"x-mixed-case";req'), { request, response }), 'padded value');
   t.is(componentValue(parseItem('"@method";req'), { request, response }), 'GET');
   t.throws(() => componentValue(parseItem('"@status";req'), { request, response }), { message: /only for responses/ });
+  t.throws(() => value('"@method";req'), { message: /req on a request signature/ });
   t.is(componentValue(parseItem('"cache-status";sf'), { request, response: { status: 200, headers: { 'cache-status': 'a;hit,  b' } } }), 'a;hit, b');
 });
 

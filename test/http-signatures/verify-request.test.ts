@@ -268,6 +268,14 @@ test('the token\'s cnf.jwk verifies without a key set; cnf.jkt uses the DPoP pro
   t.regex(refusedDpop.headers['WWW-Authenticate']!, /^DPoP error="invalid_request"/);
   await refusal(t, withFields(dpopSigned, { dpop: '%%%.e30.sig' }), 'ERR_HTTPSIG_KEY_UNKNOWN', 401, byToken, dpopAuth);
   await refusal(t, withFields(dpopSigned, { dpop: 'bnVsbA.e30.sig' }), 'ERR_HTTPSIG_KEY_UNKNOWN', 401, byToken, dpopAuth);
+  await refusal(t, withFields(dpopSigned, { dpop: `${Buffer.from('{"jwk":null}').toString('base64url')}.e30.sig` }), 'ERR_HTTPSIG_KEY_UNKNOWN', 401, byToken, dpopAuth);
+  // cnf.jkt with two DPoP fields, or a cnf with neither jwk nor jkt: no confirmation key.
+  const twoProofs = { ...dpopSigned, headers: { ...dpopSigned.headers, dpop: [proof, proof] } };
+  await refusal(t, twoProofs, 'ERR_HTTPSIG_KEY_UNKNOWN', 401, byToken, dpopAuth);
+  const other = await issuer.sign({ cnf: { jwk: null, kid: 'a-confirmation-member-this-package-does-not-use' } });
+  const otherCnf = await guard.verify({ method: 'GET', url: TARGET, headers: { authorization: `Bearer ${other}` } });
+  t.truthy(otherCnf.confirmation);
+  await refusal(t, request, 'ERR_HTTPSIG_KEY_UNKNOWN', 401, byToken, otherCnf);
 });
 
 test('options are checked at start-up: unknown names, bad values, no possible key', (t) => {

@@ -64,7 +64,9 @@ export interface ResolvedKey {
 /** A key that cannot be used (wrong type for its `alg`, too small, not for signatures); names the rule only. */
 export class KeyError extends Error {}
 
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+const PRIVATE_MEMBERS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth']);
+// Members that are about the key, not of it: WebCrypto's import gets the key material only.
+const METADATA_MEMBERS = new Set(['kty', 'alg', 'use', 'key_ops', 'kid', 'ext', 'x5c', 'x5t', 'x5t#S256', 'x5u']);
 const MIN_RSA_BITS = 2048;
 // 16384-bit moduli: the largest a verifier should spend an operation on.
 const MAX_RSA_BITS = 16384;
@@ -106,8 +108,7 @@ export function resolveKey(jwk: JsonWebKey, use: 'verify' | 'sign', allowed: rea
   }
   const material: Record<string, unknown> = { kty: jwk.kty };
   for (const [name, value] of Object.entries(jwk)) {
-    if (name === 'kty' || name === 'alg' || name === 'use' || name === 'key_ops' || name === 'kid' || name === 'ext') continue;
-    if (use === 'verify' && spec.kty !== 'oct' && PRIVATE_MEMBERS.includes(name)) continue;
+    if (METADATA_MEMBERS.has(name) || (use === 'verify' && PRIVATE_MEMBERS.has(name))) continue;
     material[name] = value;
   }
   const key = crypto.subtle.importKey('jwk', material, spec.importParams, false, [use]);

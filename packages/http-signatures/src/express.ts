@@ -67,14 +67,14 @@ export function signResponses(signer: SignerInput, settings?: SignatureMiddlewar
     const chunks: Uint8Array[] = [];
     const end = res.end.bind(res) as (chunk?: unknown, callback?: () => void) => Response;
     res.write = ((chunk: unknown, encoding?: unknown, callback?: unknown) => {
-      chunks.push(responseBody(chunk, typeof encoding === 'string' ? encoding as BufferEncoding : undefined));
+      chunks.push(responseBody(chunk as string | Uint8Array, typeof encoding === 'string' ? encoding as BufferEncoding : undefined));
       if (typeof encoding === 'function') (encoding as () => void)();
       else if (typeof callback === 'function') (callback as () => void)();
       return true;
     }) as Response['write'];
     res.end = ((chunk?: unknown, encoding?: unknown, callback?: unknown) => {
       const done = [chunk, encoding, callback].find((arg) => typeof arg === 'function') as (() => void) | undefined;
-      if (chunk !== undefined && typeof chunk !== 'function') chunks.push(responseBody(chunk, typeof encoding === 'string' ? encoding as BufferEncoding : undefined));
+      if (typeof chunk !== 'function') chunks.push(responseBody(chunk as string | Uint8Array | undefined, typeof encoding === 'string' ? encoding as BufferEncoding : undefined));
       const body = Buffer.concat(chunks);
       Promise.resolve().then(() => checked.sign(
         { status: res.statusCode, headers: res.getHeaders() as HttpHeaders, body }, requestParts(req, origin), req.httpSignature,

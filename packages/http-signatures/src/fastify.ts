@@ -23,7 +23,7 @@ declare module 'fastify' {
 }
 
 function requestParts(request: FastifyRequest, origin: ReturnType<typeof readOrigin>) {
-  return { method: request.method, url: requestUrl(origin, request.protocol, request.host || undefined, request.url), headers: request.headers as HttpHeaders };
+  return { method: request.method, url: requestUrl(origin, request.protocol, request.host, request.url), headers: request.headers as HttpHeaders };
 }
 
 /**
@@ -54,7 +54,7 @@ export function signResponses(signer: SignerInput, settings?: SignatureMiddlewar
     if (payload !== null && typeof payload === 'object' && !(payload instanceof Uint8Array)) {
       throw signatureError('ERR_HTTPSIG_BODY_UNAVAILABLE', 'The server could not sign the response', undefined, 'a stream payload cannot be signed: send a string or a Buffer');
     }
-    const body = responseBody(payload, undefined);
+    const body = responseBody(payload as string | Uint8Array | null);
     const fields = await checked.sign({ status: reply.statusCode, headers: reply.getHeaders() as HttpHeaders, body }, requestParts(request, origin), request.httpSignature);
     reply.headers({ ...fields });
     return payload;

@@ -47,15 +47,15 @@ export function signResponses(signer: SignerInput, settings?: SignatureMiddlewar
     await next();
     let body: Uint8Array;
     const value: unknown = ctx.body;
-    if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array)) {
-      if (typeof (value as { pipe?: unknown }).pipe === 'function') {
-        throw signatureError('ERR_HTTPSIG_BODY_UNAVAILABLE', 'The server could not sign the response', undefined, 'a stream body cannot be signed: buffer it first');
-      }
+    if (value === null || value === undefined || typeof value === 'string' || value instanceof Uint8Array) {
+      body = responseBody(value);
+    } else if (typeof (value as { pipe?: unknown }).pipe === 'function') {
+      throw signatureError('ERR_HTTPSIG_BODY_UNAVAILABLE', 'The server could not sign the response', undefined, 'a stream body cannot be signed: buffer it first');
+    } else {
+      // What Koa would send for any other value: its JSON.
       const json = JSON.stringify(value);
       ctx.body = json;
       body = new TextEncoder().encode(json);
-    } else {
-      body = responseBody(value, undefined);
     }
     const state = ctx.state as { httpSignature?: VerifiedRequestSignature };
     const fields = await checked.sign({ status: ctx.status, headers: ctx.response.headers as HttpHeaders, body }, requestParts(ctx, origin), state.httpSignature);
