@@ -121,4 +121,3 @@ export const VECTORS: readonly Vector[] = [
     verifies: (base, signature) => verify(null, Buffer.from(base), createPublicKey(createPrivateKey(TEST_KEY_ED25519)), signature),
   },
 ];
-

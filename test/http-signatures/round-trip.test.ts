@@ -49,7 +49,7 @@ const answer = (payment: Payment | undefined, keyid: string | undefined, source:
 
 function expressApp(): RequestListener {
   const app = express();
-  app.use(express.json({ verify: (req, _res, buffer) => { (req as express.Request).rawBody = buffer; } }));
+  app.use(express.json({ verify: (req, _res, buffer) => { Object.assign(req, { rawBody: buffer }); } }));
   app.post('/payments', expressAdapter.protect(guard), sigExpress.verifyHttpSignature({ keys }), sigExpress.signResponses({ key: server.privateJwk }), (req, res) => {
     res.status(201).json(answer(req.body as Payment, req.httpSignature?.keyid, req.httpSignature?.keySource));
   });
@@ -182,7 +182,7 @@ for (const [name, make] of adapters) {
       t.regex(response.headers.get('content-digest')!, /^sha-256=:/);
 
       // A DPoP-bound token: the proof's key (cnf.jkt) signs, no registered key needed.
-      const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']) as CryptoKeyPair;
+      const pair = await oauth.generateKeyPair('ES256', { extractable: true });
       const DPoP = oauth.DPoP(clientOf(dev.server.clients.demo), pair);
       const bound = await getToken(dev, dev.server.clients.demo, { resource: dev.server.resources.jwt, scope: 'orders:read', DPoP });
       const dpopKey = { ...await crypto.subtle.exportKey('jwk', pair.privateKey) } as typeof client.privateJwk;

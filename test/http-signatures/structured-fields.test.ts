@@ -1,6 +1,7 @@
 import test from 'ava';
-import {
-  ByteSequence, Decimal, Token, StructuredFieldError, checkContentDigest, componentValue, createContentDigest,
+import type {
+  ByteSequence } from '@resource-guard/http-signatures';
+import { Decimal, Token, StructuredFieldError, checkContentDigest, componentValue, createContentDigest,
   createSignatureBase, parseDictionary, parseItem, parseList, serializeDictionary, serializeList, serializeMember,
   type HttpRequestParts,
 } from '@resource-guard/http-signatures';

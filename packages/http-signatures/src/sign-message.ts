@@ -27,11 +27,12 @@ export interface SignerOptions {
 }
 
 /** The fields a signer adds to a message: set them as they are (they replace any of the same name). */
-export interface SignatureFields {
+// A type alias, not an interface: it spreads into any `Record<string, string>` of headers.
+export type SignatureFields = {
   'content-digest'?: string;
   'signature-input': string;
   signature: string;
-}
+};
 
 /** A signer's checked settings. */
 export interface SignerSettings {

@@ -14,7 +14,7 @@ export interface RequestSigner {
 }
 
 /**
- * Makes a signer of requests for FAPI 2.0 Message Signing §5.4.1 (RFC 9421 §3.1): the signature
+ * Makes a signer of requests for FAPI 2.0 Message Signing §5.6 (signing resource requests; RFC 9421 §3.1): the signature
  * covers `@method`, `@target-uri`, `authorization` and `dpop` when the request has them, and
  * `content-digest` (RFC 9530, computed here) when it has a body; `created` now, `tag`
  * `"fapi-2-request"`. For clients and tests; a resource server only verifies requests.

@@ -26,7 +26,7 @@ export interface ResponseSigner {
 const REQ = () => new Map([['req', true as const]]);
 
 /**
- * Makes a signer of responses for FAPI 2.0 Message Signing §5.4.2 (RFC 9421 §3.1, §2.4): the
+ * Makes a signer of responses for FAPI 2.0 Message Signing §5.6 (signing resource responses; RFC 9421 §3.1, §2.4): the
  * signature covers `"@method";req`, `"@target-uri";req`, `"authorization";req`, `"dpop";req` and
  * `"content-digest";req` when the request had them, the request's signature
  * (`"signature";req;key="<label>"`) when it was verified, then `@status` and `content-digest`

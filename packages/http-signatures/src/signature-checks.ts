@@ -3,7 +3,8 @@ import { verifyBytes, type ResolvedKey } from './algorithms.js';
 import { checkContentDigest } from './content-digest.js';
 import type { HttpSignatureErrorCode } from './error-codes.js';
 import { createSignatureBase, fieldLines, type HttpHeaders, type SignatureBaseMessage } from './signature-base.js';
-import { parseMessageSignatures, SignatureHeaderError, type MessageSignature, type SignatureHeaderLimits } from './signature-headers.js';
+import type { SignatureHeaderError } from './signature-headers.js';
+import { parseMessageSignatures, type MessageSignature, type SignatureHeaderLimits } from './signature-headers.js';
 import { serializeMember, type InnerList } from './structured-fields.js';
 
 /**

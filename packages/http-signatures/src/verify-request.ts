@@ -116,7 +116,7 @@ function confirmationJwk(request: SignedRequest, auth: AuthContext | undefined):
 }
 
 /**
- * Makes a verifier of FAPI 2.0 signed requests (FAPI 2.0 Message Signing §5.4.1, RFC 9421 §3.2).
+ * Makes a verifier of FAPI 2.0 signed requests (FAPI 2.0 Message Signing §5.6, RFC 9421 §3.2).
  * Options are checked once (a bad one throws a `TypeError` naming it). Per request, cheap checks
  * first: the fields' size and syntax, the one signature with the configured `tag`, its `created`
  * (at most `maxAge` seconds old, at most `clockTolerance` seconds ahead) and `expires`, the covered
@@ -186,4 +186,3 @@ export function createRequestSignatureVerifier(options?: RequestSignatureVerifie
 
   return Object.freeze({ verify, acceptSignature });
 }
-

@@ -34,7 +34,7 @@ export interface ResponseSignatureVerifier {
 }
 
 /**
- * Makes a verifier of response signatures for FAPI 2.0 Message Signing §5.4.2 clients (RFC 9421
+ * Makes a verifier of response signatures for FAPI 2.0 Message Signing §5.6 clients (RFC 9421
  * §3.2): the one signature tagged `"fapi-2-response"`, `created` within the window, covering
  * `@status`, `"@method";req`, `"@target-uri";req`, `"authorization";req` when the request had
  * one and `content-digest` when the response has a body, the digest matching the body, and the
