@@ -21,5 +21,7 @@ export default {
     'test/mtls/*.test.ts',
     'test/fastify/*.test.ts',
     'test/fetch/*.test.ts',
+    'test/http-signatures/verify-request.test.ts',
+    'test/http-signatures/round-trip.test.ts',
   ],
 };
