@@ -6,7 +6,7 @@
 // HTTP requests: no token, a valid token and a forged one. Tokens are signed here and their keys
 // served by a JWKS server on loopback. Every README quick start, taken from README.md unchanged,
 // is set up as its "Try it" recipe says (npm init -y, npm pkg set type=module, npm install, tsx)
-// in an empty directory and run against the dev authorization server (examples/, built) with its
+// in an empty directory and run against the dev authorization server (tools/, built) with its
 // tokens; outside production it must log why it refused the forged token. `KEEP_CONSUMERS=1` keeps the
 // temporary directory; `ONLY=<part of a scenario name>` runs those scenarios only.
 import { execFile, spawn } from 'node:child_process';
@@ -104,7 +104,7 @@ function signToken(privateKey, claims = {}) {
 }
 
 // The README's quick starts run unchanged against the real dev authorization server.
-const { startAuthorizationServer } = await import(pathToFileURL(path.join(root, 'examples/dev-authorization-server/dist/index.js')).href);
+const { startAuthorizationServer } = await import(pathToFileURL(path.join(root, 'tools/dev-authorization-server/dist/index.js')).href);
 const devAs = await startAuthorizationServer();
 const devResource = 'urn:resource-guard:jwt-api';
 

@@ -90,3 +90,48 @@ test('the check finds a type-only loop and a longer one', (t) => {
   ]);
   t.deepEqual(findLoops(importGraph(sources)).map((loop) => loop.map((file) => relative(root, file))).sort(), [['a.ts', 'b.ts'], ['c.ts', 'd.ts', 'e.ts']]);
 });
+
+/**
+ * Test infrastructure (the dev authorization server, the Redis launcher) lives in the private
+ * `tools/` workspaces, never in an example: a test imports an example only when the example is
+ * what it tests, or is the application the test drives. Those files are named here, once; a file
+ * that stops importing an example leaves the list (the second assertion), so the list only shrinks.
+ */
+const EXAMPLE_IMPORTERS = [
+  'test/browser/spa.test.ts', // the example SPA and its gateway, in a real browser
+  'test/e2e/demo-mcp-flows.test.ts',
+  'test/e2e/demo-scale-out.test.ts',
+  'test/e2e/dev-tokens.test.ts',
+  'test/e2e/exchange-flows.test.ts',
+  'test/e2e/flows.test.ts',
+  'test/e2e/mcp.test.ts',
+  'test/e2e/sample-apps.test.ts',
+  'test/fetch/nextjs-route.test.ts',
+  'test/gateway/demo-flows.test.ts',
+  'test/gateway/oauth-agent-http.test.ts',
+  'test/helpers/gateway.ts', // the example gateway in front of the example APIs
+  'test/mcp/http.test.ts', // the example MCP server on every adapter
+];
+
+/** Whether a module imports an example workspace, by package name or by path. */
+function importsExample(text: string): boolean {
+  return ts.preProcessFile(text, true, true).importedFiles
+    .some(({ fileName }) => fileName.startsWith('@resource-guard-examples/') || /^(\.\.\/)+examples\//.test(fileName));
+}
+
+test('no test imports an example, but the tests of the examples named once', (t) => {
+  const importers = [...readSources('test')]
+    .filter(([, text]) => importsExample(text))
+    .map(([file]) => relative(process.cwd(), file))
+    .sort();
+  t.deepEqual(importers.filter((file) => !EXAMPLE_IMPORTERS.includes(file)), [], 'import test infrastructure from tools/, not from examples/');
+  t.deepEqual(EXAMPLE_IMPORTERS.filter((file) => !importers.includes(file)), [], 'no longer imports an example: remove it from the list');
+});
+
+test('the example check sees package names and relative paths, and nothing else', (t) => {
+  t.true(importsExample("import { RESOURCES } from '@resource-guard-examples/dev-authorization-server';"));
+  t.true(importsExample("const m = await import('../../examples/nextjs-route-handler/dist/app/orders/route.js');"));
+  t.true(importsExample("export type { A } from '../examples/x/src/a.js';"));
+  t.false(importsExample("import { startRedisServer } from '@resource-guard-tools/launchers';"));
+  t.false(importsExample("import { send } from '../helpers/examples.js';"));
+});

@@ -1,7 +1,7 @@
 /**
  * A repository path named in a document or a source comment exists. Checked: README.md,
- * ARCHITECTURE.md, CONTRIBUTING.md, docs/, the examples' and packages' READMEs, and the comments
- * of every TypeScript file under packages/, examples/, bench/ and test/. A name counts when it
+ * ARCHITECTURE.md, CONTRIBUTING.md, docs/, the READMEs of the packages, examples and tools, and the
+ * comments of every TypeScript file under packages/, examples/, tools/, bench/ and test/. A name counts when it
  * ends in a file extension (`pipeline/extract.ts`, `bench/README.md`) or is a directory in
  * backticks (`test/helpers/`); it may be written from anywhere up the tree (ARCHITECTURE.md says
  * `jwt/verify-access-token.ts` for `packages/core/src/jwt/...`), and a `dist/*.js` name stands
@@ -52,8 +52,8 @@ function exists(name: string, file: string): boolean {
   const bare = name.replace(/^(\.\.?\/)+/, '');
   if (GENERATED.some((prefix) => bare.startsWith(prefix))) return true;
   const candidates = [bare, bare.replace(/\.js$/, '.ts'), bare.replace(/(^|\/)dist\//, '$1src/').replace(/\.js$/, '.ts')];
-  // A bare name in a comment: the same package (packages/x/, examples/x/, bench/, test/) or the root.
-  const scope = !bare.includes('/') && file.endsWith('.ts') ? file.split('/').slice(0, file.startsWith('packages/') || file.startsWith('examples/') ? 2 : 1).join('/') + '/' : '';
+  // A bare name in a comment: the same package (packages/x/, examples/x/, tools/x/, bench/, test/) or the root.
+  const scope = !bare.includes('/') && file.endsWith('.ts') ? file.split('/').slice(0, /^(packages|examples|tools)\//.test(file) ? 2 : 1).join('/') + '/' : '';
   return candidates.some((candidate) => tree.some((entry) => (
     entry === candidate || (entry.endsWith(`/${candidate}`) && (scope === '' || entry.startsWith(scope)))
   )));
@@ -63,8 +63,8 @@ function commentsOf(source: string): string {
   return [...source.matchAll(/\/\/.*$|\/\*[\s\S]*?\*\//gm)].map((match) => match[0]).join('\n');
 }
 
-const documents = tree.filter((name) => /^(README|ARCHITECTURE|CONTRIBUTING)\.md$|^docs\/[^/]+\.md$|^(examples|packages)\/[^/]+\/README\.md$/.test(name));
-const sources = tree.filter((name) => /^(packages|examples)\/[^/]+\/src\/.*\.ts$|^bench\/src\/.*\.ts$|^test\/.*\.ts$/.test(name) && name !== 'test/stale-paths.test.ts');
+const documents = tree.filter((name) => /^(README|ARCHITECTURE|CONTRIBUTING)\.md$|^docs\/[^/]+\.md$|^(examples|packages|tools)\/[^/]+\/README\.md$/.test(name));
+const sources = tree.filter((name) => /^(packages|examples|tools)\/[^/]+\/src\/.*\.ts$|^bench\/src\/.*\.ts$|^test\/.*\.ts$/.test(name) && name !== 'test/stale-paths.test.ts');
 
 test('the files to check are found', (t) => {
   for (const file of ['ARCHITECTURE.md', 'CONTRIBUTING.md', 'docs/errors.md', 'packages/core/README.md', 'packages/core/src/pipeline/pipeline.ts']) {

@@ -18,8 +18,8 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import {
   CLIENTS, RESOURCES, createProvider, startAuthorizationServer,
-} from '@resource-guard-examples/dev-authorization-server';
-import { redisServerInstalled, startRedisServer, type TestRedisServer } from '@resource-guard-examples/shared';
+} from '@resource-guard-tools/dev-authorization-server';
+import { redisServerInstalled, startRedisServer, type TestRedisServer } from '@resource-guard-tools/launchers';
 
 type Mode = 'ok' | 'down' | 'slow' | 'error500' | 'garbage';
 type Kind = 'goodJwt' | 'badJwt' | 'goodOpaque' | 'badOpaque' | 'oldJwt';

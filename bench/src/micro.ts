@@ -24,7 +24,7 @@ import type { AddressInfo } from 'node:net';
 import { createGuard, createMemoryStore, type AuthContext, type Guard, type GuardOptions, type GuardRequest, type Store } from '@resource-guard/core';
 import { createTokenExchange } from '@resource-guard/core/exchange';
 import { createRedisStore, type RedisStore } from '@resource-guard/redis';
-import { redisServerInstalled, startRedisServer } from '@resource-guard-examples/shared';
+import { redisServerInstalled, startRedisServer } from '@resource-guard-tools/launchers';
 import { AUDIENCE, INTROSPECTION_CLIENT, SUBJECT, type Alg } from './config.js';
 import {
   createDpopKey, createDpopProofs, createSigningKey, mintAccessToken, opaqueToken, startAuthServer, type AuthServer, type SigningKey,

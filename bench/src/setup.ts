@@ -13,7 +13,7 @@ import {
 } from './fixtures.js';
 import { precheck } from './precheck.js';
 import type { ScenarioOutcome } from './report.js';
-import { redisServerInstalled, startRedisServer, type TestRedisServer } from '@resource-guard-examples/shared';
+import { redisServerInstalled, startRedisServer, type TestRedisServer } from '@resource-guard-tools/launchers';
 
 export interface World {
   server: AuthServer;

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { compactDecrypt } from 'jose';
 import type { Cookie, Page } from 'playwright-core';
-import { CLIENTS, RESOURCES } from '@resource-guard-examples/dev-authorization-server';
+import { CLIENTS, RESOURCES } from '@resource-guard-tools/dev-authorization-server';
 import { startSpaGateway, type RunningSpaGateway } from '@resource-guard-examples/gateway/spa';
 import type { TokenCookieKey } from '@resource-guard/gateway';
 import { browserMissing, launchBrowser, outputFolder } from '../helpers/browser.js';

@@ -8,7 +8,7 @@
 import test, { type ExecutionContext } from 'ava';
 import * as oauth from 'oauth4webapi';
 import type { GuardOptions } from '@resource-guard/core';
-import { CLIENTS, RESOURCES } from '@resource-guard-examples/dev-authorization-server';
+import { CLIENTS, RESOURCES } from '@resource-guard-tools/dev-authorization-server';
 import { FRAMEWORKS, startApp, type Framework } from '../helpers/apps.js';
 import { parseChallenges } from '../helpers/challenge.js';
 import { decodeJwt, getToken, insecure, introspect, startDevAs, type DevAs } from '../helpers/dev-as.js';

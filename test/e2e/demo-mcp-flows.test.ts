@@ -4,7 +4,7 @@
  * every flow's expectation met.
  */
 import test from 'ava';
-import { startAuthorizationServer, type DevAuthorizationServer } from '@resource-guard-examples/dev-authorization-server';
+import { startAuthorizationServer, type DevAuthorizationServer } from '@resource-guard-tools/dev-authorization-server';
 import { createFlowContext, judge, MCP_FLOWS, startMcpServers, type ApiTarget, type FlowContext } from '@resource-guard-examples/demo';
 import type { RunningMcpServer } from '@resource-guard-examples/mcp-server';
 

@@ -13,7 +13,7 @@ import { createApp as createFastifyApp } from '@resource-guard-examples/fastify-
 import { createApp as createHonoApp } from '@resource-guard-examples/hono-api';
 import { getRequestListener } from '@hono/node-server';
 import { readApiConfig, type ApiConfig } from '@resource-guard-examples/shared';
-import { startAuthorizationServer, type DevAuthorizationServer } from '@resource-guard-examples/dev-authorization-server';
+import { startAuthorizationServer, type DevAuthorizationServer } from '@resource-guard-tools/dev-authorization-server';
 import {
   apiEnvironment, createFlowContext, judge, SCALE_OUT_FLOWS, type ApiTarget, type FlowContext,
 } from '@resource-guard-examples/demo';

@@ -15,7 +15,7 @@ import {
   CLIENTS,
   RESOURCES,
   SHORT_LIVED_TTL,
-} from '@resource-guard-examples/dev-authorization-server';
+} from '@resource-guard-tools/dev-authorization-server';
 
 import {
   decodeJwt,

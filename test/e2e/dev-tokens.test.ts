@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { createGuard, type GuardError } from '@resource-guard/core';
-import { getDevToken, startAuthorizationServer, type DevAuthorizationServer } from '@resource-guard-examples/dev-authorization-server';
+import { getDevToken, startAuthorizationServer, type DevAuthorizationServer } from '@resource-guard-tools/dev-authorization-server';
 import { createFlowContext, printCurlCommands, type ApiTarget } from '@resource-guard-examples/demo';
 
 let as: DevAuthorizationServer;

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
-import { CLIENTS, startAuthorizationServer, type DevAuthorizationServer } from '@resource-guard-examples/dev-authorization-server';
+import { CLIENTS, startAuthorizationServer, type DevAuthorizationServer } from '@resource-guard-tools/dev-authorization-server';
 import { createApp } from '@resource-guard-examples/express-api';
 import { readApiConfig } from '@resource-guard-examples/shared';
 import {

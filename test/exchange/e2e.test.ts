@@ -8,7 +8,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import test from 'ava';
 import {
   CLIENTS, EXCHANGE_SCOPES, RESOURCES, startAuthorizationServer,
-} from '@resource-guard-examples/dev-authorization-server';
+} from '@resource-guard-tools/dev-authorization-server';
 import { createGuard, isGuardError, TokenExchangeRefusedError, type Guard } from '@resource-guard/core';
 import { createTokenExchange, type TokenExchangeOptions } from '@resource-guard/core/exchange';
 import { getToken, startDevAs, type DevAs } from '../helpers/dev-as.js';

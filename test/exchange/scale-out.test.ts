@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { CLIENTS, RESOURCES } from '@resource-guard-examples/dev-authorization-server';
+import { CLIENTS, RESOURCES } from '@resource-guard-tools/dev-authorization-server';
 import { getToken, startDevAs, type DevAs } from '../helpers/dev-as.js';
 import { startExchangeInstance } from '../helpers/exchange-instance.js';
 import { carriesToken, startRecordingDownstream, type RecordingDownstream } from '../helpers/exchange.js';

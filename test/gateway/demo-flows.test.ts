@@ -8,7 +8,7 @@ import test from 'ava';
 import { createApp as createExpressApp } from '@resource-guard-examples/express-api';
 import { createApp as createKoaApp } from '@resource-guard-examples/koa-api';
 import { readApiConfig } from '@resource-guard-examples/shared';
-import { startAuthorizationServer, type DevAuthorizationServer } from '@resource-guard-examples/dev-authorization-server';
+import { startAuthorizationServer, type DevAuthorizationServer } from '@resource-guard-tools/dev-authorization-server';
 import {
   apiEnvironment, createFlowContext, GATEWAY_FLOWS, judge, startGateways, type ApiTarget, type FlowContext,
 } from '@resource-guard-examples/demo';

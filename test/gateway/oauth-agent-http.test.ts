@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import express from 'express';
 import Koa from 'koa';
-import { CLIENTS, RESOURCES } from '@resource-guard-examples/dev-authorization-server';
+import { CLIENTS, RESOURCES } from '@resource-guard-tools/dev-authorization-server';
 import { startSpaGateway, type RunningSpaGateway } from '@resource-guard-examples/gateway/spa';
 import { createOAuthAgent, type TokenCookieKey } from '@resource-guard/gateway';
 import { oauthAgent as expressAgent } from '@resource-guard/gateway/express';

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import * as oauth from 'oauth4webapi';
-import { CLIENTS, RESOURCES, WEB_ACCESS_TOKEN_TTL } from '@resource-guard-examples/dev-authorization-server';
+import { CLIENTS, RESOURCES, WEB_ACCESS_TOKEN_TTL } from '@resource-guard-tools/dev-authorization-server';
 import { createOAuthAgent, type AgentResponse, type TokenCookieKey, type TokenHandlerOptions } from '@resource-guard/gateway';
 import { insecure, startDevAs, type DevAs } from '../helpers/dev-as.js';
 import { CookieJar, authorizeAtDevAs, callAgent, sealTestCookie } from '../helpers/token-handler.js';

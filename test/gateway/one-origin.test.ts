@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import test from 'ava';
-import { RESOURCES } from '@resource-guard-examples/dev-authorization-server';
+import { RESOURCES } from '@resource-guard-tools/dev-authorization-server';
 import { createPhantomToken, createSplitToken, createTokenHandler, encryptTokenCookie, type TokenCookieKey } from '@resource-guard/gateway';
 import { getToken, startDevAs, type DevAs } from '../helpers/dev-as.js';
 import { FRAMEWORKS, carries, opaqueToken, phantomOptions, startGatewaySetup, type GatewaySetup } from '../helpers/gateway.js';

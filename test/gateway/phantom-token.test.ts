@@ -4,7 +4,7 @@
  * API, which accepts JWTs only (protect(), no introspection) and never sees the opaque token.
  */
 import test from 'ava';
-import { RESOURCES } from '@resource-guard-examples/dev-authorization-server';
+import { RESOURCES } from '@resource-guard-tools/dev-authorization-server';
 import { createPhantomToken, type PhantomTokenOptions } from '@resource-guard/gateway';
 import { parseChallenges } from '../helpers/challenge.js';
 import { clientHandle, clientProof } from '../helpers/dpop.js';

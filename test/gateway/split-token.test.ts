@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
-import { RESOURCES } from '@resource-guard-examples/dev-authorization-server';
+import { RESOURCES } from '@resource-guard-tools/dev-authorization-server';
 import { createMemoryStore, type Store } from '@resource-guard/core';
 import { createSplitToken, splitTokenKey, storeSplitToken } from '@resource-guard/gateway';
 import { parseChallenges } from '../helpers/challenge.js';

@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import express from 'express';
-import { CLIENTS, RESOURCES } from '@resource-guard-examples/dev-authorization-server';
+import { CLIENTS, RESOURCES } from '@resource-guard-tools/dev-authorization-server';
 import { createOAuthAgent, createPhantomToken, createTokenHandler, type TokenHandlerOptions } from '@resource-guard/gateway';
 import { gateway } from '@resource-guard/gateway/express';
 import { protect } from '@resource-guard/express';

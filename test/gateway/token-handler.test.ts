@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
-import { RESOURCES } from '@resource-guard-examples/dev-authorization-server';
+import { RESOURCES } from '@resource-guard-tools/dev-authorization-server';
 import { createTokenHandler, encryptTokenCookie, serializeTokenCookie, type TokenCookieKey } from '@resource-guard/gateway';
 import { parseChallenges } from '../helpers/challenge.js';
 import { getToken, startDevAs, type DevAs } from '../helpers/dev-as.js';

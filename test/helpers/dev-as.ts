@@ -7,7 +7,7 @@ import {
   startAuthorizationServer,
   type DevAuthorizationServer,
   type DevClient,
-} from '@resource-guard-examples/dev-authorization-server';
+} from '@resource-guard-tools/dev-authorization-server';
 
 /** The dev AS plus its discovered metadata, ready for oauth4webapi calls. */
 export interface DevAs {

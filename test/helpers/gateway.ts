@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp as createExpressApp } from '@resource-guard-examples/express-api';
 import { createApp as createKoaApp } from '@resource-guard-examples/koa-api';
 import { startGateway, type RunningGateway } from '@resource-guard-examples/gateway';
-import { RESOURCES } from '@resource-guard-examples/dev-authorization-server';
+import { RESOURCES } from '@resource-guard-tools/dev-authorization-server';
 import type { CredentialExchange, PhantomTokenOptions } from '@resource-guard/gateway';
 import type { GuardOptions } from '@resource-guard/core';
 import { getToken, startDevAs, type DevAs } from './dev-as.js';

@@ -8,9 +8,9 @@
  * fails the file instead (CI installs it, and must run these suites).
  */
 import test, { type TestFn } from 'ava';
-import { redisServerInstalled } from '@resource-guard-examples/shared';
+import { redisServerInstalled } from '@resource-guard-tools/launchers';
 
-export { redisServerInstalled, startRedisServer, type RedisServerOptions, type TestRedisServer } from '@resource-guard-examples/shared';
+export { redisServerInstalled, startRedisServer, type RedisServerOptions, type TestRedisServer } from '@resource-guard-tools/launchers';
 
 /** Why a Redis test was skipped, and how to run it. */
 export const REDIS_SKIP_REASON = 'skipped: redis-server is not installed (sudo apt-get install redis-server, or brew install redis)';

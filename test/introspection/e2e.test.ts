@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { createGuard, requireScopes, type GuardError, type GuardOptions } from '@resource-guard/core';
-import { CLIENTS, RESOURCES } from '@resource-guard-examples/dev-authorization-server';
+import { CLIENTS, RESOURCES } from '@resource-guard-tools/dev-authorization-server';
 import { findChallenge } from '../helpers/challenge.js';
 import { getToken, revoke, startDevAs, type DevAs } from '../helpers/dev-as.js';
 import { assertRejected, recordingLogger, requestWith } from '../helpers/introspection.js';

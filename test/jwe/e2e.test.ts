@@ -4,7 +4,7 @@
  * its encrypted resource; both adapters decrypt it with the resource's private key.
  */
 import test from 'ava';
-import { RESOURCE_ENCRYPTION_KEY } from '@resource-guard-examples/dev-authorization-server';
+import { RESOURCE_ENCRYPTION_KEY } from '@resource-guard-tools/dev-authorization-server';
 import type { JsonWebKey } from 'node:crypto';
 import { FRAMEWORKS, startApp } from '../helpers/apps.js';
 import { findChallenge } from '../helpers/challenge.js';

@@ -9,7 +9,7 @@ import test from 'ava';
 import type { GuardOptions } from '@resource-guard/core';
 import {
   CLIENT_CERT_HEADER, CLIENTS, RESOURCES, loadDevClientCertificate, type DevClientCertificate,
-} from '@resource-guard-examples/dev-authorization-server';
+} from '@resource-guard-tools/dev-authorization-server';
 import { FRAMEWORKS, startApp } from '../helpers/apps.js';
 import { makeCertificate } from '../helpers/certificates.js';
 import { parseChallenges } from '../helpers/challenge.js';

@@ -8,7 +8,7 @@
  */
 import { redisTest as test, startRedisServer, type TestRedisServer } from '../helpers/redis-server.js';
 import { Redis } from 'ioredis';
-import { CLIENTS, RESOURCES } from '@resource-guard-examples/dev-authorization-server';
+import { CLIENTS, RESOURCES } from '@resource-guard-tools/dev-authorization-server';
 import { findChallenge } from '../helpers/challenge.js';
 import { getToken, startDevAs, type DevAs } from '../helpers/dev-as.js';
 import { clientHandle, clientProof } from '../helpers/dpop.js';

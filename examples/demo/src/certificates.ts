@@ -4,7 +4,7 @@
  * nginx's `$ssl_client_escaped_cert`.
  */
 import { readFileSync } from 'node:fs';
-import { loadDevClientCertificate } from '@resource-guard-examples/dev-authorization-server';
+import { loadDevClientCertificate } from '@resource-guard-tools/dev-authorization-server';
 
 /** The two certificates the mTLS flows present. */
 export interface DemoCertificates {

@@ -4,7 +4,7 @@
  * refuses unless told otherwise ({@link insecure}).
  */
 import * as oauth from 'oauth4webapi';
-import type { DevClient } from '@resource-guard-examples/dev-authorization-server';
+import type { DevClient } from '@resource-guard-tools/dev-authorization-server';
 
 /** Lets oauth4webapi talk plain http to loopback servers. Development only. */
 export const insecure = { [oauth.allowInsecureRequests]: true } as const;

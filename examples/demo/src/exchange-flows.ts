@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CLIENTS, RESOURCES } from '@resource-guard-examples/dev-authorization-server';
+import { CLIENTS, RESOURCES } from '@resource-guard-tools/dev-authorization-server';
 import { createInventoryApp } from '@resource-guard-examples/express-api';
 import { callApi, requestToken } from './client.js';
 import type { Flow, FlowContext } from './flows.js';

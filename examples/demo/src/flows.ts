@@ -4,7 +4,7 @@
  * token endpoint, revocation and introspection hit the AS, DPoP proofs come from oauth4webapi.
  */
 import type * as oauth from 'oauth4webapi';
-import { CLIENTS, RESOURCES } from '@resource-guard-examples/dev-authorization-server';
+import { CLIENTS, RESOURCES } from '@resource-guard-tools/dev-authorization-server';
 import { challengeOf } from './challenge.js';
 import { loadCertificates, type DemoCertificates } from './certificates.js';
 import { callApi, discover, dpopHandle, requestToken, resend, revokeToken } from './client.js';

@@ -4,7 +4,7 @@
  * The API behind sees only the JWT the gateway forwards (`GET /me` shows `format: jwt`).
  */
 import { randomBytes } from 'node:crypto';
-import { CLIENTS, RESOURCES, type DevAuthorizationServer } from '@resource-guard-examples/dev-authorization-server';
+import { CLIENTS, RESOURCES, type DevAuthorizationServer } from '@resource-guard-tools/dev-authorization-server';
 import { startGateway, type RunningGateway } from '@resource-guard-examples/gateway';
 import { createPhantomToken, createSplitToken, createTokenHandler, encryptTokenCookie, type TokenCookieKey } from '@resource-guard/gateway';
 import { callApi, requestToken, revokeToken } from './client.js';

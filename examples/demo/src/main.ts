@@ -7,8 +7,8 @@
  * `--verbose` shows the APIs' own output (Express logs every rejection with its stack trace).
  */
 import { randomBytes } from 'node:crypto';
-import { startAuthorizationServer, type DevAuthorizationServer } from '@resource-guard-examples/dev-authorization-server';
-import { redisServerInstalled, startRedisServer, type TestRedisServer } from '@resource-guard-examples/shared';
+import { startAuthorizationServer, type DevAuthorizationServer } from '@resource-guard-tools/dev-authorization-server';
+import { redisServerInstalled, startRedisServer, type TestRedisServer } from '@resource-guard-tools/launchers';
 import { createFlowContext, FLOWS, SCALE_OUT_FLOWS, type ApiTarget } from './flows.js';
 import { exchangeFlows, startInventory, type Inventory } from './exchange-flows.js';
 import { GATEWAY_FLOWS, startGateways } from './gateway-flows.js';

@@ -5,7 +5,7 @@
  * The client discovers the authorization server from the 401, asks for a token for exactly the
  * server's URI (RFC 8707), and steps up when a tool needs more (403 `insufficient_scope`).
  */
-import { CLIENTS } from '@resource-guard-examples/dev-authorization-server';
+import { CLIENTS } from '@resource-guard-tools/dev-authorization-server';
 import { FRAMEWORKS, startMcpServer, type RunningMcpServer } from '@resource-guard-examples/mcp-server';
 import { parseChallenges } from './challenge.js';
 import { requestToken, type ApiResponse } from './client.js';

@@ -1,5 +1,5 @@
 /** `--serve`: copy-paste `curl` commands, with fresh tokens, for trying the running APIs by hand. */
-import { CLIENTS, RESOURCES } from '@resource-guard-examples/dev-authorization-server';
+import { CLIENTS, RESOURCES } from '@resource-guard-tools/dev-authorization-server';
 import { requestToken } from './client.js';
 import type { ApiTarget, FlowContext } from './flows.js';
 import { bold, dim } from './table.js';

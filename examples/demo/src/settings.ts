@@ -3,7 +3,7 @@
  * (`readApiConfig` in `@resource-guard-examples/shared`). The demo passes them to the API child
  * processes; the end-to-end test feeds the same variables to `readApiConfig` in-process.
  */
-import { CLIENT_CERT_HEADER, CLIENTS, RESOURCE_ENCRYPTION_KEY_FILE, RESOURCES } from '@resource-guard-examples/dev-authorization-server';
+import { CLIENT_CERT_HEADER, CLIENTS, RESOURCE_ENCRYPTION_KEY_FILE, RESOURCES } from '@resource-guard-tools/dev-authorization-server';
 
 /** What the flows need to know about the APIs' configuration (to decide how long to wait). */
 export interface DemoSettings {

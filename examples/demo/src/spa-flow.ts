@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CLIENTS, RESOURCES, WEB_ACCESS_TOKEN_TTL, type DevAuthorizationServer } from '@resource-guard-examples/dev-authorization-server';
+import { CLIENTS, RESOURCES, WEB_ACCESS_TOKEN_TTL, type DevAuthorizationServer } from '@resource-guard-tools/dev-authorization-server';
 import { startSpaGateway, type RunningSpaGateway } from '@resource-guard-examples/gateway/spa';
 import { dim, green, red } from './table.js';
 

@@ -6,8 +6,6 @@ import { readFileSync } from 'node:fs';
 import type { GuardOptions } from '@resource-guard/core';
 import { createRedisStore, type RedisStore } from '@resource-guard/redis';
 
-export { redisServerInstalled, startRedisServer, type RedisServerOptions, type TestRedisServer } from './redis-server.js';
-
 /** Where and how a sample API runs. */
 export interface ApiConfig {
   port: number;
