@@ -1,8 +1,7 @@
 import test from 'ava';
-import type {
-  ByteSequence } from '@resource-guard/http-signatures';
-import { Decimal, Token, StructuredFieldError, checkContentDigest, componentValue, createContentDigest,
-  createSignatureBase, parseDictionary, parseItem, parseList, serializeDictionary, serializeList, serializeMember,
+import fc from 'fast-check';
+import {
+  ByteSequence, Decimal, Token, StructuredFieldError, checkContentDigest, componentValue, createContentDigest, createSignatureBase, parseDictionary, parseItem, parseList, serializeDictionary, serializeList, serializeMember,
   type HttpRequestParts,
 } from '@resource-guard/http-signatures';
 
@@ -113,4 +112,30 @@ test('RFC 9530 content digests: the RFC\'s example values, and every outcome of 
   t.is(await check('md5=:AAAAAAAAAAAAAAAAAAAAAA==:, sha=:AAAA:'), 'unsupported');
   t.is(await check('sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPA=:'), 'mismatch');
   t.is(await check('sha-256=:AAAA:'), 'mismatch');
+});
+
+test('RFC 8941 parser, property-based: any input parses or throws StructuredFieldError; serialize ∘ parse is stable', (t) => {
+  fc.assert(fc.property(fc.string({ maxLength: 200 }), (input) => {
+    try {
+      parseDictionary(input);
+    } catch (error) {
+      return error instanceof StructuredFieldError;
+    }
+    return true;
+  }), { numRuns: 2000 });
+  const key = fc.stringMatching(/^[a-z*][a-z0-9_\-.*]{0,8}$/);
+  const bare = fc.oneof(
+    fc.integer({ min: -999_999, max: 999_999 }),
+    fc.stringMatching(/^[\x20-\x7e]{0,20}$/),
+    fc.stringMatching(/^[A-Za-z*][A-Za-z0-9:/!#$%&'*+\-.^_`|~]{0,10}$/).map((value) => new Token(value)),
+    fc.uint8Array({ maxLength: 20 }).map((bytes) => new ByteSequence(bytes)),
+    fc.boolean(),
+  );
+  const item = fc.record({ value: bare, params: fc.array(fc.tuple(key, bare), { maxLength: 3 }).map((pairs) => new Map(pairs)) });
+  const member = fc.oneof(item, fc.record({ items: fc.array(item, { maxLength: 4 }), params: fc.constant(new Map()) }));
+  fc.assert(fc.property(fc.array(fc.tuple(key, member), { maxLength: 5 }), (pairs) => {
+    const text = serializeDictionary(new Map(pairs));
+    return serializeDictionary(parseDictionary(text)) === text;
+  }), { numRuns: 1000 });
+  t.pass('both properties held for every generated input');
 });
