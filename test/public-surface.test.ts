@@ -5,7 +5,7 @@ const KIT = [
   'GUARD_KEY', 'NodeRequestView', 'assertKnownKeys', 'assertNonEmptyString', 'assertObject', 'attachBearerChallenge', 'authorizeRequirement',
   'buildRequestUrl', 'checkHost', 'checkTarget', 'createErrorResponder', 'createIntrospectionClient', 'createRequirementMiddlewares',
   'createResourceMetadataEndpoint', 'fetchUpstream', 'formEncode', 'isGuard', 'parseServerUrl', 'quoteParam', 'readAuthContext',
-  'readBearerToken', 'readNumber', 'readPeerCertificate', 'resolveProtectArguments', 'runGuard', 'toStringList',
+  'readBearerToken', 'readBoundedBody', 'readNumber', 'readPeerCertificate', 'resolveProtectArguments', 'runGuard', 'toStringList',
 ];
 
 const APPLICATION = [

@@ -4,6 +4,7 @@
  * read it. Imports no `node:` module.
  */
 import type { AuthContext } from '@resource-guard/core';
+import { readBoundedBody } from '@resource-guard/core/adapter';
 import { toVerifier, type VerifierInput } from './adapter-support.js';
 import { signatureError } from './errors.js';
 import { toSigner, type SignerInput } from './response-support.js';
@@ -35,33 +36,6 @@ function headersOf(headers: Headers): HttpHeaders {
   return record;
 }
 
-async function readBody(request: Request, limit: number): Promise<Uint8Array | undefined> {
-  if (request.body === null) return undefined;
-  const tooLarge = () => signatureError('ERR_HTTPSIG_BODY_TOO_LARGE', 'The request body is too large', undefined, `more than ${limit} bytes (maxBodySize)`);
-  const length = Number(request.headers.get('content-length') ?? Number.NaN);
-  if (length > limit) throw tooLarge();
-  const reader = request.clone().body!.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > limit) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const body = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return body;
-}
-
 /**
  * Makes the function that verifies a `Request`'s FAPI 2.0 signature (see
  * `createRequestSignatureVerifier`, made once from `verifier` when it is options): the body is read from a clone, at most `maxBodySize` bytes.
@@ -71,7 +45,9 @@ export function verifyHttpSignature(verifier?: VerifierInput): (request: Request
   const checked = toVerifier(verifier);
   return async function verifyRequestSignature(request: Request, options: FetchSignatureOptions = {}): Promise<FetchSignatureResult> {
     const limit = options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE;
-    const body = await readBody(request, limit);
+    const body = await readBoundedBody(request, limit, () => signatureError(
+      'ERR_HTTPSIG_BODY_TOO_LARGE', 'The request body is too large', undefined, `more than ${limit} bytes (maxBodySize)`,
+    ));
     const headers = headersOf(request.headers);
     const signature = await checked.verify({ method: request.method, url: request.url, headers, body }, options.auth);
     return { signature, body };

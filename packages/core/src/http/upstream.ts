@@ -2,6 +2,7 @@ import { decodeUtf8 } from '#crypto-backend';
 import type { GuardErrorCode } from '../errors/codes.js';
 import { UpstreamUnavailableError } from '../errors/errors.js';
 import { isPlainObject } from '../jws/jose-rules.js';
+import { concatBytes } from './read-body.js';
 import type { UpstreamOperation, UpstreamOutcome } from '../telemetry/names.js';
 import { globalTelemetry, type Telemetry } from '../telemetry/telemetry.js';
 
@@ -152,16 +153,6 @@ async function readLimited(response: Response): Promise<string> {
   const text = decodeUtf8(chunks.length === 1 ? chunks[0]! : concatBytes(chunks, size));
   if (text === undefined) throw new Error('response is not valid UTF-8');
   return text;
-}
-
-function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8Array {
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
 }
 
 // The request (method and URL: configuration, never a token, which travels in POST bodies) and the
