@@ -9,12 +9,12 @@ const KIT = [
 ];
 
 const APPLICATION = [
-  'AUTH_RESPONSE_HEADERS', 'CRYPTO_BACKEND', 'DEFAULT_ALGORITHMS', 'DEFAULT_DPOP_ALGORITHMS', 'DEFAULT_REQUIRED_CLAIMS', 'ERROR_CODE_CLASSES', 'GUARD_ERROR_CODES', 'GuardError',
+  'AUTHORIZATION_DETAILS_MAX', 'AUTH_RESPONSE_HEADERS', 'CRYPTO_BACKEND', 'DEFAULT_ALGORITHMS', 'DEFAULT_DPOP_ALGORITHMS', 'DEFAULT_REQUIRED_CLAIMS', 'ERROR_CODE_CLASSES', 'GUARD_ERROR_CODES', 'GuardError',
   'InsufficientScopeError', 'InsufficientUserAuthenticationError', 'InvalidDpopProofError', 'InvalidRequestError',
   'InvalidTokenError', 'JWE_CONTENT_ALGORITHMS', 'JWE_KEY_ALGORITHMS', 'MisconfigurationError', 'MissingCredentialsError', 'SUPPORTED_ALGORITHMS', 'TELEMETRY_ATTRIBUTES', 'TELEMETRY_CHANNELS', 'TELEMETRY_METRICS', 'TELEMETRY_SPANS', 'TokenExchangeRefusedError', 'UpstreamUnavailableError',
   'UseDpopNonceError', 'accessTokenHash', 'buildProtectedResourceMetadata', 'certificateThumbprint', 'createGuard',
   'createMemoryStore', 'exposedAuthHeaders', 'isGuardError',
-  'jwkThumbprint', 'requireAnyScope', 'requireAuthentication', 'requireClaims', 'requireScopes',
+  'jwkThumbprint', 'requireAnyScope', 'requireAuthentication', 'requireAuthorizationDetails', 'requireClaims', 'requireScopes',
 ];
 
 test('@resource-guard/core exports the application surface, not the adapter kit', async (t) => {
@@ -33,7 +33,10 @@ test('@resource-guard/core/exchange exports token exchange', async (t) => {
 });
 
 test('the adapters export the contract names', async (t) => {
-  const names = ['createGuard', 'exposedAuthHeaders', 'protect', 'protectedResourceMetadata', 'requireAnyScope', 'requireAuthentication', 'requireClaims', 'requireScopes', 'requireThat'];
+  const names = [
+    'createGuard', 'exposedAuthHeaders', 'protect', 'protectedResourceMetadata', 'requireAnyScope', 'requireAuthentication',
+    'requireAuthorizationDetails', 'requireClaims', 'requireScopes', 'requireThat',
+  ];
   for (const adapter of ['@resource-guard/express', '@resource-guard/koa', '@resource-guard/fastify']) {
     const exported = Object.keys(await import(adapter));
     t.deepEqual(names.filter((name) => !exported.includes(name)), [], adapter);
@@ -45,7 +48,7 @@ test('the adapters export the contract names', async (t) => {
 
 test('everything an application needs comes from the adapter it installed, with the same names everywhere', async (t) => {
   const everywhere = ['createGuard', 'exposedAuthHeaders', 'AUTH_RESPONSE_HEADERS', 'readPeerCertificate', 'GuardError', 'isGuardError', 'createMemoryStore'];
-  const middleware = ['protect', 'getAuth', 'requireScopes', 'requireAnyScope', 'requireClaims', 'requireAuthentication', 'requireThat'];
+  const middleware = ['protect', 'getAuth', 'requireScopes', 'requireAnyScope', 'requireClaims', 'requireAuthentication', 'requireAuthorizationDetails', 'requireThat'];
   const surfaces: Record<string, string[]> = {
     '@resource-guard/express': [...everywhere, ...middleware, 'errorHandler'],
     '@resource-guard/koa': [...everywhere, ...middleware, 'errorHandler'],

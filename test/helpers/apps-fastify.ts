@@ -4,9 +4,10 @@ import fastifyCors from '@fastify/cors';
 import formbody from '@fastify/formbody';
 import type { Guard } from '@resource-guard/core';
 import {
-  errorHandler, exposedAuthHeaders, protect, protectedResourceMetadata, requireAnyScope, requireClaims, requireScopes, resourceGuard,
+  errorHandler, exposedAuthHeaders, protect, protectedResourceMetadata, requireAnyScope, requireAuthorizationDetails, requireClaims, requireScopes,
+  resourceGuard,
 } from '@resource-guard/fastify';
-import type { StartAppOptions, State } from './apps.js';
+import { PAYMENT_DETAILS, type StartAppOptions, type State } from './apps.js';
 
 /**
  * The shared test routes on Fastify: `protect()` as each route's `onRequest` hook (`preHandler` on
@@ -34,6 +35,7 @@ export async function fastifyApp(guard: Guard, state: State, settings: StartAppO
   app.get('/scopes/all', { onRequest: protect(guard), preHandler: requireScopes('orders:read', 'orders:write') }, reply);
   app.get('/scopes/any', { onRequest: protect(guard), preHandler: requireAnyScope('orders:write', 'admin') }, reply);
   app.get('/claims', { onRequest: protect(guard), preHandler: requireClaims({ tenant: 'acme', email_verified: (value) => value === true }) }, reply);
+  app.get('/details', { onRequest: protect(guard), preHandler: requireAuthorizationDetails(PAYMENT_DETAILS) }, reply);
   app.post('/form', { preHandler: protect(guard) }, reply);
   app.get('/misordered', { preHandler: requireScopes('orders:read') }, reply);
   app.get('/optional/scoped', { onRequest: protect(guard, { optional: true }), preHandler: requireScopes('orders:read') }, reply);

@@ -5,10 +5,11 @@ import { cors } from 'hono/cors';
 import type { AuthContext, Guard } from '@resource-guard/core';
 import { readPeerCertificate } from '@resource-guard/core/adapter';
 import {
-  authorize, exposedAuthHeaders, protectedResourceMetadata, rejectionResponse, requireAnyScope, requireClaims, requireScopes, withAuth,
+  authorize, exposedAuthHeaders, protectedResourceMetadata, rejectionResponse, requireAnyScope, requireAuthorizationDetails, requireClaims,
+  requireScopes, withAuth,
   type WithAuthSettings,
 } from '@resource-guard/fetch';
-import type { StartAppOptions, State } from './apps.js';
+import { PAYMENT_DETAILS, type StartAppOptions, type State } from './apps.js';
 
 /** What `@hono/node-server` passes a fetch handler besides the request. */
 type NodeBindings = [{ incoming: http.IncomingMessage }];
@@ -39,6 +40,7 @@ export function fetchApp(guard: Guard, state: State, settings: StartAppOptions):
     '/scopes/all': withAuth<NodeBindings>(guard, reply, { ...bindings, require: requireScopes('orders:read', 'orders:write') }),
     '/scopes/any': withAuth<NodeBindings>(guard, reply, { ...bindings, require: requireAnyScope('orders:write', 'admin') }),
     '/claims': withAuth<NodeBindings>(guard, reply, { ...bindings, require: requireClaims({ tenant: 'acme', email_verified: (value) => value === true }) }),
+    '/details': withAuth<NodeBindings>(guard, reply, { ...bindings, require: requireAuthorizationDetails(PAYMENT_DETAILS) }),
     '/form': withAuth<NodeBindings>(guard, reply, bindings),
     // A requirement checked with no guard and no context: the misuse `withAuth` makes impossible.
     '/misordered': async (request) => {

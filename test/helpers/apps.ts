@@ -7,7 +7,9 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import koaCors from '@koa/cors';
 import expressCors from 'cors';
-import { createGuard, exposedAuthHeaders, type Guard, type GuardOptions } from '@resource-guard/core';
+import {
+  createGuard, exposedAuthHeaders, type Guard, type GuardOptions, type RequireAuthorizationDetailsOptions,
+} from '@resource-guard/core';
 import * as expressAdapter from '@resource-guard/express';
 import * as koaAdapter from '@resource-guard/koa';
 import { fastifyApp } from './apps-fastify.js';
@@ -46,6 +48,13 @@ export interface StartAppOptions {
   wrapListener?: (listener: http.RequestListener) => http.RequestListener;
 }
 
+/** The requirement of the `/details` route (RFC 9396), the same on every adapter. */
+export const PAYMENT_DETAILS: RequireAuthorizationDetailsOptions = {
+  type: 'payment_initiation',
+  actions: ['initiate'],
+  match: (detail) => (detail.instructedAmount as { currency?: unknown } | undefined)?.currency === 'EUR',
+};
+
 /** The origin the CORS cases call from. */
 export const BROWSER_ORIGIN = 'https://app.example.test';
 
@@ -56,6 +65,8 @@ export const BROWSER_ORIGIN = 'https://app.example.test';
  * - `GET /scopes/all` — requireScopes('orders:read', 'orders:write')
  * - `GET /scopes/any` — requireAnyScope('orders:write', 'admin')
  * - `GET /claims` — requireClaims({ tenant: 'acme', email_verified: (v) => v === true })
+ * - `GET /details` — requireAuthorizationDetails(PAYMENT_DETAILS): a `payment_initiation` entry
+ *   with action `initiate` whose `instructedAmount.currency` is `EUR`
  * - `POST /form` — urlencoded body parser, then `protect()`
  * - `GET /misordered` — requireScopes() without protect() before it (a misuse → 500)
  * - `GET /optional/scoped` — optional protect(), then requireScopes('orders:read')
@@ -97,7 +108,7 @@ export async function startApp(framework: Framework, options: GuardOptions | Gua
 export type State = { handlerCalls: number; errors: unknown[] };
 
 function expressApp(guard: Guard, state: State, settings: StartAppOptions): http.RequestListener {
-  const { protect, requireScopes, requireAnyScope, requireClaims, protectedResourceMetadata, errorHandler } = expressAdapter;
+  const { protect, requireScopes, requireAnyScope, requireClaims, requireAuthorizationDetails, protectedResourceMetadata, errorHandler } = expressAdapter;
   const app = express();
   if (settings.corsOrigin !== undefined) app.use(expressCors({ origin: settings.corsOrigin, exposedHeaders: exposedAuthHeaders() }));
   if (settings.metadata === true) app.use(protectedResourceMetadata(guard));
@@ -110,6 +121,7 @@ function expressApp(guard: Guard, state: State, settings: StartAppOptions): http
   app.get('/scopes/all', protect(guard), requireScopes('orders:read', 'orders:write'), reply);
   app.get('/scopes/any', protect(guard), requireAnyScope('orders:write', 'admin'), reply);
   app.get('/claims', protect(guard), requireClaims({ tenant: 'acme', email_verified: (value) => value === true }), reply);
+  app.get('/details', protect(guard), requireAuthorizationDetails(PAYMENT_DETAILS), reply);
   app.post('/form', express.urlencoded({ extended: false }), protect(guard), reply);
   app.get('/misordered', requireScopes('orders:read'), reply);
   app.get('/optional/scoped', protect(guard, { optional: true }), requireScopes('orders:read'), reply);
@@ -126,7 +138,7 @@ function expressApp(guard: Guard, state: State, settings: StartAppOptions): http
 }
 
 function koaApp(guard: Guard, state: State, settings: StartAppOptions): http.RequestListener {
-  const { protect, requireScopes, requireAnyScope, requireClaims, protectedResourceMetadata, errorHandler } = koaAdapter;
+  const { protect, requireScopes, requireAnyScope, requireClaims, requireAuthorizationDetails, protectedResourceMetadata, errorHandler } = koaAdapter;
   const app = new Koa();
   app.silent = true;
   app.on('error', (error: unknown) => state.errors.push(error));
@@ -152,6 +164,7 @@ function koaApp(guard: Guard, state: State, settings: StartAppOptions): http.Req
   router.get('/scopes/all', protect(guard), requireScopes('orders:read', 'orders:write'), reply);
   router.get('/scopes/any', protect(guard), requireAnyScope('orders:write', 'admin'), reply);
   router.get('/claims', protect(guard), requireClaims({ tenant: 'acme', email_verified: (value) => value === true }), reply);
+  router.get('/details', protect(guard), requireAuthorizationDetails(PAYMENT_DETAILS), reply);
   router.post('/form', bodyParser({ enableTypes: ['form'] }), protect(guard), reply);
   router.get('/misordered', requireScopes('orders:read'), reply);
   router.get('/optional/scoped', protect(guard, { optional: true }), requireScopes('orders:read'), reply);

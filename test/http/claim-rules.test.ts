@@ -1,7 +1,7 @@
 /**
  * What a token may claim, over HTTP on every adapter: a profile never widens a delegated token's
  * scopes with the user's entitlements, an issuer anyone can mint tokens of admits only listed
- * callers, a shared secret verifies only its own issuer's tokens, and an ID token is refused
+ * callers, a shared secret verifies only its own issuer's tokens, and an ID token (or a logout token) is refused
  * whatever `requiredClaims` say.
  */
 import test from 'ava';
@@ -101,6 +101,18 @@ const table: HttpCase[] = [
     options: () => ({ profile: 'hydra' }),
     run: async (c) => sendToken(c, await c.issuer.sign({ scope: undefined, scp: ['orders:read'], nonce: 'n-0S6' }, generic)),
     expect: invalidToken('ERR_TOKEN_ID_TOKEN'),
+  },
+  {
+    // OpenID Connect Back-Channel Logout §2.4: no nonce, so only its `events` claim gives it away.
+    title: 'a logout token (events, sid, no nonce) for this audience → 401 even with typ JWT and requiredClaims relaxed',
+    options: () => ({ allowGenericJwtTyp: true, requiredClaims: ['iss', 'exp', 'aud'] }),
+    run: async (c) => sendToken(c, await c.issuer.sign({
+      client_id: undefined, scope: undefined, sid: 'session-1', events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+    }, generic)),
+    expect: invalidToken('ERR_TOKEN_SECURITY_EVENT'),
+    check(t, _c, response) {
+      t.false(response.body.includes('session-1'));
+    },
   },
 ];
 

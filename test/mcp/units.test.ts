@@ -5,7 +5,9 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import type { Request as ExpressRequest, Response as ExpressResponse } from 'express';
-import { createGuard, requireAnyScope, requireScopes, type AuthContext, type GuardError } from '@resource-guard/core';
+import {
+  createGuard, requireAnyScope, requireAuthorizationDetails, requireScopes, type AuthContext, type GuardError,
+} from '@resource-guard/core';
 import { mcpAuth as expressMcpAuth, requireToolScopes } from '@resource-guard/mcp';
 import { mcpAuth as fetchMcpAuth } from '@resource-guard/mcp/fetch';
 import { mcpAuth as fastifyMcpAuth } from '@resource-guard/mcp/fastify';
@@ -101,6 +103,30 @@ test('the SDK verifier: an unreachable authorization server is a ServerError, no
   const error = await t.throwsAsync(auth.verifier.verifyAccessToken(token));
   t.is(error?.constructor.name, 'ServerError');
   t.false(error?.message.includes(token));
+});
+
+test('the SDK verifier: AuthInfo.extra carries the token\'s authorization_details (RFC 9396), deep-frozen', async (t) => {
+  const auth = expressMcpAuth({ issuer: issuer.issuer, resource: RESOURCE });
+  const details = [{ type: 'tool_invocation', actions: ['call'], locations: [RESOURCE] }];
+  const info = await auth.verifier.verifyAccessToken(await issuer.sign({ aud: RESOURCE, authorization_details: details }));
+  t.deepEqual(info.extra?.authorizationDetails, details);
+  t.true(Object.isFrozen(info.extra?.authorizationDetails));
+});
+
+test('an MCP guard judges requireAuthorizationDetails(): 403 naming the type, with resource_metadata', async (t) => {
+  const auth = fetchMcpAuth({ issuer: issuer.issuer, resource: RESOURCE, httpTimeout: 30_000 });
+  const request = async (details: unknown) => auth.guard.verify({
+    method: 'POST', url: RESOURCE, headers: { authorization: `Bearer ${await issuer.sign({ aud: RESOURCE, authorization_details: details })}` },
+  });
+  const requirement = requireAuthorizationDetails({ type: 'tool_invocation', actions: ['call'] });
+  const granted = await request([{ type: 'tool_invocation', actions: ['call'] }]);
+  t.notThrows(() => auth.guard.authorize(granted, requirement));
+  const refused = await request([{ type: 'tool_invocation', actions: ['list'] }]);
+  const forbidden = t.throws(() => auth.guard.authorize(refused, requirement)) as GuardError;
+  t.like(forbidden, { status: 403, code: 'ERR_AUTHORIZATION_DETAILS_INSUFFICIENT' });
+  const challenge = forbidden.headers['WWW-Authenticate'] ?? '';
+  t.regex(challenge, /authorization_details_types="tool_invocation"/);
+  t.regex(challenge, /resource_metadata="https:\/\/mcp\.example\.test\/\.well-known\/oauth-protected-resource\/mcp"/);
 });
 
 test('fastify: authInfo() where protect() set no context is a 500 naming the misuse', (t) => {

@@ -6,7 +6,7 @@ import type { Request, RequestHandler } from 'express';
 import type { Context, Middleware } from 'koa';
 import { expectTypeOf } from 'expect-type';
 import {
-  createGuard, type AuthContext, type ErrorCode, type GuardError, type GuardErrorCode, type GuardOptions, type Guard,
+  createGuard, requireAuthorizationDetails, type AuthContext, type AuthorizationDetail, type ErrorCode, type GuardError, type GuardErrorCode, type GuardOptions, type Guard,
   type ProfileName, type TenantFilter,
 } from '@resource-guard/core';
 import { createTokenExchange, type ExchangeTokenResult, type TokenExchange, type TokenExchangeRefusedError } from '@resource-guard/core/exchange';
@@ -29,6 +29,15 @@ expectTypeOf<AuthContext['audience']>().toEqualTypeOf<string[]>();
 expectTypeOf<AuthContext['scopes']>().toEqualTypeOf<string[]>();
 expectTypeOf<AuthContext['expiresAt']>().toEqualTypeOf<number | undefined>();
 expectTypeOf<AuthContext['issuer']>().toEqualTypeOf<string | undefined>();
+// RFC 9396: the entries, read-only, with the common fields typed and the type's own members unknown.
+expectTypeOf<AuthContext['authorizationDetails']>().toEqualTypeOf<readonly AuthorizationDetail[]>();
+expectTypeOf<AuthorizationDetail['type']>().toEqualTypeOf<string>();
+expectTypeOf<AuthorizationDetail['actions']>().toEqualTypeOf<readonly string[] | undefined>();
+expectTypeOf<AuthorizationDetail['identifier']>().toEqualTypeOf<string | undefined>();
+expectTypeOf<AuthorizationDetail['instructedAmount']>().toEqualTypeOf<unknown>();
+requireAuthorizationDetails({ type: 'payment_initiation', match: (detail, auth) => detail.type === 'x' && auth.scopes.length > 0 });
+// @ts-expect-error `type` is required
+requireAuthorizationDetails({ actions: ['read'] });
 
 // createGuard / verify.
 expectTypeOf(createGuard).parameter(0).toEqualTypeOf<GuardOptions>();

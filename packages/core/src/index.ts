@@ -29,6 +29,10 @@ export {
   requireScopes, requireAnyScope, requireClaims, requireAuthentication,
 } from './requirements/requirements.js';
 export type { Requirement, RequirementContext, RequirementKind, ClaimCondition, RequireAuthenticationOptions } from './requirements/requirements.js';
+export { requireAuthorizationDetails } from './requirements/authorization-details.js';
+export type { RequireAuthorizationDetailsOptions } from './requirements/authorization-details.js';
+export { AUTHORIZATION_DETAILS_MAX } from './claims/authorization-details.js';
+export type { AuthorizationDetail } from './claims/authorization-details.js';
 export type { ScopeHierarchy, ScopeHierarchyOption, ScopeSet } from './requirements/scope-hierarchy.js';
 export type { ClaimValidator } from './pipeline/validators.js';
 export { createMemoryStore } from './store/memory-store.js';

@@ -80,10 +80,11 @@ function requirementHook(requirement: Requirement): GuardHook {
 
 /**
  * Route requirement factories, each a `preHandler` hook: `requireScopes` (all of),
- * `requireAnyScope`, `requireClaims`, `requireAuthentication` (RFC 9470 step-up) and `requireThat`
+ * `requireAnyScope`, `requireClaims`, `requireAuthentication` (RFC 9470 step-up),
+ * `requireAuthorizationDetails` (RFC 9396) and `requireThat`
  * (any core requirement). Each must run after the plugin's hook or `protect()`; used without
  * either, the request fails with a 500 naming the misuse.
  */
 export const {
-  requireScopes, requireAnyScope, requireClaims, requireAuthentication, requireThat,
+  requireScopes, requireAnyScope, requireClaims, requireAuthentication, requireAuthorizationDetails, requireThat,
 }: RequirementMiddlewares<GuardHook> = createRequirementMiddlewares(requirementHook);

@@ -13,7 +13,7 @@ declare module 'fastify' {
   }
 }
 
-export { protect, requireScopes, requireAnyScope, requireClaims, requireAuthentication, requireThat } from './hooks.js';
+export { protect, requireScopes, requireAnyScope, requireClaims, requireAuthentication, requireAuthorizationDetails, requireThat } from './hooks.js';
 export type { GuardHook } from './hooks.js';
 export { resourceGuard, resourceGuard as default } from './plugin.js';
 export type { ResourceGuardPluginOptions } from './plugin.js';

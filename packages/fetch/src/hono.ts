@@ -74,11 +74,12 @@ function requirementMiddleware(requirement: Requirement): MiddlewareHandler<Auth
 
 /**
  * Route requirement middleware: `requireScopes` (all of), `requireAnyScope`, `requireClaims`,
- * `requireAuthentication` (RFC 9470 step-up) and `requireThat` (any core requirement). Each must
+ * `requireAuthentication` (RFC 9470 step-up), `requireAuthorizationDetails` (RFC 9396) and `requireThat`
+ * (any core requirement). Each must
  * run after {@link protect}; used without it, the request fails with a 500 naming the misuse.
  */
 export const {
-  requireScopes, requireAnyScope, requireClaims, requireAuthentication, requireThat,
+  requireScopes, requireAnyScope, requireClaims, requireAuthentication, requireAuthorizationDetails, requireThat,
 }: RequirementMiddlewares<MiddlewareHandler<AuthEnv>> = createRequirementMiddlewares(requirementMiddleware);
 
 /**

@@ -54,10 +54,10 @@ export function authorize(auth: AuthContext | undefined, requirement: Requiremen
 /**
  * Requirement factories with the adapters' names, for {@link authorize} and `withAuth`'s
  * `require`: `requireScopes` (all of), `requireAnyScope`, `requireClaims`, `requireAuthentication`
- * (RFC 9470 step-up), `requireThat` (any core requirement).
+ * (RFC 9470 step-up), `requireAuthorizationDetails` (RFC 9396), `requireThat` (any core requirement).
  */
 export const {
-  requireScopes, requireAnyScope, requireClaims, requireAuthentication, requireThat,
+  requireScopes, requireAnyScope, requireClaims, requireAuthentication, requireAuthorizationDetails, requireThat,
 }: RequirementMiddlewares<Requirement> = createRequirementMiddlewares((requirement) => requirement);
 
 /** A handler `withAuth` wraps: the request, the verified context, then whatever else the runtime passes. */

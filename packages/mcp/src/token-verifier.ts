@@ -11,7 +11,10 @@ export function toAuthInfo(auth: AuthContext, resource: string): AuthInfo {
     scopes: [...auth.scopes],
     expiresAt: auth.expiresAt,
     resource: new URL(resource),
-    extra: { subject: auth.subject, issuer: auth.issuer, scheme: auth.scheme, format: auth.format, claims: auth.claims },
+    extra: {
+      subject: auth.subject, issuer: auth.issuer, scheme: auth.scheme, format: auth.format, claims: auth.claims,
+      authorizationDetails: auth.authorizationDetails,
+    },
   };
   Object.defineProperty(info, 'token', { value: auth.token, enumerable: false });
   return info;

@@ -12,6 +12,7 @@ import {
   requireAnyScope, requireAuthentication, requireClaims, requireScopes,
   type ClaimCondition, type RequireAuthenticationOptions, type Requirement,
 } from '../requirements/requirements.js';
+import { requireAuthorizationDetails, type RequireAuthorizationDetailsOptions } from '../requirements/authorization-details.js';
 
 /**
  * Shared by the framework adapters, so that they only translate requests and responses.
@@ -102,6 +103,11 @@ export interface RequirementMiddlewares<M> {
   requireClaims(conditions: Readonly<Record<string, ClaimCondition>>): M;
   /** Route middleware: RFC 9470 step-up (`acr`, `auth_time`); 401 `insufficient_user_authentication`. */
   requireAuthentication(options: RequireAuthenticationOptions): M;
+  /**
+   * Route middleware: an RFC 9396 `authorization_details` entry of a type (and fields, `match`);
+   * 403 `insufficient_scope`, code `ERR_AUTHORIZATION_DETAILS_INSUFFICIENT`.
+   */
+  requireAuthorizationDetails(options: RequireAuthorizationDetailsOptions): M;
   /** Route middleware for any {@link Requirement}, e.g. a custom one. */
   requireThat(requirement: Requirement): M;
 }
@@ -117,6 +123,7 @@ export function createRequirementMiddlewares<M>(toMiddleware: (requirement: Requ
     requireAnyScope: (...scopes) => toMiddleware(requireAnyScope(...scopes)),
     requireClaims: (conditions) => toMiddleware(requireClaims(conditions)),
     requireAuthentication: (options) => toMiddleware(requireAuthentication(options)),
+    requireAuthorizationDetails: (options) => toMiddleware(requireAuthorizationDetails(options)),
     requireThat: (requirement) => toMiddleware(requirement),
   };
 }

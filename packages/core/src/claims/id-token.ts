@@ -1,4 +1,5 @@
 import { InvalidTokenError } from '../errors/errors.js';
+import { isPlainObject } from '../jws/jose-rules.js';
 import type { Claims } from './claims.js';
 
 /**
@@ -50,5 +51,22 @@ export function refuseIdToken(claims: Claims, jwt: boolean): void {
   throw new InvalidTokenError('An ID token is not an access token', 'ERR_TOKEN_ID_TOKEN', {
     detail: `the token is an ID token (${found}; OpenID Connect Core §2): it says who signed in to a client and grants no access; `
       + 'the client must send its access token (no option admits ID tokens)',
+  });
+}
+
+/**
+ * Refuses a Security Event Token (RFC 8417): its `events` claim, a JSON object, is REQUIRED in
+ * every SET (§2.2) and means nothing in an access token. OpenID Connect Back-Channel Logout tokens
+ * are SETs (Back-Channel Logout §2.4), issued by the same server with the same keys and, where an
+ * API is also a client, the same `aud`; they carry no `nonce`, so the ID-token test does not catch
+ * them, and under `allowGenericJwtTyp` their `typ` `JWT` (or none) does not either. The JWT BCP
+ * (draft-ietf-oauth-rfc8725bis §3.11, §3.12) names exactly this confusion. `ERR_TOKEN_SECURITY_EVENT`,
+ * whatever the options say; the detail names the claim, never its value.
+ */
+export function refuseSecurityEventToken(claims: Claims): void {
+  if (!isPlainObject(claims.events)) return;
+  throw new InvalidTokenError('A security event token is not an access token', 'ERR_TOKEN_SECURITY_EVENT', {
+    detail: 'the token has an "events" claim: a Security Event Token (RFC 8417 §2.2), e.g. an OpenID Connect logout token, '
+      + 'which grants no access (no option admits one)',
   });
 }

@@ -24,6 +24,7 @@ export const ERROR_CODE_CLASSES = Object.freeze({
   ERR_TOKEN_CLAIM_MISSING: 'InvalidTokenError', ERR_TOKEN_CLAIM_INVALID: 'InvalidTokenError',
   ERR_TOKEN_VALIDATOR_FAILED: 'InvalidTokenError', ERR_TOKEN_NOT_ACCESS_TOKEN: 'InvalidTokenError',
   ERR_TOKEN_ID_TOKEN: 'InvalidTokenError', ERR_TOKEN_PRINCIPAL_UNTRUSTED: 'InvalidTokenError',
+  ERR_TOKEN_SECURITY_EVENT: 'InvalidTokenError',
   ERR_JWT_TENANT_MISMATCH: 'InvalidTokenError',
   ERR_JWT_MALFORMED: 'InvalidTokenError', ERR_JWT_ALG_NOT_ALLOWED: 'InvalidTokenError', ERR_JWT_TYP_INVALID: 'InvalidTokenError',
   ERR_JWT_CRIT_UNSUPPORTED: 'InvalidTokenError', ERR_JWT_ISSUER_UNTRUSTED: 'InvalidTokenError',
@@ -37,6 +38,7 @@ export const ERROR_CODE_CLASSES = Object.freeze({
   ERR_INTROSPECTION_INACTIVE: 'InvalidTokenError', ERR_INTROSPECTION_MALFORMED: 'InvalidTokenError',
   ERR_INTROSPECTION_ISSUER_UNTRUSTED: 'InvalidTokenError', ERR_INTROSPECTION_TOKEN_UNSUPPORTED: 'InvalidTokenError',
   ERR_INTROSPECTION_AUDIENCE_MISSING: 'InvalidTokenError',
+  ERR_TOKEN_AUTHORIZATION_DETAILS_INVALID: 'InvalidTokenError',
   // 401 invalid_token: sender binding (RFC 9449, RFC 8705)
   ERR_DPOP_BEARER_DOWNGRADE: 'InvalidTokenError', ERR_DPOP_TOKEN_UNBOUND: 'InvalidTokenError',
   ERR_DPOP_BINDING_INVALID: 'InvalidTokenError', ERR_DPOP_BINDING_MISMATCH: 'InvalidTokenError',
@@ -61,6 +63,7 @@ export const ERROR_CODE_CLASSES = Object.freeze({
   // 403 insufficient_scope, 401 insufficient_user_authentication: route requirements
   ERR_SCOPE_INSUFFICIENT: 'InsufficientScopeError', ERR_CLAIMS_INSUFFICIENT: 'InsufficientScopeError',
   ERR_USER_AUTHENTICATION_INSUFFICIENT: 'InsufficientUserAuthenticationError',
+  ERR_AUTHORIZATION_DETAILS_INSUFFICIENT: 'InsufficientScopeError',
   // token exchange (RFC 8693): 403 the AS refused the exchange, 502 it rejected this API as a client
   ERR_EXCHANGE_REFUSED: 'TokenExchangeRefusedError', ERR_EXCHANGE_CLIENT_REJECTED: 'TokenExchangeRefusedError',
   // MCP transport rules (@resource-guard/mcp), answered with a JSON-RPC error, no challenge:

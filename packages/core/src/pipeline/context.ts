@@ -1,5 +1,6 @@
 import { readAudience, type Claims } from '../claims/claims.js';
 import { createClaimReader, type ClaimReader } from '../claims/claim-reader.js';
+import { readAuthorizationDetails, type AuthorizationDetail } from '../claims/authorization-details.js';
 import type { TokenFormatName } from './formats.js';
 
 /**
@@ -37,6 +38,11 @@ export interface AuthContext<C extends object = Claims> {
   readonly claims: Readonly<Claims & C>;
   /** `cnf` (RFC 7800): `jkt` for DPoP-bound, `x5t#S256` for certificate-bound tokens. */
   readonly confirmation: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * `authorization_details` (RFC 9396 §9.1, §9.2), validated and deep-frozen; empty when the
+   * token has none. See `requireAuthorizationDetails()`.
+   */
+  readonly authorizationDetails: readonly AuthorizationDetail[];
 }
 
 /**
@@ -63,6 +69,7 @@ class VerifiedContext implements AuthContext {
   readonly expiresAt: number | undefined;
   readonly claims: Readonly<Claims>;
   readonly confirmation: Readonly<Record<string, unknown>> | undefined;
+  readonly authorizationDetails: readonly AuthorizationDetail[];
 
   constructor(
     token: string, scheme: 'Bearer' | 'DPoP', format: TokenFormatName, claims: Claims, fallbackIssuer: string | undefined, guard: object | undefined,
@@ -81,6 +88,8 @@ class VerifiedContext implements AuthContext {
     this.expiresAt = typeof claims.exp === 'number' ? claims.exp : undefined;
     this.claims = claims;
     this.confirmation = typeof claims.cnf === 'object' && claims.cnf !== null ? claims.cnf as Record<string, unknown> : undefined;
+    // The claim rules refused malformed details already: this only reads them.
+    this.authorizationDetails = readAuthorizationDetails(claims);
   }
 
   get token(): string {

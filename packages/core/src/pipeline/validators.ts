@@ -1,7 +1,8 @@
 import {
   checkAudience, checkClaimTypes, checkRequiredClaims, checkTimeClaims, malformedClaim, readAudience, type Claims,
 } from '../claims/claims.js';
-import { refuseIdToken } from '../claims/id-token.js';
+import { refuseIdToken, refuseSecurityEventToken } from '../claims/id-token.js';
+import { readAuthorizationDetails } from '../claims/authorization-details.js';
 import { quoteList, quoteValue } from '../errors/detail.js';
 import { checkPrincipal, type PrincipalTest } from '../issuer/principals.js';
 import { InvalidTokenError } from '../errors/errors.js';
@@ -91,9 +92,12 @@ export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
       },
     }]),
     { name: 'types', formats: ALL, recheck: false, check: (claims) => checkClaimTypes(claims, profile.scopeArrays) },
+    // RFC 9396 §9.1/§9.2: malformed details are a bad token on every route, not a 403 on some.
+    { name: 'authorization-details', formats: ALL, recheck: false, check: (claims) => void readAuthorizationDetails(claims) },
     // First of the meaning checks: an ID token is refused as what it is, whatever else it carries.
     { name: 'id-token', formats: JWT, recheck: false, check: (claims) => refuseIdToken(claims, true) },
     { name: 'id-token', formats: OPAQUE, recheck: false, check: (claims) => refuseIdToken(claims, false) },
+    { name: 'security-event-token', formats: ALL, recheck: false, check: refuseSecurityEventToken },
     {
       name: 'introspection-types',
       formats: OPAQUE,

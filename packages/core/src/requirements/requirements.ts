@@ -28,7 +28,7 @@ export interface RequirementContext {
 }
 
 /** The kinds of route requirement the library makes; `custom` for any other. */
-export type RequirementKind = 'scopes' | 'any_scope' | 'claims' | 'step_up' | 'custom';
+export type RequirementKind = 'scopes' | 'any_scope' | 'claims' | 'step_up' | 'authorization_details' | 'custom';
 
 /** A claim condition: an exact value, one of several values, or a predicate. */
 export type ClaimCondition =

@@ -23,7 +23,7 @@ const AUTHENTICATE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.0
 const UPSTREAM_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 const KNOWN_CODES: ReadonlySet<string> = new Set(GUARD_ERROR_CODES);
 /** `Requirement.kind` values counted as they are; any other is `custom` (a requirement may set anything). */
-const REQUIREMENT_KINDS: ReadonlySet<string> = new Set(['scopes', 'any_scope', 'claims', 'step_up']);
+const REQUIREMENT_KINDS: ReadonlySet<string> = new Set(['scopes', 'any_scope', 'claims', 'step_up', 'authorization_details']);
 
 type Channel = keyof typeof CHANNEL_NAMES;
 const channels = Object.fromEntries(
