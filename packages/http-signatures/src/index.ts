@@ -29,3 +29,5 @@ export type { ResponseSigner, SignableResponse } from './sign-response.js';
 export type { SignatureFields, SignerOptions } from './sign-message.js';
 export { createResponseSignatureVerifier } from './verify-response.js';
 export type { ResponseSignatureVerifier, ResponseSignatureVerifierOptions, VerifiedResponseSignature } from './verify-response.js';
+export type { SignatureMiddlewareSettings, VerifierInput } from './adapter-support.js';
+export type { SignerInput } from './response-support.js';
