@@ -19,6 +19,7 @@ export default {
     'test/jws/security.test.ts',
     'test/fuzz/jose-differential.fuzz.test.ts',
     'test/mtls/*.test.ts',
+    'test/fapi/requests.test.ts',
     'test/fastify/*.test.ts',
     'test/fetch/*.test.ts',
     'test/http-signatures/verify-request.test.ts',

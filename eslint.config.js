@@ -6,7 +6,7 @@ import stylistic from '@stylistic/eslint-plugin';
 const frameworks = ['express', 'express/*', 'koa', 'koa/*', '@koa/*', 'fastify', 'fastify/*'];
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'bench/results/**', 'docs/api/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'bench/results/**', 'docs/api/**', 'test-output/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -8,7 +8,7 @@ import express, { type ErrorRequestHandler, type Request } from 'express';
 import Koa, { type Context } from 'koa';
 import { protect as protectExpress } from '@resource-guard/express';
 import { protect as protectKoa } from '@resource-guard/koa';
-import type { GuardOptions } from '@resource-guard/core';
+import { createMemoryStore, type GuardOptions } from '@resource-guard/core';
 import { createRedisStore } from '@resource-guard/redis';
 import { SUBJECT, type AppConfig } from './config.js';
 import { jwksRsaOptions, loadExpressJwt, loadExpressOauth2JwtBearer, loadJwksRsa, loadKoaJwt } from './peers.js';
@@ -26,14 +26,21 @@ export function guardOptions(config: AppConfig): GuardOptions {
   };
   if (config.kind === 'resource-guard-cache') options.verifiedTokenCache = true;
   if (config.kind === 'resource-guard-offload' || config.kind === 'resource-guard-dpop-offload') options.offloadSignatures = true;
+  if (config.kind === 'resource-guard-inline' || config.kind === 'resource-guard-dpop-inline') options.offloadSignatures = false;
   if (config.kind === 'resource-guard-opaque' || config.kind === 'resource-guard-opaque-redis' || config.kind === 'resource-guard-soak') {
     options.introspection = config.introspection;
   }
   if (config.kind === 'resource-guard-dpop' || config.kind === 'resource-guard-dpop-offload' || config.kind === 'resource-guard-dpop-redis'
+    || config.kind === 'resource-guard-dpop-inline'
     || config.kind === 'resource-guard-soak') {
     // One client key sends every proof of the load (far more than a real client per replay
     // window), so the per-key proof quota is lifted; the replay check itself still runs.
     options.dpop = { algorithms: ['ES256'], maxProofsPerKey: Number.MAX_SAFE_INTEGER };
+  }
+  if (config.soak !== undefined) {
+    // A replay window the soak outlives, and the store bound its verdict is computed from.
+    options.dpop = { algorithms: ['ES256'], maxProofsPerKey: Number.MAX_SAFE_INTEGER, proofMaxAge: config.soak.proofMaxAge, clockTolerance: config.soak.clockTolerance };
+    options.store = createMemoryStore({ maxMarkers: config.soak.maxMarkers });
   }
   return options;
 }

@@ -20,6 +20,8 @@ export type ServerHandle =
     memory(): Promise<{ rss: number; heapUsed: number }>;
     /** CPU time the server process has used so far (user + system), in µs. */
     cpu(): Promise<number>;
+    /** {@link cpu}, with the signature verifications so far (resource-guard apps only). */
+    usage(): Promise<{ micros: number; verifications?: { inline: number; pooled: number } }>;
     /** Answer times per credential kind since the last call; `undefined` unless the app is the soak's. */
     latency(): Promise<LatencyReport | undefined>;
     stop(): Promise<void>;
@@ -67,6 +69,7 @@ export function startServer(config: ServerConfig, execArgv: readonly string[] = 
         ...(message.skipped !== undefined ? { skipped: message.skipped } : {}),
         memory: () => ask(child, 'memory').then((reply) => (reply.type === 'memory' ? { rss: reply.rss, heapUsed: reply.heapUsed } : { rss: 0, heapUsed: 0 })),
         cpu: () => ask(child, 'cpu').then((reply) => (reply.type === 'cpu' ? reply.micros : Number.NaN)),
+        usage: () => ask(child, 'cpu').then((reply) => (reply.type === 'cpu' ? reply : { micros: Number.NaN })),
         latency: () => ask(child, 'latency').then((reply) => (reply.type === 'latency' ? reply.report : undefined)),
         stop: () => stopChild(child),
       });

@@ -12,6 +12,10 @@ export type AppKind =
   | 'resource-guard-cache'
   /** `offloadSignatures: true`: signatures checked on libuv's thread pool. */
   | 'resource-guard-offload'
+  /** `offloadSignatures: false`: every signature checked on the event loop (the default before `'auto'`). */
+  | 'resource-guard-inline'
+  /** DPoP with `offloadSignatures: false`. */
+  | 'resource-guard-dpop-inline'
   | 'resource-guard-opaque'
   | 'resource-guard-dpop'
   /** DPoP with `offloadSignatures: true` (token and proof checked on the thread pool). */
@@ -27,14 +31,23 @@ export type AppKind =
   | 'express-jwt'
   | 'koa-jwt'
   /** `@fastify/jwt` with `get-jwks`, as @fastify/jwt's README documents it. */
-  | 'fastify-jwt';
+  | 'fastify-jwt'
+  /**
+   * The same with the JWK → PEM conversion done once per key: the README's `getPublicKey()` runs
+   * jwk-to-pem on every request (milliseconds for a P-256 key), which is what held it near 100 req/s.
+   */
+  | 'fastify-jwt-cached'
+  /** Hono's own `hono/jwk` middleware, on the key set fetched once at start-up. */
+  | 'hono-jwk';
 
-export type Framework = 'express' | 'koa' | 'fastify';
+export type Framework = 'express' | 'koa' | 'fastify' | 'hono';
 /** The frameworks, in the order the load benchmark measures them. */
-export const FRAMEWORKS: readonly Framework[] = ['express', 'koa', 'fastify'];
-export type Alg = 'ES256' | 'RS256';
-/** Which credential the load generator sends. */
-export type TokenKind = 'ES256' | 'RS256' | 'opaque' | 'dpop';
+export const FRAMEWORKS: readonly Framework[] = ['express', 'koa', 'fastify', 'hono'];
+export type Alg = 'ES256' | 'RS256' | 'EdDSA';
+/** The signing algorithms the throughput benchmark covers. */
+export const ALGS: readonly Alg[] = ['ES256', 'RS256', 'EdDSA'];
+/** Which credential the load generator sends (`dpop`: a token of the scenario's `alg` bound to an ES256 proof key). */
+export type TokenKind = Alg | 'opaque' | 'dpop';
 
 /** Everything a server child needs; passed as JSON in argv. */
 export interface AppConfig {
@@ -54,6 +67,12 @@ export interface AppConfig {
    * event loop and differ only in their middleware.
    */
   path?: string;
+  /**
+   * The soak's DPoP replay window and store bound (`resource-guard-soak` only): `dpop.proofMaxAge`
+   * and `dpop.clockTolerance` (seconds; markers live `proofMaxAge` + 2 × `clockTolerance`) and the
+   * memory store's `maxMarkers`.
+   */
+  soak?: { proofMaxAge: number; clockTolerance: number; maxMarkers: number };
 }
 
 /** What a server child is told to build: one app, or (`--one-process`) several, each at its `path`. */
@@ -72,6 +91,8 @@ export interface Scenario {
    * of DPoP proofs): reported with their result, not counted as a failure. Never set for resource-guard.
    */
   gaps?: readonly string[];
+  /** Send the access token with `typ: JWT` rather than RFC 9068's `at+jwt` (a peer that refuses the latter: hono/jwk). */
+  genericTyp?: boolean;
 }
 
 /** The subject every token carries and every app echoes back, so all bodies have the same size. */
@@ -86,6 +107,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { id: 'express-noop', label: 'Express + a pass-through middleware (reference)', framework: 'express', kind: 'noop', alg: 'ES256', token: 'ES256' },
   { id: 'express-rg-es256', label: 'resource-guard Express ES256', framework: 'express', kind: 'resource-guard', alg: 'ES256', token: 'ES256' },
   { id: 'express-rg-rs256', label: 'resource-guard Express RS256', framework: 'express', kind: 'resource-guard', alg: 'RS256', token: 'RS256' },
+  { id: 'express-rg-inline', label: 'resource-guard Express ES256, offloadSignatures: false', framework: 'express', kind: 'resource-guard-inline', alg: 'ES256', token: 'ES256' },
   { id: 'express-rg-offload', label: 'resource-guard Express ES256 + offloadSignatures', framework: 'express', kind: 'resource-guard-offload', alg: 'ES256', token: 'ES256' },
   { id: 'express-rg-cache', label: 'resource-guard Express ES256 + verifiedTokenCache', framework: 'express', kind: 'resource-guard-cache', alg: 'ES256', token: 'ES256' },
   { id: 'express-rg-opaque', label: 'resource-guard Express opaque (introspection cache hit)', framework: 'express', kind: 'resource-guard-opaque', alg: 'ES256', token: 'opaque' },
@@ -117,7 +139,11 @@ export type ChildMessage =
   | { type: 'ready'; port: number; skipped?: Record<string, string> }
   | { type: 'skip'; reason: string }
   | { type: 'memory'; rss: number; heapUsed: number }
-  /** `process.cpuUsage()` user + system, in µs. */
-  | { type: 'cpu'; micros: number }
+  /**
+   * `process.cpuUsage()` user + system, in µs; for resource-guard apps also the signature
+   * verifications so far, in place and on the thread pool (`node:crypto` `verify` without and with
+   * a callback).
+   */
+  | { type: 'cpu'; micros: number; verifications?: { inline: number; pooled: number } }
   /** Per-kind answer times and event-loop delay since the last query (`latency-probe.ts`; soak only). */
   | { type: 'latency'; report: LatencyReport };

@@ -2,7 +2,7 @@
  * What the load generator sends to each scenario: the valid request headers (fixed, or a fresh
  * DPoP proof per request from a precomputed pool) and the invalid variants each app must reject.
  */
-import type { TokenKind } from './config.js';
+import type { Alg, TokenKind } from './config.js';
 import { createDpopProofs, opaqueToken, tamper, type DpopKey } from './fixtures.js';
 
 export interface Credential {
@@ -30,10 +30,15 @@ export interface Check {
 export interface Tokens {
   ES256: string;
   RS256: string;
+  EdDSA: string;
   opaque: string;
   /** An ES256 token bound to `dpopKey` (`cnf.jkt`). */
   dpop: string;
+  /** A token of each algorithm bound to `dpopKey`. */
+  dpopByAlg: Record<Alg, string>;
   dpopKey: DpopKey;
+  /** The same access tokens with `typ: JWT` instead of `at+jwt`, for peers that refuse RFC 9068's type. */
+  genericTyp: Record<Alg, string>;
 }
 
 function fixed(token: string, invalidToken: string): Credential {
@@ -50,7 +55,11 @@ function fixed(token: string, invalidToken: string): Credential {
   };
 }
 
-function dpop(tokens: Tokens, url: string): Credential {
+function dpop(tokens: Tokens, url: string, alg: Alg): Credential {
+  return dpopWith({ ...tokens, dpop: tokens.dpopByAlg[alg] }, url);
+}
+
+function dpopWith(tokens: Tokens, url: string): Credential {
   let pool: string[] = [];
   let next = 0;
   let exhausted = 0;
@@ -89,11 +98,15 @@ function dpop(tokens: Tokens, url: string): Credential {
 }
 
 /** The credential for a scenario's token kind; `url` is the server's URL (the proofs' `htu`). */
-export function credentialFor(kind: TokenKind, tokens: Tokens, url: string): Credential {
+export function credentialFor(kind: TokenKind, tokens: Tokens, url: string, alg: Alg = 'ES256', genericTyp = false): Credential {
   switch (kind) {
-    case 'ES256': return fixed(tokens.ES256, tamper(tokens.ES256));
-    case 'RS256': return fixed(tokens.RS256, tamper(tokens.RS256));
+    case 'ES256':
+    case 'RS256':
+    case 'EdDSA': {
+      const token = genericTyp ? tokens.genericTyp[kind] : tokens[kind];
+      return fixed(token, tamper(token));
+    }
     case 'opaque': return fixed(tokens.opaque, opaqueToken('unknown'));
-    case 'dpop': return dpop(tokens, url);
+    case 'dpop': return dpop(tokens, url, alg);
   }
 }

@@ -22,7 +22,7 @@ export interface SigningKey {
 export async function createSigningKey(alg: Alg): Promise<SigningKey> {
   const pair = alg === 'ES256'
     ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
-    : generateKeyPairSync('rsa', { modulusLength: 2048 });
+    : alg === 'EdDSA' ? generateKeyPairSync('ed25519') : generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = `${alg.toLowerCase()}-${randomBytes(4).toString('hex')}`;
   const publicJwk = { ...(await exportJWK(pair.publicKey)), kid, alg, use: 'sig' };
   return { alg, kid, ...pair, publicJwk };
@@ -101,9 +101,9 @@ export function accessTokenClaims(issuer: string, extra: Record<string, unknown>
 }
 
 /** An RFC 9068 JWT access token (`typ: at+jwt`), signed with `jose`. */
-export async function mintAccessToken(key: SigningKey, issuer: string, extra: Record<string, unknown> = {}): Promise<string> {
+export async function mintAccessToken(key: SigningKey, issuer: string, extra: Record<string, unknown> = {}, typ = 'at+jwt'): Promise<string> {
   return new SignJWT(accessTokenClaims(issuer, extra))
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ })
     .sign(key.privateKey);
 }
 

@@ -30,6 +30,7 @@ export interface LoadResult {
   rps: number;
   /** Mean latency in ms as autocannon measured it. */
   latencyMean: number;
+  latencyP50: number;
   latencyP99: number;
   /** Slowest answer the client saw, ms. */
   latencyMax: number;
@@ -45,7 +46,7 @@ export interface LoadResult {
 
 interface AutocannonResult {
   requests: { total: number };
-  latency: { mean: number; p99: number; max: number };
+  latency: { mean: number; p50: number; p99: number; max: number };
   duration: number;
   non2xx: number;
   errors: number;
@@ -78,6 +79,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   return {
     rps: result.requests.total / duration,
     latencyMean: result.latency.mean,
+    latencyP50: result.latency.p50,
     latencyP99: result.latency.p99,
     latencyMax: result.latency.max,
     total: result.requests.total,

@@ -35,6 +35,8 @@ export type FastifyJwt = (instance: unknown, options: unknown, done: (error?: Er
 
 export interface GetJwks {
   getPublicKey(options: { domain?: string; alg?: string; kid?: string }): Promise<string>;
+  /** The JWK itself, cached by get-jwks per alg, kid and domain. */
+  getJwk(options: { domain?: string; alg?: string; kid?: string }): Promise<object>;
 }
 export type BuildGetJwks = (options: { issuersWhitelist?: string[]; jwksPath?: string; max?: number; ttl?: number }) => GetJwks;
 

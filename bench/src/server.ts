@@ -6,8 +6,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildExpressApp, buildKoaApp, SkipScenario } from './apps.js';
 import { buildFastifyApp } from './apps-fastify.js';
+import { buildHonoApp } from './apps-hono.js';
 import type { AppConfig, ChildMessage, ServerConfig } from './config.js';
 import { createLatencyProbe } from './latency-probe.js';
+import { countVerifications } from './verification-count.js';
 
 function send(message: ChildMessage): void {
   process.send?.(message);
@@ -16,9 +18,11 @@ function send(message: ChildMessage): void {
 const parsed = JSON.parse(process.argv[2] ?? '{}') as ServerConfig;
 const configs = 'routes' in parsed ? parsed.routes : [parsed];
 const config = configs[0]!;
+// Where resource-guard checked its signatures (the throughput table's "on the pool" column).
+const verifications = configs.some((app) => app.kind.startsWith('resource-guard')) ? countVerifications() : undefined;
 
 async function build(app: AppConfig): Promise<http.RequestListener> {
-  return { express: buildExpressApp, koa: buildKoaApp, fastify: buildFastifyApp }[app.framework](app);
+  return { express: buildExpressApp, koa: buildKoaApp, fastify: buildFastifyApp, hono: buildHonoApp }[app.framework](app);
 }
 
 let listener: http.RequestListener;
@@ -69,7 +73,7 @@ process.on('message', (message) => {
     send({ type: 'latency', report: probe.read() });
   } else if (message === 'cpu') {
     const { user, system } = process.cpuUsage();
-    send({ type: 'cpu', micros: user + system });
+    send({ type: 'cpu', micros: user + system, ...(verifications === undefined ? {} : { verifications: { ...verifications } }) });
   }
 });
 process.on('disconnect', () => {

@@ -24,7 +24,7 @@ export interface World {
 }
 
 export async function createWorld(): Promise<World> {
-  const keys = [await createSigningKey('ES256'), await createSigningKey('RS256')] as const;
+  const keys = [await createSigningKey('ES256'), await createSigningKey('RS256'), await createSigningKey('EdDSA')] as const;
   const server = await startAuthServer(keys);
   const dpopKey = createDpopKey();
   const opaque = opaqueToken();
@@ -34,8 +34,19 @@ export async function createWorld(): Promise<World> {
     ES256: await mintAccessToken(keys[0], server.issuer),
     RS256: await mintAccessToken(keys[1], server.issuer),
     opaque,
+    EdDSA: await mintAccessToken(keys[2], server.issuer),
     dpop: await mintAccessToken(keys[0], server.issuer, { cnf: { jkt: dpopKey.jkt } }),
+    dpopByAlg: {
+      ES256: await mintAccessToken(keys[0], server.issuer, { cnf: { jkt: dpopKey.jkt } }),
+      RS256: await mintAccessToken(keys[1], server.issuer, { cnf: { jkt: dpopKey.jkt } }),
+      EdDSA: await mintAccessToken(keys[2], server.issuer, { cnf: { jkt: dpopKey.jkt } }),
+    },
     dpopKey,
+    genericTyp: {
+      ES256: await mintAccessToken(keys[0], server.issuer, {}, 'JWT'),
+      RS256: await mintAccessToken(keys[1], server.issuer, {}, 'JWT'),
+      EdDSA: await mintAccessToken(keys[2], server.issuer, {}, 'JWT'),
+    },
   };
   const redis = redisServerInstalled ? await startRedisServer() : undefined;
   return {
@@ -132,7 +143,7 @@ async function checkOne(world: World, scenario: Scenario, started: ServerHandle 
     outcome.reason = handle.reason;
     return { outcome, handle, credential: undefined };
   }
-  const credential = credentialFor(scenario.token, world.tokens, handle.url);
+  const credential = credentialFor(scenario.token, world.tokens, handle.url, scenario.alg, scenario.genericTyp === true);
   try {
     outcome.precheck = await precheck(handle.url, credential, scenario.kind !== 'bare' && scenario.kind !== 'noop', scenario.gaps, scenario.kind.startsWith('resource-guard'));
   } catch (error) {

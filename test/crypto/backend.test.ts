@@ -149,10 +149,19 @@ test('keys: both refuse EC and OKP members that cannot be a key; the web backend
 test('the web backend has no synchronous verification and no private keys: it says so', (t) => {
   t.false(webBackend.verifiesSynchronously);
   t.false(webBackend.supportsPrivateKeys);
+  t.false(webBackend.mayVerifyInline(), 'offloadSignatures "auto" never verifies in place with WebCrypto');
   t.throws(() => webBackend.verifySignatureSync());
   t.throws(() => webBackend.importPrivateKey(), { instanceOf: TypeError });
   t.true(nodeBackend.verifiesSynchronously);
   const secret = nodeBackend.importPrivateKey(Uint8Array.of(1, 2, 3), true);
   t.is(secret.type, 'secret');
   t.throws(() => nodeBackend.importPrivateKey(Uint8Array.of(1, 2, 3), false));
+});
+
+test.serial('node: a pooled verification that fails to start is not left counted as waiting on the pool', async (t) => {
+  const spec = { hash: 'sha256', keyType: 'ec', curve: 'P-256' } as const;
+  // Not a KeyObject: crypto.verify throws before any work reaches the pool.
+  t.false(await nodeBackend.verifySignatureAsync(spec, 'input', new Uint8Array(64), {} as never));
+  for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
+  t.true(nodeBackend.mayVerifyInline(), 'nothing waits on the pool: a lone verification runs in place');
 });

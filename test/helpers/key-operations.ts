@@ -7,6 +7,7 @@
  */
 import type * as NodeCrypto from 'node:crypto';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
+import type { TestFn } from 'ava';
 
 const require = createRequire(import.meta.url);
 const nodeCrypto = require('node:crypto') as typeof NodeCrypto;
@@ -15,6 +16,8 @@ const nodeCrypto = require('node:crypto') as typeof NodeCrypto;
 export interface KeyOperationCounter {
   privateKey: number;
   verify: number;
+  /** Of `verify`, those on libuv's thread pool: `node:crypto` `verify` with a callback, WebCrypto `verify`. */
+  pooled: number;
   reset(): void;
   /** Puts the original functions back. */
   restore(): void;
@@ -27,9 +30,11 @@ export function countKeyOperations(): KeyOperationCounter {
   const counter: KeyOperationCounter = {
     privateKey: 0,
     verify: 0,
+    pooled: 0,
     reset() {
       counter.privateKey = 0;
       counter.verify = 0;
+      counter.pooled = 0;
     },
     restore() {
       nodeCrypto.verify = originalVerify;
@@ -40,6 +45,7 @@ export function countKeyOperations(): KeyOperationCounter {
   const originalVerify = nodeCrypto.verify;
   nodeCrypto.verify = ((...args: Parameters<typeof originalVerify>) => {
     counter.verify += 1;
+    if (typeof args[4] === 'function') counter.pooled += 1;
     return (originalVerify as (...all: unknown[]) => unknown)(...args);
   }) as typeof originalVerify;
   syncBuiltinESMExports();
@@ -53,9 +59,19 @@ export function countKeyOperations(): KeyOperationCounter {
   ];
   for (const [name, at, type, kind] of spies) {
     subtle[name] = function spy(...args) {
-      if ((args[at] as { type?: string } | undefined)?.type === type) counter[kind] += 1;
+      if ((args[at] as { type?: string } | undefined)?.type === type) {
+        counter[kind] += 1;
+        if (kind === 'verify') counter.pooled += 1;
+      }
       return originals[name].apply(globalThis.crypto.subtle, args);
     };
   }
+  return counter;
+}
+
+/** {@link countKeyOperations} for a whole test file: counting from now, restored in `test.after.always`. */
+export function useKeyOperationCounter(suite: { after: TestFn['after'] }): KeyOperationCounter {
+  const counter = countKeyOperations();
+  suite.after.always(() => counter.restore());
   return counter;
 }

@@ -34,6 +34,8 @@ interface MtlsCase {
   /** Serve over https with requestCert (default) or plain http (a TLS-terminating proxy in front). */
   transport?: 'https' | 'http';
   mtls?: GuardOptions['mtls'];
+  /** Under the FAPI 2.0 preset (`fapi: '2.0'`). */
+  fapi?: boolean;
   /** Claims of the token; default bound to certificate A. */
   claims?: () => Record<string, unknown>;
   /** Client TLS certificate: A, B or none. */
@@ -90,6 +92,12 @@ const table: MtlsCase[] = [
     headers: () => [['x-ssl-client-cert', encodeURIComponent(certA.pem)], ['x-ssl-client-cert', encodeURIComponent(certA.pem)]],
     expect: { status: 401, code: 'ERR_MTLS_CERTIFICATE_MALFORMED' },
   },
+  { title: 'fapi "2.0": the bound certificate on the TLS connection → 200 (mTLS sender-constrains, FAPI 2.0 §5.3.4-5)', fapi: true, client: 'A', expect: { status: 200 } },
+  { title: 'fapi "2.0": another certificate → 401', fapi: true, client: 'B', expect: { status: 401, code: 'ERR_MTLS_BINDING_MISMATCH' } },
+  {
+    title: 'fapi "2.0": an unbound token, even with a certificate → 401 (no bearer fallback)',
+    fapi: true, claims: () => ({}), client: 'A', expect: { status: 401, code: 'ERR_FAPI_SENDER_CONSTRAINT_REQUIRED' },
+  },
   {
     title: 'trustedProxyHeader configured: the socket certificate no longer counts → 401',
     mtls: { trustedProxyHeader: 'x-ssl-client-cert' }, client: 'A', expect: { status: 401, code: 'ERR_MTLS_CERTIFICATE_MISSING' },
@@ -101,6 +109,7 @@ async function runMtlsCase(t: ExecutionContext, framework: Framework, item: Mtls
   const app: TestApp = await startApp(framework, {
     issuer: issuer.issuer, audience: AUDIENCE, jwksUri: issuer.jwksUri, httpTimeout: 30_000, logger: { warn() {}, error() {} },
     ...(item.mtls === undefined ? {} : { mtls: item.mtls }),
+    ...(item.fapi === true ? { fapi: '2.0' as const } : {}),
   }, https ? { https: { key: server.key, cert: server.pem, requestCert: true, rejectUnauthorized: false } } : {});
   try {
     const token = await issuer.sign(item.claims?.() ?? { cnf: { 'x5t#S256': certA.thumbprint } });

@@ -3,7 +3,9 @@
  * middleware in the same tick, and one that waits (the first token, before the key set is loaded)
  * once it settles; a rejection reaches the framework's error path either way. The middleware are
  * called directly, with the request fields they read. Node backend only: WebCrypto verifies
- * asynchronously, so there every token waits (the HTTP suites cover the adapters there).
+ * asynchronously, so there every token waits (the HTTP suites cover the adapters there). Serial: with
+ * the default `offloadSignatures: 'auto'`, two tests verifying in one event-loop iteration would
+ * send the second to the thread pool (test/pipeline/offload-auto.test.ts).
  */
 import test from 'ava';
 import { createGuard, type AuthContext, type Guard } from '@resource-guard/core';
@@ -52,7 +54,7 @@ async function observe(call: (done: (error?: unknown) => void) => unknown): Prom
   return { sameTick: sameTick!, error };
 }
 
-test('Express: next() in the same tick once the keys are loaded; after the wait before; next(error) for a rejection', async (t) => {
+test.serial('Express: next() in the same tick once the keys are loaded; after the wait before; next(error) for a rejection', async (t) => {
   const token = await issuer.sign({});
   const middleware = expressAdapter.protect(freshGuard());
   const run = (value: string) => {
@@ -71,7 +73,7 @@ test('Express: next() in the same tick once the keys are loaded; after the wait 
   t.is((refused.error as { code?: string }).code, 'ERR_TOKEN_AUDIENCE_INVALID');
 });
 
-test('Koa: next() in the same tick once the keys are loaded; a rejection rejects the middleware\'s promise', async (t) => {
+test.serial('Koa: next() in the same tick once the keys are loaded; a rejection rejects the middleware\'s promise', async (t) => {
   const token = await issuer.sign({});
   const middleware = koaAdapter.protect(freshGuard());
   const run = (value: string) => {
@@ -88,7 +90,7 @@ test('Koa: next() in the same tick once the keys are loaded; a rejection rejects
   t.is((refused.error as { code?: string }).code, 'ERR_TOKEN_AUDIENCE_INVALID');
 });
 
-test('Fastify: done() in the same tick once the keys are loaded; done(error) for a rejection', async (t) => {
+test.serial('Fastify: done() in the same tick once the keys are loaded; done(error) for a rejection', async (t) => {
   const token = await issuer.sign({});
   const hook = fastifyAdapter.protect(freshGuard());
   const run = (value: string) => {

@@ -224,7 +224,8 @@ test('offloadSignatures: every algorithm verified on the thread pool, bad signat
   t.is((await rejectionOf(guard.verify(request(unknownKid)))).code, 'ERR_JWKS_NO_MATCHING_KEY');
 }));
 
-test('without offloadSignatures a token with loaded keys is answered within the same event-loop turn', (t) => withIssuer(async (issuer) => {
+// Serial: with the default ('auto'), another test's verification in the same event-loop iteration would send this one to the pool.
+test.serial('by default a lone token with loaded keys is answered within the same event-loop turn', (t) => withIssuer(async (issuer) => {
   const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, logger: quiet });
   const token = await issuer.sign({});
   await guard.verify(request(token)); // keys loaded
@@ -295,7 +296,8 @@ test('an introspection answer without iss is attributed to the issuer only when 
 // The pipeline's two shapes, as runGuard() (test/adapter/run-guard.test.ts) receives them.
 const runNow = (guard: Guard, value: GuardRequest, optional = false) => guardInternals(guard).authenticate(value, optional);
 
-test('the pipeline: the result itself when nothing waits (loaded keys, cache hits), a promise when something does', (t) => withIssuer(async (issuer) => {
+// Serial: with the default ('auto') another test's verification in the same event-loop iteration would send this one to the pool.
+test.serial('the pipeline: the result itself when nothing waits (loaded keys, cache hits), a promise when something does', (t) => withIssuer(async (issuer) => {
   const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE, logger: quiet });
   const token = await issuer.sign({});
   const first = runNow(guard, request(token));

@@ -23,6 +23,7 @@ import { createResourceMetadataSource } from './metadata/resource-metadata.js';
 import { createRejectionLogger } from './errors/detail.js';
 import { isPromiseLike, type MaybePromise } from './lib/maybe-promise.js';
 import { redactClaimsOf } from './jwe/decrypted-claims.js';
+import { annotateFapi2Clause } from './fapi/fapi-2.js';
 
 export type { AuthenticateOptions, AuthenticateResult, Guard } from './guard-types.js';
 
@@ -115,9 +116,10 @@ export function createGuard(options: GuardOptions): Guard {
   });
   const requirementContext = Object.freeze({ scopeHierarchy: resolved.scopeHierarchy });
   const logRejection = resolved.logRejections ? createRejectionLogger(resolved.logger) : undefined;
+  const annotate = resolved.fapi === undefined ? undefined : annotateFapi2Clause;
   const reject = (error: GuardError, scheme?: 'Bearer' | 'DPoP'): GuardError => {
     // The rendered error is the one the adapters see: marked as logged, errorHandler() skips it.
-    const rendered = attachChallenge(error, scheme);
+    const rendered = attachChallenge(annotate === undefined ? error : annotate(error), scheme);
     logRejection?.(rendered);
     return rendered;
   };

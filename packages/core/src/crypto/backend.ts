@@ -58,6 +58,12 @@ export interface CryptoBackend {
   importPrivateKey(key: unknown, allowSecret: boolean): { key: unknown; type: string };
   /** Verifies `signature` over the ASCII `signingInput`; false (never throws) when it does not hold. */
   verifySignatureSync(spec: SignatureSpec, signingInput: string, signature: Uint8Array, key: BackendKey): boolean;
+  /**
+   * Whether a verification starting now should run in place rather than on the thread pool, for
+   * `offloadSignatures: 'auto'`: Node answers from how many verifications overlap (see
+   * `node-backend.ts`); WebCrypto always says no (it has no in-place check).
+   */
+  mayVerifyInline(): boolean;
   /** {@link CryptoBackend.verifySignatureSync} resolved asynchronously (Node: on libuv's thread pool). */
   verifySignatureAsync(spec: SignatureSpec, signingInput: string, signature: Uint8Array, key: BackendKey): Promise<boolean>;
   /** SHA-256 of `data` (a string hashed as UTF-8), base64url without padding or as a binary (latin1) string. */

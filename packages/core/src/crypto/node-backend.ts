@@ -1,5 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import * as crypto from 'node:crypto';
+import process from 'node:process';
+import { setImmediate } from 'node:timers';
 import type { BackendKey, PublicJwkMaterial, SignatureSpec } from './backend.js';
 
 /**
@@ -144,12 +146,68 @@ export function verifySignatureAsync(spec: SignatureSpec, signingInput: string, 
   if (spec.keyType === 'oct') return Promise.resolve(verifySignatureSync(spec, signingInput, signature, key));
   const data = Buffer.from(signingInput, 'latin1');
   return new Promise((resolve) => {
+    pooled += 1;
     try {
-      crypto.verify(spec.hash, data, verifyKeyInput(spec, key as crypto.KeyObject), signature, (error, valid) => resolve(error === null && valid));
+      crypto.verify(spec.hash, data, verifyKeyInput(spec, key as crypto.KeyObject), signature, (error, valid) => {
+        pooled -= 1;
+        resolve(error === null && valid);
+      });
     } catch {
+      pooled -= 1;
       resolve(false);
     }
   });
+}
+
+// `offloadSignatures: 'auto'`: the state the choice between the event loop and the pool reads.
+// Verifications on the pool not yet answered:
+let pooled = 0;
+// Tasks (an I/O callback and the promise chain it started) that verified in this event-loop iteration:
+let tasksThisTurn = 0;
+// More than one did in the previous iteration: requests are queueing, so the next iteration pools too.
+let overlapped = false;
+// An `endTurn` is scheduled for this iteration's check phase:
+let turnEnding = false;
+// This task has verified already. Cleared by a tick queued from a microtask: Node runs it only once
+// the microtask queue has drained (the whole chain, one request's DPoP proof and then its token
+// included), before the loop's next callback.
+let taskBusy = false;
+const endTurn = (): void => {
+  overlapped = tasksThisTurn > 1;
+  tasksThisTurn = 0;
+  // An overlap is remembered for one more iteration, then forgotten unless it happens again.
+  turnEnding = overlapped;
+  if (overlapped) setImmediate(endTurn);
+};
+const endTask = (): void => {
+  taskBusy = false;
+};
+const endTaskWhenDrained = (): void => {
+  process.nextTick(endTask);
+};
+
+/**
+ * Whether a verification starting now should run on the event loop (`offloadSignatures:
+ * 'auto'`). No while verifications wait on the pool, and when more than one task of this
+ * event-loop iteration (or of the one before) verifies: several requests' I/O callbacks in one
+ * iteration mean requests are arriving faster than one at a time, and the loop is better spent
+ * parsing and answering them while the pool's threads verify. Yes otherwise: a lone request, the
+ * first of an iteration after a quiet one, and every further verification in the same task (one
+ * request's DPoP proof and then its token; a loop that awaits one verification after another),
+ * where the thread hop would only add latency. Counts, never clocks: the same choice on a fast and
+ * on a slow machine.
+ */
+export function mayVerifyInline(): boolean {
+  if (!taskBusy) {
+    taskBusy = true;
+    queueMicrotask(endTaskWhenDrained);
+    tasksThisTurn += 1;
+    if (!turnEnding) {
+      turnEnding = true;
+      setImmediate(endTurn);
+    }
+  }
+  return pooled === 0 && !overlapped && tasksThisTurn === 1;
 }
 
 /** The key argument of `crypto.verify`: JOSE's raw ECDSA signatures, RSASSA-PSS salt = hash length. */

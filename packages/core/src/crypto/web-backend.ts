@@ -212,6 +212,11 @@ function cryptoKey(key: WebKey, algorithm: { name: string; [member: string]: unk
   return imported;
 }
 
+/** Never: `crypto.subtle` verifies asynchronously only (on Node, on libuv's thread pool). */
+export function mayVerifyInline(): boolean {
+  return false;
+}
+
 /** WebCrypto verifies asynchronously only: the guard never calls this with this backend. */
 export function verifySignatureSync(): boolean {
   throw new Error('resource-guard: the WebCrypto backend verifies asynchronously');

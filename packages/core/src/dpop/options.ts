@@ -142,15 +142,19 @@ export interface DpopSettings {
 
 /**
  * Validates `dpop` at start-up (`TypeError` naming `dpop.<option>`; unknown names rejected) and
- * applies the defaults. `true` and absent both mean "on with defaults"; `false` turns DPoP off
+ * applies the defaults (`defaultAlgorithms`: the `algorithms` default, a preset's). `true` and
+ * absent both mean "on with defaults"; `false` turns DPoP off
  * (`undefined`: DPoP-bound tokens are then refused, and the `DPoP` scheme is not recognised).
  */
-export function resolveDpopOptions(value: DpopOptions | boolean | undefined): DpopSettings | undefined {
+export function resolveDpopOptions(
+  value: DpopOptions | boolean | undefined,
+  defaultAlgorithms: readonly string[] = DEFAULT_DPOP_ALGORITHMS,
+): DpopSettings | undefined {
   if (value === false) return undefined;
   const options = value === true || value === undefined ? {} : value;
   assertObject(options, 'dpop');
   assertKnownKeys(options, KNOWN_DPOP_OPTIONS, 'dpop');
-  let algorithms = DEFAULT_DPOP_ALGORITHMS;
+  let algorithms = defaultAlgorithms;
   if (options.algorithms !== undefined) {
     algorithms = toStringList(options.algorithms, 'dpop.algorithms');
     for (const alg of algorithms) {

@@ -5,8 +5,8 @@ import { describeType, quoteList, quoteValue } from '../errors/detail.js';
 import { InvalidDpopProofError } from '../errors/errors.js';
 import { hasPrivateMembers, isPlainObject, normalizeTyp } from '../jws/jose-rules.js';
 import {
-  decodeProtectedHeader, importPublicJwk, isAsymmetricAlgorithm, keyMatchesAlgorithm, parseJws, verifySignature, verifySignatureOffloaded,
-  MAX_PROOF_RSA_BITS, type ParsedJws, type VerificationKey,
+  decodeProtectedHeader, importPublicJwk, isAsymmetricAlgorithm, keyMatchesAlgorithm, offloadsNow, parseJws, verifySignature, verifySignatureOffloaded,
+  MAX_PROOF_RSA_BITS, type OffloadSignatures, type ParsedJws, type VerificationKey,
 } from '../jws/jws.js';
 
 /**
@@ -90,6 +90,11 @@ export interface DpopProofExpectations {
   maxAge: number;
   /** Leeway for `iat` in both directions, in seconds. */
   clockTolerance: number;
+  /**
+   * Why a proof key that fits its `alg` is still refused (a profile's rule, e.g. FAPI 2.0's
+   * Ed25519-only EdDSA), or `undefined` to accept it. Constant per header cache. Default: none.
+   */
+  keyRefusal?: ((key: VerificationKey) => string | undefined) | undefined;
 }
 
 /** A proof that passed {@link verifyDpopProof}. */
@@ -135,7 +140,7 @@ export function createProofHeaderCache(max = 1024): ProofHeaderCache {
 }
 
 /** RFC 9449 §4.3 checks 2 (header part), 4-7: `typ`, `alg`, no `crit`, a public `jwk` fitting `alg`. */
-function checkHeader(proof: string, algorithms: ReadonlySet<string>): CheckedHeader {
+function checkHeader(proof: string, { algorithms, keyRefusal }: DpopProofExpectations): CheckedHeader {
   const header = decodeProtectedHeader(proof);
   if (header === undefined) fail('DPoP proof is not a well-formed JWT', 'ERR_DPOP_PROOF_MALFORMED');
   const { typ, alg } = header;
@@ -159,6 +164,8 @@ function checkHeader(proof: string, algorithms: ReadonlySet<string>): CheckedHea
   if (!keyMatchesAlgorithm(key, alg)) {
     fail('DPoP proof key does not match its algorithm', 'ERR_DPOP_JWK_ALG_MISMATCH', `the proof's jwk (kty ${quoteValue(members.kty)}) cannot sign alg ${quoteValue(alg)}`);
   }
+  const refusal = keyRefusal?.(key);
+  if (refusal !== undefined) fail('DPoP proof key does not match its algorithm', 'ERR_DPOP_JWK_ALG_MISMATCH', `the proof's jwk: ${refusal}`);
   return { header: Object.freeze(header), key, jkt };
 }
 
@@ -176,8 +183,7 @@ function checkHeader(proof: string, algorithms: ReadonlySet<string>): CheckedHea
  * defines none; the key is the embedded `jwk`, never one fetched from elsewhere).
  */
 export function verifyDpopProof(proof: string, expected: DpopProofExpectations, headers?: ProofHeaderCache): DpopProof {
-  const { jws, key, jkt } = parseProof(proof, expected, headers);
-  return checkProofClaims(verifySignature(jws, key), jws.payload, jkt, expected);
+  return verifyDpopProofWith(false, proof, expected, headers) as DpopProof;
 }
 
 /**
@@ -185,8 +191,19 @@ export function verifyDpopProof(proof: string, expected: DpopProofExpectations, 
  * the order of the checks is the same.
  */
 export async function verifyDpopProofOffloaded(proof: string, expected: DpopProofExpectations, headers?: ProofHeaderCache): Promise<DpopProof> {
+  return verifyDpopProofWith(true, proof, expected, headers);
+}
+
+/**
+ * {@link verifyDpopProof} or {@link verifyDpopProofOffloaded}, as `offload` (`offloadSignatures`)
+ * decides once the stateless checks before the signature have passed.
+ */
+export function verifyDpopProofWith(
+  offload: OffloadSignatures, proof: string, expected: DpopProofExpectations, headers?: ProofHeaderCache,
+): DpopProof | Promise<DpopProof> {
   const { jws, key, jkt } = parseProof(proof, expected, headers);
-  return checkProofClaims(await verifySignatureOffloaded(jws, key), jws.payload, jkt, expected);
+  if (!offloadsNow(offload)) return checkProofClaims(verifySignature(jws, key), jws.payload, jkt, expected);
+  return verifySignatureOffloaded(jws, key).then((valid) => checkProofClaims(valid, jws.payload, jkt, expected));
 }
 
 /** Size, then the header checks (remembered in `headers`), then the JWS split. */
@@ -197,7 +214,7 @@ function parseProof(proof: string, expected: DpopProofExpectations, headers: Pro
   const segment = proof.slice(0, Math.max(proof.indexOf('.'), 0));
   let checked = headers?.get(segment);
   if (checked === undefined) {
-    checked = checkHeader(proof, expected.algorithms);
+    checked = checkHeader(proof, expected);
     headers?.set(segment, checked);
   }
   const jws = parseJws(proof, checked.header);

@@ -4,11 +4,12 @@ import {
 } from '../errors/errors.js';
 import { createDpopNonces, type DpopNonces } from './nonce.js';
 import { recordProof } from './replay-marker.js';
-import { createProofHeaderCache, verifyDpopProof, verifyDpopProofOffloaded, type DpopProof } from './proof.js';
+import { createProofHeaderCache, verifyDpopProofWith, type DpopProof } from './proof.js';
 import type { ResolvedOptions } from '../options/guard-options.js';
 import type { DpopSettings } from './options.js';
 import { readHeaderValues, type GuardRequest } from '../http/request.js';
 import { readRequestTarget } from '../http/request-url.js';
+import { describeFapi2KeyRefusal } from '../fapi/fapi-2.js';
 
 export {
   accessTokenHash, createProofHeaderCache, jwkThumbprint, normalizeHttpUri, verifyDpopProof, verifyDpopProofOffloaded,
@@ -44,8 +45,8 @@ export interface DpopVerifier {
   /**
    * Steps 1-2 only (one `DPoP` header, every stateless proof check, `ath` for `token`): what can be
    * judged before the token itself is validated, so that a bad proof costs no JWKS fetch and no
-   * introspection call. Pass the result to `verify` to skip those steps there. With
-   * `offloadSignatures` the proof's signature is checked on the thread pool.
+   * introspection call. Pass the result to `verify` to skip those steps there. The proof's
+   * signature is checked where `offloadSignatures` says (in place, on the thread pool, or `'auto'`).
    */
   checkProof(request: GuardRequest, token: string): Promise<DpopProof>;
 }
@@ -75,11 +76,15 @@ export interface DpopVerifier {
  * Deliberately not checked: that the client's clock is right beyond `dpop.clockTolerance` (no
  * server `iat` offset is learned), nonce binding to a client, or the URL's query string (RFC 9449 §4.3).
  */
-export function createDpopVerifier(settings: DpopSettings, guard: Pick<ResolvedOptions, 'clock' | 'store' | 'offloadSignatures' | 'telemetry'>): DpopVerifier {
+export function createDpopVerifier(
+  settings: DpopSettings,
+  guard: Pick<ResolvedOptions, 'clock' | 'store' | 'offloadSignatures' | 'telemetry'> & Partial<Pick<ResolvedOptions, 'fapi'>>,
+): DpopVerifier {
   const nonceSettings = settings.nonce;
   const nonces: DpopNonces | undefined = nonceSettings === undefined ? undefined : createDpopNonces(nonceSettings, guard.clock);
   const algorithms = new Set(settings.algorithms);
   const headers = createProofHeaderCache();
+  const keyRefusal = guard.fapi === undefined ? undefined : describeFapi2KeyRefusal;
   // With nonces on, a nonce is accepted for at most two lifetimes after it was issued, so a replay
   // older than that is refused by the nonce check and its marker need not outlive it.
   const proofWindow = settings.proofMaxAge + 2 * settings.clockTolerance;
@@ -91,8 +96,7 @@ export function createDpopVerifier(settings: DpopSettings, guard: Pick<ResolvedO
   };
 
   async function checkProof(request: GuardRequest, token: string): Promise<DpopProof> {
-    const verifyProof = guard.offloadSignatures ? verifyDpopProofOffloaded : verifyDpopProof;
-    return verifyProof(readProofHeader(request), {
+    return verifyDpopProofWith(guard.offloadSignatures, readProofHeader(request), {
       method: request.method,
       url: effectiveUrl(request, settings.baseUrl),
       accessToken: token,
@@ -100,6 +104,7 @@ export function createDpopVerifier(settings: DpopSettings, guard: Pick<ResolvedO
       now: guard.clock() / 1000,
       maxAge: settings.proofMaxAge,
       clockTolerance: settings.clockTolerance,
+      keyRefusal,
     }, headers);
   }
 

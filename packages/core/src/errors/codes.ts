@@ -46,6 +46,8 @@ export const ERROR_CODE_CLASSES = Object.freeze({
   ERR_MTLS_DISABLED: 'InvalidTokenError', ERR_MTLS_REQUIRED: 'InvalidTokenError', ERR_MTLS_BINDING_INVALID: 'InvalidTokenError',
   ERR_MTLS_BINDING_MISMATCH: 'InvalidTokenError', ERR_MTLS_CERTIFICATE_MISSING: 'InvalidTokenError',
   ERR_MTLS_CERTIFICATE_MALFORMED: 'InvalidTokenError',
+  // 401 invalid_token: the FAPI 2.0 preset (`fapi`)
+  ERR_FAPI_SENDER_CONSTRAINT_REQUIRED: 'InvalidTokenError', ERR_FAPI_KEY_NOT_ALLOWED: 'InvalidTokenError',
   // 401 invalid_dpop_proof / use_dpop_nonce (RFC 9449 §4.3, §9)
   ERR_DPOP_PROOF_INVALID: 'InvalidDpopProofError', ERR_DPOP_PROOF_MISSING: 'InvalidDpopProofError',
   ERR_DPOP_PROOF_MULTIPLE: 'InvalidDpopProofError', ERR_DPOP_PROOF_TOO_LONG: 'InvalidDpopProofError',

@@ -1,10 +1,11 @@
-import { verifiesSynchronously } from '#crypto-backend';
 import type { GuardErrorCode } from '../errors/codes.js';
 import { UpstreamUnavailableError } from '../errors/errors.js';
 import { isPlainObject, normalizeTyp } from '../jws/jose-rules.js';
 import type { UpstreamResponse } from '../http/upstream.js';
 import type { TrustedIssuer } from '../issuer/trusted-issuer.js';
-import { decodeProtectedHeader, isAsymmetricAlgorithm, parseJws, verifySignature, verifyWithAnyKey } from '../jws/jws.js';
+import {
+  decodeProtectedHeader, isAsymmetricAlgorithm, offloadsNow, parseJws, verifySignature, verifyWithAnyKey,
+} from '../jws/jws.js';
 import type { ResolvedOptions } from '../options/guard-options.js';
 
 /** RFC 9701 §4 media type of a JWT introspection response (RFC 7515 §4.1.9: `application/` optional in `typ`). */
@@ -43,7 +44,7 @@ export async function verifyIntrospectionJwt(
   response: UpstreamResponse,
   issuers: ReadonlyMap<string, TrustedIssuer>,
   settings: IntrospectionJwtSettings,
-  options: Pick<ResolvedOptions, 'algorithms' | 'clock' | 'clockTolerance'>,
+  options: Pick<ResolvedOptions, 'algorithms' | 'clock' | 'clockTolerance' | 'offloadSignatures'>,
 ): Promise<Record<string, unknown>> {
   // A JSON answer to a JWT request is a downgrade (unsigned): most often the client is not
   // registered for signed responses at the authorization server.
@@ -65,7 +66,8 @@ export async function verifyIntrospectionJwt(
   const issuer = typeof claims.iss === 'string' ? issuers.get(claims.iss) : undefined;
   if (issuer === undefined) fail('untrusted issuer', 'ERR_INTROSPECTION_JWT_ISSUER_INVALID');
   const keys = await issuer.keys.select(jws.alg, kid);
-  if (!(verifiesSynchronously ? keys.some((key) => verifySignature(jws, key)) : await verifyWithAnyKey(jws, keys))) {
+  // In place or on the thread pool as `offloadSignatures` says, like an access token's signature.
+  if (!(offloadsNow(options.offloadSignatures) ? await verifyWithAnyKey(jws, keys) : keys.some((key) => verifySignature(jws, key)))) {
     fail('bad signature', 'ERR_INTROSPECTION_JWT_SIGNATURE_INVALID');
   }
 

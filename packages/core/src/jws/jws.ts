@@ -1,4 +1,6 @@
-import { decodeBase64, decodeBase64UrlText, importPublicKey, verifySignatureAsync, verifySignatureSync } from '#crypto-backend';
+import {
+  decodeBase64, decodeBase64UrlText, importPublicKey, mayVerifyInline, verifySignatureAsync, verifySignatureSync,
+} from '#crypto-backend';
 import type { BackendKey, SignatureSpec } from '../crypto/backend.js';
 import { hasCanonicalEnd, isBase64Url } from '../lib/charset.js';
 import { hasPrivateMembers, isPlainObject } from './jose-rules.js';
@@ -229,6 +231,22 @@ export function verifySignatureOffloaded(jws: ParsedJws, key: VerificationKey): 
   const spec = ALGORITHMS[jws.alg];
   if (spec === undefined || (spec.signatureLength !== undefined && jws.signature.length !== spec.signatureLength)) return Promise.resolve(false);
   return verifySignatureAsync(spec, jws.signingInput, jws.signature, key.key);
+}
+
+/**
+ * Where signatures are checked (the `offloadSignatures` option): `false` on the event loop, `true`
+ * on the thread pool, `'auto'` on the event loop while verifications come one at a time and on
+ * the pool once they overlap.
+ */
+export type OffloadSignatures = boolean | 'auto';
+
+/**
+ * Whether the signature about to be checked goes to the thread pool under `mode`: the one place
+ * the access token's, the DPoP proof's and the RFC 9701 answer's verifications decide it. Asked
+ * once per signature, just before it is checked.
+ */
+export function offloadsNow(mode: OffloadSignatures): boolean {
+  return mode === 'auto' ? !mayVerifyInline() : mode;
 }
 
 /** {@link verifySignatureOffloaded} with each of `keys` in turn: whether one of them verifies. */

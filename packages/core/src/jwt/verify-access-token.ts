@@ -5,14 +5,15 @@ import { normalizeTyp } from '../jws/jose-rules.js';
 import { freezeTokenClaims, type Claims } from '../claims/claims.js';
 import type { IssuerLookup } from '../issuer/trusted-issuer.js';
 import {
-  parseJws, verifySignature, verifySignatureOffloaded, type ParsedJws, type VerificationKey,
+  offloadsNow, parseJws, verifySignature, verifySignatureOffloaded, type ParsedJws, type VerificationKey,
 } from '../jws/jws.js';
 import type { ResolvedOptions } from '../options/guard-options.js';
 import type { MaybePromise } from '../lib/maybe-promise.js';
+import { describeFapi2KeyRefusal } from '../fapi/fapi-2.js';
 
 /** What {@link verifyJwtAccessToken} reads of the guard's options. */
 export type JwtSettings = Pick<
-  ResolvedOptions, 'algorithms' | 'allowGenericJwtTyp' | 'secret' | 'secretIssuers' | 'offloadSignatures' | 'profile' | 'requiredClaims'
+  ResolvedOptions, 'algorithms' | 'allowGenericJwtTyp' | 'secret' | 'secretIssuers' | 'offloadSignatures' | 'profile' | 'requiredClaims' | 'fapi'
 >;
 
 /**
@@ -24,9 +25,10 @@ export type JwtSettings = Pick<
  * `pipeline/validators.ts`); sender binding (`cnf`) and scopes come later still.
  * `compact`: the token already matched the compact JWS shape (`checkTokenSyntax`).
  *
- * Synchronous when the issuer's keys are loaded and the signature is checked in place (the
- * default on Node): the claims, or a thrown `GuardError`. A promise otherwise (a key fetch,
- * `offloadSignatures`, WebCrypto), which rejects with the same errors.
+ * Synchronous when the issuer's keys are loaded and the signature is checked in place (on Node
+ * with `offloadSignatures: false`, or `'auto'` while verifications do not overlap): the claims,
+ * or a thrown `GuardError`. A promise otherwise (a key fetch, the thread pool, WebCrypto), which
+ * rejects with the same errors.
  */
 export function verifyJwtAccessToken(
   token: string,
@@ -78,8 +80,8 @@ export function verifyJwtAccessToken(
   }
   // Loaded keys are used at once: only a fetch (or a refetch for a new kid) waits.
   const loaded = trusted.keys.cached(alg, kid);
-  if (loaded !== undefined) return verifyWithKeys(jws, loaded, kid, trusted.issuer, options.offloadSignatures);
-  return trusted.keys.select(alg, kid).then((keys) => verifyWithKeys(jws, keys, kid, trusted.issuer, options.offloadSignatures));
+  if (loaded !== undefined) return verifyWithKeys(jws, loaded, kid, trusted.issuer, options);
+  return trusted.keys.select(alg, kid).then((keys) => verifyWithKeys(jws, keys, kid, trusted.issuer, options));
 }
 
 /**
@@ -87,10 +89,16 @@ export function verifyJwtAccessToken(
  * token without `kid` while the set holds several keys for its `alg`, or a `kid` the set repeats)
  * are refused, not tried in turn: an unauthenticated request costs one signature verification.
  */
-function verifyWithKeys(jws: ParsedJws, keys: readonly VerificationKey[], kid: string | undefined, issuer: string, offload: boolean): MaybePromise<Claims> {
+function verifyWithKeys(
+  jws: ParsedJws, keys: readonly VerificationKey[], kid: string | undefined, issuer: string, options: Pick<JwtSettings, 'offloadSignatures' | 'fapi'>,
+): MaybePromise<Claims> {
   if (keys.length === 0) throw noMatchingKey(jws.alg, kid, issuer);
   if (keys.length > 1) throw keyAmbiguous(jws.alg, kid, keys.length, issuer);
-  return offload ? finishOffloaded(jws, keys[0]!, issuer) : finish(jws, keys[0]!, issuer);
+  const key = keys[0]!;
+  // Before the signature: a key the profile forbids must cost no verification.
+  const refusal = options.fapi === undefined ? undefined : describeFapi2KeyRefusal(key);
+  if (refusal !== undefined) throw new InvalidTokenError('Token signing key is not allowed', 'ERR_FAPI_KEY_NOT_ALLOWED', { detail: `${keysOf(issuer)}: ${refusal}` });
+  return offloadsNow(options.offloadSignatures) ? finishOffloaded(jws, key, issuer) : finish(jws, key, issuer);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { verifiesSynchronously } from '#crypto-backend';
 import type { BackendKey } from '../crypto/backend.js';
+import type { OffloadSignatures } from '../jws/jws.js';
 import {
   DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS, readAlgorithms, readSecret,
 } from './algorithms.js';
@@ -23,6 +24,8 @@ import { resolveIssuerOptions } from '../issuer/issuer-options.js';
 import { describeOpenIssuers, readPrincipals, type PrincipalFilter, type PrincipalTest } from '../issuer/principals.js';
 import { resolveTelemetryOptions, type TelemetryOptions } from '../telemetry/options.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
+import { resolveFapiOption, type FapiOptions, type FapiSettings, type FapiVersion } from '../fapi/options.js';
+import { FAPI2_ALGORITHMS, assertFapi2Options } from '../fapi/fapi-2.js';
 
 export type { DpopOptions, IntrospectionOptions, MtlsOptions, PrincipalFilter, ProfileName, TelemetryOptions, TenantFilter };
 export { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS };
@@ -157,15 +160,20 @@ export interface GuardOptions {
   /** Opt-in cache of verified JWTs (bounded, keyed by the whole token string, in-process only, never past `exp`). Default off. */
   verifiedTokenCache?: boolean | { max?: number };
   /**
-   * Verify the signatures of access tokens and DPoP proofs on libuv's thread pool (`node:crypto`'s
-   * callback form) instead of the event loop. Default false. Worth it when the process has idle cores: the event loop
-   * keeps serving while signatures are checked (measured ~1.4× the throughput of the default on
-   * 2 cores), at the price of a thread hop per token (more latency at low load) and a share of
-   * the pool that `fs`, `dns` and `zlib` also use (`UV_THREADPOOL_SIZE`, default 4). HMAC
-   * tokens and RFC 9701 introspection responses are always verified in place. The order of the
-   * checks does not change: a DPoP proof is still judged before the token.
+   * Where the signatures of access tokens, DPoP proofs and RFC 9701 introspection responses are
+   * verified on Node: `false` on the event loop, `true` on libuv's thread pool (`node:crypto`'s
+   * callback form), `'auto'` (the default) on the event loop while verifications come one at a
+   * time and on the pool once they overlap (another request's verification in the same event-loop
+   * iteration, or verifications still waiting on the pool). The pool lets the event loop keep
+   * serving while signatures are checked, which pays when requests queue and cores are idle; it
+   * costs a thread hop per signature (latency when the loop is idle anyway) and a share of the
+   * pool that `fs`, `dns` and `zlib` also use (`UV_THREADPOOL_SIZE`, default 4). HMAC tokens are
+   * always verified in place; JWE decryption always runs on the pool (WebCrypto); with the
+   * WebCrypto backend every signature does (`crypto.subtle`), whatever this says. The order and
+   * number of the checks do not change: a DPoP proof is still judged before the token, one
+   * signature per token. See docs/options.md.
    */
-  offloadSignatures?: boolean;
+  offloadSignatures?: boolean | 'auto';
   /** Cache and replay store. Default a bounded in-memory store ({@link createMemoryStore}). */
   store?: Store;
   /** Where misconfigurations are reported. Default `console`. */
@@ -206,6 +214,20 @@ export interface GuardOptions {
    * Attributes never carry a token, a claim value or a secret, and only take configured values.
    */
   telemetry?: boolean | TelemetryOptions;
+  /**
+   * The FAPI 2.0 Security Profile preset (docs/fapi.md): `'2.0'` (or `{ version: '2.0' }`).
+   * Access tokens only in the `Authorization` header; only sender-constrained tokens (DPoP or
+   * mTLS), an unbound token is refused with `ERR_FAPI_SENDER_CONSTRAINT_REQUIRED`; JWS algorithms
+   * PS256, ES256 and EdDSA (Ed25519 keys only) for tokens and DPoP proofs (the defaults of
+   * `algorithms` and `dpop.algorithms` become these); DPoP proofs within the FAPI clock window.
+   * Any option contradicting it (`tokenLocations` beyond the header, `secret`, another algorithm,
+   * `dpop: false` with `mtls: false`, an explicit `dpop.required: false` or `mtls.required: false`,
+   * `clockTolerance` over 60 s, `dpop.clockTolerance` outside 10-60 s, `dpop.proofMaxAge` over
+   * 300 s, `allowInsecureRequests`) is a `TypeError` at start-up naming the clause; rejections'
+   * `detail` names the clause they enforce. Not checked: the authorization server's side of the
+   * profile, TLS settings, message signing. Default off.
+   */
+  fapi?: FapiVersion | FapiOptions;
 }
 
 /** Options after validation and defaults; internal. */
@@ -247,7 +269,8 @@ export interface ResolvedOptions {
   /** `undefined`: certificate binding off (`mtls: false`). */
   mtls: MtlsSettings | undefined;
   verifiedTokenCache: { max: number } | undefined;
-  offloadSignatures: boolean;
+  /** Always `true` with a backend that verifies asynchronously only (WebCrypto). */
+  offloadSignatures: OffloadSignatures;
   store: Store;
   logger: Logger;
   logRejections: boolean;
@@ -255,6 +278,8 @@ export interface ResolvedOptions {
   resourceMetadata: ResolvedResourceMetadata | undefined;
   encryptedTokens: ResolvedEncryptedTokens | undefined;
   telemetry: Telemetry;
+  /** `undefined`: the FAPI preset is off. */
+  fapi: FapiSettings | undefined;
 }
 
 /** The names {@link GuardOptions} has: what `createGuard()` accepts (`protect()` adds `optional`). */
@@ -264,6 +289,7 @@ export const GUARD_OPTION_KEYS: readonly string[] = knownKeys<GuardOptions>()([
   'fetch', 'clock', 'introspection', 'dpop', 'mtls', 'verifiedTokenCache', 'offloadSignatures', 'store', 'logger', 'validators',
   'resourceMetadata', 'encryptedTokens', 'logRejections', 'profile', 'tenants', 'clientIdClaim', 'scopeClaims',
   'secretIssuer', 'principals', 'challengeScope', 'scopeHierarchy', 'telemetry',
+  'fapi',
 ]);
 
 function readChallengeScope(option: unknown): string | undefined {
@@ -294,7 +320,9 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
   const profile = resolveProfile(options);
   const principals = readPrincipals(options.principals, describeOpenIssuers(profile.profile.name, issuers));
 
-  const algorithms = readAlgorithms(options.algorithms, secret !== undefined);
+  const fapi = resolveFapiOption(options.fapi);
+  // The preset's defaults first, so that only what the user wrote can contradict it below.
+  const algorithms = readAlgorithms(options.algorithms ?? (fapi === undefined ? undefined : [...FAPI2_ALGORITHMS]), secret !== undefined);
 
   const tokenLocations = new Set<TokenLocation>(options.tokenLocations ?? ['header']);
   if (!Array.isArray(options.tokenLocations ?? []) || tokenLocations.size === 0
@@ -325,6 +353,13 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     throw new TypeError('resource-guard: "logRejections" needs a "logger" with a debug() method');
   }
 
+  const clockTolerance = readNumber(options.clockTolerance, 'clockTolerance', 5);
+  const dpop = resolveDpopOptions(options.dpop, fapi === undefined ? undefined : FAPI2_ALGORITHMS);
+  const mtls = resolveMtlsOptions(options.mtls);
+  if (fapi !== undefined) {
+    assertFapi2Options({ raw: options, algorithms, tokenLocations, clockTolerance, dpop, mtls });
+  }
+
   return {
     issuers,
     issuerTemplates,
@@ -339,7 +374,7 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     jwksUri,
     algorithms,
     secret,
-    clockTolerance: readNumber(options.clockTolerance, 'clockTolerance', 5),
+    clockTolerance,
     requiredClaims: profile.requiredClaims,
     allowGenericJwtTyp: profile.allowGenericJwtTyp,
     tokenLocations,
@@ -354,11 +389,11 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     clock: options.clock ?? Date.now,
     introspection,
-    dpop: resolveDpopOptions(options.dpop),
-    mtls: resolveMtlsOptions(options.mtls),
+    dpop,
+    mtls,
     verifiedTokenCache: readVerifiedTokenCacheOption(options.verifiedTokenCache),
     // A backend that verifies only asynchronously (WebCrypto) always takes the asynchronous path.
-    offloadSignatures: readBoolean(options.offloadSignatures, 'offloadSignatures', false) || !verifiesSynchronously,
+    offloadSignatures: verifiesSynchronously ? readOffloadSignatures(options.offloadSignatures) : true,
     store: options.store ?? createMemoryStore({ max: 10_000, clock: options.clock }),
     logger: options.logger ?? console,
     logRejections,
@@ -366,12 +401,25 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     resourceMetadata: resolveResourceMetadata(options.resourceMetadata, audiences, allowInsecureRequests),
     encryptedTokens: resolveEncryptedTokens(options.encryptedTokens),
     telemetry: resolveTelemetryOptions(options.telemetry),
+    fapi,
   };
+}
+
+function readOffloadSignatures(option: unknown): OffloadSignatures {
+  if (option === undefined) return 'auto';
+  if (option !== 'auto' && typeof option !== 'boolean') throw new TypeError('resource-guard: "offloadSignatures" must be true, false or "auto"');
+  return option;
 }
 
 // `NODE_ENV` as Node, Bun and bundlers (which inline it) set it; a runtime without `process`
 // (Workers, Deno without the compatibility layer) counts as production: nothing is logged by default.
+// So does one that refuses the read (Deno without `--allow-env=NODE_ENV` throws `NotCapable`): the
+// guard must start without a permission it only needs for a logging default.
 function isProduction(): boolean {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  return env === undefined || env.NODE_ENV === 'production';
+  try {
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+    return env === undefined || env.NODE_ENV === 'production';
+  } catch {
+    return true;
+  }
 }

@@ -8,10 +8,14 @@ import { createDpopVerifier, type DpopProof } from '../dpop/verifier.js';
 import { createCertificateBinding } from '../mtls/certificate-binding.js';
 import type { ResolvedOptions } from '../options/guard-options.js';
 import type { GuardRequest } from '../http/request.js';
+import { FAPI2_CLAUSES } from '../fapi/fapi-2.js';
 
 /** Sender-constraint checks of the pipeline (RFC 9449 DPoP, RFC 8705 mTLS). */
 export interface SenderConstraint {
-  /** False when `dpop.required`: only DPoP-bound tokens are accepted. */
+  /**
+   * False when no token sent with the Bearer scheme can pass: `dpop.required`, or the FAPI preset
+   * without mTLS (an unbound token is refused, and only certificate-bound tokens use Bearer).
+   */
   readonly bearerAccepted: boolean;
   /** DPoP proof algorithms accepted, for `DPoP algs="…"`; `undefined` when DPoP is off. */
   readonly dpopAlgorithms: readonly string[] | undefined;
@@ -48,17 +52,20 @@ function readConfirmation(claims: Claims): Record<string, unknown> {
  * - `cnf.jkt` (or introspected `token_type: DPoP`) → the DPoP scheme and a valid proof by that key
  *   are required; such a token sent as Bearer is rejected (no downgrade, `ERR_DPOP_BEARER_DOWNGRADE`);
  * - the DPoP scheme with a token that is not DPoP-bound → `invalid_token` (`ERR_DPOP_TOKEN_UNBOUND`);
- * - `dpop.required` rejects tokens that are not DPoP-bound.
+ * - `dpop.required` rejects tokens that are not DPoP-bound;
+ * - the FAPI preset (`fapi`) rejects tokens bound neither way (`ERR_FAPI_SENDER_CONSTRAINT_REQUIRED`,
+ *   FAPI 2.0 Security Profile §5.3.4-5).
  * A binding the guard cannot check (DPoP or mTLS turned off) fails closed. A request that uses
  * Bearer with an unbound token is not rejected for also carrying a `DPoP` header (RFC 9449 leaves
  * it open; the header is ignored).
  */
 export function createSenderConstraint(
-  options: Pick<ResolvedOptions, 'dpop' | 'mtls' | 'clock' | 'store' | 'offloadSignatures' | 'telemetry'>,
+  options: Pick<ResolvedOptions, 'dpop' | 'mtls' | 'clock' | 'store' | 'offloadSignatures' | 'telemetry' | 'fapi'>,
   readClaims: Pick<ClaimReader, 'clientId'>,
 ): SenderConstraint {
   const dpop = options.dpop === undefined ? undefined : createDpopVerifier(options.dpop, options);
   const mtls = options.mtls === undefined ? undefined : createCertificateBinding(options.mtls);
+  const senderConstrained = options.fapi !== undefined;
   // Every rule that needs no I/O, so that nothing is left pending when one of them throws.
   function isBound(credentials: Credentials, claims: Claims): boolean {
     const cnf = readConfirmation(claims);
@@ -92,11 +99,16 @@ export function createSenderConstraint(
     if (dpop?.required === true) {
       throw new InvalidTokenError('Only DPoP-bound tokens are accepted', 'ERR_DPOP_REQUIRED', { detail: 'dpop.required is on and the token has no cnf.jkt' });
     }
+    if (x5t === undefined && senderConstrained) {
+      throw new InvalidTokenError('Only sender-constrained tokens are accepted', 'ERR_FAPI_SENDER_CONSTRAINT_REQUIRED', {
+        detail: `fapi is on and the token is bound neither to a DPoP key (cnf.jkt) nor to a client certificate (cnf["x5t#S256"]) (${FAPI2_CLAUSES.senderConstrained})`,
+      });
+    }
     return x5t !== undefined;
   }
 
   return {
-    bearerAccepted: dpop?.required !== true,
+    bearerAccepted: dpop?.required !== true && !(senderConstrained && mtls === undefined),
     dpopAlgorithms: dpop?.algorithms,
     mtlsEnabled: mtls !== undefined,
     isBound,
