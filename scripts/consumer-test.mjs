@@ -338,6 +338,44 @@ const server = http.createServer(async (req, res) => {
 server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => console.log('listening ' + server.address().port));
 `;
 
+// Every subpath entry point of @resource-guard/mcp and @resource-guard/core/exchange, imported
+// by name (ESM, compiled by the strict compiler) and required (CommonJS, require() of ES modules):
+// each builds what it exports, and the fetch entry point answers a request without a token.
+const subpathChecks = `const { ISSUER = '' } = process.env;
+const resource = 'https://mcp.example.test/mcp';
+const options = { issuer: ISSUER, resource, jwksUri: ISSUER + '/jwks' };
+const fetchAuth = fetchMcpAuth(options);
+for (const auth of [rootMcpAuth(options), expressMcpAuth(options), koaMcpAuth(options), fastifyMcpAuth(options), fetchAuth]) if (typeof auth.protect !== 'function' || !auth.resourceMetadataUrl.startsWith('https://mcp.example.test/')) throw new Error('an mcpAuth() lacks its members');
+if (typeof expressToolScopes({ 'orders.read': 'orders:read' }) !== 'function') throw new Error('requireToolScopes');
+const handler = fetchAuth.protect(async () => new Response('ok'));
+const refused = await handler(new Request(resource, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }));
+if (refused.status !== 401 || !(refused.headers.get('www-authenticate') ?? '').includes('resource_metadata=')) throw new Error('fetch protect(): ' + refused.status);
+const exchange = createTokenExchange(createGuard({ issuer: ISSUER, audience: resource, jwksUri: ISSUER + '/jwks' }), { clientId: 'api', clientSecret: 'secret', tokenEndpoint: ISSUER + '/token' });
+if (typeof exchange.exchangeToken !== 'function' || ACCESS_TOKEN_TYPE !== 'urn:ietf:params:oauth:token-type:access_token') throw new Error('exchange');
+if (!(new TokenExchangeRefusedError('refused', 'ERR_EXCHANGE_REFUSED', undefined).status === 403)) throw new Error('TokenExchangeRefusedError');
+console.log('subpaths ok');
+`;
+const subpathApp = `import { createGuard } from '@resource-guard/core';
+import { ACCESS_TOKEN_TYPE, createTokenExchange, TokenExchangeRefusedError, type TokenExchangeOptions } from '@resource-guard/core/exchange';
+import { mcpAuth as rootMcpAuth } from '@resource-guard/mcp';
+import { mcpAuth as expressMcpAuth, requireToolScopes as expressToolScopes } from '@resource-guard/mcp/express';
+import { mcpAuth as koaMcpAuth } from '@resource-guard/mcp/koa';
+import { mcpAuth as fastifyMcpAuth } from '@resource-guard/mcp/fastify';
+import { mcpAuth as fetchMcpAuth, type McpAuth as FetchMcpAuth } from '@resource-guard/mcp/fetch';
+const typed: { options?: TokenExchangeOptions; auth?: FetchMcpAuth } = {};
+void typed;
+${subpathChecks}`;
+const subpathRequire = `(async () => {
+const { createGuard } = require('@resource-guard/core');
+const { ACCESS_TOKEN_TYPE, createTokenExchange, TokenExchangeRefusedError } = require('@resource-guard/core/exchange');
+const { mcpAuth: rootMcpAuth } = require('@resource-guard/mcp');
+const { mcpAuth: expressMcpAuth, requireToolScopes: expressToolScopes } = require('@resource-guard/mcp/express');
+const { mcpAuth: koaMcpAuth } = require('@resource-guard/mcp/koa');
+const { mcpAuth: fastifyMcpAuth } = require('@resource-guard/mcp/fastify');
+const { mcpAuth: fetchMcpAuth } = require('@resource-guard/mcp/fetch');
+${subpathChecks}})().catch((error) => { console.error(error); process.exitCode = 1; });
+`;
+
 // Plain JavaScript: the TypeScript-only parts of the app sources above removed.
 const toJavaScript = (source) => source.replace(': string | undefined', '');
 
@@ -428,6 +466,19 @@ const scenarios = [
     source: workerApp,
     bridge: true,
   },
+  {
+    name: 'the subpaths @resource-guard/mcp/{express,koa,fastify,fetch} and @resource-guard/core/exchange: ESM (TypeScript strict, nodenext) and CommonJS require()',
+    type: 'module',
+    dependencies: {
+      '@modelcontextprotocol/sdk': '^1.24.0', express: '^5.1.0', koa: '^3.0.0', fastify: '^5.0.0',
+      '@types/express': '^5.0.0', '@types/koa': '^3.0.0', '@types/node': '^20.19.0',
+    },
+    // skipLibCheck: @types/koa names a member that newer content-disposition types lack.
+    tsconfig: { ...strict, skipLibCheck: true, module: 'nodenext', moduleResolution: 'nodenext', verbatimModuleSyntax: true, lib: ['ES2023', 'DOM', 'DOM.Iterable'] },
+    source: subpathApp,
+    requireSource: subpathRequire,
+    selfCheck: true,
+  },
   ...[
     { heading: '## Quick start: Express', dependencies: { express: '^5.1.0' }, devDependencies: ['tsx', '@types/express'] },
     { heading: '## Quick start: Koa', dependencies: { koa: '^3.0.0', '@koa/router': '^15.0.0' }, devDependencies: ['tsx', '@types/koa'], skipLibCheck: true },
@@ -490,6 +541,18 @@ async function runScenario(scenario, index) {
       fs.writeFileSync(entry, bridge('app.createHandler({ issuer: process.env.ISSUER, audience: process.env.AUDIENCE, jwksUri: process.env.JWKS_URI })'));
     }
     command = [entry];
+  }
+  if (scenario.selfCheck) {
+    // No server: each entry checks itself and says so; the CommonJS one requires the same subpaths.
+    const env = { ...process.env, NODE_ENV: 'production', ISSUER };
+    fs.writeFileSync(path.join(dir, 'check.cjs'), scenario.requireSource);
+    for (const file of [entry, path.join(dir, 'check.cjs')]) {
+      const { stdout, stderr } = await exec(process.execPath, [file], { cwd: dir, env }).catch((error) => {
+        throw new Error(`${path.basename(file)} failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`, { cause: error });
+      });
+      assert(stdout.trim() === 'subpaths ok' && stderr === '', `${path.basename(file)}: ${stdout}${stderr}`);
+    }
+    return;
   }
   // The README's apps listen on PORT; the others print the port they were given by the system.
   const port = scenario.devAs ? await freePort() : undefined;

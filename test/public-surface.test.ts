@@ -4,8 +4,8 @@ import test from 'ava';
 const KIT = [
   'GUARD_KEY', 'NodeRequestView', 'assertKnownKeys', 'assertNonEmptyString', 'assertObject', 'attachBearerChallenge', 'authorizeRequirement',
   'buildRequestUrl', 'checkHost', 'checkTarget', 'createErrorResponder', 'createIntrospectionClient', 'createRequirementMiddlewares',
-  'createResourceMetadataEndpoint', 'fetchUpstream', 'formEncode', 'isGuard', 'parseServerUrl', 'quoteParam', 'readAuthContext',
-  'readBearerToken', 'readBoundedBody', 'readNumber', 'readPeerCertificate', 'resolveProtectArguments', 'runGuard', 'toStringList',
+  'createResourceMetadataEndpoint', 'fetchUpstream', 'formEncode', 'isGuard', 'openDirectJwe', 'parseServerUrl', 'quoteParam', 'readAuthContext',
+  'readBearerToken', 'readBoundedBody', 'readNumber', 'readPeerCertificate', 'resolveProtectArguments', 'runGuard', 'sealDirectJwe', 'toStringList',
 ];
 
 const APPLICATION = [

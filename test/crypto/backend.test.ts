@@ -47,6 +47,9 @@ test('base64, UTF-8 and constant-time comparison agree with Buffer', (t) => {
   fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 60 }), (text) => (
     webBackend.encodeBase64(text) === Buffer.from(text).toString('base64') && nodeBackend.encodeBase64(text) === webBackend.encodeBase64(text)
   )));
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 60 }), (bytes) => (
+    Object.values(backends).every((backend) => backend.encodeBase64Url(bytes) === Buffer.from(bytes).toString('base64url'))
+  )), { numRuns: 300 });
   fc.assert(fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
     const expected = isUtf8(bytes) ? Buffer.from(bytes).toString('utf8') : undefined;
     const segment = Buffer.from(bytes).toString('base64url');

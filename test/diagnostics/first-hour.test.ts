@@ -87,6 +87,14 @@ test('logRejections with errorHandler({ logger }): each 4xx logged once, not twi
   t.is((await send(`${server.url}/orders`, { headers: [['authorization', `Bearer ${flipSignature(await issuer.sign())}`]] })).status, 401);
   t.is(lines.debug.length, 2, 'one line per rejection');
   t.regex(lines.debug[1]!, /ERR_JWS_SIGNATURE_INVALID/);
+  // A 503 (the key set unreachable): one line, at error, with its cause; not a debug line besides.
+  issuer.mode = 'refuse';
+  const other = await issuer.sign({}, { key: issuer.createKey('ES256', 'unknown-kid') });
+  t.is((await send(`${server.url}/orders`, { headers: [['authorization', `Bearer ${other}`]] })).status, 503);
+  issuer.mode = 'ok';
+  t.is(lines.debug.length, 2, 'no debug line for the 503');
+  t.is(lines.error.length, 1, 'one error line for the 503');
+  t.regex(lines.error[0]!, /^resource-guard: rejected 503 ERR_JWKS_UNAVAILABLE: .*\(cause: /);
   // Without logRejections (production default), errorHandler's debug line is the only one.
   const alone = recorder();
   const app2 = express();

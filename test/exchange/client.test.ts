@@ -161,6 +161,14 @@ test.serial('private_key_jwt: a fresh assertion per call, aud = the token endpoi
   const { payload } = await jwtVerify(body.get('client_assertion')!, createLocalJWKSet({ keys: [{ ...await exportJWK(publicKey), alg: 'ES256' }] }), { audience: endpoint.url });
   t.is(payload.iss, 'api');
   t.is(payload.sub, 'api');
+  // Refused: the detail names the aud that was sent and the option that changes it.
+  endpoint.handler = (_q, _b, r) => json(r, 401, { error: 'invalid_client' });
+  const error = await t.throwsAsync(createTokenExchange(guard, {
+    clientId: 'api', clientAuth: 'private_key_jwt', privateKeyJwt: { key: privateKey, alg: 'ES256', audience: 'https://issuer.test' }, tokenEndpoint: endpoint.url,
+  }).exchangeToken(await callerOf(guard), target));
+  t.like(error, { code: 'ERR_EXCHANGE_CLIENT_REJECTED' });
+  t.regex(String((error as { detail?: string }).detail), /assertion's aud was "https:\/\/issuer\.test".*"tokenExchange\.privateKeyJwt\.audience"$/);
+  endpoint.handler = okHandler();
 });
 
 test.serial('answers: 5xx, a 400 without an error, non-JSON → 503 ERR_EXCHANGE_UNAVAILABLE; unusable token responses → 503 ERR_EXCHANGE_RESPONSE_INVALID; 401/403 → 502; never cached', async (t) => {
@@ -196,6 +204,19 @@ test.serial('answers: 5xx, a 400 without an error, non-JSON → 503 ERR_EXCHANGE
     }
     t.is(endpoint.calls.length - calls, 2, `${code}: not cached`);
   }
+});
+
+test.serial('a redirect from the token endpoint is not followed (the POST carries the subject token): 503 naming the Location and "tokenExchange.tokenEndpoint"', async (t) => {
+  const guard = guardOf();
+  const exchange = createTokenExchange(guard, base());
+  const auth = await callerOf(guard);
+  endpoint.handler = (_q, _b, r) => r.writeHead(307, { location: '/token/' }).end();
+  const calls = endpoint.calls.length;
+  const error = await t.throwsAsync(exchange.exchangeToken(auth, target));
+  t.like(error, { code: 'ERR_EXCHANGE_UNAVAILABLE', status: 503 });
+  t.regex(String((error as { detail?: string }).detail), /answered HTTP 307 to "http:\/\/127\.0\.0\.1:\d+\/token\/".*set "tokenExchange\.tokenEndpoint"/);
+  t.is(endpoint.calls.length - calls, 1);
+  endpoint.handler = okHandler();
 });
 
 test.serial('token types: bearer in any case is Bearer; N_A is returned by exchangeToken but never sent by downstreamFetch; without expires_in, used once', async (t) => {

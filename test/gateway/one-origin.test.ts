@@ -8,34 +8,24 @@
 import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import { RESOURCES } from '@resource-guard-tools/dev-authorization-server';
-import { createPhantomToken, createSplitToken, createTokenHandler, encryptTokenCookie, type TokenCookieKey } from '@resource-guard/gateway';
-import { getToken, startDevAs, type DevAs } from '../helpers/dev-as.js';
-import { FRAMEWORKS, carries, opaqueToken, phantomOptions, startGatewaySetup, type GatewaySetup } from '../helpers/gateway.js';
+import { createPhantomToken, createTokenHandler, encryptTokenCookie, type TokenCookieKey } from '@resource-guard/gateway';
+import { getToken } from '../helpers/dev-as.js';
+import { FRAMEWORKS, carries, opaqueToken, phantomOptions, splitTokenRoute, useGatewaySuite } from '../helpers/gateway.js';
 
 const key: TokenCookieKey = { kid: 'k1', key: randomBytes(32) };
 const ORIGIN = 'https://spa.example';
 const COOKIE = '__Host-rg-at';
 
-let dev: DevAs;
-const setups = new Map<string, GatewaySetup>();
-test.before(async () => {
-  dev = await startDevAs();
-  for (const framework of FRAMEWORKS) {
-    setups.set(framework, await startGatewaySetup(framework, (as) => ({
-      '/phantom': createPhantomToken(phantomOptions(as)),
-      '/split': createSplitToken({ store: as.server.splitTokenStore, verify: { issuer: as.server.issuer, audience: RESOURCES.split } }),
-      '/bff': createTokenHandler({ keys: [key], allowedOrigins: [ORIGIN] }),
-    }), dev));
-  }
-});
-test.after.always(async () => {
-  await Promise.all([...setups.values()].map((setup) => setup.close()));
-  await dev?.close();
-});
+const suite = useGatewaySuite((as) => ({
+  '/phantom': createPhantomToken(phantomOptions(as)),
+  '/split': splitTokenRoute(as),
+  '/bff': createTokenHandler({ keys: [key], allowedOrigins: [ORIGIN] }),
+}));
 
 for (const framework of FRAMEWORKS) {
   test.serial(`${framework}: /phantom, /split and /bff each forward none of the gateway's credentials`, async (t) => {
-    const setup = setups.get(framework)!;
+    const { dev } = suite;
+    const setup = suite.setup(framework);
     const jwt = (await getToken(dev, dev.server.clients.demo, { scope: 'orders:read', resource: RESOURCES.jwt })).access_token;
     const sessionCookie = await encryptTokenCookie(jwt, [key]);
     const opaque = await opaqueToken(dev);

@@ -9,29 +9,15 @@ import { RESOURCES } from '@resource-guard-tools/dev-authorization-server';
 import { createMemoryStore, type Store } from '@resource-guard/core';
 import { createSplitToken, splitTokenKey, storeSplitToken } from '@resource-guard/gateway';
 import { parseChallenges } from '../helpers/challenge.js';
-import { decodeJwt, getToken, revoke, startDevAs, type DevAs } from '../helpers/dev-as.js';
-import { FRAMEWORKS, startGatewaySetup, type GatewaySetup } from '../helpers/gateway.js';
+import { decodeJwt, getToken, revoke } from '../helpers/dev-as.js';
+import { FRAMEWORKS, splitTokenRoute, useGatewaySuite } from '../helpers/gateway.js';
 
-let dev: DevAs;
-const setups = new Map<string, GatewaySetup>();
-// One hook: ava may run separate before hooks concurrently, and the gateways need this AS's store.
-test.before(async () => {
-  dev = await startDevAs();
-  for (const framework of FRAMEWORKS) {
-    setups.set(framework, await startGatewaySetup(framework, (as) => ({
-      '/split': createSplitToken({ store: as.server.splitTokenStore, verify: verify() }),
-    }), dev));
-  }
-});
-test.after.always(async () => {
-  await Promise.all([...setups.values()].map((setup) => setup.close()));
-  await dev?.close();
-});
+const suite = useGatewaySuite((as) => ({ '/split': splitTokenRoute(as) }));
 
-const splitToken = async (client = dev.server.clients.demo): Promise<string> =>
-  (await getToken(dev, client, { scope: 'orders:read', resource: RESOURCES.split })).access_token;
+const splitToken = async (client = suite.dev.server.clients.demo): Promise<string> =>
+  (await getToken(suite.dev, client, { scope: 'orders:read', resource: RESOURCES.split })).access_token;
 
-const verify = () => ({ issuer: dev.server.issuer, audience: RESOURCES.split });
+const verify = () => ({ issuer: suite.dev.server.issuer, audience: RESOURCES.split });
 
 /** Flips one character in the middle of `value` (base64url stays base64url). */
 const alter = (value: string): string => {
@@ -42,7 +28,7 @@ const alter = (value: string): string => {
 test('the dev AS gives the client the signature only and stores header.payload under SHA-256(signature), until exp', async (t) => {
   const signature = await splitToken();
   t.notRegex(signature, /\./);
-  const stored = await dev.server.splitTokenStore.get(splitTokenKey(signature));
+  const stored = await suite.dev.server.splitTokenStore.get(splitTokenKey(signature));
   t.is(typeof stored, 'string');
   const { header, payload } = decodeJwt(`${String(stored)}.${signature}`);
   t.is(header.typ, 'at+jwt');
@@ -50,39 +36,39 @@ test('the dev AS gives the client the signature only and stores header.payload u
 });
 
 for (const framework of FRAMEWORKS) {
-  const fetchSplit = (token: string) => fetch(`${setups.get(framework)!.gateway.url}/split/orders`, { headers: { authorization: `Bearer ${token}` } });
+  const fetchSplit = (token: string) => fetch(`${suite.setup(framework).gateway.url}/split/orders`, { headers: { authorization: `Bearer ${token}` } });
 
   test.serial(`${framework}: the signature reaches the API as the whole, verified JWT`, async (t) => {
     const signature = await splitToken();
     const response = await fetchSplit(signature);
     t.is(response.status, 200);
-    const forwarded = String(setups.get(framework)!.api.requests.at(-1)!.headers.authorization);
+    const forwarded = String(suite.setup(framework).api.requests.at(-1)!.headers.authorization);
     t.regex(forwarded, /^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
     t.true(forwarded.endsWith(`.${signature}`));
   });
 
   test.serial(`${framework}: an altered signature, a revoked one, a whole JWT are 401 invalid_token and never reach the API`, async (t) => {
     const signature = await splitToken();
-    const seen = setups.get(framework)!.api.requests.length;
+    const seen = suite.setup(framework).api.requests.length;
     const altered = await fetchSplit(alter(signature));
     t.is(altered.status, 401);
     t.is(parseChallenges(altered.headers.get('www-authenticate') ?? undefined)[0]?.params.error, 'invalid_token');
-    const stored = String(await dev.server.splitTokenStore.get(splitTokenKey(signature)));
+    const stored = String(await suite.dev.server.splitTokenStore.get(splitTokenKey(signature)));
     t.is((await fetchSplit(`${stored}.${signature}`)).status, 401);
-    await revoke(dev, dev.server.clients.demo, signature);
-    t.is(await dev.server.splitTokenStore.get(splitTokenKey(signature)), undefined);
+    await revoke(suite.dev, suite.dev.server.clients.demo, signature);
+    t.is(await suite.dev.server.splitTokenStore.get(splitTokenKey(signature)), undefined);
     t.is((await fetchSplit(signature)).status, 401);
-    t.is(setups.get(framework)!.api.requests.length, seen);
+    t.is(suite.setup(framework).api.requests.length, seen);
   });
 
   test.serial(`${framework}: another client cannot revoke the token (RFC 7009), it still works`, async (t) => {
     const signature = await splitToken();
-    await revoke(dev, dev.server.clients.limited, signature);
+    await revoke(suite.dev, suite.dev.server.clients.limited, signature);
     t.is((await fetchSplit(signature)).status, 200);
   });
 
   test.serial(`${framework}: an expired split token is 401`, async (t) => {
-    const signature = await splitToken(dev.server.clients.shortLived);
+    const signature = await splitToken(suite.dev.server.clients.shortLived);
     t.is((await fetchSplit(signature)).status, 200);
     await sleep(3100);
     t.is((await fetchSplit(signature)).status, 401);
@@ -92,7 +78,7 @@ for (const framework of FRAMEWORKS) {
 test('the store is never trusted alone: a payload edited in the store fails the signature check', async (t) => {
   const store = createMemoryStore();
   const signature = await splitToken();
-  const stored = String(await dev.server.splitTokenStore.get(splitTokenKey(signature)));
+  const stored = String(await suite.dev.server.splitTokenStore.get(splitTokenKey(signature)));
   const [header, payload] = stored.split('.');
   const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString('utf8')) as Record<string, unknown>;
   claims.scope = 'orders:read admin';

@@ -3,13 +3,14 @@
  * JWTs with protect() and nothing else (no introspection), every request it receives recorded,
  * and the example gateway (examples/gateway, http-proxy-middleware) in front of it.
  */
+import test from 'ava';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp as createExpressApp } from '@resource-guard-examples/express-api';
 import { createApp as createKoaApp } from '@resource-guard-examples/koa-api';
 import { startGateway, type RunningGateway } from '@resource-guard-examples/gateway';
 import { RESOURCES } from '@resource-guard-tools/dev-authorization-server';
-import type { CredentialExchange, PhantomTokenOptions } from '@resource-guard/gateway';
+import { createSplitToken, type CredentialExchange, type PhantomTokenOptions } from '@resource-guard/gateway';
 import type { GuardOptions } from '@resource-guard/core';
 import { getToken, startDevAs, type DevAs } from './dev-as.js';
 
@@ -90,6 +91,39 @@ export async function startGatewaySetup(
   };
 }
 
+/** One dev AS and a gateway setup per framework, shared by the tests of a file. */
+export interface GatewaySuite {
+  /** The dev AS (set once the `before` hook ran). */
+  readonly dev: DevAs;
+  /** The running setup of `framework`. */
+  setup(framework: Framework): GatewaySetup;
+}
+
+/**
+ * Registers the file's `before` hook (the dev AS, then a setup per framework with the gateway
+ * patterns `routes` builds) and the `after.always` hook that closes them. One hook on purpose:
+ * ava may run separate `before` hooks concurrently, and the gateways need the AS first.
+ */
+export function useGatewaySuite(routes: (dev: DevAs) => Record<string, CredentialExchange>): GatewaySuite {
+  let dev: DevAs | undefined;
+  const setups = new Map<Framework, GatewaySetup>();
+  test.before(async () => {
+    dev = await startDevAs();
+    for (const framework of FRAMEWORKS) setups.set(framework, await startGatewaySetup(framework, routes, dev));
+  });
+  test.after.always(async () => {
+    await Promise.all([...setups.values()].map((setup) => setup.close()));
+    await dev?.close();
+  });
+  return {
+    get dev() {
+      if (dev === undefined) throw new Error('the gateway suite has not started: use it inside a test');
+      return dev;
+    },
+    setup: (framework) => setups.get(framework)!,
+  };
+}
+
 /** Asserts-friendly view: does any captured request carry `needle` in any header? */
 export function carries(requests: readonly Captured[], needle: string): boolean {
   return requests.some(({ headers }) => Object.values(headers).some((value) => String(value).includes(needle)));
@@ -104,6 +138,11 @@ export function phantomOptions(dev: DevAs, overrides: Partial<PhantomTokenOption
     allowInsecureRequests: true,
     ...overrides,
   };
+}
+
+/** The split-token pattern against the dev AS: its split-token store, JWTs for the split resource. */
+export function splitTokenRoute(dev: DevAs): CredentialExchange {
+  return createSplitToken({ store: dev.server.splitTokenStore, verify: { issuer: dev.server.issuer, audience: RESOURCES.split } });
 }
 
 /** An opaque `orders:read` token of `demo-client`. */

@@ -4,7 +4,7 @@
  * checked in place on the node:crypto backend, on the pool with `true`; the WebCrypto backend
  * checks every one asynchronously (`crypto.subtle`, on Node on the thread pool) whatever the
  * setting. How `'auto'` treats overlapping requests is decided in the core, below the adapters,
- * and counted there: test/pipeline/offload-auto.test.ts.
+ * and counted there: test/pipeline/offload-auto.node.test.ts.
  */
 import test from 'ava';
 import { CRYPTO_BACKEND, type GuardOptions } from '@resource-guard/core';

@@ -79,8 +79,14 @@ test('private_key_jwt with a KeyObject, RS256, a configured audience (the issuer
   t.is(payloads[0]!.aud, ISSUER);
   t.is((payloads[0]!.exp as number) - (payloads[0]!.iat as number), 30);
   // The endpoint's own check: an assertion for the endpoint URL is refused where the issuer is expected.
-  const other = createGuard(options(endpoint.url, { clientId: CLIENT_ID, clientAuth: 'private_key_jwt', privateKeyJwt: { key: privateKey, alg: 'PS256' } }));
-  await assertRejected(t, other.verify(requestWith('opaque')), { status: 500, code: 'ERR_INTROSPECTION_CLIENT_REJECTED' });
+  const logger = recordingLogger();
+  const other = createGuard(options(endpoint.url, { clientId: CLIENT_ID, clientAuth: 'private_key_jwt', privateKeyJwt: { key: privateKey, alg: 'PS256' } }, { logger }));
+  const error = await assertRejected(t, other.verify(requestWith('opaque')), { status: 500, code: 'ERR_INTROSPECTION_CLIENT_REJECTED' });
+  // The detail and the log line name what was sent as aud and the option that fixes it (ZITADEL wants its issuer).
+  for (const text of [error.detail!, logger.lines[0]!]) {
+    t.true(text.includes(`the private_key_jwt assertion's aud was "${endpoint.url}"`), text);
+    t.regex(text, /needs "introspection\.privateKeyJwt\.audience"$/);
+  }
 });
 
 test('an assertion the endpoint refuses (another key): 500, and neither the assertion nor the key reaches an error or a log', async (t) => {
@@ -166,4 +172,14 @@ test('option validation: a TypeError naming the option, at start-up', async (t) 
   t.notThrows(() => createGuard(options(url, pkj({ key: generateKeyPairSync('ed25519').privateKey, alg: 'EdDSA' }))));
   t.notThrows(() => createGuard(options(url, pkj({ key: ecKey('P-521').privateKey, alg: 'ES512' }))));
   t.notThrows(() => createGuard(options(url, { clientAuth: 'none', clientId: CLIENT_ID, jwtResponse: true })));
+});
+
+test('a clientId required only by jwtResponse (bearer, none): the TypeError names jwtResponse as the reason', (t) => {
+  const url = 'https://as.example.test/introspect';
+  for (const auth of [{ clientAuth: 'bearer', bearerToken: 'gateway-token' }, { clientAuth: 'none' }]) {
+    const error = t.throws(() => createGuard(options(url, { ...auth, jwtResponse: true })), { instanceOf: TypeError });
+    t.is(error.message, 'resource-guard: "introspection.clientId" is required with "introspection.jwtResponse": an RFC 9701 answer\'s aud must name this client (RFC 9701 §5)');
+  }
+  const secret = t.throws(() => createGuard(options(url, { clientSecret: 's' })), { instanceOf: TypeError });
+  t.is(secret.message, 'resource-guard: "introspection.clientId" is required with "introspection.clientAuth" client_secret_basic');
 });

@@ -147,6 +147,20 @@ test('a minimal active answer (no exp, aud, iss) is accepted with allowMissingAu
   t.is(auth.expiresAt, undefined);
 });
 
+test('django-oauth-toolkit\'s answer (username, client_id, no sub): auth.username set, auth.subject undefined (never guessed)', async (t) => {
+  const now = Math.floor(Date.now() / 1000);
+  const body = { active: true, scope: 'read write', exp: now + 300, client_id: 'dot-client', username: 'alice' };
+  const { guard } = await guardAnswering(t, { body }, { allowMissingAudience: true });
+  const auth = await guard.verify(requestWith('dot-answer'));
+  t.is(auth.username, 'alice');
+  t.is(auth.subject, undefined);
+  t.is(auth.clientId, 'dot-client');
+  t.like(JSON.parse(JSON.stringify(auth)), { username: 'alice', clientId: 'dot-client' });
+  // The other members stay where they were: a `sub` beside it is the subject.
+  const withSub = await guardAnswering(t, { body: { ...body, sub: 'user-9' } }, { allowMissingAudience: true });
+  t.like(await withSub.guard.verify(requestWith('dot-sub')), { subject: 'user-9', username: 'alice' });
+});
+
 test('scopes from the response are enforced per route', async (t) => {
   const { guard } = await guardAnswering(t, { body: activeBody({ scope: 'orders:read' }) });
   const auth = await guard.verify(requestWith('scoped-token'));

@@ -155,6 +155,18 @@ for (const [title, answer, code, introspection, overrides] of failures) {
   });
 }
 
+test('ERR_INTROSPECTION_JWT_AUDIENCE_INVALID says what the answer\'s aud was (escaped) and what was expected (Glewlwyd sends the token\'s own aud)', async (t) => {
+  const { guard } = await setup(t, signed({ aud: [AUDIENCE, 'evil\n"line'] }));
+  const error = await t.throwsAsync(guard.verify(requestWith('jwt-aud-detail')));
+  t.like(error, { code: 'ERR_INTROSPECTION_JWT_AUDIENCE_INVALID', status: 503 });
+  const detail = (error as { detail?: string }).detail ?? '';
+  t.true(detail.includes(`the response JWT's aud is ["${AUDIENCE}", "evil\\n\\"line"], expected it to contain "${CLIENT_ID}"`), detail);
+  t.regex(detail, /"introspection\.jwtResponse" to false/);
+  t.false(detail.includes('\n'));
+  const none = await setup(t, signed({ aud: undefined }));
+  t.regex((await t.throwsAsync(none.guard.verify(requestWith('jwt-aud-none'))) as { detail?: string }).detail ?? '', /aud is none, expected/);
+});
+
 test('jwtResponseMaxAge widens the accepted iat age', async (t) => {
   const { guard } = await setup(t, signed({ iat: now() - 200 }), { jwtResponseMaxAge: 300 });
   t.is((await guard.verify(requestWith('jwt-old-ok'))).subject, 'user-123');

@@ -3,7 +3,7 @@
  * allow-list or predicate, one shared key set, and `tid` equal to the tenant in `iss`.
  */
 import test from 'ava';
-import { createGuard, type GuardOptions } from '@resource-guard/core';
+import { createGuard, requireScopes, type GuardOptions } from '@resource-guard/core';
 import { bearerRequest, rejectionOf, startMockIssuer, useMockIssuer } from '../helpers/issuer.js';
 
 const quiet = { warn() {}, error() {} };
@@ -53,7 +53,35 @@ test('an unlisted tenant is refused before any key is fetched', async (t) => {
   const error = await rejectionOf(guard.verify(request(await v2Token(OTHER))));
   t.is(error.code, 'ERR_JWT_ISSUER_UNTRUSTED');
   t.true(error.detail!.includes(`${origin()}/{tenantid}/v2.0`), 'the detail names the templates trusted');
+  t.true(error.detail!.includes(`it fits issuer template "${origin()}/{tenantid}/v2.0", but its tenant "${OTHER}" is not in "tenants"`), error.detail);
   t.is(entra.hits.jwks, before);
+  // An iss that fits no template says nothing about tenants.
+  const plain = await rejectionOf(guard.verify(request(await entra.sign({ iss: 'https://elsewhere.test/', aud: API }, { header: { typ: 'JWT' } }))));
+  t.is(plain.code, 'ERR_JWT_ISSUER_UNTRUSTED');
+  t.false(plain.detail!.includes('fits issuer template'));
+});
+
+test('published app-only tokens with no app role (v1 and v2: idtyp app, neither scp nor roles) are access tokens; a scoped route answers 403 saying to assign an app role', async (t) => {
+  const guard = tenantGuard();
+  const now = Math.floor(Date.now() / 1000);
+  // The claims Microsoft documents for app-only tokens (access-token-claims-reference), nothing else.
+  const common = {
+    iat: now, nbf: now, exp: now + 3599, aio: 'E2ZgYJg1Zf1nXkMq', idtyp: 'app', oid: '5d7a3e4c-0000-4000-8000-00000000a1b2',
+    rh: '0.AXEAv4j5cvGGr0GRqy180BHbR-7s', sub: '5d7a3e4c-0000-4000-8000-00000000a1b2', tid: LISTED, uti: 'x8r1FQ2jE0y', aud: API,
+    client_id: undefined, jti: undefined, scope: undefined,
+  };
+  const appV1 = await entra.sign({
+    ...common, iss: `${origin()}/sts/${LISTED}/`, idp: `${origin()}/sts/${LISTED}/`, appid: 'daemon-app', appidacr: '1', ver: '1.0',
+  }, { header: { typ: 'JWT' } });
+  const appV2 = await entra.sign({ ...common, iss: v2(LISTED), azp: 'daemon-app', azpacr: '1', ver: '2.0' }, { header: { typ: 'JWT' } });
+  for (const token of [appV1, appV2]) {
+    const auth = await guard.verify(request(token));
+    t.is(auth.clientId, 'daemon-app');
+    t.deepEqual(auth.scopes, []);
+    const refused = t.throws(() => guard.authorize(auth, requireScopes('Orders.Read')));
+    t.like(refused, { code: 'ERR_SCOPE_INSUFFICIENT', status: 403 });
+    t.regex((refused as { detail?: string }).detail ?? '', /carries none until an app role of this API is assigned to the client application/);
+  }
 });
 
 test('tid other than the tenant in iss is refused', async (t) => {
@@ -83,8 +111,12 @@ test('a tenant predicate is asked only about GUIDs, and decides', async (t) => {
     return tenant === LISTED;
   });
   await t.notThrowsAsync(guard.verify(request(await v2Token(LISTED))));
-  t.is((await rejectionOf(guard.verify(request(await v2Token(OTHER))))).code, 'ERR_JWT_ISSUER_UNTRUSTED');
-  t.is((await rejectionOf(guard.verify(request(await v2Token('contoso.example'))))).code, 'ERR_JWT_ISSUER_UNTRUSTED');
+  const refused = await rejectionOf(guard.verify(request(await v2Token(OTHER))));
+  t.is(refused.code, 'ERR_JWT_ISSUER_UNTRUSTED');
+  t.true(refused.detail!.includes(`its tenant "${OTHER}" was refused by the "tenants" function`), refused.detail);
+  const notGuid = await rejectionOf(guard.verify(request(await v2Token('contoso.example'))));
+  t.is(notGuid.code, 'ERR_JWT_ISSUER_UNTRUSTED');
+  t.true(notGuid.detail!.includes('its tenant "contoso.example" is not a tenant id (a lower-case GUID), so the "tenants" function was not asked'), notGuid.detail);
   t.deepEqual(asked, [LISTED, OTHER]);
 });
 

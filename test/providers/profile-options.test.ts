@@ -128,6 +128,19 @@ test('Entra markers: v2 needs azp, v1 appid, any other ver is refused', async (t
   t.is((await rejectionOf(guard.verify(request(await entra({ ver: '2.0', azp: 'a', scp: 's', tid: undefined }))))).code, 'ERR_TOKEN_CLAIM_MISSING');
 });
 
+test('where the client id comes from: ZITADEL client_id (none before late 2024), never azp; Curity none; clientIdClaim names one', async (t) => {
+  const zitadel = guardOf({ profile: 'zitadel' });
+  const current = await zitadel.verify(request(await issuer.sign({ client_id: 'app@orders', scope: undefined }, generic)));
+  t.is(current.clientId, 'app@orders');
+  // Before zitadel/oidc#650: no client_id. Still an access token (it has a jti); no client id, and azp is never read.
+  const older = await zitadel.verify(request(await issuer.sign({ client_id: undefined, azp: 'app@orders', scope: undefined }, generic)));
+  t.is(older.clientId, undefined);
+  // Curity access tokens name the client in neither claim: unset, unless clientIdClaim names a claim a token procedure adds.
+  const curityToken = await issuer.sign({ client_id: undefined, azp: 'web', purpose: 'access_token', delegationId: 'd-1', client: 'web' }, generic);
+  t.is((await guardOf({ profile: 'curity' }).verify(request(curityToken))).clientId, undefined);
+  t.is((await guardOf({ profile: 'curity', clientIdClaim: 'client' }).verify(request(curityToken))).clientId, 'web');
+});
+
 test('Auth0 markers: a client (client_id or azp) and scope or permissions', async (t) => {
   const guard = guardOf({ profile: 'auth0' });
   await t.notThrowsAsync(guard.verify(request(await issuer.sign({ scope: undefined, permissions: ['p'] }, generic))));

@@ -21,8 +21,10 @@ app.get('/orders', ex.requireScopes('orders:read'), (req, res) => {
   const auth = ex.getAuth(req);
   expectTypeOf(auth).toEqualTypeOf<ex.AuthContext>();
   expectTypeOf(auth.subject).toEqualTypeOf<string | undefined>();
+  expectTypeOf(auth.username).toEqualTypeOf<string | undefined>();
   expectTypeOf(auth.clientId).toEqualTypeOf<string | undefined>();
   expectTypeOf(auth.claims).toEqualTypeOf<Readonly<ex.Claims>>();
+  expectTypeOf(ex.getAuth<{ username: string }>(req).username).toEqualTypeOf<string>();
   expectTypeOf(auth.scopes).toEqualTypeOf<string[]>();
   expectTypeOf(auth.token).toEqualTypeOf<string>();
 

@@ -14,7 +14,7 @@ export type {
   GuardOptions, IntrospectionOptions, DpopOptions, MtlsOptions, TokenLocation, Logger, ProfileName, TelemetryOptions, TenantFilter, PrincipalFilter,
 } from './options/guard-options.js';
 export type { FapiOptions, FapiVersion } from './fapi/options.js';
-export type { ClientAuthMethod, PrivateKeyJwtOptions } from './introspection/client-auth.js';
+export type { BearerTokenGrantOptions, BearerTokenProvider, ClientAuthMethod, PrivateKeyJwtOptions } from './introspection/client-auth.js';
 export type { PrivateKeyInput } from './jws/signing-key.js';
 export type { JsonWebKey, PlatformKey } from './crypto/key-types.js';
 export type { TokenFormatName } from './pipeline/formats.js';

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { CompactEncrypt, compactDecrypt, type CompactJWEHeaderParameters } from 'jose';
+import { openDirectJwe, sealDirectJwe } from '@resource-guard/core/adapter';
 
 /**
  * The token handler's cookies, one place for the agent that issues them and the proxy that reads
@@ -25,7 +25,6 @@ export interface CookieKeySet {
 /** What a cookie holds: `at` access token, `rt` refresh token, `id` ID token, `csrf` CSRF token, `login` a login in progress. */
 export type CookiePurpose = 'at' | 'rt' | 'id' | 'csrf' | 'login';
 
-const DECRYPT_OPTIONS = { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] };
 const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Validates `value` as a non-empty list of unique `{ kid, key }` (32 bytes); `name` prefixes the messages. */
@@ -43,10 +42,10 @@ export function readCookieKeys(value: unknown, name: string): CookieKeySet {
 }
 
 /** Encrypts `plaintext` for a cookie of `purpose`, valid until `expiresAt` (seconds) when given. */
-export async function sealCookie(plaintext: string, purpose: CookiePurpose, keySet: CookieKeySet, expiresAt?: number): Promise<string> {
-  const header: CompactJWEHeaderParameters = { alg: 'dir', enc: 'A256GCM', kid: keySet.encryptWith.kid, rgp: purpose };
+export function sealCookie(plaintext: string, purpose: CookiePurpose, keySet: CookieKeySet, expiresAt?: number): Promise<string> {
+  const header: Record<string, unknown> = { kid: keySet.encryptWith.kid, rgp: purpose };
   if (expiresAt !== undefined) header.exp = Math.floor(expiresAt);
-  return new CompactEncrypt(new TextEncoder().encode(plaintext)).setProtectedHeader(header).encrypt(keySet.encryptWith.key);
+  return sealDirectJwe(plaintext, header, keySet.encryptWith.key);
 }
 
 /**
@@ -55,19 +54,11 @@ export async function sealCookie(plaintext: string, purpose: CookiePurpose, keyS
  * (seconds). Never throws: every failure is the same "no valid cookie" to the caller.
  */
 export async function openCookie(value: string, purpose: CookiePurpose, keySet: CookieKeySet, now: number): Promise<string | undefined> {
-  try {
-    const { plaintext, protectedHeader } = await compactDecrypt(value, (header: CompactJWEHeaderParameters) => {
-      const key = typeof header.kid === 'string' ? keySet.keys.get(header.kid) : undefined;
-      if (key === undefined) throw new Error('unknown kid');
-      return key;
-    }, DECRYPT_OPTIONS);
-    if (protectedHeader.rgp !== purpose) return undefined;
-    const exp = protectedHeader.exp;
-    if (exp !== undefined && (typeof exp !== 'number' || exp <= now)) return undefined;
-    return new TextDecoder('utf-8', { fatal: true }).decode(plaintext);
-  } catch {
-    return undefined;
-  }
+  const opened = await openDirectJwe(value, ({ kid }) => (typeof kid === 'string' ? keySet.keys.get(kid) : undefined));
+  if (opened?.header.rgp !== purpose) return undefined;
+  const { exp } = opened.header;
+  if (exp !== undefined && (typeof exp !== 'number' || exp <= now)) return undefined;
+  return opened.plaintext;
 }
 
 /** The values of cookie `name` in a `Cookie` header (RFC 6265 §5.4 `name=value; name=value`). */

@@ -2,16 +2,15 @@
  * @resource-guard/mcp/express — an MCP server's authorization on Express (4 and 5). Also the
  * package's root export, as before the other adapters existed.
  */
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Guard } from '@resource-guard/core';
 import { GUARD_KEY } from '@resource-guard/core/adapter';
 import { protect, protectedResourceMetadata } from '@resource-guard/express';
-import { createMcpAuthCore } from './mcp-auth-core.js';
+import { buildMcpAuth, gateToolScopes, type McpAnswer, type McpHandover } from './mcp-auth-builder.js';
 import type { McpAuthOptions } from './options.js';
-import { McpProtocolError, renderMethodNotAllowed, renderProtocolError } from './protocol-error.js';
-import { createToolScopeAuthorizer, type ToolScopes } from './tool-scopes.js';
+import type { ToolScopes } from './tool-scopes.js';
 
 /** What `mcpAuth()` returns on Express: one guard and the middleware around it. */
 export interface McpAuth {
@@ -47,15 +46,35 @@ export interface McpAuth {
   authInfo(req: Request): AuthInfo;
 }
 
-function send(res: Response, answer: { status: number; headers: Record<string, string>; body: string }): void {
+function send(res: Response, answer: McpAnswer): void {
   res.status(answer.status).set(answer.headers).end(answer.body);
 }
 
-/** Answers an MCP protocol error itself; hands anything else to `next`. */
-function reject(error: unknown, res: Response, next: NextFunction): void {
-  if (error instanceof McpProtocolError) send(res, renderProtocolError(error));
-  else next(error);
-}
+/** Express's hand-over: a check is middleware that answers or calls `next()`; errors go to `next(error)`. */
+const HANDOVER: McpHandover<Request, RequestHandler, RequestHandler, RequestHandler> = {
+  protect,
+  metadata: protectedResourceMetadata,
+  gate: (decide) => function mcpCheck(req, res, next) {
+    let answer: McpAnswer | undefined;
+    try {
+      answer = decide(req);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    if (answer === undefined) next();
+    else send(res, answer);
+  },
+  chain: (first, second) => function mcpChain(req, res, next) {
+    first(req, res, () => second(req, res, next));
+  },
+  answer: (render) => function mcpAnswer(_req, res) {
+    send(res, render());
+  },
+  originOf: (req) => req.headers.origin,
+  toolScopeRequestOf: (req) => ({ headers: req.headers, body: req.body as unknown, auth: req.auth, guard: (req as { [GUARD_KEY]?: Guard })[GUARD_KEY] }),
+  authOf: (req) => req.auth!,
+};
 
 /**
  * One guard for an MCP server on Express, with the MCP defaults: audience exactly `resource`,
@@ -64,40 +83,12 @@ function reject(error: unknown, res: Response, next: NextFunction): void {
  * now (a `TypeError` naming the bad one).
  */
 export function mcpAuth(options: McpAuthOptions): McpAuth {
-  const core = createMcpAuthCore(options);
-  const guardProtect = protect(core.guard);
-  const validateOrigin: RequestHandler = function validateOrigin(req, res, next) {
-    const refused = core.checkOrigin(req.headers.origin);
-    if (refused === undefined) next();
-    else send(res, renderProtocolError(refused));
-  };
-  return {
-    ...core.common,
-    metadata: protectedResourceMetadata(core.guard),
-    validateOrigin,
-    protect: function protectMcp(req, res, next) {
-      validateOrigin(req, res, () => guardProtect(req, res, next));
-    },
-    requireToolScopes,
-    methodNotAllowed: function methodNotAllowed(_req, res) {
-      send(res, renderMethodNotAllowed());
-    },
-    authInfo: (req) => core.authInfo(req.auth!),
-  };
+  return buildMcpAuth(options, HANDOVER);
 }
 
 /** See {@link McpAuth.requireToolScopes}; the scopes are validated now. Works with any `protect()`. */
 export function requireToolScopes(toolScopes: ToolScopes): RequestHandler {
-  const authorize = createToolScopeAuthorizer(toolScopes);
-  return function requireToolScopesMiddleware(req, res, next) {
-    try {
-      authorize({ headers: req.headers, body: req.body as unknown }, req.auth, (req as { [GUARD_KEY]?: Guard })[GUARD_KEY]);
-    } catch (error) {
-      reject(error, res, next);
-      return;
-    }
-    next();
-  };
+  return gateToolScopes(HANDOVER, toolScopes);
 }
 
 export { errorHandler } from '@resource-guard/express';

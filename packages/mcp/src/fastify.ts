@@ -5,10 +5,9 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { MisconfigurationError, type Guard } from '@resource-guard/core';
 import { GUARD_KEY } from '@resource-guard/core/adapter';
 import { protect, protectedResourceMetadata, type GuardHook } from '@resource-guard/fastify';
-import { createMcpAuthCore } from './mcp-auth-core.js';
+import { buildMcpAuth, gateToolScopes, type McpAnswer, type McpHandover } from './mcp-auth-builder.js';
 import type { McpAuthOptions } from './options.js';
-import { McpProtocolError, renderMethodNotAllowed, renderProtocolError } from './protocol-error.js';
-import { createToolScopeAuthorizer, type ToolScopes } from './tool-scopes.js';
+import type { ToolScopes } from './tool-scopes.js';
 
 /** What `mcpAuth()` returns on Fastify; see `@resource-guard/mcp/express` for each member. */
 export interface McpAuth {
@@ -33,54 +32,56 @@ export interface McpAuth {
   authInfo(request: FastifyRequest): AuthInfo;
 }
 
-function send(reply: FastifyReply, answer: { status: number; headers: Record<string, string>; body: string }): void {
+function send(reply: FastifyReply, answer: McpAnswer): void {
   void reply.code(answer.status).headers(answer.headers).send(answer.body);
 }
 
-/** See {@link McpAuth.requireToolScopes}; validated now. */
-export function requireToolScopes(toolScopes: ToolScopes): GuardHook {
-  const authorize = createToolScopeAuthorizer(toolScopes);
-  return function requireToolScopesHook(request, reply, done): void {
+/** Fastify's hand-over: a check is a hook that replies or calls `done()`; errors go to `done(error)`. */
+const HANDOVER: McpHandover<FastifyRequest, GuardHook, McpAuth['methodNotAllowed'], FastifyPluginCallback> = {
+  protect,
+  metadata: protectedResourceMetadata,
+  gate: (decide) => function mcpCheck(request, reply, done: HookHandlerDoneFunction): void {
+    let answer: McpAnswer | undefined;
     try {
       // Before parsing (onRequest) Fastify's body is undefined: the headers decide.
-      authorize({ headers: request.headers, body: request.body }, request.auth ?? undefined, (request as { [GUARD_KEY]?: Guard })[GUARD_KEY]);
+      answer = decide(request);
     } catch (error) {
-      // Replying in a hook ends the request: Fastify wants no done() then.
-      if (error instanceof McpProtocolError) send(reply, renderProtocolError(error));
-      else done(error as Error);
+      done(error as Error);
       return;
     }
-    done();
-  };
+    // Replying in a hook ends the request: Fastify wants no done() then.
+    if (answer === undefined) done();
+    else send(reply, answer);
+  },
+  chain: (first, second) => function mcpChain(request, reply, done) {
+    first(request, reply, () => second(request, reply, done));
+  },
+  answer: (render) => function mcpAnswer(_request, reply) {
+    send(reply, render());
+  },
+  originOf: (request) => request.headers.origin,
+  toolScopeRequestOf: (request) => ({
+    headers: request.headers,
+    body: request.body,
+    auth: request.auth ?? undefined,
+    guard: (request as { [GUARD_KEY]?: Guard })[GUARD_KEY],
+  }),
+  authOf(request) {
+    if (request.auth === null) {
+      throw new MisconfigurationError('authInfo() used where protect() did not set a context', 'ERR_MISCONFIGURED_MIDDLEWARE_ORDER');
+    }
+    return request.auth;
+  },
+};
+
+/** See {@link McpAuth.requireToolScopes}; validated now. */
+export function requireToolScopes(toolScopes: ToolScopes): GuardHook {
+  return gateToolScopes(HANDOVER, toolScopes);
 }
 
 /** One guard for an MCP server on Fastify, with the MCP defaults (see `@resource-guard/mcp/express`). */
 export function mcpAuth(options: McpAuthOptions): McpAuth {
-  const core = createMcpAuthCore(options);
-  const guardProtect = protect(core.guard);
-  const validateOrigin: GuardHook = function validateOrigin(request, reply, done: HookHandlerDoneFunction) {
-    const refused = core.checkOrigin(request.headers.origin);
-    if (refused === undefined) done();
-    else send(reply, renderProtocolError(refused));
-  };
-  return {
-    ...core.common,
-    metadata: protectedResourceMetadata(core.guard),
-    validateOrigin,
-    protect: function protectMcp(request, reply, done) {
-      validateOrigin(request, reply, () => guardProtect(request, reply, done));
-    },
-    requireToolScopes,
-    methodNotAllowed(_request, reply) {
-      send(reply, renderMethodNotAllowed());
-    },
-    authInfo(request) {
-      if (request.auth === null) {
-        throw new MisconfigurationError('authInfo() used where protect() did not set a context', 'ERR_MISCONFIGURED_MIDDLEWARE_ORDER');
-      }
-      return core.authInfo(request.auth);
-    },
-  };
+  return buildMcpAuth(options, HANDOVER);
 }
 
 export * from './shared.js';

@@ -10,8 +10,9 @@ import type { AuthContext, Guard } from '@resource-guard/core';
 import { protectedResourceMetadata, rejectionResponse, withAuth, type MetadataHandler } from '@resource-guard/fetch';
 import { createMcpAuthCore } from './mcp-auth-core.js';
 import type { McpAuthOptions } from './options.js';
+import { decideOrigin, decideToolScopes, type McpAnswer } from './mcp-auth-builder.js';
 import { JSON_RPC_ERRORS, McpProtocolError, renderMethodNotAllowed, renderProtocolError } from './protocol-error.js';
-import { createToolScopeAuthorizer, type ToolScopes } from './tool-scopes.js';
+import type { ToolScopes } from './tool-scopes.js';
 
 /** The application's MCP handler, called with the verified context and the SDK's `AuthInfo`. */
 export type McpHandler = (request: Request, auth: AuthContext, authInfo: AuthInfo) => Response | Promise<Response>;
@@ -55,12 +56,8 @@ export interface McpAuth {
   authInfo(auth: AuthContext): AuthInfo;
 }
 
-function toResponse(answer: { status: number; headers: Record<string, string>; body: string }): Response {
+function toResponse(answer: McpAnswer): Response {
   return new Response(answer.body, { status: answer.status, headers: answer.headers });
-}
-
-function respondTo(error: unknown): Response {
-  return error instanceof McpProtocolError ? toResponse(renderProtocolError(error)) : rejectionResponse(error);
 }
 
 async function readJson(request: Request): Promise<unknown> {
@@ -79,21 +76,21 @@ const headersOf = (request: Request): Record<string, string> => Object.fromEntri
 export function mcpAuth(options: McpAuthOptions): McpAuth {
   const core = createMcpAuthCore(options);
   const validateOrigin = (request: Request): Response | undefined => {
-    const refused = core.checkOrigin(request.headers.get('origin') ?? undefined);
-    return refused === undefined ? undefined : toResponse(renderProtocolError(refused));
+    const answer = decideOrigin(core, request.headers.get('origin') ?? undefined);
+    return answer === undefined ? undefined : toResponse(answer);
   };
   const requireToolScopes: McpAuth['requireToolScopes'] = (toolScopes, settings = {}) => {
-    const authorize = createToolScopeAuthorizer(toolScopes);
+    const decide = decideToolScopes(toolScopes);
     const readBody = settings.readBody === true;
     return async function checkToolScopes(request, auth) {
       try {
         const body = readBody ? await readJson(request) : undefined;
         // A fetch Request always has a body stream: unread, only the headers may decide.
         const headers = readBody ? headersOf(request) : { ...headersOf(request), 'content-length': '0', 'transfer-encoding': undefined };
-        authorize({ headers, body }, auth, core.guard);
-        return undefined;
+        const answer = decide({ headers, body, auth, guard: core.guard });
+        return answer === undefined ? undefined : toResponse(answer);
       } catch (error) {
-        return respondTo(error);
+        return error instanceof McpProtocolError ? toResponse(renderProtocolError(error)) : rejectionResponse(error);
       }
     };
   };

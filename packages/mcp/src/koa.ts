@@ -5,10 +5,9 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Guard } from '@resource-guard/core';
 import { GUARD_KEY } from '@resource-guard/core/adapter';
 import { getAuth, protect, protectedResourceMetadata } from '@resource-guard/koa';
-import { createMcpAuthCore } from './mcp-auth-core.js';
+import { buildMcpAuth, gateToolScopes, type McpAnswer, type McpHandover } from './mcp-auth-builder.js';
 import type { McpAuthOptions } from './options.js';
-import { McpProtocolError, renderMethodNotAllowed, renderProtocolError } from './protocol-error.js';
-import { createToolScopeAuthorizer, type ToolScopes } from './tool-scopes.js';
+import type { ToolScopes } from './tool-scopes.js';
 
 /** What `mcpAuth()` returns on Koa; see `@resource-guard/mcp/express` for each member. */
 export interface McpAuth {
@@ -30,56 +29,47 @@ export interface McpAuth {
   authInfo(ctx: Context): AuthInfo;
 }
 
-function send(ctx: Context, answer: { status: number; headers: Record<string, string>; body: string }): void {
+// Koa sets its own content type for a string body; the JSON-RPC answer keeps ours.
+function send(ctx: Context, answer: McpAnswer): void {
   ctx.status = answer.status;
   ctx.set(answer.headers);
   ctx.body = answer.body;
-}
-
-// Koa sets its own content type for a string body; the JSON-RPC answer keeps ours.
-function sendJson(ctx: Context, answer: { status: number; headers: Record<string, string>; body: string }): void {
-  send(ctx, answer);
   ctx.type = 'application/json';
 }
 
+/** Koa's hand-over: a check is middleware that answers or awaits `next()`; errors reject. */
+const HANDOVER: McpHandover<Context, Middleware, Middleware, Middleware> = {
+  protect,
+  metadata: protectedResourceMetadata,
+  gate: (decide) => async function mcpCheck(ctx: Context, next: Next): Promise<void> {
+    const answer = decide(ctx);
+    if (answer === undefined) await next();
+    else send(ctx, answer);
+  },
+  chain: (first, second) => function mcpChain(ctx, next) {
+    return first(ctx, () => second(ctx, next));
+  },
+  answer: (render) => function mcpAnswer(ctx) {
+    send(ctx, render());
+  },
+  originOf: (ctx) => ctx.headers.origin,
+  toolScopeRequestOf: (ctx) => ({
+    headers: ctx.headers,
+    body: (ctx.request as { body?: unknown }).body,
+    auth: ctx.state.auth,
+    guard: (ctx.state as Record<symbol, Guard | undefined>)[GUARD_KEY],
+  }),
+  authOf: getAuth,
+};
+
 /** See {@link McpAuth.requireToolScopes}; validated now. */
 export function requireToolScopes(toolScopes: ToolScopes): Middleware {
-  const authorize = createToolScopeAuthorizer(toolScopes);
-  return async function requireToolScopesMiddleware(ctx: Context, next: Next): Promise<void> {
-    try {
-      const body = (ctx.request as { body?: unknown }).body;
-      authorize({ headers: ctx.headers, body }, ctx.state.auth, (ctx.state as Record<symbol, Guard | undefined>)[GUARD_KEY]);
-    } catch (error) {
-      if (!(error instanceof McpProtocolError)) throw error;
-      sendJson(ctx, renderProtocolError(error));
-      return;
-    }
-    await next();
-  };
+  return gateToolScopes(HANDOVER, toolScopes);
 }
 
 /** One guard for an MCP server on Koa, with the MCP defaults (see `@resource-guard/mcp/express`). */
 export function mcpAuth(options: McpAuthOptions): McpAuth {
-  const core = createMcpAuthCore(options);
-  const guardProtect = protect(core.guard);
-  const validateOrigin: Middleware = async function validateOrigin(ctx, next) {
-    const refused = core.checkOrigin(ctx.headers.origin);
-    if (refused === undefined) await next();
-    else sendJson(ctx, renderProtocolError(refused));
-  };
-  return {
-    ...core.common,
-    metadata: protectedResourceMetadata(core.guard),
-    validateOrigin,
-    protect: function protectMcp(ctx, next) {
-      return validateOrigin(ctx, () => guardProtect(ctx, next));
-    },
-    requireToolScopes,
-    methodNotAllowed: function methodNotAllowed(ctx) {
-      sendJson(ctx, renderMethodNotAllowed());
-    },
-    authInfo: (ctx) => core.authInfo(getAuth(ctx)),
-  };
+  return buildMcpAuth(options, HANDOVER);
 }
 
 export { errorHandler } from '@resource-guard/koa';

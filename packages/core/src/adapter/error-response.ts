@@ -39,9 +39,10 @@ export interface ErrorResponseOptions {
    */
   format?: 'oauth' | 'problem';
   /**
-   * 5xx are logged once each, at `error`; 4xx only at `debug`, if the logger given here has one
-   * and the guard's `logRejections` has not logged that rejection already. Default `console`, at
-   * `console.error`, with 4xx left to `logRejections`.
+   * Each rejection is logged once: not here when the guard's `logRejections` logged it already
+   * (4xx at the guard logger's `debug`, 5xx at its `error`); otherwise 5xx at `error` and 4xx
+   * only at `debug`, if the logger given here has one. Default `console`, at `console.error`,
+   * with 4xx left to `logRejections`.
    */
   logger?: ErrorResponseLogger;
 }
@@ -96,8 +97,10 @@ export function createErrorResponder(options: ErrorResponseOptions = {}): (error
 
   return function renderGuardError(error: unknown): ErrorResponse | undefined {
     if (!isGuardError(error)) return undefined;
+    // One line per rejection: the guard's `logRejections` line when it wrote one, else this one.
+    if (isRejectionLogged(error)) return renderBody(error, format, contentType);
     if (error.status >= 500) logger.error(logLine(error));
-    else if (!isRejectionLogged(error)) debug?.(logLine(error));
+    else debug?.(logLine(error));
     return renderBody(error, format, contentType);
   };
 }

@@ -37,4 +37,7 @@ export { attachBearerChallenge, readBearerToken } from './bearer.js';
 export { createIntrospectionClient } from './introspection-client.js';
 export type { IntrospectionClient, IntrospectionClientOptions } from './introspection-client.js';
 export type { MaybePromise } from '../lib/maybe-promise.js';
+// The token handler's cookies: compact JWEs under a shared key (`dir`, `A256GCM`), on the crypto backend.
+export { openDirectJwe, sealDirectJwe } from '../jwe/direct-jwe.js';
+export type { DirectJweResult } from '../jwe/direct-jwe.js';
 export { assertKnownKeys, assertNonEmptyString, assertObject, parseServerUrl, readNumber, toStringList } from '../options/validate.js';

@@ -86,6 +86,8 @@ export interface CryptoBackend {
   decodeBase64(text: string): Uint8Array;
   /** base64 (with padding) of the UTF-8 bytes of `text`. */
   encodeBase64(text: string): string;
+  /** base64url (no padding) of `bytes` (a compact JWE's segments). */
+  encodeBase64Url(bytes: Uint8Array): string;
   /** The UTF-8 bytes of `text`. */
   encodeUtf8(text: string): Uint8Array;
   /** The text of strict UTF-8 `bytes`; `undefined` for invalid UTF-8. */

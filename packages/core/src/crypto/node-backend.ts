@@ -81,6 +81,11 @@ export function encodeBase64(text: string): string {
   return Buffer.from(text, 'utf8').toString('base64');
 }
 
+/** base64url of bytes, without padding. */
+export function encodeBase64Url(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+}
+
 /** UTF-8 bytes. */
 export function encodeUtf8(text: string): Uint8Array {
   return Buffer.from(text, 'utf8');

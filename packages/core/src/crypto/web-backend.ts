@@ -74,6 +74,11 @@ function encode(bytes: Uint8Array, alphabet: string, pad: boolean): string {
   return text;
 }
 
+/** base64url of bytes, without padding. */
+export function encodeBase64Url(bytes: Uint8Array): string {
+  return encode(bytes, BASE64URL, false);
+}
+
 /** base64 of UTF-8 text. */
 export function encodeBase64(text: string): string {
   return encode(encoder.encode(text), BASE64, true);

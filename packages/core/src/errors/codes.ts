@@ -83,6 +83,7 @@ export const ERROR_CODE_CLASSES = Object.freeze({
   ERR_INTROSPECTION_JWT_AUDIENCE_INVALID: 'UpstreamUnavailableError', ERR_INTROSPECTION_JWT_STALE: 'UpstreamUnavailableError',
   ERR_DPOP_REPLAY_STORE_UNAVAILABLE: 'UpstreamUnavailableError', ERR_DPOP_REPLAY_QUOTA_EXCEEDED: 'UpstreamUnavailableError',
   ERR_INTROSPECTION_STORE_UNAVAILABLE: 'UpstreamUnavailableError',
+  ERR_INTROSPECTION_CREDENTIAL_UNAVAILABLE: 'UpstreamUnavailableError',
   ERR_EXCHANGE_UNAVAILABLE: 'UpstreamUnavailableError', ERR_EXCHANGE_RESPONSE_INVALID: 'UpstreamUnavailableError',
   // 500: misconfiguration
   ERR_MISCONFIGURED: 'MisconfigurationError', ERR_MISCONFIGURED_MIDDLEWARE_ORDER: 'MisconfigurationError',

@@ -69,11 +69,18 @@ export function isRejectionLogged(error: GuardError): boolean {
   return loggedRejections.has(error);
 }
 
-/** `logRejections`: each rejection once, at `logger.debug` (checked at start-up to exist). */
-export function createRejectionLogger(logger: { debug?(message: string): void }): (error: GuardError) => void {
+/**
+ * `logRejections`: each rejection once, a 4xx at `logger.debug` (checked at start-up to exist), a
+ * 5xx (this server or its authorization server in trouble, not the caller's fault) at
+ * `logger.error` with its cause. An adapter's `errorHandler()` skips what was logged here, so a
+ * rejection is one line whichever of the two is configured.
+ */
+export function createRejectionLogger(logger: { debug?(message: string): void; error(message: string): void }): (error: GuardError) => void {
   const debug = logger.debug!.bind(logger);
   return (error) => {
     loggedRejections.add(error);
-    debug(formatRejection(error));
+    if (error.status < 500) return debug(formatRejection(error));
+    const cause = error.cause instanceof Error ? ` (cause: ${error.cause.name}: ${error.cause.message})` : '';
+    logger.error(`${formatRejection(error)}${cause}`);
   };
 }

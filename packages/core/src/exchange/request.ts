@@ -1,7 +1,7 @@
 import { quoteValue } from '../errors/detail.js';
 import { TokenExchangeRefusedError, UpstreamUnavailableError } from '../errors/errors.js';
-import { fetchUpstream, parseJsonObject, type UpstreamResponse } from '../http/upstream.js';
-import { addClientAuth } from '../introspection/client-auth.js';
+import { describeRedirect, fetchUpstream, parseJsonObject, type UpstreamResponse } from '../http/upstream.js';
+import { addClientAuth, describeAssertionAudience } from '../introspection/client-auth.js';
 import type { Logger } from '../options/guard-options.js';
 import type { DpopProver } from './dpop-proof.js';
 import type { ResolvedTokenExchange } from './options.js';
@@ -120,16 +120,18 @@ function rejectStatus(response: UpstreamResponse, endpoint: URL, settings: Resol
   const error = response.status === 400 || response.status === 401 || response.status === 403 ? oauthError(response) : undefined;
   const detail = `POST ${where} answered HTTP ${response.status}${error === undefined ? '' : ` ${quoteValue(error, 64)}`}`;
   if (response.status === 401 || response.status === 403 || (error !== undefined && CLIENT_ERRORS.has(error))) {
+    const audience = describeAssertionAudience(settings, endpoint, 'tokenExchange');
     logger.error(
       `resource-guard: the token endpoint refused this API's token exchange as a client (HTTP ${response.status}${error === undefined ? '' : ` ${error}`}); `
-      + `check "tokenExchange.clientId", "tokenExchange.clientAuth" (${settings.clientAuth}) and that the client may use the token-exchange grant`,
+      + `check "tokenExchange.clientId", "tokenExchange.clientAuth" (${settings.clientAuth}) and that the client may use the token-exchange grant${audience}`,
     );
-    throw new TokenExchangeRefusedError('The authorization server refused this API as a token-exchange client', 'ERR_EXCHANGE_CLIENT_REJECTED', error, { detail });
+    throw new TokenExchangeRefusedError('The authorization server refused this API as a token-exchange client', 'ERR_EXCHANGE_CLIENT_REJECTED', error, { detail: `${detail}${audience}` });
   }
   if (response.status === 400 && error !== undefined && !UNAVAILABLE_ERRORS.has(error)) {
     throw new TokenExchangeRefusedError('The authorization server refused the token exchange', 'ERR_EXCHANGE_REFUSED', error, { detail });
   }
-  throw new UpstreamUnavailableError(`Token exchange answered HTTP ${response.status}`, UNAVAILABLE.code, { detail });
+  const redirect = describeRedirect(response, `POST ${where}`, 'set "tokenExchange.tokenEndpoint" to the URL the server answers at');
+  throw new UpstreamUnavailableError(`Token exchange answered HTTP ${response.status}`, UNAVAILABLE.code, { detail: redirect ?? detail });
 }
 
 /**

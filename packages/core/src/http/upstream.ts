@@ -1,5 +1,6 @@
 import { decodeUtf8 } from '#crypto-backend';
 import type { GuardErrorCode } from '../errors/codes.js';
+import { quoteValue } from '../errors/detail.js';
 import { UpstreamUnavailableError } from '../errors/errors.js';
 import { isPlainObject } from '../jws/jose-rules.js';
 import { concatBytes } from './read-body.js';
@@ -21,6 +22,11 @@ export interface UpstreamResponse {
   cacheControl?: string;
   /** The `DPoP-Nonce` response header (RFC 9449 §8), when there is one. */
   dpopNonce?: string;
+  /**
+   * A redirect that was not followed (a 3xx answer with a `Location`): the target, resolved
+   * against the URL asked for. Untrusted text from the server: quote it in details.
+   */
+  location?: string;
 }
 
 /** A request to the authorization server. */
@@ -38,12 +44,33 @@ export interface UpstreamRequest {
   operation?: UpstreamOperation;
   /** Where the call is recorded. Default: the globally registered OpenTelemetry providers. */
   telemetry?: Telemetry;
+  /**
+   * `'same-origin'`: follow up to {@link MAX_REDIRECTS} redirects of a `GET` to the same origin
+   * (scheme, host and port unchanged, so an https URL stays https and a loopback one loopback),
+   * all within the one `timeout`. Default `'none'`. See {@link fetchUpstream} for the policy.
+   */
+  redirects?: 'none' | 'same-origin';
 }
 
 /**
- * Performs one request to the authorization server. Network errors, timeouts, redirects and
- * oversized bodies become a 503 {@link UpstreamUnavailableError}; the caller judges the status.
- * Redirects are not followed: metadata and keys must come from the configured locations.
+ * The most redirects a `GET` with `redirects: 'same-origin'` follows; a further one is refused
+ * like any other. Servers that move metadata do it once (a trailing slash, a prefix).
+ */
+export const MAX_REDIRECTS = 2;
+
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * Performs one request to the authorization server. Network errors, timeouts and oversized
+ * bodies become a 503 {@link UpstreamUnavailableError}; the caller judges the status.
+ *
+ * The redirect policy of every authorization-server call, here and nowhere else: a redirect is
+ * followed only when the caller asks for `redirects: 'same-origin'` (discovery and JWKS, which
+ * are `GET`s of public documents), only for `GET`, only to the same origin, at most
+ * {@link MAX_REDIRECTS} times, and the whole chain shares the one timeout; each body is capped
+ * alike. Every other redirect is returned as it is, its target in `location`, for the caller to
+ * refuse with a detail naming it ({@link describeRedirect}): a `POST` (introspection, token
+ * exchange) carries a token or client credentials, which must never follow a `Location`.
  */
 export async function fetchUpstream(fetchImpl: typeof fetch, url: URL, request: UpstreamRequest): Promise<UpstreamResponse> {
   // One controller and one timer per call, cleared as soon as the body is read: a timer left to
@@ -58,14 +85,17 @@ export async function fetchUpstream(fetchImpl: typeof fetch, url: URL, request: 
   const timer = setTimeout(() => controller.abort(new DOMException('timed out', 'TimeoutError')), request.timeout);
   try {
     let response: Response;
+    let from = url;
     try {
-      response = await fetchImpl(url, {
-        method,
-        headers: request.headers,
-        body: request.body,
-        redirect: 'manual',
-        signal: controller.signal,
-      });
+      response = await fetchImpl(url, { method, headers: request.headers, body: request.body, redirect: 'manual', signal: controller.signal });
+      for (let hop = 0; hop < MAX_REDIRECTS; hop += 1) {
+        const next = method === 'GET' && request.redirects === 'same-origin' ? redirectTarget(response, from) : undefined;
+        if (next === undefined || next.origin !== url.origin) break;
+        // The redirect's own body is not read: drop it so the connection can be reused.
+        void response.body?.cancel().catch(() => undefined);
+        from = next;
+        response = await fetchImpl(next, { method, headers: request.headers, redirect: 'manual', signal: controller.signal });
+      }
     } catch (cause) {
       const sanitized = sanitizeCause(cause);
       end(failureOutcome(cause, controller));
@@ -86,14 +116,47 @@ export async function fetchUpstream(fetchImpl: typeof fetch, url: URL, request: 
       body,
       cacheControl: response.headers.get('cache-control') ?? '',
       dpopNonce: response.headers.get('dpop-nonce') ?? undefined,
+      location: redirectTarget(response, from)?.href,
     };
   } finally {
     clearTimeout(timer);
   }
 }
 
+// The `Location` of a redirect, resolved against the URL asked for; `undefined` for any other answer.
+function redirectTarget(response: Response, from: URL): URL | undefined {
+  const location = REDIRECT_STATUSES.has(response.status) ? response.headers.get('location') : null;
+  if (location === null) return undefined;
+  try {
+    return new URL(location, from);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The detail of a redirect the policy of {@link fetchUpstream} did not follow: where it pointed
+ * (quoted: server text) and what to configure instead. `undefined` when `response` is no redirect.
+ */
+export function describeRedirect(response: UpstreamResponse, request: string, advice: string): string | undefined {
+  if (response.location === undefined) return undefined;
+  return `${request} answered HTTP ${response.status} to ${quoteValue(response.location)}, a redirect the guard does not follow `
+    + `(only a GET of metadata or keys, to the same origin, at most ${MAX_REDIRECTS} times); ${advice}`;
+}
+
 function failureOutcome(cause: unknown, controller: AbortController): UpstreamOutcome {
   return controller.signal.aborted || (cause instanceof Error && cause.name === 'TimeoutError') ? 'timeout' : 'network_error';
+}
+
+/** Reads the `error` member of an OAuth error response (RFC 6749 §5.2), if it has one. */
+export function oauthError(response: UpstreamResponse): string | undefined {
+  try {
+    const value: unknown = JSON.parse(response.body);
+    const error = typeof value === 'object' && value !== null ? (value as { error?: unknown }).error : undefined;
+    return typeof error === 'string' ? error : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Parses a JSON object body, or throws a 503 naming the upstream. */

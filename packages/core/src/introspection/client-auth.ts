@@ -3,6 +3,7 @@ import { SignJWT } from 'jose';
 import { readSigningKey, type PrivateKeyInput, type SigningKey } from '../jws/signing-key.js';
 import { isB64Token } from '../lib/charset.js';
 import { assertKnownKeys, assertObject, knownKeys, readNumber } from '../options/validate.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
 
 /**
  * How the guard authenticates to the introspection endpoint (RFC 7662 §2.1, which requires some
@@ -33,13 +34,59 @@ export interface PrivateKeyJwtOptions {
   lifetime?: number;
 }
 
+/**
+ * A function that returns the token `clientAuth: 'bearer'` sends, for a credential that expires.
+ * Called before every introspection call (which the cache and single flight keep rare): keep the
+ * token and answer from memory. `renew: true` when the endpoint has just answered 401 to the token
+ * it returned last: return a new one (the call is then retried once).
+ */
+export type BearerTokenProvider = (request: { renew: boolean }) => string | Promise<string>;
+
+/**
+ * `introspection.bearerToken` as a client-credentials grant (RFC 6749 §4.4): the guard asks the
+ * token endpoint for the token itself, keeps it, renews it before it expires (from `expires_in`)
+ * and when the introspection endpoint answers 401, one request at a time however many wait.
+ */
+export interface BearerTokenGrantOptions {
+  /** Token endpoint URL (https; plain http only on loopback or with `allowInsecureRequests`). */
+  tokenEndpoint: string;
+  /** The client id the token is requested with. */
+  clientId: string;
+  /** Its secret, for `client_secret_basic` (default) and `client_secret_post`. */
+  clientSecret?: string;
+  /** How the grant request authenticates: `client_secret_basic` (default), `client_secret_post`, `private_key_jwt`. */
+  clientAuth?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+  /** Key and claims of the client assertion with `clientAuth: 'private_key_jwt'`. */
+  privateKeyJwt?: PrivateKeyJwtOptions;
+  /** `scope` of the grant request (space-separated), e.g. the one the introspection endpoint requires. Default none. */
+  scope?: string;
+}
+
+/** Where a bearer credential that is fetched gets its I/O; the guard's own settings. */
+export interface BearerCredentialContext {
+  fetch: typeof fetch;
+  clock: () => number;
+  /** Milliseconds: the bound of one token request. */
+  timeout: number;
+  telemetry?: Telemetry | undefined;
+}
+
+/** The token `clientAuth: 'bearer'` sends: fixed, from a function, or from a grant; internal. */
+export interface BearerCredential {
+  /** Whether a token the endpoint refused can be replaced (a function or a grant, not a fixed string). */
+  readonly renewable: boolean;
+  /** The token to send; `rejected`: the one the endpoint just answered 401 to, to be replaced. */
+  token(context: BearerCredentialContext, rejected?: string): string | Promise<string>;
+}
+
 /** The auth part of {@link ResolvedIntrospection}; internal. */
 export interface ResolvedClientAuth {
   clientAuth: ClientAuthMethod;
   /** `''` when none is configured (`none`, `bearer`). */
   clientId: string;
   clientSecret: string | undefined;
-  bearerToken: string | undefined;
+  /** With `bearer`: where the token comes from (set by the feature's options parser). */
+  bearer: BearerCredential | undefined;
   assertion: { key: SigningKey; audience: string | undefined; lifetime: number } | undefined;
 }
 
@@ -65,9 +112,15 @@ export interface ClientAuthInput {
  * authorization server as this client (token exchange), named `where` in every `TypeError`: each
  * method's own credential required, the others' refused (a secret configured for a method that
  * does not send it is a mistake worth hearing about at start-up). `methods`: those the feature
- * accepts (default all).
+ * accepts (default all). `readBearer`: how a `bearerToken` that is not a string (a function, a
+ * grant) is read; without it only a fixed string is accepted.
  */
-export function resolveClientAuth(raw: ClientAuthInput, where = 'introspection', methods: readonly ClientAuthMethod[] = METHODS): ResolvedClientAuth {
+export function resolveClientAuth(
+  raw: ClientAuthInput,
+  where = 'introspection',
+  methods: readonly ClientAuthMethod[] = METHODS,
+  readBearer?: (value: object, name: string) => BearerCredential,
+): ResolvedClientAuth {
   const clientAuth = (raw.clientAuth ?? 'client_secret_basic') as ClientAuthMethod;
   if (!methods.includes(clientAuth)) {
     throw new TypeError(`resource-guard: "${where}.clientAuth" must be one of ${methods.join(', ')}`);
@@ -75,22 +128,32 @@ export function resolveClientAuth(raw: ClientAuthInput, where = 'introspection',
   const secretMethod = clientAuth === 'client_secret_basic' || clientAuth === 'client_secret_post';
   // The client id names us in `client_secret_*` and `private_key_jwt`, and is the `aud` of RFC 9701 answers.
   const idRequired = secretMethod || clientAuth === 'private_key_jwt' || raw.jwtResponse === true;
-  const clientId = raw.clientId === undefined && !idRequired ? '' : readCredential(raw.clientId, `${where}.clientId`);
+  if (raw.clientId === undefined && idRequired) {
+    // Name the reason: with `bearer` or `none` only an RFC 9701 answer needs the id (its `aud`).
+    const reason = secretMethod || clientAuth === 'private_key_jwt' ? `with "${where}.clientAuth" ${clientAuth}`
+      : `with "${where}.jwtResponse": an RFC 9701 answer's aud must name this client (RFC 9701 §5)`;
+    throw new TypeError(`resource-guard: "${where}.clientId" is required ${reason}`);
+  }
+  const clientId = raw.clientId === undefined ? '' : readCredential(raw.clientId, `${where}.clientId`);
   refuseUnless(where, secretMethod, raw.clientSecret, 'clientSecret', 'client_secret_basic or client_secret_post');
   refuseUnless(where, clientAuth === 'bearer', raw.bearerToken, 'bearerToken', 'bearer');
   refuseUnless(where, clientAuth === 'private_key_jwt', raw.privateKeyJwt, 'privateKeyJwt', 'private_key_jwt');
-  let bearerToken: string | undefined;
+  let bearer: BearerCredential | undefined;
   if (clientAuth === 'bearer') {
-    if (typeof raw.bearerToken !== 'string' || !isB64Token(raw.bearerToken)) {
-      throw new TypeError(`resource-guard: "${where}.bearerToken" must be a token of the b64token characters (RFC 6750 §2.1)`);
+    const token = raw.bearerToken;
+    if (typeof token === 'string' && isB64Token(token)) bearer = { renewable: false, token: () => token };
+    else if (readBearer !== undefined && (typeof token === 'function' || (typeof token === 'object' && token !== null))) {
+      bearer = readBearer(token, `${where}.bearerToken`);
+    } else {
+      throw new TypeError(`resource-guard: "${where}.bearerToken" must be a token of the b64token characters (RFC 6750 §2.1), `
+        + 'a function returning one, or a client-credentials grant ({ tokenEndpoint, clientId, ... })');
     }
-    bearerToken = raw.bearerToken;
   }
   return {
     clientAuth,
     clientId,
     clientSecret: secretMethod ? readCredential(raw.clientSecret, `${where}.clientSecret`) : undefined,
-    bearerToken,
+    bearer,
     assertion: clientAuth === 'private_key_jwt' ? readAssertion(raw.privateKeyJwt, where) : undefined,
   };
 }
@@ -123,6 +186,19 @@ function readCredential(value: unknown, name: string): string {
   return value;
 }
 
+/**
+ * What to add to a "the server rejected our client authentication" detail or log line: with
+ * `private_key_jwt`, the assertion's `aud` that was sent and the option that changes it (RFC 7523
+ * §3 lets each server choose: the endpoint URL, the default, or its issuer, as ZITADEL wants).
+ * `''` for the other methods.
+ */
+export function describeAssertionAudience(auth: ResolvedClientAuth, endpoint: URL, where: string): string {
+  if (auth.assertion === undefined) return '';
+  const sent = auth.assertion.audience ?? endpoint.href;
+  return `; the private_key_jwt assertion's aud was ${JSON.stringify(sent)}: a server that wants its issuer identifier there `
+    + `(ZITADEL) needs "${where}.privateKeyJwt.audience"`;
+}
+
 /** The `application/x-www-form-urlencoded` encoding of one value (space → `+`, `%` → `%25`, ...). */
 export function formEncode(value: string): string {
   return new URLSearchParams([['', value]]).toString().slice(1);
@@ -136,6 +212,7 @@ export function formEncode(value: string): string {
  */
 export async function addClientAuth(
   auth: ResolvedClientAuth, endpoint: URL, now: number, headers: Record<string, string>, params: URLSearchParams,
+  bearer?: { context: BearerCredentialContext; rejected?: string | undefined },
 ): Promise<void> {
   switch (auth.clientAuth) {
     case 'client_secret_basic': {
@@ -148,7 +225,7 @@ export async function addClientAuth(
       params.set('client_secret', auth.clientSecret!);
       return;
     case 'bearer':
-      headers.authorization = `Bearer ${auth.bearerToken!}`;
+      headers.authorization = `Bearer ${await auth.bearer!.token(bearer!.context, bearer!.rejected)}`;
       return;
     case 'none':
       if (auth.clientId !== '') params.set('client_id', auth.clientId);

@@ -1,4 +1,5 @@
 import type { GuardErrorCode } from '../errors/codes.js';
+import { quoteValue } from '../errors/detail.js';
 import { UpstreamUnavailableError } from '../errors/errors.js';
 import { isPlainObject, normalizeTyp } from '../jws/jose-rules.js';
 import type { UpstreamResponse } from '../http/upstream.js';
@@ -21,8 +22,8 @@ export interface IntrospectionJwtSettings {
 
 // Every failure is the authorization server's answer being unusable, not the caller's token being
 // bad: 503 (retry later), never 401, never cached. Distinct codes tell operators which check failed.
-function fail(reason: string, code: GuardErrorCode): never {
-  throw new UpstreamUnavailableError(`Introspection JWT response rejected: ${reason}`, code);
+function fail(reason: string, code: GuardErrorCode, detail?: string): never {
+  throw new UpstreamUnavailableError(`Introspection JWT response rejected: ${reason}`, code, detail === undefined ? {} : { detail });
 }
 
 /**
@@ -73,7 +74,13 @@ export async function verifyIntrospectionJwt(
 
   const { aud } = claims;
   const audience = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
-  if (!audience.includes(settings.clientId)) fail('not addressed to this client', 'ERR_INTROSPECTION_JWT_AUDIENCE_INVALID');
+  if (!audience.includes(settings.clientId)) {
+    // The response's `aud` is the authorization server's addressing of its answer (RFC 9701 §5),
+    // not a secret: show it, so that a server addressing the token's audience instead is recognised.
+    fail('not addressed to this client', 'ERR_INTROSPECTION_JWT_AUDIENCE_INVALID', `the response JWT's aud is ${quoteValue(aud)}, `
+      + `expected it to contain ${quoteValue(settings.clientId)} ("introspection.clientId", RFC 9701 §5); a server that puts the `
+      + 'token\'s own audience there does not follow RFC 9701: set "introspection.jwtResponse" to false for its JSON answers');
+  }
 
   const now = options.clock() / 1000;
   const tolerance = options.clockTolerance;

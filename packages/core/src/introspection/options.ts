@@ -1,4 +1,7 @@
-import { resolveClientAuth, type ClientAuthMethod, type PrivateKeyJwtOptions, type ResolvedClientAuth } from './client-auth.js';
+import { readBearerCredential } from './bearer-credential.js';
+import {
+  resolveClientAuth, type BearerTokenGrantOptions, type BearerTokenProvider, type ClientAuthMethod, type PrivateKeyJwtOptions, type ResolvedClientAuth,
+} from './client-auth.js';
 import {
   assertKnownKeys, assertNonEmptyString, assertObject, knownKeys, parseServerUrl, readBoolean, readNumber,
 } from '../options/validate.js';
@@ -38,8 +41,17 @@ export interface IntrospectionOptions {
    * endpoint reachable only by the resource server, e.g. Ory Hydra's admin port).
    */
   clientAuth?: ClientAuthMethod;
-  /** The token sent as `Authorization: Bearer` with `clientAuth: 'bearer'` (and only then). */
-  bearerToken?: string;
+  /**
+   * With `clientAuth: 'bearer'` (and only then), what is sent as `Authorization: Bearer`: a fixed
+   * token; a {@link BearerTokenProvider} function, called before each introspection call (with
+   * `renew: true` after a 401, then the call is retried once); or a client-credentials grant
+   * ({@link BearerTokenGrantOptions}: `tokenEndpoint`, `clientId`, `clientSecret`, `scope`) the guard
+   * makes itself, keeping the token until shortly before `expires_in` runs out (a quarter of its
+   * lifetime, at most 60 s, ahead; without `expires_in`, until refused), one request at a time,
+   * renewed and retried once on a 401. Failing to get a token is a 503
+   * `ERR_INTROSPECTION_CREDENTIAL_UNAVAILABLE`.
+   */
+  bearerToken?: string | BearerTokenProvider | BearerTokenGrantOptions;
   /** Key and claims of the client assertion with `clientAuth: 'private_key_jwt'` (and only then). */
   privateKeyJwt?: PrivateKeyJwtOptions;
   /**
@@ -148,7 +160,7 @@ export function resolveIntrospectionOptions(raw: IntrospectionOptions | undefine
     throw new TypeError('resource-guard: "introspection.endpoint" is required when several issuers are configured');
   }
 
-  const clientAuth = resolveClientAuth(raw);
+  const clientAuth = resolveClientAuth(raw, 'introspection', undefined, (value, name) => readBearerCredential(value, name, guard.allowInsecureRequests));
 
   const cacheTtl = readNumber(raw.cacheTtl, 'introspection.cacheTtl', 60);
   const inactiveCacheTtl = readNumber(raw.inactiveCacheTtl, 'introspection.inactiveCacheTtl', Math.min(5, cacheTtl));

@@ -1,7 +1,7 @@
 import { quoteValue } from '../errors/detail.js';
 import { InvalidTokenError, MisconfigurationError, UpstreamUnavailableError } from '../errors/errors.js';
-import { fetchUpstream, parseJsonObject, type UpstreamResponse } from '../http/upstream.js';
-import { addClientAuth } from './client-auth.js';
+import { describeRedirect, fetchUpstream, oauthError, parseJsonObject, type UpstreamResponse } from '../http/upstream.js';
+import { addClientAuth, describeAssertionAudience, type BearerCredentialContext } from './client-auth.js';
 import type { ResolvedIntrospection } from './options.js';
 import { INTROSPECTION_JWT_MEDIA_TYPE, verifyIntrospectionJwt } from './jwt-response.js';
 import type { TrustedIssuer } from '../issuer/trusted-issuer.js';
@@ -18,6 +18,7 @@ export const UNAVAILABLE = { code: 'ERR_INTROSPECTION_UNAVAILABLE', what: 'Intro
  */
 export async function buildRequest(
   token: string, settings: ResolvedIntrospection, endpoint: URL, now: number, accept?: string,
+  bearer?: { context: BearerCredentialContext; rejected?: string | undefined },
 ): Promise<{ headers: Record<string, string>; body: string }> {
   const params = new URLSearchParams();
   params.set('token', token);
@@ -26,19 +27,8 @@ export async function buildRequest(
     'content-type': 'application/x-www-form-urlencoded',
     accept: accept ?? (settings.jwtResponse ? INTROSPECTION_JWT_MEDIA_TYPE : 'application/json'),
   };
-  await addClientAuth(settings, endpoint, now, headers, params);
+  await addClientAuth(settings, endpoint, now, headers, params, bearer);
   return { headers, body: params.toString() };
-}
-
-/** Reads the `error` member of an OAuth error response (RFC 6749 §5.2), if it has one. */
-function oauthError(response: UpstreamResponse): string | undefined {
-  try {
-    const value: unknown = JSON.parse(response.body);
-    const error = typeof value === 'object' && value !== null ? (value as { error?: unknown }).error : undefined;
-    return typeof error === 'string' ? error : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -52,12 +42,13 @@ function rejectStatus(response: UpstreamResponse, endpoint: URL, settings: Resol
   const error = response.status === 400 || response.status === 401 ? oauthError(response) : undefined;
   if (response.status === 401 || response.status === 403 || error === 'invalid_client' || error === 'unauthorized_client') {
     // The log line names the options to check; it never carries the token or the response body.
+    const audience = describeAssertionAudience(settings, endpoint, 'introspection');
     options.logger.error(
       `resource-guard: the introspection endpoint rejected our client authentication (HTTP ${response.status}); `
-      + `check "introspection.clientId", "introspection.clientAuth" (${settings.clientAuth}) and its credential`,
+      + `check "introspection.clientId", "introspection.clientAuth" (${settings.clientAuth}) and its credential${audience}`,
     );
     throw new MisconfigurationError('The introspection endpoint rejected the client credentials', 'ERR_INTROSPECTION_CLIENT_REJECTED', {
-      detail: `POST ${where} answered HTTP ${response.status}${error === undefined ? '' : ` ${quoteValue(error, 32)}`}; check "introspection.clientId" and the credential of clientAuth ${settings.clientAuth}`,
+      detail: `POST ${where} answered HTTP ${response.status}${error === undefined ? '' : ` ${quoteValue(error, 32)}`}; check "introspection.clientId" and the credential of clientAuth ${settings.clientAuth}${audience}`,
     });
   }
   if (error === 'unsupported_token_type') {
@@ -65,12 +56,14 @@ function rejectStatus(response: UpstreamResponse, endpoint: URL, settings: Resol
       detail: `POST ${where} answered unsupported_token_type (a JWT with "introspection.introspectJwts", or another "introspection.tokenTypeHint"?)`,
     });
   }
-  throw new UpstreamUnavailableError(`Introspection answered HTTP ${response.status}`, UNAVAILABLE.code, { detail: `POST ${where}` });
+  const redirect = describeRedirect(response, `POST ${where}`, 'set "introspection.endpoint" to the URL the server answers at');
+  throw new UpstreamUnavailableError(`Introspection answered HTTP ${response.status}`, UNAVAILABLE.code, { detail: redirect ?? `POST ${where}` });
 }
 
 /**
  * One RFC 7662 §2.1 call with the configured client authentication, asking for `accept` (default:
- * JSON, or the RFC 9701 JWT with `jwtResponse`). Returns a `200` answer, and a `204` when
+ * JSON, or the RFC 9701 JWT with `jwtResponse`). With a `bearer` credential that can be renewed,
+ * a 401 is retried once with a fresh token. Returns a `200` answer, and a `204` when
  * `allowNoContent` (the "inactive" answer of some phantom-token servers); every other status is
  * mapped as {@link rejectStatus} says: our credentials rejected → 500 (logged), the server
  * unusable → 503. `operation` names the call in metrics and spans.
@@ -84,10 +77,17 @@ export async function sendIntrospection(
   allowNoContent = false,
   operation: UpstreamOperation = 'introspection',
 ): Promise<UpstreamResponse> {
-  const { headers, body } = await buildRequest(token, settings, endpoint, options.clock(), accept);
-  const response = await fetchUpstream(options.fetch, endpoint, {
-    ...UNAVAILABLE, method: 'POST', headers, body, timeout: settings.timeout, operation, telemetry: options.telemetry,
-  });
+  const context = { fetch: options.fetch, clock: options.clock, timeout: settings.timeout, telemetry: options.telemetry };
+  const send = async (rejected?: string) => {
+    const { headers, body } = await buildRequest(token, settings, endpoint, options.clock(), accept, { context, rejected });
+    const sent = await fetchUpstream(options.fetch, endpoint, {
+      ...UNAVAILABLE, method: 'POST', headers, body, timeout: settings.timeout, operation, telemetry: options.telemetry,
+    });
+    return { sent, credential: headers.authorization?.slice('Bearer '.length) };
+  };
+  let { sent: response, credential } = await send();
+  // A bearer credential that expires (a function's, a grant's): once more with a fresh one.
+  if (response.status === 401 && settings.bearer?.renewable === true) ({ sent: response, credential } = await send(credential));
   if (response.status !== 200 && !(allowNoContent && response.status === 204)) rejectStatus(response, endpoint, settings, options);
   return response;
 }

@@ -1,6 +1,6 @@
 import { parseServerUrl, toStringList } from '../options/validate.js';
 import {
-  isIssuerTemplate, parseIssuerTemplate, readTenantFilter, type IssuerTemplate, type TenantFilter,
+  isIssuerTemplate, parseIssuerTemplate, readTenantFilter, type IssuerTemplate, type TenantFilter, type TenantTest,
 } from './tenant-issuers.js';
 
 /** The issuer options as given. */
@@ -16,7 +16,7 @@ export interface ResolvedIssuers {
   issuers: string[];
   issuerTemplates: readonly IssuerTemplate[];
   jwksUri: URL | undefined;
-  acceptsTenant: ((tenantId: string) => boolean) | undefined;
+  acceptsTenant: TenantTest | undefined;
   /**
    * With templates and a list of `tenants`: every issuer a token may have (each template filled
    * with each listed tenant), for RFC 9728 `authorization_servers`. Empty otherwise: a predicate's

@@ -1,5 +1,5 @@
 import { UpstreamUnavailableError } from '../errors/errors.js';
-import { fetchUpstream, parseJsonObject } from '../http/upstream.js';
+import { describeRedirect, fetchUpstream, parseJsonObject } from '../http/upstream.js';
 import { importPublicJwk, keyMatchesAlgorithm, type VerificationKey } from '../jws/jws.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 
@@ -114,8 +114,12 @@ export class RemoteKeySet {
     const url = await this.#uri();
     const response = await fetchUpstream(this.#options.fetch, url, {
       ...REQUEST, timeout: this.#options.timeout, telemetry: this.#options.telemetry, headers: { accept: 'application/jwk-set+json, application/json' },
+      redirects: 'same-origin',
     });
-    if (response.status !== 200) throw new UpstreamUnavailableError(`JWKS answered HTTP ${response.status}`, REQUEST.code, { detail: `GET ${url.href}` });
+    if (response.status !== 200) {
+      const detail = describeRedirect(response, `GET ${url.href}`, 'set "jwksUri" to where the keys are') ?? `GET ${url.href}`;
+      throw new UpstreamUnavailableError(`JWKS answered HTTP ${response.status}`, REQUEST.code, { detail });
+    }
     const body = parseJsonObject(response, REQUEST);
     if (!Array.isArray(body.keys)) throw new UpstreamUnavailableError('JWKS has no "keys" array', REQUEST.code);
     // Importing a key costs real work, and an unknown `kid` (any client can send one) triggers a

@@ -47,23 +47,29 @@ export function parseIssuerTemplate(template: string, allowInsecureRequests: boo
   return { template, prefix: template.slice(0, at), suffix: template.slice(at + TENANT_PLACEHOLDER.length) };
 }
 
+/** A test of one tenant id, made from the `tenants` option; `listed`: a list, not a function. */
+export interface TenantTest {
+  (tenantId: string): boolean;
+  readonly listed: boolean;
+}
+
 /** Validates the `tenants` option into a test of one tenant id. */
-export function readTenantFilter(value: unknown): (tenantId: string) => boolean {
+export function readTenantFilter(value: unknown): TenantTest {
   if (typeof value === 'function') {
     const accepts = value as (tenantId: string) => unknown;
-    return (tenantId) => GUID.test(tenantId) && accepts(tenantId) === true;
+    return Object.assign((tenantId: string) => GUID.test(tenantId) && accepts(tenantId) === true, { listed: false });
   }
   if (!Array.isArray(value) || value.length === 0 || !value.every((item) => typeof item === 'string' && LISTED_TENANT.test(item))) {
     throw new TypeError('resource-guard: "tenants" must be a non-empty array of tenant ids (letters, digits, ".", "_", "-") or a function');
   }
   const listed = new Set(value as string[]);
-  return (tenantId) => listed.has(tenantId);
+  return Object.assign((tenantId: string) => listed.has(tenantId), { listed: true });
 }
 
 /** Finds the tenant of an `iss` by the templates, checks it and the token's `tid`. */
 export class TenantIssuers<T> {
   readonly #templates: readonly IssuerTemplate[];
-  readonly #accepts: (tenantId: string) => boolean;
+  readonly #accepts: TenantTest;
   readonly #trusted: T;
 
   /** The templates as configured, for details. */
@@ -71,7 +77,7 @@ export class TenantIssuers<T> {
     return this.#templates.map((template) => template.template);
   }
 
-  constructor(templates: readonly IssuerTemplate[], accepts: (tenantId: string) => boolean, trusted: T) {
+  constructor(templates: readonly IssuerTemplate[], accepts: TenantTest, trusted: T) {
     this.#templates = templates;
     this.#accepts = accepts;
     this.#trusted = trusted;
@@ -82,9 +88,9 @@ export class TenantIssuers<T> {
    * when it fits none. Throws `ERR_JWT_TENANT_MISMATCH` when `tid` is not that tenant.
    */
   match(iss: string, claims: Claims): T | undefined {
-    for (const { prefix, suffix } of this.#templates) {
-      if (iss.length <= prefix.length + suffix.length || !iss.startsWith(prefix) || !iss.endsWith(suffix)) continue;
-      const tenant = iss.slice(prefix.length, iss.length - suffix.length);
+    for (const template of this.#templates) {
+      const tenant = tenantOf(iss, template);
+      if (tenant === undefined) continue;
       if (!this.#accepts(tenant)) return undefined;
       if (claims.tid !== tenant) {
         throw new InvalidTokenError('Token tenant does not match its issuer', 'ERR_JWT_TENANT_MISMATCH', {
@@ -95,4 +101,25 @@ export class TenantIssuers<T> {
     }
     return undefined;
   }
+
+  /**
+   * For the detail of an untrusted `iss`: why a tenant issuer that fits a template was refused
+   * (its tenant is not in the `tenants` list, the `tenants` function said no, or it is no tenant
+   * id the function is asked about); `undefined` when `iss` fits no template.
+   */
+  explainRefusal(iss: string): string | undefined {
+    for (const template of this.#templates) {
+      const tenant = tenantOf(iss, template);
+      if (tenant === undefined) continue;
+      const why = this.#accepts.listed ? 'is not in "tenants"'
+        : GUID.test(tenant) ? 'was refused by the "tenants" function' : 'is not a tenant id (a lower-case GUID), so the "tenants" function was not asked';
+      return `it fits issuer template ${quoteValue(template.template)}, but its tenant ${quoteValue(tenant)} ${why}`;
+    }
+    return undefined;
+  }
+}
+
+function tenantOf(iss: string, { prefix, suffix }: IssuerTemplate): string | undefined {
+  if (iss.length <= prefix.length + suffix.length || !iss.startsWith(prefix) || !iss.endsWith(suffix)) return undefined;
+  return iss.slice(prefix.length, iss.length - suffix.length);
 }

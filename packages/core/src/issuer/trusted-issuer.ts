@@ -1,6 +1,6 @@
 import { quoteValue } from '../errors/detail.js';
 import { MisconfigurationError, UpstreamUnavailableError } from '../errors/errors.js';
-import { fetchUpstream, parseJsonObject } from '../http/upstream.js';
+import { describeRedirect, fetchUpstream, parseJsonObject } from '../http/upstream.js';
 import { describeIssuerMismatch } from './issuer-mismatch.js';
 import { RemoteKeySet } from './remote-key-set.js';
 import type { ResolvedOptions } from '../options/guard-options.js';
@@ -61,7 +61,9 @@ export class TrustedIssuer {
 
   /**
    * The issuer's metadata, by OpenID Connect Discovery 1.0 §4 and then RFC 8414 §3. Fetched once
-   * and kept. An outage (timeout, 5xx, garbage) is not kept, so the next request tries again;
+   * and kept. A redirect to the same origin is followed (at most twice, see `fetchUpstream()`):
+   * some servers serve the document only under a trailing slash; the document must still name
+   * exactly the configured issuer (RFC 8414 §3.3). An outage (timeout, 5xx, garbage) is not kept, so the next request tries again;
    * 404 at both URLs is a misconfiguration (`ERR_DISCOVERY_NOT_FOUND`, 500), logged once and
    * kept for {@link DISCOVERY_NOT_FOUND_RETRY} seconds.
    */
@@ -115,6 +117,8 @@ export interface IssuerLookup {
   (iss: unknown, claims: Claims): TrustedIssuer | undefined;
   /** What is trusted, for a rejection's detail: the issuers and the templates, as configured. */
   readonly names: readonly string[];
+  /** For a rejection's detail: why an `iss` that fits an issuer template was refused; `undefined` otherwise. */
+  explain(iss: unknown): string | undefined;
 }
 
 /** Builds the {@link IssuerLookup} of one guard; a plain map lookup unless aliases or templates are configured. */
@@ -124,15 +128,16 @@ export function createIssuerLookup(
   tenants: TenantIssuers<TrustedIssuer> | undefined,
 ): IssuerLookup {
   const names = Object.freeze([...issuers.keys(), ...(tenants?.templates ?? [])]);
+  const explain = (iss: unknown) => (typeof iss === 'string' ? tenants?.explainRefusal(iss) : undefined);
   const aliased = new Map(Object.entries(aliases).filter(([, issuer]) => issuers.has(issuer)));
   if (aliased.size === 0 && tenants === undefined) {
-    return Object.assign((iss: unknown) => (typeof iss === 'string' ? issuers.get(iss) : undefined), { names });
+    return Object.assign((iss: unknown) => (typeof iss === 'string' ? issuers.get(iss) : undefined), { names, explain });
   }
   return Object.assign((iss: unknown, claims: Claims) => {
     if (typeof iss !== 'string') return undefined;
     const alias = aliased.get(iss);
     return issuers.get(iss) ?? (alias === undefined ? undefined : issuers.get(alias)) ?? tenants?.match(iss, claims);
-  }, { names });
+  }, { names, explain });
 }
 
 /** Discovery named another issuer (a 503, never cached); `hint` when it looks like a typo of the configured one. */
@@ -160,11 +165,13 @@ async function discover(issuer: string, options: IssuerSettings): Promise<Issuer
   const urls = discoveryUrls(issuer);
   for (const url of urls) {
     const response = await fetchUpstream(options.fetch, url, {
-      ...DISCOVERY, timeout: options.httpTimeout, telemetry: options.telemetry, headers: { accept: 'application/json' },
+      ...DISCOVERY, timeout: options.httpTimeout, telemetry: options.telemetry, headers: { accept: 'application/json' }, redirects: 'same-origin',
     });
     if (response.status === 404) continue;
     if (response.status !== 200) {
-      throw new UpstreamUnavailableError(`Discovery answered HTTP ${response.status}`, DISCOVERY.code, { detail: `GET ${url.href}` });
+      const redirect = describeRedirect(response, `GET ${url.href}`, 'set "issuer" to the issuer the metadata names, or "jwksUri" '
+        + '(and "introspection.endpoint") to skip discovery');
+      throw new UpstreamUnavailableError(`Discovery answered HTTP ${response.status}`, DISCOVERY.code, { detail: redirect ?? `GET ${url.href}` });
     }
     const metadata = parseJsonObject(response, DISCOVERY);
     // RFC 8414 §3.3: the metadata must name exactly the issuer we asked about.

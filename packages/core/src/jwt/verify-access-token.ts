@@ -64,7 +64,7 @@ export function verifyJwtAccessToken(
   }
   const claims = jws.payload;
   const trusted = findIssuer(claims.iss, claims);
-  if (trusted === undefined) throw issuerUntrusted(claims.iss, findIssuer.names);
+  if (trusted === undefined) throw issuerUntrusted(claims.iss, findIssuer);
 
   if (alg.startsWith('HS')) {
     // The secret verifies any payload: only the issuers it belongs to may use it (never another's `iss`).
@@ -118,11 +118,15 @@ async function finishOffloaded(jws: ParsedJws, key: VerificationKey, issuer: str
 
 const keysOf = (issuer: string | undefined): string => (issuer === undefined ? 'the configured "secret"' : `issuer ${quoteValue(issuer)}`);
 
-/** `ERR_JWT_ISSUER_UNTRUSTED` for this `iss`, naming what is trusted; shared with the verified-cache recheck. */
-export function issuerUntrusted(iss: unknown, trusted: Iterable<string>): InvalidTokenError {
+/**
+ * `ERR_JWT_ISSUER_UNTRUSTED` for this `iss`, naming what is trusted and, for a tenant issuer, why
+ * its tenant was refused; shared with the verified-cache recheck.
+ */
+export function issuerUntrusted(iss: unknown, lookup: Pick<IssuerLookup, 'names' | 'explain'>): InvalidTokenError {
   const found = iss === undefined ? 'claim "iss" is absent' : typeof iss === 'string' ? `iss ${quoteValue(iss)}` : `claim "iss" is ${describeType(iss)}`;
+  const refusal = lookup.explain(iss);
   return new InvalidTokenError('Token issuer is not trusted', 'ERR_JWT_ISSUER_UNTRUSTED', {
-    detail: `${found}; trusted (issuer, compared exactly, trailing slash included): ${quoteList(trusted)}`,
+    detail: `${found}${refusal === undefined ? '' : `: ${refusal}`}; trusted (issuer, compared exactly, trailing slash included): ${quoteList(lookup.names)}`,
   });
 }
 

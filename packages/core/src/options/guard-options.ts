@@ -19,7 +19,7 @@ import {
 } from './validate.js';
 import { PROVIDER_PROFILES, type ProfileName, type ProviderProfile } from '../profiles/profiles.js';
 import { resolveProfile } from '../profiles/resolve-profile.js';
-import type { IssuerTemplate, TenantFilter } from '../issuer/tenant-issuers.js';
+import type { IssuerTemplate, TenantFilter, TenantTest } from '../issuer/tenant-issuers.js';
 import { resolveIssuerOptions } from '../issuer/issuer-options.js';
 import { describeOpenIssuers, readPrincipals, type PrincipalFilter, type PrincipalTest } from '../issuer/principals.js';
 import { resolveTelemetryOptions, type TelemetryOptions } from '../telemetry/options.js';
@@ -235,7 +235,7 @@ export interface ResolvedOptions {
   issuers: string[];
   /** Issuer templates (`{tenantid}`) and the tenant test; empty / undefined without templates. */
   issuerTemplates: readonly IssuerTemplate[];
-  acceptsTenant: ((tenantId: string) => boolean) | undefined;
+  acceptsTenant: TenantTest | undefined;
   /** Templates filled with each listed tenant (RFC 9728 `authorization_servers`); empty otherwise. */
   tenantIssuers: readonly string[];
   /** The issuers `secret` belongs to (`secretIssuer`, or the sole issuer); empty without a secret. */

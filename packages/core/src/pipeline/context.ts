@@ -24,8 +24,18 @@ export interface AuthContext<C extends object = Claims> {
   readonly format: TokenFormatName;
   /** `iss` (for opaque tokens: the introspection response's `iss`, or the configured issuer). */
   readonly issuer: string | undefined;
-  /** `sub`: the resource owner, or the client itself for client-credentials tokens. */
+  /**
+   * `sub`: the resource owner, or the client itself for client-credentials tokens. `undefined`
+   * when the token or the introspection answer has no string `sub`: it is never guessed from
+   * another member (an answer with only {@link username}, as django-oauth-toolkit's, has none).
+   */
   readonly subject: C extends { sub: string } ? string : string | undefined;
+  /**
+   * `username` (RFC 7662 §2.2): a human-readable identifier of the resource owner, as an
+   * introspection answer names it (some JWTs carry the same claim, e.g. Cognito's). For display
+   * and logs, not for authorization: unlike `sub` it need not be unique or stable.
+   */
+  readonly username: C extends { username: string } ? string : string | undefined;
   /** `client_id` (else the `clientIdClaim` / the profile's claim, e.g. `azp`): the OAuth client the token was issued to. */
   readonly clientId: C extends { client_id: string } ? string : string | undefined;
   /** `aud` as a list (empty when the introspection response had none). */
@@ -63,6 +73,7 @@ class VerifiedContext implements AuthContext {
   readonly format: TokenFormatName;
   readonly issuer: string | undefined;
   readonly subject: string | undefined;
+  readonly username: string | undefined;
   readonly clientId: string | undefined;
   readonly audience: string[];
   readonly scopes: string[];
@@ -81,6 +92,7 @@ class VerifiedContext implements AuthContext {
     this.format = format;
     this.issuer = typeof claims.iss === 'string' ? claims.iss : fallbackIssuer;
     this.subject = typeof claims.sub === 'string' ? claims.sub : undefined;
+    this.username = typeof claims.username === 'string' ? claims.username : undefined;
     this.clientId = reader.clientId(claims);
     // Frozen like the claims it may alias (`aud` as an array).
     this.audience = Object.freeze(readAudience(claims) ?? []) as string[];

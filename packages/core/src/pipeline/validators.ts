@@ -88,7 +88,7 @@ export function buildClaimRules(settings: ClaimRuleSettings): ClaimRule[] {
       formats: JWT,
       recheck: 'hit' as const,
       check(claims: Claims) {
-        if (findIssuer(claims.iss, claims) === undefined) throw issuerUntrusted(claims.iss, findIssuer.names);
+        if (findIssuer(claims.iss, claims) === undefined) throw issuerUntrusted(claims.iss, findIssuer);
       },
     }]),
     { name: 'types', formats: ALL, recheck: false, check: (claims) => checkClaimTypes(claims, profile.scopeArrays) },

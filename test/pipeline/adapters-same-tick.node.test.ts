@@ -5,7 +5,7 @@
  * called directly, with the request fields they read. Node backend only: WebCrypto verifies
  * asynchronously, so there every token waits (the HTTP suites cover the adapters there). Serial: with
  * the default `offloadSignatures: 'auto'`, two tests verifying in one event-loop iteration would
- * send the second to the thread pool (test/pipeline/offload-auto.test.ts).
+ * send the second to the thread pool (test/pipeline/offload-auto.node.test.ts).
  */
 import test from 'ava';
 import { createGuard, type AuthContext, type Guard } from '@resource-guard/core';
