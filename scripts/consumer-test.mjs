@@ -242,6 +242,32 @@ const server = app.listen(0, '127.0.0.1', () => {
 });
 `;
 
+// HTTP message signatures from their tarball: the app signs and verifies a FAPI 2.0 request at
+// start-up (a client's signer against the middleware's verifier) and signs its responses.
+const httpSignaturesApp = `import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import express from 'express';
+import { errorHandler, getAuth, protect, requireScopes } from '@resource-guard/express';
+import { createRequestSignatureVerifier, createRequestSigner } from '@resource-guard/http-signatures';
+import { signResponses } from '@resource-guard/http-signatures/express';
+const { ISSUER = '', AUDIENCE = '', JWKS_URI = '' } = process.env;
+const jwk = (pair: { publicKey: KeyObject; privateKey: KeyObject }) => ({ publicJwk: pair.publicKey.export({ format: 'jwk' }), privateJwk: pair.privateKey.export({ format: 'jwk' }) });
+const client = jwk(generateKeyPairSync('ec', { namedCurve: 'P-256' }));
+const server = jwk(generateKeyPairSync('ec', { namedCurve: 'P-256' }));
+const request = { method: 'POST', url: 'https://api.example.test/orders', headers: { authorization: 'Bearer x' }, body: new TextEncoder().encode('{}') };
+const fields = await createRequestSigner({ key: client.privateJwk }).sign(request);
+const checked = await createRequestSignatureVerifier({ keys: { keys: [client.publicJwk] } }).verify({ ...request, headers: { ...request.headers, ...fields } });
+const app = express();
+app.use(protect({ issuer: ISSUER, audience: AUDIENCE, jwksUri: JWKS_URI }));
+app.get('/orders', signResponses({ key: server.privateJwk }), requireScopes('orders:read'), (req, res) => {
+  res.json({ subject: getAuth(req).subject, selfCheck: checked.components.includes('"content-digest"') });
+});
+app.use(errorHandler());
+const server_ = app.listen(0, '127.0.0.1', () => {
+  const address = server_.address();
+  console.log('listening ' + (typeof address === 'object' && address !== null ? address.port : ''));
+});
+`;
+
 const fastifyApp = `import Fastify from 'fastify';
 import { requireScopes, resourceGuard } from '@resource-guard/fastify';
 const { ISSUER = '', AUDIENCE = '', JWKS_URI = '' } = process.env;
@@ -404,6 +430,14 @@ const scenarios = [
     cookie: true,
   },
   {
+    name: 'ESM, TypeScript strict, @resource-guard/http-signatures: a signed request verified, responses signed, Express 5',
+    type: 'module',
+    dependencies: { express: '^5.1.0', '@types/express': '^5.0.0', '@types/node': '^20.19.0' },
+    tsconfig: { ...strict, module: 'nodenext', moduleResolution: 'nodenext', verbatimModuleSyntax: true, lib: ['ES2023', 'DOM'] },
+    source: httpSignaturesApp,
+    httpSignatures: true,
+  },
+  {
     name: 'ESM, TypeScript strict, Fastify 5 (the plugin renders the one error body)',
     type: 'module',
     dependencies: { fastify: '^5.0.0', '@types/node': '^20.19.0' },
@@ -546,6 +580,7 @@ async function runScenario(scenario, index) {
     } else {
       const body = await expectResponses(url, signToken(signing.privateKey), 'alice', signToken(signing.privateKey, { scope: 'profile' }));
       if (scenario.redis) assert(body.connected === true, 'the Redis store did not connect');
+      if (scenario.httpSignatures) assert(body.selfCheck === true, 'the signed request did not verify');
     }
     if (scenario.readme) {
       // Outside production every rejection says why, once, on stdout (console.debug), never on stderr.

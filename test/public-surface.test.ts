@@ -5,7 +5,7 @@ const KIT = [
   'GUARD_KEY', 'NodeRequestView', 'assertKnownKeys', 'assertNonEmptyString', 'assertObject', 'attachBearerChallenge', 'authorizeRequirement',
   'buildRequestUrl', 'checkHost', 'checkTarget', 'createErrorResponder', 'createIntrospectionClient', 'createRequirementMiddlewares',
   'createResourceMetadataEndpoint', 'fetchUpstream', 'formEncode', 'isGuard', 'openDirectJwe', 'parseServerUrl', 'quoteParam', 'readAuthContext',
-  'readBearerToken', 'readNumber', 'readPeerCertificate', 'resolveProtectArguments', 'runGuard', 'sealDirectJwe', 'toStringList',
+  'readBearerToken', 'readBoundedBody', 'readNumber', 'readPeerCertificate', 'resolveProtectArguments', 'runGuard', 'sealDirectJwe', 'toStringList',
 ];
 
 const APPLICATION = [
@@ -90,4 +90,16 @@ test('@resource-guard/mcp exports the MCP integration; ./express (= the root), .
   }
   const { mcpAuth } = await import('@resource-guard/mcp/fetch');
   t.deepEqual(Object.keys(mcpAuth(options)).sort(), members, 'fetch');
+});
+
+test('@resource-guard/http-signatures exports signatures, digests and structured fields; ./express, ./koa, ./fastify and ./fetch the same two names', async (t) => {
+  t.deepEqual(Object.keys(await import('@resource-guard/http-signatures')).sort(), [
+    'ByteSequence', 'DEFAULT_SIGNATURE_HEADER_LIMITS', 'Decimal', 'FAPI_ALGORITHMS', 'FAPI_REQUEST_TAG', 'FAPI_RESPONSE_TAG', 'HTTP_SIGNATURE_ERROR_CODES',
+    'SIGNATURE_ALGORITHMS', 'SignatureBaseError', 'SignatureHeaderError', 'StructuredFieldError', 'Token', 'checkContentDigest', 'componentValue',
+    'createContentDigest', 'createRequestSignatureVerifier', 'createRequestSigner', 'createResponseSignatureVerifier', 'createResponseSigner',
+    'createSignatureBase', 'parseDictionary', 'parseItem', 'parseList', 'parseMessageSignatures', 'serializeDictionary', 'serializeList', 'serializeMember',
+  ]);
+  for (const entry of ['express', 'koa', 'fastify', 'fetch']) {
+    t.deepEqual(Object.keys(await import(`@resource-guard/http-signatures/${entry}`)).sort(), ['signResponses', 'verifyHttpSignature'], entry);
+  }
 });

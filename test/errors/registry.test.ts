@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { isNativeError } from 'node:util/types';
 import test from 'ava';
 import { GATEWAY_ERROR_CODES } from '@resource-guard/gateway';
+import { HTTP_SIGNATURE_ERROR_CODES } from '@resource-guard/http-signatures';
 import {
   ERROR_CODE_CLASSES, GUARD_ERROR_CODES, InvalidTokenError, MisconfigurationError, UpstreamUnavailableError, UseDpopNonceError, createGuard,
 } from '@resource-guard/core';
@@ -30,16 +31,17 @@ const sources = readdirSync(join(root, 'packages')).flatMap((name) => {
   return existsSync(dir) ? sourceFiles(dir) : [];
 });
 
-/** The core's registry and the gateway's: code → the one class that may carry it. */
-const registry: Readonly<Record<string, string>> = { ...ERROR_CODE_CLASSES, ...GATEWAY_ERROR_CODES };
+/** The core's registry, the gateway's and the HTTP signatures': code → the one class that may carry it. */
+const registry: Readonly<Record<string, string>> = { ...ERROR_CODE_CLASSES, ...GATEWAY_ERROR_CODES, ...HTTP_SIGNATURE_ERROR_CODES };
 
 test('every registered code appears in the documentation\'s error table', (t) => {
   const docs = documentation();
   const missing = Object.keys(registry).filter((code) => !docs.includes(`\`${code}\``));
   t.deepEqual(missing, []);
-  t.is(Object.keys(registry).length, Object.keys(ERROR_CODE_CLASSES).length + Object.keys(GATEWAY_ERROR_CODES).length, 'no code registered twice');
+  t.is(Object.keys(registry).length, Object.keys(ERROR_CODE_CLASSES).length + Object.keys(GATEWAY_ERROR_CODES).length + Object.keys(HTTP_SIGNATURE_ERROR_CODES).length, 'no code registered twice');
   t.deepEqual([...GUARD_ERROR_CODES], Object.keys(ERROR_CODE_CLASSES));
   t.deepEqual(Object.keys(ERROR_CODE_CLASSES).filter((code) => code.startsWith('ERR_GATEWAY_')), [], 'the gateway\'s codes live in the gateway');
+  t.deepEqual(Object.keys(HTTP_SIGNATURE_ERROR_CODES).filter((code) => !code.startsWith('ERR_HTTPSIG_')), [], 'the signature codes are ERR_HTTPSIG_*');
 });
 
 /** `new XError('message', 'ERR_...'` and `new GuardError('message', 'ERR_...'`: the class and the code of every literal construction. */

@@ -1,4 +1,5 @@
 import { GuardError, type GuardRequest } from '@resource-guard/core';
+import { readBoundedBody } from '@resource-guard/core/adapter';
 
 /** What the caller may add to a `Request` that `Request` itself cannot carry. */
 export interface FetchRequestOptions {
@@ -69,30 +70,7 @@ function tooLarge(): GuardError {
  * make the guard buffer more than that.
  */
 export async function readFormBody(request: Request): Promise<Record<string, string | string[]>> {
-  const declared = Number(request.headers.get('content-length') ?? 0);
-  if (declared > MAX_FORM_BYTES) throw tooLarge();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = request.clone().body?.getReader();
-  while (reader !== undefined) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_FORM_BYTES) {
-      // Both branches of the clone's tee, or the source is never released; a cancelled tee
-      // branch settles only once the other is cancelled too, so neither is awaited.
-      reader.cancel().catch(() => undefined);
-      request.body?.cancel().catch(() => undefined);
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+  const bytes = await readBoundedBody(request, MAX_FORM_BYTES, tooLarge) ?? new Uint8Array();
   const form: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
   for (const [name, value] of new URLSearchParams(new TextDecoder().decode(bytes))) {
     const previous = form[name];

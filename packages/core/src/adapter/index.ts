@@ -24,6 +24,8 @@ export type { MetadataResponse, ResourceMetadataEndpoint } from '../metadata/met
 // reading, challenges, the introspection client with its cache, bounded fetches, form encoding,
 // and the option checks whose `TypeError`s name the option.
 export { fetchUpstream } from '../http/upstream.js';
+// Bounded reading of a fetch `Request` body (the fetch adapter, HTTP message signatures).
+export { readBoundedBody } from '../http/read-body.js';
 export type { UpstreamRequest, UpstreamResponse } from '../http/upstream.js';
 // The telemetry seam: `fetchUpstream()` callers (token exchange, the gateway) may pass the guard's.
 export type {

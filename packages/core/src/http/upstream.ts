@@ -3,6 +3,7 @@ import type { GuardErrorCode } from '../errors/codes.js';
 import { quoteValue } from '../errors/detail.js';
 import { UpstreamUnavailableError } from '../errors/errors.js';
 import { isPlainObject } from '../jws/jose-rules.js';
+import { concatBytes } from './read-body.js';
 import type { UpstreamOperation, UpstreamOutcome } from '../telemetry/names.js';
 import { globalTelemetry, type Telemetry } from '../telemetry/telemetry.js';
 
@@ -215,16 +216,6 @@ async function readLimited(response: Response): Promise<string> {
   const text = decodeUtf8(chunks.length === 1 ? chunks[0]! : concatBytes(chunks, size));
   if (text === undefined) throw new Error('response is not valid UTF-8');
   return text;
-}
-
-function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8Array {
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
 }
 
 // The request (method and URL: configuration, never a token, which travels in POST bodies) and the
