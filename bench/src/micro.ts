@@ -320,7 +320,7 @@ async function opaqueRows(base: GuardOptions, server: AuthServer, settings: Sett
  * DPoP settings of the benchmark guards: one client key sends every proof, far more than a real
  * client per replay window, so the per-key proof quota is lifted (the replay check still runs).
  */
-const BENCH_DPOP = { algorithms: ['ES256'], maxProofsPerKey: Number.MAX_SAFE_INTEGER };
+const BENCH_DPOP = { algorithms: ['ES256'], maxProofsPerKey: Number.MAX_SAFE_INTEGER, maxProofsPerClient: Number.MAX_SAFE_INTEGER };
 
 async function dpopRows(
   base: GuardOptions, key: SigningKey, server: AuthServer, settings: Settings, floor: number | undefined, redisStore?: Store,
