@@ -34,12 +34,12 @@ export function guardOptions(config: AppConfig): GuardOptions {
     || config.kind === 'resource-guard-dpop-inline'
     || config.kind === 'resource-guard-soak') {
     // One client key sends every proof of the load (far more than a real client per replay
-    // window), so the per-key proof quota is lifted; the replay check itself still runs.
-    options.dpop = { algorithms: ['ES256'], maxProofsPerKey: Number.MAX_SAFE_INTEGER };
+    // window), so the per-key and per-client proof quotas are lifted; the replay check still runs.
+    options.dpop = { algorithms: ['ES256'], maxProofsPerKey: Number.MAX_SAFE_INTEGER, maxProofsPerClient: Number.MAX_SAFE_INTEGER };
   }
   if (config.soak !== undefined) {
     // A replay window the soak outlives, and the store bound its verdict is computed from.
-    options.dpop = { algorithms: ['ES256'], maxProofsPerKey: Number.MAX_SAFE_INTEGER, proofMaxAge: config.soak.proofMaxAge, clockTolerance: config.soak.clockTolerance };
+    options.dpop = { algorithms: ['ES256'], maxProofsPerKey: Number.MAX_SAFE_INTEGER, maxProofsPerClient: Number.MAX_SAFE_INTEGER, proofMaxAge: config.soak.proofMaxAge, clockTolerance: config.soak.clockTolerance };
     options.store = createMemoryStore({ maxMarkers: config.soak.maxMarkers });
   }
   return options;
