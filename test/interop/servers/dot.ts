@@ -84,7 +84,7 @@ async function dotCases(base: string, setup: Setup): Promise<InteropCase[]> {
     { flow: 'a user\'s token (authorization code)', expected: '200', token: codeAnswer.access_token!,
       guard: introspecting({ clientId: rs.clientId, clientSecret: rs.clientSecret }, clients['web-app']),
       checkAuth: (auth) => auth.clientId !== 'web-app' ? 'auth.clientId is not the client'
-        : auth.subject !== undefined ? 'a subject was guessed' : auth.username === undefined ? 'auth.username is missing' : undefined,
+      : auth.subject !== undefined ? 'a subject was guessed' : auth.username === undefined ? 'auth.username is missing' : undefined,
       note: 'the answer names the user in `username` (`auth.username`), no `sub`: `auth.subject` stays undefined' },
     { flow: 'revoked token', expected: 'ERR_INTROSPECTION_INACTIVE', guard: basic, token: revoked },
     { flow: 'another client\'s token', expected: 'ERR_TOKEN_VALIDATOR_FAILED', guard: basic, token: () => clientToken(clients['other-client']),
