@@ -13,9 +13,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
-const SKIPPED = new Set(['node_modules', 'dist', '.git', 'coverage', 'api', 'results', '.ab']);
-// Written by a command (`npm run bench`, `npm run docs`), not kept in the repository.
-const GENERATED = ['bench/results/', 'docs/api/'];
+const SKIPPED = new Set(['node_modules', 'dist', '.git', 'coverage', 'api', 'results', '.ab', 'test-output']);
+// Written by a command (`npm run bench`, `npm run docs`, `npm run interop`), not kept in the repository.
+const GENERATED = ['bench/results/', 'docs/api/', 'test-output/'];
 
 function listTree(): string[] {
   const entries: string[] = [];
