@@ -107,7 +107,7 @@ const EXAMPLE_IMPORTERS = [
   'test/e2e/mcp.test.ts',
   'test/e2e/sample-apps.test.ts',
   'test/fetch/nextjs-route.test.ts',
-  'test/gateway/demo-flows.test.ts',
+  'test/gateway/demo-flows.node.test.ts',
   'test/gateway/oauth-agent-http.test.ts',
   'test/helpers/gateway.ts', // the example gateway in front of the example APIs
   'test/mcp/http.test.ts', // the example MCP server on every adapter
