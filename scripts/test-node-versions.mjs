@@ -7,7 +7,7 @@
 //   Node 22 and 26: the HTTP case table (every adapter) and `npm run test:consumers`.
 // `node scripts/test-node-versions.mjs [22|24|26 ...]` runs only those versions. Linux x64 only
 // (the package is built for it): elsewhere it skips, and fails when CI=true.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { ensureInstalled, installCommand } from './interop/runtimes/install.mjs';
 
@@ -53,14 +53,52 @@ for (const { major, version, steps } of selected) {
     const label = `Node ${version}: ${step.join(' ')}`;
     console.log(`\n=== ${label}`);
     const started = Date.now();
-    const { status } = spawnSync(step[0], step.slice(1), { cwd: root, env, stdio: 'inherit' });
+    const { status, failures } = await runStreamed(step, env);
     const minutes = ((Date.now() - started) / 60_000).toFixed(1);
-    results.push({ label, status: status === 0 ? 'passed' : 'failed', why: `${minutes} min` });
+    results.push({ label, status: status === 0 ? 'passed' : 'failed', why: `${minutes} min`, failures: status === 0 ? [] : failures });
   }
 }
 
+// A CI log is often read from its end: the failing tests' lines are repeated just above the summary.
+for (const { label, failures } of results) {
+  if (failures === undefined || failures.length === 0) continue;
+  console.log(`\n=== what failed in ${label}:`);
+  for (const line of failures) console.log(line);
+}
 console.log('\nNode versions:');
 for (const { label, status, why } of results) console.log(`  ${status.padEnd(7)} ${label} (${why})`);
 const failed = results.filter((entry) => entry.status === 'failed').length;
 const skipped = results.filter((entry) => entry.status === 'skipped').length;
 if (failed > 0 || (skipped > 0 && process.env.CI === 'true')) process.exitCode = 1;
+
+/**
+ * Runs one step with its output passed through, and keeps the lines that name a failure (ava's ✘,
+ * an uncaught error, a coverage gate, an npm error) with a few lines after each: at most 200.
+ */
+function runStreamed(step, env) {
+  return new Promise((resolve) => {
+    const child = spawn(step[0], step.slice(1), { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const failures = [];
+    let after = 0;
+    const partial = { stdout: '', stderr: '' };
+    const keep = (line) => {
+      if (!line.includes('✔') && /✘|Uncaught|Unhandled|ERROR:|npm error|not ok|Error:|threshold|coverage/.test(line)) after = 6;
+      if (after > 0 && failures.length < 200) {
+        failures.push(line);
+        after -= 1;
+      }
+    };
+    const pass = (name) => (chunk) => {
+      process[name].write(chunk);
+      const lines = (partial[name] + chunk.toString('utf8')).split('\n');
+      partial[name] = lines.pop() ?? '';
+      for (const line of lines) keep(line);
+    };
+    child.stdout.on('data', pass('stdout'));
+    child.stderr.on('data', pass('stderr'));
+    child.once('close', (status) => {
+      for (const rest of Object.values(partial)) if (rest !== '') keep(rest);
+      resolve({ status, failures });
+    });
+  });
+}

@@ -15,12 +15,6 @@ export interface LoadOptions {
   headers?: Record<string, string>;
   /** Seconds before autocannon counts a request as timed out (its default: 10). */
   timeout?: number;
-  /**
-   * Requests per second over all connections (autocannon's `overallRate`); default: as fast as the
-   * server answers. A rate below saturation measures the server's CPU per request without the
-   * load generator competing for the same cores.
-   */
-  rate?: number;
   /** Headers per request (DPoP proofs, rotating tokens): called once for every request sent. */
   next?: () => Record<string, string>;
 }
@@ -60,7 +54,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     connections: options.connections,
     pipelining: 1,
     timeout: options.timeout ?? 10,
-    ...(options.rate !== undefined ? { overallRate: options.rate } : {}),
     ...(options.amount !== undefined ? { amount: options.amount } : { duration: options.duration ?? 5 }),
   };
   const next = options.next;

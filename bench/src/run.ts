@@ -16,6 +16,7 @@ import { runChild } from './children.js';
 import type { FloodResult } from './flood.js';
 import { runIntrospectionLoad } from './introspection-load.js';
 import { runLoad, type LoadResult } from './load.js';
+import { runPacedLoad } from './paced-load.js';
 import type { MemoryResult } from './memory.js';
 import type { MicroResult } from './micro.js';
 import { renderReport, type Report, type RunSettings } from './report.js';
@@ -80,13 +81,11 @@ async function loadOnce(entry: Running, seconds: number, connections: number, ra
     credential.prepare(Math.ceil(best * seconds * 1.5) + 2 * connections);
   }
   const cpuBefore = await handle.cpu();
-  const result = await runLoad({
-    url: handle.url,
-    connections,
-    duration: seconds,
-    rate,
-    ...(credential.rotating ? { next: () => credential.valid() } : { headers: credential.valid() }),
-  });
+  const credentials = credential.rotating ? { next: () => credential.valid() } : { headers: credential.valid() };
+  // A fixed rate is paced evenly (paced-load.ts): autocannon's own rate sends each second's budget in a burst.
+  const result = rate === undefined
+    ? await runLoad({ url: handle.url, connections, duration: seconds, ...credentials })
+    : await runPacedLoad({ url: handle.url, connections, duration: seconds, rate, ...credentials });
   const cpuPerRequest = (await handle.cpu() - cpuBefore) / result.total;
   const exhausted = credential.exhausted() - before;
   if (exhausted > 0) entry.outcome.notes.push(`${exhausted} requests ran out of fresh DPoP proofs`);

@@ -60,7 +60,7 @@ export interface ThroughputReport {
 }
 
 const med = (runs: readonly SaturationRun[], pick: (run: SaturationRun) => number) => median(runs.map(pick).filter(Number.isFinite));
-const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(value < 10 ? 1 : 0)}` : 'n/a');
+const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(value < 10 ? 2 : 0)}` : 'n/a');
 const percent = (value: number) => (Number.isFinite(value) ? `${(value * 100).toFixed(0)} %` : '–');
 const range = (runs: readonly SaturationRun[]) => {
   const values = runs.map((run) => run.rps).filter(Number.isFinite);
@@ -165,6 +165,9 @@ export function renderThroughputReport(report: ThroughputReport): string {
     ...saturationRows(report.entries),
     '',
     `## At a fixed moderate rate (${Math.round(settings.rateShare * 100)} % of the peer's capacity, or of resource-guard's with \`offloadSignatures: false\` where the peer has no such path)`,
+    '',
+    'Requests leave at evenly spaced instants (an open loop, up to `--connections` in flight); each latency counts from the instant its '
+      + 'request was due, so a stall on either side shows instead of delaying the next send.',
     '',
     ...rateRows(report.entries),
     '',

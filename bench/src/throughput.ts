@@ -8,7 +8,8 @@
  *    of the bare framework app (bare, A, bare, B, ...), `--reps` (3) repetitions in alternating
  *    order, medians. Per app: req/s, p50/p99 latency, server CPU (% of one core, and µs per
  *    request), and the share of signatures checked on the thread pool.
- * 2. A fixed moderate rate (autocannon `overallRate`): `--rate-share` (0.3) of the peer's median
+ * 2. A fixed moderate rate, requests evenly spaced (paced-load.ts; autocannon's `overallRate` sends
+ *    each second's budget in a burst): `--rate-share` (0.3) of the peer's median
  *    saturated req/s (of resource-guard's with `offloadSignatures: false` where the peer has no
  *    such path), same repetitions and order rule: p50/p99 latency.
  *
@@ -24,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { positiveNumber, readArgs } from './args.js';
 import { ALGS, FRAMEWORKS, type Alg, type AppKind, type Framework, type Scenario } from './config.js';
 import { runLoad } from './load.js';
+import { runPacedLoad } from './paced-load.js';
 import { createWorld, startAndCheck, stopAll, type Running } from './setup.js';
 import { formatNumber } from './stats.js';
 import {
@@ -111,10 +113,10 @@ async function loadOnce(entry: Running, seconds: number, connections: number, ra
   const { credential, handle } = entry;
   if (credential.rotating) credential.prepare(Math.ceil((rate ?? Math.max(3000, bestRps.get(entry) ?? 0)) * seconds * 1.5) + 2 * connections);
   const before = await handle.usage();
-  const result = await runLoad({
-    url: handle.url, connections, duration: seconds, rate,
-    ...(credential.rotating ? { next: () => credential.valid() } : { headers: credential.valid() }),
-  });
+  const credentials = credential.rotating ? { next: () => credential.valid() } : { headers: credential.valid() };
+  const result = rate === undefined
+    ? await runLoad({ url: handle.url, connections, duration: seconds, ...credentials })
+    : await runPacedLoad({ url: handle.url, connections, duration: seconds, rate, ...credentials });
   const after = await handle.usage();
   bestRps.set(entry, Math.max(bestRps.get(entry) ?? 0, result.rps));
   const cpu = after.micros - before.micros;
