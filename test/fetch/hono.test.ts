@@ -90,3 +90,17 @@ test('success headers (DPoP-Nonce, Cache-Control for query tokens) are added to 
   t.is(redirected.status, 302);
   t.regex(redirected.headers.get('cache-control') ?? '', /private/);
 });
+
+test('the handler\'s response passes through as it is, not copied: with no success headers, and with headers it can take', async (t) => {
+  const handed: Response[] = [];
+  const hono = new Hono<AuthEnv>().get('/', protect(createGuard(options({ tokenLocations: ['header', 'query'] }))), () => {
+    const response = new Response('{"ok":true}', { headers: { 'content-type': 'application/json' } });
+    handed.push(response);
+    return response;
+  });
+  const plain = await hono.request('/', bearer(await issuer.sign()));
+  t.is(plain, handed[0], 'no success headers: the same Response object');
+  const query = await hono.request(`/?access_token=${await issuer.sign()}`);
+  t.is(query, handed[1], 'headers added in place: the same Response object');
+  t.regex(query.headers.get('cache-control') ?? '', /private/);
+});

@@ -59,7 +59,8 @@ test('the holder\'s call fails: the lease is given back at once and the other gu
   const store = createMemoryStore();
   const [a, b] = [createGuard(optionsFor(endpoint.url, { timeout: 20_000 }, { store })), createGuard(optionsFor(endpoint.url, { timeout: 20_000 }, { store }))];
   const first = a.verify(requestWith('flaky'));
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  // B starts once A holds the lease (looked up, not waited for: a busy machine may take longer).
+  while (await store.get(leaseKey('flaky')) === undefined) await new Promise((resolve) => setTimeout(resolve, 1));
   const started = performance.now();
   const [outcomeA, outcomeB] = await Promise.allSettled([first, b.verify(requestWith('flaky'))]);
   t.is(outcomeA.status, 'rejected');
