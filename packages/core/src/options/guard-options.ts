@@ -392,8 +392,7 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
     dpop,
     mtls,
     verifiedTokenCache: readVerifiedTokenCacheOption(options.verifiedTokenCache),
-    // A backend that verifies only asynchronously (WebCrypto) always takes the asynchronous path.
-    offloadSignatures: verifiesSynchronously ? readOffloadSignatures(options.offloadSignatures) : true,
+    offloadSignatures: readOffloadSignatures(options.offloadSignatures),
     store: options.store ?? createMemoryStore({ max: 10_000, clock: options.clock }),
     logger: options.logger ?? console,
     logRejections,
@@ -406,9 +405,13 @@ export function resolveOptions(options: GuardOptions): ResolvedOptions {
 }
 
 function readOffloadSignatures(option: unknown): OffloadSignatures {
-  if (option === undefined) return 'auto';
-  if (option !== 'auto' && typeof option !== 'boolean') throw new TypeError('resource-guard: "offloadSignatures" must be true, false or "auto"');
-  return option;
+  // Checked on every backend, so that a typo fails at start-up wherever the guard runs.
+  if (option !== undefined && option !== 'auto' && typeof option !== 'boolean') {
+    throw new TypeError('resource-guard: "offloadSignatures" must be true, false or "auto"');
+  }
+  // A backend that verifies only asynchronously (WebCrypto) always takes the asynchronous path.
+  if (!verifiesSynchronously) return true;
+  return option ?? 'auto';
 }
 
 // `NODE_ENV` as Node, Bun and bundlers (which inline it) set it; a runtime without `process`
