@@ -1,7 +1,10 @@
-import { createHash, randomUUID, type KeyObject } from 'node:crypto';
+import { createHash, randomUUID, sign as nodeSign, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, CompactSign, type JWK } from 'jose';
 import * as oauth from 'oauth4webapi';
-import { generateTestKeyPair } from './issuer.js';
+import { generateTestKeyPair, rawJws } from './issuer.js';
+
+/** The protected resource the hand-built proofs are for (`htu`). */
+export const RESOURCE_URL = 'https://api.example.test/orders';
 
 /** A client's DPoP key: node KeyObject, public JWK and its (jose-computed) RFC 7638 thumbprint. */
 export interface ClientKey {
@@ -56,3 +59,46 @@ export async function clientProof(handle: oauth.DPoPHandle, token: string, url: 
   if (proof === null) throw new Error('oauth4webapi sent no proof');
   return proof;
 }
+
+/** What a hand-built proof is made of: the key, the token it is for, header and claim overrides. */
+export interface ProofSpec {
+  key: ClientKey;
+  token?: string;
+  header?: Record<string, unknown>;
+  claims?: Record<string, unknown>;
+}
+
+/** The claims of a correct proof for GET {@link RESOURCE_URL} (overridable; `undefined` deletes). */
+export function proofClaims(spec: ProofSpec): Record<string, unknown> {
+  return withoutUndefined({
+    htm: 'GET', htu: RESOURCE_URL, iat: nowSeconds(), jti: randomUUID(),
+    ath: spec.token === undefined ? undefined : ath(spec.token), ...spec.claims,
+  });
+}
+
+/** A proof hand-built and signed with jose (overridable header and claims). */
+export async function joseProof(spec: ProofSpec): Promise<string> {
+  const header = withoutUndefined({ typ: 'dpop+jwt', alg: spec.key.alg, jwk: spec.key.publicJwk, ...spec.header });
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(proofClaims(spec))))
+    .setProtectedHeader(header as { alg: string })
+    .sign(spec.key.privateKey);
+}
+
+/** A proof signed without jose's header checks (e.g. with `crit`), ES256 in JWS (P1363) form. */
+export function rawProof(spec: ProofSpec): string {
+  const header = withoutUndefined({ typ: 'dpop+jwt', alg: 'ES256', jwk: spec.key.publicJwk, ...spec.header });
+  return rawJws(header, proofClaims(spec), (input) => nodeSign('sha256', input, { key: spec.key.privateKey, dsaEncoding: 'ieee-p1363' }));
+}
+
+/** RFC 9449 §7.1, Figure 12/13: the protected-resource request of the RFC. */
+export const RFC9449 = {
+  token: 'Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU',
+  ath: 'fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo',
+  proof: 'eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIiwieCI6Imw4dEZyaHgtMzR0VjNoUklDUkRZOXpDa0RscEJoRjQyVVFVZldWQVdCRnMiLCJ5IjoiOVZFNGpmX09rX282NHpiVFRsY3VOSmFqSG10NnY5VERWclUwQ2R2R1JEQSIsImNydiI6IlAtMjU2In19'
+    + '.eyJqdGkiOiJlMWozVl9iS2ljOC1MQUVCIiwiaHRtIjoiR0VUIiwiaHR1IjoiaHR0cHM6Ly9yZXNvdXJjZS5leGFtcGxlLm9yZy9wcm90ZWN0ZWRyZXNvdXJjZSIsImlhdCI6MTU2MjI2MjYxOCwiYXRoIjoiZlVIeU8ycjJaM0RaNTNFc05yV0JiMHhXWG9hTnk1OUlpS0NBcWtzbVFFbyJ9'
+    + '.2oW9RP35yRqzhrtNP86L-Ey71EOptxRimPPToA1plemAgR6pxHF8y6-yqyVnmcw6Fy1dqd-jfxSYoMxhAJpLjA',
+  /** RFC 9449 §6.1: the thumbprint of the example key, as `cnf.jkt`. */
+  jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I',
+  iat: 1562262618,
+  url: 'https://resource.example.org/protectedresource',
+};
