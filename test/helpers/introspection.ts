@@ -165,6 +165,15 @@ export function optionsFor(
   };
 }
 
+/** Guard options with introspection at `endpoint`, uncached, with no client credentials but those in `introspection`. */
+export const clientAuthOptions = (endpoint: string, introspection: Record<string, unknown>, overrides: Partial<GuardOptions> = {}): GuardOptions => ({
+  issuer: ISSUER,
+  audience: AUDIENCE,
+  logger: { warn() {}, error() {} },
+  ...overrides,
+  introspection: { endpoint, cacheTtl: 0, ...introspection } as GuardOptions['introspection'],
+});
+
 /** A request carrying `token` in the Authorization header. */
 export function requestWith(token: string, scheme = 'Bearer', headers: Record<string, string> = {}): GuardRequest {
   return { method: 'GET', url: 'https://api.example.test/orders', headers: { authorization: `${scheme} ${token}`, ...headers } };
