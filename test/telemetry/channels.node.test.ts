@@ -1,12 +1,13 @@
 /**
  * `node:diagnostics_channel` events under `resource-guard:*`: the same decisions as the metrics,
  * with the same attributes (plus `duration` in seconds where the metric is a duration), and no
- * OpenTelemetry needed. Nothing is built for a channel without subscribers.
+ * OpenTelemetry needed. Nothing is built for a channel without subscribers. Node-only: the
+ * WebCrypto build has no `node:diagnostics_channel` (packages/core/src/telemetry/diagnostics-channel-web.ts).
  */
 import diagnostics from 'node:diagnostics_channel';
 import test from 'ava';
-import { TELEMETRY_CHANNELS as C, createGuard, requireScopes } from '@resource-guard/core';
-import { AUDIENCE, bearerRequest, rejectionOf, startMockIssuer } from '../helpers/issuer.js';
+import { TELEMETRY_CHANNELS as C, createGuard, requireAuthorizationDetails, requireScopes, type Guard } from '@resource-guard/core';
+import { AUDIENCE, bearerRequest, rejectionOf, startMockIssuer, type MockIssuer } from '../helpers/issuer.js';
 
 test.serial('authenticate, upstream, authorize and cache events carry the documented attributes and no token', async (t) => {
   const issuer = await startMockIssuer();
@@ -50,24 +51,42 @@ test.serial('authenticate, upstream, authorize and cache events carry the docume
   }
 });
 
-test.serial('a requirement of your own counts as custom, whatever kind it claims', async (t) => {
+/** The events on the authorize channel while `run` authorizes with a guard of a fresh mock issuer. */
+async function authorizeEvents(run: (guard: Guard, issuer: MockIssuer) => Promise<void>): Promise<unknown[]> {
   const issuer = await startMockIssuer();
   const events: unknown[] = [];
   const listener = (message: unknown) => events.push(message);
   diagnostics.subscribe(C.authorize, listener);
   try {
-    const guard = createGuard({ issuer: issuer.issuer, audience: AUDIENCE });
-    const auth = await guard.verify(bearerRequest(await issuer.sign()));
-    guard.authorize(auth, { check: () => undefined });
-    guard.authorize(auth, { kind: 'attacker-chosen' as 'custom', check: () => undefined });
-    t.throws(() => guard.authorize(undefined, requireScopes('a')), { code: 'ERR_CREDENTIALS_MISSING' });
-    t.deepEqual(events, [
-      { 'resource_guard.authorization.result': 'success', 'resource_guard.requirement.kind': 'custom' },
-      { 'resource_guard.authorization.result': 'success', 'resource_guard.requirement.kind': 'custom' },
-      { 'resource_guard.authorization.result': 'failure', 'resource_guard.requirement.kind': 'scopes', 'error.type': 'ERR_CREDENTIALS_MISSING' },
-    ]);
+    await run(createGuard({ issuer: issuer.issuer, audience: AUDIENCE }), issuer);
+    return events;
   } finally {
     diagnostics.unsubscribe(C.authorize, listener);
     await issuer.close();
   }
+}
+
+test.serial('a requirement of your own counts as custom, whatever kind it claims', async (t) => {
+  const events = await authorizeEvents(async (guard, issuer) => {
+    const auth = await guard.verify(bearerRequest(await issuer.sign()));
+    guard.authorize(auth, { check: () => undefined });
+    guard.authorize(auth, { kind: 'attacker-chosen' as 'custom', check: () => undefined });
+    t.throws(() => guard.authorize(undefined, requireScopes('a')), { code: 'ERR_CREDENTIALS_MISSING' });
+  });
+  t.deepEqual(events, [
+    { 'resource_guard.authorization.result': 'success', 'resource_guard.requirement.kind': 'custom' },
+    { 'resource_guard.authorization.result': 'success', 'resource_guard.requirement.kind': 'custom' },
+    { 'resource_guard.authorization.result': 'failure', 'resource_guard.requirement.kind': 'scopes', 'error.type': 'ERR_CREDENTIALS_MISSING' },
+  ]);
+});
+
+test.serial('requireAuthorizationDetails() counts as kind authorization_details (RFC 9396), passed or refused', async (t) => {
+  const events = await authorizeEvents(async (guard, issuer) => {
+    const details = [{ type: 'payment_initiation', actions: ['initiate'] }];
+    const auth = await guard.verify(bearerRequest(await issuer.sign({ authorization_details: details })));
+    const plain = await guard.verify(bearerRequest(await issuer.sign()));
+    guard.authorize(auth, requireAuthorizationDetails({ type: 'payment_initiation' }));
+    t.throws(() => guard.authorize(plain, requireAuthorizationDetails({ type: 'payment_initiation' })), { code: 'ERR_AUTHORIZATION_DETAILS_INSUFFICIENT' });
+  });
+  t.deepEqual(events.map((event) => (event as Record<string, unknown>)['resource_guard.requirement.kind']), ['authorization_details', 'authorization_details']);
 });
