@@ -33,6 +33,9 @@ const bad: Array<[string, unknown, RegExp]> = [
   ['httpTimeout 0', { ...base, httpTimeout: 0 }, /"httpTimeout"/],
   ['verifiedTokenCache.max 0', { ...base, verifiedTokenCache: { max: 0 } }, /"verifiedTokenCache.max"/],
   ['offloadSignatures as a string', { ...base, offloadSignatures: 'yes' }, /"offloadSignatures"/],
+  ['offloadSignatures in capitals', { ...base, offloadSignatures: 'AUTO' }, /"offloadSignatures" must be true, false or "auto"/],
+  ['offloadSignatures as a number', { ...base, offloadSignatures: 1 }, /"offloadSignatures" must be true, false or "auto"/],
+  ['offloadSignatures null', { ...base, offloadSignatures: null }, /"offloadSignatures" must be true, false or "auto"/],
   // A secret verifies any `iss` a token claims: with several issuers it must be bound to its own.
   ['a secret with several issuers and no secretIssuer', { ...base, issuer: ['https://a.example', 'https://b.example'], secret: 'x'.repeat(32) },
     /"secret" with several issuers .*"secretIssuer"/],
@@ -62,12 +65,13 @@ for (const [title, options, message] of bad) {
   });
 }
 
-test('createGuard accepts loopback http, several issuers and HS256 with a long secret', (t) => {
+test('createGuard accepts loopback http, several issuers, HS256 with a long secret and every offloadSignatures value', (t) => {
   t.notThrows(() => createGuard({ ...base, issuer: ['http://127.0.0.1:9000', 'http://localhost:8080/realm'] }));
   t.notThrows(() => createGuard({ ...base, issuer: 'http://as.internal', allowInsecureRequests: true }));
   t.notThrows(() => createGuard({ ...base, secret: 'x'.repeat(32), algorithms: ['HS256'] }));
   t.notThrows(() => createGuard({ ...base, issuer: ['https://a.example', 'https://b.example'], secret: 'x'.repeat(32), secretIssuer: ['https://b.example'] }));
   t.notThrows(() => createGuard({ ...base, profile: 'google', principals: (claims) => claims.sub === '1' }));
+  for (const offloadSignatures of [true, false, 'auto'] as const) t.notThrows(() => createGuard({ ...base, offloadSignatures }), String(offloadSignatures));
 });
 
 test('every adapter refuses to start an open issuer without principals, or an unbound secret', (t) => {

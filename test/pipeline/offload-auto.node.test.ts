@@ -50,17 +50,6 @@ const dpopRequest = async (key: Awaited<ReturnType<typeof clientKey>>, token: st
   method: 'GET', url: URL_OF_API, headers: { authorization: `DPoP ${token}`, dpop: await signProof(key, token, URL_OF_API) },
 });
 
-test.serial('the default resolves to "auto"; true, false and "auto" are accepted, anything else refused', (t) => {
-  for (const offloadSignatures of [true, false, 'auto'] as const) {
-    t.notThrows(() => createGuard({ issuer: issuer.issuer, audience: AUDIENCE, offloadSignatures }));
-  }
-  for (const offloadSignatures of ['yes', 'AUTO', 1, null]) {
-    t.throws(() => createGuard({ issuer: issuer.issuer, audience: AUDIENCE, offloadSignatures: offloadSignatures as never }), {
-      instanceOf: TypeError, message: /"offloadSignatures" must be true, false or "auto"/,
-    });
-  }
-});
-
 test.serial('default: a lone request is verified in place, on the event loop', async (t) => {
   const guard = await guardWith();
   t.is(await lone(guard, bearerRequest(await issuer.sign())), 'user-123');
