@@ -22,7 +22,7 @@ export interface Introspector {
 
 /** The guard settings the introspection client uses. */
 export type IntrospectorOptions = Pick<
-  ResolvedOptions, 'introspection' | 'issuers' | 'store' | 'clock' | 'logger' | 'fetch' | 'algorithms' | 'clockTolerance' | 'telemetry' | 'offloadSignatures'
+  ResolvedOptions, 'introspection' | 'issuers' | 'store' | 'clock' | 'logger' | 'fetch' | 'algorithms' | 'clockTolerance' | 'telemetry' | 'offloadSignatures' | 'fapi'
 >;
 
 /**

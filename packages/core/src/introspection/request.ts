@@ -106,7 +106,7 @@ export async function requestIntrospection(
   endpoint: URL,
   settings: ResolvedIntrospection,
   issuers: ReadonlyMap<string, TrustedIssuer>,
-  options: Pick<ResolvedOptions, 'fetch' | 'logger' | 'algorithms' | 'clock' | 'clockTolerance' | 'telemetry' | 'offloadSignatures'>,
+  options: Pick<ResolvedOptions, 'fetch' | 'logger' | 'algorithms' | 'clock' | 'clockTolerance' | 'telemetry' | 'offloadSignatures' | 'fapi'>,
 ): Promise<Record<string, unknown>> {
   const response = await sendIntrospection(token, endpoint, settings, options);
   if (settings.jwtResponse) {
