@@ -69,3 +69,11 @@ test('§5.4.1-1: under the preset, an answer signed by an Ed25519 or ES256 key s
     t.is((await guardWith({ fapi: '2.0' }).verify(await client.request())).subject, 'user-123', alg);
   }
 });
+
+test('§5.4.1-1: under the preset, an answer whose kid matches no key is still a bad signature, not a key refusal', async (t) => {
+  const client = await boundClient();
+  const { guardWith } = await setup(t, async (issuer) => jwtAnswer(await signIntrospectionJwt(issuer, {
+    token_introspection: activeBody({ iss: issuer.issuer, cnf: { jkt: client.jkt } }),
+  }, { kid: 'no-such-key' })));
+  await assertRejected(t, guardWith({ fapi: '2.0' }).verify(await client.request()), { status: 503, code: 'ERR_INTROSPECTION_JWT_SIGNATURE_INVALID' });
+});

@@ -102,6 +102,7 @@ test('a store that throws, rejects or answers no boolean is 503 ERR_HTTPSIG_REPL
     ['throws', () => { throw new TypeError(secret); }, /\(TypeError\)$/],
     ['rejects', () => Promise.reject(new RangeError(secret)), /\(RangeError\)$/],
     ['answers undefined', () => undefined as unknown as boolean, /other than a boolean/],
+    ['rejects with a string', () => Promise.reject(secret), /\(string\)$/],
   ];
   for (const [name, add, detail] of failures) {
     const verifier = createRequestSignatureVerifier({ keys, replay: { store: recordingStore(add).store } });
