@@ -72,21 +72,20 @@ const skipped = results.filter((entry) => entry.status === 'skipped').length;
 if (failed > 0 || (skipped > 0 && process.env.CI === 'true')) process.exitCode = 1;
 
 /**
- * Runs one step with its output passed through, and keeps the lines that name a failure (ava's ✘,
- * an uncaught error, a coverage gate, an npm error) with a few lines after each: at most 200.
+ * Runs one step with its output passed through, and keeps what a failure report needs: every line
+ * with ava's ✘ (at most 100) and the last 150 lines, where ava details its failures and c8 prints
+ * the coverage gate.
  */
 function runStreamed(step, env) {
   return new Promise((resolve) => {
     const child = spawn(step[0], step.slice(1), { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const failures = [];
-    let after = 0;
+    const marked = [];
+    const tail = [];
     const partial = { stdout: '', stderr: '' };
     const keep = (line) => {
-      if (!line.includes('✔') && /✘|Uncaught|Unhandled|ERROR:|npm error|not ok|Error:|threshold|coverage/.test(line)) after = 6;
-      if (after > 0 && failures.length < 200) {
-        failures.push(line);
-        after -= 1;
-      }
+      if (line.includes('✘') && marked.length < 100) marked.push(line);
+      tail.push(line);
+      if (tail.length > 150) tail.shift();
     };
     const pass = (name) => (chunk) => {
       process[name].write(chunk);
@@ -98,7 +97,7 @@ function runStreamed(step, env) {
     child.stderr.on('data', pass('stderr'));
     child.once('close', (status) => {
       for (const rest of Object.values(partial)) if (rest !== '') keep(rest);
-      resolve({ status, failures });
+      resolve({ status, failures: [...marked, '--- the last lines:', ...tail] });
     });
   });
 }

@@ -99,8 +99,8 @@ test('the handler\'s response passes through as it is, not copied: with no succe
     return response;
   });
   const plain = await hono.request('/', bearer(await issuer.sign()));
-  t.is(plain, handed[0], 'no success headers: the same Response object');
+  t.is(plain, handed[0]!, 'no success headers: the same Response object');
   const query = await hono.request(`/?access_token=${await issuer.sign()}`);
-  t.is(query, handed[1], 'headers added in place: the same Response object');
+  t.is(query, handed[1]!, 'headers added in place: the same Response object');
   t.regex(query.headers.get('cache-control') ?? '', /private/);
 });

@@ -47,7 +47,7 @@ export async function startExchangeInstance(settings: ExchangeInstanceSettings):
 
 async function main(settings: ExchangeInstanceSettings): Promise<void> {
   const silent = { warn() {}, error() {} };
-  const store = createRedisStore({ url: settings.redisUrl }, { logger: silent });
+  const store = createRedisStore({ url: settings.redisUrl }, { logger: silent, timeout: 5_000 }); // patient: a loaded test machine
   if (!await store.ready(15_000)) throw new Error('redis-server did not accept a connection');
   const guard = createGuard({ issuer: settings.issuer, audience: settings.audience, store, logger: silent });
   const exchange = createTokenExchange(guard, { clientId: settings.clientId, clientSecret: settings.clientSecret, encryptionKey: settings.encryptionKey });

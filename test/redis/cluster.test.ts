@@ -23,7 +23,7 @@ test.after.always(async () => {
 test('a Cluster client: one add wins of 20, increments count 1..20, values round-trip, keys spread over the nodes', async (t) => {
   const client = new Cluster([{ host: '127.0.0.1', port: nodes[0]!.port }], { lazyConnect: true });
   t.teardown(() => client.disconnect());
-  const store = createRedisStore({ client }, { logger: { warn() {}, error() {} } });
+  const store = createRedisStore({ client }, { logger: { warn() {}, error() {} }, timeout: 5_000 }); // patient: a loaded test machine
   t.true(await store.ready(15_000), 'the store connected the lazy client');
   const added = await Promise.all(Array.from({ length: 20 }, () => store.add('dpop:jti:cluster', 1, 10)));
   t.is(added.filter(Boolean).length, 1);

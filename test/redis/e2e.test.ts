@@ -16,7 +16,8 @@ import { send, type RawResponse } from '../helpers/http.js';
 import { startInstance, type Instance } from '../helpers/redis-instance.js';
 
 const BASE_URL = 'https://api.example.test';
-const TIMEOUT = 300;
+// The store timeout: long enough for a loaded test machine to answer in time, short enough for the pause test.
+const TIMEOUT = 1_000;
 
 let redis: TestRedisServer;
 let dev: DevAs;

@@ -28,8 +28,14 @@ async function whenReady(store: RedisStore): Promise<void> {
   if (!await store.ready(15_000)) throw new Error('the test redis-server did not accept a connection');
 }
 
+/**
+ * Per-call timeout of the stores whose calls must succeed: well above the 500 ms default, which a
+ * loaded test machine (parallel suites on two cores) can exceed. Timeouts are tested on their own.
+ */
+const PATIENT = 5_000;
+
 async function storeFor(options: Parameters<typeof createRedisStore>[1] = {}): Promise<RedisStore> {
-  const store = createRedisStore({ url: server.url }, { logger: silent, ...options });
+  const store = createRedisStore({ url: server.url }, { logger: silent, timeout: PATIENT, ...options });
   stores.push(store);
   await whenReady(store);
   return store;
@@ -103,7 +109,7 @@ test('40 parallel increment() on one key: counts 1..40 once each; the TTL is set
 
 test('your own client is used as it is and stays open after close()', async (t) => {
   const client = new Redis(server.url, { lazyConnect: true, keyPrefix: '' });
-  const store = createRedisStore({ client }, { prefix: 'own:', logger: silent });
+  const store = createRedisStore({ client }, { prefix: 'own:', logger: silent, timeout: PATIENT });
   t.true(await store.ready(15_000), 'the store connected the lazy client');
   t.true(await store.add('k', 1, 10));
   await store.close();
@@ -117,7 +123,7 @@ test('your own client with its offline queue on: while disconnected the store st
   const client = new Redis('redis://127.0.0.1:1', { retryStrategy: () => 200 }); // ioredis defaults: offline queue on
   client.on('error', () => {});
   t.teardown(() => client.disconnect());
-  const store = createRedisStore({ client }, { logger: silent });
+  const store = createRedisStore({ client }, { logger: silent, timeout: PATIENT });
   const results = await Promise.allSettled([store.add('k', 1, 10), store.get('k'), store.increment('q', 10)]);
   t.true(results.every((result) => result.status === 'rejected'));
   t.is((client as unknown as { offlineQueue: { length: number } }).offlineQueue.length, 0);
@@ -222,7 +228,7 @@ test('works as a least-privilege ACL user: the README\'s command list and key pa
   await setup.call('ACL', 'SETUSER', 'resource-guard', 'on', '>a-long-random-password', 'resetkeys', '~resource-guard:*',
     'resetchannels', '-@all', '+get', '+set', '+del', '+incr', '+multi', '+exec', '+evalsha', '+eval', '+info');
   setup.disconnect();
-  const store = createRedisStore({ url: `redis://resource-guard:a-long-random-password@127.0.0.1:${own.port}` }, { logger: silent });
+  const store = createRedisStore({ url: `redis://resource-guard:a-long-random-password@127.0.0.1:${own.port}` }, { logger: silent, timeout: PATIENT });
   stores.push(store);
   await whenReady(store);
   t.true(await store.add('dpop:jti:acl', 1, 10));
@@ -244,7 +250,7 @@ test('TLS: a rediss:// URL with your clientOptions (the CA) is honoured; plain r
   const own = await startRedisServer({ tls: { cert: certificate.pem, key: certificate.key } });
   t.teardown(() => own.stop());
   t.regex(own.url, /^rediss:/);
-  const store = createRedisStore({ url: own.url, clientOptions: { tls: { ca: certificate.pem } } }, { logger: silent });
+  const store = createRedisStore({ url: own.url, clientOptions: { tls: { ca: certificate.pem } } }, { logger: silent, timeout: PATIENT });
   stores.push(store);
   await whenReady(store);
   t.true(await store.add('dpop:jti:tls', 1, 10));
