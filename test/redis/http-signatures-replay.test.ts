@@ -24,7 +24,8 @@ test('a signed request verified through one process is refused as a replay by th
   const client = keyPair('ES256');
   const verifiers = [];
   for (let i = 0; i < 2; i += 1) {
-    const store = createRedisStore({ url: redis.url }, { logger: silent, timeout: 300 });
+    // Well above the default: a loaded test machine can exceed it, and these calls must succeed.
+    const store = createRedisStore({ url: redis.url }, { logger: silent, timeout: 5_000 });
     stores.push(store);
     if (!await store.ready(15_000)) throw new Error('the test redis-server did not accept a connection');
     verifiers.push(createRequestSignatureVerifier({ keys: { keys: [client.publicJwk] }, replay: { store } }));
