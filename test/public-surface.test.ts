@@ -4,7 +4,7 @@ import test from 'ava';
 const KIT = [
   'GUARD_KEY', 'NodeRequestView', 'assertKnownKeys', 'assertNonEmptyString', 'assertObject', 'attachBearerChallenge', 'authorizeRequirement',
   'buildRequestUrl', 'checkHost', 'checkTarget', 'createErrorResponder', 'createIntrospectionClient', 'createRequirementMiddlewares',
-  'createResourceMetadataEndpoint', 'fetchUpstream', 'formEncode', 'isGuard', 'openDirectJwe', 'parseServerUrl', 'quoteParam', 'readAuthContext',
+  'createResourceMetadataEndpoint', 'fetchUpstream', 'formEncode', 'isGuard', 'isStore', 'openDirectJwe', 'parseServerUrl', 'quoteParam', 'readAuthContext',
   'readBearerToken', 'readBoundedBody', 'readNumber', 'readPeerCertificate', 'resolveProtectArguments', 'runGuard', 'sealDirectJwe', 'toStringList',
 ];
 

@@ -5,7 +5,7 @@
  * refusal is shown next to the same request passing without the preset: the preset is what refuses.
  */
 import {
-  generateKeyPairSync, randomUUID, sign as cryptoSign, createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject,
+  generateKeyPairSync, randomUUID, sign as cryptoSign, createPrivateKey, createPublicKey, type JsonWebKey,
 } from 'node:crypto';
 import test from 'ava';
 import { CompactSign, type JWK } from 'jose';
@@ -14,7 +14,7 @@ import { parseChallenges } from '../helpers/challenge.js';
 import { makeCertificate } from '../helpers/certificates.js';
 import { ath, clientHandle, clientProof, clientKey, nowSeconds, type ClientKey } from '../helpers/dpop.js';
 import {
-  AUDIENCE, encodeSegment, rawJws, rejectionOf, useMockIssuer, type IssuerKey,
+  AUDIENCE, createEd448Key, encodeSegment, rawJws, rejectionOf, useMockIssuer,
 } from '../helpers/issuer.js';
 
 const URL_ = 'https://api.example.test/accounts';
@@ -34,14 +34,6 @@ async function proofAt(key: ClientKey, token: string, offset: number): Promise<s
   return new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
     .setProtectedHeader({ typ: 'dpop+jwt', alg: key.alg, jwk: key.publicJwk })
     .sign(key.privateKey);
-}
-
-/** An Ed448 key pair (EdDSA allows it; FAPI 2.0 §5.4.1-1.2 does not). */
-function ed448(): { privateKey: KeyObject; publicJwk: JWK } {
-  const pair = generateKeyPairSync('ed448', { publicKeyEncoding: { format: 'jwk' }, privateKeyEncoding: { format: 'jwk' } } as never) as {
-    publicKey: unknown; privateKey: unknown;
-  };
-  return { privateKey: createPrivateKey({ key: pair.privateKey as JsonWebKey, format: 'jwk' }), publicJwk: pair.publicKey as JWK };
 }
 
 test('§5.3.4-5: an unbound Bearer token is refused with the DPoP challenge; the detail names the clause', async (t) => {
@@ -97,9 +89,8 @@ test('§5.4.1-1: a token signed with an algorithm outside PS256/ES256/EdDSA is r
 });
 
 test('§5.4.1-1: EdDSA with an Ed448 key in the JWKS is refused (Ed25519 only), before any signature check', async (t) => {
-  const { privateKey, publicJwk } = ed448();
-  const kid = randomUUID();
-  const key: IssuerKey = { kid, alg: 'EdDSA', privateKey, publicKey: createPublicKey(privateKey), publicJwk: { ...publicJwk, kid, alg: 'EdDSA', use: 'sig' } };
+  const key = createEd448Key();
+  const { kid, privateKey } = key;
   issuer.published.push(key);
   try {
     const { handle, jkt } = await clientHandle('ES256');
@@ -120,7 +111,8 @@ test('§5.4.1-1: EdDSA with an Ed448 key in the JWKS is refused (Ed25519 only), 
 });
 
 test('§5.4.1-1: a DPoP proof signed with an Ed448 key (alg EdDSA) is refused', async (t) => {
-  const { privateKey, publicJwk } = ed448();
+  const { privateKey, publicJwk: { kty, crv, x } } = createEd448Key();
+  const publicJwk = { kty, crv, x };
   const key: ClientKey = { alg: 'EdDSA', privateKey, publicJwk, jkt: '' };
   const { calculateJwkThumbprint } = await import('jose');
   key.jkt = await calculateJwkThumbprint(publicJwk, 'sha256');

@@ -142,10 +142,15 @@ export const ISSUER = 'https://as.example.test';
 export const CLIENT_ID = 'api-client';
 export const CLIENT_SECRET = 'api-secret';
 
-/** A logger that records what it is given. */
-export function recordingLogger(): Logger & { lines: string[] } {
+/**
+ * A logger that records what it is given. With `debug`, it has `debug()` too, so that the guard's
+ * rejection lines (`logRejections`, on by default outside production) are recorded as well.
+ */
+export function recordingLogger(options: { debug?: boolean } = {}): Logger & { lines: string[] } {
   const lines: string[] = [];
-  return { lines, warn: (line) => lines.push(`warn: ${line}`), error: (line) => lines.push(`error: ${line}`) };
+  const logger: Logger & { lines: string[] } = { lines, warn: (line) => lines.push(`warn: ${line}`), error: (line) => lines.push(`error: ${line}`) };
+  if (options.debug === true) logger.debug = (line) => lines.push(`debug: ${line}`);
+  return logger;
 }
 
 /** Guard options with introspection at `endpoint`; `introspection` overrides are merged. */

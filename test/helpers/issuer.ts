@@ -270,3 +270,15 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<GuardError
   }
   throw new Error('expected a rejection');
 }
+
+/**
+ * An Ed448 key pair as an {@link IssuerKey} (`alg` EdDSA, which allows it; FAPI 2.0 §5.4.1-1.2
+ * does not). jose signs no Ed448: sign with {@link rawJws} and `crypto.sign(null, input, privateKey)`.
+ */
+export function createEd448Key(kid: string = randomUUID()): IssuerKey {
+  const pair = generateKeyPairSync('ed448', { publicKeyEncoding: { format: 'jwk' }, privateKeyEncoding: { format: 'jwk' } } as never) as {
+    publicKey: unknown; privateKey: unknown;
+  };
+  const privateKey = createPrivateKey({ key: pair.privateKey as JsonWebKey, format: 'jwk' });
+  return { kid, alg: 'EdDSA', privateKey, publicKey: createPublicKey(privateKey), publicJwk: { ...(pair.publicKey as JWK), kid, alg: 'EdDSA', use: 'sig' } };
+}

@@ -183,3 +183,49 @@ test('fetch: the body read is bounded (413 by Content-Length or while streaming)
   t.is(signed.headers.get('content-digest'), null);
   t.regex(signed.headers.get('signature-input')!, /"@status"\);created=/);
 });
+
+test('every adapter: a covered @query-param whose name is a malformed escape is a 401 invalid_request, never a 500', async (t) => {
+  const ok = { ok: true };
+  const expressApp = express();
+  expressApp.get('/q', sigExpress.verifyHttpSignature({ keys }), (_req, res) => { res.json(ok); });
+  expressApp.use(expressAdapter.errorHandler(quiet));
+  const koaApp = new Koa();
+  koaApp.use(koaAdapter.errorHandler(quiet));
+  koaApp.use(sigKoa.verifyHttpSignature({ keys }));
+  koaApp.use((ctx) => { ctx.body = ok; });
+  const fastifyApp = Fastify({ logger: false });
+  await fastifyApp.register(fastifyAdapter.resourceGuard, { global: false, errors: false });
+  fastifyApp.setErrorHandler(fastifyAdapter.errorHandler(quiet));
+  fastifyApp.get('/q', { preHandler: sigFastify.verifyHttpSignature({ keys }) }, async () => ok);
+  await fastifyApp.ready();
+  const verifyFetch = sigFetch.verifyHttpSignature({ keys });
+  const fetchHandler = async (request: Request): Promise<Response> => {
+    try {
+      await verifyFetch(request);
+      return Response.json(ok);
+    } catch (error) {
+      return fetchAdapter.rejectionResponse(error);
+    }
+  };
+  const listeners: Array<[string, RequestListener]> = [
+    ['express', expressApp], ['koa', koaApp.callback()], ['fastify', fastifyApp.routing as RequestListener],
+    ['fetch', getRequestListener(fetchHandler, { overrideGlobalObjects: false })],
+  ];
+  for (const [name, listener] of listeners) {
+    const { base, close } = await listen(listener);
+    try {
+      const url = `${base}/q?%E0%A4%A=1`;
+      const headers = { authorization: 'Bearer not-checked-here' };
+      const fields = await createRequestSigner({ key: client.privateJwk }).sign({ method: 'GET', url, headers });
+      // The signature is good over what it covers; the malformed name is added to what it covers.
+      t.is((await fetch(url, { headers: { ...headers, ...fields } })).status, 200, `${name}: the signed request passes`);
+      const input = fields['signature-input'].replace('"authorization")', '"authorization" "@query-param";name="%E0%A4%A")');
+      const response = await fetch(url, { headers: { ...headers, ...fields, 'signature-input': input } });
+      t.is(response.status, 401, name);
+      t.regex(response.headers.get('www-authenticate') ?? '', /error="invalid_request"/, name);
+      t.notRegex(await response.text(), /URIError|URI malformed/, name);
+    } finally {
+      await close();
+    }
+  }
+});

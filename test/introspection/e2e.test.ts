@@ -87,10 +87,10 @@ test('client_secret_post is accepted by the AS too', async (t) => {
 
 test('a wrong client secret → 500 misconfiguration, logged without the token', async (t) => {
   const token = await opaqueToken('orders:read');
-  const logger = recordingLogger();
-  const guard = guardFor({ clientSecret: 'wrong-secret' }, { logger });
+  const logger = recordingLogger({ debug: true });
+  const guard = guardFor({ clientSecret: 'wrong-secret' }, { logger, logRejections: true });
   await assertRejected(t, guard.verify(requestWith(token)), { status: 500, code: 'ERR_INTROSPECTION_CLIENT_REJECTED' }, token);
-  t.is(logger.lines.length, 1);
+  t.is(logger.lines.length, 1, 'one rejection, one line');
   t.false(logger.lines[0]!.includes(token));
 });
 

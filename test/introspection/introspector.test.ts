@@ -4,6 +4,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { createGuard, requireScopes, type GuardError } from '@resource-guard/core';
+import { createErrorResponder } from '@resource-guard/core/adapter';
 import { findChallenge } from '../helpers/challenge.js';
 import { rejectionOf, startMockIssuer } from '../helpers/issuer.js';
 import {
@@ -238,14 +239,25 @@ for (const [title, answer] of [
   ['403', { status: 403, body: '' }],
   ['400 invalid_client', { status: 400, body: { error: 'invalid_client' } }],
 ] as Array<[string, Answer]>) {
-  test(`endpoint rejecting our client credentials (${title}) → 500, logged without the token`, async (t) => {
-    const logger = recordingLogger();
+  test(`endpoint rejecting our client credentials (${title}) → 500, one log line with the options to check, without the token`, async (t) => {
+    const logger = recordingLogger({ debug: true });
     const token = `client-rejected-${title.replace(/\W+/g, '-')}`;
-    const { guard } = await guardAnswering(t, answer, {}, { logger });
-    await assertRejected(t, guard.verify(requestWith(token)), { status: 500, code: 'ERR_INTROSPECTION_CLIENT_REJECTED' }, token);
-    t.is(logger.lines.filter((line) => line.startsWith('error: ')).length, 1);
+    const { guard } = await guardAnswering(t, answer, {}, { logger, logRejections: true });
+    const error = await assertRejected(t, guard.verify(requestWith(token)), { status: 500, code: 'ERR_INTROSPECTION_CLIENT_REJECTED' }, token);
+    // One rejection, one line: the guard's rejection line, which prints the detail with the hint.
+    t.is(logger.lines.length, 1, logger.lines.join('\n'));
+    t.true(logger.lines[0]!.startsWith('error: resource-guard: rejected 500 ERR_INTROSPECTION_CLIENT_REJECTED'), logger.lines[0]);
+    t.true(logger.lines[0]!.includes(error.detail!));
+    t.regex(error.detail!, /check "introspection\.clientId", "introspection\.clientAuth" \(client_secret_basic\) and its credential$/);
     t.false(logger.lines.join('\n').includes(token));
     t.false(logger.lines.join('\n').includes(CLIENT_SECRET));
+    // In production (no rejection lines), an adapter's error handler logs it: once, with the same hint.
+    const quiet = recordingLogger();
+    const { guard: production } = await guardAnswering(t, answer, {}, { logger: quiet, logRejections: false });
+    const rejected = await rejectionOf(production.verify(requestWith(token)));
+    t.truthy(createErrorResponder({ logger: quiet })(rejected));
+    t.is(quiet.lines.length, 1, quiet.lines.join('\n'));
+    t.true(quiet.lines[0]!.includes(rejected.detail!));
   });
 }
 
@@ -306,11 +318,12 @@ test('endpoint from the issuer metadata (introspection_endpoint); missing → 50
   t.is(endpoint.calls.length, 1);
 
   issuer.metadata = {};
-  const logger = recordingLogger();
-  await assertRejected(t, createGuard({ ...options, logger }).verify(requestWith('no-endpoint')), {
+  const logger = recordingLogger({ debug: true });
+  const unknown = await assertRejected(t, createGuard({ ...options, logger, logRejections: true }).verify(requestWith('no-endpoint')), {
     status: 500, code: 'ERR_INTROSPECTION_ENDPOINT_UNKNOWN',
   });
-  t.is(logger.lines.length, 1);
+  t.is(logger.lines.length, 1, 'one rejection, one line');
+  t.true(logger.lines[0]!.includes('set "introspection.endpoint"') && logger.lines[0]!.includes(unknown.detail!));
 
   issuer.mode = 'error500';
   await assertRejected(t, createGuard(options).verify(requestWith('discovery-down')), { status: 503, code: 'ERR_DISCOVERY_UNAVAILABLE' });

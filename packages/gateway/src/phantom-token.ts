@@ -52,7 +52,11 @@ export interface PhantomTokenOptions {
   fetch?: typeof fetch;
   /** Milliseconds since the epoch. Default `Date.now`. */
   clock?: () => number;
-  /** Where a rejected client authentication is reported. Default `console`. */
+  /**
+   * Where the introspection cache reports a failing store (`warn`). Default `console`. A rejection
+   * (our client authentication refused included) is not logged here: the middleware's `errors`
+   * logger prints it once, with its detail.
+   */
   logger?: Logger;
 }
 

@@ -16,10 +16,13 @@ export const HTTP_SIGNATURE_ERROR_CODES = Object.freeze({
   ERR_HTTPSIG_DIGEST_MISMATCH: 'GuardError', ERR_HTTPSIG_DIGEST_UNSUPPORTED: 'GuardError',
   ERR_HTTPSIG_KEY_UNKNOWN: 'GuardError', ERR_HTTPSIG_KEY_UNUSABLE: 'GuardError',
   ERR_HTTPSIG_ALG_MISMATCH: 'GuardError', ERR_HTTPSIG_SIGNATURE_INVALID: 'GuardError',
+  ERR_HTTPSIG_REPLAYED: 'GuardError', ERR_HTTPSIG_NONCE_MISSING: 'GuardError',
   // 413: a body larger than the verifier reads to check its digest
   ERR_HTTPSIG_BODY_TOO_LARGE: 'GuardError',
   // 503 with Retry-After: the application's key source failed
   ERR_HTTPSIG_KEYS_UNAVAILABLE: 'UpstreamUnavailableError',
+  // 503 with Retry-After: the replay guard's store failed (fail closed)
+  ERR_HTTPSIG_REPLAY_STORE_UNAVAILABLE: 'UpstreamUnavailableError',
   // 500: the raw body of a request with a body is not available to the middleware
   ERR_HTTPSIG_BODY_UNAVAILABLE: 'MisconfigurationError',
 } as const);

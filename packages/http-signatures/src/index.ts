@@ -19,7 +19,7 @@ export type { ContentDigestResult, DigestAlgorithm } from './content-digest.js';
 export { HTTP_SIGNATURE_ERROR_CODES } from './error-codes.js';
 export type { HttpSignatureErrorCode } from './error-codes.js';
 export { FAPI_REQUEST_TAG, FAPI_RESPONSE_TAG } from './options.js';
-export type { KeySet, RequestSignatureVerifierOptions } from './options.js';
+export type { KeySet, ReplayOptions, RequestSignatureVerifierOptions } from './options.js';
 export { createRequestSignatureVerifier } from './verify-request.js';
 export type { RequestSignatureVerifier, SignedRequest, VerifiedRequestSignature } from './verify-request.js';
 export { createRequestSigner } from './sign-request.js';

@@ -1,5 +1,5 @@
-import type { AuthContext, JsonWebKey } from '@resource-guard/core';
-import { assertKnownKeys, assertObject, readNumber, type MaybePromise } from '@resource-guard/core/adapter';
+import type { AuthContext, JsonWebKey, Store } from '@resource-guard/core';
+import { assertKnownKeys, assertObject, isStore, readNumber, type MaybePromise } from '@resource-guard/core/adapter';
 import { FAPI_ALGORITHMS, SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from './algorithms.js';
 import { DEFAULT_SIGNATURE_HEADER_LIMITS, type SignatureHeaderLimits } from './signature-headers.js';
 
@@ -47,8 +47,60 @@ export interface RequestSignatureVerifierOptions {
   requiredComponents?: readonly string[];
   /** Bounds on `Signature-Input` and `Signature` (see {@link SignatureHeaderLimits}). */
   limits?: SignatureHeaderLimits;
+  /**
+   * Refuse a signed request seen before (RFC 9421 §7.2.2, signature replay): see
+   * {@link ReplayOptions}. Default none: a captured request verifies again until its `created`
+   * is older than `maxAge` plus `clockTolerance`.
+   */
+  replay?: ReplayOptions;
   /** Clock in epoch milliseconds, for tests. Default `Date.now`. */
   clock?: () => number;
+}
+
+/**
+ * The replay guard of request signatures (RFC 9421 §7.2.2). Each signature that verifies is
+ * recorded with the store's atomic `add` under a hash of its value, for as long as it would still
+ * be accepted (until `created` + `maxAge`, or `expires` if sooner, plus `clockTolerance`, plus
+ * `clockTolerance` again for the clocks of the processes sharing the store); the same signature
+ * again is 401 `ERR_HTTPSIG_REPLAYED`. A store that throws, rejects or answers other than a
+ * boolean is 503 `ERR_HTTPSIG_REPLAY_STORE_UNAVAILABLE`, never a pass. Only signatures that
+ * verified reach the store: an unsigned or forged request costs no write.
+ */
+export interface ReplayOptions {
+  /**
+   * Where signatures are recorded: core's `Store` (`createMemoryStore()` for one process, the
+   * Redis store of `@resource-guard/redis` for several). Keys are `httpsig:` and a SHA-256 hash,
+   * never a signature or a token. Required.
+   */
+  store: Store;
+  /**
+   * Refuse signatures without a `nonce` parameter (RFC 9421 §2.3), 401 `ERR_HTTPSIG_NONCE_MISSING`.
+   * Default `false`: FAPI 2.0 Message Signing does not ask clients for one. Set it where clients
+   * send one: with a deterministic algorithm (EdDSA) the same request signed twice in one second
+   * has the same signature, which the guard refuses as a replay unless a nonce sets them apart.
+   */
+  requireNonce?: boolean;
+}
+
+/** {@link ReplayOptions}, checked and with their defaults. */
+export interface ResolvedReplayOptions {
+  store: Store;
+  requireNonce: boolean;
+}
+
+const REPLAY_OPTION_KEYS = ['store', 'requireNonce'] as const satisfies ReadonlyArray<keyof ReplayOptions>;
+type MissingReplayKey = Exclude<keyof ReplayOptions, typeof REPLAY_OPTION_KEYS[number]>;
+const replayKeysComplete: [MissingReplayKey] extends [never] ? true : MissingReplayKey = true;
+void replayKeysComplete;
+
+/** Checks the `replay` option: `undefined` (no replay guard) or `{ store, requireNonce? }`; a bad one throws a `TypeError` naming it. */
+export function readReplayOptions(value: ReplayOptions | undefined): ResolvedReplayOptions | undefined {
+  if (value === undefined) return undefined;
+  assertObject(value, 'replay');
+  assertKnownKeys(value, REPLAY_OPTION_KEYS, 'replay');
+  if (!isStore(value.store)) throw new TypeError('resource-guard: "replay.store" must be a Store (get, set, add), such as createMemoryStore()');
+  if (value.requireNonce !== undefined && typeof value.requireNonce !== 'boolean') throw new TypeError('resource-guard: "replay.requireNonce" must be a boolean');
+  return { store: value.store, requireNonce: value.requireNonce ?? false };
 }
 
 /** The options of {@link createRequestSignatureVerifier}, checked and with their defaults. */
@@ -61,11 +113,12 @@ export interface ResolvedVerifierOptions {
   clockTolerance: number;
   requiredComponents: readonly string[];
   limits: Required<SignatureHeaderLimits>;
+  replay: ResolvedReplayOptions | undefined;
   clock: () => number;
 }
 
 const VERIFIER_OPTION_KEYS = [
-  'keys', 'confirmationKey', 'algorithms', 'tag', 'maxAge', 'clockTolerance', 'requiredComponents', 'limits', 'clock',
+  'keys', 'confirmationKey', 'algorithms', 'tag', 'maxAge', 'clockTolerance', 'requiredComponents', 'limits', 'replay', 'clock',
 ] as const satisfies ReadonlyArray<keyof RequestSignatureVerifierOptions>;
 // Fails to compile when an option is added to the interface but not to the list above.
 type MissingVerifierKey = Exclude<keyof RequestSignatureVerifierOptions, typeof VERIFIER_OPTION_KEYS[number]>;
@@ -121,6 +174,7 @@ export function resolveVerifierOptions(options: RequestSignatureVerifierOptions 
       maxSignatures: readNumber(limits.maxSignatures, 'limits.maxSignatures', DEFAULT_SIGNATURE_HEADER_LIMITS.maxSignatures, 1),
       maxComponents: readNumber(limits.maxComponents, 'limits.maxComponents', DEFAULT_SIGNATURE_HEADER_LIMITS.maxComponents, 1),
     },
+    replay: readReplayOptions(options.replay),
     clock: options.clock ?? Date.now,
   };
 }

@@ -109,14 +109,36 @@ function parsedUrl(request: HttpRequestParts): URL {
   }
 }
 
-// RFC 9421 §2.2.8: the value of a named query parameter, re-encoded; a name that occurs twice is refused.
+// RFC 9421 §2.2.8 names the WHATWG URL Standard's "percent-encode after encoding" with the
+// application/x-www-form-urlencoded percent-encode set and space as %20 (its example turns
+// `with+plus+whitespace` into `with%20plus%20whitespace`): the UTF-8 bytes, all but ASCII
+// alphanumerics and `*-._` as upper-case %XX. `encodeURIComponent` would leave `!'()~` as they are.
+function encodeQueryComponent(text: string): string {
+  let encoded = '';
+  for (const byte of new TextEncoder().encode(text)) {
+    const char = String.fromCharCode(byte);
+    encoded += /[A-Za-z0-9*\-._]/.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return encoded;
+}
+
+// The output of encodeQueryComponent: what a `name` parameter must look like.
+const ENCODED_NAME = /^(?:[A-Za-z0-9*\-._]|%[0-9A-F]{2})*$/;
+
+// RFC 9421 §2.2.8: the value of a named query parameter, re-encoded. `name` holds the encoded
+// name, so the query's names are encoded and compared, never `name` decoded (a malformed escape
+// in it is refused here, not thrown by a decoder). A name that occurs twice is refused.
 function queryParam(url: URL, item: Item): string {
   const name = item.params.get('name');
   if (typeof name !== 'string') throw new SignatureBaseError('@query-param needs a name parameter', 'invalid');
-  const values = url.searchParams.getAll(decodeURIComponent(name));
+  if (!ENCODED_NAME.test(name)) {
+    throw new SignatureBaseError('the name parameter of @query-param is not percent-encoded as RFC 9421 §2.2.8 asks (upper-case %XX for all but A-Z a-z 0-9 * - . _)', 'invalid');
+  }
+  const values: string[] = [];
+  for (const [key, value] of url.searchParams) if (encodeQueryComponent(key) === name) values.push(value);
   if (values.length === 0) throw new SignatureBaseError('a covered query parameter is absent', 'missing');
   if (values.length > 1) throw new SignatureBaseError('a covered query parameter occurs more than once', 'invalid');
-  return encodeURIComponent(values[0]!);
+  return encodeQueryComponent(values[0]!);
 }
 
 function derivedValue(name: string, item: Item, message: SignatureBaseMessage, fromRequest: boolean): string {

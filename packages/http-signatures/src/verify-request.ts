@@ -2,6 +2,7 @@ import { jwkThumbprint, type AuthContext, type JsonWebKey } from '@resource-guar
 import { KeyError, resolveKey, type ResolvedKey, type SignatureAlgorithm } from './algorithms.js';
 import { signatureError } from './errors.js';
 import { resolveVerifierOptions, type KeySet, type RequestSignatureVerifierOptions, type ResolvedVerifierOptions } from './options.js';
+import { checkNonce, recordSignature, replayTtl } from './replay-guard.js';
 import { fieldLines, type HttpRequestParts } from './signature-base.js';
 import {
   buildSignatureBase, checkBodyDigest, checkCoveredComponents, checkSignature, checkSignatureTime, readSignatureParams,
@@ -123,8 +124,11 @@ function confirmationJwk(request: SignedRequest, auth: AuthContext | undefined):
  * components (`@method`, `@target-uri`, `authorization`, `dpop` when the request has one,
  * `content-digest` when it has a body), the body's RFC 9530 digest, then the key (from `keys` by
  * `keyid`, or the token's `cnf`), its algorithm (never the `alg` parameter's choice: `alg` may
- * only name the key's own algorithm) and one signature verification. Deliberately not checked:
- * `nonce` (no replay cache: `created` bounds the window), signatures with other tags, `Repr-Digest`.
+ * only name the key's own algorithm) and one signature verification. With `replay`, a signature
+ * that verified is then recorded in the store and refused the second time within its acceptance
+ * window (RFC 9421 §7.2.2), and with `replay.requireNonce` a signature without `nonce` is refused
+ * before any key is looked up. Deliberately not checked: without `replay`, replays (`created`
+ * bounds the window, as FAPI 2.0 Message Signing asks); signatures with other tags; `Repr-Digest`.
  */
 export function createRequestSignatureVerifier(options?: RequestSignatureVerifierOptions): RequestSignatureVerifier {
   const settings = resolveVerifierOptions(options);
@@ -172,12 +176,18 @@ export function createRequestSignatureVerifier(options?: RequestSignatureVerifie
     const fail: Fail = (code, message, detail, cause) => signatureError(code, message, hint, detail, cause);
     const { label, input, signature } = selectTaggedSignature(request.headers, settings.limits, settings.tag, fail);
     const params = readSignatureParams(input, fail);
-    checkSignatureTime(params, Math.floor(settings.clock() / 1000), settings.maxAge, settings.clockTolerance, fail);
+    const now = Math.floor(settings.clock() / 1000);
+    checkSignatureTime(params, now, settings.maxAge, settings.clockTolerance, fail);
+    checkNonce(settings.replay, input.params.get('nonce'), fail);
     checkCoveredComponents(input, requiredComponents(request, settings).map(identifier), fail);
     await checkBodyDigest(request.headers, request.body, fail);
     const base = buildSignatureBase(input, { request }, fail);
     const { key, source } = await keyFor(request, params.keyid, auth, fail);
     await checkSignature(key, params, signature, base, fail);
+    // After the signature: only requests the client signed cost a store write.
+    if (settings.replay !== undefined) {
+      await recordSignature(settings.replay, signature, replayTtl(params, { now, maxAge: settings.maxAge, clockTolerance: settings.clockTolerance }), fail);
+    }
     return Object.freeze({
       label, components: Object.freeze(input.items.map((item) => serializeMember(item))), keyid: params.keyid,
       algorithm: key.algorithm, created: params.created, expires: params.expires, keySource: source,

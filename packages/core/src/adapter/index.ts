@@ -41,3 +41,5 @@ export type { MaybePromise } from '../lib/maybe-promise.js';
 export { openDirectJwe, sealDirectJwe } from '../jwe/direct-jwe.js';
 export type { DirectJweResult } from '../jwe/direct-jwe.js';
 export { assertKnownKeys, assertNonEmptyString, assertObject, parseServerUrl, readNumber, toStringList } from '../options/validate.js';
+// For packages that take a `Store` option (the HTTP signatures' replay guard): one check of the contract.
+export { isStore } from '../store/memory-store.js';

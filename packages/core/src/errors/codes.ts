@@ -81,6 +81,7 @@ export const ERROR_CODE_CLASSES = Object.freeze({
   ERR_INTROSPECTION_JWT_ISSUER_INVALID: 'UpstreamUnavailableError',
   ERR_INTROSPECTION_JWT_SIGNATURE_INVALID: 'UpstreamUnavailableError',
   ERR_INTROSPECTION_JWT_AUDIENCE_INVALID: 'UpstreamUnavailableError', ERR_INTROSPECTION_JWT_STALE: 'UpstreamUnavailableError',
+  ERR_INTROSPECTION_JWT_KEY_NOT_ALLOWED: 'UpstreamUnavailableError',
   ERR_DPOP_REPLAY_STORE_UNAVAILABLE: 'UpstreamUnavailableError', ERR_DPOP_REPLAY_QUOTA_EXCEEDED: 'UpstreamUnavailableError',
   ERR_INTROSPECTION_STORE_UNAVAILABLE: 'UpstreamUnavailableError',
   ERR_INTROSPECTION_CREDENTIAL_UNAVAILABLE: 'UpstreamUnavailableError',

@@ -22,7 +22,7 @@ export interface Introspector {
 
 /** The guard settings the introspection client uses. */
 export type IntrospectorOptions = Pick<
-  ResolvedOptions, 'introspection' | 'issuers' | 'store' | 'clock' | 'logger' | 'fetch' | 'algorithms' | 'clockTolerance' | 'telemetry' | 'offloadSignatures'
+  ResolvedOptions, 'introspection' | 'issuers' | 'store' | 'clock' | 'logger' | 'fetch' | 'algorithms' | 'clockTolerance' | 'telemetry' | 'offloadSignatures' | 'fapi'
 >;
 
 /**
@@ -44,8 +44,8 @@ export function createIntrospector(options: IntrospectorOptions, issuers: Readon
   const endpoint = async (): Promise<URL> => {
     if (settings.endpoint !== undefined) return settings.endpoint;
     // An issuer without the endpoint will not grow one by retrying: a misconfiguration, not a 503.
+    // The detail is the hint: the rejection line prints it (one line per rejection).
     if ((await firstIssuer!.metadata()).introspection_endpoint === undefined) {
-      options.logger.error('resource-guard: the issuer metadata has no introspection_endpoint; set "introspection.endpoint"');
       throw new MisconfigurationError('The issuer has no introspection endpoint', 'ERR_INTROSPECTION_ENDPOINT_UNKNOWN', {
         detail: 'the issuer metadata has no introspection_endpoint; set "introspection.endpoint"',
       });

@@ -1,6 +1,7 @@
 import type { GuardErrorCode } from '../errors/codes.js';
 import { quoteValue } from '../errors/detail.js';
 import { UpstreamUnavailableError } from '../errors/errors.js';
+import { describeFapi2KeyRefusal } from '../fapi/fapi-2.js';
 import { isPlainObject, normalizeTyp } from '../jws/jose-rules.js';
 import type { UpstreamResponse } from '../http/upstream.js';
 import type { TrustedIssuer } from '../issuer/trusted-issuer.js';
@@ -35,7 +36,8 @@ function fail(reason: string, code: GuardErrorCode, detail?: string): never {
  * insensitive); no `crit`; `iss` a configured issuer, signature by *that* issuer's JWKS key
  * (never `jku`/`jwk`/`x5u` headers, never the HMAC `secret`); `aud` contains our client id; `iat`
  * present, not in the future and at most `maxAge` old (± `clockTolerance`); `exp`, when present,
- * not passed.
+ * not passed. Under `fapi: '2.0'`, the issuer's keys FAPI 2.0 forbids (EdDSA over Ed448,
+ * §5.4.1-1) are not used: an answer only such a key could verify is refused, as an access token is.
  *
  * Any configured issuer may sign: each is trusted to issue access tokens for this resource anyway,
  * so accepting its signature on an introspection answer grants it nothing new. Deliberately not
@@ -45,7 +47,7 @@ export async function verifyIntrospectionJwt(
   response: UpstreamResponse,
   issuers: ReadonlyMap<string, TrustedIssuer>,
   settings: IntrospectionJwtSettings,
-  options: Pick<ResolvedOptions, 'algorithms' | 'clock' | 'clockTolerance' | 'offloadSignatures'>,
+  options: Pick<ResolvedOptions, 'algorithms' | 'clock' | 'clockTolerance' | 'offloadSignatures' | 'fapi'>,
 ): Promise<Record<string, unknown>> {
   // A JSON answer to a JWT request is a downgrade (unsigned): most often the client is not
   // registered for signed responses at the authorization server.
@@ -66,7 +68,12 @@ export async function verifyIntrospectionJwt(
   const claims = jws.payload;
   const issuer = typeof claims.iss === 'string' ? issuers.get(claims.iss) : undefined;
   if (issuer === undefined) fail('untrusted issuer', 'ERR_INTROSPECTION_JWT_ISSUER_INVALID');
-  const keys = await issuer.keys.select(jws.alg, kid);
+  const candidates = await issuer.keys.select(jws.alg, kid);
+  // Before the signature, as for an access token: a key the profile forbids verifies nothing.
+  const keys = options.fapi === undefined ? candidates : candidates.filter((key) => describeFapi2KeyRefusal(key) === undefined);
+  if (keys.length === 0 && candidates.length > 0) {
+    fail('signing key not allowed', 'ERR_INTROSPECTION_JWT_KEY_NOT_ALLOWED', `issuer ${quoteValue(claims.iss)}: ${describeFapi2KeyRefusal(candidates[0]!)!}`);
+  }
   // In place or on the thread pool as `offloadSignatures` says, like an access token's signature.
   if (!(offloadsNow(options.offloadSignatures) ? await verifyWithAnyKey(jws, keys) : keys.some((key) => verifySignature(jws, key)))) {
     fail('bad signature', 'ERR_INTROSPECTION_JWT_SIGNATURE_INVALID');

@@ -37,18 +37,16 @@ export async function buildRequest(
  * `unsupported_token_type` is about the token (e.g. a JWT sent with `introspectJwts` to a server
  * that does not introspect JWTs): 401. Everything else: the server is unusable right now, 503.
  */
-function rejectStatus(response: UpstreamResponse, endpoint: URL, settings: ResolvedIntrospection, options: Pick<ResolvedOptions, 'logger'>): never {
+function rejectStatus(response: UpstreamResponse, endpoint: URL, settings: ResolvedIntrospection): never {
   const where = `${endpoint.origin}${endpoint.pathname}`;
   const error = response.status === 400 || response.status === 401 ? oauthError(response) : undefined;
   if (response.status === 401 || response.status === 403 || error === 'invalid_client' || error === 'unauthorized_client') {
-    // The log line names the options to check; it never carries the token or the response body.
+    // The detail names the options to check (the rejection line prints it: one line per
+    // rejection); never the token or the response body.
     const audience = describeAssertionAudience(settings, endpoint, 'introspection');
-    options.logger.error(
-      `resource-guard: the introspection endpoint rejected our client authentication (HTTP ${response.status}); `
-      + `check "introspection.clientId", "introspection.clientAuth" (${settings.clientAuth}) and its credential${audience}`,
-    );
     throw new MisconfigurationError('The introspection endpoint rejected the client credentials', 'ERR_INTROSPECTION_CLIENT_REJECTED', {
-      detail: `POST ${where} answered HTTP ${response.status}${error === undefined ? '' : ` ${quoteValue(error, 32)}`}; check "introspection.clientId" and the credential of clientAuth ${settings.clientAuth}${audience}`,
+      detail: `POST ${where} answered HTTP ${response.status}${error === undefined ? '' : ` ${quoteValue(error, 32)}`}; `
+        + `check "introspection.clientId", "introspection.clientAuth" (${settings.clientAuth}) and its credential${audience}`,
     });
   }
   if (error === 'unsupported_token_type') {
@@ -65,14 +63,14 @@ function rejectStatus(response: UpstreamResponse, endpoint: URL, settings: Resol
  * JSON, or the RFC 9701 JWT with `jwtResponse`). With a `bearer` credential that can be renewed,
  * a 401 is retried once with a fresh token. Returns a `200` answer, and a `204` when
  * `allowNoContent` (the "inactive" answer of some phantom-token servers); every other status is
- * mapped as {@link rejectStatus} says: our credentials rejected → 500 (logged), the server
- * unusable → 503. `operation` names the call in metrics and spans.
+ * mapped as {@link rejectStatus} says: our credentials rejected → 500 (its detail names the
+ * options to check), the server unusable → 503. `operation` names the call in metrics and spans.
  */
 export async function sendIntrospection(
   token: string,
   endpoint: URL,
   settings: ResolvedIntrospection,
-  options: Pick<ResolvedOptions, 'fetch' | 'logger' | 'clock'> & Partial<Pick<ResolvedOptions, 'telemetry'>>,
+  options: Pick<ResolvedOptions, 'fetch' | 'clock'> & Partial<Pick<ResolvedOptions, 'telemetry'>>,
   accept?: string,
   allowNoContent = false,
   operation: UpstreamOperation = 'introspection',
@@ -88,7 +86,7 @@ export async function sendIntrospection(
   let { sent: response, credential } = await send();
   // A bearer credential that expires (a function's, a grant's): once more with a fresh one.
   if (response.status === 401 && settings.bearer?.renewable === true) ({ sent: response, credential } = await send(credential));
-  if (response.status !== 200 && !(allowNoContent && response.status === 204)) rejectStatus(response, endpoint, settings, options);
+  if (response.status !== 200 && !(allowNoContent && response.status === 204)) rejectStatus(response, endpoint, settings);
   return response;
 }
 
@@ -106,7 +104,7 @@ export async function requestIntrospection(
   endpoint: URL,
   settings: ResolvedIntrospection,
   issuers: ReadonlyMap<string, TrustedIssuer>,
-  options: Pick<ResolvedOptions, 'fetch' | 'logger' | 'algorithms' | 'clock' | 'clockTolerance' | 'telemetry' | 'offloadSignatures'>,
+  options: Pick<ResolvedOptions, 'fetch' | 'algorithms' | 'clock' | 'clockTolerance' | 'telemetry' | 'offloadSignatures' | 'fapi'>,
 ): Promise<Record<string, unknown>> {
   const response = await sendIntrospection(token, endpoint, settings, options);
   if (settings.jwtResponse) {

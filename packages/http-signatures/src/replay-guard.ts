@@ -1,0 +1,58 @@
+import type { ResolvedReplayOptions } from './options.js';
+import type { Fail, SignatureParams } from './signature-checks.js';
+import { encodeBase64 } from './structured-fields.js';
+
+/**
+ * The replay guard of request signatures (RFC 9421 §7.2.2): a signature that verified is recorded,
+ * and the same one again within its acceptance window is refused. FAPI 2.0 Message Signing bounds
+ * a captured request by `created` only; this closes the window for APIs where one replay matters
+ * (a payment sent twice).
+ */
+
+/** The timing settings the record's lifetime is computed from, in seconds. */
+export interface ReplayWindow {
+  now: number;
+  maxAge: number;
+  clockTolerance: number;
+}
+
+/**
+ * Seconds a verified signature must stay recorded: until it would no longer be accepted (`created`
+ * + `maxAge`, or `expires` if sooner, plus `clockTolerance`), plus `clockTolerance` again for the
+ * clocks of other processes sharing the store, and at least 1.
+ */
+export function replayTtl(params: Pick<SignatureParams, 'created' | 'expires'>, window: ReplayWindow): number {
+  const lastAccepted = Math.min(params.created + window.maxAge, params.expires ?? Infinity) + window.clockTolerance;
+  return Math.max(1, Math.ceil(lastAccepted - window.now) + window.clockTolerance);
+}
+
+/** `nonce` present as a String (RFC 9421 §2.3) when `requireNonce` is set. */
+export function checkNonce(replay: ResolvedReplayOptions | undefined, nonce: unknown, fail: Fail): void {
+  if (replay?.requireNonce === true && (typeof nonce !== 'string' || nonce === '')) {
+    throw fail('ERR_HTTPSIG_NONCE_MISSING', 'The signature has no nonce', 'no nonce parameter (a non-empty String, RFC 9421 §2.3); "replay.requireNonce" asks for one');
+  }
+}
+
+/**
+ * Records `signature` (its SHA-256, never the value) with the store's atomic `add` for `ttl`
+ * seconds; refuses it when it was recorded before. A store that throws, rejects or answers other
+ * than a boolean is a 503: fail closed. The detail names the store's error class only: its message
+ * may carry the store's address or credentials, which no log line should.
+ */
+export async function recordSignature(replay: ResolvedReplayOptions, signature: Uint8Array, ttl: number, fail: Fail): Promise<void> {
+  const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', signature));
+  const key = `httpsig:${encodeBase64(hash).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`;
+  let added: unknown;
+  try {
+    added = await replay.store.add(key, 1, ttl);
+  } catch (cause) {
+    const kind = cause instanceof Error ? cause.name : typeof cause;
+    throw fail('ERR_HTTPSIG_REPLAY_STORE_UNAVAILABLE', 'The signature replay store is unavailable', `the replay store's add() failed (${kind})`);
+  }
+  if (typeof added !== 'boolean') {
+    throw fail('ERR_HTTPSIG_REPLAY_STORE_UNAVAILABLE', 'The signature replay store is unavailable', 'the replay store\'s add() answered something other than a boolean');
+  }
+  if (!added) {
+    throw fail('ERR_HTTPSIG_REPLAYED', 'The signature was used before', 'this signature verified before and is still within its acceptance window (RFC 9421 §7.2.2)');
+  }
+}
