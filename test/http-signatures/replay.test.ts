@@ -190,3 +190,28 @@ test('Express and fetch: a replayed signed request is a 401; a failing store a 5
   t.regex(lines[0]!, /503 ERR_HTTPSIG_REPLAY_STORE_UNAVAILABLE: .*\(Error\)/);
   t.false(lines[0]!.includes('s3cret'));
 });
+
+/** `request` with its ES256 signature (r, s) replaced by (r, n − s), the other encoding that verifies. */
+function withOtherS(request: SignedRequest): SignedRequest {
+  const [, label, value] = /^([^=]+)=:([^:]+):$/.exec(String(request.headers.signature))!;
+  const bytes = Buffer.from(value!, 'base64');
+  const order = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n; // P-256's n
+  const s = BigInt(`0x${bytes.subarray(32).toString('hex')}`);
+  const flipped = Buffer.concat([bytes.subarray(0, 32), Buffer.from((order - s).toString(16).padStart(64, '0'), 'hex')]);
+  return withFields(request, { signature: `${label}=:${flipped.toString('base64')}:` });
+}
+
+test('an ECDSA signature re-sent as (r, n − s), which verifies too, is refused as the replay it is', async (t) => {
+  const request = await signed();
+  const malleated = withOtherS(request);
+  t.not(String(malleated.headers.signature), String(request.headers.signature));
+  t.truthy(await createRequestSignatureVerifier({ keys }).verify(malleated), 'the second form verifies on its own');
+
+  const verifier = createRequestSignatureVerifier({ keys, replay: { store: createMemoryStore() } });
+  t.truthy(await verifier.verify(request));
+  t.is((await rejectionOf(verifier.verify(malleated))).code, 'ERR_HTTPSIG_REPLAYED');
+  // And the other way round: the other form first, the original after.
+  const other = await signed();
+  t.truthy(await verifier.verify(withOtherS(other)));
+  t.is((await rejectionOf(verifier.verify(other))).code, 'ERR_HTTPSIG_REPLAYED');
+});

@@ -1,3 +1,4 @@
+import type { SignatureAlgorithm } from './algorithms.js';
 import type { ResolvedReplayOptions } from './options.js';
 import type { Fail, SignatureParams } from './signature-checks.js';
 import { encodeBase64 } from './structured-fields.js';
@@ -33,9 +34,38 @@ export function checkNonce(replay: ResolvedReplayOptions | undefined, nonce: unk
   }
 }
 
+// The group orders of the ECDSA curves (SEC 2 §2.4.2, §2.5.1).
+const CURVE_ORDERS: Partial<Record<SignatureAlgorithm, bigint>> = {
+  ES256: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
+  ES384: 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
+};
+
+const toBigInt = (bytes: Uint8Array): bigint => bytes.reduce((value, byte) => (value << 8n) | BigInt(byte), 0n);
+
 /**
- * Records `signature` (its SHA-256, never the value) with the store's atomic `add` for `ttl`
- * seconds; refuses it when it was recorded before. A store that throws, rejects or answers other
+ * The form of a verified signature that its replays share. An ECDSA signature (r, s) verifies as
+ * (r, n − s) too, so whoever captured a signed request can send it again with that second
+ * signature: both are recorded as the one with the smaller s. RSA-PSS, RSASSA-PKCS1-v1_5, Ed25519
+ * (whose verification refuses s ≥ L) and HMAC have one valid encoding per signature.
+ */
+export function canonicalSignature(algorithm: SignatureAlgorithm, signature: Uint8Array): Uint8Array {
+  const order = CURVE_ORDERS[algorithm];
+  if (order === undefined || signature.length % 2 !== 0) return signature;
+  const half = signature.length / 2;
+  const s = toBigInt(signature.subarray(half));
+  if (s <= order >> 1n) return signature;
+  let low = order - s;
+  const out = Uint8Array.from(signature);
+  for (let i = signature.length - 1; i >= half; i -= 1) {
+    out[i] = Number(low & 0xffn);
+    low >>= 8n;
+  }
+  return out;
+}
+
+/**
+ * Records `signature` (its SHA-256, never the value; pass it through {@link canonicalSignature})
+ * with the store's atomic `add` for `ttl` seconds; refuses it when it was recorded before. A store that throws, rejects or answers other
  * than a boolean is a 503: fail closed. The detail names the store's error class only: its message
  * may carry the store's address or credentials, which no log line should.
  */

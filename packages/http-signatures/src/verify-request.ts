@@ -2,7 +2,7 @@ import { jwkThumbprint, type AuthContext, type JsonWebKey } from '@resource-guar
 import { KeyError, resolveKey, type ResolvedKey, type SignatureAlgorithm } from './algorithms.js';
 import { signatureError } from './errors.js';
 import { resolveVerifierOptions, type KeySet, type RequestSignatureVerifierOptions, type ResolvedVerifierOptions } from './options.js';
-import { checkNonce, recordSignature, replayTtl } from './replay-guard.js';
+import { canonicalSignature, checkNonce, recordSignature, replayTtl } from './replay-guard.js';
 import { fieldLines, type HttpRequestParts } from './signature-base.js';
 import {
   buildSignatureBase, checkBodyDigest, checkCoveredComponents, checkSignature, checkSignatureTime, readSignatureParams,
@@ -186,7 +186,8 @@ export function createRequestSignatureVerifier(options?: RequestSignatureVerifie
     await checkSignature(key, params, signature, base, fail);
     // After the signature: only requests the client signed cost a store write.
     if (settings.replay !== undefined) {
-      await recordSignature(settings.replay, signature, replayTtl(params, { now, maxAge: settings.maxAge, clockTolerance: settings.clockTolerance }), fail);
+      const ttl = replayTtl(params, { now, maxAge: settings.maxAge, clockTolerance: settings.clockTolerance });
+      await recordSignature(settings.replay, canonicalSignature(key.algorithm, signature), ttl, fail);
     }
     return Object.freeze({
       label, components: Object.freeze(input.items.map((item) => serializeMember(item))), keyid: params.keyid,
