@@ -13,8 +13,16 @@ export const incoming = (token: string) => ({
   socket: {},
 });
 
-/** A guard of `issuer` with nothing loaded yet (its first token waits for the key set). */
-export const freshGuard = (issuer: MockIssuer): Guard => createGuard({ issuer: issuer.issuer, audience: AUDIENCE, jwksUri: issuer.jwksUri, logger: { warn() {}, error() {} } });
+/**
+ * A guard of `issuer` with nothing loaded yet (its first token waits for the key set). Signatures
+ * are checked in place (`offloadSignatures: false`): under the default `'auto'` a check goes to the
+ * thread pool when another task verified in the same event-loop iteration, which a thread-pool
+ * callback of the test itself (jose signing the next token) can be on a loaded machine; where the
+ * check runs is test/pipeline/offload-auto.node.test.ts's subject, not these tests'.
+ */
+export const freshGuard = (issuer: MockIssuer): Guard => createGuard({
+  issuer: issuer.issuer, audience: AUDIENCE, jwksUri: issuer.jwksUri, offloadSignatures: false, logger: { warn() {}, error() {} },
+});
 
 /** Runs `call(done)` and says whether `done` ran before `call` returned, and with what. */
 export async function observe(call: (done: (error?: unknown) => void) => unknown): Promise<{ sameTick: boolean; error: unknown }> {

@@ -4,9 +4,9 @@
  * once it settles; a rejection reaches the framework's error path either way. The middleware are
  * called directly, with the request fields they read. Node backend only: WebCrypto verifies
  * asynchronously, so there every token waits (the HTTP suites cover the adapters there, and
- * adapters-handover.test.ts the error path of the hand-over). Serial: with
- * the default `offloadSignatures: 'auto'`, two tests verifying in one event-loop iteration would
- * send the second to the thread pool (test/pipeline/offload-auto.node.test.ts).
+ * adapters-handover.test.ts the error path of the hand-over). The guards check signatures in
+ * place (`offloadSignatures: false`, see `freshGuard`): the hand-over is what is tested here, where
+ * the check runs is test/pipeline/offload-auto.node.test.ts's subject.
  */
 import test from 'ava';
 import type { AuthContext } from '@resource-guard/core';
