@@ -10,6 +10,7 @@
  */
 import http from 'node:http';
 import type { LoadResult } from './load.js';
+import { percentile } from './stats.js';
 
 export interface PacedLoadOptions {
   url: string;
@@ -25,11 +26,6 @@ export interface PacedLoadOptions {
   next?: () => Record<string, string>;
   /** Seconds before an unanswered request counts as an error; default 10. */
   timeout?: number;
-}
-
-function percentile(sorted: readonly number[], share: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(share * sorted.length) - 1)]!;
 }
 
 /** Sends `rate × duration` requests at evenly spaced instants; latencies of 2xx answers, in ms. */

@@ -27,7 +27,7 @@ import { ALGS, FRAMEWORKS, type Alg, type AppKind, type Framework, type Scenario
 import { runLoad } from './load.js';
 import { runPacedLoad } from './paced-load.js';
 import { createWorld, startAndCheck, stopAll, type Running } from './setup.js';
-import { formatNumber } from './stats.js';
+import { formatNumber, median } from './stats.js';
 import {
   renderThroughputReport, type RateRun, type SaturationRun, type ThroughputEntry, type ThroughputSettings,
 } from './throughput-report.js';
@@ -177,7 +177,7 @@ async function measureFramework(framework: Framework, settings: ThroughputSettin
       for (const group of groups.values()) {
         const base = group.find((run) => (run.outcome.scenario as ThroughputEntry['scenario']).role === 'peer')
           ?? group.find((run) => (run.outcome.scenario as ThroughputEntry['scenario']).role === 'inline');
-        const capacity = base === undefined ? Number.NaN : medianOf(entryOf(base).saturation.map((run) => run.rps));
+        const capacity = base === undefined ? Number.NaN : median(entryOf(base).saturation.map((run) => run.rps).filter(Number.isFinite));
         if (!(capacity > 0)) continue;
         const rate = Math.max(1, Math.round(capacity * settings.rateShare));
         const order = rep % 2 === 0 ? group : [...group].reverse();
@@ -193,13 +193,6 @@ async function measureFramework(framework: Framework, settings: ThroughputSettin
   } finally {
     await stopAll(running);
   }
-}
-
-function medianOf(values: readonly number[]): number {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

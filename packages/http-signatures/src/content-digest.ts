@@ -6,7 +6,8 @@ export type DigestAlgorithm = 'sha-256' | 'sha-512';
 
 const HASHES: Readonly<Record<DigestAlgorithm, string>> = { 'sha-256': 'SHA-256', 'sha-512': 'SHA-512' };
 
-async function digest(algorithm: DigestAlgorithm, body: Uint8Array): Promise<Uint8Array> {
+/** The RFC 9530 `algorithm` digest of `body` by `crypto.subtle` (the replay guard hashes signatures with it too). */
+export async function digest(algorithm: DigestAlgorithm, body: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest(HASHES[algorithm], body));
 }
 

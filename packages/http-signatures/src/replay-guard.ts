@@ -1,4 +1,5 @@
 import type { SignatureAlgorithm } from './algorithms.js';
+import { digest } from './content-digest.js';
 import type { ResolvedReplayOptions } from './options.js';
 import type { Fail, SignatureParams } from './signature-checks.js';
 import { encodeBase64 } from './structured-fields.js';
@@ -50,7 +51,8 @@ const toBigInt = (bytes: Uint8Array): bigint => bytes.reduce((value, byte) => (v
  */
 export function canonicalSignature(algorithm: SignatureAlgorithm, signature: Uint8Array): Uint8Array {
   const order = CURVE_ORDERS[algorithm];
-  if (order === undefined || signature.length % 2 !== 0) return signature;
+  // Only verified signatures come here: an ECDSA one is r ‖ s, two halves of the curve's size.
+  if (order === undefined) return signature;
   const half = signature.length / 2;
   const s = toBigInt(signature.subarray(half));
   if (s <= order >> 1n) return signature;
@@ -70,7 +72,7 @@ export function canonicalSignature(algorithm: SignatureAlgorithm, signature: Uin
  * may carry the store's address or credentials, which no log line should.
  */
 export async function recordSignature(replay: ResolvedReplayOptions, signature: Uint8Array, ttl: number, fail: Fail): Promise<void> {
-  const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', signature));
+  const hash = await digest('sha-256', signature);
   const key = `httpsig:${encodeBase64(hash).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`;
   let added: unknown;
   try {
